@@ -1,0 +1,57 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { CacheStore } from './stores/cache-store.interface.js';
+import type { MemoryStoreOptions } from './stores/memory.store.js';
+import type { Ttl } from './ttl.js';
+
+/** Turns values into bytes and back; the default is JSON (and Buffers as they are). */
+export interface CacheSerializer {
+  serialize(value: unknown): Buffer | string;
+  deserialize(bytes: Buffer): unknown;
+}
+
+/** A model a cached page or value is built from: a class (its name is used) or a name. */
+// A class of any constructor signature: only its name is read.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ModelClass = abstract new (...args: any[]) => unknown;
+
+/** A model reference: a class, or its name. */
+export type ModelRef = ModelClass | string;
+
+/** Options of `CacheModule.forRoot()` / `forRootAsync()`. */
+export interface CacheModuleOptions {
+  /**
+   * Redis to use: a URL (`redis://host:6379/0`), ioredis `RedisOptions`, or an ioredis `Redis` /
+   * `Cluster` instance. A client created from a URL or options is closed on shutdown; an instance
+   * you pass is borrowed and never closed by the cache.
+   */
+  redis?: string | RedisOptions | Redis | Cluster;
+  /**
+   * `'memory'` for the per-process store, or your own {@link CacheStore}. Without `redis` and
+   * `store` the memory store is used and a warning says it is not shared between processes.
+   */
+  store?: 'memory' | CacheStore;
+  /** Bounds of the memory store. */
+  memory?: MemoryStoreOptions;
+  /** First part of every key. Default `'cache'`. */
+  keyPrefix?: string;
+  /** Second part of every key; bump it to make every older entry unreachable. Default `1`. */
+  version?: number;
+  /** Default lifetime of entries: ms or `'30s'`/`'5m'`/`'1h'`/`'1d'`; `0` = never. Default `'5m'`. */
+  ttl?: Ttl;
+  /** How values are encoded. Default: JSON, with Buffers stored byte for byte. */
+  serializer?: CacheSerializer;
+}
+
+export const {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN: CACHE_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<CacheModuleOptions>()
+  .setClassMethodName('forRoot')
+  .setExtras({ isGlobal: false }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
+  .build();

@@ -1,0 +1,45 @@
+import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { CACHE_OPTIONS } from './cache.constants.js';
+import {
+  CACHE_MODULE_OPTIONS,
+  ConfigurableModuleClass,
+  type CacheModuleOptions,
+} from './cache.module-definition.js';
+import { resolveCacheOptions, type ResolvedCacheOptions } from './cache.options.js';
+import { CacheService } from './cache.service.js';
+import { CacheStore } from './stores/cache-store.interface.js';
+import { createStore } from './stores/create-store.js';
+
+/**
+ * Page and value caching on Redis or in memory.
+ *
+ * ```ts
+ * CacheModule.forRoot({ redis: process.env.REDIS_URL, ttl: '5m', isGlobal: true })
+ * ```
+ */
+@Module({
+  providers: [
+    {
+      provide: CACHE_OPTIONS,
+      inject: [CACHE_MODULE_OPTIONS],
+      useFactory: (options: CacheModuleOptions) => resolveCacheOptions(options),
+    },
+    {
+      provide: CacheStore,
+      inject: [CACHE_OPTIONS, CACHE_MODULE_OPTIONS],
+      useFactory: (resolved: ResolvedCacheOptions, options: CacheModuleOptions) =>
+        createStore(resolved, new Logger('CacheModule'), options.memory),
+    },
+    CacheService,
+  ],
+  exports: [CacheService, CacheStore],
+})
+export class CacheModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+  constructor(@Inject(CacheStore) private readonly store: CacheStore) {
+    super();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close?.();
+  }
+}

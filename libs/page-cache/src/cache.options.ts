@@ -1,0 +1,104 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { CacheModuleOptions, CacheSerializer } from './cache.module-definition.js';
+import { hasControlCharacter, namespaceOf } from './keys.js';
+import type { CacheStore } from './stores/cache-store.interface.js';
+import { parseTtl } from './ttl.js';
+
+/** Options after validation, with defaults applied. */
+export interface ResolvedCacheOptions {
+  keyPrefix: string;
+  version: number;
+  /** `{keyPrefix}:{version}` */
+  namespace: string;
+  ttlMs: number;
+  serializer?: CacheSerializer;
+  store:
+    | { kind: 'redis'; redis: string | RedisOptions | Redis | Cluster }
+    | { kind: 'memory'; warn: boolean }
+    | { kind: 'custom'; store: CacheStore };
+}
+
+const STORE_METHODS = ['get', 'getMany', 'set', 'delete', 'scan', 'addToSets', 'members'] as const;
+
+/**
+ * Validates module options once, at startup.
+ * @throws TypeError that names the option and the accepted values.
+ */
+export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedCacheOptions {
+  const keyPrefix = options.keyPrefix ?? 'cache';
+  if (
+    typeof keyPrefix !== 'string' ||
+    keyPrefix.length === 0 ||
+    /\s/.test(keyPrefix) ||
+    hasControlCharacter(keyPrefix)
+  ) {
+    throw new TypeError(
+      `Invalid CacheModule option keyPrefix: ${JSON.stringify(keyPrefix)}. Expected a non-empty string without spaces or control characters.`,
+    );
+  }
+  const version = options.version ?? 1;
+  if (!Number.isSafeInteger(version) || version < 0) {
+    throw new TypeError(
+      `Invalid CacheModule option version: ${String(version)}. Expected an integer >= 0.`,
+    );
+  }
+  const ttlMs = parseTtl(options.ttl ?? '5m', 'CacheModule option ttl');
+  const serializer = options.serializer;
+  if (
+    serializer !== undefined &&
+    (typeof serializer?.serialize !== 'function' || typeof serializer?.deserialize !== 'function')
+  ) {
+    throw new TypeError(
+      'Invalid CacheModule option serializer: expected an object with serialize(value) and deserialize(bytes) functions.',
+    );
+  }
+  return {
+    keyPrefix,
+    version,
+    namespace: namespaceOf(keyPrefix, version),
+    ttlMs,
+    serializer,
+    store: resolveStore(options),
+  };
+}
+
+function resolveStore(options: CacheModuleOptions): ResolvedCacheOptions['store'] {
+  const { redis, store } = options;
+  if (redis !== undefined && store !== undefined) {
+    throw new TypeError(
+      'Invalid CacheModule options: give either redis (a URL, RedisOptions or a client) or store, not both.',
+    );
+  }
+  if (store !== undefined) {
+    if (store === 'memory') return { kind: 'memory', warn: false };
+    const missing = STORE_METHODS.filter(
+      method => typeof (store as unknown as Record<string, unknown>)?.[method] !== 'function',
+    );
+    if (typeof store !== 'object' || store === null || missing.length > 0) {
+      throw new TypeError(
+        `Invalid CacheModule option store: ${typeof store === 'string' ? JSON.stringify(store) : 'an object'} ` +
+          `${missing.length > 0 ? `lacking ${missing.join(', ')}` : ''}. Expected 'memory' or an object implementing CacheStore.`,
+      );
+    }
+    return { kind: 'custom', store };
+  }
+  if (redis === undefined) return { kind: 'memory', warn: true };
+  if (typeof redis === 'string') {
+    if (!/^rediss?:\/\//.test(redis)) {
+      throw new TypeError(
+        `Invalid CacheModule option redis: ${JSON.stringify(redis)}. Expected a redis:// or rediss:// URL, RedisOptions, or an ioredis Redis/Cluster instance.`,
+      );
+    }
+    return { kind: 'redis', redis };
+  }
+  if (
+    redis instanceof Redis ||
+    redis instanceof Cluster ||
+    (typeof redis === 'object' && redis !== null)
+  ) {
+    return { kind: 'redis', redis };
+  }
+  throw new TypeError(
+    `Invalid CacheModule option redis: ${String(redis)}. Expected a redis:// URL, RedisOptions, or an ioredis Redis/Cluster instance.`,
+  );
+}

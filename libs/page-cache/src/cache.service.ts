@@ -1,0 +1,466 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CACHE_OPTIONS } from './cache.constants.js';
+import type { ModelRef } from './cache.module-definition.js';
+import type { ResolvedCacheOptions } from './cache.options.js';
+import { decodeEntry, encodeEntry, isPlainInteger, type ValueMeta } from './codec.js';
+import { DependencyTracker } from './dependency-tracker.js';
+import { assertValidKey, namespacedGlob } from './keys.js';
+import { entryDependencies, invalidationTargets, type ModelDependency } from './models.js';
+import { CacheStore } from './stores/cache-store.interface.js';
+import { parseTtl, type Ttl } from './ttl.js';
+
+/** Options of {@link CacheService.set} and {@link CacheService.getOrSet}. */
+export interface CacheSetOptions {
+  /** Lifetime (ms or `'5m'`…; `0` = never). Default: the module's `ttl`. */
+  ttl?: Ttl;
+  /** Models the value is built from: saving one of them removes the value. */
+  models?: readonly ModelDependency[];
+}
+
+/** Options of {@link CacheService.incr}. */
+export interface CacheIncrOptions {
+  /** Lifetime given to the counter when this call creates it. Default: the module's `ttl`. */
+  ttl?: Ttl;
+}
+
+/** Options of {@link CacheService.lock}. */
+export interface CacheLockOptions {
+  /** How long the lock is held at most if never released (ms or `'10s'`…). Default 10 s. */
+  ttl?: Ttl;
+  /** How long to wait for a held lock before giving up (ms). Default 0: try once. */
+  waitMs?: number;
+}
+
+/** A held lock. */
+export interface CacheLock {
+  /** The lock's name. */
+  readonly name: string;
+  /**
+   * Releases the lock if this holder still owns it.
+   * @returns false when it had expired (and may have been taken by someone else).
+   */
+  release(): Promise<boolean>;
+}
+
+/** Thrown by {@link CacheService.lock} when the lock stays held for longer than `waitMs`. */
+export class CacheLockTimeoutError extends Error {
+  constructor(
+    readonly lockName: string,
+    readonly waitMs: number,
+  ) {
+    super(`Could not acquire cache lock ${JSON.stringify(lockName)} within ${waitMs} ms.`);
+    this.name = 'CacheLockTimeoutError';
+  }
+}
+
+/**
+ * The low-level cache API (Django's `cache` plus django-redis extras). Every key is namespaced as
+ * `{keyPrefix}:{version}:{key}`.
+ *
+ * Failure policy: lookups and writes that only fill the cache (`get`, `getMany`, `has`, `ttl`,
+ * `set`, `setMany`, `touch`, `getOrSet`) never throw because the store is down: they behave as a
+ * miss / a no-op and log once per outage. Operations whose outcome the caller relies on (`add`,
+ * `delete*`, `clear`, `incr`, `lock`, `invalidate`, `keys`) reject, so a failure is never mistaken
+ * for success.
+ */
+@Injectable()
+export class CacheService {
+  protected readonly logger = new Logger('CacheService');
+  /** Fills in progress in this process, for `getOrSet`'s single flight. */
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private storeDown = false;
+  /** @internal */
+  readonly tracker: DependencyTracker;
+
+  constructor(
+    @Inject(CacheStore) protected readonly store: CacheStore,
+    @Inject(CACHE_OPTIONS) protected readonly options: ResolvedCacheOptions,
+  ) {
+    this.tracker = new DependencyTracker(store, options.namespace);
+  }
+
+  /** `{keyPrefix}:{version}`, the part every key of this cache starts with. */
+  get namespace(): string {
+    return this.options.namespace;
+  }
+
+  /** Returns the value stored under `key`, or `undefined`. */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    const full = this.fullKey(key);
+    const raw = await this.softly(() => this.store.get(full), undefined);
+    if (raw === undefined) return undefined;
+    return (await this.decodeValues([full], [raw]))[0] as T | undefined;
+  }
+
+  /**
+   * Stores `value` under `key`. `ttlOrOptions` is a lifetime or `{ ttl, models }`.
+   * @throws TypeError for a bad key, TTL or a value that cannot be serialized (nothing is written).
+   */
+  async set(key: string, value: unknown, ttlOrOptions?: Ttl | CacheSetOptions): Promise<void> {
+    const full = this.fullKey(key);
+    const { ttlMs, deps } = this.writeOptions(ttlOrOptions);
+    if (deps.length === 0) {
+      const bytes = this.encode(value);
+      await this.softly(() => this.store.set(full, bytes, ttlMs), false);
+      return;
+    }
+    // Serialize first so that a bad value fails before anything is written.
+    this.encode(value);
+    await this.softly(async () => {
+      const generations = await this.tracker.generationsForWrite(deps);
+      const bytes = this.encode(value, deps, generations);
+      await this.tracker.write(full, bytes, ttlMs, deps, generations, []);
+    }, undefined);
+  }
+
+  /**
+   * Stores `value` only if `key` is absent (atomic, `SET NX`).
+   * @returns true when this call stored it.
+   */
+  async add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    const full = this.fullKey(key);
+    const ttlMs = this.ttlOf(ttl);
+    return this.store.set(full, this.encode(value), ttlMs, { onlyIfAbsent: true });
+  }
+
+  /** Whether `key` holds a value. */
+  async has(key: string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
+  }
+
+  /** Deletes `key`. @returns whether it existed. */
+  async delete(key: string): Promise<boolean> {
+    return (await this.store.delete([this.fullKey(key)])) > 0;
+  }
+
+  /** Deletes many keys. @returns how many existed. */
+  async deleteMany(keys: Iterable<string>): Promise<number> {
+    const full = [...keys].map(key => this.fullKey(key));
+    return this.store.delete(full);
+  }
+
+  /** Reads many keys in one round trip. @returns a Map of the keys found. */
+  async getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
+    const list = [...keys];
+    const full = list.map(key => this.fullKey(key));
+    const raws = await this.softly(() => this.store.getMany(full), []);
+    const values = await this.decodeValues(full, raws);
+    const found = new Map<string, T>();
+    values.forEach((value, i) => {
+      if (value !== undefined) found.set(list[i], value as T);
+    });
+    return found;
+  }
+
+  /** Stores many values with one lifetime in one round trip. */
+  async setMany(
+    entries: Iterable<readonly [string, unknown]> | Record<string, unknown>,
+    ttl?: Ttl,
+  ): Promise<void> {
+    const pairs =
+      Symbol.iterator in entries
+        ? [...(entries as Iterable<readonly [string, unknown]>)]
+        : Object.entries(entries);
+    const ttlMs = this.ttlOf(ttl);
+    const encoded = pairs.map(([key, value]) => [this.fullKey(key), this.encode(value)] as const);
+    await this.softly(() => this.store.setMany(encoded, ttlMs), undefined);
+  }
+
+  /**
+   * Returns the cached value, or calls `factory`, caches and returns its result. Concurrent
+   * callers of the same missing key in this process share one factory call; its rejection
+   * reaches every waiter and nothing is cached.
+   */
+  async getOrSet<T>(
+    key: string,
+    factory: () => T | Promise<T>,
+    ttlOrOptions?: Ttl | CacheSetOptions,
+  ): Promise<T> {
+    const full = this.fullKey(key);
+    const settings = this.writeOptions(ttlOrOptions);
+    const pending = this.inflight.get(full);
+    if (pending) return pending as Promise<T>;
+    const fill = (async () => {
+      const cached = await this.get<T>(key);
+      if (cached !== undefined) return cached;
+      // Tokens are read before the factory reads its data (see DependencyTracker).
+      const generations =
+        settings.deps.length > 0
+          ? await this.softly(() => this.tracker.generationsForWrite(settings.deps), undefined)
+          : [];
+      const value = await factory();
+      const bytes = this.encode(value, settings.deps, generations);
+      await this.softly(async () => {
+        if (settings.deps.length === 0) await this.store.set(full, bytes, settings.ttlMs);
+        else if (generations)
+          await this.tracker.write(full, bytes, settings.ttlMs, settings.deps, generations, []);
+      }, undefined);
+      return value;
+    })();
+    this.inflight.set(full, fill);
+    try {
+      return await fill;
+    } finally {
+      this.inflight.delete(full);
+    }
+  }
+
+  /**
+   * Adds `delta` to a counter atomically and returns the new value. A missing key starts at 0 and
+   * gets `ttl` when this call creates it.
+   */
+  async incr(key: string, delta = 1, options?: CacheIncrOptions): Promise<number> {
+    if (!Number.isSafeInteger(delta)) {
+      throw new TypeError(`Invalid delta: ${String(delta)}. Expected a safe integer.`);
+    }
+    const full = this.fullKey(key);
+    const ttlMs = this.ttlOf(options?.ttl);
+    try {
+      return await this.store.incrBy(full, delta, ttlMs);
+    } catch (error) {
+      if (error instanceof Error && /not an integer/i.test(error.message)) {
+        throw new TypeError(
+          `Cannot increment ${JSON.stringify(key)}: its value is not an integer.`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Subtracts `delta` from a counter atomically; see {@link incr}. */
+  async decr(key: string, delta = 1, options?: CacheIncrOptions): Promise<number> {
+    if (!Number.isSafeInteger(delta)) {
+      throw new TypeError(`Invalid delta: ${String(delta)}. Expected a safe integer.`);
+    }
+    return this.incr(key, -delta, options);
+  }
+
+  /** Gives `key` a new lifetime (default: the module's `ttl`; `0` = never). @returns whether it exists. */
+  async touch(key: string, ttl?: Ttl): Promise<boolean> {
+    const full = this.fullKey(key);
+    const ttlMs = this.ttlOf(ttl);
+    return this.softly(() => this.store.expire(full, ttlMs), false);
+  }
+
+  /** Remaining lifetime of `key` in ms; `null` when it never expires, `undefined` when missing. */
+  async ttl(key: string): Promise<number | null | undefined> {
+    const full = this.fullKey(key);
+    return this.softly(() => this.store.ttl(full), undefined);
+  }
+
+  /**
+   * Deletes every key of this namespace matching a Redis glob (`*`, `?`, `[abc]`, `[^a]`, `\`).
+   * The glob applies to the part of the key you gave; prefix and version are escaped.
+   * @returns how many keys were deleted.
+   */
+  async deletePattern(glob: string): Promise<number> {
+    this.assertGlob(glob);
+    let deleted = 0;
+    for await (const batch of this.store.scan(namespacedGlob(this.namespace, glob))) {
+      deleted += await this.store.delete(batch);
+    }
+    return deleted;
+  }
+
+  /** Iterates over the keys of this namespace matching a glob, without the namespace part. */
+  async *keys(glob = '*'): AsyncIterable<string> {
+    this.assertGlob(glob);
+    const skip = this.namespace.length + 1;
+    const seen = new Set<string>();
+    for await (const batch of this.store.scan(namespacedGlob(this.namespace, glob))) {
+      for (const full of batch) {
+        const key = full.slice(skip);
+        // SCAN may return a key twice; `~` keys are the cache's own bookkeeping.
+        if (key.startsWith('~') || seen.has(key)) continue;
+        seen.add(key);
+        yield key;
+      }
+    }
+  }
+
+  /** Deletes every key of this namespace (never FLUSHDB). @returns how many were deleted. */
+  async clear(): Promise<number> {
+    return this.deletePattern('*');
+  }
+
+  /**
+   * Takes a lock shared by every process using this store (SET NX PX with an owner token). The
+   * returned handle releases it only while this holder still owns it.
+   * @throws CacheLockTimeoutError when it stays held for longer than `waitMs`.
+   */
+  async lock(name: string, options: CacheLockOptions = {}): Promise<CacheLock> {
+    assertValidKey(name);
+    const ttlMs = parseTtl(options.ttl ?? '10s', 'lock ttl');
+    if (ttlMs === 0) {
+      throw new TypeError(
+        'Invalid lock ttl: 0. A lock must expire, or a crashed holder would keep it forever.',
+      );
+    }
+    const waitMs = options.waitMs ?? 0;
+    if (!Number.isFinite(waitMs) || waitMs < 0) {
+      throw new TypeError(`Invalid lock waitMs: ${String(waitMs)}. Expected milliseconds >= 0.`);
+    }
+    const key = `${this.namespace}:~lock:${name}`;
+    const token = Buffer.from(randomBytes(16).toString('base64url'));
+    const deadline = Date.now() + waitMs;
+    let pause = 5;
+    for (;;) {
+      if (await this.store.set(key, token, ttlMs, { onlyIfAbsent: true })) {
+        return { name, release: () => this.store.deleteIfEquals(key, token) };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new CacheLockTimeoutError(name, waitMs);
+      await sleep(Math.min(pause, left));
+      pause = Math.min(pause * 2, 100);
+    }
+  }
+
+  /**
+   * Removes every page and value built from `model` (or from its entity `id`), and outdates any
+   * that is being computed right now.
+   * @returns how many entries were removed.
+   */
+  async invalidate(model: ModelRef, id?: string | number): Promise<number> {
+    return this.tracker.invalidate(invalidationTargets(model, id));
+  }
+
+  /** Builds the wire key of a user key. */
+  protected fullKey(key: string): string {
+    assertValidKey(key);
+    return `${this.namespace}:${key}`;
+  }
+
+  /** Runs a store call whose failure must not reach the caller; logs once per outage. */
+  protected async softly<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      const result = await operation();
+      if (this.storeDown) {
+        this.storeDown = false;
+        this.logger.log('Cache store is reachable again.');
+      }
+      return result;
+    } catch (error) {
+      if (error instanceof TypeError) throw error;
+      if (!this.storeDown) {
+        this.storeDown = true;
+        this.logger.warn(
+          `Cache store unavailable, serving without cache: ${(error as Error).message}`,
+        );
+      }
+      return fallback;
+    }
+  }
+
+  private ttlOf(ttl: Ttl | undefined): number {
+    return ttl === undefined ? this.options.ttlMs : parseTtl(ttl);
+  }
+
+  private writeOptions(ttlOrOptions: Ttl | CacheSetOptions | undefined): {
+    ttlMs: number;
+    deps: string[];
+  } {
+    if (typeof ttlOrOptions === 'object' && ttlOrOptions !== null) {
+      const deps = [
+        ...new Set((ttlOrOptions.models ?? []).flatMap(model => entryDependencies(model))),
+      ];
+      return { ttlMs: this.ttlOf(ttlOrOptions.ttl), deps };
+    }
+    return { ttlMs: this.ttlOf(ttlOrOptions), deps: [] };
+  }
+
+  private encode(
+    value: unknown,
+    deps: readonly string[] = [],
+    generations: readonly string[] = [],
+  ): Buffer {
+    const withDeps = deps.length > 0 ? { d: [...deps], g: [...generations] } : {};
+    if (Buffer.isBuffer(value)) return encodeEntry({ k: 'buf', ...withDeps }, value);
+    if (this.options.serializer) {
+      let out: Buffer | string;
+      try {
+        out = this.options.serializer.serialize(value);
+      } catch (error) {
+        throw new TypeError(`Cannot serialize cache value: ${(error as Error).message}`);
+      }
+      return encodeEntry({ k: 'ser', ...withDeps }, Buffer.isBuffer(out) ? out : Buffer.from(out));
+    }
+    // Integers stay plain decimal so that incr/decr (Redis INCRBY) work on them.
+    if (deps.length === 0 && Number.isSafeInteger(value)) return Buffer.from(String(value));
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (error) {
+      throw new TypeError(`Cannot serialize cache value: ${(error as Error).message}`);
+    }
+    if (json === undefined) {
+      throw new TypeError(
+        `Cannot serialize cache value of type ${typeof value}: JSON has no representation for it.`,
+      );
+    }
+    return encodeEntry({ k: 'json', ...withDeps }, Buffer.from(json));
+  }
+
+  /**
+   * Decodes raw values; entries that are foreign, corrupt, of an older format, or outdated by an
+   * invalidation are misses, and foreign or corrupt ones are removed.
+   */
+  private async decodeValues(
+    fullKeys: readonly string[],
+    raws: readonly (Buffer | undefined)[],
+  ): Promise<unknown[]> {
+    const out: unknown[] = Array.from({ length: raws.length });
+    const garbage: string[] = [];
+    await Promise.all(
+      raws.map(async (raw, i) => {
+        if (raw === undefined) return;
+        if (isPlainInteger(raw)) {
+          out[i] = Number(raw.toString('latin1'));
+          return;
+        }
+        const entry = decodeEntry(raw);
+        if (!entry) {
+          garbage.push(fullKeys[i]);
+          return;
+        }
+        if (entry.meta.k === 'page') return;
+        const meta = entry.meta as ValueMeta;
+        if (meta.d?.length) {
+          const current = await this.softly(
+            () => this.tracker.currentGenerations(meta.d!),
+            undefined,
+          );
+          if (!current || !DependencyTracker.isCurrent(meta.g, current)) return;
+        }
+        try {
+          out[i] = this.decodePayload(meta, entry.payload);
+        } catch {
+          garbage.push(fullKeys[i]);
+        }
+      }),
+    );
+    if (garbage.length > 0) await this.softly(() => this.store.delete(garbage), 0);
+    return out;
+  }
+
+  private decodePayload(meta: ValueMeta, payload: Buffer): unknown {
+    switch (meta.k) {
+      case 'buf':
+        return Buffer.from(payload);
+      case 'ser':
+        if (!this.options.serializer) throw new Error('no serializer configured');
+        return this.options.serializer.deserialize(payload);
+      default:
+        return JSON.parse(payload.toString('utf8'));
+    }
+  }
+
+  private assertGlob(glob: string): void {
+    if (typeof glob !== 'string' || glob.length === 0) {
+      throw new TypeError(
+        `Invalid pattern: ${JSON.stringify(glob)}. Expected a non-empty glob string.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { generationKey, indexKey } from './keys.js';
+import type { CacheStore } from './stores/cache-store.interface.js';
+
+/**
+ * Tracks which entries were built from which models, so that a save clears exactly those entries
+ * without scanning the keyspace, and so that no entry computed from data older than a save can be
+ * served after that save's invalidation has returned.
+ *
+ * Two structures per dependency (a model, or one entity of it):
+ * - an index set `~idx:{dep}` listing the keys of the entries built from it (django-cacheops'
+ *   "conj" sets, a CDN's surrogate keys), written together with each entry;
+ * - a generation token `~gen:{dep}`, a random value replaced by every invalidation.
+ *
+ * An entry records the tokens of its dependencies as they were *before* its data was read. It is
+ * served only while all of them are still current, so an entry computed before a save is never
+ * served after it, whatever interleaving or eviction happened:
+ * - a lost index set leaves entries a save cannot find, but the save replaces the token, so those
+ *   entries stop being served;
+ * - a lost token is re-created with a new random value, never an old one, so it cannot make an old
+ *   entry look current.
+ * The index only makes invalidation remove what it outdates, in time proportional to it.
+ */
+export class DependencyTracker {
+  constructor(
+    private readonly store: CacheStore,
+    private readonly namespace: string,
+  ) {}
+
+  /**
+   * Current tokens of `deps`, creating missing ones. Called before the data of an entry is read.
+   */
+  async generationsForWrite(deps: readonly string[]): Promise<string[]> {
+    if (deps.length === 0) return [];
+    const keys = deps.map(dep => generationKey(this.namespace, dep));
+    const found = await this.store.getMany(keys);
+    return Promise.all(
+      found.map(async (token, i) => {
+        if (token) return token.toString('latin1');
+        const fresh = newToken();
+        if (
+          await this.store.set(keys[i], Buffer.from(fresh, 'latin1'), 0, { onlyIfAbsent: true })
+        ) {
+          return fresh;
+        }
+        // Another writer created it between our read and our write: use theirs.
+        const raced = await this.store.get(keys[i]);
+        return raced ? raced.toString('latin1') : fresh;
+      }),
+    );
+  }
+
+  /** Reads the current tokens of `deps` (missing ones as `undefined`) without creating any. */
+  async currentGenerations(deps: readonly string[]): Promise<(Buffer | undefined)[]> {
+    if (deps.length === 0) return [];
+    return this.store.getMany(deps.map(dep => generationKey(this.namespace, dep)));
+  }
+
+  /** Whether tokens recorded in an entry are all still current. */
+  static isCurrent(
+    recorded: readonly string[] | undefined,
+    current: readonly (Buffer | undefined)[],
+  ): boolean {
+    const tokens = recorded ?? [];
+    if (tokens.length !== current.length) return false;
+    for (let i = 0; i < tokens.length; i++) {
+      const token = current[i];
+      if (token === undefined || token.toString('latin1') !== tokens[i]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Stores an entry and indexes it under `tags` (dependencies and lookup tags such as a URL path).
+   * Then re-reads the tokens: if an invalidation replaced one since `generations` were read, the
+   * entry was computed from outdated data and is removed again.
+   * @returns whether the entry is stored and current.
+   */
+  async write(
+    key: string,
+    bytes: Buffer,
+    ttlMs: number,
+    deps: readonly string[],
+    generations: readonly string[],
+    tags: readonly string[],
+  ): Promise<boolean> {
+    await this.store.set(key, bytes, ttlMs);
+    const indexTags = deps.length > 0 || tags.length > 0 ? [...deps, ...tags] : [];
+    if (indexTags.length > 0) {
+      await this.store.addToSets(
+        indexTags.map(tag => indexKey(this.namespace, tag)),
+        key,
+        ttlMs,
+      );
+    }
+    if (deps.length === 0) return true;
+    // The order matters: entry and index first, tokens second. An invalidation replaces tokens
+    // first and reads the index second, so either it finds this entry in the index, or this
+    // check sees its new token. Either way the outdated entry is removed.
+    const current = await this.currentGenerations(deps);
+    if (DependencyTracker.isCurrent(generations, current)) return true;
+    await this.store.delete([key]);
+    return false;
+  }
+
+  /**
+   * Outdates every entry built from any of `deps` and removes those entries.
+   * @returns how many entries were removed.
+   */
+  async invalidate(deps: readonly string[]): Promise<number> {
+    if (deps.length === 0) return 0;
+    await Promise.all(
+      deps.map(dep =>
+        this.store.set(generationKey(this.namespace, dep), Buffer.from(newToken(), 'latin1'), 0),
+      ),
+    );
+    return this.removeTagged(deps);
+  }
+
+  /** Removes every entry indexed under one of `tags`, and the index sets themselves. */
+  async removeTagged(tags: readonly string[]): Promise<number> {
+    const setKeys = tags.map(tag => indexKey(this.namespace, tag));
+    const memberLists = await Promise.all(setKeys.map(setKey => this.store.members(setKey)));
+    const entries = [...new Set(memberLists.flat())];
+    const removed = await this.store.delete(entries);
+    // Only the members read are dropped: one added meanwhile stays findable by the next call.
+    await Promise.all(setKeys.map((setKey, i) => this.store.removeFromSet(setKey, memberLists[i])));
+    return removed;
+  }
+
+  /**
+   * Drops members of an index set whose entries no longer exist (deleted directly, by pattern, or
+   * evicted). Keeps sets of never-expiring entries from growing without bound.
+   * @returns how many members were dropped.
+   */
+  async prune(setKey: string): Promise<number> {
+    const members = await this.store.members(setKey);
+    if (members.length === 0) return 0;
+    const exists = await Promise.all(members.map(member => this.store.has(member)));
+    const gone = members.filter((_, i) => !exists[i]);
+    await this.store.removeFromSet(setKey, gone);
+    return gone.length;
+  }
+}
+
+function newToken(): string {
+  // 96 random bits: a re-created token can never repeat an older one.
+  return randomBytes(12).toString('base64url');
+}

@@ -1,0 +1,32 @@
+import type { ModelRef } from './cache.module-definition.js';
+import { assertModelName, dependency } from './keys.js';
+
+/** What an entry is built from: a whole model, or one entity of it. */
+export type ModelDependency = ModelRef | { model: ModelRef; id: string | number };
+
+/** The name of a model reference (a class's name, or the string), validated. */
+export function modelName(model: ModelRef, where = 'model'): string {
+  const name = typeof model === 'function' ? model.name : model;
+  assertModelName(name, where);
+  return name;
+}
+
+/** The dependencies an entry built from `dep` is indexed under. */
+export function entryDependencies(dep: ModelDependency): string[] {
+  if (typeof dep === 'object' && dep !== null) {
+    const name = modelName(dep.model);
+    return [dependency.entity(name, dep.id), dependency.anyEntity(name)];
+  }
+  return [dependency.model(modelName(dep))];
+}
+
+/**
+ * The dependencies a save of `model` (or of its entity `id`) outdates: the model as a whole, and
+ * that entity, or every entity when no id is given.
+ */
+export function invalidationTargets(model: ModelRef, id?: string | number | null): string[] {
+  const name = modelName(model);
+  return id === undefined || id === null
+    ? [dependency.model(name), dependency.anyEntity(name)]
+    : [dependency.model(name), dependency.entity(name, id)];
+}

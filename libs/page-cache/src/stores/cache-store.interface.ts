@@ -1,0 +1,69 @@
+/**
+ * The storage backend behind `CacheService` and the page cache.
+ *
+ * Stores see opaque bytes under full keys (`{keyPrefix}:{version}:…`); encoding, namespacing and
+ * dependency tracking happen above them, so a store only has to be a fast, honest key-value map
+ * with expiry, sets and a cursor. All durations are milliseconds, and a TTL of `0` means the entry
+ * never expires.
+ *
+ * Implement it to plug in another backend, and provide it with `store: yourStore` (or inject the
+ * active one with `@Inject(CacheStore)`).
+ */
+export interface CacheStore {
+  /** Reads one value; `undefined` when the key is missing or is not a plain value. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Reads many values in one round trip, in the order of `keys`. */
+  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]>;
+  /**
+   * Writes one value. With `onlyIfAbsent` the write happens only when the key is missing (atomic).
+   * @returns whether the value was written.
+   */
+  set(key: string, value: Buffer, ttlMs: number, options?: StoreSetOptions): Promise<boolean>;
+  /** Writes many values with the same TTL in one round trip. */
+  setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void>;
+  /** Deletes keys of any type. @returns how many existed. */
+  delete(keys: readonly string[]): Promise<number>;
+  /** Deletes `key` only if it currently holds exactly `value` (atomic compare-and-delete). */
+  deleteIfEquals(key: string, value: Buffer): Promise<boolean>;
+  /** Whether the key exists. */
+  has(key: string): Promise<boolean>;
+  /**
+   * Adds `delta` to the integer stored at `key` (a missing key counts as 0) and returns the result.
+   * `ttlMs` is applied only when the key is created by this call.
+   */
+  incrBy(key: string, delta: number, ttlMs: number): Promise<number>;
+  /** Sets a new TTL on an existing key (`0` removes its expiry). @returns whether the key exists. */
+  expire(key: string, ttlMs: number): Promise<boolean>;
+  /** Remaining lifetime in ms, `null` when the key never expires, `undefined` when it is missing. */
+  ttl(key: string): Promise<number | null | undefined>;
+  /**
+   * Iterates over the keys matching a Redis glob (`*`, `?`, `[abc]`, `[^a]`, `\` escapes), in
+   * batches. It must not block the store on a large keyspace, and may yield a key more than once.
+   */
+  scan(pattern: string, batchSize?: number): AsyncIterable<string[]>;
+  /**
+   * Adds `member` to each set and makes each set live at least `ttlMs` longer (`0`: forever).
+   * Used for the dependency index.
+   */
+  addToSets(setKeys: readonly string[], member: string, ttlMs: number): Promise<void>;
+  /** Members of a set; empty when it is missing. */
+  members(setKey: string): Promise<string[]>;
+  /** Removes members from a set. */
+  removeFromSet(setKey: string, members: readonly string[]): Promise<void>;
+  /** Round-trip check used by health reporting and the circuit breaker's probes. */
+  ping(): Promise<void>;
+  /** Releases what the store owns (connections it opened, timers). */
+  close?(): Promise<void>;
+}
+
+/** Options of {@link CacheStore.set}. */
+export interface StoreSetOptions {
+  /** Write only if the key does not exist (Redis `SET NX`). */
+  onlyIfAbsent?: boolean;
+}
+
+/**
+ * Injection token for the active {@link CacheStore}: `@Inject(CacheStore) store: CacheStore`.
+ * Declared with the same name as the interface, as `@nestjs/throttler` does with its storage.
+ */
+export const CacheStore = Symbol('CacheStore');

@@ -1,0 +1,75 @@
+import type { Logger } from '@nestjs/common';
+import { once } from 'node:events';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { ResolvedCacheOptions } from '../cache.options.js';
+import type { CacheStore } from './cache-store.interface.js';
+import { MemoryStore, type MemoryStoreOptions } from './memory.store.js';
+import { RedisStore } from './redis.store.js';
+
+/**
+ * Defaults for Redis clients the cache creates: fail fast instead of hanging. A command that
+ * cannot be sent now fails at once (no offline queue), is retried once, and never waits longer
+ * than `commandTimeout`; the connection is re-established in the background.
+ */
+export const REDIS_CLIENT_DEFAULTS: RedisOptions = {
+  commandTimeout: 200,
+  connectTimeout: 2_000,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  // Batches concurrent commands into one write: the hit path's single GET rides along with others.
+  enableAutoPipelining: true,
+  retryStrategy: times => Math.min(100 * times, 2_000),
+};
+
+/** How long startup waits for a created client to connect before going on without it (ms). */
+const STARTUP_WAIT_MS = 2_000;
+
+/** Builds the store the options ask for. */
+export async function createStore(
+  resolved: ResolvedCacheOptions,
+  logger: Logger,
+  memory?: MemoryStoreOptions,
+): Promise<CacheStore> {
+  const spec = resolved.store;
+  switch (spec.kind) {
+    case 'custom':
+      return spec.store;
+    case 'memory':
+      if (spec.warn) {
+        logger.warn(
+          'No redis or store option given: using the in-memory store. It lives in this process only, ' +
+            'so workers and hosts do not share it (and invalidations do not reach the others). ' +
+            "Set `redis` for production, or `store: 'memory'` to silence this warning.",
+        );
+      }
+      return new MemoryStore(memory);
+    case 'redis': {
+      const lent = spec.redis instanceof Redis || spec.redis instanceof Cluster;
+      const client = lent
+        ? (spec.redis as Redis | Cluster)
+        : createClient(spec.redis as string | RedisOptions);
+      if (!lent) {
+        // Without a listener ioredis prints every connection error; the service reports outages.
+        client.on('error', () => undefined);
+        await waitUntilReady(client);
+      }
+      return new RedisStore(client, !lent);
+    }
+  }
+}
+
+function createClient(redis: string | RedisOptions): Redis {
+  return typeof redis === 'string'
+    ? new Redis(redis, REDIS_CLIENT_DEFAULTS)
+    : new Redis({ ...REDIS_CLIENT_DEFAULTS, ...redis });
+}
+
+async function waitUntilReady(client: Redis | Cluster): Promise<void> {
+  if (client.status === 'ready') return;
+  const timeout = AbortSignal.timeout(STARTUP_WAIT_MS);
+  try {
+    await once(client, 'ready', { signal: timeout });
+  } catch {
+    // Redis is not there yet: start anyway, serve uncached, and reconnect in the background.
+  }
+}

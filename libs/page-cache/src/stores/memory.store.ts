@@ -1,0 +1,401 @@
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
+import { globToRegExp } from './glob.js';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Most entries (values and sets) kept before the least recently used go. Default 10 000. */
+  maxEntries?: number;
+  /**
+   * Most bytes kept before the least recently used entries are evicted. Default 64 MiB. An entry
+   * weighs its key length plus its value length (or the lengths of its members, for a set).
+   */
+  maxBytes?: number;
+}
+
+/** Default of {@link MemoryStoreOptions.maxEntries}. */
+const DEFAULT_MAX_ENTRIES = 10_000;
+/** Default of {@link MemoryStoreOptions.maxBytes}. */
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Lazy expiry alone would keep entries that are never read again until LRU pressure pushes them
+ * out, holding their memory; the sweep bounds that.
+ */
+const SWEEP_INTERVAL_MS = 30_000;
+
+/** What Redis answers when a stored string or an increment is not a 64-bit integer. */
+const NOT_AN_INTEGER = 'ERR value is not an integer or out of range';
+/** What Redis answers when an increment leaves the 64-bit range. */
+const OVERFLOW = 'ERR increment or decrement would overflow';
+/** What Redis answers when a command meets a key of the other type. */
+const WRONG_TYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+/** The integers Redis's `string2ll()` accepts: no sign but `-`, no leading zeros, no `-0`. */
+const INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
+/** Bounds of the signed 64-bit integers Redis counters hold. */
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** One stored key. `expiresAt` is an epoch time in ms, `0` for never. */
+type Entry =
+  | { kind: 'value'; value: Buffer; expiresAt: number; size: number }
+  | { kind: 'set'; members: Set<string>; expiresAt: number; size: number };
+
+/**
+ * A {@link CacheStore} kept in the process memory: the default for development, tests and
+ * single-instance deployments. It is not shared between processes, so with several instances each
+ * has its own cache and invalidations reach only the instance that ran them.
+ *
+ * It reproduces the Redis semantics the other stores rely on (types, TTLs, `INCRBY` parsing,
+ * `SCAN MATCH` globs) so that the same contract holds for both. Memory is bounded by an entry count
+ * and a byte budget, with least-recently-used eviction: a `Map` iterates in insertion order, so
+ * re-inserting a key on use keeps it ordered from least to most recently used. As with Redis's
+ * `EXISTS`/`PTTL`/`SCAN`, probing a key with {@link has}, {@link ttl} or {@link scan} is not a use.
+ *
+ * Buffers are stored and returned as they are, without copies: callers never mutate a buffer they
+ * passed or received, and copying every page on each hit would cost more than the cache saves.
+ */
+export class MemoryStore implements CacheStore {
+  /** Entries from least to most recently used. */
+  private readonly entries = new Map<string, Entry>();
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private totalBytes = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  /** @throws RangeError when a bound is not a positive number. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) {
+      throw new RangeError(`maxEntries must be a positive integer, got ${this.maxEntries}`);
+    }
+    if (!(this.maxBytes > 0)) {
+      throw new RangeError(`maxBytes must be a positive number, got ${this.maxBytes}`);
+    }
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    // The cache must never be the reason a process stays alive.
+    this.sweepTimer.unref();
+  }
+
+  /** Number of entries held, including expired ones that have not been reclaimed yet. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Bytes held as counted against `maxBytes`, including expired entries not reclaimed yet. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** {@inheritDoc CacheStore.get} */
+  async get(key: string): Promise<Buffer | undefined> {
+    return this.readValue(key, Date.now());
+  }
+
+  /** {@inheritDoc CacheStore.getMany} */
+  async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    const now = Date.now();
+    return keys.map(key => this.readValue(key, now));
+  }
+
+  /**
+   * {@inheritDoc CacheStore.set}
+   *
+   * A value heavier than `maxBytes` on its own is not stored and `false` is returned; the key's
+   * previous value is deleted all the same, so that a failed write never leaves a stale one behind.
+   */
+  async set(
+    key: string,
+    value: Buffer,
+    ttlMs: number,
+    options?: StoreSetOptions,
+  ): Promise<boolean> {
+    checkTtl(ttlMs);
+    const now = Date.now();
+    if (options?.onlyIfAbsent && this.live(key, now)) return false;
+    return this.writeValue(key, value, ttlMs, now);
+  }
+
+  /** {@inheritDoc CacheStore.setMany} */
+  async setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void> {
+    checkTtl(ttlMs);
+    const now = Date.now();
+    for (const [key, value] of entries) this.writeValue(key, value, ttlMs, now);
+  }
+
+  /** {@inheritDoc CacheStore.delete} */
+  async delete(keys: readonly string[]): Promise<number> {
+    const now = Date.now();
+    let deleted = 0;
+    for (const key of keys) {
+      if (this.live(key, now)) {
+        this.remove(key);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  /** {@inheritDoc CacheStore.deleteIfEquals} */
+  async deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
+    const entry = this.live(key, Date.now());
+    if (entry?.kind !== 'value' || !entry.value.equals(value)) return false;
+    this.remove(key);
+    return true;
+  }
+
+  /** {@inheritDoc CacheStore.has} */
+  async has(key: string): Promise<boolean> {
+    return this.live(key, Date.now()) !== undefined;
+  }
+
+  /**
+   * {@inheritDoc CacheStore.incrBy}
+   *
+   * Parses and overflows like Redis `INCRBY`: the stored value must be a base-10 64-bit integer
+   * without sign (other than `-`), spaces or leading zeros, and the result must stay in that range.
+   * Arithmetic is exact on the stored string; the returned number is exact up to 2^53.
+   *
+   * @throws Error mentioning 'not an integer' when the stored value or `delta` is not one,
+   *   'would overflow' when the result leaves the 64-bit range, 'WRONGTYPE' when `key` is a set.
+   */
+  async incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
+    if (!Number.isInteger(delta)) throw new Error(NOT_AN_INTEGER);
+    const increment = BigInt(delta);
+    if (increment < INT64_MIN || increment > INT64_MAX) throw new Error(NOT_AN_INTEGER);
+    checkTtl(ttlMs);
+    const now = Date.now();
+    const entry = this.live(key, now);
+    if (entry?.kind === 'set') throw new Error(WRONG_TYPE);
+    let current = 0n;
+    if (entry) {
+      // latin1 maps each byte to one character, so non-ASCII bytes can never pass the pattern.
+      const text = entry.value.toString('latin1');
+      if (!INTEGER.test(text)) throw new Error(NOT_AN_INTEGER);
+      current = BigInt(text);
+      if (current < INT64_MIN || current > INT64_MAX) throw new Error(NOT_AN_INTEGER);
+    }
+    const result = current + increment;
+    if (result < INT64_MIN || result > INT64_MAX) throw new Error(OVERFLOW);
+    // The TTL applies only to a key this call creates; an existing one keeps its own.
+    const expiresAt = entry ? entry.expiresAt : expiryOf(ttlMs, now);
+    this.put(key, valueEntry(key, Buffer.from(result.toString(), 'latin1'), expiresAt));
+    return Number(result);
+  }
+
+  /** {@inheritDoc CacheStore.expire} */
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    checkTtl(ttlMs);
+    const now = Date.now();
+    const entry = this.live(key, now);
+    if (!entry) return false;
+    entry.expiresAt = expiryOf(ttlMs, now);
+    this.touch(key, entry);
+    return true;
+  }
+
+  /** {@inheritDoc CacheStore.ttl} */
+  async ttl(key: string): Promise<number | null | undefined> {
+    const now = Date.now();
+    const entry = this.live(key, now);
+    if (!entry) return undefined;
+    if (entry.expiresAt === 0) return null;
+    // `live()` guarantees expiresAt > now, so this is at least 1 even for fractional TTLs.
+    return Math.ceil(entry.expiresAt - now);
+  }
+
+  /**
+   * {@inheritDoc CacheStore.scan}
+   *
+   * Works on a snapshot of the keys taken at the start, examining `batchSize` keys per step (like
+   * `SCAN … COUNT`) and yielding only non-empty batches. Between steps it waits for the next
+   * macrotask so that I/O keeps flowing while a large keyspace is scanned; `node:timers/promises`
+   * is used because fake timers in tests do not replace it, so a scan can never hang on them.
+   * Keys written after the snapshot are not seen, which the contract allows.
+   */
+  async *scan(pattern: string, batchSize = 1000): AsyncIterable<string[]> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    }
+    const matcher = globToRegExp(pattern);
+    const keys = Array.from(this.entries.keys());
+    for (let start = 0; start < keys.length; start += batchSize) {
+      if (start > 0) await nextMacrotask();
+      const now = Date.now();
+      const batch: string[] = [];
+      for (let i = start; i < Math.min(start + batchSize, keys.length); i++) {
+        const key = keys[i];
+        if (matcher.test(key) && this.live(key, now)) batch.push(key);
+      }
+      if (batch.length > 0) yield batch;
+    }
+  }
+
+  /**
+   * {@inheritDoc CacheStore.addToSets}
+   *
+   * Each set then lives until the later of its current expiry and `now + ttlMs`; a set that never
+   * expires stays so, and `ttlMs` `0` makes it permanent. A key holding a plain value is replaced
+   * by a new set. A set that outgrows `maxBytes` on its own is dropped rather than allowed to evict
+   * the whole cache.
+   */
+  async addToSets(setKeys: readonly string[], member: string, ttlMs: number): Promise<void> {
+    checkTtl(ttlMs);
+    const now = Date.now();
+    const expiresAt = expiryOf(ttlMs, now);
+    for (const setKey of setKeys) {
+      const entry = this.live(setKey, now);
+      if (entry?.kind === 'set') {
+        if (!entry.members.has(member)) {
+          entry.members.add(member);
+          entry.size += member.length;
+          this.totalBytes += member.length;
+        }
+        if (entry.expiresAt !== 0) {
+          entry.expiresAt = expiresAt === 0 ? 0 : Math.max(entry.expiresAt, expiresAt);
+        }
+        this.touch(setKey, entry);
+        this.evict(setKey);
+      } else {
+        this.put(setKey, {
+          kind: 'set',
+          members: new Set([member]),
+          expiresAt,
+          size: setKey.length + member.length,
+        });
+      }
+    }
+  }
+
+  /** {@inheritDoc CacheStore.members} A key holding a plain value has no members either. */
+  async members(setKey: string): Promise<string[]> {
+    const entry = this.live(setKey, Date.now());
+    if (entry?.kind !== 'set') return [];
+    this.touch(setKey, entry);
+    return Array.from(entry.members);
+  }
+
+  /**
+   * {@inheritDoc CacheStore.removeFromSet}
+   *
+   * A set left empty is deleted, as Redis does. A key holding a plain value is left untouched.
+   */
+  async removeFromSet(setKey: string, members: readonly string[]): Promise<void> {
+    const entry = this.live(setKey, Date.now());
+    if (entry?.kind !== 'set') return;
+    for (const member of members) {
+      if (entry.members.delete(member)) {
+        entry.size -= member.length;
+        this.totalBytes -= member.length;
+      }
+    }
+    if (entry.members.size === 0) this.remove(setKey);
+    else this.touch(setKey, entry);
+  }
+
+  /** {@inheritDoc CacheStore.ping} */
+  async ping(): Promise<void> {}
+
+  /** Stops the expiry sweep and drops every entry; the store stays usable, without the sweep. */
+  async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.entries.clear();
+    this.totalBytes = 0;
+  }
+
+  /** The value under `key`, marked as used; `undefined` for a missing, expired or set key. */
+  private readValue(key: string, now: number): Buffer | undefined {
+    const entry = this.live(key, now);
+    if (entry?.kind !== 'value') return undefined;
+    this.touch(key, entry);
+    return entry.value;
+  }
+
+  /** Replaces whatever `key` holds with a value; `false` when the value is too heavy to keep. */
+  private writeValue(key: string, value: Buffer, ttlMs: number, now: number): boolean {
+    const entry = valueEntry(key, value, expiryOf(ttlMs, now));
+    if (entry.size > this.maxBytes) {
+      this.remove(key);
+      return false;
+    }
+    this.put(key, entry);
+    return true;
+  }
+
+  /** The entry under `key` unless it is missing or expired; an expired one is reclaimed now. */
+  private live(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
+      this.remove(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Stores `entry` as the most recently used, replacing any previous one, then evicts. */
+  private put(key: string, entry: Entry): void {
+    this.remove(key);
+    this.entries.set(key, entry);
+    this.totalBytes += entry.size;
+    this.evict(key);
+  }
+
+  /** Marks an entry already in the map as the most recently used. */
+  private touch(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
+
+  /** Deletes `key` if present, keeping the byte count in step. */
+  private remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.totalBytes -= entry.size;
+  }
+
+  /**
+   * Evicts least recently used entries until both bounds hold. `justWritten` goes first if it alone
+   * exceeds the byte budget: otherwise every other entry would be evicted before reaching it.
+   */
+  private evict(justWritten: string): void {
+    const written = this.entries.get(justWritten);
+    if (written && written.size > this.maxBytes) this.remove(justWritten);
+    while (this.entries.size > this.maxEntries || this.totalBytes > this.maxBytes) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.remove(oldest.value);
+    }
+  }
+
+  /** Reclaims expired entries that nobody reads any more. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.entries) {
+      // Deleting the current key while iterating a Map is safe: iteration continues with the next.
+      if (entry.expiresAt !== 0 && entry.expiresAt <= now) this.remove(key);
+    }
+  }
+}
+
+/**
+ * Rejects negative TTLs, which Redis rejects too, and non-finite ones, which would otherwise make
+ * an entry silently immortal (`Infinity`) or give it a meaningless expiry (`NaN`).
+ */
+function checkTtl(ttlMs: number): void {
+  if (!Number.isFinite(ttlMs) || ttlMs < 0) {
+    throw new RangeError(`ttlMs must be a finite number >= 0, got ${ttlMs}`);
+  }
+}
+
+/** Absolute expiry for a relative TTL; `0` keeps meaning "never". */
+function expiryOf(ttlMs: number, now: number): number {
+  return ttlMs === 0 ? 0 : now + ttlMs;
+}
+
+/** A plain-value entry, weighed as its key plus its bytes. */
+function valueEntry(key: string, value: Buffer, expiresAt: number): Entry {
+  return { kind: 'value', value, expiresAt, size: key.length + value.length };
+}

@@ -1,0 +1,214 @@
+import { Cluster, Redis } from 'ioredis';
+import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
+
+/** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
+export type RedisClient = Redis | Cluster;
+
+// Lua keeps each of these single-key operations atomic; every script touches one key only, so
+// they are valid on Redis Cluster too.
+const SCRIPTS = {
+  pcIncrBy: {
+    numberOfKeys: 1,
+    lua: `local existed = redis.call('EXISTS', KEYS[1])
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return v`,
+  },
+  pcDeleteIfEquals: {
+    numberOfKeys: 1,
+    lua: `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+  },
+  pcAddToSet: {
+    numberOfKeys: 1,
+    lua: `local existed = redis.call('EXISTS', KEYS[1])
+if existed == 1 and redis.call('TYPE', KEYS[1]).ok ~= 'set' then
+  redis.call('DEL', KEYS[1])
+  existed = 0
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if ttl == 0 then
+  redis.call('PERSIST', KEYS[1])
+else
+  local current = redis.call('PTTL', KEYS[1])
+  if existed == 0 or (current >= 0 and current < ttl) then redis.call('PEXPIRE', KEYS[1], ttl) end
+end
+return 1`,
+  },
+} as const;
+
+interface ScriptCommands {
+  pcIncrBy(key: string, delta: number, ttlMs: number): Promise<number>;
+  pcDeleteIfEquals(key: string, value: Buffer): Promise<number>;
+  pcAddToSet(key: string, member: string, ttlMs: number): Promise<number>;
+}
+
+/**
+ * {@link CacheStore} over ioredis, for a standalone Redis or a Redis Cluster.
+ *
+ * Values are read and written as Buffers (no string decoding on the hit path). Pattern scans use
+ * SCAN with a large COUNT on every master and delete with UNLINK, never KEYS or FLUSHDB.
+ */
+export class RedisStore implements CacheStore {
+  private readonly commands: RedisClient & ScriptCommands;
+  private readonly isCluster: boolean;
+
+  /**
+   * @param client the ioredis client to use.
+   * @param owned whether this store created the client and so closes it in {@link close}; a
+   *   client lent by the application is never closed by us.
+   */
+  constructor(
+    readonly client: RedisClient,
+    private readonly owned = false,
+  ) {
+    this.isCluster = client instanceof Cluster;
+    for (const [name, script] of Object.entries(SCRIPTS)) {
+      // defineCommand is idempotent per name; a lent client may already carry our scripts.
+      if (!(name in client)) client.defineCommand(name, script);
+    }
+    this.commands = client as RedisClient & ScriptCommands;
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      return (await this.client.getBuffer(key)) ?? undefined;
+    } catch (error) {
+      if (isWrongType(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    if (keys.length === 0) return [];
+    if (this.isCluster) {
+      // MGET across slots is a CROSSSLOT error; single GETs are auto-pipelined per node.
+      return Promise.all(keys.map(key => this.get(key)));
+    }
+    // MGET returns nil for keys of another type, which is what we want.
+    const values = await this.client.mgetBuffer(...keys);
+    return values.map(value => value ?? undefined);
+  }
+
+  async set(
+    key: string,
+    value: Buffer,
+    ttlMs: number,
+    options?: StoreSetOptions,
+  ): Promise<boolean> {
+    const args: (string | number)[] = ttlMs > 0 ? ['PX', ttlMs] : [];
+    if (options?.onlyIfAbsent) args.push('NX');
+    const reply = await this.client.call('SET', key, value, ...args);
+    return reply === 'OK';
+  }
+
+  async setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void> {
+    if (entries.length === 0) return;
+    if (this.isCluster) {
+      await Promise.all(entries.map(([key, value]) => this.set(key, value, ttlMs)));
+      return;
+    }
+    const pipeline = this.client.multi();
+    for (const [key, value] of entries) {
+      if (ttlMs > 0) pipeline.set(key, value, 'PX', ttlMs);
+      else pipeline.set(key, value);
+    }
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error);
+    if (failed?.[0]) throw failed[0];
+  }
+
+  async delete(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    if (this.isCluster) {
+      const counts = await Promise.all(keys.map(key => this.client.unlink(key)));
+      return counts.reduce((sum, n) => sum + n, 0);
+    }
+    let deleted = 0;
+    for (let i = 0; i < keys.length; i += 500) {
+      deleted += await this.client.unlink(...keys.slice(i, i + 500));
+    }
+    return deleted;
+  }
+
+  async deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
+    return (await this.commands.pcDeleteIfEquals(key, value)) === 1;
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.client.exists(key)) === 1;
+  }
+
+  async incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
+    return Number(await this.commands.pcIncrBy(key, delta, ttlMs));
+  }
+
+  async expire(key: string, ttlMs: number): Promise<boolean> {
+    if (ttlMs === 0) {
+      // PERSIST answers 0 both for a missing key and for one without expiry.
+      const [persisted, exists] = await Promise.all([
+        this.client.persist(key),
+        this.client.exists(key),
+      ]);
+      return persisted === 1 || exists === 1;
+    }
+    return (await this.client.pexpire(key, ttlMs)) === 1;
+  }
+
+  async ttl(key: string): Promise<number | null | undefined> {
+    const ms = await this.client.pttl(key);
+    if (ms === -2) return undefined;
+    if (ms === -1) return null;
+    return ms;
+  }
+
+  async *scan(pattern: string, batchSize = 1000): AsyncIterable<string[]> {
+    const nodes = this.isCluster
+      ? (this.client as Cluster).nodes('master')
+      : [this.client as Redis];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', batchSize);
+        cursor = next;
+        if (keys.length > 0) yield keys;
+      } while (cursor !== '0');
+    }
+  }
+
+  async addToSets(setKeys: readonly string[], member: string, ttlMs: number): Promise<void> {
+    await Promise.all(setKeys.map(setKey => this.commands.pcAddToSet(setKey, member, ttlMs)));
+  }
+
+  async members(setKey: string): Promise<string[]> {
+    try {
+      return await this.client.smembers(setKey);
+    } catch (error) {
+      if (isWrongType(error)) return [];
+      throw error;
+    }
+  }
+
+  async removeFromSet(setKey: string, members: readonly string[]): Promise<void> {
+    if (members.length > 0) await this.client.srem(setKey, ...members);
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    if (!this.owned) return;
+    try {
+      await this.client.quit();
+    } catch {
+      // Not connected: nothing to flush, just drop the socket and stop reconnecting.
+      this.client.disconnect();
+    }
+  }
+}
+
+function isWrongType(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('WRONGTYPE');
+}

@@ -1,0 +1,21 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      'nestjs-page-cache': fileURLToPath(
+        new URL('./libs/page-cache/src/index.ts', import.meta.url),
+      ),
+    },
+  },
+  test: {
+    globals: true,
+    include: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    // Starts (or checks REDIS_URL) the shared real Redis server; see test/support/redis.ts.
+    globalSetup: ['./test/global-setup.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+});

@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { PageRequest } from './pages/page-metadata.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import type { MemoryStoreOptions } from './stores/memory.store.js';
 import type { Ttl } from './ttl.js';
@@ -41,6 +42,30 @@ export interface CacheModuleOptions {
   ttl?: Ttl;
   /** How values are encoded. Default: JSON, with Buffers stored byte for byte. */
   serializer?: CacheSerializer;
+  /** Models every cached page is built from (e.g. site settings): saving one clears every page. */
+  defaultModels?: readonly ModelRef[];
+  /**
+   * The principal a page varies on with `@VaryOn({ user: true })`. Default: `request.user.id`.
+   * Return `undefined` for anonymous requests.
+   */
+  user?: (request: PageRequest) => string | number | undefined | null;
+  /** Largest response body stored, in bytes. Default 1 MB. */
+  maxEntrySize?: number;
+  /** Page cache settings. */
+  pages?: PageCacheOptions;
+}
+
+/** Settings of the page cache. */
+export interface PageCacheOptions {
+  /** Cache every GET handler of the app (Django's cache middleware); `@NoCache()` opts out. */
+  global?: boolean;
+  /** Default lifetime of pages. Default: the module's `ttl`. */
+  ttl?: Ttl;
+  /**
+   * `Cache-Control` sent with cacheable pages (misses and hits). None by default: pages are
+   * invalidated on the server, and a browser copy would not be.
+   */
+  cacheControl?: string;
 }
 
 export const {

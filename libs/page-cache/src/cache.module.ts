@@ -1,4 +1,5 @@
 import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CACHE_OPTIONS } from './cache.constants.js';
 import {
   CACHE_MODULE_OPTIONS,
@@ -7,6 +8,7 @@ import {
 } from './cache.module-definition.js';
 import { resolveCacheOptions, type ResolvedCacheOptions } from './cache.options.js';
 import { CacheService } from './cache.service.js';
+import { PageCacheInterceptor } from './pages/page-cache.interceptor.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { createStore } from './stores/create-store.js';
 
@@ -31,6 +33,9 @@ import { createStore } from './stores/create-store.js';
         createStore(resolved, new Logger('CacheModule'), options.memory),
     },
     CacheService,
+    // Global, so that @CachePage needs no @UseInterceptors and site-wide mode reaches every
+    // handler; it leaves handlers without page caching alone.
+    { provide: APP_INTERCEPTOR, useClass: PageCacheInterceptor },
   ],
   exports: [CacheService, CacheStore],
 })

@@ -2,6 +2,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { CacheModuleOptions, CacheSerializer } from './cache.module-definition.js';
 import { hasControlCharacter, namespaceOf } from './keys.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
+import { modelName } from './models.js';
 import { parseTtl } from './ttl.js';
 
 /** Options after validation, with defaults applied. */
@@ -12,6 +13,11 @@ export interface ResolvedCacheOptions {
   namespace: string;
   ttlMs: number;
   serializer?: CacheSerializer;
+  /** Dependencies (names) every page is built from. */
+  defaultModels: string[];
+  user?: CacheModuleOptions['user'];
+  maxEntrySize: number;
+  pages: { global: boolean; ttlMs: number; cacheControl?: string };
   store:
     | { kind: 'redis'; redis: string | RedisOptions | Redis | Cluster }
     | { kind: 'memory'; warn: boolean }
@@ -52,7 +58,42 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
       'Invalid CacheModule option serializer: expected an object with serialize(value) and deserialize(bytes) functions.',
     );
   }
+  const maxEntrySize = options.maxEntrySize ?? 1024 * 1024;
+  if (!Number.isSafeInteger(maxEntrySize) || maxEntrySize <= 0) {
+    throw new TypeError(
+      `Invalid CacheModule option maxEntrySize: ${String(maxEntrySize)}. Expected a number of bytes > 0.`,
+    );
+  }
+  if (options.user !== undefined && typeof options.user !== 'function') {
+    throw new TypeError('Invalid CacheModule option user: expected a function (request) => id.');
+  }
+  if (options.defaultModels !== undefined && !Array.isArray(options.defaultModels)) {
+    throw new TypeError(
+      `Invalid CacheModule option defaultModels: ${String(options.defaultModels)}. Expected an array of model classes or names.`,
+    );
+  }
+  const defaultModels = (options.defaultModels ?? []).map(model =>
+    modelName(model, 'CacheModule option defaultModels entry'),
+  );
+  const pages = options.pages ?? {};
+  const cacheControl = pages.cacheControl;
+  if (
+    cacheControl !== undefined &&
+    (typeof cacheControl !== 'string' || hasControlCharacter(cacheControl))
+  ) {
+    throw new TypeError(
+      `Invalid CacheModule option pages.cacheControl: ${JSON.stringify(cacheControl)}. Expected a header value such as 'public, max-age=60'.`,
+    );
+  }
   return {
+    defaultModels,
+    user: options.user,
+    maxEntrySize,
+    pages: {
+      global: pages.global === true,
+      ttlMs: pages.ttl === undefined ? ttlMs : parseTtl(pages.ttl, 'CacheModule option pages.ttl'),
+      cacheControl,
+    },
     keyPrefix,
     version,
     namespace: namespaceOf(keyPrefix, version),

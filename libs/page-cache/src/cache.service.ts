@@ -336,21 +336,29 @@ export class CacheService {
   protected async softly<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
     try {
       const result = await operation();
-      if (this.storeDown) {
-        this.storeDown = false;
-        this.logger.log('Cache store is reachable again.');
-      }
+      this.storeRecovered();
       return result;
     } catch (error) {
       if (error instanceof TypeError) throw error;
-      if (!this.storeDown) {
-        this.storeDown = true;
-        this.logger.warn(
-          `Cache store unavailable, serving without cache: ${(error as Error).message}`,
-        );
-      }
+      this.storeFailed(error);
       return fallback;
     }
+  }
+
+  /** @internal Notes a failed store call: one warning per outage, not one per request. */
+  storeFailed(error: unknown): void {
+    if (this.storeDown) return;
+    this.storeDown = true;
+    this.logger.warn(
+      `Cache store unavailable, serving without cache: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+
+  /** @internal Notes a successful store call after an outage. */
+  storeRecovered(): void {
+    if (!this.storeDown) return;
+    this.storeDown = false;
+    this.logger.log('Cache store is reachable again.');
   }
 
   private ttlOf(ttl: Ttl | undefined): number {

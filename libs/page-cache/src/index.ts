@@ -19,3 +19,18 @@ export { MemoryStore, type MemoryStoreOptions } from './stores/memory.store.js';
 export { RedisStore, type RedisClient } from './stores/redis.store.js';
 export { REDIS_CLIENT_DEFAULTS } from './stores/create-store.js';
 export { parseTtl, type Ttl, type DurationUnit } from './ttl.js';
+export { CachePage } from './pages/cache-page.decorator.js';
+export { VaryOn } from './pages/vary-on.decorator.js';
+export { CacheKeyFrom } from './pages/cache-key-from.decorator.js';
+export { NoCache } from './pages/no-cache.decorator.js';
+export { PageCacheInterceptor, type BypassReason } from './pages/page-cache.interceptor.js';
+export type {
+  CachePageOptions,
+  VaryOnOptions,
+  VaryFunction,
+  PageModel,
+  EntityIdSource,
+  PageRequest,
+} from './pages/page-metadata.js';
+export type { PagePolicy, PageLocation } from './pages/page-key.js';
+export type { CapturedResponse } from './pages/http-response.js';

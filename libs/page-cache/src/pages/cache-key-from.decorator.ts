@@ -1,0 +1,34 @@
+import { SetMetadata } from '@nestjs/common';
+import { modelName } from '../models.js';
+import { CACHE_KEY_FROM_METADATA, type ModelSpec, type PageModel } from './page-metadata.js';
+
+/**
+ * Declares the models a cached page is built from. They are written into the page's key, and
+ * saving any of them (or the one entity named by `{ model, id }`) removes the page.
+ *
+ * ```ts
+ * @CacheKeyFrom(Post, Author)                  // a list page: any Post or Author save clears it
+ * @CacheKeyFrom({ model: Post, id: 'id' })     // a detail page: only saving that Post clears it
+ * ```
+ * Names are checked here, at decoration time: letters, digits, `_ . -` only.
+ */
+export function CacheKeyFrom(...models: PageModel[]): ClassDecorator & MethodDecorator {
+  if (models.length === 0) {
+    throw new TypeError('@CacheKeyFrom() needs at least one model.');
+  }
+  const spec: ModelSpec = { models: [], entities: [] };
+  for (const entry of models) {
+    if (typeof entry === 'object' && entry !== null) {
+      const { id } = entry;
+      if (!(typeof id === 'function' || (typeof id === 'string' && id.length > 0))) {
+        throw new TypeError(
+          `Invalid @CacheKeyFrom id for ${modelName(entry.model, '@CacheKeyFrom model')}: expected a route parameter name or a function of the request.`,
+        );
+      }
+      spec.entities.push({ model: modelName(entry.model, '@CacheKeyFrom model'), id });
+    } else {
+      spec.models.push(modelName(entry, '@CacheKeyFrom model'));
+    }
+  }
+  return SetMetadata(CACHE_KEY_FROM_METADATA, spec);
+}

@@ -1,0 +1,69 @@
+import type { ModelRef } from '../cache.module-definition.js';
+import type { Ttl } from '../ttl.js';
+
+/** A request as both HTTP adapters hand it to handlers (Express `Request`, Fastify `FastifyRequest`). */
+export interface PageRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  params?: Record<string, string | undefined>;
+  user?: unknown;
+}
+
+/** Options of `@CachePage()`. */
+export interface CachePageOptions {
+  /** Lifetime of the page (ms or `'5m'`…; `0` = until invalidated). Default: `pages.ttl`, else `ttl`. */
+  ttl?: Ttl;
+  /** Key prefix of the view (letters, digits, `_ . -`). Default `ControllerName.methodName`. */
+  key?: string;
+  /** Query parameters that select a variant. Default: all of them, sorted by name. */
+  query?: readonly string[];
+  /** Status codes that are stored. Default `[200]`. */
+  statuses?: readonly number[];
+}
+
+/** What a page varies on besides its path and query. */
+export interface VaryOnOptions {
+  /** Request headers (case-insensitive); also listed in the response's `Vary`. */
+  headers?: readonly string[];
+  /** Cookie names. */
+  cookies?: readonly string[];
+  /** Query parameters (useful with `@CachePage({ query: [] })`). */
+  query?: readonly string[];
+  /** The authenticated principal (`req.user.id`, or the module's `user` function). */
+  user?: boolean;
+}
+
+/** Computes a variant from the request. */
+export type VaryFunction = (request: PageRequest) => string | undefined | null;
+
+/** The entity id of a `{ model, id }` dependency: a route parameter name, or a function. */
+export type EntityIdSource =
+  string | ((request: PageRequest) => string | number | undefined | null);
+
+/** A model a page is built from: the whole model, or one entity of it. */
+export type PageModel = ModelRef | { model: ModelRef; id: EntityIdSource };
+
+/** @internal Normalized `@VaryOn` metadata (they stack). */
+export interface VarySpec {
+  headers: string[];
+  cookies: string[];
+  query: string[];
+  user: boolean;
+  functions: VaryFunction[];
+}
+
+/** @internal Normalized `@CacheKeyFrom` metadata. */
+export interface ModelSpec {
+  /** Whole-model dependencies (names). */
+  models: string[];
+  /** Entity dependencies. */
+  entities: { model: string; id: EntityIdSource }[];
+}
+
+/** @internal Metadata keys. */
+export const CACHE_PAGE_METADATA = 'nestjs-page-cache:page';
+export const VARY_ON_METADATA = 'nestjs-page-cache:vary';
+export const CACHE_KEY_FROM_METADATA = 'nestjs-page-cache:models';
+export const NO_CACHE_METADATA = 'nestjs-page-cache:no-cache';
+export const INVALIDATES_METADATA = 'nestjs-page-cache:invalidates';

@@ -1,0 +1,39 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+
+/** The HTTP adapters every page test runs on. */
+export const ADAPTERS = [
+  ['express', () => new ExpressAdapter()],
+  ['fastify', () => new FastifyAdapter()],
+] as const;
+export type AdapterName = (typeof ADAPTERS)[number][0];
+
+/** A running Nest app on a loopback port, driven with `fetch`. */
+export interface RunningApp {
+  app: INestApplication;
+  url: string;
+  get(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Boots `module` on the named adapter, listening on a free loopback port. */
+export async function startApp(
+  adapter: AdapterName,
+  module: Type<unknown>,
+  configure?: (app: INestApplication) => void | Promise<void>,
+): Promise<RunningApp> {
+  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
+  const factory = ADAPTERS.find(([name]) => name === adapter)![1];
+  const app = moduleRef.createNestApplication(factory(), { logger: ['error', 'warn'] });
+  await configure?.(app);
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+  return {
+    app,
+    url,
+    get: (path, init) => fetch(`${url}${path}`, init),
+    close: () => app.close(),
+  };
+}

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 /** What a response looked like when it ended, as seen on the wire. */
 export interface CapturedResponse {
@@ -156,10 +156,11 @@ function addHeader(headers: Map<string, string | string[]>, name: string, value:
 
 /** Whether an `If-None-Match` request header matches an ETag (weak comparison, RFC 9110). */
 export function etagMatches(
-  ifNoneMatch: IncomingHttpHeaders['if-none-match'],
+  ifNoneMatch: string | string[] | undefined,
   etag: string,
 ): boolean {
   if (!ifNoneMatch) return false;
+  if (Array.isArray(ifNoneMatch)) ifNoneMatch = ifNoneMatch.join(',');
   const wanted = etag.startsWith('W/') ? etag.slice(2) : etag;
   for (const raw of ifNoneMatch.split(',')) {
     const tag = raw.trim();

@@ -3,11 +3,19 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    alias: {
-      'nestjs-page-cache': fileURLToPath(
-        new URL('./libs/page-cache/src/index.ts', import.meta.url),
-      ),
-    },
+    // The library as users import it, from its sources (tsconfig.json has the same paths).
+    alias: [
+      {
+        find: /^nestjs-page-cache\/typeorm$/,
+        replacement: fileURLToPath(
+          new URL('./libs/page-cache/src/typeorm/index.ts', import.meta.url),
+        ),
+      },
+      {
+        find: /^nestjs-page-cache$/,
+        replacement: fileURLToPath(new URL('./libs/page-cache/src/index.ts', import.meta.url)),
+      },
+    ],
   },
   test: {
     globals: true,

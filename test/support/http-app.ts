@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -21,7 +21,7 @@ export interface RunningApp {
 /** Boots `module` on the named adapter, listening on a free loopback port. */
 export async function startApp(
   adapter: AdapterName,
-  module: Type<unknown>,
+  module: Type<unknown> | DynamicModule,
   configure?: (app: INestApplication) => void | Promise<void>,
 ): Promise<RunningApp> {
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();

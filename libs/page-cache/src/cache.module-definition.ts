@@ -53,6 +53,11 @@ export interface CacheModuleOptions {
   maxEntrySize?: number;
   /** Page cache settings. */
   pages?: PageCacheOptions;
+  /**
+   * How often the dependency index is pruned of entries that no longer exist (ms or `'1h'`…;
+   * `0` = never). Only never-expiring entries need it. Default `'1h'`.
+   */
+  indexCleanupInterval?: Ttl;
 }
 
 /** Settings of the page cache. */

@@ -1,5 +1,5 @@
 import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { CACHE_OPTIONS } from './cache.constants.js';
 import {
   CACHE_MODULE_OPTIONS,
@@ -8,6 +8,10 @@ import {
 } from './cache.module-definition.js';
 import { resolveCacheOptions, type ResolvedCacheOptions } from './cache.options.js';
 import { CacheService } from './cache.service.js';
+import { EventEmitterCheck } from './invalidation/event-emitter.check.js';
+import { IndexJanitor } from './invalidation/index-janitor.js';
+import { InvalidatesInterceptor } from './invalidation/invalidates.interceptor.js';
+import { InvalidationListener } from './invalidation/invalidation.listener.js';
 import { PageCacheInterceptor } from './pages/page-cache.interceptor.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { createStore } from './stores/create-store.js';
@@ -20,6 +24,7 @@ import { createStore } from './stores/create-store.js';
  * ```
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: CACHE_OPTIONS,
@@ -36,6 +41,10 @@ import { createStore } from './stores/create-store.js';
     // Global, so that @CachePage needs no @UseInterceptors and site-wide mode reaches every
     // handler; it leaves handlers without page caching alone.
     { provide: APP_INTERCEPTOR, useClass: PageCacheInterceptor },
+    InvalidationListener,
+    { provide: APP_INTERCEPTOR, useClass: InvalidatesInterceptor },
+    EventEmitterCheck,
+    IndexJanitor,
   ],
   exports: [CacheService, CacheStore],
 })

@@ -17,6 +17,8 @@ export interface ResolvedCacheOptions {
   defaultModels: string[];
   user?: CacheModuleOptions['user'];
   maxEntrySize: number;
+  /** How often never-expiring index sets are pruned (ms, 0 = never). */
+  indexCleanupIntervalMs: number;
   pages: { global: boolean; ttlMs: number; cacheControl?: string };
   store:
     | { kind: 'redis'; redis: string | RedisOptions | Redis | Cluster }
@@ -89,6 +91,10 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
     defaultModels,
     user: options.user,
     maxEntrySize,
+    indexCleanupIntervalMs: parseTtl(
+      options.indexCleanupInterval ?? '1h',
+      'CacheModule option indexCleanupInterval',
+    ),
     pages: {
       global: pages.global === true,
       ttlMs: pages.ttl === undefined ? ttlMs : parseTtl(pages.ttl, 'CacheModule option pages.ttl'),

@@ -6,7 +6,8 @@ import type { ModelRef } from './cache.module-definition.js';
 import type { ResolvedCacheOptions } from './cache.options.js';
 import { decodeEntry, encodeEntry, isPlainInteger, type ValueMeta } from './codec.js';
 import { DependencyTracker } from './dependency-tracker.js';
-import { assertValidKey, namespacedGlob } from './keys.js';
+import { assertValidKey, namespacedGlob, pathTag, urlTag } from './keys.js';
+import { normalizeQuery, splitUrl } from './pages/page-key.js';
 import { entryDependencies, invalidationTargets, type ModelDependency } from './models.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { parseTtl, type Ttl } from './ttl.js';
@@ -324,6 +325,46 @@ export class CacheService {
    */
   async invalidate(model: ModelRef, id?: string | number): Promise<number> {
     return this.tracker.invalidate(invalidationTargets(model, id));
+  }
+
+  /**
+   * Removes every cached variant of one URL (all vary combinations), as Django's
+   * `expire_view_cache`. With `query`, only the variants of that query (as the page sees it, after
+   * its `query` whitelist). Costs what it removes, not the size of the keyspace.
+   * @returns how many entries were removed.
+   */
+  async expirePage(
+    path: string,
+    options: { query?: Record<string, string | number | readonly (string | number)[]> } = {},
+  ): Promise<number> {
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      throw new TypeError(
+        `Invalid page path: ${JSON.stringify(path)}. Expected a path such as '/posts'.`,
+      );
+    }
+    const split = splitUrl(path);
+    if (options.query === undefined && split.search === '') {
+      return this.tracker.removeTagged([pathTag(split.path)]);
+    }
+    const params = new URLSearchParams(split.search);
+    for (const [name, value] of Object.entries(options.query ?? {})) {
+      for (const v of Array.isArray(value) ? value : [value]) params.append(name, String(v));
+    }
+    const query = JSON.stringify(normalizeQuery(params.toString()));
+    return this.tracker.removeTagged([urlTag(split.path, query)]);
+  }
+
+  /**
+   * Drops index entries whose cache entries no longer exist. Runs periodically on its own
+   * (`indexCleanupInterval`); exposed for maintenance scripts.
+   * @returns how many index members were dropped.
+   */
+  async pruneIndex(): Promise<number> {
+    let dropped = 0;
+    for await (const batch of this.store.scan(namespacedGlob(this.namespace, '~idx:*'))) {
+      for (const setKey of batch) dropped += await this.tracker.prune(setKey);
+    }
+    return dropped;
   }
 
   /** Builds the wire key of a user key. */

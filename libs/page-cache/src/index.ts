@@ -34,3 +34,11 @@ export type {
 } from './pages/page-metadata.js';
 export type { PagePolicy, PageLocation } from './pages/page-key.js';
 export type { CapturedResponse } from './pages/http-response.js';
+export {
+  ENTITY_SAVED,
+  ENTITY_DELETED,
+  type EntityEventPayload,
+  type EntityDescriptor,
+} from './invalidation/entity-events.js';
+export { Invalidates } from './invalidation/invalidates.decorator.js';
+export { InvalidationListener } from './invalidation/invalidation.listener.js';

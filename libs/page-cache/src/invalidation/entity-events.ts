@@ -1,0 +1,47 @@
+import type { ModelRef } from '../cache.module-definition.js';
+
+/** Emitted after an entity is inserted or updated: clears every entry built from it. */
+export const ENTITY_SAVED = 'entity.saved';
+/** Emitted after an entity is deleted: clears every entry built from it. */
+export const ENTITY_DELETED = 'entity.deleted';
+
+/**
+ * Payload of {@link ENTITY_SAVED} / {@link ENTITY_DELETED}: the entity instance itself (its class
+ * name is the model, its `id` property the id), or a descriptor. Without an id, every entry built
+ * from the model is cleared.
+ */
+export type EntityEventPayload = object | EntityDescriptor;
+
+/** Names a model, and optionally one entity of it. */
+export interface EntityDescriptor {
+  model: ModelRef;
+  id?: string | number;
+}
+
+/** What an event asks to invalidate. */
+export function describeEntity(payload: EntityEventPayload): {
+  model: ModelRef;
+  id?: string | number;
+} {
+  if (typeof payload !== 'object' || payload === null) {
+    throw new TypeError(
+      `Invalid entity event payload: ${String(payload)}. Expected an entity or { model, id? }.`,
+    );
+  }
+  const record = payload as Record<string, unknown>;
+  const isDescriptor =
+    Object.getPrototypeOf(payload) === Object.prototype &&
+    (typeof record.model === 'string' || typeof record.model === 'function');
+  if (isDescriptor) {
+    return { model: record.model as ModelRef, id: idOf(record.id) };
+  }
+  return { model: payload.constructor.name, id: idOf(record.id) };
+}
+
+function idOf(id: unknown): string | number | undefined {
+  if (id === undefined || id === null) return undefined;
+  if (typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint') {
+    return typeof id === 'bigint' ? id.toString() : id;
+  }
+  throw new TypeError(`Invalid entity id: ${String(id)}. Expected a string or a number.`);
+}

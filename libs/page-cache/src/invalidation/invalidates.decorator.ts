@@ -1,0 +1,33 @@
+import { SetMetadata } from '@nestjs/common';
+import { modelName } from '../models.js';
+import { INVALIDATES_METADATA, type ModelSpec, type PageModel } from '../pages/page-metadata.js';
+
+/**
+ * Invalidates models after a mutation handler (POST/PUT/PATCH/DELETE) answers with a 2xx status,
+ * before the response is sent. A failed request invalidates nothing.
+ *
+ * ```ts
+ * @Put(':id')
+ * @Invalidates({ model: Post, id: 'id' })   // that post (and lists of posts)
+ * update(@Param('id') id: string, @Body() body: UpdatePost) { … }
+ * ```
+ */
+export function Invalidates(...models: PageModel[]): ClassDecorator & MethodDecorator {
+  if (models.length === 0) throw new TypeError('@Invalidates() needs at least one model.');
+  const spec: ModelSpec = { models: [], entities: [] };
+  for (const entry of models) {
+    if (typeof entry === 'object' && entry !== null) {
+      const { id } = entry;
+      const name = modelName(entry.model, '@Invalidates model');
+      if (!(typeof id === 'function' || (typeof id === 'string' && id.length > 0))) {
+        throw new TypeError(
+          `Invalid @Invalidates id for ${name}: expected a route parameter name or a function of the request.`,
+        );
+      }
+      spec.entities.push({ model: name, id });
+    } else {
+      spec.models.push(modelName(entry, '@Invalidates model'));
+    }
+  }
+  return SetMetadata(INVALIDATES_METADATA, spec);
+}

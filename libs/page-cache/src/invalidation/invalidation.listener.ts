@@ -1,0 +1,93 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { CacheService } from '../cache.service.js';
+import {
+  describeEntity,
+  ENTITY_DELETED,
+  ENTITY_SAVED,
+  type EntityEventPayload,
+} from './entity-events.js';
+
+/** Longest pause between retries of an invalidation that failed because the store was down (ms). */
+const MAX_RETRY_DELAY_MS = 5_000;
+
+/**
+ * Clears every page and value built from an entity when it is saved or deleted, on the
+ * application's event emitter (`EventEmitterModule.forRoot()`).
+ *
+ * An invalidation that fails because the store is unreachable is retried until it succeeds:
+ * entries written before the outage must not be served once the store is back.
+ */
+@Injectable()
+export class InvalidationListener implements OnModuleDestroy {
+  protected readonly logger = new Logger('CacheInvalidation');
+  private readonly pending = new Map<string, EntityEventPayload>();
+  private retryTimer?: NodeJS.Timeout;
+  private retryDelay = 100;
+
+  constructor(protected readonly cache: CacheService) {}
+
+  @OnEvent(ENTITY_SAVED)
+  async onSaved(payload: EntityEventPayload): Promise<void> {
+    await this.invalidate(payload);
+  }
+
+  @OnEvent(ENTITY_DELETED)
+  async onDeleted(payload: EntityEventPayload): Promise<void> {
+    await this.invalidate(payload);
+  }
+
+  onModuleDestroy(): void {
+    clearTimeout(this.retryTimer);
+  }
+
+  /**
+   * Invalidates what an event names. Failures are logged and retried, never thrown at the caller:
+   * a save must not fail because the cache is down.
+   */
+  async invalidate(payload: EntityEventPayload): Promise<void> {
+    let entity: ReturnType<typeof describeEntity>;
+    try {
+      entity = describeEntity(payload);
+    } catch (error) {
+      this.logger.error((error as Error).message);
+      return;
+    }
+    try {
+      await this.cache.invalidate(entity.model, entity.id);
+    } catch (error) {
+      if (error instanceof TypeError) {
+        this.logger.error(error.message);
+        return;
+      }
+      const name = typeof entity.model === 'function' ? entity.model.name : entity.model;
+      this.logger.warn(
+        `Invalidation of ${name}${entity.id === undefined ? '' : ` ${entity.id}`} failed, retrying: ${(error as Error).message}`,
+      );
+      this.pending.set(`${name}\u0000${entity.id ?? ''}`, { model: entity.model, id: entity.id });
+      this.scheduleRetry();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => void this.retry(), this.retryDelay);
+    this.retryTimer.unref();
+  }
+
+  private async retry(): Promise<void> {
+    this.retryTimer = undefined;
+    for (const [id, payload] of this.pending) {
+      const { model, id: entityId } = payload as { model: string; id?: string | number };
+      try {
+        await this.cache.invalidate(model, entityId);
+        this.pending.delete(id);
+      } catch {
+        this.retryDelay = Math.min(this.retryDelay * 2, MAX_RETRY_DELAY_MS);
+        this.scheduleRetry();
+        return;
+      }
+    }
+    this.retryDelay = 100;
+  }
+}

@@ -1,0 +1,1 @@
+export { TypeOrmCacheInvalidation } from './typeorm-invalidation.subscriber.js';

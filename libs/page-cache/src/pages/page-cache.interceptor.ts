@@ -70,6 +70,13 @@ const NOT_STORED = new Set([
 const UNCACHEABLE_DIRECTIVE = /(?:^|,)\s*(?:private|no-store|no-cache)\b/i;
 const HANDLED = Symbol('nestjs-page-cache:handled');
 
+/** What a lookup found: the page, or the dependency tokens to store a new one with. */
+interface Lookup {
+  page?: StoredPage;
+  /** Absent when the store failed: the page is then neither served nor stored. */
+  generations?: string[];
+}
+
 /** A page read from the store. */
 interface StoredPage {
   meta: PageMeta;
@@ -188,24 +195,31 @@ export class PageCacheInterceptor implements NestInterceptor {
     return next.handle();
   }
 
-  private async lookup(
-    location: PageLocation,
-  ): Promise<{ page?: StoredPage; generations?: (Buffer | undefined)[]; failed?: boolean }> {
+  /**
+   * Reads the page and the current tokens of its dependencies in one round trip. On a miss, it
+   * also makes sure every token exists before the handler reads its data, so the entry records
+   * tokens that any later invalidation will replace.
+   */
+  private async lookup(location: PageLocation): Promise<Lookup> {
     try {
-      const [bytes, generations] = await Promise.all([
+      const [bytes, current] = await Promise.all([
         this.store.get(location.key),
         this.cache.tracker.currentGenerations(location.deps),
       ]);
       this.cache.storeRecovered();
-      if (bytes === undefined) return { generations };
-      const entry = decodeEntry(bytes);
-      if (!entry || entry.meta.k !== 'page') return { generations };
-      const meta = entry.meta;
-      if (!DependencyTracker.isCurrent(meta.g, generations)) return { generations };
-      return { page: { meta, body: entry.payload }, generations };
+      if (bytes !== undefined) {
+        const entry = decodeEntry(bytes);
+        if (entry?.meta.k === 'page' && DependencyTracker.isCurrent(entry.meta.g, current)) {
+          return { page: { meta: entry.meta, body: entry.payload } };
+        }
+      }
+      if (current.every(token => token !== undefined)) {
+        return { generations: current.map(token => token!.toString('latin1')) };
+      }
+      return { generations: await this.cache.tracker.generationsForWrite(location.deps) };
     } catch (error) {
       this.cache.storeFailed(error);
-      return { failed: true };
+      return {};
     }
   }
 
@@ -230,7 +244,12 @@ export class PageCacheInterceptor implements NestInterceptor {
       reply.code(status);
       for (const [name, value] of headers) reply.header(name, value);
       // Fastify sends a Buffer as it is, and leaves the body out of HEAD and 304 answers.
-      return notModified ? undefined : body;
+      const payload = notModified ? undefined : body;
+      // Nest hands the result of a @Render() handler to reply.view(): the page is rendered already.
+      (reply as typeof reply & { view?: unknown }).view = function (this: typeof reply) {
+        return this.send(payload);
+      };
+      return payload;
     }
     const flat: string[] = [];
     for (const [name, value] of headers) flat.push(name, value);
@@ -238,9 +257,12 @@ export class PageCacheInterceptor implements NestInterceptor {
     raw.writeHead(status, flat);
     if (notModified || request.method === 'HEAD') raw.end();
     else raw.end(body);
-    // Nest then replies to `undefined` with Express's res.send(), whose header work would fail on
-    // an answered response: on this response it has nothing left to do.
-    (raw as ServerResponse & { send?: () => unknown }).send = answered;
+    // Nest then replies to `undefined` with Express's res.send() (or, for a @Render() handler,
+    // res.render(), which would run the template), whose header work would fail on an answered
+    // response: on this response they have nothing left to do.
+    const answeredRaw = raw as ServerResponse & { send?: () => unknown; render?: () => unknown };
+    answeredRaw.send = answered;
+    answeredRaw.render = answered;
     return undefined;
   }
 
@@ -250,18 +272,17 @@ export class PageCacheInterceptor implements NestInterceptor {
     next: CallHandler,
     policy: PagePolicy,
     location: PageLocation,
-    found: { generations?: (Buffer | undefined)[]; failed?: boolean },
+    found: Lookup,
   ): Observable<unknown> {
     raw.setHeader('x-cache', 'MISS');
     if (this.options.pages.cacheControl)
       raw.setHeader('cache-control', this.options.pages.cacheControl);
     if (policy.vary.headers.length > 0) raw.setHeader('vary', policy.vary.headers.join(', '));
-    if (found.failed || request.method === 'HEAD') {
-      this.onBypass(found.failed ? 'store-error' : 'head');
+    const { generations } = found;
+    if (!generations || request.method === 'HEAD') {
+      this.onBypass(generations ? 'head' : 'store-error');
       return next.handle();
     }
-    // Tokens of the page's dependencies as they were before the handler reads its data.
-    const generations = this.generationsBefore(location, found.generations ?? []);
     const started = performance.now();
     let streamed = false;
     captureResponse(raw, captured => {
@@ -294,29 +315,13 @@ export class PageCacheInterceptor implements NestInterceptor {
     );
   }
 
-  private generationsBefore(
-    location: PageLocation,
-    current: readonly (Buffer | undefined)[],
-  ): Promise<string[] | undefined> {
-    if (location.deps.length === 0) return Promise.resolve([]);
-    if (current.length === location.deps.length && current.every(token => token !== undefined)) {
-      return Promise.resolve(current.map(token => token!.toString('latin1')));
-    }
-    return this.cache.tracker.generationsForWrite(location.deps).catch((error: unknown) => {
-      this.cache.storeFailed(error);
-      return undefined;
-    });
-  }
-
   private async storePage(
     location: PageLocation,
     meta: PageMeta,
     body: Buffer,
-    generationsPromise: Promise<string[] | undefined>,
+    generations: string[],
   ): Promise<void> {
     try {
-      const generations = await generationsPromise;
-      if (!generations) return;
       if (location.deps.length > 0) {
         meta.d = location.deps;
         meta.g = generations;

@@ -1,0 +1,220 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CacheService, ENTITY_SAVED, type CacheModuleOptions } from 'nestjs-page-cache';
+import { DependencyTracker } from '../libs/page-cache/src/dependency-tracker.js';
+import { Article, ArticleTable, BlogModule } from './fixtures/invalidation/blog.fixture.js';
+import { startApp, type RunningApp } from './support/http-app.js';
+import { redisUrl, uniquePrefix } from './support/redis.js';
+import { RedisServer } from './support/redis-server.js';
+
+const STORES: [string, () => CacheModuleOptions][] = [
+  ['redis', () => ({ redis: redisUrl(), keyPrefix: uniquePrefix('fresh') })],
+  ['memory', () => ({ store: 'memory', keyPrefix: uniquePrefix('fresh') })],
+];
+
+async function boot(table: ArticleTable, options: CacheModuleOptions): Promise<RunningApp> {
+  return startApp('express', BlogModule.with(table, options));
+}
+
+async function text(
+  app: RunningApp,
+  path: string,
+): Promise<{ cache: string | null; body: string }> {
+  const response = await app.get(path);
+  return { cache: response.headers.get('x-cache'), body: await response.text() };
+}
+
+/**
+ * The race of the seed design: a request misses and reads the old row; the row is saved and its
+ * invalidation returns; then the request stores the page it computed from the old row.
+ * Returns what the page looks like afterwards.
+ */
+async function raceSaveAgainstRender(app: RunningApp, table: ArticleTable): Promise<string[]> {
+  let release!: () => void;
+  const gate = new Promise<void>(resolve => (release = resolve));
+  let read!: () => void;
+  const hasRead = new Promise<void>(resolve => (read = resolve));
+  table.afterRead = async () => {
+    table.afterRead = () => Promise.resolve();
+    read();
+    await gate;
+  };
+  const slow = text(app, '/articles/1');
+  await hasRead;
+  table.rows.get(1)!.title = 'saved';
+  await app.app.get(EventEmitter2).emitAsync(ENTITY_SAVED, table.rows.get(1));
+  release();
+  expect((await slow).body).toBe('1:title 1 v0');
+  const after = [await text(app, '/articles/1'), await text(app, '/articles/1')];
+  return after.map(r => `${r.cache} ${r.body}`);
+}
+
+describe.each(STORES)('freshness guarantee on the %s store', (_name, options) => {
+  let table: ArticleTable;
+  let app: RunningApp;
+
+  beforeEach(async () => {
+    table = new ArticleTable();
+    app = await boot(table, options());
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await app.app.get(CacheService).clear();
+    await app.close();
+  });
+
+  it('never keeps a page computed from data read before a save whose invalidation returned', async () => {
+    expect(await raceSaveAgainstRender(app, table)).toEqual(['MISS 1:saved', 'HIT 1:saved']);
+  });
+
+  it('serves the stale page when the generation guard is disabled (the test can fail)', async () => {
+    vi.spyOn(DependencyTracker, 'isCurrent').mockReturnValue(true);
+    expect(await raceSaveAgainstRender(app, table)).toEqual([
+      'HIT 1:title 1 v0',
+      'HIT 1:title 1 v0',
+    ]);
+  });
+});
+
+/**
+ * Readers and writers run concurrently; handlers pause between reading a row and answering.
+ * Once everything has settled, every page the cache serves must equal what the handler renders now.
+ */
+async function stress(app: RunningApp, table: ArticleTable, filler?: () => Promise<void>) {
+  const events = app.app.get(EventEmitter2);
+  const ids = [...table.rows.keys()];
+  const paths = ['/articles', ...ids.map(id => `/articles/${id}`)];
+  table.afterRead = () => sleep(Math.random() * 4);
+  let version = 0;
+  const writer = async () => {
+    for (let i = 0; i < 25; i++) {
+      const row = table.rows.get(ids[Math.floor(Math.random() * ids.length)])!;
+      row.title = `v${++version}`;
+      await events.emitAsync(ENTITY_SAVED, row);
+      await sleep(Math.random() * 5);
+    }
+  };
+  const reader = async () => {
+    for (let i = 0; i < 60; i++) {
+      const response = await app.get(paths[Math.floor(Math.random() * paths.length)]);
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+    }
+  };
+  await Promise.all([
+    writer(),
+    writer(),
+    writer(),
+    reader(),
+    reader(),
+    reader(),
+    reader(),
+    filler?.(),
+  ]);
+  table.afterRead = () => Promise.resolve();
+  for (const path of paths) {
+    const expected =
+      path === '/articles' ? table.renderList() : table.renderOne(Number(path.split('/')[2]));
+    const first = await text(app, path);
+    const second = await text(app, path);
+    expect({ path, body: first.body }).toEqual({ path, body: expected });
+    expect({ path, body: second.body, cache: second.cache }).toEqual({
+      path,
+      body: expected,
+      cache: 'HIT',
+    });
+  }
+}
+
+describe('randomized stress: concurrent readers and writers', () => {
+  it.each(STORES)('leaves only fresh pages on the %s store', async (_name, options) => {
+    const table = new ArticleTable(8);
+    const app = await boot(table, options());
+    try {
+      await stress(app, table);
+    } finally {
+      await app.app.get(CacheService).clear();
+      await app.close();
+    }
+  });
+
+  it('leaves only fresh pages while Redis evicts keys (maxmemory + allkeys-lru)', async () => {
+    const server = await RedisServer.start({
+      args: ['--maxmemory', '2mb', '--maxmemory-policy', 'allkeys-lru', '--maxmemory-samples', '3'],
+    });
+    const table = new ArticleTable(8);
+    const app = await boot(table, { redis: server.url, keyPrefix: 'evict' });
+    const filler = new Redis(server.url);
+    try {
+      const fill = async () => {
+        const big = 'x'.repeat(20_000);
+        for (let i = 0; i < 300; i++) {
+          await filler.set(`filler:${i}`, big);
+          if (i % 20 === 0) await sleep(1);
+        }
+      };
+      await stress(app, table, fill);
+      const stats = await server.command('INFO', 'stats');
+      const evicted = Number(/evicted_keys:(\d+)/.exec(stats)?.[1]);
+      expect(evicted).toBeGreaterThan(0);
+    } finally {
+      filler.disconnect();
+      await app.close();
+      await server.stop();
+    }
+  });
+
+  it('leaves only fresh pages while the memory store evicts entries', async () => {
+    const table = new ArticleTable(8);
+    const app = await boot(table, { store: 'memory', memory: { maxEntries: 12 } });
+    try {
+      await stress(app, table);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('invalidation cost does not depend on the keyspace size', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start({ args: ['--enable-debug-command', 'yes'] });
+  });
+  afterAll(() => server.stop());
+
+  async function commandsOfOneInvalidation(unrelated: number): Promise<Record<string, number>> {
+    await server.command('FLUSHALL');
+    await server.command('DEBUG', 'POPULATE', String(unrelated), 'unrelated', '16');
+    const table = new ArticleTable(10);
+    const app = await boot(table, { redis: server.url, keyPrefix: 'cost' });
+    try {
+      for (const path of ['/articles', ...[...table.rows.keys()].map(id => `/articles/${id}`)]) {
+        await app.get(path);
+      }
+      const cache = app.app.get(CacheService);
+      await server.command('CONFIG', 'RESETSTAT');
+      expect(await cache.invalidate(Article)).toBe(11);
+      const info = await server.command('INFO', 'commandstats');
+      const calls: Record<string, number> = {};
+      for (const match of info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) {
+        if (match[1] !== 'info' && match[1] !== 'config') calls[match[1]] = Number(match[2]);
+      }
+      return calls;
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('issues the same commands with 10k and with 200k unrelated keys, none of them SCAN or KEYS', async () => {
+    const small = await commandsOfOneInvalidation(10_000);
+    const large = await commandsOfOneInvalidation(200_000);
+    expect(
+      Number(/keys=(\d+)/.exec(await server.command('INFO', 'keyspace'))?.[1]),
+    ).toBeGreaterThan(200_000);
+    expect(large).toEqual(small);
+    expect(Object.keys(small)).not.toContain('scan');
+    expect(Object.keys(small)).not.toContain('keys');
+    expect(Object.keys(small).length).toBeGreaterThan(0);
+  });
+});

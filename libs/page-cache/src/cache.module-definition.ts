@@ -51,6 +51,18 @@ export interface CacheModuleOptions {
   user?: (request: PageRequest) => string | number | undefined | null;
   /** Largest response body stored, in bytes. Default 1 MB. */
   maxEntrySize?: number;
+  /** Compress stored bodies and values larger than this many bytes (zlib). Default: never. */
+  compressAbove?: number;
+  /**
+   * Command timeout of Redis clients the cache creates (ms). Every cache operation is bounded by
+   * it, so a hung Redis delays a request by at most about this long. Default 200.
+   */
+  commandTimeout?: number;
+  /**
+   * Circuit breaker: after `failures` consecutive store failures the cache stops calling the store
+   * for `cooldown`, then probes it again. Defaults `{ failures: 3, cooldown: '2s' }`.
+   */
+  breaker?: { failures?: number; cooldown?: Ttl };
   /** Page cache settings. */
   pages?: PageCacheOptions;
   /**
@@ -66,6 +78,24 @@ export interface PageCacheOptions {
   global?: boolean;
   /** Default lifetime of pages. Default: the module's `ttl`. */
   ttl?: Ttl;
+  /**
+   * Keep pages this long past their TTL: a request that finds an expired page within grace gets it
+   * at once (`X-Cache: STALE`) while one background refresh replaces it, and a refresh that fails
+   * keeps the stale page served until grace ends. Default `0`.
+   */
+  grace?: Ttl;
+  /**
+   * Refresh pages before they expire, with a probability that rises as expiry nears and with their
+   * render time (XFetch; `beta` 1 is the paper's default, higher refreshes earlier). Default off.
+   */
+  earlyRefresh?: { beta: number };
+  /**
+   * Stampede protection across processes: the first process to miss a page takes this lock
+   * (SET NX PX) and renders; the others wait up to `wait` for the entry, then render themselves.
+   * `false` turns it off (requests of one process still share one render). Defaults
+   * `{ ttl: '10s', wait: '1s' }`.
+   */
+  fillLock?: { ttl?: Ttl; wait?: Ttl } | false;
   /**
    * `Cache-Control` sent with cacheable pages (misses and hits). None by default: pages are
    * invalidated on the server, and a browser copy would not be.

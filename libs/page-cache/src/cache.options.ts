@@ -19,7 +19,17 @@ export interface ResolvedCacheOptions {
   maxEntrySize: number;
   /** How often never-expiring index sets are pruned (ms, 0 = never). */
   indexCleanupIntervalMs: number;
-  pages: { global: boolean; ttlMs: number; cacheControl?: string };
+  compressAbove?: number;
+  commandTimeoutMs: number;
+  breaker: { failures: number; cooldownMs: number };
+  pages: {
+    global: boolean;
+    ttlMs: number;
+    cacheControl?: string;
+    graceMs: number;
+    earlyRefreshBeta: number;
+    fillLock: { ttlMs: number; waitMs: number } | false;
+  };
   store:
     | { kind: 'redis'; redis: string | RedisOptions | Redis | Cluster }
     | { kind: 'memory'; warn: boolean }
@@ -95,7 +105,31 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
       options.indexCleanupInterval ?? '1h',
       'CacheModule option indexCleanupInterval',
     ),
+    compressAbove: positiveInteger(options.compressAbove, 'compressAbove'),
+    commandTimeoutMs: positiveInteger(options.commandTimeout, 'commandTimeout') ?? 200,
+    breaker: {
+      failures: positiveInteger(options.breaker?.failures, 'breaker.failures') ?? 3,
+      cooldownMs: parseTtl(
+        options.breaker?.cooldown ?? '2s',
+        'CacheModule option breaker.cooldown',
+      ),
+    },
     pages: {
+      graceMs: parseTtl(pages.grace ?? 0, 'CacheModule option pages.grace'),
+      earlyRefreshBeta: beta(pages.earlyRefresh),
+      fillLock:
+        pages.fillLock === false
+          ? false
+          : {
+              ttlMs: parseTtl(
+                pages.fillLock?.ttl ?? '10s',
+                'CacheModule option pages.fillLock.ttl',
+              ),
+              waitMs: parseTtl(
+                pages.fillLock?.wait ?? '1s',
+                'CacheModule option pages.fillLock.wait',
+              ),
+            },
       global: pages.global === true,
       ttlMs: pages.ttl === undefined ? ttlMs : parseTtl(pages.ttl, 'CacheModule option pages.ttl'),
       cacheControl,
@@ -148,4 +182,25 @@ function resolveStore(options: CacheModuleOptions): ResolvedCacheOptions['store'
   throw new TypeError(
     `Invalid CacheModule option redis: ${String(redis)}. Expected a redis:// URL, RedisOptions, or an ioredis Redis/Cluster instance.`,
   );
+}
+
+function positiveInteger(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(
+      `Invalid CacheModule option ${option}: ${String(value)}. Expected a whole number > 0.`,
+    );
+  }
+  return value;
+}
+
+function beta(earlyRefresh: { beta: number } | undefined): number {
+  if (earlyRefresh === undefined) return 0;
+  const value = earlyRefresh?.beta;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(
+      `Invalid CacheModule option pages.earlyRefresh.beta: ${String(value)}. Expected a number >= 0 (1 is XFetch's default).`,
+    );
+  }
+  return value;
 }

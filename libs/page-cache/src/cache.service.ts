@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CACHE_OPTIONS } from './cache.constants.js';
@@ -68,10 +68,8 @@ export class CacheLockTimeoutError extends Error {
  */
 @Injectable()
 export class CacheService {
-  protected readonly logger = new Logger('CacheService');
   /** Fills in progress in this process, for `getOrSet`'s single flight. */
   private readonly inflight = new Map<string, Promise<unknown>>();
-  private storeDown = false;
   /** @internal */
   readonly tracker: DependencyTracker;
 
@@ -373,33 +371,17 @@ export class CacheService {
     return `${this.namespace}:${key}`;
   }
 
-  /** Runs a store call whose failure must not reach the caller; logs once per outage. */
+  /**
+   * Runs a store call whose failure must not reach the caller. Outages are logged once by the
+   * store's circuit breaker, not here on every call.
+   */
   protected async softly<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
     try {
-      const result = await operation();
-      this.storeRecovered();
-      return result;
+      return await operation();
     } catch (error) {
       if (error instanceof TypeError) throw error;
-      this.storeFailed(error);
       return fallback;
     }
-  }
-
-  /** @internal Notes a failed store call: one warning per outage, not one per request. */
-  storeFailed(error: unknown): void {
-    if (this.storeDown) return;
-    this.storeDown = true;
-    this.logger.warn(
-      `Cache store unavailable, serving without cache: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-
-  /** @internal Notes a successful store call after an outage. */
-  storeRecovered(): void {
-    if (!this.storeDown) return;
-    this.storeDown = false;
-    this.logger.log('Cache store is reachable again.');
   }
 
   private ttlOf(ttl: Ttl | undefined): number {
@@ -425,7 +407,8 @@ export class CacheService {
     generations: readonly string[] = [],
   ): Buffer {
     const withDeps = deps.length > 0 ? { d: [...deps], g: [...generations] } : {};
-    if (Buffer.isBuffer(value)) return encodeEntry({ k: 'buf', ...withDeps }, value);
+    if (Buffer.isBuffer(value))
+      return encodeEntry({ k: 'buf', ...withDeps }, value, this.options.compressAbove);
     if (this.options.serializer) {
       let out: Buffer | string;
       try {
@@ -448,7 +431,7 @@ export class CacheService {
         `Cannot serialize cache value of type ${typeof value}: JSON has no representation for it.`,
       );
     }
-    return encodeEntry({ k: 'json', ...withDeps }, Buffer.from(json));
+    return encodeEntry({ k: 'json', ...withDeps }, Buffer.from(json), this.options.compressAbove);
   }
 
   /**

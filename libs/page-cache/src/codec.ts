@@ -8,6 +8,8 @@
  * payload. The payload is the value's bytes, or a page's body exactly as it was sent.
  */
 
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+
 const MAGIC_0 = 0xfe;
 const MAGIC_1 = 0xca;
 /** Bumped whenever the layout or the meta fields change incompatibly. */
@@ -52,8 +54,16 @@ export interface DecodedEntry<M extends EntryMeta = EntryMeta> {
   payload: Buffer;
 }
 
-/** Encodes meta + payload into one buffer. */
-export function encodeEntry(meta: EntryMeta, payload: Buffer, flags = 0): Buffer {
+/** Flag bit: the payload is deflate-compressed. */
+const COMPRESSED = 1;
+
+/** Encodes meta + payload into one buffer, compressing payloads larger than `compressAbove`. */
+export function encodeEntry(meta: EntryMeta, payload: Buffer, compressAbove?: number): Buffer {
+  let flags = 0;
+  if (compressAbove !== undefined && payload.length > compressAbove) {
+    payload = deflateRawSync(payload);
+    flags |= COMPRESSED;
+  }
   const metaBytes = Buffer.from(JSON.stringify(meta));
   const out = Buffer.allocUnsafe(HEADER_BYTES + metaBytes.length + payload.length);
   out[0] = MAGIC_0;
@@ -88,7 +98,13 @@ export function decodeEntry(raw: Buffer): DecodedEntry | undefined {
     return undefined;
   }
   if (!isEntryMeta(meta)) return undefined;
-  return { meta, payload: raw.subarray(HEADER_BYTES + metaLength) };
+  const payload = raw.subarray(HEADER_BYTES + metaLength);
+  if ((raw[3] & COMPRESSED) === 0) return { meta, payload };
+  try {
+    return { meta, payload: inflateRawSync(payload) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a raw value is a plain integer as written by `incr` (kept plain for Redis INCRBY). */

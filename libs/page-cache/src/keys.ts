@@ -109,6 +109,11 @@ export function indexKey(ns: string, tag: string): string {
   return `${ns}:~idx:${tag}`;
 }
 
+/** The key of the lock held by the process filling a missing page. */
+export function fillLockKey(ns: string, pageKey: string): string {
+  return `${ns}:~fill:${digest(pageKey, 22)}`;
+}
+
 /** Tag under which every variant of one URL path is indexed, for `expirePage`. */
 export function pathTag(path: string): string {
   return `@path:${digest(path, 22)}`;

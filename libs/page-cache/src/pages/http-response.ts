@@ -23,6 +23,7 @@ interface FastifyReplyLike {
   raw: ServerResponse;
   code(status: number): FastifyReplyLike;
   header(name: string, value: string): FastifyReplyLike;
+  send(payload?: unknown): FastifyReplyLike;
 }
 
 /** Express's response or Fastify's reply: both carry a Node `ServerResponse`. */
@@ -155,10 +156,7 @@ function addHeader(headers: Map<string, string | string[]>, name: string, value:
 }
 
 /** Whether an `If-None-Match` request header matches an ETag (weak comparison, RFC 9110). */
-export function etagMatches(
-  ifNoneMatch: string | string[] | undefined,
-  etag: string,
-): boolean {
+export function etagMatches(ifNoneMatch: string | string[] | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
   if (Array.isArray(ifNoneMatch)) ifNoneMatch = ifNoneMatch.join(',');
   const wanted = etag.startsWith('W/') ? etag.slice(2) : etag;

@@ -7,15 +7,17 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { createHash } from 'node:crypto';
+import { RENDER_METADATA } from '@nestjs/common/constants.js';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { from, of, switchMap, tap, type Observable } from 'rxjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { from, lastValueFrom, of, switchMap, tap, type Observable } from 'rxjs';
 import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import { CacheService } from '../cache.service.js';
 import { decodeEntry, encodeEntry, type PageMeta } from '../codec.js';
 import { DependencyTracker } from '../dependency-tracker.js';
-import { MODEL_NAME } from '../keys.js';
+import { fillLockKey, MODEL_NAME } from '../keys.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
 import { parseTtl } from '../ttl.js';
 import {
@@ -77,6 +79,17 @@ interface Lookup {
   generations?: string[];
 }
 
+/** One request on its way through the page cache. */
+interface Exchange {
+  request: PageRequest;
+  response: AdapterResponse;
+  raw: ServerResponse;
+  next: CallHandler;
+  policy: PagePolicy;
+  location: PageLocation;
+  context: ExecutionContext;
+}
+
 /** A page read from the store. */
 interface StoredPage {
   meta: PageMeta;
@@ -97,6 +110,8 @@ interface StoredPage {
 @Injectable()
 export class PageCacheInterceptor implements NestInterceptor {
   private readonly policies = new Map<unknown, PagePolicy | null>();
+  /** Renders in progress in this process, by page key: the page they stored, if any. */
+  private readonly fills = new Map<string, Promise<StoredPage | undefined>>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -122,14 +137,8 @@ export class PageCacheInterceptor implements NestInterceptor {
     }
     const location = this.locate(policy, request);
     if (!location) return this.bypass(raw, next, 'missing-id');
-    return from(this.lookup(location)).pipe(
-      switchMap(found => {
-        if (found.page === undefined)
-          return this.serveMiss(request, raw, next, policy, location, found);
-        this.onHit(location, found.page);
-        return of(this.serveHit(request, response, raw, found.page));
-      }),
-    );
+    const exchange: Exchange = { request, response, raw, next, policy, location, context };
+    return from(this.lookup(location)).pipe(switchMap(found => this.respond(exchange, found)));
   }
 
   /**
@@ -195,103 +204,145 @@ export class PageCacheInterceptor implements NestInterceptor {
     return next.handle();
   }
 
+  private respond(exchange: Exchange, found: Lookup): Observable<unknown> {
+    const { location, policy } = exchange;
+    if (found.page) {
+      const state = this.freshness(found.page.meta, policy.earlyRefreshBeta);
+      if (state === 'fresh' || this.fills.has(location.key)) {
+        return this.serveStored(exchange, found.page, state === 'stale' ? 'STALE' : 'HIT');
+      }
+      if (this.refreshesInBackground(exchange.context)) {
+        this.refreshInBackground(exchange, found.page);
+        return this.serveStored(exchange, found.page, state === 'stale' ? 'STALE' : 'HIT');
+      }
+      // A @Render() page cannot be rendered without its response: this request refreshes it,
+      // and the ones arriving meanwhile get the stored page (they see the fill in progress).
+      return this.fill(exchange, found.page.meta.g ?? []);
+    }
+    if (!found.generations) {
+      // The store failed: answer from the handler, neither reading nor writing the cache.
+      this.onBypass('store-error');
+      exchange.raw.setHeader('x-cache', 'MISS');
+      return exchange.next.handle();
+    }
+    const pending = this.fills.get(location.key);
+    if (pending) {
+      // Another request of this process is rendering this page: share its response.
+      return from(pending).pipe(
+        switchMap(page =>
+          page ? this.serveStored(exchange, page, 'HIT') : this.render(exchange, undefined),
+        ),
+      );
+    }
+    return this.fill(exchange, found.generations);
+  }
+
+  /** Whether a stored page is fresh, past its TTL but within grace, or due an early refresh. */
+  private freshness(meta: PageMeta, beta: number): 'fresh' | 'stale' | 'early' {
+    if (meta.l === 0) return 'fresh';
+    const expiresAt = meta.t + meta.l;
+    const now = Date.now();
+    if (now >= expiresAt) return 'stale';
+    // XFetch (Vattani et al. 2015): refresh early with a probability that rises as expiry nears
+    // and with the time the page takes to render.
+    if (beta > 0 && now - meta.r * beta * Math.log(Math.random()) >= expiresAt) return 'early';
+    return 'fresh';
+  }
+
+  private refreshesInBackground(context: ExecutionContext): boolean {
+    return !this.reflector.get<string | undefined>(RENDER_METADATA, context.getHandler());
+  }
+
   /**
-   * Reads the page and the current tokens of its dependencies in one round trip. On a miss, it
-   * also makes sure every token exists before the handler reads its data, so the entry records
-   * tokens that any later invalidation will replace.
+   * Renders a missing page once for every request of this process that wants it, and, across
+   * processes, once per fill lock: requests of other processes wait a bounded time for the entry.
    */
-  private async lookup(location: PageLocation): Promise<Lookup> {
-    try {
-      const [bytes, current] = await Promise.all([
-        this.store.get(location.key),
-        this.cache.tracker.currentGenerations(location.deps),
-      ]);
-      this.cache.storeRecovered();
-      if (bytes !== undefined) {
-        const entry = decodeEntry(bytes);
-        if (entry?.meta.k === 'page' && DependencyTracker.isCurrent(entry.meta.g, current)) {
-          return { page: { meta: entry.meta, body: entry.payload } };
+  private fill(exchange: Exchange, generations: string[]): Observable<unknown> {
+    const { location } = exchange;
+    const done = deferred<StoredPage | undefined>();
+    this.fills.set(location.key, done.promise);
+    void done.promise.then(() => this.fills.delete(location.key));
+    return from(this.acquireFill(location)).pipe(
+      switchMap(lock => {
+        if (lock.page) {
+          done.resolve(lock.page);
+          return this.serveStored(exchange, lock.page, 'HIT');
         }
-      }
-      if (current.every(token => token !== undefined)) {
-        return { generations: current.map(token => token!.toString('latin1')) };
-      }
-      return { generations: await this.cache.tracker.generationsForWrite(location.deps) };
-    } catch (error) {
-      this.cache.storeFailed(error);
-      return {};
-    }
+        return this.render(exchange, generations, page => {
+          done.resolve(page);
+          if (lock.release) void lock.release();
+        });
+      }),
+    );
   }
 
-  private serveHit(
-    request: PageRequest,
-    response: AdapterResponse,
-    raw: ServerResponse,
-    page: StoredPage,
-  ): unknown {
-    const { meta, body } = page;
-    const ageSeconds = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
-    const notModified = etagMatches(request.headers['if-none-match'], meta.e);
-    const headers: [string, string][] = [];
-    for (const header of meta.h) {
-      // A 304 carries the validators and caching headers, not the description of a body.
-      if (!notModified || !header[0].startsWith('content-')) headers.push(header);
-    }
-    headers.push(['etag', meta.e], ['x-cache', 'HIT'], ['age', String(ageSeconds)]);
-    const status = notModified ? 304 : meta.s;
-    if (response !== raw) {
-      const reply = response as Exclude<AdapterResponse, ServerResponse>;
-      reply.code(status);
-      for (const [name, value] of headers) reply.header(name, value);
-      // Fastify sends a Buffer as it is, and leaves the body out of HEAD and 304 answers.
-      const payload = notModified ? undefined : body;
-      // Nest hands the result of a @Render() handler to reply.view(): the page is rendered already.
-      (reply as typeof reply & { view?: unknown }).view = function (this: typeof reply) {
-        return this.send(payload);
-      };
-      return payload;
-    }
-    const flat: string[] = [];
-    for (const [name, value] of headers) flat.push(name, value);
-    if (!notModified) flat.push('content-length', String(body.length));
-    raw.writeHead(status, flat);
-    if (notModified || request.method === 'HEAD') raw.end();
-    else raw.end(body);
-    // Nest then replies to `undefined` with Express's res.send() (or, for a @Render() handler,
-    // res.render(), which would run the template), whose header work would fail on an answered
-    // response: on this response they have nothing left to do.
-    const answeredRaw = raw as ServerResponse & { send?: () => unknown; render?: () => unknown };
-    answeredRaw.send = answered;
-    answeredRaw.render = answered;
-    return undefined;
-  }
-
-  private serveMiss(
-    request: PageRequest,
-    raw: ServerResponse,
-    next: CallHandler,
-    policy: PagePolicy,
+  /** Takes the fill lock, or waits (bounded) for the process holding it to store the page. */
+  private async acquireFill(
     location: PageLocation,
-    found: Lookup,
+  ): Promise<{ release?: () => Promise<unknown>; page?: StoredPage }> {
+    const settings = this.options.pages.fillLock;
+    if (!settings) return {};
+    const key = fillLockKey(this.options.namespace, location.key);
+    const token = Buffer.from(randomBytes(12).toString('base64url'));
+    const release = () => this.store.deleteIfEquals(key, token).catch(() => false);
+    const deadline = Date.now() + settings.waitMs;
+    let pause = 10;
+    for (;;) {
+      try {
+        if (await this.store.set(key, token, settings.ttlMs, { onlyIfAbsent: true })) {
+          return { release };
+        }
+      } catch {
+        return {};
+      }
+      if (Date.now() >= deadline) return {};
+      await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
+      pause = Math.min(pause * 2, 50);
+      const found = await this.lookup(location);
+      if (found.page && this.freshness(found.page.meta, 0) === 'fresh') {
+        return { page: found.page };
+      }
+    }
+  }
+
+  /** Runs the handler, captures what it sends, and stores it if cacheable. */
+  private render(
+    exchange: Exchange,
+    generations: string[] | undefined,
+    onSettled: (page: StoredPage | undefined) => void = () => undefined,
   ): Observable<unknown> {
+    const { request, raw, next, policy, location } = exchange;
     raw.setHeader('x-cache', 'MISS');
-    if (this.options.pages.cacheControl)
-      raw.setHeader('cache-control', this.options.pages.cacheControl);
+    const { cacheControl } = this.options.pages;
+    if (cacheControl) raw.setHeader('cache-control', cacheControl);
     if (policy.vary.headers.length > 0) raw.setHeader('vary', policy.vary.headers.join(', '));
-    const { generations } = found;
     if (!generations || request.method === 'HEAD') {
-      this.onBypass(generations ? 'head' : 'store-error');
+      if (request.method === 'HEAD') this.onBypass('head');
+      onSettled(undefined);
       return next.handle();
     }
     const started = performance.now();
     let streamed = false;
+    let settled = false;
+    const settle = (page: StoredPage | undefined) => {
+      if (settled) return;
+      settled = true;
+      onSettled(page);
+    };
+    // A response that never ends (the client went away) must not hold the others.
+    raw.once('close', () => settle(undefined));
     captureResponse(raw, captured => {
       const rejected = streamed ? 'stream' : this.rejectResponse(captured, policy);
       if (rejected) {
         this.onBypass(rejected);
+        settle(undefined);
+        // Not a cacheable page after all (a 404, a Set-Cookie…): no shared cache may keep it.
+        if (cacheControl && raw.getHeader('cache-control') === cacheControl) {
+          raw.removeHeader('cache-control');
+        }
         return undefined;
       }
-      const etag = strongEtag(captured);
+      const etag = strongEtag(captured.headers.get('etag'), captured.body);
       const meta: PageMeta = {
         k: 'page',
         s: captured.status,
@@ -303,40 +354,169 @@ export class PageCacheInterceptor implements NestInterceptor {
       };
       // The response is held until the entry is stored (bounded by the store's command
       // timeout), so a client that has its answer finds the page cached.
-      return {
-        headers: { etag },
-        wait: this.storePage(location, meta, captured.body, generations),
-      };
+      const stored = this.storePage(location, policy, meta, captured.body, generations);
+      return { headers: { etag }, wait: stored.then(settle) };
     });
     return next.handle().pipe(
-      tap(value => {
-        if (value instanceof StreamableFile) streamed = true;
+      tap({
+        next: value => {
+          if (value instanceof StreamableFile) streamed = true;
+        },
+        error: () => settle(undefined),
       }),
     );
   }
 
+  /**
+   * Replaces a stale (or early-refresh) page without making any request wait: the handler runs in
+   * the background and its result is stored with the page's headers. If it fails, the stale page
+   * keeps being served until its grace ends (stale-if-error).
+   */
+  private refreshInBackground(exchange: Exchange, stale: StoredPage): void {
+    const { location, policy, next } = exchange;
+    const done = deferred<StoredPage | undefined>();
+    this.fills.set(location.key, done.promise);
+    void (async () => {
+      const lock = await this.acquireFillOnce(location);
+      if (!lock) return undefined;
+      try {
+        const started = performance.now();
+        const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
+        const body = serializeBody(value);
+        if (!body || body.length > this.options.maxEntrySize) return undefined;
+        const meta: PageMeta = {
+          ...stale.meta,
+          e: strongEtag(undefined, body),
+          t: Date.now(),
+          l: policy.ttlMs,
+          r: Math.round(performance.now() - started),
+        };
+        return await this.storePage(location, policy, meta, body, stale.meta.g ?? []);
+      } finally {
+        await lock();
+      }
+    })()
+      .catch(() => undefined)
+      .then(page => {
+        this.fills.delete(location.key);
+        done.resolve(page);
+      });
+  }
+
+  /** Takes the fill lock without waiting; returns its release, or nothing if it is held. */
+  private async acquireFillOnce(
+    location: PageLocation,
+  ): Promise<(() => Promise<unknown>) | undefined> {
+    const settings = this.options.pages.fillLock;
+    if (!settings) return () => Promise.resolve();
+    const key = fillLockKey(this.options.namespace, location.key);
+    const token = Buffer.from(randomBytes(12).toString('base64url'));
+    try {
+      if (!(await this.store.set(key, token, settings.ttlMs, { onlyIfAbsent: true })))
+        return undefined;
+    } catch {
+      return undefined;
+    }
+    return () => this.store.deleteIfEquals(key, token).catch(() => false);
+  }
+
+  /**
+   * Reads the page and the current tokens of its dependencies in one round trip. On a miss, it
+   * also makes sure every token exists before the handler reads its data, so the entry records
+   * tokens that any later invalidation will replace.
+   */
+  private async lookup(location: PageLocation): Promise<Lookup> {
+    try {
+      const [bytes, current] = await Promise.all([
+        this.store.get(location.key),
+        this.cache.tracker.currentGenerations(location.deps),
+      ]);
+      if (bytes !== undefined) {
+        const entry = decodeEntry(bytes);
+        if (entry?.meta.k === 'page') {
+          if (DependencyTracker.isCurrent(entry.meta.g, current)) {
+            return { page: { meta: entry.meta, body: entry.payload } };
+          }
+        } else {
+          // Foreign, corrupt or older-format bytes under our key: a miss, and removed.
+          this.store.delete([location.key]).catch(() => undefined);
+        }
+      }
+      if (current.every(token => token !== undefined)) {
+        return { generations: current.map(token => token!.toString('latin1')) };
+      }
+      return { generations: await this.cache.tracker.generationsForWrite(location.deps) };
+    } catch {
+      return {};
+    }
+  }
+
+  private serveStored(
+    exchange: Exchange,
+    page: StoredPage,
+    label: 'HIT' | 'STALE',
+  ): Observable<unknown> {
+    this.onHit(exchange.location, page);
+    return of(this.writeStored(exchange, page, label));
+  }
+
+  private writeStored(exchange: Exchange, page: StoredPage, label: 'HIT' | 'STALE'): unknown {
+    const { request, response, raw } = exchange;
+    const { meta, body } = page;
+    const ageSeconds = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
+    const notModified = etagMatches(request.headers['if-none-match'], meta.e);
+    const headers: [string, string][] = [];
+    for (const header of meta.h) {
+      // A 304 carries the validators and caching headers, not the description of a body.
+      if (!notModified || !header[0].startsWith('content-')) headers.push(header);
+    }
+    headers.push(['etag', meta.e], ['x-cache', label], ['age', String(ageSeconds)]);
+    const status = notModified ? 304 : meta.s;
+    if (response !== raw) {
+      const reply = response as Exclude<AdapterResponse, ServerResponse>;
+      reply.code(status);
+      for (const [name, value] of headers) reply.header(name, value);
+      // Fastify sends a Buffer as it is, and leaves the body out of HEAD and 304 answers.
+      return notModified ? undefined : body;
+    }
+    const flat: string[] = [];
+    for (const [name, value] of headers) flat.push(name, value);
+    if (!notModified) flat.push('content-length', String(body.length));
+    raw.writeHead(status, flat);
+    if (notModified || request.method === 'HEAD') raw.end();
+    else raw.end(body);
+    // Nest then replies to `undefined` with Express's res.send(), whose header work would fail on
+    // an answered response: on this response it has nothing left to do.
+    (raw as ServerResponse & { send?: () => unknown }).send = answered;
+    return undefined;
+  }
+
   private async storePage(
     location: PageLocation,
+    policy: PagePolicy,
     meta: PageMeta,
     body: Buffer,
     generations: string[],
-  ): Promise<void> {
+  ): Promise<StoredPage | undefined> {
     try {
       if (location.deps.length > 0) {
         meta.d = location.deps;
         meta.g = generations;
       }
-      const bytes = encodeEntry(meta, body);
-      await this.cache.tracker.write(
+      const bytes = encodeEntry(meta, body, this.options.compressAbove);
+      // Past its TTL a page stays stored for the grace period, to be served stale while refreshed.
+      const keepMs = meta.l === 0 ? 0 : meta.l + policy.graceMs;
+      const current = await this.cache.tracker.write(
         location.key,
         bytes,
-        meta.l,
+        keepMs,
         location.deps,
         generations,
         location.tags,
       );
-    } catch (error) {
-      this.cache.storeFailed(error);
+      return current ? { meta, body } : undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -389,6 +569,8 @@ export class PageCacheInterceptor implements NestInterceptor {
       models,
       entities: modelSpecs.flatMap(spec => spec?.entities ?? []),
       allowsAuthorization: vary.user || vary.headers.includes('authorization'),
+      graceMs: options.grace === undefined ? this.options.pages.graceMs : parseTtl(options.grace),
+      earlyRefreshBeta: options.earlyRefresh?.beta ?? this.options.pages.earlyRefreshBeta,
     };
   }
 }
@@ -406,10 +588,27 @@ function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
 }
 
-function strongEtag(captured: CapturedResponse): string {
-  const given = captured.headers.get('etag');
+/** The handler's own strong ETag, or one computed from the body (once, when stored). */
+function strongEtag(given: string | string[] | undefined, body: Buffer): string {
   if (typeof given === 'string' && given.startsWith('"')) return given;
-  return `"${createHash('sha1').update(captured.body).digest('base64url')}"`;
+  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}
+
+/** The bytes both adapters send for a handler's return value, for background refreshes. */
+function serializeBody(value: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string') return Buffer.from(value);
+  if (value === undefined || value === null || value instanceof StreamableFile) return undefined;
+  if (typeof value === 'object' || typeof value === 'number' || typeof value === 'boolean') {
+    return Buffer.from(JSON.stringify(value));
+  }
+  return undefined;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>(r => (resolve = r));
+  return { promise, resolve };
 }
 
 function storedHeaders(captured: CapturedResponse): [string, string][] {

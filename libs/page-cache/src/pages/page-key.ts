@@ -16,6 +16,10 @@ export interface PagePolicy {
   entities: { model: string; id: EntityIdSource }[];
   /** Whether requests with `Authorization` may be cached (the page varies on it or on the user). */
   allowsAuthorization: boolean;
+  /** How long past its TTL a page may be served while it is refreshed (ms). */
+  graceMs: number;
+  /** XFetch's beta; 0 turns early refresh off. */
+  earlyRefreshBeta: number;
 }
 
 /** Where a page lives and what it is indexed under. */

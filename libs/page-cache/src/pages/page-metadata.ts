@@ -20,6 +20,10 @@ export interface CachePageOptions {
   query?: readonly string[];
   /** Status codes that are stored. Default `[200]`. */
   statuses?: readonly number[];
+  /** Serve the page this long past its TTL while one request refreshes it. Default: `pages.grace`. */
+  grace?: Ttl;
+  /** Refresh before expiry with XFetch; see `pages.earlyRefresh`. */
+  earlyRefresh?: { beta: number };
 }
 
 /** What a page varies on besides its path and query. */

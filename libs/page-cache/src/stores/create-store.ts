@@ -5,6 +5,7 @@ import type { ResolvedCacheOptions } from '../cache.options.js';
 import type { CacheStore } from './cache-store.interface.js';
 import { MemoryStore, type MemoryStoreOptions } from './memory.store.js';
 import { RedisStore } from './redis.store.js';
+import { ResilientStore } from './resilient.store.js';
 
 /**
  * Defaults for Redis clients the cache creates: fail fast instead of hanging. A command that
@@ -33,7 +34,7 @@ export async function createStore(
   const spec = resolved.store;
   switch (spec.kind) {
     case 'custom':
-      return spec.store;
+      return new ResilientStore(spec.store, resolved.breaker);
     case 'memory':
       if (spec.warn) {
         logger.warn(
@@ -47,21 +48,22 @@ export async function createStore(
       const lent = spec.redis instanceof Redis || spec.redis instanceof Cluster;
       const client = lent
         ? (spec.redis as Redis | Cluster)
-        : createClient(spec.redis as string | RedisOptions);
+        : createClient(spec.redis as string | RedisOptions, resolved.commandTimeoutMs);
       if (!lent) {
         // Without a listener ioredis prints every connection error; the service reports outages.
         client.on('error', () => undefined);
         await waitUntilReady(client);
       }
-      return new RedisStore(client, !lent);
+      return new ResilientStore(new RedisStore(client, !lent), resolved.breaker);
     }
   }
 }
 
-function createClient(redis: string | RedisOptions): Redis {
+function createClient(redis: string | RedisOptions, commandTimeout: number): Redis {
+  const defaults = { ...REDIS_CLIENT_DEFAULTS, commandTimeout };
   return typeof redis === 'string'
-    ? new Redis(redis, REDIS_CLIENT_DEFAULTS)
-    : new Redis({ ...REDIS_CLIENT_DEFAULTS, ...redis });
+    ? new Redis(redis, defaults)
+    : new Redis({ ...defaults, ...redis });
 }
 
 async function waitUntilReady(client: Redis | Cluster): Promise<void> {

@@ -1,0 +1,167 @@
+import { Logger } from '@nestjs/common';
+import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
+
+/** State of the circuit breaker in front of a store. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** Settings of the circuit breaker. */
+export interface BreakerOptions {
+  /** Consecutive failed calls that open the breaker. Default 3. */
+  failures: number;
+  /** How long an open breaker refuses calls before one probe goes through (ms). Default 2000. */
+  cooldownMs: number;
+}
+
+/** Thrown at once, without calling the store, while the breaker is open. */
+export class StoreUnavailableError extends Error {
+  constructor(cause?: unknown) {
+    super('Cache store unavailable (circuit breaker open)', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * A circuit breaker around a store. After `failures` consecutive availability failures (timeouts,
+ * refused or closed connections) it stops calling the store for `cooldownMs`, so requests stop
+ * paying the command timeout one by one; then a single probe decides whether to close again.
+ * Errors Redis itself answers (`WRONGTYPE`, not an integer…) say nothing about availability and
+ * are passed through without counting.
+ *
+ * Logs one warning when the store becomes unavailable and one line when it recovers.
+ */
+export class ResilientStore implements CacheStore {
+  private readonly logger = new Logger('CacheStore');
+  private consecutiveFailures = 0;
+  private openedAt = 0;
+  private probing = false;
+  private current: BreakerState = 'closed';
+  private readonly listeners: ((state: BreakerState) => void)[] = [];
+
+  constructor(
+    readonly inner: CacheStore,
+    private readonly options: BreakerOptions = { failures: 3, cooldownMs: 2_000 },
+  ) {}
+
+  /** The breaker's state now. */
+  get state(): BreakerState {
+    return this.current;
+  }
+
+  /** Calls `listener` on every state change. */
+  onStateChange(listener: (state: BreakerState) => void): void {
+    this.listeners.push(listener);
+  }
+
+  get(key: string): Promise<Buffer | undefined> {
+    return this.call(() => this.inner.get(key));
+  }
+  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    return this.call(() => this.inner.getMany(keys));
+  }
+  set(key: string, value: Buffer, ttlMs: number, options?: StoreSetOptions): Promise<boolean> {
+    return this.call(() => this.inner.set(key, value, ttlMs, options));
+  }
+  setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void> {
+    return this.call(() => this.inner.setMany(entries, ttlMs));
+  }
+  delete(keys: readonly string[]): Promise<number> {
+    return this.call(() => this.inner.delete(keys));
+  }
+  deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
+    return this.call(() => this.inner.deleteIfEquals(key, value));
+  }
+  has(key: string): Promise<boolean> {
+    return this.call(() => this.inner.has(key));
+  }
+  incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
+    return this.call(() => this.inner.incrBy(key, delta, ttlMs));
+  }
+  expire(key: string, ttlMs: number): Promise<boolean> {
+    return this.call(() => this.inner.expire(key, ttlMs));
+  }
+  ttl(key: string): Promise<number | null | undefined> {
+    return this.call(() => this.inner.ttl(key));
+  }
+  addToSets(setKeys: readonly string[], member: string, ttlMs: number): Promise<void> {
+    return this.call(() => this.inner.addToSets(setKeys, member, ttlMs));
+  }
+  members(setKey: string): Promise<string[]> {
+    return this.call(() => this.inner.members(setKey));
+  }
+  removeFromSet(setKey: string, members: readonly string[]): Promise<void> {
+    return this.call(() => this.inner.removeFromSet(setKey, members));
+  }
+  ping(): Promise<void> {
+    return this.call(() => this.inner.ping());
+  }
+
+  async *scan(pattern: string, batchSize?: number): AsyncIterable<string[]> {
+    const iterator = this.inner.scan(pattern, batchSize)[Symbol.asyncIterator]();
+    for (;;) {
+      const step = await this.call(() => iterator.next());
+      if (step.done) return;
+      yield step.value;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    let probe = false;
+    if (this.current !== 'closed') {
+      if (this.probing || Date.now() - this.openedAt < this.options.cooldownMs) {
+        throw new StoreUnavailableError();
+      }
+      probe = true;
+      this.probing = true;
+      this.transition('half-open');
+    }
+    try {
+      const result = await operation();
+      this.consecutiveFailures = 0;
+      if (this.current !== 'closed') {
+        this.transition('closed');
+        this.logger.log('Cache store reachable again: caching resumed.');
+      }
+      return result;
+    } catch (error) {
+      if (isAvailabilityError(error)) this.failed(error, probe);
+      else if (probe) this.transition('closed');
+      throw error;
+    } finally {
+      if (probe) this.probing = false;
+    }
+  }
+
+  private failed(error: unknown, probe: boolean): void {
+    this.consecutiveFailures += 1;
+    if (!probe && (this.current !== 'closed' || this.consecutiveFailures < this.options.failures)) {
+      return;
+    }
+    this.openedAt = Date.now();
+    if (this.current === 'closed') {
+      this.logger.warn(
+        `Cache store unavailable, serving without cache for now: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    this.transition('open');
+  }
+
+  private transition(state: BreakerState): void {
+    if (state === this.current) return;
+    this.current = state;
+    for (const listener of this.listeners) listener(state);
+  }
+}
+
+/** Whether an error means the store could not be reached (as opposed to an answer it gave). */
+function isAvailabilityError(error: unknown): boolean {
+  if (!(error instanceof Error)) return true;
+  if (error instanceof TypeError || error instanceof RangeError) return false;
+  // ioredis' ReplyError: Redis answered, so it is reachable.
+  if (error.name === 'ReplyError' || /^(ERR|WRONGTYPE|NOSCRIPT)\b/.test(error.message))
+    return false;
+  return !/not an integer/i.test(error.message);
+}

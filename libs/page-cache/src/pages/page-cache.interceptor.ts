@@ -290,6 +290,13 @@ export class PageCacheInterceptor implements NestInterceptor {
     for (;;) {
       try {
         if (await this.store.set(key, token, settings.ttlMs, { onlyIfAbsent: true })) {
+          // The holder before us may have stored the page and released the lock since our
+          // lookup: look once more before rendering it again.
+          const found = await this.lookup(location);
+          if (found.page && this.freshness(found.page.meta, 0) === 'fresh') {
+            void release();
+            return { page: found.page };
+          }
           return { release };
         }
       } catch {
@@ -314,7 +321,10 @@ export class PageCacheInterceptor implements NestInterceptor {
     const { request, raw, next, policy, location } = exchange;
     raw.setHeader('x-cache', 'MISS');
     const { cacheControl } = this.options.pages;
-    if (cacheControl) raw.setHeader('cache-control', cacheControl);
+    // A handler's own Cache-Control (@Header, set before interceptors run on Express) wins.
+    if (cacheControl && !raw.hasHeader('cache-control')) {
+      raw.setHeader('cache-control', cacheControl);
+    }
     if (policy.vary.headers.length > 0) raw.setHeader('vary', policy.vary.headers.join(', '));
     if (!generations || request.method === 'HEAD') {
       if (request.method === 'HEAD') this.onBypass('head');
@@ -477,7 +487,12 @@ export class PageCacheInterceptor implements NestInterceptor {
       reply.code(status);
       for (const [name, value] of headers) reply.header(name, value);
       // Fastify sends a Buffer as it is, and leaves the body out of HEAD and 304 answers.
-      return notModified ? undefined : body;
+      const payload = notModified ? undefined : body;
+      // Nest hands the result of a @Render() handler to reply.view(): the page is rendered already.
+      (reply as typeof reply & { view?: unknown }).view = function (this: typeof reply) {
+        return this.send(payload);
+      };
+      return payload;
     }
     const flat: string[] = [];
     for (const [name, value] of headers) flat.push(name, value);
@@ -485,9 +500,12 @@ export class PageCacheInterceptor implements NestInterceptor {
     raw.writeHead(status, flat);
     if (notModified || request.method === 'HEAD') raw.end();
     else raw.end(body);
-    // Nest then replies to `undefined` with Express's res.send(), whose header work would fail on
-    // an answered response: on this response it has nothing left to do.
-    (raw as ServerResponse & { send?: () => unknown }).send = answered;
+    // Nest then replies to `undefined` with Express's res.send() (or, for a @Render() handler,
+    // res.render(), which would run the template), whose header work would fail on an answered
+    // response: on this response they have nothing left to do.
+    const answeredRaw = raw as ServerResponse & { send?: () => unknown; render?: () => unknown };
+    answeredRaw.send = answered;
+    answeredRaw.render = answered;
     return undefined;
   }
 

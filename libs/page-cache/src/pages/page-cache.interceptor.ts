@@ -320,16 +320,22 @@ export class PageCacheInterceptor implements NestInterceptor {
   ): Observable<unknown> {
     const { request, raw, next, policy, location } = exchange;
     raw.setHeader('x-cache', 'MISS');
-    const { cacheControl } = this.options.pages;
-    // A handler's own Cache-Control (@Header, set before interceptors run on Express) wins.
-    if (cacheControl && !raw.hasHeader('cache-control')) {
-      raw.setHeader('cache-control', cacheControl);
+    if (policy.vary.headers.length > 0) {
+      // Added to a Vary the handler declared (@Header, set before interceptors run on Express).
+      const own = raw.getHeader('vary');
+      const vary = policy.vary.headers.join(', ');
+      raw.setHeader('vary', own === undefined ? vary : `${String(own)}, ${vary}`);
     }
-    if (policy.vary.headers.length > 0) raw.setHeader('vary', policy.vary.headers.join(', '));
     if (!generations || request.method === 'HEAD') {
       if (request.method === 'HEAD') this.onBypass('head');
       onSettled(undefined);
       return next.handle();
+    }
+    // Only responses that are checked before they are sent get the configured Cache-Control; a
+    // handler's own (@Header, set before interceptors run on Express) wins.
+    const { cacheControl } = this.options.pages;
+    if (cacheControl && !raw.hasHeader('cache-control')) {
+      raw.setHeader('cache-control', cacheControl);
     }
     const started = performance.now();
     let streamed = false;
@@ -370,7 +376,12 @@ export class PageCacheInterceptor implements NestInterceptor {
     return next.handle().pipe(
       tap({
         next: value => {
-          if (value instanceof StreamableFile) streamed = true;
+          if (!(value instanceof StreamableFile)) return;
+          streamed = true;
+          // A stream is sent before it can be checked: it must not look publicly cacheable.
+          if (cacheControl && raw.getHeader('cache-control') === cacheControl) {
+            raw.removeHeader('cache-control');
+          }
         },
         error: () => settle(undefined),
       }),

@@ -104,7 +104,8 @@ describe('serving stale while refreshing', () => {
   it('serves an expired page at once within grace, and one background refresh replaces it', async () => {
     await ask(app, '/short');
     backend.version = 2;
-    backend.renderMs = 30;
+    // The refresh takes long enough for all 20 requests to arrive while it runs.
+    backend.renderMs = 1500;
     await sleep(350);
     const stale = await Promise.all(Array.from({ length: 20 }, () => ask(app, '/short')));
     expect(stale.every(a => a.cache === 'STALE' && a.body === '{"version":1}')).toBe(true);

@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { withName } from './cache-name.js';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { PageRequest } from './pages/page-metadata.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
@@ -28,10 +29,11 @@ export interface CacheModuleOptions {
    */
   redis?: string | RedisOptions | Redis | Cluster;
   /**
-   * `'memory'` for the per-process store, or your own {@link CacheStore}. Without `redis` and
-   * `store` the memory store is used and a warning says it is not shared between processes.
+   * `'memory'` for the per-process store, `'none'` for a dummy store that caches nothing (the
+   * whole API works), or your own {@link CacheStore}. Without `redis` and `store` the memory store
+   * is used and a warning says it is not shared between processes.
    */
-  store?: 'memory' | CacheStore;
+  store?: 'memory' | 'none' | CacheStore;
   /** Bounds of the memory store. */
   memory?: MemoryStoreOptions;
   /** First part of every key. Default `'cache'`. */
@@ -103,6 +105,17 @@ export interface PageCacheOptions {
   cacheControl?: string;
 }
 
+/** Options of `forRoot`/`forRootAsync` that shape the module itself. */
+export interface CacheModuleExtras {
+  /** Make `CacheService` injectable everywhere without importing the module. */
+  isGlobal?: boolean;
+  /**
+   * Registers a named cache beside the default one, with its own store and options: inject it with
+   * `@InjectCache('sessions')`, and cache pages in it with `@CachePage({ cache: 'sessions' })`.
+   */
+  name?: string;
+}
+
 export const {
   ConfigurableModuleClass,
   MODULE_OPTIONS_TOKEN: CACHE_MODULE_OPTIONS,
@@ -110,8 +123,7 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<CacheModuleOptions>()
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: false }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
+  .setExtras<CacheModuleExtras>({ isGlobal: false, name: undefined }, (definition, extras) =>
+    withName({ ...definition, global: extras.isGlobal }, extras.name),
+  )
   .build();

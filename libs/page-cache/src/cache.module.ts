@@ -1,5 +1,7 @@
 import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { CACHE_NAME } from './cache-name.js';
+import { CacheStatistics } from './cache-statistics.js';
 import { CACHE_OPTIONS } from './cache.constants.js';
 import {
   CACHE_MODULE_OPTIONS,
@@ -15,6 +17,7 @@ import { InvalidationListener } from './invalidation/invalidation.listener.js';
 import { PageCacheInterceptor } from './pages/page-cache.interceptor.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { createStore } from './stores/create-store.js';
+import { ResilientStore } from './stores/resilient.store.js';
 
 /**
  * Page and value caching on Redis or in memory.
@@ -37,6 +40,19 @@ import { createStore } from './stores/create-store.js';
       useFactory: (resolved: ResolvedCacheOptions, options: CacheModuleOptions) =>
         createStore(resolved, new Logger('CacheModule'), options.memory),
     },
+    {
+      provide: CacheStatistics,
+      inject: [ModuleRef, CacheStore, CACHE_NAME],
+      useFactory: (moduleRef: ModuleRef, store: CacheStore, name: string) => {
+        const statistics = new CacheStatistics(moduleRef);
+        statistics.name = name;
+        if (store instanceof ResilientStore) {
+          statistics.health = () => ({ storeErrors: store.errors, breaker: store.state });
+          store.onStateChange(state => statistics.storeState(state));
+        }
+        return statistics;
+      },
+    },
     CacheService,
     // Global, so that @CachePage needs no @UseInterceptors and site-wide mode reaches every
     // handler; it leaves handlers without page caching alone.
@@ -46,7 +62,6 @@ import { createStore } from './stores/create-store.js';
     EventEmitterCheck,
     IndexJanitor,
   ],
-  exports: [CacheService, CacheStore],
 })
 export class CacheModule extends ConfigurableModuleClass implements OnApplicationShutdown {
   constructor(@Inject(CacheStore) private readonly store: CacheStore) {

@@ -33,6 +33,7 @@ export interface ResolvedCacheOptions {
   store:
     | { kind: 'redis'; redis: string | RedisOptions | Redis | Cluster }
     | { kind: 'memory'; warn: boolean }
+    | { kind: 'none' }
     | { kind: 'custom'; store: CacheStore };
 }
 
@@ -152,13 +153,14 @@ function resolveStore(options: CacheModuleOptions): ResolvedCacheOptions['store'
   }
   if (store !== undefined) {
     if (store === 'memory') return { kind: 'memory', warn: false };
+    if (store === 'none') return { kind: 'none' };
     const missing = STORE_METHODS.filter(
       method => typeof (store as unknown as Record<string, unknown>)?.[method] !== 'function',
     );
     if (typeof store !== 'object' || store === null || missing.length > 0) {
       throw new TypeError(
         `Invalid CacheModule option store: ${typeof store === 'string' ? JSON.stringify(store) : 'an object'} ` +
-          `${missing.length > 0 ? `lacking ${missing.join(', ')}` : ''}. Expected 'memory' or an object implementing CacheStore.`,
+          `${missing.length > 0 ? `lacking ${missing.join(', ')}` : ''}. Expected 'memory', 'none' or an object implementing CacheStore.`,
       );
     }
     return { kind: 'custom', store };

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CacheStatistics, type CacheStats } from './cache-statistics.js';
 import { CACHE_OPTIONS } from './cache.constants.js';
 import type { ModelRef } from './cache.module-definition.js';
 import type { ResolvedCacheOptions } from './cache.options.js';
@@ -76,6 +77,7 @@ export class CacheService {
   constructor(
     @Inject(CacheStore) protected readonly store: CacheStore,
     @Inject(CACHE_OPTIONS) protected readonly options: ResolvedCacheOptions,
+    protected readonly statistics: CacheStatistics,
   ) {
     this.tracker = new DependencyTracker(store, options.namespace);
   }
@@ -89,8 +91,9 @@ export class CacheService {
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const full = this.fullKey(key);
     const raw = await this.softly(() => this.store.get(full), undefined);
-    if (raw === undefined) return undefined;
-    return (await this.decodeValues([full], [raw]))[0] as T | undefined;
+    const value = raw === undefined ? undefined : (await this.decodeValues([full], [raw]))[0];
+    this.statistics.valueRead(value !== undefined);
+    return value as T | undefined;
   }
 
   /**
@@ -102,7 +105,9 @@ export class CacheService {
     const { ttlMs, deps } = this.writeOptions(ttlOrOptions);
     if (deps.length === 0) {
       const bytes = this.encode(value);
-      await this.softly(() => this.store.set(full, bytes, ttlMs), false);
+      if (await this.softly(() => this.store.set(full, bytes, ttlMs), false)) {
+        this.statistics.write(undefined, key, bytes.length);
+      }
       return;
     }
     // Serialize first so that a bad value fails before anything is written.
@@ -150,6 +155,7 @@ export class CacheService {
     values.forEach((value, i) => {
       if (value !== undefined) found.set(list[i], value as T);
     });
+    for (let i = 0; i < list.length; i++) this.statistics.valueRead(values[i] !== undefined);
     return found;
   }
 
@@ -322,7 +328,20 @@ export class CacheService {
    * @returns how many entries were removed.
    */
   async invalidate(model: ModelRef, id?: string | number): Promise<number> {
-    return this.tracker.invalidate(invalidationTargets(model, id));
+    const targets = invalidationTargets(model, id);
+    const removed = await this.tracker.invalidate(targets);
+    this.statistics.invalidated(targets[0], id, removed);
+    return removed;
+  }
+
+  /** Hit rates and counters of this cache since startup (in this process). */
+  stats(): CacheStats {
+    return this.statistics.snapshot();
+  }
+
+  /** @internal The counters, for the page cache interceptor. */
+  get counters(): CacheStatistics {
+    return this.statistics;
   }
 
   /**

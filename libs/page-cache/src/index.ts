@@ -23,7 +23,7 @@ export { CachePage } from './pages/cache-page.decorator.js';
 export { VaryOn } from './pages/vary-on.decorator.js';
 export { CacheKeyFrom } from './pages/cache-key-from.decorator.js';
 export { NoCache } from './pages/no-cache.decorator.js';
-export { PageCacheInterceptor, type BypassReason } from './pages/page-cache.interceptor.js';
+export { PageCacheInterceptor } from './pages/page-cache.interceptor.js';
 export type {
   CachePageOptions,
   VaryOnOptions,
@@ -42,3 +42,16 @@ export {
 } from './invalidation/entity-events.js';
 export { Invalidates } from './invalidation/invalidates.decorator.js';
 export { InvalidationListener } from './invalidation/invalidation.listener.js';
+export {
+  CACHE_EVENTS,
+  type BypassReason,
+  type CacheStats,
+  type PageStats,
+} from './cache-statistics.js';
+export { InjectCache, getCacheToken } from './cache-name.js';
+export type { CacheModuleExtras } from './cache.module-definition.js';
+export {
+  ResilientStore,
+  StoreUnavailableError,
+  type BreakerState,
+} from './stores/resilient.store.js';

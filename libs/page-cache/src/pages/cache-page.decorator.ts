@@ -28,6 +28,8 @@ export function CachePage(
 function validate(options: CachePageOptions): void {
   if (options.ttl !== undefined) parseTtl(options.ttl, '@CachePage ttl');
   if (options.key !== undefined) assertModelName(options.key, '@CachePage key');
+  if (options.cache !== undefined) assertModelName(options.cache, '@CachePage cache');
+  if (options.grace !== undefined) parseTtl(options.grace, '@CachePage grace');
   if (options.query !== undefined && !isStringArray(options.query)) {
     throw new TypeError(
       `Invalid @CachePage query: ${JSON.stringify(options.query)}. Expected an array of parameter names.`,

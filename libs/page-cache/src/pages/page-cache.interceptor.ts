@@ -12,6 +12,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { from, lastValueFrom, of, switchMap, tap, type Observable } from 'rxjs';
+import { CACHE_NAME, DEFAULT_CACHE } from '../cache-name.js';
+import type { BypassReason } from '../cache-statistics.js';
 import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import { CacheService } from '../cache.service.js';
@@ -38,20 +40,6 @@ import {
   type VarySpec,
 } from './page-metadata.js';
 import { locatePage, type PageLocation, type PagePolicy } from './page-key.js';
-
-/** Why a request or response was not served from or stored in the cache. */
-export type BypassReason =
-  | 'authorization'
-  | 'missing-id'
-  | 'status'
-  | 'set-cookie'
-  | 'cache-control'
-  | 'vary'
-  | 'encoding'
-  | 'stream'
-  | 'size'
-  | 'head'
-  | 'store-error';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1), per-response ones, and our own.
 const NOT_STORED = new Set([
@@ -118,6 +106,7 @@ export class PageCacheInterceptor implements NestInterceptor {
     protected readonly cache: CacheService,
     @Inject(CacheStore) protected readonly store: CacheStore,
     @Inject(CACHE_OPTIONS) protected readonly options: ResolvedCacheOptions,
+    @Inject(CACHE_NAME) protected readonly cacheName: string,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -133,10 +122,10 @@ export class PageCacheInterceptor implements NestInterceptor {
     const response = http.getResponse<AdapterResponse>();
     const raw = rawResponse(response);
     if (request.headers.authorization !== undefined && !policy.allowsAuthorization) {
-      return this.bypass(raw, next, 'authorization');
+      return this.bypass(policy, raw, next, 'authorization');
     }
     const location = this.locate(policy, request);
-    if (!location) return this.bypass(raw, next, 'missing-id');
+    if (!location) return this.bypass(policy, raw, next, 'missing-id');
     const exchange: Exchange = { request, response, raw, next, policy, location, context };
     return from(this.lookup(location)).pipe(switchMap(found => this.respond(exchange, found)));
   }
@@ -182,11 +171,25 @@ export class PageCacheInterceptor implements NestInterceptor {
     return undefined;
   }
 
-  /** Called when a request is answered from the cache (for subclasses and statistics). */
-  protected onHit(_location: PageLocation, _page: StoredPage): void {}
+  /** Called when a request is answered from the cache (`stale`: past its TTL, within grace). */
+  protected onHit(
+    policy: PagePolicy,
+    location: PageLocation,
+    page: StoredPage,
+    stale: boolean,
+  ): void {
+    this.cache.counters.hit(policy.view, location.key, page.body.length, stale);
+  }
 
-  /** Called when a request or its response is not cached, with the reason. */
-  protected onBypass(_reason: BypassReason): void {}
+  /** Called when a request finds no usable entry and its handler runs. */
+  protected onMiss(policy: PagePolicy, location: PageLocation): void {
+    this.cache.counters.miss(policy.view, location.key);
+  }
+
+  /** Called when a request or its response is kept out of the cache, with the reason. */
+  protected onBypass(policy: PagePolicy, reason: BypassReason): void {
+    this.cache.counters.bypass(policy.view, reason);
+  }
 
   private readonly userOf = (request: PageRequest): string | number | undefined | null => {
     if (this.options.user) return this.options.user(request);
@@ -195,11 +198,12 @@ export class PageCacheInterceptor implements NestInterceptor {
   };
 
   private bypass(
+    policy: PagePolicy,
     raw: ServerResponse,
     next: CallHandler,
     reason: BypassReason,
   ): Observable<unknown> {
-    this.onBypass(reason);
+    this.onBypass(policy, reason);
     if (!raw.headersSent) raw.setHeader('x-cache', 'BYPASS');
     return next.handle();
   }
@@ -221,7 +225,7 @@ export class PageCacheInterceptor implements NestInterceptor {
     }
     if (!found.generations) {
       // The store failed: answer from the handler, neither reading nor writing the cache.
-      this.onBypass('store-error');
+      this.onBypass(exchange.policy, 'store-error');
       exchange.raw.setHeader('x-cache', 'MISS');
       return exchange.next.handle();
     }
@@ -320,6 +324,7 @@ export class PageCacheInterceptor implements NestInterceptor {
   ): Observable<unknown> {
     const { request, raw, next, policy, location } = exchange;
     raw.setHeader('x-cache', 'MISS');
+    this.onMiss(policy, location);
     if (policy.vary.headers.length > 0) {
       // Added to a Vary the handler declared (@Header, set before interceptors run on Express).
       const own = raw.getHeader('vary');
@@ -327,7 +332,7 @@ export class PageCacheInterceptor implements NestInterceptor {
       raw.setHeader('vary', own === undefined ? vary : `${String(own)}, ${vary}`);
     }
     if (!generations || request.method === 'HEAD') {
-      if (request.method === 'HEAD') this.onBypass('head');
+      if (request.method === 'HEAD') this.onBypass(policy, 'head');
       onSettled(undefined);
       return next.handle();
     }
@@ -350,7 +355,7 @@ export class PageCacheInterceptor implements NestInterceptor {
     captureResponse(raw, captured => {
       const rejected = streamed ? 'stream' : this.rejectResponse(captured, policy);
       if (rejected) {
-        this.onBypass(rejected);
+        this.onBypass(policy, rejected);
         settle(undefined);
         // Not a cacheable page after all (a 404, a Set-Cookie…): no shared cache may keep it.
         if (cacheControl && raw.getHeader('cache-control') === cacheControl) {
@@ -477,7 +482,7 @@ export class PageCacheInterceptor implements NestInterceptor {
     page: StoredPage,
     label: 'HIT' | 'STALE',
   ): Observable<unknown> {
-    this.onHit(exchange.location, page);
+    this.onHit(exchange.policy, exchange.location, page, label === 'STALE');
     return of(this.writeStored(exchange, page, label));
   }
 
@@ -543,7 +548,9 @@ export class PageCacheInterceptor implements NestInterceptor {
         generations,
         location.tags,
       );
-      return current ? { meta, body } : undefined;
+      if (!current) return undefined;
+      this.cache.counters.write(policy.view, location.key, body.length);
+      return { meta, body };
     } catch {
       return undefined;
     }
@@ -567,6 +574,9 @@ export class PageCacheInterceptor implements NestInterceptor {
       targets,
     );
     if (!page && !this.options.pages.global) return null;
+    // Every cache registers this interceptor; each one handles the pages that name it.
+    // (Site-wide mode applies to undecorated handlers in whichever cache enables it.)
+    if (page && (page.cache ?? DEFAULT_CACHE) !== this.cacheName) return null;
     const options = page ?? {};
     const varySpecs = [
       ...((Reflect.getMetadata(VARY_ON_METADATA, context.getClass()) as VarySpec[] | undefined) ??

@@ -24,6 +24,8 @@ export interface CachePageOptions {
   grace?: Ttl;
   /** Refresh before expiry with XFetch; see `pages.earlyRefresh`. */
   earlyRefresh?: { beta: number };
+  /** The named cache to store the page in (`CacheModule.forRoot({ name })`). Default: the default one. */
+  cache?: string;
 }
 
 /** What a page varies on besides its path and query. */

@@ -4,16 +4,18 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import type { CacheStore } from './cache-store.interface.js';
 import { MemoryStore, type MemoryStoreOptions } from './memory.store.js';
+import { NoneStore } from './none.store.js';
 import { RedisStore } from './redis.store.js';
 import { ResilientStore } from './resilient.store.js';
 
 /**
  * Defaults for Redis clients the cache creates: fail fast instead of hanging. A command that
- * cannot be sent now fails at once (no offline queue), is retried once, and never waits longer
- * than `commandTimeout`; the connection is re-established in the background.
+ * cannot be sent now fails at once (no offline queue) and is retried once; the connection is
+ * re-established in the background. Every cache call is bounded by the module's `commandTimeout`
+ * (see ResilientStore); the client's own timeout is only a backstop that drops hung commands.
  */
 export const REDIS_CLIENT_DEFAULTS: RedisOptions = {
-  commandTimeout: 200,
+  commandTimeout: 1_000,
   connectTimeout: 2_000,
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
@@ -33,8 +35,10 @@ export async function createStore(
 ): Promise<CacheStore> {
   const spec = resolved.store;
   switch (spec.kind) {
+    case 'none':
+      return new NoneStore();
     case 'custom':
-      return new ResilientStore(spec.store, resolved.breaker);
+      return new ResilientStore(spec.store, guard(resolved));
     case 'memory':
       if (spec.warn) {
         logger.warn(
@@ -54,13 +58,20 @@ export async function createStore(
         client.on('error', () => undefined);
         await waitUntilReady(client);
       }
-      return new ResilientStore(new RedisStore(client, !lent), resolved.breaker);
+      return new ResilientStore(new RedisStore(client, !lent), guard(resolved));
     }
   }
 }
 
+function guard(resolved: ResolvedCacheOptions) {
+  return { ...resolved.breaker, timeoutMs: resolved.commandTimeoutMs };
+}
+
 function createClient(redis: string | RedisOptions, commandTimeout: number): Redis {
-  const defaults = { ...REDIS_CLIENT_DEFAULTS, commandTimeout };
+  const defaults = {
+    ...REDIS_CLIENT_DEFAULTS,
+    commandTimeout: Math.max(REDIS_CLIENT_DEFAULTS.commandTimeout!, 5 * commandTimeout),
+  };
   return typeof redis === 'string'
     ? new Redis(redis, defaults)
     : new Redis({ ...defaults, ...redis });

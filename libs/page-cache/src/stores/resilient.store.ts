@@ -10,6 +10,16 @@ export interface BreakerOptions {
   failures: number;
   /** How long an open breaker refuses calls before one probe goes through (ms). Default 2000. */
   cooldownMs: number;
+  /** How long one call may take before it fails as a timeout (ms); 0 = no limit of ours. */
+  timeoutMs?: number;
+}
+
+/** Thrown when a store call takes longer than the timeout. */
+export class StoreTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`Cache store call timed out after ${ms} ms`);
+    this.name = 'StoreTimeoutError';
+  }
 }
 
 /** Thrown at once, without calling the store, while the breaker is open. */
@@ -35,6 +45,8 @@ export class ResilientStore implements CacheStore {
   private openedAt = 0;
   private probing = false;
   private current: BreakerState = 'closed';
+  /** Calls that failed because the store was unreachable or timed out (since startup). */
+  errors = 0;
   private readonly listeners: ((state: BreakerState) => void)[] = [];
 
   constructor(
@@ -119,7 +131,7 @@ export class ResilientStore implements CacheStore {
       this.transition('half-open');
     }
     try {
-      const result = await operation();
+      const result = await withTimeout(operation(), this.options.timeoutMs ?? 0);
       this.consecutiveFailures = 0;
       if (this.current !== 'closed') {
         this.transition('closed');
@@ -136,6 +148,7 @@ export class ResilientStore implements CacheStore {
   }
 
   private failed(error: unknown, probe: boolean): void {
+    this.errors += 1;
     this.consecutiveFailures += 1;
     if (!probe && (this.current !== 'closed' || this.consecutiveFailures < this.options.failures)) {
       return;
@@ -154,6 +167,30 @@ export class ResilientStore implements CacheStore {
     this.current = state;
     for (const listener of this.listeners) listener(state);
   }
+}
+
+/**
+ * Bounds a call by `ms`, without mistaking a stalled event loop for a slow store: when the timer
+ * fires, the verdict waits for `setImmediate`, which runs after the poll phase has read every reply
+ * already on the socket. A reply that arrived during a long synchronous task (a GC pause, a big
+ * render) therefore wins over its timer; a plain command timeout would fail it, and a burst of such
+ * false timeouts would open the breaker under load, exactly when the cache is needed most.
+ */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  if (ms <= 0) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => setImmediate(() => reject(new StoreTimeoutError(ms))), ms);
+    promise.then(
+      value => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Whether an error means the store could not be reached (as opposed to an answer it gave). */

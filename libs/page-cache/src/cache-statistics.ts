@@ -1,0 +1,217 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { BreakerState } from './stores/resilient.store.js';
+
+/** Why a request or response was not served from or stored in the cache. */
+export type BypassReason =
+  | 'authorization'
+  | 'missing-id'
+  | 'status'
+  | 'set-cookie'
+  | 'cache-control'
+  | 'vary'
+  | 'encoding'
+  | 'stream'
+  | 'size'
+  | 'head'
+  | 'store-error';
+
+/** Counters of one cached view (or of all of them). */
+export interface PageStats {
+  /** Requests answered from the cache (stale ones included). */
+  hits: number;
+  /** Requests that found no usable entry and ran the handler. */
+  misses: number;
+  /** Hits served past their TTL, within grace. */
+  stale: number;
+  /** Requests or responses kept out of the cache, by reason. */
+  bypasses: Partial<Record<BypassReason, number>>;
+  /** Entries stored. */
+  writes: number;
+  /** Body bytes sent from the cache. */
+  bytesServed: number;
+  /** hits / (hits + misses), 0 when there was no lookup. */
+  hitRate: number;
+}
+
+/** What `CacheService.stats()` returns. */
+export interface CacheStats {
+  /** The cache's name (`'default'` unless registered with `name`). */
+  cache: string;
+  /** All pages together. */
+  pages: PageStats;
+  /** Per view (`ControllerName.methodName` or `@CachePage({ key })`). */
+  views: Record<string, PageStats>;
+  /** Values read through `CacheService`. */
+  values: { hits: number; misses: number; writes: number; hitRate: number };
+  /** Invalidations run, and how many entries they removed. */
+  invalidations: { count: number; entriesRemoved: number };
+  /** Store calls that failed because the store was unreachable or timed out. */
+  storeErrors: number;
+  /** The circuit breaker in front of the store. */
+  breaker: BreakerState;
+}
+
+/**
+ * Event names emitted on the application's `EventEmitter2` (when `@nestjs/event-emitter` is set
+ * up and someone listens), for logging or tracing. Payloads are documented in the README.
+ */
+export const CACHE_EVENTS = {
+  hit: 'cache.hit',
+  miss: 'cache.miss',
+  bypass: 'cache.bypass',
+  write: 'cache.write',
+  invalidated: 'cache.invalidated',
+  storeState: 'cache.store.state',
+} as const;
+
+interface Counters {
+  hits: number;
+  misses: number;
+  stale: number;
+  bypasses: Partial<Record<BypassReason, number>>;
+  writes: number;
+  bytesServed: number;
+}
+
+interface Emitter {
+  emit(event: string, payload: unknown): unknown;
+  hasListeners(event?: string): boolean;
+}
+
+/**
+ * In-process counters of one cache, kept at the cost of a few additions per request: no
+ * allocation and no store call on the hit path.
+ */
+@Injectable()
+export class CacheStatistics implements OnModuleInit {
+  private readonly total = newCounters();
+  private readonly views = new Map<string, Counters>();
+  private readonly values = { hits: 0, misses: 0, writes: 0 };
+  private readonly invalidations = { count: 0, entriesRemoved: 0 };
+  private emitter?: Emitter;
+  /** Set by the module to read the store's health. */
+  health: () => { storeErrors: number; breaker: BreakerState } = () => ({
+    storeErrors: 0,
+    breaker: 'closed',
+  });
+  name = 'default';
+
+  constructor(private readonly moduleRef: ModuleRef) {}
+
+  async onModuleInit(): Promise<void> {
+    try {
+      const { EventEmitter2 } = await import('@nestjs/event-emitter');
+      this.emitter = this.moduleRef.get(EventEmitter2, { strict: false }) as Emitter;
+    } catch {
+      // No EventEmitterModule: statistics only.
+    }
+  }
+
+  hit(view: string, key: string, bytes: number, stale: boolean): void {
+    const counters = this.view(view);
+    counters.hits++;
+    counters.bytesServed += bytes;
+    this.total.hits++;
+    this.total.bytesServed += bytes;
+    if (stale) {
+      counters.stale++;
+      this.total.stale++;
+    }
+    if (this.listens(CACHE_EVENTS.hit)) {
+      this.emitter!.emit(CACHE_EVENTS.hit, { cache: this.name, view, key, bytes, stale });
+    }
+  }
+
+  miss(view: string, key: string): void {
+    this.view(view).misses++;
+    this.total.misses++;
+    if (this.listens(CACHE_EVENTS.miss)) {
+      this.emitter!.emit(CACHE_EVENTS.miss, { cache: this.name, view, key });
+    }
+  }
+
+  bypass(view: string, reason: BypassReason): void {
+    const counters = this.view(view);
+    counters.bypasses[reason] = (counters.bypasses[reason] ?? 0) + 1;
+    this.total.bypasses[reason] = (this.total.bypasses[reason] ?? 0) + 1;
+    if (this.listens(CACHE_EVENTS.bypass)) {
+      this.emitter!.emit(CACHE_EVENTS.bypass, { cache: this.name, view, reason });
+    }
+  }
+
+  write(view: string | undefined, key: string, bytes: number): void {
+    if (view === undefined) this.values.writes++;
+    else {
+      this.view(view).writes++;
+      this.total.writes++;
+    }
+    if (this.listens(CACHE_EVENTS.write)) {
+      this.emitter!.emit(CACHE_EVENTS.write, { cache: this.name, view, key, bytes });
+    }
+  }
+
+  valueRead(hit: boolean): void {
+    if (hit) this.values.hits++;
+    else this.values.misses++;
+  }
+
+  invalidated(model: string, id: string | number | undefined, removed: number): void {
+    this.invalidations.count++;
+    this.invalidations.entriesRemoved += removed;
+    if (this.listens(CACHE_EVENTS.invalidated)) {
+      this.emitter!.emit(CACHE_EVENTS.invalidated, { cache: this.name, model, id, removed });
+    }
+  }
+
+  storeState(state: BreakerState): void {
+    if (this.listens(CACHE_EVENTS.storeState)) {
+      this.emitter!.emit(CACHE_EVENTS.storeState, { cache: this.name, state });
+    }
+  }
+
+  /** A snapshot of every counter. */
+  snapshot(): CacheStats {
+    const views: Record<string, PageStats> = {};
+    for (const [view, counters] of this.views) views[view] = withRate(counters);
+    const { hits, misses, writes } = this.values;
+    return {
+      cache: this.name,
+      pages: withRate(this.total),
+      views,
+      values: { hits, misses, writes, hitRate: rate(hits, misses) },
+      invalidations: { ...this.invalidations },
+      ...this.health(),
+    };
+  }
+
+  private view(view: string): Counters {
+    let counters = this.views.get(view);
+    if (!counters) {
+      counters = newCounters();
+      this.views.set(view, counters);
+    }
+    return counters;
+  }
+
+  // Checked before a payload is built, so an app without listeners pays nothing for events.
+  private listens(event: string): boolean {
+    return this.emitter !== undefined && this.emitter.hasListeners(event);
+  }
+}
+
+function newCounters(): Counters {
+  return { hits: 0, misses: 0, stale: 0, bypasses: {}, writes: 0, bytesServed: 0 };
+}
+
+function withRate(counters: Counters): PageStats {
+  return {
+    ...counters,
+    bypasses: { ...counters.bypasses },
+    hitRate: rate(counters.hits, counters.misses),
+  };
+}
+
+function rate(hits: number, misses: number): number {
+  return hits + misses === 0 ? 0 : hits / (hits + misses);
+}

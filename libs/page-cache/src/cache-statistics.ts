@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { BreakerState } from './stores/resilient.store.js';
 
@@ -83,7 +83,6 @@ interface Emitter {
  * In-process counters of one cache, kept at the cost of a few additions per request: no
  * allocation and no store call on the hit path.
  */
-@Injectable()
 export class CacheStatistics implements OnModuleInit {
   private readonly total = newCounters();
   private readonly views = new Map<string, Counters>();
@@ -97,7 +96,11 @@ export class CacheStatistics implements OnModuleInit {
   });
   name = 'default';
 
-  constructor(private readonly moduleRef: ModuleRef) {}
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    /** When false, nothing is counted or emitted (`statistics: false`). */
+    readonly enabled = true,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     try {
@@ -109,6 +112,7 @@ export class CacheStatistics implements OnModuleInit {
   }
 
   hit(view: string, key: string, bytes: number, stale: boolean): void {
+    if (!this.enabled) return;
     const counters = this.view(view);
     counters.hits++;
     counters.bytesServed += bytes;
@@ -124,6 +128,7 @@ export class CacheStatistics implements OnModuleInit {
   }
 
   miss(view: string, key: string): void {
+    if (!this.enabled) return;
     this.view(view).misses++;
     this.total.misses++;
     if (this.listens(CACHE_EVENTS.miss)) {
@@ -132,6 +137,7 @@ export class CacheStatistics implements OnModuleInit {
   }
 
   bypass(view: string, reason: BypassReason): void {
+    if (!this.enabled) return;
     const counters = this.view(view);
     counters.bypasses[reason] = (counters.bypasses[reason] ?? 0) + 1;
     this.total.bypasses[reason] = (this.total.bypasses[reason] ?? 0) + 1;
@@ -141,6 +147,7 @@ export class CacheStatistics implements OnModuleInit {
   }
 
   write(view: string | undefined, key: string, bytes: number): void {
+    if (!this.enabled) return;
     if (view === undefined) this.values.writes++;
     else {
       this.view(view).writes++;
@@ -152,11 +159,13 @@ export class CacheStatistics implements OnModuleInit {
   }
 
   valueRead(hit: boolean): void {
+    if (!this.enabled) return;
     if (hit) this.values.hits++;
     else this.values.misses++;
   }
 
   invalidated(model: string, id: string | number | undefined, removed: number): void {
+    if (!this.enabled) return;
     this.invalidations.count++;
     this.invalidations.entriesRemoved += removed;
     if (this.listens(CACHE_EVENTS.invalidated)) {

@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { withName } from './cache-name.js';
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { PageRequest } from './pages/page-metadata.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import type { MemoryStoreOptions } from './stores/memory.store.js';
@@ -20,14 +20,33 @@ export type ModelClass = abstract new (...args: any[]) => unknown;
 /** A model reference: a class, or its name. */
 export type ModelRef = ModelClass | string;
 
+/**
+ * A Redis Cluster for the cache to connect to (the `redis` option):
+ * `{ cluster: ['10.0.0.1:6379', '10.0.0.2:6379'], options: { redisOptions: { password } } }`.
+ */
+export interface RedisClusterConfig {
+  /**
+   * Startup nodes (`'host:port'`, a port, or `{ host, port }`). One reachable node is enough to
+   * discover the others; list several so that startup survives one being down.
+   */
+  cluster: ClusterNode[];
+  /**
+   * ioredis `ClusterOptions`, applied over the cache's fail-fast defaults (no offline queue,
+   * auto-pipelining, a command timeout per node, reconnection in the background); `redisOptions`
+   * is merged the same way.
+   */
+  options?: ClusterOptions;
+}
+
 /** Options of `CacheModule.forRoot()` / `forRootAsync()`. */
 export interface CacheModuleOptions {
   /**
-   * Redis to use: a URL (`redis://host:6379/0`), ioredis `RedisOptions`, or an ioredis `Redis` /
+   * Redis to use: a URL (`redis://host:6379/0`), ioredis `RedisOptions`, a Cluster
+   * (`{ cluster: nodes, options? }`, see {@link RedisClusterConfig}), or an ioredis `Redis` /
    * `Cluster` instance. A client created from a URL or options is closed on shutdown; an instance
    * you pass is borrowed and never closed by the cache.
    */
-  redis?: string | RedisOptions | Redis | Cluster;
+  redis?: string | RedisOptions | RedisClusterConfig | Redis | Cluster;
   /**
    * `'memory'` for the per-process store, `'none'` for a dummy store that caches nothing (the
    * whole API works), or your own {@link CacheStore}. Without `redis` and `store` the memory store
@@ -67,6 +86,8 @@ export interface CacheModuleOptions {
   breaker?: { failures?: number; cooldown?: Ttl };
   /** Page cache settings. */
   pages?: PageCacheOptions;
+  /** Keep hit/miss counters and emit cache events (`CacheService.stats()`). Default `true`. */
+  statistics?: boolean;
   /**
    * How often the dependency index is pruned of entries that no longer exist (ms or `'1h'`…;
    * `0` = never). Only never-expiring entries need it. Default `'1h'`.

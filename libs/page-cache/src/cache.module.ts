@@ -42,9 +42,14 @@ import { ResilientStore } from './stores/resilient.store.js';
     },
     {
       provide: CacheStatistics,
-      inject: [ModuleRef, CacheStore, CACHE_NAME],
-      useFactory: (moduleRef: ModuleRef, store: CacheStore, name: string) => {
-        const statistics = new CacheStatistics(moduleRef);
+      inject: [ModuleRef, CacheStore, CACHE_NAME, CACHE_OPTIONS],
+      useFactory: (
+        moduleRef: ModuleRef,
+        store: CacheStore,
+        name: string,
+        options: ResolvedCacheOptions,
+      ) => {
+        const statistics = new CacheStatistics(moduleRef, options.statistics);
         statistics.name = name;
         if (store instanceof ResilientStore) {
           statistics.health = () => ({ storeErrors: store.errors, breaker: store.state });

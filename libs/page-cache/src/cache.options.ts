@@ -1,5 +1,9 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { CacheModuleOptions, CacheSerializer } from './cache.module-definition.js';
+import type {
+  CacheModuleOptions,
+  CacheSerializer,
+  RedisClusterConfig,
+} from './cache.module-definition.js';
 import { hasControlCharacter, namespaceOf } from './keys.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import { modelName } from './models.js';
@@ -20,6 +24,7 @@ export interface ResolvedCacheOptions {
   /** How often never-expiring index sets are pruned (ms, 0 = never). */
   indexCleanupIntervalMs: number;
   compressAbove?: number;
+  statistics: boolean;
   commandTimeoutMs: number;
   breaker: { failures: number; cooldownMs: number };
   pages: {
@@ -31,7 +36,7 @@ export interface ResolvedCacheOptions {
     fillLock: { ttlMs: number; waitMs: number } | false;
   };
   store:
-    | { kind: 'redis'; redis: string | RedisOptions | Redis | Cluster }
+    | { kind: 'redis'; redis: string | RedisOptions | RedisClusterConfig | Redis | Cluster }
     | { kind: 'memory'; warn: boolean }
     | { kind: 'none' }
     | { kind: 'custom'; store: CacheStore };
@@ -107,6 +112,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
       'CacheModule option indexCleanupInterval',
     ),
     compressAbove: positiveInteger(options.compressAbove, 'compressAbove'),
+    statistics: options.statistics !== false,
     commandTimeoutMs: positiveInteger(options.commandTimeout, 'commandTimeout') ?? 200,
     breaker: {
       failures: positiveInteger(options.breaker?.failures, 'breaker.failures') ?? 3,
@@ -169,20 +175,32 @@ function resolveStore(options: CacheModuleOptions): ResolvedCacheOptions['store'
   if (typeof redis === 'string') {
     if (!/^rediss?:\/\//.test(redis)) {
       throw new TypeError(
-        `Invalid CacheModule option redis: ${JSON.stringify(redis)}. Expected a redis:// or rediss:// URL, RedisOptions, or an ioredis Redis/Cluster instance.`,
+        `Invalid CacheModule option redis: ${JSON.stringify(redis)}. Expected a redis:// or rediss:// URL, RedisOptions, { cluster: nodes }, or an ioredis Redis/Cluster instance.`,
       );
     }
     return { kind: 'redis', redis };
   }
-  if (
-    redis instanceof Redis ||
-    redis instanceof Cluster ||
-    (typeof redis === 'object' && redis !== null)
-  ) {
+  if (redis instanceof Redis || redis instanceof Cluster) return { kind: 'redis', redis };
+  if (typeof redis === 'object' && redis !== null && 'cluster' in redis) {
+    const { cluster, options: clusterOptions } = redis;
+    if (!Array.isArray(cluster) || cluster.length === 0) {
+      throw new TypeError(
+        `Invalid CacheModule option redis.cluster: ${String(cluster)}. Expected a non-empty array of startup nodes ('host:port', a port, or { host, port }).`,
+      );
+    }
+    if (
+      clusterOptions !== undefined &&
+      (typeof clusterOptions !== 'object' || clusterOptions === null)
+    ) {
+      throw new TypeError(
+        `Invalid CacheModule option redis.options: ${String(clusterOptions)}. Expected ioredis ClusterOptions.`,
+      );
+    }
     return { kind: 'redis', redis };
   }
+  if (typeof redis === 'object' && redis !== null) return { kind: 'redis', redis };
   throw new TypeError(
-    `Invalid CacheModule option redis: ${String(redis)}. Expected a redis:// URL, RedisOptions, or an ioredis Redis/Cluster instance.`,
+    `Invalid CacheModule option redis: ${String(redis)}. Expected a redis:// URL, RedisOptions, { cluster: nodes }, or an ioredis Redis/Cluster instance.`,
   );
 }
 

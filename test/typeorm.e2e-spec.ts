@@ -1,0 +1,94 @@
+import { Injectable, Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import { CacheModule, CacheService } from 'nestjs-page-cache';
+import { TypeOrmCacheInvalidation } from 'nestjs-page-cache/typeorm';
+import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { redisUrl, uniquePrefix } from './support/redis.js';
+
+@Entity()
+class Book {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column()
+  title!: string;
+}
+
+@Injectable()
+class Library {
+  constructor(@InjectDataSource() readonly db: DataSource) {}
+}
+
+@Module({
+  imports: [
+    EventEmitterModule.forRoot(),
+    TypeOrmModule.forRoot({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      entities: [Book],
+      synchronize: true,
+    }),
+    CacheModule.forRoot({ redis: redisUrl(), keyPrefix: uniquePrefix('orm') }),
+  ],
+  providers: [TypeOrmCacheInvalidation, Library],
+})
+class LibraryModule {}
+
+describe('TypeORM subscriber', () => {
+  let module: TestingModule;
+  let db: DataSource;
+  let cache: CacheService;
+  let book: Book;
+
+  beforeEach(async () => {
+    module = await Test.createTestingModule({ imports: [LibraryModule] }).compile();
+    await module.init();
+    db = module.get(Library).db;
+    cache = module.get(CacheService);
+    book = await db.getRepository(Book).save({ title: 'Dune' });
+    await cache.set('book', book.title, { models: [{ model: Book, id: book.id }] });
+    await cache.set('books', ['Dune'], { models: [Book] });
+    await cache.set('other', 'kept', { models: [{ model: Book, id: book.id + 100 }] });
+  });
+  afterEach(async () => {
+    await cache.clear();
+    await module.close();
+  });
+
+  it('clears what was built from a saved entity once save() resolves', async () => {
+    await db.getRepository(Book).save({ ...book, title: 'Dune Messiah' });
+    expect(await cache.get('book')).toBeUndefined();
+    expect(await cache.get('books')).toBeUndefined();
+    expect(await cache.get('other')).toBe('kept');
+  });
+
+  it('clears on insert and on remove', async () => {
+    await db.getRepository(Book).save({ title: 'Emma' });
+    expect(await cache.get('books')).toBeUndefined();
+    expect(await cache.get('book')).toBe('Dune');
+    await db
+      .getRepository(Book)
+      .remove(await db.getRepository(Book).findOneByOrFail({ id: book.id }));
+    expect(await cache.get('book')).toBeUndefined();
+  });
+
+  it('waits for the commit inside a transaction, and clears nothing on rollback', async () => {
+    const runner = db.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.manager.save(Book, { ...book, title: 'uncommitted' });
+    // Clearing now would let a concurrent request re-cache the pre-commit row.
+    expect(await cache.get('book')).toBe('Dune');
+    await runner.rollbackTransaction();
+    expect(await cache.get('book')).toBe('Dune');
+
+    await runner.startTransaction();
+    await runner.manager.save(Book, { ...book, title: 'committed' });
+    expect(await cache.get('book')).toBe('Dune');
+    await runner.commitTransaction();
+    expect(await cache.get('book')).toBeUndefined();
+    await runner.release();
+  });
+});

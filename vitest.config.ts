@@ -12,6 +12,18 @@ export default defineConfig({
         ),
       },
       {
+        find: /^nestjs-page-cache\/prometheus$/,
+        replacement: fileURLToPath(
+          new URL('./libs/page-cache/src/prometheus/index.ts', import.meta.url),
+        ),
+      },
+      {
+        find: /^nestjs-page-cache\/terminus$/,
+        replacement: fileURLToPath(
+          new URL('./libs/page-cache/src/terminus/index.ts', import.meta.url),
+        ),
+      },
+      {
         find: /^nestjs-page-cache$/,
         replacement: fileURLToPath(new URL('./libs/page-cache/src/index.ts', import.meta.url)),
       },

@@ -3,6 +3,8 @@ import { Test } from '@nestjs/testing';
 import { AppModule } from '../apps/demo/src/app.module.js';
 import { configureApp } from '../apps/demo/src/app.setup.js';
 import { seedTitle, SEED_POSTS } from '../apps/demo/src/blog/seed.service.js';
+import { percent } from '../apps/demo/src/stats.controller.js';
+import { CacheService } from 'nestjs-page-cache';
 import { redisUrl, uniquePrefix } from './support/redis.js';
 
 /** The demo app on a loopback port, with its own in-memory database and cache keys. */
@@ -177,6 +179,35 @@ describe('demo blog', () => {
     expect(page.text).toContain(`${SEED_POSTS} posts by 3 authors`);
     expect(page.text).toContain(`<a href="/posts/50">${seedTitle(50)}</a>`);
     expect(page.text).toContain('Alan Turing <span class="meta">(16 posts)</span>');
+  });
+
+  it('shows the hit rate per view on /stats, uncached', async () => {
+    await missThenHit(demo, '/posts/3');
+    expect((await demo.fetch('/posts/3')).cache).toBe('HIT');
+    const page = await demo.fetch('/stats');
+    expect(page.status).toBe(200);
+    expect(page.cache).toBeNull();
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.text).toContain('<h1>Cache statistics</h1>');
+
+    const { views, pages } = demo.app.get(CacheService).stats();
+    expect(Object.keys(views)).toEqual(
+      expect.arrayContaining([
+        'PostsController.list',
+        'PostsController.show',
+        'HomeController.index',
+      ]),
+    );
+    expect(views['PostsController.show']!.hits).toBeGreaterThanOrEqual(2);
+    for (const [view, figures] of Object.entries(views)) {
+      expect(page.text).toContain(
+        `<td>${view}</td><td>${percent(figures.hitRate)}</td><td>${figures.hits}</td>`,
+      );
+    }
+    expect(page.text).toContain(`<td>All pages</td><td>${percent(pages.hitRate)}</td>`);
+    expect(page.text.match(/<tr class="view">/g)).toHaveLength(Object.keys(views).length);
+    // The statistics page is not a cached view.
+    expect(Object.keys(demo.app.get(CacheService).stats().views)).toEqual(Object.keys(views));
   });
 });
 

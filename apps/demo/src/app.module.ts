@@ -6,6 +6,7 @@ import { TypeOrmCacheInvalidation } from 'nestjs-page-cache/typeorm';
 import { Author } from './blog/author.entity.js';
 import { BlogModule } from './blog/blog.module.js';
 import { Post } from './blog/post.entity.js';
+import { StatsController } from './stats.controller.js';
 
 /** Settings of the demo app; each defaults to an environment variable. */
 export interface DemoOptions {
@@ -44,6 +45,8 @@ export class AppModule {
         }),
         BlogModule,
       ],
+      // GET /stats: the cache's hit rate per view, as HTML.
+      controllers: [StatsController],
       // Turns TypeORM inserts, updates and removals into the cache's entity events.
       providers: [TypeOrmCacheInvalidation],
     };

@@ -8,4 +8,6 @@ const app = configureApp(await NestFactory.create<NestExpressApplication>(AppMod
 app.enableShutdownHooks();
 const port = Number(process.env.PORT ?? 3000);
 await app.listen(port);
-new Logger('Demo').log(`Blog running at http://localhost:${port}/ (JSON: /posts, /posts/1)`);
+new Logger('Demo').log(
+  `Blog running at http://localhost:${port}/ (JSON: /posts, /posts/1; cache statistics: /stats)`,
+);

@@ -95,6 +95,11 @@ export class CacheStatistics implements OnModuleInit {
     breaker: 'closed',
   });
   name = 'default';
+  /**
+   * Observes how long each hit took, in seconds, per view: set by the Prometheus integration
+   * (`nestjs-page-cache/prometheus`). While it is unset, hits are not timed at all.
+   */
+  hitTimer?: (view: string, seconds: number) => void;
 
   constructor(
     private readonly moduleRef: ModuleRef,
@@ -125,6 +130,16 @@ export class CacheStatistics implements OnModuleInit {
     if (this.listens(CACHE_EVENTS.hit)) {
       this.emitter!.emit(CACHE_EVENTS.hit, { cache: this.name, view, key, bytes, stale });
     }
+  }
+
+  /** Whether hits are timed: the interceptor reads the clock only then. */
+  get timesHits(): boolean {
+    return this.hitTimer !== undefined && this.enabled;
+  }
+
+  /** Records how long a hit took (ms), when hits are timed. */
+  hitDuration(view: string, ms: number): void {
+    this.hitTimer?.(view, ms / 1000);
   }
 
   miss(view: string, key: string): void {
@@ -174,6 +189,7 @@ export class CacheStatistics implements OnModuleInit {
   }
 
   storeState(state: BreakerState): void {
+    if (!this.enabled) return;
     if (this.listens(CACHE_EVENTS.storeState)) {
       this.emitter!.emit(CACHE_EVENTS.storeState, { cache: this.name, state });
     }

@@ -115,7 +115,9 @@ export class CacheService {
     await this.softly(async () => {
       const generations = await this.tracker.generationsForWrite(deps);
       const bytes = this.encode(value, deps, generations);
-      await this.tracker.write(full, bytes, ttlMs, deps, generations, []);
+      if (await this.tracker.write(full, bytes, ttlMs, deps, generations, [])) {
+        this.statistics.write(undefined, key, bytes.length);
+      }
     }, undefined);
   }
 
@@ -170,7 +172,10 @@ export class CacheService {
         : Object.entries(entries);
     const ttlMs = this.ttlOf(ttl);
     const encoded = pairs.map(([key, value]) => [this.fullKey(key), this.encode(value)] as const);
-    await this.softly(() => this.store.setMany(encoded, ttlMs), undefined);
+    await this.softly(async () => {
+      await this.store.setMany(encoded, ttlMs);
+      pairs.forEach(([key], i) => this.statistics.write(undefined, key, encoded[i]![1].length));
+    }, undefined);
   }
 
   /**
@@ -198,9 +203,13 @@ export class CacheService {
       const value = await factory();
       const bytes = this.encode(value, settings.deps, generations);
       await this.softly(async () => {
-        if (settings.deps.length === 0) await this.store.set(full, bytes, settings.ttlMs);
-        else if (generations)
-          await this.tracker.write(full, bytes, settings.ttlMs, settings.deps, generations, []);
+        const { deps, ttlMs } = settings;
+        const stored =
+          deps.length === 0
+            ? await this.store.set(full, bytes, ttlMs)
+            : generations !== undefined &&
+              (await this.tracker.write(full, bytes, ttlMs, deps, generations, []));
+        if (stored) this.statistics.write(undefined, key, bytes.length);
       }, undefined);
       return value;
     })();
@@ -337,6 +346,18 @@ export class CacheService {
   /** Hit rates and counters of this cache since startup (in this process). */
   stats(): CacheStats {
     return this.statistics.snapshot();
+  }
+
+  /**
+   * Sends a PING to the store, through its circuit breaker and command timeout: for health checks
+   * (see `nestjs-page-cache/terminus`).
+   * @returns the round trip in ms.
+   * @throws when the store cannot be reached, times out, or its breaker is open.
+   */
+  async ping(): Promise<number> {
+    const started = performance.now();
+    await this.store.ping();
+    return performance.now() - started;
   }
 
   /** @internal The counters, for the page cache interceptor. */

@@ -76,6 +76,8 @@ interface Exchange {
   policy: PagePolicy;
   location: PageLocation;
   context: ExecutionContext;
+  /** `performance.now()` when the request reached the cache, only while hits are timed. */
+  startedAt?: number;
 }
 
 /** A page read from the store. */
@@ -118,6 +120,8 @@ export class PageCacheInterceptor implements NestInterceptor {
     const policy = this.policyFor(context);
     if (!policy) return next.handle();
     request[HANDLED] = true;
+    // The clock is read only when someone times hits (the Prometheus integration).
+    const startedAt = this.cache.counters.timesHits ? performance.now() : undefined;
 
     const response = http.getResponse<AdapterResponse>();
     const raw = rawResponse(response);
@@ -126,7 +130,16 @@ export class PageCacheInterceptor implements NestInterceptor {
     }
     const location = this.locate(policy, request);
     if (!location) return this.bypass(policy, raw, next, 'missing-id');
-    const exchange: Exchange = { request, response, raw, next, policy, location, context };
+    const exchange: Exchange = {
+      request,
+      response,
+      raw,
+      next,
+      policy,
+      location,
+      context,
+      startedAt,
+    };
     return from(this.lookup(location)).pipe(switchMap(found => this.respond(exchange, found)));
   }
 
@@ -171,14 +184,22 @@ export class PageCacheInterceptor implements NestInterceptor {
     return undefined;
   }
 
-  /** Called when a request is answered from the cache (`stale`: past its TTL, within grace). */
+  /**
+   * Called when a request has been answered from the cache (`stale`: past its TTL, within grace).
+   * `bytesSent` is the body length sent (0 for HEAD and 304 answers); `startedAt`
+   * (`performance.now()` when the request reached the cache) is given only while hits are timed.
+   */
   protected onHit(
     policy: PagePolicy,
     location: PageLocation,
     page: StoredPage,
     stale: boolean,
+    bytesSent = page.body.length,
+    startedAt?: number,
   ): void {
-    this.cache.counters.hit(policy.view, location.key, page.body.length, stale);
+    const counters = this.cache.counters;
+    counters.hit(policy.view, location.key, bytesSent, stale);
+    if (startedAt !== undefined) counters.hitDuration(policy.view, performance.now() - startedAt);
   }
 
   /** Called when a request finds no usable entry and its handler runs. */
@@ -482,8 +503,15 @@ export class PageCacheInterceptor implements NestInterceptor {
     page: StoredPage,
     label: 'HIT' | 'STALE',
   ): Observable<unknown> {
-    this.onHit(exchange.policy, exchange.location, page, label === 'STALE');
-    return of(this.writeStored(exchange, page, label));
+    const { request, policy, location, startedAt } = exchange;
+    const written = this.writeStored(exchange, page, label);
+    // HEAD and 304 answers carry no body.
+    const bytesSent =
+      request.method === 'HEAD' || etagMatches(request.headers['if-none-match'], page.meta.e)
+        ? 0
+        : page.body.length;
+    this.onHit(policy, location, page, label === 'STALE', bytesSent, startedAt);
+    return of(written);
   }
 
   private writeStored(exchange: Exchange, page: StoredPage, label: 'HIT' | 'STALE'): unknown {

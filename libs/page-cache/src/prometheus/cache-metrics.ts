@@ -1,0 +1,236 @@
+import { Counter, Gauge, Histogram, register, type Registry } from 'prom-client';
+import type { CacheStats } from '../cache-statistics.js';
+import type { CacheService } from '../cache.service.js';
+
+/** Options of {@link registerCacheMetrics} and `CacheMetricsModule.forRoot()`. */
+export interface CacheMetricsOptions {
+  /** The registry the metrics are registered in. Default: prom-client's global `register`. */
+  registry?: Registry;
+  /** First part of every metric name. Default `'nestjs_page_cache_'`. */
+  prefix?: string;
+  /**
+   * Buckets of the hit duration histogram, in seconds. Default: 0.5 ms to 1 s
+   * (`[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]`).
+   */
+  hitDurationBuckets?: number[];
+}
+
+/** The metrics of some caches in one registry. */
+export interface CacheMetricsHandle {
+  /** The names of the registered metrics. */
+  readonly names: readonly string[];
+  /** Removes the metrics from the registry and stops timing hits. */
+  unregister(): void;
+}
+
+/** Default buckets of `…_hit_duration_seconds`: a hit takes about one store round trip. */
+export const DEFAULT_HIT_DURATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+
+type Labels = Record<string, string>;
+type Sample = [labels: Labels, value: number];
+
+/** A counter of page figures, per cache and view. */
+const PAGE_COUNTERS: [name: string, help: string, read: (stats: CacheStats) => Sample[]][] = [
+  [
+    'hits_total',
+    'Page requests answered from the cache (stale hits included).',
+    perView(view => view.hits),
+  ],
+  [
+    'misses_total',
+    'Page requests that found no usable entry and ran the handler.',
+    perView(view => view.misses),
+  ],
+  [
+    'stale_hits_total',
+    'Page hits served past their TTL, within grace, while a refresh ran.',
+    perView(view => view.stale),
+  ],
+  ['writes_total', 'Page entries stored.', perView(view => view.writes)],
+  [
+    'served_bytes_total',
+    'Body bytes of pages sent from the cache.',
+    perView(view => view.bytesServed),
+  ],
+  [
+    'bypasses_total',
+    'Page requests or responses kept out of the cache, by reason.',
+    stats =>
+      Object.entries(stats.views).flatMap(([view, figures]) =>
+        Object.entries(figures.bypasses).map(([reason, count]): Sample => [
+          { cache: stats.cache, view, reason },
+          count ?? 0,
+        ]),
+      ),
+  ],
+];
+
+/** A counter of figures of the whole cache. */
+const CACHE_COUNTERS: [name: string, help: string, read: (stats: CacheStats) => number][] = [
+  ['value_hits_total', 'Values found by CacheService reads.', stats => stats.values.hits],
+  ['value_misses_total', 'Values not found by CacheService reads.', stats => stats.values.misses],
+  ['value_writes_total', 'Values stored through CacheService.', stats => stats.values.writes],
+  [
+    'invalidations_total',
+    'Invalidations run (model saves and deletes).',
+    s => s.invalidations.count,
+  ],
+  [
+    'invalidated_entries_total',
+    'Entries removed by invalidations.',
+    stats => stats.invalidations.entriesRemoved,
+  ],
+  [
+    'store_errors_total',
+    'Store calls that failed because the store was unreachable or timed out.',
+    stats => stats.storeErrors,
+  ],
+];
+
+/**
+ * Exposes the statistics of `caches` (`CacheService.stats()`) as Prometheus metrics. Counters are
+ * read from the statistics when the registry is scraped (`collect()`), so they cost nothing on the
+ * hit path; only the hit duration histogram times requests, and only while it is registered.
+ *
+ * Metrics (with the default prefix `nestjs_page_cache_`), labelled with `cache` (the cache's name)
+ * and, for pages, `view`:
+ * `hits_total`, `misses_total`, `stale_hits_total`, `writes_total`, `served_bytes_total`,
+ * `bypasses_total{reason}`, `hit_duration_seconds` (histogram), `value_hits_total`,
+ * `value_misses_total`, `value_writes_total`, `invalidations_total`,
+ * `invalidated_entries_total`, `store_errors_total`, and the gauge `breaker_open` (1 while the
+ * circuit breaker keeps the store out of use).
+ *
+ * @throws Error from prom-client when a metric of the same name is already in the registry.
+ */
+export function registerCacheMetrics(
+  caches: readonly CacheService[],
+  options: CacheMetricsOptions = {},
+): CacheMetricsHandle {
+  const registry = options.registry ?? register;
+  const prefix = options.prefix ?? 'nestjs_page_cache_';
+  const services = [...new Set(caches)];
+  const snapshots = () => services.map(cache => cache.stats());
+  const registers = [registry];
+  const names: string[] = [];
+  // A metric's name is recorded once it is registered, so a clash never removes another's.
+  const add = <T>(name: string, create: (name: string) => T): T => {
+    const metric = create(prefix + name);
+    names.push(prefix + name);
+    return metric;
+  };
+
+  let detach: () => void;
+  try {
+    for (const [name, help, read] of PAGE_COUNTERS) {
+      add(
+        name,
+        fullName =>
+          new Counter({
+            name: fullName,
+            help,
+            labelNames: name === 'bypasses_total' ? ['cache', 'view', 'reason'] : ['cache', 'view'],
+            registers,
+            collect() {
+              this.reset();
+              for (const stats of snapshots()) {
+                for (const [labels, value] of read(stats)) this.inc(labels, value);
+              }
+            },
+          }),
+      );
+    }
+    for (const [name, help, read] of CACHE_COUNTERS) {
+      add(
+        name,
+        fullName =>
+          new Counter({
+            name: fullName,
+            help,
+            labelNames: ['cache'],
+            registers,
+            collect() {
+              this.reset();
+              for (const stats of snapshots()) this.inc({ cache: stats.cache }, read(stats));
+            },
+          }),
+      );
+    }
+    add(
+      'breaker_open',
+      fullName =>
+        new Gauge({
+          name: fullName,
+          help: 'Whether the circuit breaker in front of the store is open (1) or closed (0).',
+          labelNames: ['cache'],
+          registers,
+          collect() {
+            this.reset();
+            for (const stats of snapshots()) {
+              this.set({ cache: stats.cache }, stats.breaker === 'closed' ? 0 : 1);
+            }
+          },
+        }),
+    );
+    const histogram = add(
+      'hit_duration_seconds',
+      fullName =>
+        new Histogram({
+          name: fullName,
+          help: 'Time from a request reaching the page cache to its cached response being written.',
+          labelNames: ['cache', 'view'],
+          buckets: options.hitDurationBuckets ?? DEFAULT_HIT_DURATION_BUCKETS,
+          registers,
+        }),
+    );
+    detach = timeHits(services, histogram);
+  } catch (error) {
+    for (const name of names) registry.removeSingleMetric(name);
+    throw error;
+  }
+
+  let registered = true;
+  return {
+    names,
+    unregister() {
+      if (!registered) return;
+      registered = false;
+      detach();
+      for (const name of names) registry.removeSingleMetric(name);
+      names.length = 0;
+    },
+  };
+}
+
+/** Makes every cache report its hit durations to `histogram`; returns the undo. */
+function timeHits(caches: readonly CacheService[], histogram: Histogram): () => void {
+  const undo: (() => void)[] = [];
+  for (const cache of caches) {
+    const counters = cache.counters;
+    const previous = counters.hitTimer;
+    const cacheName = counters.name;
+    const observe = (view: string, seconds: number) =>
+      histogram.observe({ cache: cacheName, view }, seconds);
+    counters.hitTimer = previous
+      ? (view, seconds) => {
+          previous(view, seconds);
+          observe(view, seconds);
+        }
+      : observe;
+    undo.push(() => {
+      counters.hitTimer = previous;
+    });
+  }
+  return () => {
+    for (const step of undo) step();
+  };
+}
+
+function perView(read: (view: CacheStats['pages']) => number): (stats: CacheStats) => Sample[] {
+  return stats =>
+    Object.entries(stats.views).map(([view, figures]) => [
+      { cache: stats.cache, view },
+      read(figures),
+    ]);
+}

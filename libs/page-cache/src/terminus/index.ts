@@ -1,0 +1,1 @@
+export { CacheHealthIndicator, type CacheHealthCheckOptions } from './cache.health.js';

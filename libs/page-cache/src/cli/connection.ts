@@ -1,0 +1,180 @@
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { RedisStore } from '../stores/redis.store.js';
+import { CLUSTER_SLOTS } from '../stores/cluster-slots.js';
+import { redactUrl } from './format.js';
+
+/** How long one command may take once connected (a SCAN page, an UNLINK batch, INFO). */
+const COMMAND_TIMEOUT_MS = 30_000;
+
+/** Where to connect: a standalone URL, or the startup nodes of a Cluster. */
+export interface RedisTarget {
+  /** `redis://` or `rediss://` URL; with `cluster`, only its credentials and TLS are used. */
+  url?: string;
+  /** Comma-separated `host:port` startup nodes of a Redis Cluster. */
+  cluster?: string;
+  /** Connect timeout (ms). */
+  timeoutMs: number;
+}
+
+/** An open connection of the command-line tool. */
+export interface Connection {
+  /** The client: commands on one key go through it (routed by slot on a Cluster). */
+  readonly client: Redis | Cluster;
+  /** The library's store over that client, for the same reads, deletes and index walks. */
+  readonly store: RedisStore;
+  readonly isCluster: boolean;
+  /** What we are connected to, credentials masked, for messages. */
+  readonly description: string;
+  /**
+   * The servers that hold keys: the client itself, or every master of the Cluster (checked to
+   * serve every slot between them, so a scan never skips keys silently).
+   */
+  servers(): Redis[];
+  close(): Promise<void>;
+}
+
+/** Redis could not be reached, or did not become ready in time. */
+export class ConnectionError extends Error {
+  override readonly name = 'ConnectionError';
+}
+
+/**
+ * Connects with fail-fast settings: no reconnection and no offline queue, so an unreachable
+ * server is reported at once (or after `timeoutMs`) instead of hanging the command.
+ */
+export async function connect(target: RedisTarget): Promise<Connection> {
+  if (target.cluster !== undefined) return connectCluster(target);
+  const url = target.url!;
+  if (!/^rediss?:\/\//.test(url)) {
+    throw new ConnectionError(
+      `Invalid Redis URL: ${JSON.stringify(redactUrl(url))}. Expected redis://host:port[/db] or rediss://…`,
+    );
+  }
+  const client = new Redis(url, {
+    ...failFast(target.timeoutMs),
+    retryStrategy: () => null,
+  });
+  const description = redactUrl(url);
+  await open(client, description, target.timeoutMs);
+  return {
+    client,
+    store: new RedisStore(client),
+    isCluster: false,
+    description,
+    servers: () => [client],
+    close: () => close(client),
+  };
+}
+
+async function connectCluster(target: RedisTarget): Promise<Connection> {
+  const nodes = parseNodes(target.cluster!);
+  const credentials = target.url === undefined ? {} : credentialsOf(target.url);
+  const cluster = new Cluster(nodes, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: () => null,
+    slotsRefreshTimeout: target.timeoutMs,
+    redisOptions: { ...failFast(target.timeoutMs), ...credentials },
+  });
+  const description = `Redis Cluster ${target.cluster}`;
+  await open(cluster, description, target.timeoutMs);
+  return {
+    client: cluster,
+    store: new RedisStore(cluster),
+    isCluster: true,
+    description,
+    servers: () => clusterMasters(cluster),
+    close: () => close(cluster),
+  };
+}
+
+function failFast(timeoutMs: number): RedisOptions {
+  return {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    // A server that hangs never closes its end: do not wait the default 2 s for it on exit.
+    disconnectTimeout: 100,
+  };
+}
+
+/** Connects, bounded by `timeoutMs` (TCP connection and ready check together). */
+async function open(client: Redis | Cluster, description: string, timeoutMs: number) {
+  let lastError: Error | undefined;
+  // Without a listener ioredis prints connection errors itself; we report them once, below.
+  client.on('error', (error: Error) => (lastError = error));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([client.connect(), deadline]);
+  } catch (error) {
+    client.disconnect();
+    const reason = lastError?.message || (error as Error).message;
+    throw new ConnectionError(`Cannot connect to Redis at ${description}: ${reason}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Every command has been answered by then, so there is nothing for QUIT to flush; and a QUIT sent
+ * to a server that stopped answering would wait for the command timeout.
+ */
+async function close(client: Redis | Cluster): Promise<void> {
+  client.disconnect();
+}
+
+/** `host:port,host:port` (a bare port means 127.0.0.1). */
+export function parseNodes(list: string): ClusterNode[] {
+  const nodes = list
+    .split(',')
+    .map(item => item.trim())
+    .filter(item => item.length > 0)
+    .map(item => {
+      const match = /^(?:(.+):)?(\d{1,5})$/.exec(item);
+      if (!match) {
+        throw new ConnectionError(
+          `Invalid Cluster node: ${JSON.stringify(item)}. Expected host:port (e.g. 10.0.0.1:7000).`,
+        );
+      }
+      return { host: match[1] ?? '127.0.0.1', port: Number(match[2]) };
+    });
+  if (nodes.length === 0) {
+    throw new ConnectionError('--cluster needs at least one host:port startup node.');
+  }
+  return nodes;
+}
+
+/** Username, password and TLS of a URL, applied to every Cluster node. */
+function credentialsOf(url: string): RedisOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConnectionError(`Invalid Redis URL: ${JSON.stringify(redactUrl(url))}.`);
+  }
+  return {
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/** Every master, checked to serve all the slots between them. */
+function clusterMasters(cluster: Cluster): Redis[] {
+  const masters = cluster.nodes('master');
+  const known = new Set(masters.map(node => `${node.options.host}:${node.options.port}`));
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const owner = cluster.slots[slot]?.[0];
+    if (owner === undefined || !known.has(owner)) {
+      throw new Error(
+        `Redis Cluster: slot ${slot} has no reachable master (${owner ?? 'unassigned'}), so not every key can be visited.`,
+      );
+    }
+  }
+  return masters;
+}

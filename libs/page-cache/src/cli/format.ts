@@ -1,0 +1,73 @@
+/** Small text formatters for the command-line tool's human-readable output. */
+
+/** `1234567` → `1,234,567`. */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Bytes with a binary unit: `512 B`, `1.5 KiB`, `12.0 MiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A duration in ms, as its two largest units: `350ms`, `12s`, `5m 3s`, `2h 10m`, `3d 4h`. */
+export function formatDuration(ms: number): string {
+  const sign = ms < 0 ? '-' : '';
+  let rest = Math.abs(Math.round(ms));
+  if (rest < 1000) return `${sign}${rest}ms`;
+  rest = Math.floor(rest / 1000);
+  const parts: [number, string][] = [
+    [Math.floor(rest / 86_400), 'd'],
+    [Math.floor((rest % 86_400) / 3600), 'h'],
+    [Math.floor((rest % 3600) / 60), 'm'],
+    [rest % 60, 's'],
+  ];
+  const first = parts.findIndex(([n]) => n > 0);
+  const shown = parts.slice(first, first + 2).filter(([n]) => n > 0);
+  return sign + shown.map(([n, unit]) => `${n}${unit}`).join(' ');
+}
+
+/** A ratio as a percentage with one decimal, or `n/a`. */
+export function formatPercent(ratio: number | null): string {
+  return ratio === null ? 'n/a' : `${(ratio * 100).toFixed(1)}%`;
+}
+
+/** Aligned `label  value` lines, indented. */
+export function table(rows: readonly (readonly [string, string])[], indent = '  '): string {
+  const width = Math.max(0, ...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** A Redis URL with its password masked, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '****';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Text for a terminal: control characters are shown as `\xNN` (newlines and tabs are kept when
+ * `multiline`), so stored bytes can never move the cursor, change colours or split a line.
+ */
+export function printable(text: string, multiline = false): string {
+  let out = '';
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    const kept = multiline && (c === '\n' || c === '\t');
+    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
+    out += control && !kept ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+  }
+  return out;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/**
+ * `npx nestjs-page-cache <command>`: inspects and maintains the Redis data of the cache. The
+ * commands live in `commands.ts`; this file only wires them to the process.
+ */
+import { processIO } from './io.js';
+import { run } from './run.js';
+
+// `… | head` closes stdout early: that ends the output, it is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+process.exitCode = await run(process.argv.slice(2), processIO());

@@ -1,0 +1,83 @@
+import { resolveCacheOptions } from '../cache.options.js';
+import { helpText, parseCommandLine, PROGRAM, UsageError, type CommandLine } from './args.js';
+import { clearRefusal, COMMAND_IMPLEMENTATIONS, CommandError, createContext } from './commands.js';
+import { connect, ConnectionError, type Connection } from './connection.js';
+import type { CliIO } from './io.js';
+
+/**
+ * Runs the command-line tool with `argv` (the arguments after the script) and resolves with its
+ * exit code: 0 success, 1 failure, 2 bad usage. Everything goes through `io`; nothing here
+ * touches `process`.
+ */
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  let line: CommandLine;
+  try {
+    line = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`${PROGRAM}: ${error.message}\nRun \`${PROGRAM} --help\` for usage.\n`);
+    return 2;
+  }
+  if (line.help || line.command === undefined) {
+    (line.help ? io.out : io.err)(helpText(line.command));
+    return line.help ? 0 : 2;
+  }
+
+  let namespace: string;
+  try {
+    namespace = namespaceOf(line);
+  } catch (error) {
+    io.err(`${PROGRAM}: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const url = line.redis ?? nonEmpty(io.env.REDIS_URL);
+  if (url === undefined && line.cluster === undefined) {
+    io.err(`${PROGRAM}: no Redis given: set REDIS_URL or pass --redis <url> (or --cluster).\n`);
+    return 2;
+  }
+  const refusal = clearRefusal(line, io);
+  if (refusal !== undefined) {
+    io.err(`${PROGRAM}: ${refusal}\n`);
+    return 1;
+  }
+
+  let conn: Connection;
+  try {
+    conn = await connect({ url, cluster: line.cluster, timeoutMs: line.timeoutMs });
+  } catch (error) {
+    io.err(`${PROGRAM}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  try {
+    const ctx = createContext(io, conn, line, namespace);
+    return await COMMAND_IMPLEMENTATIONS[line.command](ctx);
+  } catch (error) {
+    const known = error instanceof CommandError || error instanceof ConnectionError;
+    const message = known
+      ? (error as Error).message
+      : `${line.command} failed on ${conn.description}: ${(error as Error).message}`;
+    io.err(`${PROGRAM}: ${message}\n`);
+    return 1;
+  } finally {
+    await conn.close();
+  }
+}
+
+/** `{prefix}:{version}`, validated exactly as CacheModule validates keyPrefix and version. */
+function namespaceOf(line: CommandLine): string {
+  try {
+    return resolveCacheOptions({ keyPrefix: line.prefix, version: line.version, store: 'none' })
+      .namespace;
+  } catch (error) {
+    throw new Error(
+      (error as Error).message
+        .replace('CacheModule option keyPrefix', '--prefix')
+        .replace('CacheModule option version', '--version'),
+    );
+  }
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  const trimmed = text?.trim();
+  return trimmed ? trimmed : undefined;
+}

@@ -1,0 +1,124 @@
+import type { Redis } from 'ioredis';
+import { formatCount, formatDuration } from './format.js';
+
+/** Keys Redis is asked to visit per SCAN call. */
+export const SCAN_COUNT = 1000;
+
+/** A progress line every this many keys visited. */
+export const PROGRESS_EVERY = 10_000;
+
+/** More distinct keys than this are counted without de-duplication (to bound memory). */
+const DEDUP_LIMIT = 1_000_000;
+
+/** Receives the progress of a scan. */
+export interface ScanObserver {
+  /** One SCAN call visited about `visited` keys, `matched` of which matched. */
+  advance(visited: number, matched: number): void;
+}
+
+/**
+ * Iterates over the keys matching `pattern` on every server (SCAN with COUNT 1000; never KEYS),
+ * in batches. Like every SCAN, it may return a key more than once: see {@link Distinct}.
+ */
+export async function* scanKeys(
+  servers: readonly Redis[],
+  pattern: string,
+  observer?: ScanObserver,
+): AsyncGenerator<string[]> {
+  for (const server of servers) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      observer?.advance(SCAN_COUNT, keys.length);
+      if (keys.length > 0) yield keys;
+    } while (cursor !== '0');
+  }
+}
+
+/**
+ * Drops the keys SCAN returns twice (it may while Redis resizes its table), up to a million
+ * distinct keys; beyond that, counts are reported as approximate rather than using unbounded
+ * memory.
+ */
+export class Distinct {
+  private seen = new Set<string>();
+  /** Whether every key so far was de-duplicated. */
+  exact = true;
+
+  /** Whether `key` is seen for the first time (always true once past the limit). */
+  add(key: string): boolean {
+    if (!this.exact) return true;
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    if (this.seen.size > DEDUP_LIMIT) {
+      this.exact = false;
+      this.seen = new Set();
+    }
+    return true;
+  }
+}
+
+/**
+ * Progress of a long scan on stderr: on a terminal one line rewritten in place, otherwise (with
+ * `--progress`) a line every {@link PROGRESS_EVERY} keys visited and a last line at the end.
+ */
+export class Progress implements ScanObserver {
+  private visited = 0;
+  private matched = 0;
+  private nextReport = PROGRESS_EVERY;
+  /** Whether a progress line is on the terminal now. */
+  private showing = false;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly label: string,
+    /** Keys on the servers scanned (DBSIZE), to estimate how far the scan is. */
+    private readonly total: number,
+    private readonly terminal: boolean,
+  ) {}
+
+  advance(visited: number, matched: number): void {
+    this.visited = Math.min(this.visited + visited, this.total);
+    this.matched += matched;
+    if (this.visited < this.nextReport) return;
+    while (this.nextReport <= this.visited) this.nextReport += PROGRESS_EVERY;
+    this.print();
+  }
+
+  /** Clears the terminal line before other output is written; the next report redraws it. */
+  interrupt(): void {
+    if (!this.showing) return;
+    this.write('\r\x1b[K');
+    this.showing = false;
+  }
+
+  /** Ends the report: clears the terminal line, or prints a last line. */
+  done(): void {
+    if (this.terminal) {
+      this.interrupt();
+      return;
+    }
+    this.visited = this.total;
+    this.write(
+      `${this.label}: scanned ${formatCount(this.total)} keys, ${formatCount(this.matched)} matched, in ${formatDuration(Date.now() - this.startedAt)}\n`,
+    );
+  }
+
+  private print(): void {
+    const percent = this.total > 0 ? Math.floor((100 * this.visited) / this.total) : 100;
+    const line =
+      `${this.label}: ~${formatCount(this.visited)} of ${formatCount(this.total)} keys scanned ` +
+      `(${percent}%), ${formatCount(this.matched)} matched, ${formatDuration(Date.now() - this.startedAt)}`;
+    this.write(this.terminal ? `\r\x1b[K${line}` : `${line}\n`);
+    this.showing = this.terminal;
+  }
+}
+
+/** A progress reporter that reports nothing. */
+export const SILENT: Pick<Progress, 'advance' | 'interrupt' | 'done'> = {
+  advance: () => undefined,
+  interrupt: () => undefined,
+  done: () => undefined,
+};

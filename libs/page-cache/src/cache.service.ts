@@ -7,8 +7,8 @@ import type { ModelRef } from './cache.module-definition.js';
 import type { ResolvedCacheOptions } from './cache.options.js';
 import { decodeEntry, encodeEntry, isPlainInteger, type ValueMeta } from './codec.js';
 import { DependencyTracker } from './dependency-tracker.js';
-import { assertValidKey, namespacedGlob, pathTag, urlTag } from './keys.js';
-import { normalizeQuery, splitUrl } from './pages/page-key.js';
+import { assertValidKey, namespacedGlob } from './keys.js';
+import { urlTagOf } from './pages/page-key.js';
 import { entryDependencies, invalidationTargets, type ModelDependency } from './models.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { parseTtl, type Ttl } from './ttl.js';
@@ -380,16 +380,7 @@ export class CacheService {
         `Invalid page path: ${JSON.stringify(path)}. Expected a path such as '/posts'.`,
       );
     }
-    const split = splitUrl(path);
-    if (options.query === undefined && split.search === '') {
-      return this.tracker.removeTagged([pathTag(split.path)]);
-    }
-    const params = new URLSearchParams(split.search);
-    for (const [name, value] of Object.entries(options.query ?? {})) {
-      for (const v of Array.isArray(value) ? value : [value]) params.append(name, String(v));
-    }
-    const query = JSON.stringify(normalizeQuery(params.toString()));
-    return this.tracker.removeTagged([urlTag(split.path, query)]);
+    return this.tracker.removeTagged([urlTagOf(path, options.query)]);
   }
 
   /**

@@ -1,9 +1,9 @@
 import type { PageMeta, ValueMeta } from '../codec.js';
 import { decodeEntry, isPlainInteger } from '../codec.js';
 import { DependencyTracker } from '../dependency-tracker.js';
-import { namespacedGlob, pathTag, urlTag } from '../keys.js';
+import { namespacedGlob } from '../keys.js';
 import { invalidationTargets } from '../models.js';
-import { normalizeQuery, splitUrl } from '../pages/page-key.js';
+import { urlTagOf } from '../pages/page-key.js';
 import type { CommandLine, CommandName } from './args.js';
 import type { Connection } from './connection.js';
 import {
@@ -613,16 +613,8 @@ async function expire(ctx: CliContext): Promise<number> {
       `Invalid page path: ${JSON.stringify(path)}. Expected a path such as /posts or /posts?page=2.`,
     );
   }
-  // The tags CacheService.expirePage(path) removes.
-  const split = splitUrl(path);
-  const tag =
-    split.search === ''
-      ? pathTag(split.path)
-      : urlTag(
-          split.path,
-          JSON.stringify(normalizeQuery(new URLSearchParams(split.search).toString())),
-        );
-  const removed = await ctx.tracker.removeTagged([tag]);
+  // What CacheService.expirePage(path) removes.
+  const removed = await ctx.tracker.removeTagged([urlTagOf(path)]);
   if (ctx.line.json) {
     printJson(ctx, { namespace: ctx.namespace, path, removed });
   } else {

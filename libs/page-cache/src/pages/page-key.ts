@@ -83,6 +83,23 @@ export function locatePage(
   };
 }
 
+/**
+ * The lookup tag of every stored variant of a URL: the path alone (all its queries), or, when the
+ * URL or `query` names a query, the path with that normalized query. Used by `expirePage`.
+ */
+export function urlTagOf(
+  url: string,
+  query?: Record<string, string | number | readonly (string | number)[]>,
+): string {
+  const { path, search } = splitUrl(url);
+  if (query === undefined && search === '') return pathTag(path);
+  const params = new URLSearchParams(search);
+  for (const [name, value] of Object.entries(query ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) params.append(name, String(v));
+  }
+  return urlTag(path, JSON.stringify(normalizeQuery(params.toString())));
+}
+
 /** Splits a request URL into its raw path and query string. */
 export function splitUrl(url: string): { path: string; search: string } {
   const q = url.indexOf('?');

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { CacheLockTimeoutError, CacheStore, type CacheService } from 'nestjs-page-cache';
 import type { TestingModule } from '@nestjs/testing';
 import { bootCache, STORES, type StoreKind } from './support/cache-app.js';
-import { redisUrl } from './support/redis.js';
+import { redisClusterNodes, redisUrl } from './support/redis.js';
 
 describe.each(STORES)('CacheService contract on the %s store', (kind: StoreKind) => {
   let module: TestingModule;
@@ -330,6 +330,17 @@ describe('CacheModule with a lent Redis client', () => {
     const client = new Redis(redisUrl());
     const { module, cache } = await bootCache('redis', { redis: client });
     await cache.set('k', 1);
+    await module.close();
+    expect(await client.ping()).toBe('PONG');
+    await client.quit();
+  });
+
+  it('never closes a Cluster it did not create', async () => {
+    const client = new Cluster(redisClusterNodes());
+    const { module, cache } = await bootCache('cluster', { redis: client });
+    await cache.set('k', 1);
+    expect(await cache.get('k')).toBe(1);
+    await cache.clear();
     await module.close();
     expect(await client.ping()).toBe('PONG');
     await client.quit();

@@ -1,15 +1,18 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheService, ENTITY_SAVED, type CacheModuleOptions } from 'nestjs-page-cache';
 import { DependencyTracker } from '../libs/page-cache/src/dependency-tracker.js';
 import { Article, ArticleTable, BlogModule } from './fixtures/invalidation/blog.fixture.js';
+import { redisOption } from './support/backends.js';
 import { startApp, type RunningApp } from './support/http-app.js';
-import { redisUrl, uniquePrefix } from './support/redis.js';
+import { uniquePrefix } from './support/redis.js';
+import { RedisCluster } from './support/redis-cluster.js';
 import { RedisServer } from './support/redis-server.js';
 
 const STORES: [string, () => CacheModuleOptions][] = [
-  ['redis', () => ({ redis: redisUrl(), keyPrefix: uniquePrefix('fresh') })],
+  ['redis', () => ({ redis: redisOption('redis'), keyPrefix: uniquePrefix('fresh') })],
+  ['cluster', () => ({ redis: redisOption('cluster'), keyPrefix: uniquePrefix('fresh') })],
   ['memory', () => ({ store: 'memory', keyPrefix: uniquePrefix('fresh') })],
 ];
 
@@ -165,6 +168,34 @@ describe('randomized stress: concurrent readers and writers', () => {
     }
   });
 
+  it('leaves only fresh pages while a Redis Cluster evicts keys on every master', async () => {
+    // A cluster node uses about 2 MB by itself (1 MB standalone): 3 MB leaves the same headroom.
+    const cluster = await RedisCluster.start({
+      args: ['--maxmemory', '3mb', '--maxmemory-policy', 'allkeys-lru', '--maxmemory-samples', '3'],
+    });
+    const table = new ArticleTable(8);
+    const app = await boot(table, { redis: { cluster: cluster.nodes }, keyPrefix: 'evict' });
+    const filler = new Cluster(cluster.nodes);
+    try {
+      const fill = async () => {
+        const big = 'x'.repeat(20_000);
+        for (let i = 0; i < 300; i++) {
+          await filler.set(`filler:${i}`, big);
+          if (i % 20 === 0) await sleep(1);
+        }
+      };
+      await stress(app, table, fill);
+      const evicted = (await cluster.onMasters('INFO', 'stats')).map(stats =>
+        Number(/evicted_keys:(\d+)/.exec(stats)?.[1]),
+      );
+      expect(evicted.every(count => count > 0)).toBe(true);
+    } finally {
+      filler.disconnect();
+      await app.close();
+      await cluster.stop();
+    }
+  });
+
   it('leaves only fresh pages while the memory store evicts entries', async () => {
     const table = new ArticleTable(8);
     const app = await boot(table, { store: 'memory', memory: { maxEntries: 12 } });
@@ -212,6 +243,66 @@ describe('invalidation cost does not depend on the keyspace size', () => {
     expect(
       Number(/keys=(\d+)/.exec(await server.command('INFO', 'keyspace'))?.[1]),
     ).toBeGreaterThan(200_000);
+    expect(large).toEqual(small);
+    expect(Object.keys(small)).not.toContain('scan');
+    expect(Object.keys(small)).not.toContain('keys');
+    expect(Object.keys(small).length).toBeGreaterThan(0);
+  });
+});
+
+describe('invalidation cost on a Redis Cluster does not depend on the keyspace size', () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await RedisCluster.start({ args: ['--enable-debug-command', 'yes'] });
+  });
+  afterAll(() => cluster.stop());
+
+  /** Commands of one invalidation, summed over the masters. */
+  async function commandsOfOneInvalidation(unrelated: number): Promise<Record<string, number>> {
+    const masters = await cluster.masters();
+    await Promise.all(masters.map(master => master.command('FLUSHALL')));
+    await Promise.all(
+      masters.map((master, i) =>
+        master.command(
+          'DEBUG',
+          'POPULATE',
+          String(Math.round(unrelated / masters.length)),
+          `unrelated${i}`,
+          '16',
+        ),
+      ),
+    );
+    const table = new ArticleTable(10);
+    const app = await boot(table, { redis: { cluster: cluster.nodes }, keyPrefix: 'cost' });
+    try {
+      for (const path of ['/articles', ...[...table.rows.keys()].map(id => `/articles/${id}`)]) {
+        await app.get(path);
+      }
+      const cache = app.app.get(CacheService);
+      await Promise.all(masters.map(master => master.command('CONFIG', 'RESETSTAT')));
+      expect(await cache.invalidate(Article)).toBe(11);
+      const calls: Record<string, number> = {};
+      for (const master of masters) {
+        const info = await master.command('INFO', 'commandstats');
+        for (const match of info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) {
+          // INFO and CONFIG are this test's; CLUSTER is the client refreshing its slot map.
+          if (['info', 'config', 'cluster'].includes(match[1].split('|')[0])) continue;
+          calls[match[1]] = (calls[match[1]] ?? 0) + Number(match[2]);
+        }
+      }
+      return calls;
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('issues the same commands with 10k and with 200k unrelated keys, none of them SCAN or KEYS', async () => {
+    const small = await commandsOfOneInvalidation(10_000);
+    const large = await commandsOfOneInvalidation(200_000);
+    const keys = (await cluster.onMasters('INFO', 'keyspace')).map(info =>
+      Number(/keys=(\d+)/.exec(info)?.[1]),
+    );
+    expect(keys.reduce((sum, n) => sum + n, 0)).toBeGreaterThan(200_000);
     expect(large).toEqual(small);
     expect(Object.keys(small)).not.toContain('scan');
     expect(Object.keys(small)).not.toContain('keys');

@@ -2,8 +2,9 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
 import { CacheService, ENTITY_DELETED, ENTITY_SAVED } from 'nestjs-page-cache';
 import { Article, ArticleTable, BlogModule } from './fixtures/invalidation/blog.fixture.js';
-import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
-import { redisUrl, uniquePrefix } from './support/redis.js';
+import { BACKENDS, MATRIX, redisOption } from './support/backends.js';
+import { startApp, type RunningApp } from './support/http-app.js';
+import { uniquePrefix } from './support/redis.js';
 
 async function page(
   app: RunningApp,
@@ -13,7 +14,7 @@ async function page(
   return { cache: response.headers.get('x-cache'), body: await response.text() };
 }
 
-describe.each(ADAPTERS)('model-driven invalidation on %s', adapter => {
+describe.each(MATRIX)('model-driven invalidation on %s/%s', (adapter, backend) => {
   let table: ArticleTable;
   let app: RunningApp;
   let events: EventEmitter2;
@@ -23,7 +24,7 @@ describe.each(ADAPTERS)('model-driven invalidation on %s', adapter => {
     table = new ArticleTable();
     app = await startApp(
       adapter,
-      BlogModule.with(table, { redis: redisUrl(), keyPrefix: uniquePrefix('inv') }),
+      BlogModule.with(table, { redis: redisOption(backend), keyPrefix: uniquePrefix('inv') }),
     );
     events = app.app.get(EventEmitter2);
     cache = app.app.get(CacheService);
@@ -116,13 +117,13 @@ describe.each(ADAPTERS)('model-driven invalidation on %s', adapter => {
   });
 });
 
-describe('defaultModels', () => {
+describe.each(BACKENDS)('defaultModels on %s', backend => {
   it('a save of a default model clears every page', async () => {
     const table = new ArticleTable();
     const app = await startApp(
       'express',
       BlogModule.with(table, {
-        redis: redisUrl(),
+        redis: redisOption(backend),
         keyPrefix: uniquePrefix('defaults'),
         defaultModels: ['SiteSettings'],
       }),

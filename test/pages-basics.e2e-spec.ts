@@ -1,13 +1,14 @@
 import { basicsModule, basicsRuns } from './fixtures/pages/basics.fixture.js';
 import { fetchPage, json } from './fixtures/pages/fetch-page.js';
-import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
+import { MATRIX } from './support/backends.js';
+import { startApp, type RunningApp } from './support/http-app.js';
 
-describe.each(ADAPTERS)('page cache basics on %s', adapter => {
+describe.each(MATRIX)('page cache basics on %s/%s', (adapter, backend) => {
   let app: RunningApp;
   const get = (path: string, init?: RequestInit) => fetchPage(app, path, init);
 
   beforeAll(async () => {
-    app = await startApp(adapter, basicsModule());
+    app = await startApp(adapter, basicsModule(backend));
   });
   afterAll(() => app.close());
   beforeEach(() => basicsRuns.reset());

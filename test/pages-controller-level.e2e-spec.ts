@@ -1,14 +1,15 @@
 import { CacheService } from 'nestjs-page-cache';
 import { controllerLevelModule, shelfRuns } from './fixtures/pages/controller-level.fixture.js';
 import { fetchPage } from './fixtures/pages/fetch-page.js';
-import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
+import { MATRIX } from './support/backends.js';
+import { startApp, type RunningApp } from './support/http-app.js';
 
-describe.each(ADAPTERS)('@CachePage on a controller class on %s', adapter => {
+describe.each(MATRIX)('@CachePage on a controller class on %s/%s', (adapter, backend) => {
   let app: RunningApp;
   let cache: CacheService;
 
   beforeAll(async () => {
-    app = await startApp(adapter, controllerLevelModule());
+    app = await startApp(adapter, controllerLevelModule(backend));
     cache = app.app.get(CacheService);
   });
   afterAll(() => app.close());

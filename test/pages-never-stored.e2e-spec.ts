@@ -4,13 +4,14 @@ import {
   neverStoredModule,
   neverStoredRuns,
 } from './fixtures/pages/never-stored.fixture.js';
-import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
+import { MATRIX } from './support/backends.js';
+import { startApp, type RunningApp } from './support/http-app.js';
 
-describe.each(ADAPTERS)('responses the page cache never stores on %s', adapter => {
+describe.each(MATRIX)('responses the page cache never stores on %s/%s', (adapter, backend) => {
   let app: RunningApp;
 
   beforeAll(async () => {
-    app = await startApp(adapter, neverStoredModule());
+    app = await startApp(adapter, neverStoredModule(backend));
   });
   afterAll(() => app.close());
   beforeEach(() => neverStoredRuns.reset());

@@ -1,12 +1,13 @@
 import { fetchPage } from './fixtures/pages/fetch-page.js';
 import { renderModule, renderRuns, useEjsViews } from './fixtures/pages/render.fixture.js';
-import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
+import { MATRIX } from './support/backends.js';
+import { startApp, type RunningApp } from './support/http-app.js';
 
-describe.each(ADAPTERS)('page cache with @Render() templates on %s', adapter => {
+describe.each(MATRIX)('page cache with @Render() templates on %s/%s', (adapter, backend) => {
   let app: RunningApp;
 
   beforeAll(async () => {
-    app = await startApp(adapter, renderModule(), nest => useEjsViews(adapter, nest));
+    app = await startApp(adapter, renderModule(backend), nest => useEjsViews(adapter, nest));
   });
   afterAll(() => app.close());
   beforeEach(() => renderRuns.reset());

@@ -5,14 +5,15 @@ import {
   siteRuns,
   siteWideModule,
 } from './fixtures/pages/site-wide.fixture.js';
-import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
+import { MATRIX } from './support/backends.js';
+import { startApp, type RunningApp } from './support/http-app.js';
 
-describe.each(ADAPTERS)('site-wide page caching on %s', adapter => {
+describe.each(MATRIX)('site-wide page caching on %s/%s', (adapter, backend) => {
   let app: RunningApp;
   let cache: CacheService;
 
   beforeAll(async () => {
-    app = await startApp(adapter, siteWideModule());
+    app = await startApp(adapter, siteWideModule(backend));
     cache = app.app.get(CacheService);
   });
   afterAll(() => app.close());

@@ -6,9 +6,10 @@ import {
   type Page,
 } from './fixtures/pages/fetch-page.js';
 import { userOptionModule, varyModule, varyRuns } from './fixtures/pages/vary.fixture.js';
-import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
+import { MATRIX } from './support/backends.js';
+import { startApp, type RunningApp } from './support/http-app.js';
 
-describe.each(ADAPTERS)('@VaryOn on %s', adapter => {
+describe.each(MATRIX)('@VaryOn on %s/%s', (adapter, backend) => {
   let app: RunningApp;
   const get = (path: string, headers?: Record<string, string>): Promise<Page> =>
     fetchPage(app, path, { headers });
@@ -16,7 +17,7 @@ describe.each(ADAPTERS)('@VaryOn on %s', adapter => {
     expectSeparatePagesOf(app, path, clients, rounds);
 
   beforeAll(async () => {
-    app = await startApp(adapter, varyModule());
+    app = await startApp(adapter, varyModule(backend));
   });
   afterAll(() => app.close());
   beforeEach(() => varyRuns.reset());
@@ -157,11 +158,11 @@ describe.each(ADAPTERS)('@VaryOn on %s', adapter => {
   });
 });
 
-describe.each(ADAPTERS)('@VaryOn({ user: true }) with the module option user on %s', adapter => {
+describe.each(MATRIX)('@VaryOn({ user: true }) with option user on %s/%s', (adapter, backend) => {
   let app: RunningApp;
 
   beforeAll(async () => {
-    app = await startApp(adapter, userOptionModule());
+    app = await startApp(adapter, userOptionModule(backend));
   });
   afterAll(() => app.close());
   beforeEach(() => varyRuns.reset());

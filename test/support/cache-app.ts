@@ -1,15 +1,16 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { CacheModule, CacheService, type CacheModuleOptions } from 'nestjs-page-cache';
-import { redisUrl, uniquePrefix } from './redis.js';
+import { redisOption } from './backends.js';
+import { uniquePrefix } from './redis.js';
 
-/** The stores every CacheService contract test runs against. */
-export const STORES = ['redis', 'memory'] as const;
+/** The stores every CacheService contract test runs against: standalone Redis, Cluster, memory. */
+export const STORES = ['redis', 'cluster', 'memory'] as const;
 export type StoreKind = (typeof STORES)[number];
 
 /** Options selecting one store, with a key prefix of its own so tests never share keys. */
 export function storeOptions(kind: StoreKind, extra: CacheModuleOptions = {}): CacheModuleOptions {
   const base: CacheModuleOptions =
-    kind === 'redis' ? { redis: redisUrl() } : { store: 'memory' as const };
+    kind === 'memory' ? { store: 'memory' as const } : { redis: redisOption(kind) };
   return { keyPrefix: uniquePrefix(kind), ...base, ...extra };
 }
 

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 const REGISTER = fileURLToPath(new URL('./ts-register.mjs', import.meta.url));
+const EXIT_WITH_PARENT = fileURLToPath(new URL('./exit-with-parent.mjs', import.meta.url));
 
 /** A Nest app running in a process of its own, started from a TypeScript entry file. */
 export interface ChildApp {
@@ -20,17 +21,19 @@ export async function startChildApp(
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<ChildApp> {
-  const child = spawn(process.execPath, ['--import', REGISTER, entry], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', EXIT_WITH_PARENT, '--import', REGISTER, entry],
+    // stdin stays open while this process lives: the child exits when it closes.
+    { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${entry} did not start:\n${output}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not start:\n${output}`));
+    }, timeoutMs);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /LISTENING (\d+)/.exec(output);

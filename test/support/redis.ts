@@ -12,6 +12,14 @@ export function redisUrl(): string {
 }
 
 /**
+ * Startup nodes (`host:port`) of the shared Redis Cluster provided by test/global-setup.ts. Shared
+ * like `redisUrl()`: isolate keys with `uniquePrefix()`.
+ */
+export function redisClusterNodes(): string[] {
+  return inject('redisClusterNodes');
+}
+
+/**
  * A key prefix unique to this call, e.g. `test_4242_3_9f1c2a` — unique across test files,
  * workers and runs sharing one server. Add your own separator (`${uniquePrefix()}:`) if wanted.
  */

@@ -2,6 +2,7 @@ export { CacheModule } from './cache.module.js';
 export type {
   CacheModuleOptions,
   CacheSerializer,
+  RedisClusterConfig,
   ModelClass,
   ModelRef,
 } from './cache.module-definition.js';
@@ -17,7 +18,7 @@ export type { ModelDependency } from './models.js';
 export { CacheStore, type StoreSetOptions } from './stores/cache-store.interface.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.store.js';
 export { RedisStore, type RedisClient } from './stores/redis.store.js';
-export { REDIS_CLIENT_DEFAULTS } from './stores/create-store.js';
+export { REDIS_CLIENT_DEFAULTS, REDIS_CLUSTER_DEFAULTS } from './stores/create-store.js';
 export { parseTtl, type Ttl, type DurationUnit } from './ttl.js';
 export { CachePage } from './pages/cache-page.decorator.js';
 export { VaryOn } from './pages/vary-on.decorator.js';

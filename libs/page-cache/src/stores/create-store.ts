@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { once } from 'node:events';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisClusterConfig } from '../cache.module-definition.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import type { CacheStore } from './cache-store.interface.js';
 import { MemoryStore, type MemoryStoreOptions } from './memory.store.js';
@@ -22,6 +23,31 @@ export const REDIS_CLIENT_DEFAULTS: RedisOptions = {
   // Batches concurrent commands into one write: the hit path's single GET rides along with others.
   enableAutoPipelining: true,
   retryStrategy: times => Math.min(100 * times, 2_000),
+};
+
+/**
+ * Defaults for Redis Cluster clients the cache creates, with the same fail-fast behaviour: no
+ * offline queue while the cluster is not ready, a command timeout and one retry on every node
+ * connection, auto-pipelining (concurrent commands go out as one write per node), and
+ * reconnection in the background. When a master dies, commands for its slots are retried after
+ * the slot map is re-read (`retryDelayOnFailover`) until they time out, so a failover is picked up
+ * by the next requests without a restart.
+ *
+ * ioredis always gives node connections an offline queue (they connect lazily); the command
+ * timeouts bound what waits there.
+ */
+export const REDIS_CLUSTER_DEFAULTS: ClusterOptions = {
+  enableOfflineQueue: false,
+  enableAutoPipelining: true,
+  clusterRetryStrategy: times => Math.min(100 * times, 2_000),
+  retryDelayOnFailover: 100,
+  retryDelayOnClusterDown: 100,
+  retryDelayOnTryAgain: 100,
+  redisOptions: {
+    commandTimeout: REDIS_CLIENT_DEFAULTS.commandTimeout,
+    connectTimeout: REDIS_CLIENT_DEFAULTS.connectTimeout,
+    maxRetriesPerRequest: 1,
+  },
 };
 
 /** How long startup waits for a created client to connect before going on without it (ms). */
@@ -52,7 +78,10 @@ export async function createStore(
       const lent = spec.redis instanceof Redis || spec.redis instanceof Cluster;
       const client = lent
         ? (spec.redis as Redis | Cluster)
-        : createClient(spec.redis as string | RedisOptions, resolved.commandTimeoutMs);
+        : createClient(
+            spec.redis as string | RedisOptions | RedisClusterConfig,
+            resolved.commandTimeoutMs,
+          );
       if (!lent) {
         // Without a listener ioredis prints every connection error; the service reports outages.
         client.on('error', () => undefined);
@@ -67,11 +96,26 @@ function guard(resolved: ResolvedCacheOptions) {
   return { ...resolved.breaker, timeoutMs: resolved.commandTimeoutMs };
 }
 
-function createClient(redis: string | RedisOptions, commandTimeout: number): Redis {
+function createClient(
+  redis: string | RedisOptions | RedisClusterConfig,
+  commandTimeout: number,
+): Redis | Cluster {
   const defaults = {
     ...REDIS_CLIENT_DEFAULTS,
     commandTimeout: Math.max(REDIS_CLIENT_DEFAULTS.commandTimeout!, 5 * commandTimeout),
   };
+  if (typeof redis === 'object' && 'cluster' in redis) {
+    const options = redis.options ?? {};
+    return new Cluster(redis.cluster, {
+      ...REDIS_CLUSTER_DEFAULTS,
+      ...options,
+      redisOptions: {
+        ...REDIS_CLUSTER_DEFAULTS.redisOptions,
+        commandTimeout: defaults.commandTimeout,
+        ...options.redisOptions,
+      },
+    });
+  }
   return typeof redis === 'string'
     ? new Redis(redis, defaults)
     : new Redis({ ...defaults, ...redis });

@@ -1,8 +1,12 @@
 import { Cluster, Redis } from 'ioredis';
 import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
+import { CLUSTER_SLOTS, groupBySlot } from './cluster-slots.js';
 
 /** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
+
+/** Most keys sent in one UNLINK. */
+const DELETE_BATCH = 500;
 
 // Lua keeps each of these single-key operations atomic; every script touches one key only, so
 // they are valid on Redis Cluster too.
@@ -49,6 +53,10 @@ interface ScriptCommands {
  *
  * Values are read and written as Buffers (no string decoding on the hit path). Pattern scans use
  * SCAN with a large COUNT on every master and delete with UNLINK, never KEYS or FLUSHDB.
+ *
+ * On a Cluster no command ever spans two hash slots (that is a CROSSSLOT error): multi-key reads
+ * and deletes are grouped by slot, one `MGET` or `UNLINK` per slot, and auto-pipelining sends the
+ * commands for one node together.
  */
 export class RedisStore implements CacheStore {
   private readonly commands: RedisClient & ScriptCommands;
@@ -63,7 +71,8 @@ export class RedisStore implements CacheStore {
     readonly client: RedisClient,
     private readonly owned = false,
   ) {
-    this.isCluster = client instanceof Cluster;
+    this.isCluster =
+      client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;
     for (const [name, script] of Object.entries(SCRIPTS)) {
       // defineCommand is idempotent per name; a lent client may already carry our scripts.
       if (!(name in client)) client.defineCommand(name, script);
@@ -82,13 +91,19 @@ export class RedisStore implements CacheStore {
 
   async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     if (keys.length === 0) return [];
-    if (this.isCluster) {
-      // MGET across slots is a CROSSSLOT error; single GETs are auto-pipelined per node.
-      return Promise.all(keys.map(key => this.get(key)));
-    }
     // MGET returns nil for keys of another type, which is what we want.
-    const values = await this.client.mgetBuffer(...keys);
-    return values.map(value => value ?? undefined);
+    if (!this.isCluster) {
+      const values = await this.client.mgetBuffer(...keys);
+      return values.map(value => value ?? undefined);
+    }
+    // MGET across slots is a CROSSSLOT error: one MGET per slot, all sent at once.
+    const groups = groupBySlot(keys);
+    const replies = await Promise.all(groups.map(group => this.client.mgetBuffer(...group.keys)));
+    const values = Array.from<Buffer | undefined>({ length: keys.length });
+    groups.forEach((group, g) =>
+      group.positions.forEach((position, i) => (values[position] = replies[g][i] ?? undefined)),
+    );
+    return values;
   }
 
   async set(
@@ -121,13 +136,16 @@ export class RedisStore implements CacheStore {
 
   async delete(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    if (this.isCluster) {
-      const counts = await Promise.all(keys.map(key => this.client.unlink(key)));
-      return counts.reduce((sum, n) => sum + n, 0);
-    }
+    // On a Cluster one UNLINK per slot (in batches), the slots' commands sent at once.
+    const groups = this.isCluster ? groupBySlot(keys).map(group => group.keys) : [keys];
+    const counts = await Promise.all(groups.map(group => this.unlinkInBatches(group)));
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+
+  private async unlinkInBatches(keys: readonly string[]): Promise<number> {
     let deleted = 0;
-    for (let i = 0; i < keys.length; i += 500) {
-      deleted += await this.client.unlink(...keys.slice(i, i + 500));
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      deleted += await this.client.unlink(...keys.slice(i, i + DELETE_BATCH));
     }
     return deleted;
   }
@@ -164,9 +182,8 @@ export class RedisStore implements CacheStore {
   }
 
   async *scan(pattern: string, batchSize = 1000): AsyncIterable<string[]> {
-    const nodes = this.isCluster
-      ? (this.client as Cluster).nodes('master')
-      : [this.client as Redis];
+    // Read the masters at every call, so a failover is picked up.
+    const nodes = this.isCluster ? this.masters() : [this.client as Redis];
     for (const node of nodes) {
       let cursor = '0';
       do {
@@ -192,6 +209,26 @@ export class RedisStore implements CacheStore {
 
   async removeFromSet(setKey: string, members: readonly string[]): Promise<void> {
     if (members.length > 0) await this.client.srem(setKey, ...members);
+  }
+
+  /**
+   * The current masters of the Cluster, checked to serve every slot between them: a master that
+   * is down and not yet replaced would make a scan skip its keys silently, so that fails instead.
+   */
+  private masters(): Redis[] {
+    const cluster = this.client as Cluster;
+    const masters = cluster.nodes('master');
+    const reachable = new Set(masters.map(node => `${node.options.host}:${node.options.port}`));
+    for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+      const owner = cluster.slots[slot]?.[0];
+      if (owner === undefined || !reachable.has(owner)) {
+        cluster.refreshSlotsCache();
+        throw new Error(
+          `Redis Cluster: slot ${slot} has no reachable master (${owner ?? 'unassigned'}), so not every key can be visited`,
+        );
+      }
+    }
+    return masters;
   }
 
   async ping(): Promise<void> {

@@ -40,7 +40,11 @@ describe.each(ADAPTERS)('stampede protection on %s', adapter => {
     backend.renderMs = 50;
     const app = await startApp(
       adapter,
-      ResilienceModule.with(backend, { redis: redisUrl(), keyPrefix: uniquePrefix('herd') }),
+      ResilienceModule.with(backend, {
+        redis: redisUrl(),
+        keyPrefix: uniquePrefix('herd'),
+        commandTimeout: 1000,
+      }),
     );
     try {
       const answers = await Promise.all(Array.from({ length: 200 }, () => ask(app, '/page')));

@@ -140,8 +140,22 @@ export function pageKey(
  * separator all encode differently.
  */
 export function variantDigest(parts: readonly unknown[]): string {
-  return digest(JSON.stringify(parts), 32);
+  const text = JSON.stringify(parts);
+  let known = RECENT_DIGESTS.get(text);
+  if (known === undefined) {
+    known = digest(text, 32);
+    // Hashing on every hit costs more than the rest of the key: remember recent ones (bounded,
+    // oldest first out, so unique URLs cannot grow it).
+    if (RECENT_DIGESTS.size >= MAX_RECENT_DIGESTS) {
+      RECENT_DIGESTS.delete(RECENT_DIGESTS.keys().next().value!);
+    }
+    RECENT_DIGESTS.set(text, known);
+  }
+  return known;
 }
+
+const MAX_RECENT_DIGESTS = 10_000;
+const RECENT_DIGESTS = new Map<string, string>();
 
 /** Glob that matches a user glob inside one namespace only (the namespace itself is escaped). */
 export function namespacedGlob(ns: string, glob: string): string {

@@ -11,7 +11,7 @@ import { RENDER_METADATA } from '@nestjs/common/constants.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { from, lastValueFrom, of, switchMap, tap, type Observable } from 'rxjs';
+import { from, lastValueFrom, Observable, of, switchMap, tap, type Subscription } from 'rxjs';
 import { CACHE_NAME, DEFAULT_CACHE } from '../cache-name.js';
 import type { BypassReason } from '../cache-statistics.js';
 import { CACHE_OPTIONS } from '../cache.constants.js';
@@ -66,6 +66,8 @@ interface Lookup {
   /** Absent when the store failed: the page is then neither served nor stored. */
   generations?: string[];
 }
+
+const NO_TOKENS: (Buffer | undefined)[] = [];
 
 /** One request on its way through the page cache. */
 interface Exchange {
@@ -140,7 +142,22 @@ export class PageCacheInterceptor implements NestInterceptor {
       context,
       startedAt,
     };
-    return from(this.lookup(location)).pipe(switchMap(found => this.respond(exchange, found)));
+    // A plain Observable around the lookup: the hit path runs once per request, and rxjs'
+    // from() + switchMap() cost more than the lookup's own bookkeeping.
+    return new Observable<unknown>(subscriber => {
+      let inner: Subscription | undefined;
+      let closed = false;
+      this.lookup(location).then(
+        found => {
+          if (!closed) inner = this.respond(exchange, found).subscribe(subscriber);
+        },
+        (error: unknown) => subscriber.error(error),
+      );
+      return () => {
+        closed = true;
+        inner?.unsubscribe();
+      };
+    });
   }
 
   /**
@@ -474,10 +491,14 @@ export class PageCacheInterceptor implements NestInterceptor {
    */
   private async lookup(location: PageLocation): Promise<Lookup> {
     try {
-      const [bytes, current] = await Promise.all([
-        this.store.get(location.key),
-        this.cache.tracker.currentGenerations(location.deps),
-      ]);
+      // Pages without dependencies (the common case) cost exactly one store read.
+      const [bytes, current] =
+        location.deps.length === 0
+          ? [await this.store.get(location.key), NO_TOKENS]
+          : await Promise.all([
+              this.store.get(location.key),
+              this.cache.tracker.currentGenerations(location.deps),
+            ]);
       if (bytes !== undefined) {
         const entry = decodeEntry(bytes);
         if (entry?.meta.k === 'page') {

@@ -17,6 +17,9 @@ import { InvalidationListener } from './invalidation.listener.js';
  */
 @Injectable()
 export class InvalidatesInterceptor implements NestInterceptor {
+  /** `@Invalidates` metadata by handler, read once (this runs on every request). */
+  private readonly specs = new Map<unknown, ModelSpec | null>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly invalidations: InvalidationListener,
@@ -24,9 +27,15 @@ export class InvalidatesInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const spec =
-      this.reflector.get<ModelSpec | undefined>(INVALIDATES_METADATA, context.getHandler()) ??
-      this.reflector.get<ModelSpec | undefined>(INVALIDATES_METADATA, context.getClass());
+    const handler = context.getHandler();
+    let spec = this.specs.get(handler);
+    if (spec === undefined) {
+      spec =
+        this.reflector.get<ModelSpec | undefined>(INVALIDATES_METADATA, handler) ??
+        this.reflector.get<ModelSpec | undefined>(INVALIDATES_METADATA, context.getClass()) ??
+        null;
+      this.specs.set(handler, spec);
+    }
     if (!spec) return next.handle();
     const http = context.switchToHttp();
     const request = http.getRequest<PageRequest>();

@@ -27,8 +27,11 @@ export interface PageLocation {
   key: string;
   /** Dependencies (generation-checked and indexed). */
   deps: string[];
-  /** Lookup tags (indexed only): the URL path, and the path with its normalized query. */
-  tags: string[];
+  /**
+   * Lookup tags (indexed only): the URL path, and the path with its normalized query. Computed
+   * when read, since only a write needs them and each costs a hash.
+   */
+  readonly tags: string[];
 }
 
 /** Resolves the principal of a request for `@VaryOn({ user: true })`. */
@@ -75,11 +78,12 @@ export function locatePage(
   if (vary.user) parts.push(['u', stringOrNull(userOf(request))]);
   for (const fn of vary.functions) parts.push(['f', stringOrNull(fn(request))]);
 
-  const queryText = JSON.stringify(query);
   return {
     key: pageKey(namespace, policy.view, shown, variantDigest(parts)),
-    deps: [...new Set(deps)],
-    tags: [pathTag(path), urlTag(path, queryText)],
+    deps: deps.length === 0 ? deps : [...new Set(deps)],
+    get tags() {
+      return [pathTag(path), urlTag(path, JSON.stringify(query))];
+    },
   };
 }
 

@@ -63,7 +63,8 @@ import { ResilientStore } from './stores/resilient.store.js';
     // handler; it leaves handlers without page caching alone.
     { provide: APP_INTERCEPTOR, useClass: PageCacheInterceptor },
     InvalidationListener,
-    { provide: APP_INTERCEPTOR, useClass: InvalidatesInterceptor },
+    // Applied by the page cache interceptor to mutations (POST, PUT, PATCH, DELETE).
+    InvalidatesInterceptor,
     EventEmitterCheck,
     IndexJanitor,
   ],

@@ -1,0 +1,157 @@
+// The app under test of the hit-path and stampede scenarios, one contender per process:
+//   node --import ./test/support/ts-register.mjs bench/apps/page-app.ts \
+//     --adapter express|fastify \
+//     --contender limit|lib-redis|lib-redis-nostats|lib-memory|cache-manager|none
+// `GET /page` serves the 50-row page; the caching contenders also have `GET /slow` (a page whose
+// render takes 50 ms, for the stampede) and `GET /__bench/runs` (how often /slow's handler ran).
+import KeyvRedis from '@keyv/redis';
+import { CacheInterceptor, CacheModule as NestCacheModule, CacheTTL } from '@nestjs/cache-manager';
+import { Controller, Get, Module, Res, UseInterceptors, type DynamicModule } from '@nestjs/common';
+import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
+import { CacheModule, CachePage } from 'nestjs-page-cache';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PAGE_BUFFER, pageBody } from './page-data.js';
+import { adapterArg, arg, redisUrl, serve } from './serve.js';
+
+export const CONTENDERS = [
+  'limit',
+  'lib-redis',
+  'lib-redis-nostats',
+  'lib-memory',
+  'cache-manager',
+  'none',
+] as const;
+export type Contender = (typeof CONTENDERS)[number];
+
+/** The simulated query of the page's handler (ms). */
+const QUERY_MS = 5;
+/** The render time of the stampede page (ms). */
+const SLOW_RENDER_MS = 50;
+const HOUR_MS = 3_600_000;
+
+let slowRuns = 0;
+
+async function renderPage(): Promise<ReturnType<typeof pageBody>> {
+  await sleep(QUERY_MS);
+  return pageBody();
+}
+
+async function renderSlowPage(): Promise<ReturnType<typeof pageBody>> {
+  slowRuns += 1;
+  await sleep(SLOW_RENDER_MS);
+  return pageBody();
+}
+
+/** The best possible: a pre-serialized Buffer written as it is. */
+@Controller()
+class LimitController {
+  @Get('page')
+  page(@Res() res: Response | FastifyReply): void {
+    if ('setHeader' in res) {
+      res.setHeader('content-type', 'application/json');
+      res.end(PAGE_BUFFER);
+    } else {
+      void res.header('content-type', 'application/json').send(PAGE_BUFFER);
+    }
+  }
+}
+
+/** No cache: every request runs the query and serializes the rows. */
+@Controller()
+class UncachedController {
+  @Get('page')
+  page() {
+    return renderPage();
+  }
+}
+
+/** Counts the stampede page's handler runs. */
+@Controller('__bench')
+class RunsController {
+  @Get('runs')
+  runs() {
+    return { runs: slowRuns };
+  }
+}
+
+/** This library: the handler decorated with @CachePage. */
+@Controller()
+class PageCacheController {
+  @Get('page')
+  @CachePage('1h')
+  page() {
+    return renderPage();
+  }
+
+  @Get('slow')
+  @CachePage('1h')
+  slow() {
+    return renderSlowPage();
+  }
+}
+
+/** @nestjs/cache-manager, wired as its documentation shows. */
+@Controller()
+@UseInterceptors(CacheInterceptor)
+class CacheManagerController {
+  @Get('page')
+  @CacheTTL(HOUR_MS)
+  page() {
+    return renderPage();
+  }
+
+  @Get('slow')
+  @CacheTTL(HOUR_MS)
+  slow() {
+    return renderSlowPage();
+  }
+}
+
+@Module({})
+class PageAppModule {
+  static forContender(contender: Contender): DynamicModule {
+    const keyPrefix = process.env.BENCH_KEY_PREFIX ?? `bench-${process.pid}`;
+    switch (contender) {
+      case 'limit':
+        return { module: PageAppModule, controllers: [LimitController] };
+      case 'none':
+        return { module: PageAppModule, controllers: [UncachedController] };
+      case 'lib-redis':
+        return {
+          module: PageAppModule,
+          imports: [CacheModule.forRoot({ redis: redisUrl(), keyPrefix, ttl: '1h' })],
+          controllers: [PageCacheController, RunsController],
+        };
+      case 'lib-redis-nostats':
+        return {
+          module: PageAppModule,
+          imports: [
+            CacheModule.forRoot({ redis: redisUrl(), keyPrefix, ttl: '1h', statistics: false }),
+          ],
+          controllers: [PageCacheController, RunsController],
+        };
+      case 'lib-memory':
+        return {
+          module: PageAppModule,
+          imports: [CacheModule.forRoot({ store: 'memory', keyPrefix, ttl: '1h' })],
+          controllers: [PageCacheController, RunsController],
+        };
+      case 'cache-manager':
+        return {
+          module: PageAppModule,
+          imports: [
+            NestCacheModule.register({
+              stores: [new KeyvRedis(redisUrl(), { namespace: keyPrefix })],
+              ttl: HOUR_MS,
+            }),
+          ],
+          controllers: [CacheManagerController, RunsController],
+        };
+    }
+  }
+}
+
+const contender = arg('contender') as Contender;
+if (!CONTENDERS.includes(contender)) throw new Error(`unknown --contender ${contender}`);
+await serve(PageAppModule.forContender(contender), adapterArg());

@@ -1,0 +1,71 @@
+import { RedisServer } from '../../test/support/redis-server.js';
+import { processCpuUs } from './cpu.js';
+import type { LoadOptions, LoadResult, LoadTool } from './load.js';
+
+/** Settings and shared resources of one run, handed to every scenario. */
+export interface BenchContext {
+  quick: boolean;
+  tool: LoadTool;
+  connections: number;
+  /** Interleaved rounds of the load scenarios. */
+  rounds: number;
+  /** Length of one load run (s). */
+  durationS: number;
+  /** Load each contender gets once before the rounds (s); 0 = none. */
+  warmupS: number;
+  log(message: string): void;
+  /** Starts a redis-server of the run's own (stopped at the end of the run). */
+  startRedis(args?: string[]): Promise<RedisServer>;
+}
+
+/** One contender of an interleaved comparison. */
+export interface LoadTarget {
+  name: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** The app's process, to measure the CPU time it spends per request. */
+  pid?: number;
+}
+
+/** A load run, with the CPU time the app used per request (µs) when it could be measured. */
+export interface MeasuredRun extends LoadResult {
+  cpuUsPerRequest?: number;
+}
+
+/**
+ * Runs the targets interleaved: a warm-up of each, then `rounds` rounds of A B C …, so that noise
+ * on the shared machine hits every contender alike. @returns each target's runs, in round order.
+ */
+export async function interleave(
+  ctx: BenchContext,
+  targets: readonly LoadTarget[],
+  label: string,
+): Promise<Map<string, MeasuredRun[]>> {
+  const runs = new Map<string, MeasuredRun[]>(targets.map(target => [target.name, []]));
+  const load = async (target: LoadTarget, durationS: number): Promise<MeasuredRun> => {
+    const options: LoadOptions = {
+      url: target.url,
+      connections: ctx.connections,
+      durationS,
+      headers: target.headers,
+    };
+    const before = target.pid === undefined ? undefined : processCpuUs(target.pid);
+    const result: MeasuredRun = await ctx.tool.run(options);
+    const after = target.pid === undefined ? undefined : processCpuUs(target.pid);
+    if (before !== undefined && after !== undefined && result.requests > 0) {
+      result.cpuUsPerRequest = (after - before) / result.requests;
+    }
+    return result;
+  };
+  if (ctx.warmupS > 0) for (const target of targets) await load(target, ctx.warmupS);
+  for (let round = 1; round <= ctx.rounds; round++) {
+    const line: string[] = [];
+    for (const target of targets) {
+      const result = await load(target, ctx.durationS);
+      runs.get(target.name)!.push(result);
+      line.push(`${target.name} ${Math.round(result.rps)}`);
+    }
+    ctx.log(`  ${label} round ${round}/${ctx.rounds}: ${line.join(' · ')}`);
+  }
+  return runs;
+}

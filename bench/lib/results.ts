@@ -1,0 +1,40 @@
+import type { HangResult } from '../scenarios/hang.js';
+import type { HitResult } from '../scenarios/hit.js';
+import type { InvalidationResult } from '../scenarios/invalidation.js';
+import type { ProfileResult } from '../scenarios/profile.js';
+import type { RealPageResult, Skipped } from '../scenarios/real-page.js';
+import type { StampedeResult } from '../scenarios/stampede.js';
+import type { Machine } from './machine.js';
+
+export const SCENARIOS = [
+  'hit',
+  'real-page',
+  'invalidation',
+  'stampede',
+  'hang',
+  'profile',
+] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** What `bench/results/<date>.json` holds. */
+export interface BenchResults {
+  schema: 1;
+  /** YYYY-MM-DD (UTC) */
+  date: string;
+  startedAt: string;
+  finishedAt: string;
+  quick: boolean;
+  machine: Machine;
+  /** `os.loadavg()` (1, 5, 15 min) when the run started and ended: how busy the machine was. */
+  loadAverage?: { atStart: number[]; atEnd: number[] };
+  tool: { name: string; version: string };
+  settings: { connections: number; rounds: number; durationS: number; warmupS: number };
+  scenarios: {
+    hit?: HitResult;
+    'real-page'?: RealPageResult | Skipped;
+    invalidation?: InvalidationResult;
+    stampede?: StampedeResult;
+    hang?: HangResult;
+    profile?: ProfileResult;
+  };
+}

@@ -1,0 +1,173 @@
+import { PAGE_BUFFER } from '../apps/page-data.js';
+import { interleave, type BenchContext, type MeasuredRun } from '../lib/context.js';
+import { startApp, stopAll, type AppProcess } from '../lib/processes.js';
+import { median, round, roundAll } from '../lib/stats.js';
+import { atLeast, type TargetCheck } from '../lib/targets.js';
+
+export const ADAPTERS = ['express', 'fastify'] as const;
+export type Adapter = (typeof ADAPTERS)[number];
+/** In the order they run in each round; `limit` first. */
+export const HIT_CONTENDERS = [
+  'limit',
+  'lib-redis',
+  'lib-redis-nostats',
+  'lib-memory',
+  'cache-manager',
+  'none',
+] as const;
+export type HitContender = (typeof HIT_CONTENDERS)[number];
+
+export const CONTENDER_LABELS: Record<HitContender, string> = {
+  limit: 'limit: pre-serialized Buffer',
+  'lib-redis': 'nestjs-page-cache, Redis store',
+  'lib-redis-nostats': 'nestjs-page-cache, Redis store, statistics off',
+  'lib-memory': 'nestjs-page-cache, memory store',
+  'cache-manager': '@nestjs/cache-manager + @keyv/redis',
+  none: 'no cache (5 ms query)',
+};
+
+/** One contender's figures on one adapter. */
+export interface ContenderFigures {
+  /** req/s of each round. */
+  rps: number[];
+  /** req/s ÷ the limit's req/s of the same round. */
+  ratios: number[];
+  medianRps: number;
+  /** Median of the per-round ratios: the figure. */
+  medianRatio: number;
+  /** Median of the rounds' p99 latencies (ms). */
+  p99Ms: number;
+  /** Failed requests over all rounds. */
+  errors: number;
+  /**
+   * CPU time of the app per request (µs, median of the rounds; from /proc, Linux only). Steadier
+   * than req/s when other processes compete for the cores.
+   */
+  cpuUsPerRequest?: number;
+  /** The limit's CPU per request ÷ this one's, per round, median: the ratio if CPU-bound. */
+  cpuRatio?: number;
+}
+
+export interface HitResult {
+  pageBytes: number;
+  adapters: Record<Adapter, Record<HitContender, ContenderFigures>>;
+  /**
+   * Redis store ÷ @nestjs/cache-manager, median of the per-round ratios; `cpuMedian` the same from
+   * CPU per request (cache-manager's ÷ ours).
+   */
+  versusCacheManager: Record<Adapter, { ratios: number[]; median: number; cpuMedian?: number }>;
+  targets: TargetCheck[];
+}
+
+/** Scenario 1: the hit path of one 50-row JSON page, against the limit, on both adapters. */
+export async function runHit(ctx: BenchContext): Promise<HitResult> {
+  const redis = await ctx.startRedis();
+  const apps = new Map<string, AppProcess>();
+  try {
+    for (const adapter of ADAPTERS) {
+      const started = await Promise.all(
+        HIT_CONTENDERS.map(contender =>
+          startApp({
+            name: `${adapter}/${contender}`,
+            script: 'bench/apps/page-app.ts',
+            args: ['--adapter', adapter, '--contender', contender],
+            env: { REDIS_URL: redis.url, BENCH_KEY_PREFIX: `hit-${adapter}-${contender}` },
+          }),
+        ),
+      );
+      for (const app of started) apps.set(app.name, app);
+    }
+    for (const app of apps.values()) await checkPage(app);
+
+    const targets = ADAPTERS.flatMap(adapter =>
+      HIT_CONTENDERS.map(contender => ({
+        name: `${adapter}/${contender}`,
+        url: `${apps.get(`${adapter}/${contender}`)!.url}/page`,
+        pid: apps.get(`${adapter}/${contender}`)!.pid,
+      })),
+    );
+    ctx.log(`hit path: ${targets.length} contenders × ${ctx.rounds} rounds × ${ctx.durationS} s`);
+    const runs = await interleave(ctx, targets, 'hit');
+
+    const adapters = {} as HitResult['adapters'];
+    const versusCacheManager = {} as HitResult['versusCacheManager'];
+    for (const adapter of ADAPTERS) {
+      const of = (contender: HitContender): MeasuredRun[] => runs.get(`${adapter}/${contender}`)!;
+      const limit = of('limit');
+      const figures = {} as Record<HitContender, ContenderFigures>;
+      for (const contender of HIT_CONTENDERS) {
+        const list = of(contender);
+        const ratios = list.map((run, i) => run.rps / limit[i].rps);
+        const cpu = list.map(run => run.cpuUsPerRequest);
+        const cpuRatios = list.map((run, i) =>
+          run.cpuUsPerRequest && limit[i].cpuUsPerRequest
+            ? limit[i].cpuUsPerRequest / run.cpuUsPerRequest
+            : Number.NaN,
+        );
+        const measuredCpu = cpu.every(value => value !== undefined);
+        figures[contender] = {
+          rps: roundAll(list.map(run => run.rps)),
+          ratios: roundAll(ratios, 3),
+          medianRps: round(median(list.map(run => run.rps)), 0),
+          medianRatio: round(median(ratios), 3),
+          p99Ms: round(median(list.map(run => run.latencyMs.p99))),
+          errors: list.reduce((sum, run) => sum + run.errors.total, 0),
+          ...(measuredCpu
+            ? {
+                cpuUsPerRequest: round(median(cpu as number[]), 1),
+                cpuRatio: round(median(cpuRatios), 3),
+              }
+            : {}),
+        };
+      }
+      adapters[adapter] = figures;
+      const lib = of('lib-redis');
+      const cm = of('cache-manager');
+      const ratios = lib.map((run, i) => run.rps / cm[i].rps);
+      const cpuRatios = lib.map((run, i) =>
+        run.cpuUsPerRequest && cm[i].cpuUsPerRequest
+          ? cm[i].cpuUsPerRequest / run.cpuUsPerRequest
+          : Number.NaN,
+      );
+      versusCacheManager[adapter] = {
+        ratios: roundAll(ratios, 3),
+        median: round(median(ratios), 3),
+        ...(cpuRatios.every(Number.isFinite) ? { cpuMedian: round(median(cpuRatios), 3) } : {}),
+      };
+    }
+
+    const label = (adapter: Adapter): string => (adapter === 'express' ? 'Express' : 'Fastify');
+    const targetChecks: TargetCheck[] = [
+      ...ADAPTERS.map(adapter =>
+        atLeast(
+          `${label(adapter)}: Redis store ÷ limit`,
+          adapters[adapter]['lib-redis'].medianRatio,
+          0.95,
+        ),
+      ),
+      atLeast('Express: Redis store ÷ @nestjs/cache-manager', versusCacheManager.express.median, 2),
+      atLeast('Fastify: Redis store ÷ @nestjs/cache-manager', versusCacheManager.fastify.median, 4),
+    ];
+    return { pageBytes: PAGE_BUFFER.length, adapters, versusCacheManager, targets: targetChecks };
+  } finally {
+    await stopAll(apps.values());
+    await redis.stop();
+  }
+}
+
+/** The page must be the same bytes from every contender, and a hit for the caching ones. */
+async function checkPage(app: AppProcess): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${app.url}/page`);
+    const body = Buffer.from(await response.arrayBuffer());
+    if (response.status !== 200 || !body.equals(PAGE_BUFFER)) {
+      throw new Error(
+        `${app.name}: GET /page answered ${response.status} with ${body.length} bytes, not the page\n${app.output()}`,
+      );
+    }
+    const cache = response.headers.get('x-cache');
+    if (i === 1 && cache !== null && cache !== 'HIT') {
+      throw new Error(`${app.name}: second GET /page was not a hit (X-Cache: ${cache})`);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseWrk } from '../bench/lib/load.js';
+import { README_END, README_START, spliceReadme } from '../bench/lib/report.js';
+import type { BenchResults } from '../bench/lib/results.js';
+import { ADAPTERS, HIT_CONTENDERS } from '../bench/scenarios/hit.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** Runs `npm run bench` (as its script does) with `args`; resolves with its exit code and output. */
+function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', './test/support/ts-register.mjs', 'bench/run.ts', ...args],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.once('error', reject);
+    child.once('exit', code => resolve({ code, output }));
+  });
+}
+
+function expectPositive(value: unknown, what: string): void {
+  expect(typeof value, what).toBe('number');
+  expect(Number.isFinite(value) && (value as number) > 0, `${what} = ${String(value)}`).toBe(true);
+}
+
+describe('the benchmark runner', () => {
+  let out: string;
+  const readme = join(ROOT, 'README.md');
+  const readmeBefore = existsSync(readme) ? readFileSync(readme, 'utf8') : undefined;
+
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), 'bench-test-'));
+  });
+  afterAll(() => {
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  // The whole quick run takes about two minutes here (a dozen app processes start); the hit path
+  // alone checks the runner end to end: processes, load tool, interleaving, JSON, chart.
+  it('runs the hit path in quick mode and writes results of the expected shape', async () => {
+    const { code, output } = await runBench([
+      '--quick',
+      '--scenario',
+      'hit',
+      '--connections',
+      '10',
+      '--out',
+      out,
+      '--no-readme',
+    ]);
+    expect(code, output).toBe(0);
+
+    const files = readdirSync(out);
+    const json = files.find(name => /^\d{4}-\d{2}-\d{2}\.json$/.test(name));
+    expect(json, files.join(', ')).toBeDefined();
+    const results = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResults;
+    expect(results).toMatchObject({ schema: 1, quick: true, settings: { connections: 10 } });
+    expectPositive(results.machine.cores, 'machine.cores');
+    expect(results.machine.node).toBe(process.version);
+    expect(['wrk', 'autocannon']).toContain(results.tool.name);
+
+    const hit = results.scenarios.hit!;
+    expect(Object.keys(results.scenarios)).toEqual(['hit']);
+    expect(hit.pageBytes).toBeGreaterThan(13_000);
+    expect(hit.pageBytes).toBeLessThan(14_500);
+    for (const adapter of ADAPTERS) {
+      for (const contender of HIT_CONTENDERS) {
+        const figures = hit.adapters[adapter][contender];
+        const what = `${adapter}/${contender}`;
+        expect(figures.rps, what).toHaveLength(1);
+        expectPositive(figures.medianRps, `${what} medianRps`);
+        expectPositive(figures.medianRatio, `${what} medianRatio`);
+        expectPositive(figures.p99Ms, `${what} p99Ms`);
+        expect(figures.errors, what).toBe(0);
+      }
+      expect(hit.adapters[adapter].limit.medianRatio).toBe(1);
+      expectPositive(hit.versusCacheManager[adapter].median, `${adapter} vs cache-manager`);
+    }
+    expect(hit.targets).toHaveLength(4);
+    for (const check of hit.targets) {
+      expect(check.met || (check.gap ?? '').length > 0, check.what).toBe(true);
+    }
+
+    const svg = readFileSync(join(out, 'hit-path.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(svg).toContain(`Node ${process.version}`);
+    expect(svg).toContain(results.tool.name);
+
+    // --no-readme: the README is left alone.
+    expect(existsSync(readme) ? readFileSync(readme, 'utf8') : undefined).toBe(readmeBefore);
+  }, 240_000);
+
+  it('replaces only the marked README section, or appends one under a heading', () => {
+    const before = `# Title\n\nIntro.\n\n${README_START}\nold\n${README_END}\n\n## After\n`;
+    expect(spliceReadme(before, 'new')).toBe(
+      `# Title\n\nIntro.\n\n${README_START}\nnew\n${README_END}\n\n## After\n`,
+    );
+    expect(spliceReadme('# Title\n\nIntro.\n', 'new')).toBe(
+      `# Title\n\nIntro.\n\n## Benchmarks\n\n${README_START}\nnew\n${README_END}\n`,
+    );
+  });
+
+  it("reads wrk's text summary when its report script is not used", () => {
+    const result = parseWrk(`Running 5s test @ http://127.0.0.1:3000/page
+  1 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     5.12ms    1.02ms  20.50ms   90.00%
+    Req/Sec     9.80k   500.00    10.50k    80.00%
+  Latency Distribution
+     50%    4.90ms
+     75%    5.30ms
+     90%    6.00ms
+     99%    9.10ms
+  49000 requests in 5.00s, 650.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 3
+Requests/sec:   9800.00
+Transfer/sec:    130.00MB
+`);
+    expect(result).toEqual({
+      requests: 49_000,
+      durationS: 5,
+      rps: 9_800,
+      latencyMs: { mean: 5.12, p50: 4.9, p99: 9.1, max: 20.5 },
+      errors: { socket: 2, timeouts: 1, non2xx: 3, total: 6 },
+    });
+  });
+});

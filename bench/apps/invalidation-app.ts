@@ -52,7 +52,19 @@ class BenchController {
 @Module({
   imports: [
     EventEmitterModule.forRoot(),
-    CacheModule.forRoot({ redis: redisUrl(), keyPrefix: 'bench-invalidation', ttl: '1h' }),
+    CacheModule.forRoot({
+      // REDIS_CLUSTER_NODES (host:port,…) selects a Redis Cluster instead of REDIS_URL.
+      redis: process.env.REDIS_CLUSTER_NODES
+        ? {
+            cluster: process.env.REDIS_CLUSTER_NODES.split(',').map(node => {
+              const [host, port] = node.split(':');
+              return { host, port: Number(port) };
+            }),
+          }
+        : redisUrl(),
+      keyPrefix: 'bench-invalidation',
+      ttl: '1h',
+    }),
   ],
   controllers: [ArticlesController, BenchController],
 })

@@ -1,7 +1,7 @@
 // The app under test of the hit-path and stampede scenarios, one contender per process:
 //   node --import ./test/support/ts-register.mjs bench/apps/page-app.ts \
 //     --adapter express|fastify \
-//     --contender limit|lib-redis|lib-redis-nostats|lib-memory|cache-manager|none
+//     --contender limit|lib-redis|lib-redis-nostats|lib-cluster|lib-memory|cache-manager|none
 // `GET /page` serves the 50-row page; the caching contenders also have `GET /slow` (a page whose
 // render takes 50 ms, for the stampede) and `GET /__bench/runs` (how often /slow's handler ran).
 import KeyvRedis from '@keyv/redis';
@@ -18,6 +18,7 @@ export const CONTENDERS = [
   'limit',
   'lib-redis',
   'lib-redis-nostats',
+  'lib-cluster',
   'lib-memory',
   'cache-manager',
   'none',
@@ -128,6 +129,23 @@ class PageAppModule {
           module: PageAppModule,
           imports: [
             CacheModule.forRoot({ redis: redisUrl(), keyPrefix, ttl: '1h', statistics: false }),
+          ],
+          controllers: [PageCacheController, RunsController],
+        };
+      case 'lib-cluster':
+        return {
+          module: PageAppModule,
+          imports: [
+            CacheModule.forRoot({
+              redis: {
+                cluster: (process.env.REDIS_CLUSTER_NODES ?? '').split(',').map(node => {
+                  const [host, port] = node.split(':');
+                  return { host, port: Number(port) };
+                }),
+              },
+              keyPrefix,
+              ttl: '1h',
+            }),
           ],
           controllers: [PageCacheController, RunsController],
         };

@@ -213,11 +213,11 @@ function invalidationSection(results: BenchResults, inv: InvalidationResult): st
       `**SCAN**: \`cache.deletePattern('${inv.glob}')\`, deleting the same ${inv.pages} pages by pattern. ` +
       `Both timed inside the app process; medians of ${inv.repetitions} repetitions, the pages cached again before each.`,
     '',
-    '| Unrelated keys | Keys in Redis | Event path (median) | SCAN + UNLINK (median) | Deleted by SCAN | Pages left behind |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Store | Unrelated keys | Keys in Redis | Event path (median) | SCAN + UNLINK (median) | Deleted by SCAN | Pages left behind |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...inv.sizes.map(
       size =>
-        `| ${fmt(size.unrelatedKeys)} | ${fmt(size.dbsize)} | **${fmt(size.event.medianMs, 2)} ms** | ${fmt(size.scan.medianMs, 1)} ms | ${[...new Set(size.scan.deleted)].join(', ')} | ${size.stale} |`,
+        `| ${size.backend === 'cluster' ? 'Cluster (3 masters)' : 'Redis'} | ${fmt(size.unrelatedKeys)} | ${fmt(size.dbsize)} | **${fmt(size.event.medianMs, 2)} ms** | ${fmt(size.scan.medianMs, 1)} ms | ${[...new Set(size.scan.deleted)].join(', ')} | ${size.stale} |`,
     ),
     '',
     provenance(results, false),

@@ -1,3 +1,4 @@
+import { RedisCluster } from '../../test/support/redis-cluster.js';
 import { PAGE_BUFFER } from '../apps/page-data.js';
 import { interleave, type BenchContext, type MeasuredRun } from '../lib/context.js';
 import { startApp, stopAll, type AppProcess } from '../lib/processes.js';
@@ -11,6 +12,7 @@ export const HIT_CONTENDERS = [
   'limit',
   'lib-redis',
   'lib-redis-nostats',
+  'lib-cluster',
   'lib-memory',
   'cache-manager',
   'none',
@@ -21,6 +23,7 @@ export const CONTENDER_LABELS: Record<HitContender, string> = {
   limit: 'limit: pre-serialized Buffer',
   'lib-redis': 'nestjs-page-cache, Redis store',
   'lib-redis-nostats': 'nestjs-page-cache, Redis store, statistics off',
+  'lib-cluster': 'nestjs-page-cache, Redis Cluster (3 masters)',
   'lib-memory': 'nestjs-page-cache, memory store',
   'cache-manager': '@nestjs/cache-manager + @keyv/redis',
   none: 'no cache (5 ms query)',
@@ -62,6 +65,7 @@ export interface HitResult {
 /** Scenario 1: the hit path of one 50-row JSON page, against the limit, on both adapters. */
 export async function runHit(ctx: BenchContext): Promise<HitResult> {
   const redis = await ctx.startRedis();
+  const cluster = await RedisCluster.start();
   const apps = new Map<string, AppProcess>();
   try {
     for (const adapter of ADAPTERS) {
@@ -71,7 +75,11 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
             name: `${adapter}/${contender}`,
             script: 'bench/apps/page-app.ts',
             args: ['--adapter', adapter, '--contender', contender],
-            env: { REDIS_URL: redis.url, BENCH_KEY_PREFIX: `hit-${adapter}-${contender}` },
+            env: {
+              REDIS_URL: redis.url,
+              REDIS_CLUSTER_NODES: cluster.nodes.join(','),
+              BENCH_KEY_PREFIX: `hit-${adapter}-${contender}`,
+            },
           }),
         ),
       );
@@ -152,6 +160,7 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
   } finally {
     await stopAll(apps.values());
     await redis.stop();
+    await cluster.stop();
   }
 }
 

@@ -2,23 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheService } from 'nestjs-page-cache';
 import { keySlot } from '../libs/page-cache/src/stores/cluster-slots.js';
 import { Backend, ResilienceModule } from './fixtures/resilience/resilience.fixture.js';
-import { startApp, type RunningApp } from './support/http-app.js';
+import { startApp, type RunningApp, ask, type Answer } from './support/http-app.js';
 import { RedisCluster } from './support/redis-cluster.js';
-
-interface Answer {
-  status: number;
-  cache: string | null;
-  body: string;
-}
-
-async function ask(app: RunningApp, path: string): Promise<Answer> {
-  const response = await app.get(path);
-  return {
-    status: response.status,
-    cache: response.headers.get('x-cache'),
-    body: await response.text(),
-  };
-}
 
 /** Polls until `check` holds, failing after `timeoutMs`. */
 async function eventually(

@@ -6,24 +6,16 @@ import { ResilientStore } from '../libs/page-cache/src/stores/resilient.store.js
 import { Backend, ResilienceModule } from './fixtures/resilience/resilience.fixture.js';
 import { startChildApp, type ChildApp } from './support/child-app.js';
 import { freePort } from './support/free-port.js';
-import { ADAPTERS, rawGet, startApp, type RunningApp } from './support/http-app.js';
+import {
+  ADAPTERS,
+  rawGet,
+  startApp,
+  type RunningApp,
+  ask,
+  type Answer,
+} from './support/http-app.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
 import { RedisServer } from './support/redis-server.js';
-
-interface Answer {
-  status: number;
-  cache: string | null;
-  body: string;
-}
-
-async function ask(app: RunningApp, path: string): Promise<Answer> {
-  const response = await app.get(path);
-  return {
-    status: response.status,
-    cache: response.headers.get('x-cache'),
-    body: await response.text(),
-  };
-}
 
 /** Polls until `check` holds (for effects that happen in the background), failing after 10 s. */
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {

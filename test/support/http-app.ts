@@ -64,3 +64,20 @@ export function rawGet(
     request.on('error', reject);
   });
 }
+
+/** A response read whole: status, X-Cache and body. */
+export interface Answer {
+  status: number;
+  cache: string | null;
+  body: string;
+}
+
+/** GETs `path` and reads the whole answer. */
+export async function ask(app: RunningApp, path: string): Promise<Answer> {
+  const response = await app.get(path);
+  return {
+    status: response.status,
+    cache: response.headers.get('x-cache'),
+    body: await response.text(),
+  };
+}

@@ -176,7 +176,7 @@ export class ResilientStore implements CacheStore {
  * render) therefore wins over its timer; a plain command timeout would fail it, and a burst of such
  * false timeouts would open the breaker under load, exactly when the cache is needed most.
  */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   if (ms <= 0) return promise;
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => setImmediate(() => reject(new StoreTimeoutError(ms))), ms);

@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { DEFAULT_CACHE, getCacheToken } from '../cache-name.js';
 import type { CacheService } from '../cache.service.js';
+import { withTimeout } from '../stores/resilient.store.js';
 
 /** Options of {@link CacheHealthIndicator.pingCheck}. */
 export interface CacheHealthCheckOptions {
@@ -78,20 +79,4 @@ export class CacheHealthIndicator {
     }
     return cache;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timeout of ${ms}ms exceeded`)), ms);
-    promise.then(
-      value => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

@@ -122,6 +122,8 @@ function hitSection(results: BenchResults, hit: HitResult, links: ReportLinks): 
           `Fastify ${fmt(hit.versusCacheManager.fastify.cpuMedian, 2)} ×.`
         : '.'),
     '',
+    statisticsCost(hit),
+    '',
     provenance(results),
     '',
     ...targetTable(hit.targets),
@@ -367,4 +369,18 @@ export function hitPathSvg(results: BenchResults, hit: HitResult): string {
     '',
   );
   return parts.join('\n');
+}
+
+/** Statistics on ÷ off, per round (same rounds, neighbours in each round), median and spread. */
+function statisticsCost(hit: HitResult): string {
+  const parts = (['express', 'fastify'] as const).map(adapter => {
+    const on = hit.adapters[adapter]['lib-redis'].rps;
+    const off = hit.adapters[adapter]['lib-redis-nostats'].rps;
+    const ratios = on.map((rps, i) => rps / off[i]);
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    return `${adapter === 'express' ? 'Express' : 'Fastify'} **${fmt(median, 2)} ×** (rounds ${fmt(sorted[0], 2)}–${fmt(sorted[sorted.length - 1], 2)})`;
+  });
+  return `Statistics on ÷ off (req/s, median of the per-round ratios): ${parts.join(', ')}. The two apps differ by a few counter additions per hit; a spread that straddles 1 × is the noise of this machine, not their cost.`;
 }

@@ -258,7 +258,7 @@ export class PageCacheInterceptor implements NestInterceptor {
       if (state === 'fresh' || this.fills.has(location.key)) {
         return this.serveStored(exchange, found.page, state === 'stale' ? 'STALE' : 'HIT');
       }
-      if (this.refreshesInBackground(exchange.context)) {
+      if (!policy.rendered) {
         this.refreshInBackground(exchange, found.page);
         return this.serveStored(exchange, found.page, state === 'stale' ? 'STALE' : 'HIT');
       }
@@ -294,10 +294,6 @@ export class PageCacheInterceptor implements NestInterceptor {
     // and with the time the page takes to render.
     if (beta > 0 && now - meta.r * beta * Math.log(Math.random()) >= expiresAt) return 'early';
     return 'fresh';
-  }
-
-  private refreshesInBackground(context: ExecutionContext): boolean {
-    return !this.reflector.get<string | undefined>(RENDER_METADATA, context.getHandler());
   }
 
   /**
@@ -529,19 +525,19 @@ export class PageCacheInterceptor implements NestInterceptor {
     page: StoredPage,
     label: 'HIT' | 'STALE',
   ): Observable<unknown> {
-    const { request, policy, location, startedAt } = exchange;
-    const written = this.writeStored(exchange, page, label);
-    // HEAD and 304 answers carry no body.
-    const bytesSent =
-      request.method === 'HEAD' || etagMatches(request.headers['if-none-match'], page.meta.e)
-        ? 0
-        : page.body.length;
+    const { policy, location, startedAt } = exchange;
+    const { result, bytesSent } = this.writeStored(exchange, page, label);
     this.onHit(policy, location, page, label === 'STALE', bytesSent, startedAt);
-    return of(written);
+    return of(result);
   }
 
-  private writeStored(exchange: Exchange, page: StoredPage, label: 'HIT' | 'STALE'): unknown {
-    const { request, response, raw } = exchange;
+  /** Writes a stored page; returns what Nest must be given, and the body bytes sent. */
+  private writeStored(
+    exchange: Exchange,
+    page: StoredPage,
+    label: 'HIT' | 'STALE',
+  ): { result: unknown; bytesSent: number } {
+    const { request, response, raw, policy } = exchange;
     const { meta, body } = page;
     const ageSeconds = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
     const notModified = etagMatches(request.headers['if-none-match'], meta.e);
@@ -552,17 +548,21 @@ export class PageCacheInterceptor implements NestInterceptor {
     }
     headers.push(['etag', meta.e], ['x-cache', label], ['age', String(ageSeconds)]);
     const status = notModified ? 304 : meta.s;
+    // HEAD and 304 answers carry no body.
+    const bytesSent = notModified || request.method === 'HEAD' ? 0 : body.length;
     if (response !== raw) {
       const reply = response as Exclude<AdapterResponse, ServerResponse>;
       reply.code(status);
       for (const [name, value] of headers) reply.header(name, value);
       // Fastify sends a Buffer as it is, and leaves the body out of HEAD and 304 answers.
       const payload = notModified ? undefined : body;
-      // Nest hands the result of a @Render() handler to reply.view(): the page is rendered already.
-      (reply as typeof reply & { view?: unknown }).view = function (this: typeof reply) {
-        return this.send(payload);
-      };
-      return payload;
+      if (policy.rendered) {
+        // Nest hands a @Render() handler's result to reply.view(): the page is rendered already.
+        (reply as typeof reply & { view?: unknown }).view = function (this: typeof reply) {
+          return this.send(payload);
+        };
+      }
+      return { result: payload, bytesSent };
     }
     const flat: string[] = [];
     for (const [name, value] of headers) flat.push(name, value);
@@ -574,9 +574,9 @@ export class PageCacheInterceptor implements NestInterceptor {
     // res.render(), which would run the template), whose header work would fail on an answered
     // response: on this response they have nothing left to do.
     const answeredRaw = raw as ServerResponse & { send?: () => unknown; render?: () => unknown };
-    answeredRaw.send = answered;
-    answeredRaw.render = answered;
-    return undefined;
+    if (policy.rendered) answeredRaw.render = answered;
+    else answeredRaw.send = answered;
+    return { result: undefined, bytesSent };
   }
 
   private async storePage(
@@ -664,6 +664,8 @@ export class PageCacheInterceptor implements NestInterceptor {
       allowsAuthorization: vary.user || vary.headers.includes('authorization'),
       graceMs: options.grace === undefined ? this.options.pages.graceMs : parseTtl(options.grace),
       earlyRefreshBeta: options.earlyRefresh?.beta ?? this.options.pages.earlyRefreshBeta,
+      rendered:
+        this.reflector.get<string | undefined>(RENDER_METADATA, context.getHandler()) !== undefined,
     };
   }
 }

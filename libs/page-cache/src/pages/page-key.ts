@@ -20,6 +20,8 @@ export interface PagePolicy {
   graceMs: number;
   /** XFetch's beta; 0 turns early refresh off. */
   earlyRefreshBeta: number;
+  /** The handler has `@Render()`: Nest renders its result, so a hit must stop that. */
+  rendered: boolean;
 }
 
 /** Where a page lives and what it is indexed under. */

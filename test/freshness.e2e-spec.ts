@@ -130,6 +130,15 @@ async function stress(app: RunningApp, table: ArticleTable, filler?: () => Promi
   }
 }
 
+/** Writes 6 MB of unrelated values, so that a small maxmemory evicts keys throughout. */
+async function fillMemory(client: Redis | Cluster): Promise<void> {
+  const big = 'x'.repeat(20_000);
+  for (let i = 0; i < 300; i++) {
+    await client.set(`filler:${i}`, big);
+    if (i % 20 === 0) await sleep(1);
+  }
+}
+
 describe('randomized stress: concurrent readers and writers', () => {
   it.each(STORES)('leaves only fresh pages on the %s store', async (_name, options) => {
     const table = new ArticleTable(8);
@@ -150,14 +159,7 @@ describe('randomized stress: concurrent readers and writers', () => {
     const app = await boot(table, { redis: server.url, keyPrefix: 'evict' });
     const filler = new Redis(server.url);
     try {
-      const fill = async () => {
-        const big = 'x'.repeat(20_000);
-        for (let i = 0; i < 300; i++) {
-          await filler.set(`filler:${i}`, big);
-          if (i % 20 === 0) await sleep(1);
-        }
-      };
-      await stress(app, table, fill);
+      await stress(app, table, () => fillMemory(filler));
       const stats = await server.command('INFO', 'stats');
       const evicted = Number(/evicted_keys:(\d+)/.exec(stats)?.[1]);
       expect(evicted).toBeGreaterThan(0);
@@ -177,14 +179,7 @@ describe('randomized stress: concurrent readers and writers', () => {
     const app = await boot(table, { redis: { cluster: cluster.nodes }, keyPrefix: 'evict' });
     const filler = new Cluster(cluster.nodes);
     try {
-      const fill = async () => {
-        const big = 'x'.repeat(20_000);
-        for (let i = 0; i < 300; i++) {
-          await filler.set(`filler:${i}`, big);
-          if (i % 20 === 0) await sleep(1);
-        }
-      };
-      await stress(app, table, fill);
+      await stress(app, table, () => fillMemory(filler));
       const evicted = (await cluster.onMasters('INFO', 'stats')).map(stats =>
         Number(/evicted_keys:(\d+)/.exec(stats)?.[1]),
       );

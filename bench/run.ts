@@ -24,6 +24,7 @@ import { runInvalidation } from './scenarios/invalidation.js';
 import { runProfile } from './scenarios/profile.js';
 import { runRealPage } from './scenarios/real-page.js';
 import { runStampede } from './scenarios/stampede.js';
+import { runStatistics } from './scenarios/statistics.js';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -37,7 +38,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --report-only         measure nothing: regenerate the chart and the README section from the
                         latest <date>.json in the output directory
   --tool <name>         auto (default: wrk if on PATH, else autocannon) | wrk | autocannon
-  --rounds <n>          interleaved rounds (default 5; quick 1)
+  --rounds <n>          interleaved rounds (default 5; quick 1; the statistics scenario runs at
+                        least 12 unless quick)
   --duration <s>        seconds per load run (default 5; quick 1)
   --warmup <s>          seconds of warm-up load per contender (default 1; quick 0)
   --connections <n>     concurrent connections (default 50)
@@ -200,6 +202,9 @@ try {
     switch (scenario) {
       case 'hit':
         results.scenarios.hit = await runHit(ctx);
+        break;
+      case 'statistics':
+        results.scenarios.statistics = await runStatistics(ctx);
         break;
       case 'real-page':
         results.scenarios['real-page'] = await runRealPage(ctx);

@@ -7,6 +7,7 @@ import { parseWrk } from '../bench/lib/load.js';
 import { README_END, README_START, spliceReadme } from '../bench/lib/report.js';
 import type { BenchResults } from '../bench/lib/results.js';
 import { ADAPTERS, HIT_CONTENDERS } from '../bench/scenarios/hit.js';
+import { STATISTICS_APPS } from '../bench/scenarios/statistics.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -97,6 +98,46 @@ describe('the benchmark runner', () => {
     // --no-readme: the README is left alone.
     expect(existsSync(readme) ? readFileSync(readme, 'utf8') : undefined).toBe(readmeBefore);
   }, 240_000);
+
+  it('compares statistics on and off, with an A/A control, on both adapters', async () => {
+    const { code, output } = await runBench([
+      '--quick',
+      '--scenario',
+      'statistics',
+      '--connections',
+      '10',
+      '--out',
+      out,
+      '--no-readme',
+    ]);
+    expect(code, output).toBe(0);
+    const json = readdirSync(out).find(name => /^\d{4}-\d{2}-\d{2}\.json$/.test(name))!;
+    const results = JSON.parse(readFileSync(join(out, json), 'utf8')) as BenchResults;
+    expect(Object.keys(results.scenarios)).toContain('statistics');
+    const statistics = results.scenarios.statistics!;
+    expect(statistics.rounds).toBe(1);
+    for (const adapter of ADAPTERS) {
+      const figures = statistics.adapters[adapter];
+      for (const app of STATISTICS_APPS) {
+        expect(figures.rps[app], `${adapter}/${app}`).toHaveLength(1);
+        expectPositive(figures.rps[app][0], `${adapter}/${app} req/s`);
+      }
+      expect(figures.errors).toBe(0);
+      // The ratios are the apps' own req/s divided, round by round.
+      expect(figures.onOff.ratios[0]).toBeCloseTo(figures.rps.on[0] / figures.rps.off[0], 2);
+      expect(figures.control.ratios[0]).toBeCloseTo(
+        figures.rps['on-again'][0] / figures.rps.on[0],
+        2,
+      );
+    }
+    // Counting costs something when on, and on costs more than the early return of off.
+    expectPositive(statistics.counting.nsPerHitOn, 'nsPerHitOn');
+    expect(statistics.counting.nsPerHitOn).toBeGreaterThan(statistics.counting.nsPerHitOff);
+    expect(statistics.targets.map(check => check.what)).toEqual([
+      'Express: statistics on ÷ off (req/s)',
+      'Fastify: statistics on ÷ off (req/s)',
+    ]);
+  }, 120_000);
 
   it('replaces only the marked README section, or appends one under a heading', () => {
     const before = `# Title\n\nIntro.\n\n${README_START}\nold\n${README_END}\n\n## After\n`;

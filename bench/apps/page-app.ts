@@ -1,12 +1,16 @@
 // The app under test of the hit-path and stampede scenarios, one contender per process:
 //   node --import ./test/support/ts-register.mjs bench/apps/page-app.ts \
 //     --adapter express|fastify \
-//     --contender limit|lib-redis|lib-redis-nostats|lib-cluster|lib-memory|cache-manager|none
+//     --contender limit|lib-redis|lib-redis-nostats|lib-cluster|lib-memory|cache-manager|none \
+//     [--events]
+// `--events` adds `EventEmitterModule`, as an app using model invalidation has (the cache then
+// asks on each hit whether anyone listens for its events).
 // `GET /page` serves the 50-row page; the caching contenders also have `GET /slow` (a page whose
 // render takes 50 ms, for the stampede) and `GET /__bench/runs` (how often /slow's handler ran).
 import KeyvRedis from '@keyv/redis';
 import { CacheInterceptor, CacheModule as NestCacheModule, CacheTTL } from '@nestjs/cache-manager';
 import { Controller, Get, Module, Res, UseInterceptors, type DynamicModule } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import type { Response } from 'express';
 import type { FastifyReply } from 'fastify';
 import { CacheModule, CachePage } from 'nestjs-page-cache';
@@ -172,4 +176,8 @@ class PageAppModule {
 
 const contender = arg('contender') as Contender;
 if (!CONTENDERS.includes(contender)) throw new Error(`unknown --contender ${contender}`);
-await serve(PageAppModule.forContender(contender), adapterArg());
+const app = PageAppModule.forContender(contender);
+if (process.argv.includes('--events')) {
+  app.imports = [EventEmitterModule.forRoot(), ...(app.imports ?? [])];
+}
+await serve(app, adapterArg());

@@ -33,13 +33,22 @@ export interface MeasuredRun extends LoadResult {
 }
 
 /**
- * Runs the targets interleaved: a warm-up of each, then `rounds` rounds of A B C …, so that noise
- * on the shared machine hits every contender alike. @returns each target's runs, in round order.
+ * Order of the targets within each round. `fixed`: A B C in every round. `balanced`: the rounds
+ * cycle through every permutation, so each target runs equally often in each position and before
+ * each other one — for comparisons too close for a fixed order's bias to be ignored.
+ */
+export type RoundOrder = 'fixed' | 'balanced';
+
+/**
+ * Runs the targets interleaved: a warm-up of each, then `rounds` rounds of every target, so that
+ * noise on the shared machine hits every contender alike. @returns each target's runs, in round
+ * order.
  */
 export async function interleave(
   ctx: BenchContext,
   targets: readonly LoadTarget[],
   label: string,
+  order: RoundOrder = 'fixed',
 ): Promise<Map<string, MeasuredRun[]>> {
   const runs = new Map<string, MeasuredRun[]>(targets.map(target => [target.name, []]));
   const load = async (target: LoadTarget, durationS: number): Promise<MeasuredRun> => {
@@ -58,9 +67,10 @@ export async function interleave(
     return result;
   };
   if (ctx.warmupS > 0) for (const target of targets) await load(target, ctx.warmupS);
+  const orders = order === 'balanced' ? permutations(targets) : [targets];
   for (let round = 1; round <= ctx.rounds; round++) {
     const line: string[] = [];
-    for (const target of targets) {
+    for (const target of orders[(round - 1) % orders.length]) {
       const result = await load(target, ctx.durationS);
       runs.get(target.name)!.push(result);
       line.push(`${target.name} ${Math.round(result.rps)}`);
@@ -68,4 +78,12 @@ export async function interleave(
     ctx.log(`  ${label} round ${round}/${ctx.rounds}: ${line.join(' · ')}`);
   }
   return runs;
+}
+
+/** Every ordering of `items`, each item leading an equal share. */
+export function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map(rest => [item, ...rest]),
+  );
 }

@@ -10,6 +10,7 @@ import type { InvalidationResult } from '../scenarios/invalidation.js';
 import type { ProfileResult } from '../scenarios/profile.js';
 import type { RealPageResult, Skipped } from '../scenarios/real-page.js';
 import type { StampedeResult } from '../scenarios/stampede.js';
+import type { RatioFigures, StatisticsResult } from '../scenarios/statistics.js';
 import { machineLabel } from './machine.js';
 import type { BenchResults } from './results.js';
 import { fmt } from './stats.js';
@@ -67,13 +68,14 @@ export function markdownReport(results: BenchResults, links: ReportLinks): strin
       `. Raw numbers: [${links.json}](${links.json}).`,
     '',
     'Reproduce with `npm run bench` (needs `redis-server` on PATH; uses `wrk` when installed, else ' +
-      'autocannon; about 9 minutes on 2 cores). `npm run bench -- --scenario hit --rounds 9` runs one scenario; ' +
+      'autocannon; about 15 minutes on 2 cores). `npm run bench -- --scenario hit --rounds 9` runs one scenario; ' +
       '`--quick` checks that the runner works.',
   ];
   if (results.quick) {
     out.push('', '**Quick mode: one short round per scenario; these figures are not meaningful.**');
   }
   if (scenarios.hit) out.push('', ...hitSection(results, scenarios.hit, links));
+  if (scenarios.statistics) out.push('', ...statisticsSection(scenarios.statistics));
   if (scenarios.profile) out.push('', ...profileSection(results, scenarios.profile));
   if (scenarios['real-page']) out.push('', ...realPageSection(results, scenarios['real-page']));
   if (scenarios.invalidation) out.push('', ...invalidationSection(results, scenarios.invalidation));
@@ -104,8 +106,7 @@ function hitSection(results: BenchResults, hit: HitResult, links: ReportLinks): 
     '',
     'The same page from each contender, every request a cache hit. **Limit**: a route that writes the ' +
       'page pre-serialized as a Buffer (`@Res()`, no cache lookup at all), the best an app on that ' +
-      'adapter can do. **Statistics off**: the Redis store with `statistics: false` (no hit/miss counters, ' +
-      'no cache events), to show what counting costs. **No cache**: the handler with a simulated 5 ms ' +
+      'adapter can do. **No cache**: the handler with a simulated 5 ms ' +
       'query, serialized on every request. ' +
       '**CPU µs/request**: CPU time of the app process per request (from /proc), which other processes on ' +
       'the machine disturb far less than req/s; "limit CPU ÷ CPU" is the throughput ratio to expect if the ' +
@@ -121,8 +122,6 @@ function hitSection(results: BenchResults, hit: HitResult, links: ReportLinks): 
         ? `; by CPU per request, Express ${fmt(hit.versusCacheManager.express.cpuMedian, 2)} ×, ` +
           `Fastify ${fmt(hit.versusCacheManager.fastify.cpuMedian, 2)} ×.`
         : '.'),
-    '',
-    statisticsCost(hit),
     '',
     provenance(results),
     '',
@@ -371,16 +370,44 @@ export function hitPathSvg(results: BenchResults, hit: HitResult): string {
   return parts.join('\n');
 }
 
-/** Statistics on ÷ off, per round (same rounds, neighbours in each round), median and spread. */
-function statisticsCost(hit: HitResult): string {
-  const parts = (['express', 'fastify'] as const).map(adapter => {
-    const on = hit.adapters[adapter]['lib-redis'].rps;
-    const off = hit.adapters[adapter]['lib-redis-nostats'].rps;
-    const ratios = on.map((rps, i) => rps / off[i]);
-    const sorted = [...ratios].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    return `${adapter === 'express' ? 'Express' : 'Fastify'} **${fmt(median, 2)} ×** (rounds ${fmt(sorted[0], 2)}–${fmt(sorted[sorted.length - 1], 2)})`;
-  });
-  return `Statistics on ÷ off (req/s, median of the per-round ratios): ${parts.join(', ')}. The two apps differ by a few counter additions per hit; a spread that straddles 1 × is the noise of this machine, not their cost.`;
+function ratioCell(figures: RatioFigures | undefined): string {
+  if (!figures) return '–';
+  return `**${fmt(figures.median, 3)} ×** (${fmt(figures.low, 3)}–${fmt(figures.high, 3)})`;
+}
+
+function statisticsSection(statistics: StatisticsResult): string[] {
+  const confidence = Math.round(
+    Math.min(...ADAPTERS.map(a => statistics.adapters[a].onOff.confidence)) * 100,
+  );
+  const { counting, countingShare } = statistics;
+  return [
+    '#### What the statistics cost',
+    '',
+    'Three apps per adapter serve the hit-path page from one Redis, all with `EventEmitterModule` set ' +
+      'up: two identical ones with statistics on (the default) and one with `statistics: false`. ' +
+      `${statistics.rounds} rounds × ${statistics.durationS} s; the rounds cycle through every order of ` +
+      'the three apps, so none gains from its place in a round. Each ratio is taken per round and its ' +
+      `median given with a ${confidence} % interval (distribution-free, from the order statistics of the ` +
+      'rounds). **on-again ÷ on** compares two identical apps: how far apart this machine puts apps that ' +
+      'do not differ at all, the yardstick for **on ÷ off**.',
+    '',
+    `| Adapter | on ÷ off, req/s | on-again ÷ on, req/s (A/A) | off CPU ÷ on CPU | CPU µs/request on · off | failed |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...ADAPTERS.map(adapter => {
+      const f = statistics.adapters[adapter];
+      const cpu = f.cpuUsPerRequest
+        ? `${fmt(f.cpuUsPerRequest.on, 0)} · ${fmt(f.cpuUsPerRequest.off, 0)}`
+        : '–';
+      return `| ${ADAPTER_NAMES[adapter]} | ${ratioCell(f.onOff)} | ${ratioCell(f.control)} | ${ratioCell(f.cpuOnOff)} | ${cpu} | ${f.errors} |`;
+    }),
+    '',
+    `The counting itself, timed in the benchmark process: one \`hit()\` record costs ` +
+      `${fmt(counting.nsPerHitOn, 1)} ns with statistics on and ${fmt(counting.nsPerHitOff, 1)} ns off ` +
+      `(an early return), a difference of ${fmt(counting.nsPerHit, 1)} ns per hit` +
+      (countingShare
+        ? ` — ${ADAPTERS.map(a => `${fmt(countingShare[a] * 100, 3)} % of the CPU a hit costs on ${ADAPTER_NAMES[a]}`).join(', ')}.`
+        : '.'),
+    '',
+    ...targetTable(statistics.targets),
+  ];
 }

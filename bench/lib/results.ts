@@ -4,10 +4,12 @@ import type { InvalidationResult } from '../scenarios/invalidation.js';
 import type { ProfileResult } from '../scenarios/profile.js';
 import type { RealPageResult, Skipped } from '../scenarios/real-page.js';
 import type { StampedeResult } from '../scenarios/stampede.js';
+import type { StatisticsResult } from '../scenarios/statistics.js';
 import type { Machine } from './machine.js';
 
 export const SCENARIOS = [
   'hit',
+  'statistics',
   'real-page',
   'invalidation',
   'stampede',
@@ -31,6 +33,7 @@ export interface BenchResults {
   settings: { connections: number; rounds: number; durationS: number; warmupS: number };
   scenarios: {
     hit?: HitResult;
+    statistics?: StatisticsResult;
     'real-page'?: RealPageResult | Skipped;
     invalidation?: InvalidationResult;
     stampede?: StampedeResult;

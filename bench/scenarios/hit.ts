@@ -10,9 +10,6 @@ export type Adapter = (typeof ADAPTERS)[number];
 /** In the order they run in each round; `limit` first. */
 export const HIT_CONTENDERS = [
   'limit',
-  // Statistics off runs before on: with on first (right after the limit) on measured
-  // lower in most rounds; swapping shows how much of that is position in the round.
-  'lib-redis-nostats',
   'lib-redis',
   'lib-cluster',
   'lib-memory',
@@ -24,7 +21,6 @@ export type HitContender = (typeof HIT_CONTENDERS)[number];
 export const CONTENDER_LABELS: Record<HitContender, string> = {
   limit: 'limit: pre-serialized Buffer',
   'lib-redis': 'nestjs-page-cache, Redis store',
-  'lib-redis-nostats': 'nestjs-page-cache, Redis store, statistics off',
   'lib-cluster': 'nestjs-page-cache, Redis Cluster (3 masters)',
   'lib-memory': 'nestjs-page-cache, memory store',
   'cache-manager': '@nestjs/cache-manager + @keyv/redis',

@@ -1,7 +1,8 @@
 // The app under test of the hit-path and stampede scenarios, one contender per process:
 //   node --import ./test/support/ts-register.mjs bench/apps/page-app.ts \
 //     --adapter express|fastify \
-//     --contender limit|lib-redis|lib-redis-nostats|lib-cluster|lib-memory|cache-manager|none \
+//     --contender limit|noop-interceptor|lib-redis|lib-redis-nostats|lib-cluster|lib-memory| \
+//                 cache-manager|none \
 //     [--events]
 // `--events` adds `EventEmitterModule`, as an app using model invalidation has (the cache then
 // asks on each hit whether anyone listens for its events).
@@ -9,7 +10,18 @@
 // render takes 50 ms, for the stampede) and `GET /__bench/runs` (how often /slow's handler ran).
 import KeyvRedis from '@keyv/redis';
 import { CacheInterceptor, CacheModule as NestCacheModule, CacheTTL } from '@nestjs/cache-manager';
-import { Controller, Get, Module, Res, UseInterceptors, type DynamicModule } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Res,
+  UseInterceptors,
+  type CallHandler,
+  type DynamicModule,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import type { Response } from 'express';
 import type { FastifyReply } from 'fastify';
@@ -20,6 +32,7 @@ import { adapterArg, arg, redisUrl, serve } from './serve.js';
 
 export const CONTENDERS = [
   'limit',
+  'noop-interceptor',
   'lib-redis',
   'lib-redis-nostats',
   'lib-cluster',
@@ -59,6 +72,17 @@ class LimitController {
     } else {
       void res.header('content-type', 'application/json').send(PAGE_BUFFER);
     }
+  }
+}
+
+/**
+ * A global interceptor that does nothing: in front of the limit's route, it measures what Nest's
+ * interceptor pipeline costs by itself — the ceiling of any cache built as an interceptor.
+ */
+@Injectable()
+class NoopInterceptor implements NestInterceptor {
+  intercept(_context: unknown, next: CallHandler) {
+    return next.handle();
   }
 }
 
@@ -120,6 +144,12 @@ class PageAppModule {
     switch (contender) {
       case 'limit':
         return { module: PageAppModule, controllers: [LimitController] };
+      case 'noop-interceptor':
+        return {
+          module: PageAppModule,
+          controllers: [LimitController],
+          providers: [{ provide: APP_INTERCEPTOR, useClass: NoopInterceptor }],
+        };
       case 'none':
         return { module: PageAppModule, controllers: [UncachedController] };
       case 'lib-redis':

@@ -106,7 +106,9 @@ function hitSection(results: BenchResults, hit: HitResult, links: ReportLinks): 
     '',
     'The same page from each contender, every request a cache hit. **Limit**: a route that writes the ' +
       'page pre-serialized as a Buffer (`@Res()`, no cache lookup at all), the best an app on that ' +
-      'adapter can do. **No cache**: the handler with a simulated 5 ms ' +
+      'adapter can do. **limit + a global interceptor that does nothing**: the same route behind a ' +
+      "`NestInterceptor` returning `next.handle()`, what Nest's interceptor pipeline costs by itself — " +
+      'the ceiling of any cache built as an interceptor, this one and `@nestjs/cache-manager` alike. **No cache**: the handler with a simulated 5 ms ' +
       'query, serialized on every request. ' +
       '**CPU µs/request**: CPU time of the app process per request (from /proc), which other processes on ' +
       'the machine disturb far less than req/s; "limit CPU ÷ CPU" is the throughput ratio to expect if the ' +
@@ -123,6 +125,7 @@ function hitSection(results: BenchResults, hit: HitResult, links: ReportLinks): 
           `Fastify ${fmt(hit.versusCacheManager.fastify.cpuMedian, 2)} ×.`
         : '.'),
     '',
+    ...interceptorCeiling(hit),
     provenance(results),
     '',
     ...targetTable(hit.targets),
@@ -134,6 +137,26 @@ function hitSection(results: BenchResults, hit: HitResult, links: ReportLinks): 
     'For reference, the issue measured before this library existed (wrk, 50 connections, the 13.7 KB page): ' +
       'on Fastify a hand-written route doing one ioredis GET reached 0.68 × the Buffer route, 1.0 × with ' +
       '`enableAutoPipelining`; `@nestjs/cache-manager` reached 0.22 × on Fastify and 0.45 × on Express.',
+  ];
+}
+
+/** How close the Redis store comes to the most an interceptor can reach (absent in old results). */
+function interceptorCeiling(hit: HitResult): string[] {
+  const parts = ADAPTERS.flatMap(adapter => {
+    const ceiling = hit.adapters[adapter]['noop-interceptor'];
+    if (!ceiling) return [];
+    const share = hit.adapters[adapter]['lib-redis'].medianRatio / ceiling.medianRatio;
+    return [
+      `${ADAPTER_NAMES[adapter]} ${fmt(ceiling.medianRatio, 2)} × the limit (the Redis store reaches ` +
+        `${fmt(share * 100, 0)} % of that)`,
+    ];
+  });
+  if (parts.length === 0) return [];
+  return [
+    `A global interceptor that does nothing already costs the limit's route: ${parts.join(', ')}. ` +
+      'What separates the remaining distance from the limit is the store round trip and the work ' +
+      'of the page cache itself.',
+    '',
   ];
 }
 

@@ -10,6 +10,7 @@ export type Adapter = (typeof ADAPTERS)[number];
 /** In the order they run in each round; `limit` first. */
 export const HIT_CONTENDERS = [
   'limit',
+  'noop-interceptor',
   'lib-redis',
   'lib-cluster',
   'lib-memory',
@@ -20,6 +21,7 @@ export type HitContender = (typeof HIT_CONTENDERS)[number];
 
 export const CONTENDER_LABELS: Record<HitContender, string> = {
   limit: 'limit: pre-serialized Buffer',
+  'noop-interceptor': 'limit + a global interceptor that does nothing',
   'lib-redis': 'nestjs-page-cache, Redis store',
   'lib-cluster': 'nestjs-page-cache, Redis Cluster (3 masters)',
   'lib-memory': 'nestjs-page-cache, memory store',

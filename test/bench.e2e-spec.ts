@@ -44,25 +44,21 @@ describe('the benchmark runner', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
-  // The whole quick run takes about two minutes here (a dozen app processes start); the hit path
-  // alone checks the runner end to end: processes, load tool, interleaving, JSON, chart.
-  it('runs the hit path in quick mode and writes results of the expected shape', async () => {
-    const { code, output } = await runBench([
-      '--quick',
-      '--scenario',
-      'hit',
-      '--connections',
-      '10',
-      '--out',
-      out,
-      '--no-readme',
-    ]);
+  /** Runs one scenario in quick mode into `out`; @returns the results file it wrote. */
+  async function runQuick(scenario: string): Promise<BenchResults> {
+    const args = ['--quick', '--scenario', scenario, '--connections', '10', '--out', out];
+    const { code, output } = await runBench([...args, '--no-readme']);
     expect(code, output).toBe(0);
-
     const files = readdirSync(out);
     const json = files.find(name => /^\d{4}-\d{2}-\d{2}\.json$/.test(name));
     expect(json, files.join(', ')).toBeDefined();
-    const results = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResults;
+    return JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResults;
+  }
+
+  // The whole quick run takes about two minutes here (a dozen app processes start); the hit path
+  // alone checks the runner end to end: processes, load tool, interleaving, JSON, chart.
+  it('runs the hit path in quick mode and writes results of the expected shape', async () => {
+    const results = await runQuick('hit');
     expect(results).toMatchObject({ schema: 1, quick: true, settings: { connections: 10 } });
     expectPositive(results.machine.cores, 'machine.cores');
     expect(results.machine.node).toBe(process.version);
@@ -100,19 +96,7 @@ describe('the benchmark runner', () => {
   }, 240_000);
 
   it('compares statistics on and off, with an A/A control, on both adapters', async () => {
-    const { code, output } = await runBench([
-      '--quick',
-      '--scenario',
-      'statistics',
-      '--connections',
-      '10',
-      '--out',
-      out,
-      '--no-readme',
-    ]);
-    expect(code, output).toBe(0);
-    const json = readdirSync(out).find(name => /^\d{4}-\d{2}-\d{2}\.json$/.test(name))!;
-    const results = JSON.parse(readFileSync(join(out, json), 'utf8')) as BenchResults;
+    const results = await runQuick('statistics');
     expect(Object.keys(results.scenarios)).toContain('statistics');
     const statistics = results.scenarios.statistics!;
     expect(statistics.rounds).toBe(1);

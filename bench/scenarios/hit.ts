@@ -165,7 +165,7 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
 }
 
 /** The page must be the same bytes from every contender, and a hit for the caching ones. */
-async function checkPage(app: AppProcess): Promise<void> {
+export async function checkPage(app: AppProcess): Promise<void> {
   for (let i = 0; i < 2; i++) {
     const response = await fetch(`${app.url}/page`);
     const body = Buffer.from(await response.arrayBuffer());

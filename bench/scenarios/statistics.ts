@@ -6,7 +6,7 @@ import { interleave, type BenchContext, type MeasuredRun } from '../lib/context.
 import { startApp, stopAll, type AppProcess } from '../lib/processes.js';
 import { median, medianInterval, round, roundAll } from '../lib/stats.js';
 import type { TargetCheck } from '../lib/targets.js';
-import { ADAPTERS, type Adapter } from './hit.js';
+import { ADAPTERS, checkPage, type Adapter } from './hit.js';
 
 /**
  * The apps compared, per adapter. `on-again` is a second, identical statistics-on app: on-again ÷
@@ -86,7 +86,7 @@ export async function runStatistics(ctx: BenchContext): Promise<StatisticsResult
         ),
       );
       apps.push(...started);
-      for (const app of started) await expectHit(app);
+      for (const app of started) await checkPage(app);
       ctx.log(`statistics, ${adapter}: 3 apps × ${rounds} rounds × ${ctx.durationS} s`);
       const runs = await interleave(
         { ...ctx, rounds },
@@ -183,20 +183,6 @@ function noMeasurableCost(adapter: Adapter, figures: StatisticsAdapterFigures): 
     met,
     gap: met ? undefined : `the interval lies ${high < 1 ? 'below' : 'above'} 1 ×`,
   };
-}
-
-/** Both apps must serve the page, and from the cache, before they are compared. */
-async function expectHit(app: AppProcess): Promise<void> {
-  for (let i = 0; i < 2; i++) {
-    const response = await fetch(`${app.url}/page`);
-    const body = Buffer.from(await response.arrayBuffer());
-    if (response.status !== 200 || !body.equals(PAGE_BUFFER)) {
-      throw new Error(`${app.name}: GET /page answered ${response.status}\n${app.output()}`);
-    }
-    if (i === 1 && response.headers.get('x-cache') !== 'HIT') {
-      throw new Error(`${app.name}: second GET /page was not a hit`);
-    }
-  }
 }
 
 const VIEW = 'PageCacheController.page';

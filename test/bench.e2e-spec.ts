@@ -33,32 +33,35 @@ function expectPositive(value: unknown, what: string): void {
 }
 
 describe('the benchmark runner', () => {
-  let out: string;
+  const dirs: string[] = [];
   const readme = join(ROOT, 'README.md');
   const readmeBefore = existsSync(readme) ? readFileSync(readme, 'utf8') : undefined;
 
-  beforeAll(() => {
-    out = mkdtempSync(join(tmpdir(), 'bench-test-'));
-  });
   afterAll(() => {
-    rmSync(out, { recursive: true, force: true });
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Runs one scenario in quick mode into `out`; @returns the results file it wrote. */
-  async function runQuick(scenario: string): Promise<BenchResults> {
+  /**
+   * Runs one scenario in quick mode into a directory of its own (so runs of one day are not
+   * merged); @returns the results file it wrote and the directory.
+   */
+  async function runQuick(scenario: string): Promise<{ results: BenchResults; out: string }> {
+    const out = mkdtempSync(join(tmpdir(), 'bench-test-'));
+    dirs.push(out);
     const args = ['--quick', '--scenario', scenario, '--connections', '10', '--out', out];
     const { code, output } = await runBench([...args, '--no-readme']);
     expect(code, output).toBe(0);
     const files = readdirSync(out);
     const json = files.find(name => /^\d{4}-\d{2}-\d{2}\.json$/.test(name));
     expect(json, files.join(', ')).toBeDefined();
-    return JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResults;
+    const results = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResults;
+    return { results, out };
   }
 
   // The whole quick run takes about two minutes here (a dozen app processes start); the hit path
   // alone checks the runner end to end: processes, load tool, interleaving, JSON, chart.
   it('runs the hit path in quick mode and writes results of the expected shape', async () => {
-    const results = await runQuick('hit');
+    const { results, out } = await runQuick('hit');
     expect(results).toMatchObject({ schema: 1, quick: true, settings: { connections: 10 } });
     expectPositive(results.machine.cores, 'machine.cores');
     expect(results.machine.node).toBe(process.version);
@@ -70,15 +73,16 @@ describe('the benchmark runner', () => {
     expect(hit.pageBytes).toBeLessThan(14_500);
     for (const adapter of ADAPTERS) {
       for (const contender of HIT_CONTENDERS) {
-        const figures = hit.adapters[adapter][contender];
         const what = `${adapter}/${contender}`;
+        const figures = hit.adapters[adapter][contender]!;
+        expect(figures, what).toBeDefined();
         expect(figures.rps, what).toHaveLength(1);
         expectPositive(figures.medianRps, `${what} medianRps`);
         expectPositive(figures.medianRatio, `${what} medianRatio`);
         expectPositive(figures.p99Ms, `${what} p99Ms`);
         expect(figures.errors, what).toBe(0);
       }
-      expect(hit.adapters[adapter].limit.medianRatio).toBe(1);
+      expect(hit.adapters[adapter].limit!.medianRatio).toBe(1);
       expectPositive(hit.versusCacheManager[adapter].median, `${adapter} vs cache-manager`);
     }
     expect(hit.targets).toHaveLength(4);
@@ -96,8 +100,8 @@ describe('the benchmark runner', () => {
   }, 240_000);
 
   it('compares statistics on and off, with an A/A control, on both adapters', async () => {
-    const results = await runQuick('statistics');
-    expect(Object.keys(results.scenarios)).toContain('statistics');
+    const { results } = await runQuick('statistics');
+    expect(Object.keys(results.scenarios)).toEqual(['statistics']);
     const statistics = results.scenarios.statistics!;
     expect(statistics.rounds).toBe(1);
     for (const adapter of ADAPTERS) {

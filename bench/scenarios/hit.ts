@@ -53,13 +53,21 @@ export interface ContenderFigures {
 
 export interface HitResult {
   pageBytes: number;
-  adapters: Record<Adapter, Record<HitContender, ContenderFigures>>;
+  /** Per adapter and contender; results of older runs may lack contenders added since. */
+  adapters: Record<Adapter, Partial<Record<HitContender, ContenderFigures>>>;
   /**
    * Redis store ÷ @nestjs/cache-manager, median of the per-round ratios; `cpuMedian` the same from
    * CPU per request (cache-manager's ÷ ours).
    */
   versusCacheManager: Record<Adapter, { ratios: number[]; median: number; cpuMedian?: number }>;
   targets: TargetCheck[];
+}
+
+/** The contenders a result has figures of, on every adapter, in the order they run. */
+export function measuredContenders(hit: HitResult): HitContender[] {
+  return HIT_CONTENDERS.filter(contender =>
+    ADAPTERS.every(adapter => hit.adapters[adapter][contender] !== undefined),
+  );
 }
 
 /** Scenario 1: the hit path of one 50-row JSON page, against the limit, on both adapters. */
@@ -149,7 +157,7 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
       ...ADAPTERS.map(adapter =>
         atLeast(
           `${label(adapter)}: Redis store ÷ limit`,
-          adapters[adapter]['lib-redis'].medianRatio,
+          adapters[adapter]['lib-redis']!.medianRatio,
           0.95,
         ),
       ),

@@ -2,7 +2,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { ModuleRef } from '@nestjs/core';
 import { CacheStatistics } from '../../libs/page-cache/src/cache-statistics.js';
 import { PAGE_BUFFER } from '../apps/page-data.js';
-import { interleave, type BenchContext, type MeasuredRun } from '../lib/context.js';
+import { interleave, permutations, type BenchContext, type MeasuredRun } from '../lib/context.js';
 import { startApp, stopAll, type AppProcess } from '../lib/processes.js';
 import { median, medianInterval, round, roundAll } from '../lib/stats.js';
 import type { TargetCheck } from '../lib/targets.js';
@@ -16,7 +16,10 @@ import { ADAPTERS, checkPage, type Adapter } from './hit.js';
 export const STATISTICS_APPS = ['on', 'on-again', 'off'] as const;
 export type StatisticsApp = (typeof STATISTICS_APPS)[number];
 
-/** Rounds unless `--quick`: enough for a 96 % interval of the median from the 3rd to 10th value. */
+/**
+ * Rounds unless `--quick`: enough for a 96 % interval of the median from the 3rd to 10th value.
+ * Rounded up to whole cycles of the six orders of the three apps.
+ */
 export const STATISTICS_MIN_ROUNDS = 12;
 
 /** A per-round ratio of two apps, its median and a distribution-free interval of the median. */
@@ -63,7 +66,10 @@ export interface StatisticsResult {
  * through every order of the three apps, so no app gains from its position.
  */
 export async function runStatistics(ctx: BenchContext): Promise<StatisticsResult> {
-  const rounds = ctx.quick ? ctx.rounds : Math.max(ctx.rounds, STATISTICS_MIN_ROUNDS);
+  const orders = permutations(STATISTICS_APPS).length;
+  const rounds = ctx.quick
+    ? ctx.rounds
+    : Math.ceil(Math.max(ctx.rounds, STATISTICS_MIN_ROUNDS) / orders) * orders;
   const redis = await ctx.startRedis();
   const apps: AppProcess[] = [];
   try {

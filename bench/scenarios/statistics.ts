@@ -61,9 +61,10 @@ export interface StatisticsResult {
 }
 
 /**
- * Scenario: what the statistics cost on the hit path. Both apps serve the hit-path page from one
- * Redis with `EventEmitterModule` set up; they differ only in `statistics: false`. Rounds cycle
- * through every order of the three apps, so no app gains from its position.
+ * Scenario: what the statistics cost on the hit path. All three apps serve the hit-path page from
+ * one Redis with `EventEmitterModule` set up; `off` differs from the others only in
+ * `statistics: false`. Rounds cycle through every order of the three, so none gains from its
+ * position.
  */
 export async function runStatistics(ctx: BenchContext): Promise<StatisticsResult> {
   const orders = permutations(STATISTICS_APPS).length;

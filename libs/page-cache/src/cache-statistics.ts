@@ -65,14 +65,8 @@ export const CACHE_EVENTS = {
   storeState: 'cache.store.state',
 } as const;
 
-interface Counters {
-  hits: number;
-  misses: number;
-  stale: number;
-  bypasses: Partial<Record<BypassReason, number>>;
-  writes: number;
-  bytesServed: number;
-}
+/** What is counted per view; the hit rate is derived when a snapshot is taken. */
+type Counters = Omit<PageStats, 'hitRate'>;
 
 interface Emitter {
   emit(event: string, payload: unknown): unknown;

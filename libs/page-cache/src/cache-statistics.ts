@@ -14,7 +14,12 @@ export type BypassReason =
   | 'stream'
   | 'size'
   | 'head'
-  | 'store-error';
+  | 'store-error'
+  | 'entity-id'
+  | 'principal'
+  | 'variant'
+  | 'host'
+  | 'unkeyed-input';
 
 /** Counters of one cached view (or of all of them). */
 export interface PageStats {

@@ -121,9 +121,26 @@ export interface PageCacheOptions {
   fillLock?: { ttl?: Ttl; wait?: Ttl } | false;
   /**
    * `Cache-Control` sent with cacheable pages (misses and hits). None by default: pages are
-   * invalidated on the server, and a browser copy would not be.
+   * invalidated on the server, and a browser copy would not be. A personalised page (one that
+   * varies on the user, a cookie, `Authorization` or a function) gets it with `public` and
+   * `s-maxage` replaced by `private`, so no shared cache keeps one user's page for another.
    */
   cacheControl?: string;
+  /**
+   * Hosts pages are cached for (Django's `ALLOWED_HOSTS`): names (`'example.com'`, `'.example.com'`
+   * for it and its subdomains, `'*'`) or RegExps, matched against the host name the framework
+   * reports (`X-Forwarded-Host` when a proxy is trusted), without the port. A request for any
+   * other host bypasses the cache and creates no entry. Default: every host (each host value gets
+   * entries of its own).
+   */
+  hosts?: readonly (string | RegExp)[];
+  /**
+   * The unkeyed-input detector: while a page renders on a miss, the request headers, cookies and
+   * query parameters the handler reads are recorded, and one that is not part of the page's key
+   * is reported once per view (`'warn'`) or keeps the page out of the cache (`'bypass'`).
+   * Default: `'warn'`, and `'off'` when `NODE_ENV` is `production`.
+   */
+  unkeyedInputs?: 'warn' | 'bypass' | 'off';
 }
 
 /** Options of `forRoot`/`forRootAsync` that shape the module itself. */

@@ -7,6 +7,8 @@ import type {
 import { hasControlCharacter, namespaceOf } from './keys.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import { modelName } from './models.js';
+import { allowedHosts, type HostCheck } from './pages/key/allowed-hosts.js';
+import type { UnkeyedInputsMode } from './pages/unkeyed-inputs.js';
 import { parseTtl } from './ttl.js';
 
 /** Options after validation, with defaults applied. */
@@ -31,6 +33,9 @@ export interface ResolvedCacheOptions {
     global: boolean;
     ttlMs: number;
     cacheControl?: string;
+    /** `pages.hosts` as a check; absent when every host is allowed. */
+    hosts?: HostCheck;
+    unkeyedInputs: UnkeyedInputsMode;
     graceMs: number;
     earlyRefreshBeta: number;
     fillLock: { ttlMs: number; waitMs: number } | false;
@@ -58,6 +63,12 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
   ) {
     throw new TypeError(
       `Invalid CacheModule option keyPrefix: ${JSON.stringify(keyPrefix)}. Expected a non-empty string without spaces or control characters.`,
+    );
+  }
+  if (keyPrefix.includes(':')) {
+    // 'a:1' with version 2 would write into the keys of prefix 'a', version 1 ('a:1:…').
+    throw new TypeError(
+      `Invalid CacheModule option keyPrefix: ${JSON.stringify(keyPrefix)} contains ":", which separates the prefix from the version; such a prefix could share keys with another namespace. Use letters, digits, "_", "-" or ".".`,
     );
   }
   const version = options.version ?? 1;
@@ -138,6 +149,8 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
               ),
             },
       global: pages.global === true,
+      hosts: allowedHosts(pages.hosts),
+      unkeyedInputs: unkeyedInputsMode(pages.unkeyedInputs),
       ttlMs: pages.ttl === undefined ? ttlMs : parseTtl(pages.ttl, 'CacheModule option pages.ttl'),
       cacheControl,
     },
@@ -212,6 +225,14 @@ function positiveInteger(value: unknown, option: string): number | undefined {
     );
   }
   return value;
+}
+
+function unkeyedInputsMode(mode: unknown): UnkeyedInputsMode {
+  if (mode === undefined) return process.env.NODE_ENV === 'production' ? 'off' : 'warn';
+  if (mode === 'warn' || mode === 'bypass' || mode === 'off') return mode;
+  throw new TypeError(
+    `Invalid CacheModule option pages.unkeyedInputs: ${JSON.stringify(mode)}. Expected 'warn', 'bypass' or 'off'.`,
+  );
 }
 
 function beta(earlyRefresh: { beta: number } | undefined): number {

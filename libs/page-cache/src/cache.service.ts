@@ -482,7 +482,7 @@ export class CacheService {
           out[i] = Number(raw.toString('latin1'));
           return;
         }
-        const entry = decodeEntry(raw);
+        const entry = decodeEntry(raw, this.options.maxEntrySize);
         if (!entry) {
           garbage.push(fullKeys[i]);
           return;

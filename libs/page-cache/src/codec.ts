@@ -16,6 +16,8 @@ const MAGIC_1 = 0xca;
 export const FORMAT_VERSION = 1;
 const HEADER_BYTES = 8;
 const INTEGER = /^-?\d{1,16}$/;
+/** Inflation bound when the caller gives none: the default `maxEntrySize`. */
+const DEFAULT_MAX_INFLATED = 1024 * 1024;
 
 /** Meta of a value stored through `CacheService`. */
 export interface ValueMeta {
@@ -78,9 +80,13 @@ export function encodeEntry(meta: EntryMeta, payload: Buffer, compressAbove?: nu
 
 /**
  * Decodes an entry; `undefined` when the bytes are not an entry of the current format (foreign,
- * corrupt, truncated or older), which callers treat as a miss.
+ * corrupt, truncated or older), which callers treat as a miss. A compressed payload is inflated to
+ * at most `maxBytes` (the module's `maxEntrySize`): a larger one is not an entry we wrote.
  */
-export function decodeEntry(raw: Buffer): DecodedEntry | undefined {
+export function decodeEntry(
+  raw: Buffer,
+  maxBytes = DEFAULT_MAX_INFLATED,
+): DecodedEntry | undefined {
   if (
     raw.length < HEADER_BYTES ||
     raw[0] !== MAGIC_0 ||
@@ -101,7 +107,7 @@ export function decodeEntry(raw: Buffer): DecodedEntry | undefined {
   const payload = raw.subarray(HEADER_BYTES + metaLength);
   if ((raw[3] & COMPRESSED) === 0) return { meta, payload };
   try {
-    return { meta, payload: inflateRawSync(payload) };
+    return { meta, payload: inflateRawSync(payload, { maxOutputLength: maxBytes }) };
   } catch {
     return undefined;
   }

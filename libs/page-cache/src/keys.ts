@@ -141,21 +141,39 @@ export function pageKey(
  */
 export function variantDigest(parts: readonly unknown[]): string {
   const text = JSON.stringify(parts);
+  // Hashing on every hit costs more than the rest of the key: remember recent digests, bounded by
+  // count and by bytes (oldest first out), and never for long inputs (a 15 KB URL costs more to
+  // keep than to hash), so unique or huge URLs cannot grow the heap.
+  if (text.length > MAX_MEMO_TEXT) return digest(text, 32);
   let known = RECENT_DIGESTS.get(text);
   if (known === undefined) {
     known = digest(text, 32);
-    // Hashing on every hit costs more than the rest of the key: remember recent ones (bounded,
-    // oldest first out, so unique URLs cannot grow it).
-    if (RECENT_DIGESTS.size >= MAX_RECENT_DIGESTS) {
-      RECENT_DIGESTS.delete(RECENT_DIGESTS.keys().next().value!);
+    while (
+      RECENT_DIGESTS.size > 0 &&
+      (RECENT_DIGESTS.size >= MAX_RECENT_DIGESTS || memoChars + text.length > MAX_MEMO_CHARS)
+    ) {
+      const oldest = RECENT_DIGESTS.keys().next().value!;
+      RECENT_DIGESTS.delete(oldest);
+      memoChars -= oldest.length;
     }
     RECENT_DIGESTS.set(text, known);
+    memoChars += text.length;
   }
   return known;
 }
 
-const MAX_RECENT_DIGESTS = 10_000;
+/** How much the digest memo holds at most: entries, characters of input, one input's length. */
+export const DIGEST_MEMO_LIMITS = { entries: 10_000, chars: 2_000_000, text: 1024 } as const;
+const MAX_RECENT_DIGESTS = DIGEST_MEMO_LIMITS.entries;
+const MAX_MEMO_CHARS = DIGEST_MEMO_LIMITS.chars;
+const MAX_MEMO_TEXT = DIGEST_MEMO_LIMITS.text;
 const RECENT_DIGESTS = new Map<string, string>();
+let memoChars = 0;
+
+/** How many inputs the digest memo holds and their total length in characters (for tests). */
+export function digestMemoSize(): { entries: number; chars: number } {
+  return { entries: RECENT_DIGESTS.size, chars: memoChars };
+}
 
 /** Glob that matches a user glob inside one namespace only (the namespace itself is escaped). */
 export function namespacedGlob(ns: string, glob: string): string {

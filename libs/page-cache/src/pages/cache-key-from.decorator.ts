@@ -8,8 +8,11 @@ import { CACHE_KEY_FROM_METADATA, type ModelSpec, type PageModel } from './page-
  *
  * ```ts
  * @CacheKeyFrom(Post, Author)                  // a list page: any Post or Author save clears it
- * @CacheKeyFrom({ model: Post, id: 'id' })     // a detail page: only saving that Post clears it
+ * @CacheKeyFrom({ model: Post, id: 'id', parse: Number }) // a detail page: only saving that Post clears it
  * ```
+ * An id is keyed in the form your events carry it: with `parse`, as `parse(raw)` returns it
+ * (`/posts/07` depends on `Post/7`); without it, a request whose id a database could read as
+ * another value (`07`, `+7`, `7.0`, an upper-case UUID, surrounding spaces) is not cached.
  * Names are checked here, at decoration time: letters, digits, `_ . -` only.
  */
 export function CacheKeyFrom(...models: PageModel[]): ClassDecorator & MethodDecorator {
@@ -19,13 +22,19 @@ export function CacheKeyFrom(...models: PageModel[]): ClassDecorator & MethodDec
   const spec: ModelSpec = { models: [], entities: [] };
   for (const entry of models) {
     if (typeof entry === 'object' && entry !== null) {
-      const { id } = entry;
+      const { id, parse } = entry;
+      const model = modelName(entry.model, '@CacheKeyFrom model');
       if (!(typeof id === 'function' || (typeof id === 'string' && id.length > 0))) {
         throw new TypeError(
-          `Invalid @CacheKeyFrom id for ${modelName(entry.model, '@CacheKeyFrom model')}: expected a route parameter name or a function of the request.`,
+          `Invalid @CacheKeyFrom id for ${model}: expected a route parameter name or a function of the request.`,
         );
       }
-      spec.entities.push({ model: modelName(entry.model, '@CacheKeyFrom model'), id });
+      if (parse !== undefined && typeof parse !== 'function') {
+        throw new TypeError(
+          `Invalid @CacheKeyFrom parse for ${model}: ${String(parse)}. Expected a function (raw id) => id, such as Number.`,
+        );
+      }
+      spec.entities.push(parse ? { model, id, parse } : { model, id });
     } else {
       spec.models.push(modelName(entry, '@CacheKeyFrom model'));
     }

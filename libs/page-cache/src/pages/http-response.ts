@@ -10,10 +10,12 @@ export interface CapturedResponse {
   streamed: boolean;
 }
 
-/** What to do with a response that is about to end. */
+/** What to do with a response whose head is about to be written. */
 export interface CaptureDecision {
-  /** Headers to add to the response. */
+  /** Headers to add to (or replace in) the head. */
   headers?: Record<string, string>;
+  /** Headers to leave out of the head (lower-case names). */
+  remove?: readonly string[];
   /** Settles when the response may be ended (it must never reject). */
   wait?: Promise<void>;
 }
@@ -37,35 +39,78 @@ export function rawResponse(response: AdapterResponse): ServerResponse {
 }
 
 /**
- * Watches a Node response so the bytes sent are known when it ends, for both adapters (Express
- * writes through `setHeader` + `end(body)`, Fastify through `writeHead(status, headers)` +
- * `end(body)`). The head is held back until `end` so that `beforeEnd` can still add headers (the
- * ETag of the body); once a chunk is written on its own (a stream), everything passes through.
+ * Watches a Node response so that the decision to store it is taken on the head exactly as it is
+ * sent, for both adapters (Express writes through `setHeader` + `end(body)`, Fastify through
+ * `writeHead(status, headers)` + `end(body)`).
  *
- * `onEnd` may return headers to add and a promise to wait for before the response is ended.
+ * The head is built by Node's `writeHead` → `_storeHeader`, after every `writeHead` hook has run
+ * (`on-headers`, which express-session and cookie-session use to add `Set-Cookie` at the last
+ * moment). `onHead` is called from inside `_storeHeader`, with the final status and headers and
+ * the body, so nothing added later can escape it; it may add and remove headers there. A
+ * `writeHead` call is held until `end` (so the body is known when the head is decided); once a
+ * chunk is written on its own (a stream), the head goes out with `streamed` set.
+ *
+ * `onHead` may return a promise to wait for before the response is ended (the store write).
+ * @returns what stops watching (for a response answered another way before its head was built).
  */
 export function captureResponse(
   raw: ServerResponse,
-  onEnd: (captured: CapturedResponse) => CaptureDecision | undefined,
-): void {
+  onHead: (captured: CapturedResponse) => CaptureDecision | undefined,
+): () => void {
+  const target = raw as ServerResponse & { _storeHeader?: StoreHeader; _contentLength?: unknown };
   const originalWriteHead = raw.writeHead;
   const originalWrite = raw.write;
   const originalEnd = raw.end;
+  const originalStoreHeader = target._storeHeader;
+  const ownStoreHeader = Object.prototype.hasOwnProperty.call(raw, '_storeHeader');
   let heldHead: unknown[] | undefined;
   let streamed = false;
+  let body: Buffer | undefined;
+  let decision: CaptureDecision | undefined;
 
-  const flushHead = () => {
-    if (heldHead) {
-      const args = heldHead;
-      heldHead = undefined;
-      Reflect.apply(originalWriteHead, raw, args);
-    }
-  };
   const restore = () => {
     raw.writeHead = originalWriteHead;
     raw.write = originalWrite;
     raw.end = originalEnd;
   };
+  const restoreStoreHeader = () => {
+    if (ownStoreHeader) target._storeHeader = originalStoreHeader;
+    else delete target._storeHeader;
+  };
+  const writeHead = () => {
+    if (raw.headersSent) return;
+    if (heldHead) Reflect.apply(originalWriteHead, raw, heldHead);
+    else Reflect.apply(originalWriteHead, raw, [raw.statusCode]);
+  };
+
+  if (typeof originalStoreHeader !== 'function') {
+    // Not a Node response we know how to read: nothing is stored.
+    onHead({ status: raw.statusCode, headers: new Map(), body: Buffer.alloc(0), streamed: true });
+    return () => undefined;
+  }
+
+  target._storeHeader = function (this: ServerResponse, firstLine: string, given: unknown) {
+    restoreStoreHeader();
+    const entries = headerEntries(raw, given);
+    const headers = new Map<string, string | string[]>();
+    for (const [name, value] of entries) addHeader(headers, name, value);
+    decision = onHead({
+      status: raw.statusCode,
+      headers,
+      body: body ?? Buffer.alloc(0),
+      streamed: streamed || body === undefined,
+    });
+    if (!decision?.headers && !decision?.remove) {
+      return Reflect.apply(originalStoreHeader, this, [firstLine, given]) as unknown;
+    }
+    const drop = new Set([...(decision.remove ?? []), ...Object.keys(decision.headers ?? {})]);
+    const flat: unknown[] = [];
+    for (const [name, value] of entries) {
+      if (!drop.has(name.toLowerCase())) flat.push(name, value);
+    }
+    for (const [name, value] of Object.entries(decision.headers ?? {})) flat.push(name, value);
+    return Reflect.apply(originalStoreHeader, this, [firstLine, flat]) as unknown;
+  } as StoreHeader;
 
   raw.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     heldHead = args;
@@ -75,76 +120,71 @@ export function captureResponse(
   raw.write = function (this: ServerResponse, ...args: unknown[]) {
     streamed = true;
     restore();
-    flushHead();
+    writeHead();
     return Reflect.apply(originalWrite, this, args) as boolean;
   } as ServerResponse['write'];
 
   raw.end = function (this: ServerResponse, ...args: unknown[]) {
     restore();
-    const chunk = args[0];
-    const body =
-      typeof chunk === 'string'
-        ? Buffer.from(chunk, typeof args[1] === 'string' ? (args[1] as BufferEncoding) : 'utf8')
-        : Buffer.isBuffer(chunk)
-          ? chunk
-          : chunk instanceof Uint8Array
-            ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-            : Buffer.alloc(0);
-    const captured: CapturedResponse = {
-      status: heldHead && typeof heldHead[0] === 'number' ? heldHead[0] : raw.statusCode,
-      headers: collectHeaders(raw, heldHead),
-      body,
-      streamed,
-    };
-    const decision = streamed || raw.headersSent ? undefined : onEnd(captured);
-    for (const [name, value] of Object.entries(decision?.headers ?? {})) {
-      captured.headers.set(name, value);
-      if (heldHead) addHeldHeader(heldHead, name, value);
-      else raw.setHeader(name, value);
+    if (!streamed && !raw.headersSent) {
+      body = bodyOf(args);
+      // What Node's end() would have set before writing an implicit head.
+      if (typeof target._contentLength !== 'number') target._contentLength = body.length;
     }
-    const finish = () => {
-      flushHead();
-      Reflect.apply(originalEnd, raw, args);
-    };
+    writeHead();
+    restoreStoreHeader();
+    const finish = () => Reflect.apply(originalEnd, raw, args);
     if (decision?.wait) void decision.wait.finally(finish);
     else finish();
     return raw;
   } as ServerResponse['end'];
+
+  return () => {
+    restore();
+    restoreStoreHeader();
+  };
 }
 
-/** Headers set with `setHeader` merged with those held for `writeHead` (which win, as in Node). */
-function collectHeaders(
-  raw: ServerResponse,
-  held: unknown[] | undefined,
-): Map<string, string | string[]> {
-  const headers = new Map<string, string | string[]>();
-  for (const [name, value] of Object.entries(raw.getHeaders())) addHeader(headers, name, value);
-  const given = held ? headersArgument(held) : undefined;
-  if (Array.isArray(given)) {
-    for (let i = 0; i + 1 < given.length; i += 2)
-      addHeader(headers, String(given[i]), given[i + 1]);
-  } else if (given) {
-    for (const [name, value] of Object.entries(given)) addHeader(headers, name, value);
+type StoreHeader = (firstLine: string, headers: unknown) => unknown;
+
+function bodyOf(args: unknown[]): Buffer {
+  const chunk = args[0];
+  if (typeof chunk === 'string') {
+    return Buffer.from(chunk, typeof args[1] === 'string' ? (args[1] as BufferEncoding) : 'utf8');
   }
-  return headers;
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array)
+    return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return Buffer.alloc(0);
 }
 
-function headersArgument(held: unknown[]): OutgoingHttpHeaders | unknown[] | undefined {
-  const candidate = typeof held[1] === 'string' ? held[2] : held[1];
-  return candidate && typeof candidate === 'object'
-    ? (candidate as OutgoingHttpHeaders)
-    : undefined;
-}
+let outHeadersSymbol: symbol | undefined;
 
-function addHeldHeader(held: unknown[], name: string, value: string): void {
-  const index = typeof held[1] === 'string' ? 2 : 1;
-  const given = held[index];
-  if (Array.isArray(given)) given.push(name, value);
-  else if (given && typeof given === 'object') (given as OutgoingHttpHeaders)[name] = value;
-  else {
-    held[index] = { [name]: value };
-    held.length = Math.max(held.length, index + 1);
+/**
+ * The headers `_storeHeader` was given, as `[name, value]` pairs in their sent spelling: Node
+ * passes its own header table (`{ lower: [name, value] }`) when `setHeader` was used, else what
+ * `writeHead` received (an object, a flat array or an array of pairs).
+ */
+function headerEntries(raw: ServerResponse, given: unknown): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  if (!given || typeof given !== 'object') return out;
+  outHeadersSymbol ??= Object.getOwnPropertySymbols(raw).find(
+    symbol => symbol.description === 'kOutHeaders',
+  );
+  if (outHeadersSymbol && given === (raw as unknown as Record<symbol, unknown>)[outHeadersSymbol]) {
+    for (const entry of Object.values(given as Record<string, [string, unknown]>)) {
+      out.push([entry[0], entry[1]]);
+    }
+  } else if (Array.isArray(given)) {
+    if (given.length > 0 && Array.isArray(given[0])) {
+      for (const entry of given as [string, unknown][]) out.push([String(entry[0]), entry[1]]);
+    } else {
+      for (let i = 0; i + 1 < given.length; i += 2) out.push([String(given[i]), given[i + 1]]);
+    }
+  } else {
+    for (const [name, value] of Object.entries(given)) out.push([name, value]);
   }
+  return out;
 }
 
 function addHeader(headers: Map<string, string | string[]>, name: string, value: unknown): void {
@@ -155,14 +195,36 @@ function addHeader(headers: Map<string, string | string[]>, name: string, value:
   );
 }
 
-/** Whether an `If-None-Match` request header matches an ETag (weak comparison, RFC 9110). */
+/**
+ * Whether an `If-None-Match` request header matches a stored page's ETag (weak comparison, RFC
+ * 9110 §13.1.2). Entity-tags are read as quoted strings, so a tag that contains a comma matches
+ * whole. Only 2xx pages are ever compared: preconditions do not apply to other statuses.
+ */
 export function etagMatches(ifNoneMatch: string | string[] | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
-  if (Array.isArray(ifNoneMatch)) ifNoneMatch = ifNoneMatch.join(',');
+  const header = Array.isArray(ifNoneMatch) ? ifNoneMatch.join(',') : ifNoneMatch;
   const wanted = etag.startsWith('W/') ? etag.slice(2) : etag;
-  for (const raw of ifNoneMatch.split(',')) {
-    const tag = raw.trim();
-    if (tag === '*' || (tag.startsWith('W/') ? tag.slice(2) : tag) === wanted) return true;
+  let i = 0;
+  while (i < header.length) {
+    const c = header[i]!;
+    if (c === ' ' || c === '\t' || c === ',') {
+      i++;
+      continue;
+    }
+    if (c === '*') return true;
+    let start = i;
+    if (header.startsWith('W/', i)) start = i += 2;
+    if (header[i] !== '"') {
+      // Not an entity-tag: skip to the next list member.
+      const next = header.indexOf(',', i);
+      if (next === -1) return false;
+      i = next + 1;
+      continue;
+    }
+    const close = header.indexOf('"', i + 1);
+    if (close === -1) return false;
+    if (header.slice(start, close + 1) === wanted) return true;
+    i = close + 1;
   }
   return false;
 }

@@ -1,17 +1,27 @@
 import {
   Inject,
   Injectable,
+  Logger,
   StreamableFile,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { RENDER_METADATA } from '@nestjs/common/constants.js';
+import { RENDER_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { from, lastValueFrom, Observable, of, switchMap, tap, type Subscription } from 'rxjs';
+import {
+  catchError,
+  from,
+  Observable,
+  of,
+  switchMap,
+  tap,
+  throwError,
+  type Subscription,
+} from 'rxjs';
 import { CACHE_NAME, DEFAULT_CACHE } from '../cache-name.js';
 import type { BypassReason } from '../cache-statistics.js';
 import { CACHE_OPTIONS } from '../cache.constants.js';
@@ -40,7 +50,15 @@ import {
   type PageRequest,
   type VarySpec,
 } from './page-metadata.js';
-import { locatePage, type PageLocation, type PagePolicy } from './page-key.js';
+import { hostnameOf } from './key/allowed-hosts.js';
+import {
+  isBypass,
+  locatePage,
+  type PageBypass,
+  type PageLocation,
+  type PagePolicy,
+} from './page-key.js';
+import { unkeyedInputWarning, watchInputs } from './unkeyed-inputs.js';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1), per-response ones, and our own.
 const NOT_STORED = new Set([
@@ -59,6 +77,12 @@ const NOT_STORED = new Set([
   'content-length',
 ]);
 const UNCACHEABLE_DIRECTIVE = /(?:^|,)\s*(?:private|no-store|no-cache)\b/i;
+/** Directives that let a shared cache keep a response; dropped for personalised pages. */
+const SHARED_DIRECTIVE = /^(?:public|private|s-maxage=.*|proxy-revalidate)$/i;
+/** Most distinct warnings remembered (views × inputs are bounded by code, this by memory). */
+const MAX_WARNINGS = 1000;
+/** How long a request waits for another request of this process to render its page. */
+const DEFAULT_FILL_WAIT_MS = 1000;
 const HANDLED = Symbol('nestjs-page-cache:handled');
 
 /** What a lookup found: the page, or the dependency tokens to store a new one with. */
@@ -105,6 +129,8 @@ export class PageCacheInterceptor implements NestInterceptor {
   private readonly policies = new Map<unknown, PagePolicy | null>();
   /** Renders in progress in this process, by page key: the page they stored, if any. */
   private readonly fills = new Map<string, Promise<StoredPage | undefined>>();
+  private readonly warned = new Set<string>();
+  private readonly logger = new Logger('PageCache');
 
   constructor(
     protected readonly reflector: Reflector,
@@ -135,8 +161,18 @@ export class PageCacheInterceptor implements NestInterceptor {
     if (request.headers.authorization !== undefined && !policy.allowsAuthorization) {
       return this.bypass(policy, raw, next, 'authorization');
     }
+    const hosts = this.options.pages.hosts;
+    if (hosts && !hosts(request.hostname ?? hostnameOf(String(request.headers.host ?? '')))) {
+      // A forged Host creates nothing: no entry, no index member.
+      return this.bypass(policy, raw, next, 'host');
+    }
     const location = this.locate(policy, request);
-    if (!location) return this.bypass(policy, raw, next, 'missing-id');
+    if (isBypass(location)) {
+      if (location.advice) {
+        this.warnOnce(`${policy.view} bypassed the cache for a request: ${location.advice}.`);
+      }
+      return this.bypass(policy, raw, next, location.bypass);
+    }
     const exchange: Exchange = {
       request,
       response,
@@ -169,7 +205,7 @@ export class PageCacheInterceptor implements NestInterceptor {
    * Builds the key of the page a request asks for. Override to add inputs (call `super` and
    * adjust the result).
    */
-  protected locate(policy: PagePolicy, request: PageRequest): PageLocation | undefined {
+  protected locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass {
     return locatePage(this.options.namespace, policy, request, this.userOf);
   }
 
@@ -234,11 +270,18 @@ export class PageCacheInterceptor implements NestInterceptor {
     this.cache.counters.bypass(policy.view, reason);
   }
 
-  private readonly userOf = (request: PageRequest): string | number | undefined | null => {
+  private readonly userOf = (request: PageRequest): unknown => {
     if (this.options.user) return this.options.user(request);
-    const user = request.user as { id?: string | number } | undefined;
-    return user?.id;
+    const user = request.user;
+    return typeof user === 'object' && user !== null ? (user as { id?: unknown }).id : undefined;
   };
+
+  /** Logs a warning the first time it is given (bounded). */
+  private warnOnce(message: string): void {
+    if (this.warned.has(message) || this.warned.size >= MAX_WARNINGS) return;
+    this.warned.add(message);
+    this.logger.warn(message);
+  }
 
   private bypass(
     policy: PagePolicy,
@@ -255,16 +298,11 @@ export class PageCacheInterceptor implements NestInterceptor {
     const { location, policy } = exchange;
     if (found.page) {
       const state = this.freshness(found.page.meta, policy.earlyRefreshBeta);
+      const label = state === 'stale' ? 'STALE' : 'HIT';
       if (state === 'fresh' || this.fills.has(location.key)) {
-        return this.serveStored(exchange, found.page, state === 'stale' ? 'STALE' : 'HIT');
+        return this.serveStored(exchange, found.page, label);
       }
-      if (!policy.rendered) {
-        this.refreshInBackground(exchange, found.page);
-        return this.serveStored(exchange, found.page, state === 'stale' ? 'STALE' : 'HIT');
-      }
-      // A @Render() page cannot be rendered without its response: this request refreshes it,
-      // and the ones arriving meanwhile get the stored page (they see the fill in progress).
-      return this.fill(exchange, found.page.meta.g ?? []);
+      return this.refresh(exchange, found.page, label);
     }
     if (!found.generations) {
       // The store failed: answer from the handler, neither reading nor writing the cache.
@@ -274,14 +312,63 @@ export class PageCacheInterceptor implements NestInterceptor {
     }
     const pending = this.fills.get(location.key);
     if (pending) {
-      // Another request of this process is rendering this page: share its response.
-      return from(pending).pipe(
+      // Another request of this process is rendering this page: share its response, waiting a
+      // bounded time (a slow or streamed render must not hold everyone).
+      return from(within(pending, this.fillWaitMs)).pipe(
         switchMap(page =>
           page ? this.serveStored(exchange, page, 'HIT') : this.render(exchange, undefined),
         ),
       );
     }
     return this.fill(exchange, found.generations);
+  }
+
+  /**
+   * Replaces a stale (or early-refresh) page. The request that found it renders it through the
+   * whole pipeline — every interceptor, serializer and filter of the app, exactly as a miss — so
+   * the new entry holds the bytes a normal request receives; requests arriving meanwhile (here
+   * or, through the fill lock, in other processes) get the stored page. If the handler fails, this
+   * request gets the stored page too (stale-if-error).
+   */
+  private refresh(
+    exchange: Exchange,
+    stored: StoredPage,
+    label: 'HIT' | 'STALE',
+  ): Observable<unknown> {
+    const { location } = exchange;
+    const done = this.startFill(location.key);
+    return from(this.acquireFillOnce(location)).pipe(
+      switchMap(release => {
+        if (!release) {
+          done.resolve(undefined);
+          return this.serveStored(exchange, stored, label);
+        }
+        return this.render(
+          exchange,
+          stored.meta.g ?? [],
+          page => {
+            done.resolve(page);
+            void release();
+          },
+          stored,
+        );
+      }),
+    );
+  }
+
+  /** Registers a render of `key` in progress in this process. */
+  private startFill(key: string): { resolve: (page: StoredPage | undefined) => void } {
+    const done = deferred<StoredPage | undefined>();
+    this.fills.set(key, done.promise);
+    void done.promise.then(() => {
+      if (this.fills.get(key) === done.promise) this.fills.delete(key);
+    });
+    return done;
+  }
+
+  private get fillWaitMs(): number {
+    const lock = this.options.pages.fillLock;
+    return lock ? lock.waitMs : DEFAULT_FILL_WAIT_MS;
   }
 
   /** Whether a stored page is fresh, past its TTL but within grace, or due an early refresh. */
@@ -302,9 +389,7 @@ export class PageCacheInterceptor implements NestInterceptor {
    */
   private fill(exchange: Exchange, generations: string[]): Observable<unknown> {
     const { location } = exchange;
-    const done = deferred<StoredPage | undefined>();
-    this.fills.set(location.key, done.promise);
-    void done.promise.then(() => this.fills.delete(location.key));
+    const done = this.startFill(location.key);
     return from(this.acquireFill(location)).pipe(
       switchMap(lock => {
         if (lock.page) {
@@ -355,11 +440,15 @@ export class PageCacheInterceptor implements NestInterceptor {
     }
   }
 
-  /** Runs the handler, captures what it sends, and stores it if cacheable. */
+  /**
+   * Runs the handler, captures what it sends, and stores it if cacheable. With `fallback` (a
+   * refresh), a handler that fails before anything is sent answers with the stored page instead.
+   */
   private render(
     exchange: Exchange,
     generations: string[] | undefined,
     onSettled: (page: StoredPage | undefined) => void = () => undefined,
+    fallback?: StoredPage,
   ): Observable<unknown> {
     const { request, raw, next, policy, location } = exchange;
     raw.setHeader('x-cache', 'MISS');
@@ -377,30 +466,47 @@ export class PageCacheInterceptor implements NestInterceptor {
     }
     // Only responses that are checked before they are sent get the configured Cache-Control; a
     // handler's own (@Header, set before interceptors run on Express) wins.
-    const { cacheControl } = this.options.pages;
+    const { cacheControl } = policy;
     if (cacheControl && !raw.hasHeader('cache-control')) {
       raw.setHeader('cache-control', cacheControl);
     }
     const started = performance.now();
-    let streamed = false;
     let settled = false;
     const settle = (page: StoredPage | undefined) => {
       if (settled) return;
       settled = true;
       onSettled(page);
     };
+    const mode = this.options.pages.unkeyedInputs;
+    let stopWatching = mode === 'off' ? undefined : watchInputs(request, policy);
+    /** Stops recording (once) and returns the reads that are not in the key. */
+    const unkeyedReads = () => {
+      const stop = stopWatching;
+      stopWatching = undefined;
+      return stop ? stop() : [];
+    };
     // A response that never ends (the client went away) must not hold the others.
-    raw.once('close', () => settle(undefined));
-    captureResponse(raw, captured => {
-      const rejected = streamed ? 'stream' : this.rejectResponse(captured, policy);
+    raw.once('close', () => {
+      unkeyedReads();
+      settle(undefined);
+    });
+    const release = captureResponse(raw, captured => {
+      const reads = unkeyedReads();
+      const ours =
+        cacheControl !== undefined && captured.headers.get('cache-control') === cacheControl;
+      let rejected: BypassReason | undefined = captured.streamed
+        ? 'stream'
+        : this.rejectResponse(captured, policy);
+      if (!rejected && reads.length > 0) {
+        for (const read of reads) this.warnOnce(unkeyedInputWarning(policy.view, read));
+        if (mode === 'bypass') rejected = 'unkeyed-input';
+      }
       if (rejected) {
         this.onBypass(policy, rejected);
         settle(undefined);
-        // Not a cacheable page after all (a 404, a Set-Cookie…): no shared cache may keep it.
-        if (cacheControl && raw.getHeader('cache-control') === cacheControl) {
-          raw.removeHeader('cache-control');
-        }
-        return undefined;
+        // Not a cacheable page after all (a 404, a Set-Cookie, a stream…): no shared cache may
+        // keep it.
+        return ours ? { remove: ['cache-control'] } : undefined;
       }
       const etag = strongEtag(captured.headers.get('etag'), captured.body);
       const meta: PageMeta = {
@@ -418,54 +524,23 @@ export class PageCacheInterceptor implements NestInterceptor {
       return { headers: { etag }, wait: stored.then(settle) };
     });
     return next.handle().pipe(
-      tap({
-        next: value => {
-          if (!(value instanceof StreamableFile)) return;
-          streamed = true;
-          // A stream is sent before it can be checked: it must not look publicly cacheable.
-          if (cacheControl && raw.getHeader('cache-control') === cacheControl) {
-            raw.removeHeader('cache-control');
-          }
-        },
-        error: () => settle(undefined),
+      tap(value => {
+        // A stream is sent as it is read: nobody waits for it.
+        if (value instanceof StreamableFile) settle(undefined);
+      }),
+      catchError((error: unknown) => {
+        settle(undefined);
+        unkeyedReads();
+        if (!fallback || raw.headersSent) return throwError(() => error);
+        // Stale-if-error: the refresh failed before anything was sent; answer from the entry.
+        release();
+        raw.removeHeader('x-cache');
+        if (cacheControl && raw.getHeader('cache-control') === cacheControl) {
+          raw.removeHeader('cache-control');
+        }
+        return this.serveStored(exchange, fallback, 'STALE');
       }),
     );
-  }
-
-  /**
-   * Replaces a stale (or early-refresh) page without making any request wait: the handler runs in
-   * the background and its result is stored with the page's headers. If it fails, the stale page
-   * keeps being served until its grace ends (stale-if-error).
-   */
-  private refreshInBackground(exchange: Exchange, stale: StoredPage): void {
-    const { location, policy, next } = exchange;
-    const done = deferred<StoredPage | undefined>();
-    this.fills.set(location.key, done.promise);
-    void (async () => {
-      const lock = await this.acquireFillOnce(location);
-      if (!lock) return undefined;
-      try {
-        const started = performance.now();
-        const value = await lastValueFrom(next.handle(), { defaultValue: undefined });
-        const body = serializeBody(value);
-        if (!body || body.length > this.options.maxEntrySize) return undefined;
-        const meta: PageMeta = {
-          ...stale.meta,
-          e: strongEtag(undefined, body),
-          t: Date.now(),
-          l: policy.ttlMs,
-          r: Math.round(performance.now() - started),
-        };
-        return await this.storePage(location, policy, meta, body, stale.meta.g ?? []);
-      } finally {
-        await lock();
-      }
-    })()
-      .catch(() => undefined)
-      .then(page => {
-        this.fills.delete(location.key);
-        done.resolve(page);
-      });
   }
 
   /** Takes the fill lock without waiting; returns its release, or nothing if it is held. */
@@ -501,7 +576,7 @@ export class PageCacheInterceptor implements NestInterceptor {
               this.cache.tracker.currentGenerations(location.deps),
             ]);
       if (bytes !== undefined) {
-        const entry = decodeEntry(bytes);
+        const entry = decodeEntry(bytes, this.options.maxEntrySize);
         if (entry?.meta.k === 'page') {
           if (DependencyTracker.isCurrent(entry.meta.g, current)) {
             return { page: { meta: entry.meta, body: entry.payload } };
@@ -540,7 +615,9 @@ export class PageCacheInterceptor implements NestInterceptor {
     const { request, response, raw, policy } = exchange;
     const { meta, body } = page;
     const ageSeconds = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
-    const notModified = etagMatches(request.headers['if-none-match'], meta.e);
+    // Preconditions apply to 2xx pages only (RFC 9110 §13.2.1): a stored 404 is never a 304.
+    const notModified =
+      meta.s >= 200 && meta.s < 300 && etagMatches(request.headers['if-none-match'], meta.e);
     const headers: [string, string][] = [];
     for (const header of meta.h) {
       // A 304 carries the validators and caching headers, not the description of a body.
@@ -623,6 +700,8 @@ export class PageCacheInterceptor implements NestInterceptor {
   private buildPolicy(context: ExecutionContext): PagePolicy | null {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(NO_CACHE_METADATA, targets)) return null;
+    // Server-sent events never end: they are never cached, in any mode.
+    if (this.reflector.get<boolean | undefined>(SSE_METADATA, context.getHandler())) return null;
     const page = this.reflector.getAllAndOverride<CachePageOptions | undefined>(
       CACHE_PAGE_METADATA,
       targets,
@@ -653,8 +732,20 @@ export class PageCacheInterceptor implements NestInterceptor {
       ...this.options.defaultModels,
       ...modelSpecs.flatMap(spec => spec?.models ?? []),
     ]).sort();
+    const personalised =
+      vary.user ||
+      vary.cookies.length > 0 ||
+      vary.functions.length > 0 ||
+      vary.headers.includes('authorization') ||
+      vary.headers.includes('cookie');
+    const { cacheControl } = this.options.pages;
     return {
       view: options.key ?? viewName(context),
+      personalised,
+      cacheControl:
+        cacheControl !== undefined && personalised
+          ? privateCacheControl(cacheControl)
+          : cacheControl,
       ttlMs: options.ttl === undefined ? this.options.pages.ttlMs : parseTtl(options.ttl),
       query: options.query ? new Set(options.query) : undefined,
       statuses: new Set(options.statuses ?? [200]),
@@ -689,15 +780,27 @@ function strongEtag(given: string | string[] | undefined, body: Buffer): string 
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 
-/** The bytes both adapters send for a handler's return value, for background refreshes. */
-function serializeBody(value: unknown): Buffer | undefined {
-  if (Buffer.isBuffer(value)) return value;
-  if (typeof value === 'string') return Buffer.from(value);
-  if (value === undefined || value === null || value instanceof StreamableFile) return undefined;
-  if (typeof value === 'object' || typeof value === 'number' || typeof value === 'boolean') {
-    return Buffer.from(JSON.stringify(value));
-  }
-  return undefined;
+/**
+ * A `Cache-Control` for a personalised page: what shared caches may keep (`public`, `s-maxage`,
+ * `proxy-revalidate`) is dropped and `private` added, so a CDN never stores one user's page.
+ */
+export function privateCacheControl(value: string): string {
+  const kept = value
+    .split(',')
+    .map(directive => directive.trim())
+    .filter(directive => directive !== '' && !SHARED_DIRECTIVE.test(directive));
+  return ['private', ...kept].join(', ');
+}
+
+/** `promise`'s value, or `undefined` if it takes longer than `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise(resolve => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    void promise.then(value => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {

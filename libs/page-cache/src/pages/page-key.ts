@@ -1,21 +1,27 @@
+import type { BypassReason } from '../cache-statistics.js';
 import { dependency, pageKey, pathTag, urlTag, variantDigest } from '../keys.js';
-import type { EntityIdSource, PageRequest, VarySpec } from './page-metadata.js';
+import { canonicalEntityId } from './key/entity-id.js';
+import type { EntityDependencySpec, PageRequest, VarySpec } from './page-metadata.js';
 
 /** Everything that decides how one handler's pages are keyed and stored. */
 export interface PagePolicy {
   /** `ControllerName.methodName` or `@CachePage({ key })`. */
   view: string;
   ttlMs: number;
-  /** Query parameters that select a variant; `undefined` = all of them. */
+  /** Query parameters that select a variant; `undefined` = the whole query string, as sent. */
   query?: ReadonlySet<string>;
   statuses: ReadonlySet<number>;
   vary: VarySpec;
   /** Whole models the page is built from (including `defaultModels`), sorted. */
   models: string[];
   /** Single entities the page is built from. */
-  entities: { model: string; id: EntityIdSource }[];
+  entities: EntityDependencySpec[];
   /** Whether requests with `Authorization` may be cached (the page varies on it or on the user). */
   allowsAuthorization: boolean;
+  /** The page varies on the user, a cookie, `Authorization` or a function: never `public`. */
+  personalised: boolean;
+  /** `Cache-Control` sent with this page's cacheable responses (`private` when personalised). */
+  cacheControl?: string;
   /** How long past its TTL a page may be served while it is refreshed (ms). */
   graceMs: number;
   /** XFetch's beta; 0 turns early refresh off. */
@@ -36,57 +42,181 @@ export interface PageLocation {
   readonly tags: string[];
 }
 
+/** Why a request cannot be keyed safely, so it bypasses the cache. */
+export interface PageBypass {
+  bypass: BypassReason;
+  /** What the developer can do about it, for a warning (once per view). */
+  advice?: string;
+}
+
 /** Resolves the principal of a request for `@VaryOn({ user: true })`. */
-export type UserResolver = (request: PageRequest) => string | number | undefined | null;
+export type UserResolver = (request: PageRequest) => unknown;
 
 /**
  * Builds the key of the page variant a request asks for:
  * `{ns}:page:{view}:{models}:{digest}`, where models are the dependency names (readable, so pages
- * can be found by pattern) and the digest covers everything else that selects the variant: host,
- * path, normalized query and each varied value, encoded unambiguously (missing ≠ empty ≠ a value
- * containing a separator) before hashing, so keys stay short whatever the URL length.
+ * can be found by pattern) and the digest covers everything else that selects the variant.
  *
- * @returns `undefined` when an entity id the page depends on is missing from the request.
+ * The variant is the request as the handler sees it, never a second reading of it:
+ * - the request target exactly as received (`url`, undecoded, unsorted: two spellings that the
+ *   framework parses differently can never share an entry), or, with `@CachePage({ query })`, the
+ *   path as received plus those parameters as the adapter's query parser read them;
+ * - the `Host` header, and host and protocol as the framework reports them (so a trusted
+ *   `X-Forwarded-Host`/`-Proto` selects its own entry);
+ * - each varied header, cookie, query parameter, the principal and each vary function's result.
+ * Inputs are JSON-encoded as one array before hashing, so a missing value, an empty one and one
+ * that contains a separator never collide.
+ *
+ * @returns a bypass when an entity id is missing or not canonical, when the principal of a
+ *   request that carries credentials is unknown, or when a vary function returns an object.
  */
 export function locatePage(
   namespace: string,
   policy: PagePolicy,
   request: PageRequest,
   userOf: UserResolver,
-): PageLocation | undefined {
+): PageLocation | PageBypass {
   const shown: string[] = [...policy.models];
   const deps: string[] = [...policy.models];
-  for (const { model, id } of policy.entities) {
-    const value = typeof id === 'function' ? id(request) : request.params?.[id];
-    if (value === undefined || value === null || value === '') return undefined;
-    const entity = dependency.entity(model, value);
+  for (const { model, id, parse } of policy.entities) {
+    const raw = typeof id === 'function' ? id(request) : request.params?.[id];
+    if (raw === undefined || raw === null || raw === '') return { bypass: 'missing-id' };
+    const canonical = canonicalEntityId(raw, parse);
+    if (canonical === undefined) {
+      return {
+        bypass: 'entity-id',
+        advice: `its ${model} id ${JSON.stringify(String(raw))} is not in canonical form: give @CacheKeyFrom({ model: ${model}, id, parse }) a parse function (such as Number) so that it is keyed as your events name it`,
+      };
+    }
+    const entity = dependency.entity(model, canonical);
     shown.push(entity);
     deps.push(entity, dependency.anyEntity(model));
   }
 
-  const { path, search } = splitUrl(request.url);
-  const query = normalizeQuery(search, policy.query);
-  const parts: unknown[] = [header(request, 'host'), path, query];
+  const url = request.url;
+  const { path, search } = splitUrl(url);
+  const parts: unknown[] = [
+    policy.query ? path : url,
+    request.originalUrl !== undefined && request.originalUrl !== url ? request.originalUrl : null,
+    request.headers.host ?? null,
+    request.host ?? request.hostname ?? null,
+    request.protocol ?? null,
+  ];
   const { vary } = policy;
-  for (const name of vary.headers) parts.push(['h', name, header(request, name)]);
+  if (policy.query || vary.query.length > 0) {
+    const query = request.query;
+    if (typeof query !== 'object' || query === null) return { bypass: 'variant' };
+    if (policy.query) for (const name of policy.query) parts.push(parsedParam(query, 'q', name));
+    for (const name of vary.query) parts.push(parsedParam(query, 'Q', name));
+  }
+  for (const name of vary.headers) parts.push(['h', name, request.headers[name] ?? null]);
   if (vary.cookies.length > 0) {
-    const cookies = header(request, 'cookie');
-    for (const name of vary.cookies) parts.push(['c', name, cookie(cookies, name)]);
+    const header = request.headers.cookie;
+    const jar = request.cookies;
+    for (const name of vary.cookies) {
+      const parsed = typeof jar === 'object' && jar !== null ? jar[name] : undefined;
+      parts.push(['c', name, cookieValues(header, name), parsed === undefined ? null : parsed]);
+    }
   }
-  if (vary.query.length > 0) {
-    const params = new URLSearchParams(search);
-    for (const name of vary.query) parts.push(['q', name, params.getAll(name)]);
+  if (vary.user) {
+    const principal = principalOf(request, userOf);
+    if (principal === INVALID) {
+      return {
+        bypass: 'principal',
+        advice:
+          "it varies on the user, but the principal of a request with credentials came out undefined, empty or an object: set CacheModule's user option (request => request.user.userId) or put the id in req.user.id",
+      };
+    }
+    parts.push(['u', principal]);
   }
-  if (vary.user) parts.push(['u', stringOrNull(userOf(request))]);
-  for (const fn of vary.functions) parts.push(['f', stringOrNull(fn(request))]);
+  for (const fn of vary.functions) {
+    const value = fn(request) as unknown;
+    if (value !== undefined && value !== null && !isScalar(value)) {
+      return {
+        bypass: 'variant',
+        advice: `a @VaryOn function returned ${Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`}: return a string or a number`,
+      };
+    }
+    parts.push(['f', value ?? null]);
+  }
 
+  const allowed = policy.query;
   return {
     key: pageKey(namespace, policy.view, shown, variantDigest(parts)),
     deps: deps.length === 0 ? deps : [...new Set(deps)],
     get tags() {
-      return [pathTag(path), urlTag(path, JSON.stringify(query))];
+      return lookupTags(path, search, allowed);
     },
   };
+}
+
+/** Whether a location is a bypass. */
+export function isBypass(target: PageLocation | PageBypass): target is PageBypass {
+  return 'bypass' in target;
+}
+
+const INVALID = Symbol('invalid principal');
+
+/**
+ * The principal a page varies on: a non-empty string or a finite number, `null` for an anonymous
+ * request (no `Authorization`, no `req.user`), or INVALID when the request carries credentials
+ * but no usable id (it would otherwise share one entry with every such request).
+ */
+function principalOf(
+  request: PageRequest,
+  userOf: UserResolver,
+): string | number | null | typeof INVALID {
+  const value = userOf(request);
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (value === undefined || value === null || value === '') {
+    const authenticated =
+      request.headers.authorization !== undefined ||
+      (request.user !== undefined && request.user !== null);
+    return authenticated ? INVALID : null;
+  }
+  return INVALID;
+}
+
+function isScalar(value: unknown): boolean {
+  return (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
+}
+
+function parsedParam(query: object, kind: string, name: string): unknown[] {
+  const value = Object.prototype.hasOwnProperty.call(query, name)
+    ? (query as Record<string, unknown>)[name]
+    : undefined;
+  return value === undefined ? [kind, name] : [kind, name, value];
+}
+
+/**
+ * Every raw value the `Cookie` header gives `name`, in order: cookie parsers differ on duplicates
+ * and quoting, so the key keeps them all, undecoded.
+ */
+function cookieValues(header: string | string[] | undefined, name: string): string[] | null {
+  if (header === undefined) return null;
+  const values: string[] = [];
+  for (const part of (Array.isArray(header) ? header.join('; ') : header).split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1));
+  }
+  return values;
+}
+
+/**
+ * Lookup tags for `expirePage`. Unlike the key, they are deliberately loose — lower-cased,
+ * percent-decoded, without trailing slashes, query sorted — so every spelling the router treats
+ * as one URL (`/posts/3/`, `/POSTS/3`, `/posts/%33` on Express) is found by one `expirePage`;
+ * a tag shared by two different pages only removes both.
+ */
+function lookupTags(path: string, search: string, allowed?: ReadonlySet<string>): string[] {
+  const loosePath = loosenPath(path);
+  return [pathTag(loosePath), urlTag(loosePath, JSON.stringify(normalizeQuery(search, allowed)))];
 }
 
 /**
@@ -98,12 +228,13 @@ export function urlTagOf(
   query?: Record<string, string | number | readonly (string | number)[]>,
 ): string {
   const { path, search } = splitUrl(url);
-  if (query === undefined && search === '') return pathTag(path);
+  const loosePath = loosenPath(path);
+  if (query === undefined && search === '') return pathTag(loosePath);
   const params = new URLSearchParams(search);
   for (const [name, value] of Object.entries(query ?? {})) {
     for (const v of Array.isArray(value) ? value : [value]) params.append(name, String(v));
   }
-  return urlTag(path, JSON.stringify(normalizeQuery(params.toString())));
+  return urlTag(loosePath, JSON.stringify(normalizeQuery(params.toString())));
 }
 
 /** Splits a request URL into its raw path and query string. */
@@ -112,9 +243,22 @@ export function splitUrl(url: string): { path: string; search: string } {
   return q === -1 ? { path: url, search: '' } : { path: url.slice(0, q), search: url.slice(q + 1) };
 }
 
+/** A path as every router reading of it agrees: decoded, lower-case, no trailing slash. */
+function loosenPath(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // Invalid percent-encoding: keep the raw path (lower-cased below).
+  }
+  const lower = decoded.toLowerCase();
+  const trimmed = lower.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
+}
+
 /**
  * The query as `[name, value]` pairs, limited to `allowed` names, sorted by name (repeated names
- * keep their order, which can be meaningful), so `?a=1&b=2` and `?b=2&a=1` share an entry.
+ * keep their order). Used for lookup tags only: keys never sort or decode the query.
  */
 export function normalizeQuery(search: string, allowed?: ReadonlySet<string>): [string, string][] {
   if (search.length === 0) return [];
@@ -123,23 +267,4 @@ export function normalizeQuery(search: string, allowed?: ReadonlySet<string>): [
     if (!allowed || allowed.has(name)) pairs.push([name, value]);
   }
   return pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-}
-
-function header(request: PageRequest, name: string): string | null {
-  const value = request.headers[name];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
-function cookie(header: string | null, name: string): string | null {
-  if (header === null) return null;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return null;
-}
-
-function stringOrNull(value: unknown): string | null {
-  return value === undefined || value === null ? null : String(value);
 }

@@ -4,9 +4,23 @@ import type { Ttl } from '../ttl.js';
 /** A request as both HTTP adapters hand it to handlers (Express `Request`, Fastify `FastifyRequest`). */
 export interface PageRequest {
   method: string;
+  /** The request target as received (path and query, undecoded). */
   url: string;
+  /** Express: the URL before any middleware rewrote `url`. */
+  originalUrl?: string;
   headers: Record<string, string | string[] | undefined>;
+  /** Route parameters as the router decoded them. */
   params?: Record<string, string | undefined>;
+  /** The query as the adapter's parser read it. */
+  query?: unknown;
+  /** Cookies parsed by a cookie middleware (`cookie-parser`, `@fastify/cookie`), if one runs. */
+  cookies?: Record<string, unknown>;
+  /** Host (with port) as the framework reports it: `X-Forwarded-Host` when a proxy is trusted. */
+  host?: string;
+  /** Host without port, as the framework reports it. */
+  hostname?: string;
+  /** `http` or `https`, as the framework reports it (trust-proxy aware). */
+  protocol?: string;
   user?: unknown;
 }
 
@@ -47,8 +61,24 @@ export type VaryFunction = (request: PageRequest) => string | undefined | null;
 export type EntityIdSource =
   string | ((request: PageRequest) => string | number | undefined | null);
 
+/**
+ * Turns the id read from the request into the id your events carry (`Number` for numeric keys):
+ * `/posts/07` then depends on `Post/7`. A result that is not a non-empty string or a finite number
+ * makes the request bypass the cache.
+ */
+export type EntityIdParser = (raw: string) => string | number | bigint | undefined | null;
+
+/** One entity a page is built from. */
+export interface PageEntity {
+  model: ModelRef;
+  /** A route parameter name, or `(req) => id`. */
+  id: EntityIdSource;
+  /** How the id is read; see {@link EntityIdParser}. */
+  parse?: EntityIdParser;
+}
+
 /** A model a page is built from: the whole model, or one entity of it. */
-export type PageModel = ModelRef | { model: ModelRef; id: EntityIdSource };
+export type PageModel = ModelRef | PageEntity;
 
 /** @internal Normalized `@VaryOn` metadata (they stack). */
 export interface VarySpec {
@@ -64,7 +94,14 @@ export interface ModelSpec {
   /** Whole-model dependencies (names). */
   models: string[];
   /** Entity dependencies. */
-  entities: { model: string; id: EntityIdSource }[];
+  entities: EntityDependencySpec[];
+}
+
+/** @internal One entity dependency, its model named. */
+export interface EntityDependencySpec {
+  model: string;
+  id: EntityIdSource;
+  parse?: EntityIdParser;
 }
 
 /** @internal Metadata keys. */

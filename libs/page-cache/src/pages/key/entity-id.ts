@@ -1,0 +1,47 @@
+import type { EntityIdParser } from '../page-metadata.js';
+
+/** Integers as a database prints them: no sign but `-`, no leading zero. */
+const CANONICAL_INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
+/** Anything a numeric column or `Number()` would read as a number. */
+const NUMERIC = /^\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?\s*$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The id an entity dependency is keyed by, in the form an invalidation event carries it, or
+ * `undefined` when the request must bypass the cache.
+ *
+ * An event for `Post 7` must clear the page of `/posts/07`. With a `parse` function the id is what
+ * it returns (`Number('07')` is `7`). Without one, only ids that no database reads as another
+ * value are accepted as they are: a numeric string with a sign, leading zeros, a fraction or an
+ * exponent, an upper-case UUID (PostgreSQL prints them in lower case) or one with surrounding
+ * spaces could name the same row as its canonical spelling, so such a request is not cached.
+ */
+export function canonicalEntityId(
+  raw: unknown,
+  parse?: EntityIdParser,
+): string | number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (parse) {
+    let parsed: unknown;
+    try {
+      parsed = parse(String(raw));
+    } catch {
+      return undefined;
+    }
+    return acceptable(parsed);
+  }
+  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : undefined;
+  if (typeof raw === 'bigint') return raw.toString();
+  if (typeof raw !== 'string') return undefined;
+  if (NUMERIC.test(raw) && !CANONICAL_INTEGER.test(raw)) return undefined;
+  if (UUID.test(raw) && raw !== raw.toLowerCase()) return undefined;
+  if (raw.trim() !== raw) return undefined;
+  return raw;
+}
+
+function acceptable(value: unknown): string | number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'string' && value.length > 0) return value;
+  return undefined;
+}

@@ -1,0 +1,192 @@
+import type { PagePolicy } from './page-key.js';
+import type { PageRequest } from './page-metadata.js';
+
+/** What the unkeyed-input detector does: report, refuse to store, or nothing. */
+export type UnkeyedInputsMode = 'warn' | 'bypass' | 'off';
+
+/** One request input a render read: a header, a cookie or a query parameter. */
+export interface InputRead {
+  kind: 'header' | 'cookie' | 'query parameter';
+  name: string;
+}
+
+/**
+ * Headers that are never reported: the host and conditional/transfer headers the framework itself
+ * reads while sending (Express's freshness check, body parsers, compression), `Authorization`
+ * (a request that carries it is not cached unless the page varies on the user), and the forwarded
+ * headers read by the framework's host/protocol getters, which are keyed.
+ */
+const NOT_REPORTED = new Set([
+  'host',
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'if-range',
+  'cache-control',
+  'pragma',
+  'connection',
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'accept-encoding',
+  'authorization',
+]);
+
+/** Framework getters whose result is keyed (host and protocol): their reads are not reported. */
+const KEYED_GETTERS = ['host', 'hostname', 'protocol', 'secure'];
+
+/** Most distinct inputs remembered per render (an attacker's request cannot grow it further). */
+const MAX_READS = 64;
+/** Longest input name remembered. */
+const MAX_NAME = 100;
+
+/**
+ * Records which request headers, cookies and query parameters a render reads, by putting
+ * recording proxies in front of `req.headers`, `req.cookies` and `req.query` while the handler
+ * (and the app's pipes and interceptors inside the page cache) run. `stop()` puts the originals
+ * back and returns the reads that are not part of the page's key.
+ *
+ * Reads made before the page cache runs (middleware, guards, interceptors outside it) are not
+ * seen: vary on what your guards read.
+ */
+export function watchInputs(request: PageRequest, policy: PagePolicy): () => InputRead[] {
+  const reads = new Map<string, InputRead>();
+  let quiet = 0;
+  const record = (kind: InputRead['kind'], name: string) => {
+    if (quiet > 0 || reads.size >= MAX_READS) return;
+    const short = name.length > MAX_NAME ? `${name.slice(0, MAX_NAME)}…` : name;
+    reads.set(`${kind}\u0000${short}`, { kind, name: short });
+  };
+  const undo: (() => void)[] = [];
+
+  // Express's request is the Node message; Fastify's reads its headers from `raw`.
+  const raw = (request as { raw?: { headers?: unknown } }).raw;
+  const headerHolder = (raw && typeof raw === 'object' && 'headers' in raw ? raw : request) as {
+    headers: object;
+  };
+  const headers = headerHolder.headers;
+  if (headers && typeof headers === 'object') {
+    headerHolder.headers = recording(headers, name => record('header', name.toLowerCase()));
+    undo.push(() => (headerHolder.headers = headers));
+  }
+
+  const cookies = request.cookies;
+  if (cookies && typeof cookies === 'object') {
+    undo.push(
+      shadow(
+        request,
+        'cookies',
+        recording(cookies, name => record('cookie', name)),
+      ),
+    );
+  }
+
+  if (policy.query) {
+    const query = request.query;
+    if (query && typeof query === 'object') {
+      undo.push(
+        shadow(
+          request,
+          'query',
+          recording(query, name => record('query parameter', name)),
+        ),
+      );
+    }
+  }
+
+  // host/hostname/protocol read X-Forwarded-* through req.headers; what they return is keyed.
+  for (const name of KEYED_GETTERS) {
+    const getter = findGetter(request, name);
+    if (!getter) continue;
+    undo.push(
+      shadowGetter(request, name, function (this: unknown) {
+        quiet++;
+        try {
+          return getter.call(this);
+        } finally {
+          quiet--;
+        }
+      }),
+    );
+  }
+
+  return () => {
+    for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+    undo.length = 0;
+    return [...reads.values()].filter(read => !isKeyed(read, policy));
+  };
+}
+
+/** Whether an input read is part of the page's key (or harmless to leave out of it). */
+function isKeyed(read: InputRead, policy: PagePolicy): boolean {
+  const { vary } = policy;
+  switch (read.kind) {
+    case 'header':
+      return NOT_REPORTED.has(read.name) || vary.headers.includes(read.name);
+    case 'cookie':
+      return vary.cookies.includes(read.name);
+    case 'query parameter':
+      return !policy.query || policy.query.has(read.name) || vary.query.includes(read.name);
+  }
+}
+
+/** The warning for one unkeyed read, naming the fix. */
+export function unkeyedInputWarning(view: string, read: InputRead): string {
+  const fix =
+    read.kind === 'header'
+      ? `@VaryOn(${JSON.stringify(read.name)})`
+      : read.kind === 'cookie'
+        ? `@VaryOn({ cookies: [${JSON.stringify(read.name)}] })`
+        : `${JSON.stringify(read.name)} to @CachePage({ query })`;
+  return `${view} read ${read.kind} '${read.name}', which is not in its key: add ${fix} or @NoCache()`;
+}
+
+function recording<T extends object>(target: T, onRead: (name: string) => void): T {
+  return new Proxy(target, {
+    get(object, property) {
+      if (typeof property === 'string') onRead(property);
+      return Reflect.get(object, property) as unknown;
+    },
+    has(object, property) {
+      if (typeof property === 'string') onRead(property);
+      return Reflect.has(object, property);
+    },
+    getOwnPropertyDescriptor(object, property) {
+      if (typeof property === 'string') onRead(property);
+      return Reflect.getOwnPropertyDescriptor(object, property);
+    },
+  });
+}
+
+/** Replaces a property of `object` by an own data property; returns what puts it back. */
+function shadow(object: object, name: string, value: unknown): () => void {
+  const own = Object.getOwnPropertyDescriptor(object, name);
+  Object.defineProperty(object, name, {
+    value,
+    writable: true,
+    configurable: true,
+    enumerable: true,
+  });
+  return () => {
+    if (own) Object.defineProperty(object, name, own);
+    else delete (object as Record<string, unknown>)[name];
+  };
+}
+
+function shadowGetter(object: object, name: string, get: () => unknown): () => void {
+  const own = Object.getOwnPropertyDescriptor(object, name);
+  Object.defineProperty(object, name, { get, configurable: true, enumerable: false });
+  return () => {
+    if (own) Object.defineProperty(object, name, own);
+    else delete (object as Record<string, unknown>)[name];
+  };
+}
+
+function findGetter(object: object, name: string): (() => unknown) | undefined {
+  for (let o: object | null = object; o; o = Object.getPrototypeOf(o) as object | null) {
+    const descriptor = Object.getOwnPropertyDescriptor(o, name);
+    if (descriptor) return descriptor.get;
+  }
+  return undefined;
+}

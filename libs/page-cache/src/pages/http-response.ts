@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 
 /** What a response looked like when it ended, as seen on the wire. */
 export interface CapturedResponse {

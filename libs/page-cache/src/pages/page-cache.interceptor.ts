@@ -496,7 +496,7 @@ export class PageCacheInterceptor implements NestInterceptor {
         cacheControl !== undefined && captured.headers.get('cache-control') === cacheControl;
       let rejected: BypassReason | undefined = captured.streamed
         ? 'stream'
-        : this.rejectResponse(captured, policy);
+        : this.rejectResponse(ours ? withoutHeader(captured, 'cache-control') : captured, policy);
       if (!rejected && reads.length > 0) {
         for (const read of reads) this.warnOnce(unkeyedInputWarning(policy.view, read));
         if (mode === 'bypass') rejected = 'unkeyed-input';
@@ -790,6 +790,13 @@ export function privateCacheControl(value: string): string {
     .map(directive => directive.trim())
     .filter(directive => directive !== '' && !SHARED_DIRECTIVE.test(directive));
   return ['private', ...kept].join(', ');
+}
+
+/** The captured response without one header (our own Cache-Control is not the handler's word). */
+function withoutHeader(captured: CapturedResponse, name: string): CapturedResponse {
+  const headers = new Map(captured.headers);
+  headers.delete(name);
+  return { ...captured, headers };
 }
 
 /** `promise`'s value, or `undefined` if it takes longer than `ms`. */

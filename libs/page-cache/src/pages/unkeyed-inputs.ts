@@ -135,7 +135,7 @@ function isKeyed(read: InputRead, policy: PagePolicy): boolean {
 export function unkeyedInputWarning(view: string, read: InputRead): string {
   const fix =
     read.kind === 'header'
-      ? `@VaryOn(${JSON.stringify(read.name)})`
+      ? `@VaryOn('${read.name}')`
       : read.kind === 'cookie'
         ? `@VaryOn({ cookies: [${JSON.stringify(read.name)}] })`
         : `${JSON.stringify(read.name)} to @CachePage({ query })`;

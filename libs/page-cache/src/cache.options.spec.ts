@@ -1,0 +1,36 @@
+import { resolveCacheOptions } from './cache.options.js';
+
+describe('resolveCacheOptions', () => {
+  it("refuses a keyPrefix with ':', which could share keys with another namespace", () => {
+    expect(() => resolveCacheOptions({ keyPrefix: 'a:1', store: 'none' })).toThrow(
+      /keyPrefix: "a:1" contains ":"/,
+    );
+    expect(resolveCacheOptions({ keyPrefix: 'a-1.b_c', store: 'none' }).namespace).toBe(
+      'a-1.b_c:1',
+    );
+  });
+
+  it('validates pages.hosts and pages.unkeyedInputs, naming the value', () => {
+    expect(() => resolveCacheOptions({ store: 'none', pages: { hosts: ['a b'] } })).toThrow(
+      /pages\.hosts entry: "a b"/,
+    );
+    expect(() =>
+      resolveCacheOptions({ store: 'none', pages: { unkeyedInputs: 'loud' as 'warn' } }),
+    ).toThrow(/pages\.unkeyedInputs: "loud"/);
+    expect(
+      resolveCacheOptions({ store: 'none', pages: { hosts: ['x.test'] } }).pages.hosts!('x.test'),
+    ).toBe(true);
+  });
+
+  it("defaults the unkeyed-input detector to 'warn', and 'off' in production", () => {
+    const before = process.env.NODE_ENV;
+    try {
+      process.env.NODE_ENV = 'development';
+      expect(resolveCacheOptions({ store: 'none' }).pages.unkeyedInputs).toBe('warn');
+      process.env.NODE_ENV = 'production';
+      expect(resolveCacheOptions({ store: 'none' }).pages.unkeyedInputs).toBe('off');
+    } finally {
+      process.env.NODE_ENV = before;
+    }
+  });
+});

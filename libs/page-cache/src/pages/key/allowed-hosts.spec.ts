@@ -1,0 +1,43 @@
+import { allowedHosts, hostnameOf } from './allowed-hosts.js';
+
+describe('allowedHosts', () => {
+  it('is absent without the option', () => {
+    expect(allowedHosts(undefined)).toBeUndefined();
+  });
+
+  it('matches names case-insensitively, subdomains after a dot, RegExps and *', () => {
+    const allowed = allowedHosts(['example.com', '.example.org', /^api\d\.test$/])!;
+    for (const host of [
+      'example.com',
+      'EXAMPLE.com',
+      'example.org',
+      'a.b.example.org',
+      'api1.test',
+    ]) {
+      expect(allowed(host), host).toBe(true);
+    }
+    for (const host of [
+      'evil.test',
+      'example.com.evil',
+      'notexample.org',
+      'api12.test',
+      '',
+      undefined,
+    ]) {
+      expect(allowed(host), String(host)).toBe(false);
+    }
+    expect(allowedHosts(['*'])!('anything.example')).toBe(true);
+  });
+
+  it('refuses entries that are not names or RegExps, naming them', () => {
+    expect(() => allowedHosts(['ok.test', 'bad host'])).toThrow(/pages\.hosts entry: "bad host"/);
+    expect(() => allowedHosts([''])).toThrow(TypeError);
+    expect(() => allowedHosts('example.com' as unknown as string[])).toThrow(/pages\.hosts/);
+  });
+
+  it('reads the host name of a Host header', () => {
+    expect(hostnameOf('example.com:8080')).toBe('example.com');
+    expect(hostnameOf('[::1]:3000')).toBe('[::1]');
+    expect(hostnameOf('example.com')).toBe('example.com');
+  });
+});

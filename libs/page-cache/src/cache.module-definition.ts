@@ -102,9 +102,10 @@ export interface PageCacheOptions {
   /** Default lifetime of pages. Default: the module's `ttl`. */
   ttl?: Ttl;
   /**
-   * Keep pages this long past their TTL: a request that finds an expired page within grace gets it
-   * at once (`X-Cache: STALE`) while one background refresh replaces it, and a refresh that fails
-   * keeps the stale page served until grace ends. Default `0`.
+   * Keep pages this long past their TTL: the first request that finds an expired page within grace
+   * renders it again through the whole pipeline, while the requests arriving meanwhile get the
+   * stored page at once (`X-Cache: STALE`); a refresh that fails answers with the stale page, which
+   * keeps being served until grace ends. Default `0`.
    */
   grace?: Ttl;
   /**
@@ -115,6 +116,7 @@ export interface PageCacheOptions {
   /**
    * Stampede protection across processes: the first process to miss a page takes this lock
    * (SET NX PX) and renders; the others wait up to `wait` for the entry, then render themselves.
+   * `wait` also bounds how long a request waits for another request of its own process.
    * `false` turns it off (requests of one process still share one render). Defaults
    * `{ ttl: '10s', wait: '1s' }`.
    */

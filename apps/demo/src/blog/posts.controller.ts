@@ -54,7 +54,7 @@ export class PostsController {
   /** `GET /posts/42`: cleared when post 42 or any author is saved; 404s are not cached. */
   @Get(':id')
   @CachePage()
-  @CacheKeyFrom({ model: Post, id: 'id' }, Author)
+  @CacheKeyFrom({ model: Post, id: 'id', parse: Number }, Author)
   show(@Param('id', ParseIntPipe) id: number): Promise<Post> {
     return this.blog.getPost(id);
   }

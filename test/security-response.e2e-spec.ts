@@ -152,7 +152,13 @@ describe.each(ADAPTERS)('what is stored is what was sent, on %s', adapter => {
     const namespace = app.app.get(CacheService).namespace;
     const redis = new Redis(redisUrl());
     try {
-      for (const host of ['evil.test', 'example.com.evil.test', 'notexample.org']) {
+      for (const host of [
+        'evil.test',
+        'example.com.evil.test',
+        'notexample.org',
+        'example.com:@evil.test',
+        'example.com:x',
+      ]) {
         const answer = await rawRequest(app, '/public', { host });
         expect(answer.cache, host).toBe('BYPASS');
       }
@@ -166,7 +172,34 @@ describe.each(ADAPTERS)('what is stored is what was sent, on %s', adapter => {
     }
   });
 
+  it('checks the Host header itself behind a trusted proxy', async () => {
+    const app = await start({ pages: { hosts: ['example.com'] } }, undefined, true);
+    for (const host of ['a.evil', 'b.evil']) {
+      const answer = await rawRequest(app, '/links', { host, 'x-forwarded-host': 'example.com' });
+      expect(answer.cache, host).toBe('BYPASS');
+    }
+  });
+
+  it('answers when the user function throws: the request bypasses', async () => {
+    const app = await start({
+      user: (request: PageRequest) => (request.user as { userId: string }).userId,
+    });
+    const answer = await rawRequest(app, '/me');
+    expect([answer.status, answer.cache]).toEqual([200, 'BYPASS']);
+  });
+
   describe('the unkeyed-input detector', () => {
+    it('reports a handler that reads the whole URL of an allowlisted page', async () => {
+      let warnings: string[] = [];
+      const app = await start({}, nest => {
+        warnings = collectWarnings(nest);
+      });
+      await rawRequest(app, '/detect/url?page=2&x=1');
+      expect(warnings.filter(w => w.includes('readsUrl'))).toEqual([
+        'ResponseController.readsUrl read req.url, which is not in its key (only the path and the parameters of @CachePage({ query }) are): drop the query list or @NoCache()',
+      ]);
+    });
+
     it('warns once about a header the handler read that is not in its key', async () => {
       let warnings: string[] = [];
       const app = await start({}, nest => {

@@ -113,6 +113,7 @@ export function rawRequest(
   target: string,
   headers: Record<string, string> = {},
   method = 'GET',
+  payload?: string,
 ): Promise<RawAnswer> {
   const { hostname, port } = new URL(app.url);
   return new Promise((resolve, reject) => {
@@ -133,6 +134,6 @@ export function rawRequest(
       },
     );
     request.on('error', reject);
-    request.end();
+    request.end(payload);
   });
 }

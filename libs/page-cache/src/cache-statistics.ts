@@ -19,7 +19,8 @@ export type BypassReason =
   | 'principal'
   | 'variant'
   | 'host'
-  | 'unkeyed-input';
+  | 'unkeyed-input'
+  | 'body';
 
 /** Counters of one cached view (or of all of them). */
 export interface PageStats {

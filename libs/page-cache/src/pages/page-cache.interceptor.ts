@@ -8,7 +8,12 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { RENDER_METADATA, SSE_METADATA } from '@nestjs/common/constants.js';
+import {
+  PATH_METADATA,
+  RENDER_METADATA,
+  SSE_METADATA,
+  VERSION_METADATA,
+} from '@nestjs/common/constants.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -126,7 +131,8 @@ interface StoredPage {
  */
 @Injectable()
 export class PageCacheInterceptor implements NestInterceptor {
-  private readonly policies = new Map<unknown, PagePolicy | null>();
+  /** By controller class, then handler: an inherited handler is one function in many classes. */
+  private readonly policies = new WeakMap<object, Map<unknown, PagePolicy | null>>();
   /** Renders in progress in this process, by page key: the page they stored, if any. */
   private readonly fills = new Map<string, Promise<StoredPage | undefined>>();
   private readonly warned = new Set<string>();
@@ -161,8 +167,12 @@ export class PageCacheInterceptor implements NestInterceptor {
     if (request.headers.authorization !== undefined && !policy.allowsAuthorization) {
       return this.bypass(policy, raw, next, 'authorization');
     }
+    if (hasBody(request)) {
+      // Express parses bodies of GET requests too; a body is not part of any key.
+      return this.bypass(policy, raw, next, 'body');
+    }
     const hosts = this.options.pages.hosts;
-    if (hosts && !hosts(request.hostname ?? hostnameOf(String(request.headers.host ?? '')))) {
+    if (hosts && !hostAllowed(hosts, request)) {
       // A forged Host creates nothing: no entry, no index member.
       return this.bypass(policy, raw, next, 'host');
     }
@@ -225,8 +235,10 @@ export class PageCacheInterceptor implements NestInterceptor {
     if (cacheControl !== undefined && UNCACHEABLE_DIRECTIVE.test(String(cacheControl))) {
       return 'cache-control';
     }
+    // The bytes captured are the ones the handler wrote: a compression middleware encodes them
+    // after us, so a Content-Encoding in the head may describe bytes we never saw.
     const encoded = headers.has('content-encoding');
-    if (encoded && !policy.vary.headers.includes('accept-encoding')) return 'encoding';
+    if (encoded) return 'encoding';
     const vary = headers.get('vary');
     if (vary !== undefined) {
       for (const token of String(vary).toLowerCase().split(',')) {
@@ -689,10 +701,16 @@ export class PageCacheInterceptor implements NestInterceptor {
 
   private policyFor(context: ExecutionContext): PagePolicy | null {
     const handler = context.getHandler();
-    let policy = this.policies.get(handler);
+    const controller = context.getClass();
+    let byHandler = this.policies.get(controller);
+    if (!byHandler) {
+      byHandler = new Map();
+      this.policies.set(controller, byHandler);
+    }
+    let policy = byHandler.get(handler);
     if (policy === undefined) {
       policy = this.buildPolicy(context);
-      this.policies.set(handler, policy);
+      byHandler.set(handler, policy);
     }
     return policy;
   }
@@ -739,8 +757,19 @@ export class PageCacheInterceptor implements NestInterceptor {
       vary.headers.includes('authorization') ||
       vary.headers.includes('cookie');
     const { cacheControl } = this.options.pages;
+    const controller = context.getClass();
+    const handler = context.getHandler();
     return {
       view: options.key ?? viewName(context),
+      // Two controllers of one name (API versions in two folders) must not share entries.
+      route: JSON.stringify([
+        controller.name,
+        Reflect.getMetadata(PATH_METADATA, controller) ?? null,
+        Reflect.getMetadata(VERSION_METADATA, controller) ?? null,
+        handler.name,
+        Reflect.getMetadata(PATH_METADATA, handler) ?? null,
+        Reflect.getMetadata(VERSION_METADATA, handler) ?? null,
+      ]),
       personalised,
       cacheControl:
         cacheControl !== undefined && personalised
@@ -798,6 +827,31 @@ function withoutHeader(captured: CapturedResponse, name: string): CapturedRespon
   headers.delete(name);
   return { ...captured, headers };
 }
+
+/** Whether a request carries a body (which no key covers). */
+function hasBody(request: PageRequest): boolean {
+  const length = request.headers['content-length'];
+  return (
+    (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined
+  );
+}
+
+/**
+ * `pages.hosts` applied to the host the framework reports and to the `Host` header itself, whose
+ * port must be digits (both adapters cut `example.com:@evil.test` at the colon).
+ */
+function hostAllowed(
+  allowed: (hostname: string | undefined) => boolean,
+  request: PageRequest,
+): boolean {
+  const header = request.headers.host;
+  if (typeof header !== 'string' || !VALID_HOST.test(header)) return false;
+  if (!allowed(hostnameOf(header))) return false;
+  return request.hostname === undefined || allowed(request.hostname);
+}
+
+/** `name`, `name:port`, `[v6]`, `[v6]:port`. */
+const VALID_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 
 /** `promise`'s value, or `undefined` if it takes longer than `ms`. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {

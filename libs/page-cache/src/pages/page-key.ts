@@ -7,6 +7,8 @@ import type { EntityDependencySpec, PageRequest, VarySpec } from './page-metadat
 export interface PagePolicy {
   /** `ControllerName.methodName` or `@CachePage({ key })`. */
   view: string;
+  /** The handler's route identity (controller, paths, versions), part of every key. */
+  route?: string;
   ttlMs: number;
   /** Query parameters that select a variant; `undefined` = the whole query string, as sent. */
   query?: ReadonlySet<string>;
@@ -96,6 +98,7 @@ export function locatePage(
   const url = request.url;
   const { path, search } = splitUrl(url);
   const parts: unknown[] = [
+    policy.route ?? null,
     policy.query ? path : url,
     request.originalUrl !== undefined && request.originalUrl !== url ? request.originalUrl : null,
     request.headers.host ?? null,
@@ -119,18 +122,31 @@ export function locatePage(
     }
   }
   if (vary.user) {
-    const principal = principalOf(request, userOf);
+    let principal: ReturnType<typeof principalOf>;
+    try {
+      principal = principalOf(request, userOf);
+    } catch {
+      principal = INVALID;
+    }
     if (principal === INVALID) {
       return {
         bypass: 'principal',
         advice:
-          "it varies on the user, but the principal of a request with credentials came out undefined, empty or an object: set CacheModule's user option (request => request.user.userId) or put the id in req.user.id",
+          "it varies on the user, but the principal of a request with credentials came out undefined, empty or an object: set CacheModule's user option (request => request.user?.userId) or put the id in req.user.id",
       };
     }
     parts.push(['u', principal]);
   }
   for (const fn of vary.functions) {
-    const value = fn(request) as unknown;
+    let value: unknown;
+    try {
+      value = fn(request);
+    } catch (error) {
+      return {
+        bypass: 'variant',
+        advice: `a @VaryOn function threw (${error instanceof Error ? error.message : String(error)}): make it return undefined when its input is missing`,
+      };
+    }
     if (value !== undefined && value !== null && !isScalar(value)) {
       return {
         bypass: 'variant',

@@ -6,7 +6,7 @@ export type UnkeyedInputsMode = 'warn' | 'bypass' | 'off';
 
 /** One request input a render read: a header, a cookie or a query parameter. */
 export interface InputRead {
-  kind: 'header' | 'cookie' | 'query parameter';
+  kind: 'header' | 'cookie' | 'query parameter' | 'URL';
   name: string;
 }
 
@@ -34,7 +34,7 @@ const NOT_REPORTED = new Set([
 ]);
 
 /** Framework getters whose result is keyed (host and protocol): their reads are not reported. */
-const KEYED_GETTERS = ['host', 'hostname', 'protocol', 'secure'];
+const KEYED_GETTERS = ['host', 'hostname', 'protocol', 'secure', 'path'];
 
 /** Most distinct inputs remembered per render (an attacker's request cannot grow it further). */
 const MAX_READS = 64;
@@ -71,15 +71,17 @@ export function watchInputs(request: PageRequest, policy: PagePolicy): () => Inp
     undo.push(() => (headerHolder.headers = headers));
   }
 
-  const cookies = request.cookies;
-  if (cookies && typeof cookies === 'object') {
-    undo.push(
-      shadow(
-        request,
-        'cookies',
-        recording(cookies, name => record('cookie', name)),
-      ),
-    );
+  for (const jar of ['cookies', 'signedCookies'] as const) {
+    const cookies = (request as unknown as Record<string, unknown>)[jar];
+    if (cookies && typeof cookies === 'object') {
+      undo.push(
+        shadow(
+          request,
+          jar,
+          recording(cookies, name => record('cookie', name)),
+        ),
+      );
+    }
   }
 
   if (policy.query) {
@@ -92,6 +94,14 @@ export function watchInputs(request: PageRequest, policy: PagePolicy): () => Inp
           recording(query, name => record('query parameter', name)),
         ),
       );
+    }
+    // With an allowlist the key holds the path and the listed parameters, not the whole URL.
+    const holders = raw && typeof raw === 'object' && raw !== request ? [request, raw] : [request];
+    for (const holder of holders) {
+      for (const name of ['url', 'originalUrl']) {
+        if (!(name in holder)) continue;
+        undo.push(observeProperty(holder, name, () => record('URL', name)));
+      }
     }
   }
 
@@ -128,11 +138,16 @@ function isKeyed(read: InputRead, policy: PagePolicy): boolean {
       return vary.cookies.includes(read.name);
     case 'query parameter':
       return !policy.query || policy.query.has(read.name) || vary.query.includes(read.name);
+    case 'URL':
+      return !policy.query;
   }
 }
 
 /** The warning for one unkeyed read, naming the fix. */
 export function unkeyedInputWarning(view: string, read: InputRead): string {
+  if (read.kind === 'URL') {
+    return `${view} read req.${read.name}, which is not in its key (only the path and the parameters of @CachePage({ query }) are): drop the query list or @NoCache()`;
+  }
   const fix =
     read.kind === 'header'
       ? `@VaryOn('${read.name}')`
@@ -170,6 +185,28 @@ function shadow(object: object, name: string, value: unknown): () => void {
   });
   return () => {
     if (own) Object.defineProperty(object, name, own);
+    else delete (object as Record<string, unknown>)[name];
+  };
+}
+
+/** Puts an accessor in front of a property that calls `onRead` on every read; returns the undo. */
+function observeProperty(object: object, name: string, onRead: () => void): () => void {
+  const getter = findGetter(object, name);
+  const own = Object.getOwnPropertyDescriptor(object, name);
+  let value = (object as Record<string, unknown>)[name];
+  Object.defineProperty(object, name, {
+    get() {
+      onRead();
+      return own && 'value' in own ? value : getter ? getter.call(this) : value;
+    },
+    set(next: unknown) {
+      value = next;
+    },
+    configurable: true,
+    enumerable: own?.enumerable ?? false,
+  });
+  return () => {
+    if (own) Object.defineProperty(object, name, 'value' in own ? { ...own, value } : own);
     else delete (object as Record<string, unknown>)[name];
   };
 }

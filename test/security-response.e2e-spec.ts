@@ -6,7 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import onHeaders from 'on-headers';
-import { responseModule, responseRuns } from './fixtures/security/response.fixture.js';
+import {
+  closeManualEventsGate,
+  responseModule,
+  responseRuns,
+} from './fixtures/security/response.fixture.js';
 import { ADAPTERS, rawRequest, startApp, type RunningApp } from './support/http-app.js';
 import { redisUrl } from './support/redis.js';
 import { collectWarnings } from './support/warnings.js';
@@ -188,7 +192,35 @@ describe.each(ADAPTERS)('what is stored is what was sent, on %s', adapter => {
     expect([answer.status, answer.cache]).toEqual([200, 'BYPASS']);
   });
 
+  it('sends the head of hand-written server-sent events at once', async () => {
+    const app = await start();
+    const open = closeManualEventsGate();
+    const { hostname, port } = new URL(app.url);
+    const { request } = await import('node:http');
+    // The head must arrive while the handler still holds its body (it ends only once we open).
+    const response = await new Promise<import('node:http').IncomingMessage>(resolve => {
+      request({ host: hostname, port, path: '/manual-events' }, resolve).end();
+    });
+    expect(response.headers['content-type']).toBe('text/event-stream');
+    open();
+    let text = '';
+    for await (const chunk of response) text += String(chunk);
+    expect(text).toBe('data: done\n\n');
+    expect(response.headers['x-cache']).toBe('MISS');
+  });
+
   describe('the unkeyed-input detector', () => {
+    it('reports a handler that reads every header through rawHeaders', async () => {
+      let warnings: string[] = [];
+      const app = await start({}, nest => {
+        warnings = collectWarnings(nest);
+      });
+      await rawRequest(app, '/detect/raw-headers', { 'x-tenant': 'evil' });
+      expect(warnings.filter(w => w.includes('readsRawHeaders'))).toEqual([
+        'ResponseController.readsRawHeaders read req.rawHeaders, which holds every request header, most of them not in its key: read the ones you need from req.headers and add them to @VaryOn(), or @NoCache()',
+      ]);
+    });
+
     it('reports a handler that reads the whole URL of an allowlisted page', async () => {
       let warnings: string[] = [];
       const app = await start({}, nest => {

@@ -61,6 +61,7 @@ export function captureResponse(
   const originalWriteHead = raw.writeHead;
   const originalWrite = raw.write;
   const originalEnd = raw.end;
+  const originalFlushHeaders = raw.flushHeaders;
   const originalStoreHeader = target._storeHeader;
   const ownStoreHeader = Object.prototype.hasOwnProperty.call(raw, '_storeHeader');
   let heldHead: unknown[] | undefined;
@@ -72,6 +73,7 @@ export function captureResponse(
     raw.writeHead = originalWriteHead;
     raw.write = originalWrite;
     raw.end = originalEnd;
+    raw.flushHeaders = originalFlushHeaders;
   };
   const restoreStoreHeader = () => {
     if (ownStoreHeader) target._storeHeader = originalStoreHeader;
@@ -123,6 +125,14 @@ export function captureResponse(
     writeHead();
     return Reflect.apply(originalWrite, this, args) as boolean;
   } as ServerResponse['write'];
+
+  // A handler that sends its head early (server-sent events by hand) is streaming.
+  raw.flushHeaders = function (this: ServerResponse) {
+    streamed = true;
+    restore();
+    writeHead();
+    return Reflect.apply(originalFlushHeaders, this, []) as void;
+  };
 
   raw.end = function (this: ServerResponse, ...args: unknown[]) {
     restore();

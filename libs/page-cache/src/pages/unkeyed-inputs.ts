@@ -6,7 +6,7 @@ export type UnkeyedInputsMode = 'warn' | 'bypass' | 'off';
 
 /** One request input a render read: a header, a cookie or a query parameter. */
 export interface InputRead {
-  kind: 'header' | 'cookie' | 'query parameter' | 'URL';
+  kind: 'header' | 'cookie' | 'query parameter' | 'URL' | 'raw headers';
   name: string;
 }
 
@@ -69,6 +69,13 @@ export function watchInputs(request: PageRequest, policy: PagePolicy): () => Inp
   if (headers && typeof headers === 'object') {
     headerHolder.headers = recording(headers, name => record('header', name.toLowerCase()));
     undo.push(() => (headerHolder.headers = headers));
+  }
+
+  // Every header at once, past req.headers: none of them is keyed as such.
+  for (const name of ['rawHeaders', 'headersDistinct']) {
+    if (name in headerHolder) {
+      undo.push(observeProperty(headerHolder, name, () => record('raw headers', name)));
+    }
   }
 
   for (const jar of ['cookies', 'signedCookies'] as const) {
@@ -140,11 +147,16 @@ function isKeyed(read: InputRead, policy: PagePolicy): boolean {
       return !policy.query || policy.query.has(read.name) || vary.query.includes(read.name);
     case 'URL':
       return !policy.query;
+    case 'raw headers':
+      return false;
   }
 }
 
 /** The warning for one unkeyed read, naming the fix. */
 export function unkeyedInputWarning(view: string, read: InputRead): string {
+  if (read.kind === 'raw headers') {
+    return `${view} read req.${read.name}, which holds every request header, most of them not in its key: read the ones you need from req.headers and add them to @VaryOn(), or @NoCache()`;
+  }
   if (read.kind === 'URL') {
     return `${view} read req.${read.name}, which is not in its key (only the path and the parameters of @CachePage({ query }) are): drop the query list or @NoCache()`;
   }
@@ -193,7 +205,8 @@ function shadow(object: object, name: string, value: unknown): () => void {
 function observeProperty(object: object, name: string, onRead: () => void): () => void {
   const getter = findGetter(object, name);
   const own = Object.getOwnPropertyDescriptor(object, name);
-  let value = (object as Record<string, unknown>)[name];
+  // Getters are not called here: one may read another observed property.
+  let value = own && 'value' in own ? (own.value as unknown) : undefined;
   Object.defineProperty(object, name, {
     get() {
       onRead();

@@ -8,7 +8,7 @@ import type { ResolvedCacheOptions } from './cache.options.js';
 import { decodeEntry, encodeEntry, isPlainInteger, type ValueMeta } from './codec.js';
 import { DependencyTracker } from './dependency-tracker.js';
 import { assertValidKey, namespacedGlob } from './keys.js';
-import { urlTagOf } from './pages/page-key.js';
+import { urlTagOf } from './pages/key/page-key.js';
 import { entryDependencies, invalidationTargets, type ModelDependency } from './models.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { parseTtl, type Ttl } from './ttl.js';

@@ -33,8 +33,9 @@ export type {
   EntityIdSource,
   PageRequest,
 } from './pages/page-metadata.js';
-export type { PagePolicy, PageLocation } from './pages/page-key.js';
-export type { CapturedResponse } from './pages/http-response.js';
+export type { PagePolicy } from './pages/policy/page-policy.js';
+export type { PageLocation, PageBypass } from './pages/key/page-key.js';
+export type { CapturedResponse } from './pages/fill/capture.js';
 export {
   ENTITY_SAVED,
   ENTITY_DELETED,

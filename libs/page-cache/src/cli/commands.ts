@@ -3,7 +3,7 @@ import { decodeEntry, isPlainInteger } from '../codec.js';
 import { DependencyTracker } from '../dependency-tracker.js';
 import { namespacedGlob } from '../keys.js';
 import { invalidationTargets } from '../models.js';
-import { urlTagOf } from '../pages/page-key.js';
+import { urlTagOf } from '../pages/key/page-key.js';
 import type { CommandLine, CommandName } from './args.js';
 import type { Connection } from './connection.js';
 import {

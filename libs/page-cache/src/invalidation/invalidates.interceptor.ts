@@ -8,7 +8,7 @@ import { Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { concatMap, from, map, type Observable } from 'rxjs';
 import { INVALIDATES_METADATA, type ModelSpec, type PageRequest } from '../pages/page-metadata.js';
-import { rawResponse, type AdapterResponse } from '../pages/http-response.js';
+import { rawResponse, type AdapterResponse } from '../pages/adapter-response.js';
 import { InvalidationListener } from './invalidation.listener.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { PagePolicy } from './page-key.js';
-import type { PageRequest } from './page-metadata.js';
+import type { PagePolicy } from '../policy/page-policy.js';
+import type { PageRequest } from '../page-metadata.js';
 
 /** What the unkeyed-input detector does: report, refuse to store, or nothing. */
 export type UnkeyedInputsMode = 'warn' | 'bypass' | 'off';

@@ -1,36 +1,8 @@
-import type { BypassReason } from '../cache-statistics.js';
-import { dependency, pageKey, pathTag, urlTag, variantDigest } from '../keys.js';
-import { canonicalEntityId } from './key/entity-id.js';
-import type { EntityDependencySpec, PageRequest, VarySpec } from './page-metadata.js';
-
-/** Everything that decides how one handler's pages are keyed and stored. */
-export interface PagePolicy {
-  /** `ControllerName.methodName` or `@CachePage({ key })`. */
-  view: string;
-  /** The handler's route identity (controller, paths, versions), part of every key. */
-  route?: string;
-  ttlMs: number;
-  /** Query parameters that select a variant; `undefined` = the whole query string, as sent. */
-  query?: ReadonlySet<string>;
-  statuses: ReadonlySet<number>;
-  vary: VarySpec;
-  /** Whole models the page is built from (including `defaultModels`), sorted. */
-  models: string[];
-  /** Single entities the page is built from. */
-  entities: EntityDependencySpec[];
-  /** Whether requests with `Authorization` may be cached (the page varies on it or on the user). */
-  allowsAuthorization: boolean;
-  /** The page varies on the user, a cookie, `Authorization` or a function: never `public`. */
-  personalised: boolean;
-  /** `Cache-Control` sent with this page's cacheable responses (`private` when personalised). */
-  cacheControl?: string;
-  /** How long past its TTL a page may be served while it is refreshed (ms). */
-  graceMs: number;
-  /** XFetch's beta; 0 turns early refresh off. */
-  earlyRefreshBeta: number;
-  /** The handler has `@Render()`: Nest renders its result, so a hit must stop that. */
-  rendered: boolean;
-}
+import type { BypassReason } from '../../cache-statistics.js';
+import { dependency, pageKey, pathTag, urlTag, variantDigest } from '../../keys.js';
+import type { PageRequest } from '../page-metadata.js';
+import type { PagePolicy } from '../policy/page-policy.js';
+import { canonicalEntityId } from './entity-id.js';
 
 /** Where a page lives and what it is indexed under. */
 export interface PageLocation {

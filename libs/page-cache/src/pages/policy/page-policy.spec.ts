@@ -1,4 +1,4 @@
-import { privateCacheControl } from './page-cache.interceptor.js';
+import { privateCacheControl } from './page-policy.js';
 
 describe('privateCacheControl', () => {
   it('drops what lets a shared cache keep the page and says private', () => {

@@ -20,24 +20,6 @@ export interface CaptureDecision {
   wait?: Promise<void>;
 }
 
-/** A Fastify reply, as far as the page cache uses it. */
-interface FastifyReplyLike {
-  raw: ServerResponse;
-  code(status: number): FastifyReplyLike;
-  header(name: string, value: string): FastifyReplyLike;
-  send(payload?: unknown): FastifyReplyLike;
-}
-
-/** Express's response or Fastify's reply: both carry a Node `ServerResponse`. */
-export type AdapterResponse = ServerResponse | FastifyReplyLike;
-
-/** The Node response behind an adapter's response object. */
-export function rawResponse(response: AdapterResponse): ServerResponse {
-  return 'raw' in response && typeof response.code === 'function'
-    ? response.raw
-    : (response as ServerResponse);
-}
-
 /**
  * Watches a Node response so that the decision to store it is taken on the head exactly as it is
  * sent, for both adapters (Express writes through `setHeader` + `end(body)`, Fastify through
@@ -203,38 +185,4 @@ function addHeader(headers: Map<string, string | string[]>, name: string, value:
     name.toLowerCase(),
     Array.isArray(value) ? value.map(String) : String(value as string | number),
   );
-}
-
-/**
- * Whether an `If-None-Match` request header matches a stored page's ETag (weak comparison, RFC
- * 9110 §13.1.2). Entity-tags are read as quoted strings, so a tag that contains a comma matches
- * whole. Only 2xx pages are ever compared: preconditions do not apply to other statuses.
- */
-export function etagMatches(ifNoneMatch: string | string[] | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  const header = Array.isArray(ifNoneMatch) ? ifNoneMatch.join(',') : ifNoneMatch;
-  const wanted = etag.startsWith('W/') ? etag.slice(2) : etag;
-  let i = 0;
-  while (i < header.length) {
-    const c = header[i]!;
-    if (c === ' ' || c === '\t' || c === ',') {
-      i++;
-      continue;
-    }
-    if (c === '*') return true;
-    let start = i;
-    if (header.startsWith('W/', i)) start = i += 2;
-    if (header[i] !== '"') {
-      // Not an entity-tag: skip to the next list member.
-      const next = header.indexOf(',', i);
-      if (next === -1) return false;
-      i = next + 1;
-      continue;
-    }
-    const close = header.indexOf('"', i + 1);
-    if (close === -1) return false;
-    if (header.slice(start, close + 1) === wanted) return true;
-    i = close + 1;
-  }
-  return false;
 }

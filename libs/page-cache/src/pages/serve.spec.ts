@@ -1,4 +1,4 @@
-import { etagMatches } from './http-response.js';
+import { etagMatches } from './serve.js';
 
 describe('etagMatches', () => {
   it('compares entity-tags weakly, as a list of quoted strings', () => {

@@ -1,0 +1,62 @@
+import type { PagePolicy } from '../policy/page-policy.js';
+import type { CapturedResponse } from './capture.js';
+import { rejectResponse, storedHeaders, strongEtag } from './storability.js';
+
+const policy = {
+  statuses: new Set([200]),
+  vary: { headers: ['accept-language'] },
+} as unknown as PagePolicy;
+const response = (
+  headers: Record<string, string | string[]> = {},
+  over = {},
+): CapturedResponse => ({
+  status: 200,
+  headers: new Map(Object.entries(headers)),
+  body: Buffer.from('body'),
+  streamed: false,
+  ...over,
+});
+
+describe('rejectResponse', () => {
+  it('stores a plain 200', () => {
+    expect(rejectResponse(response(), policy, 100)).toBeUndefined();
+  });
+
+  it('names why a response is not stored', () => {
+    expect(rejectResponse(response({}, { status: 404 }), policy, 100)).toBe('status');
+    expect(rejectResponse(response({}, { streamed: true }), policy, 100)).toBe('stream');
+    expect(rejectResponse(response({ 'set-cookie': ['a=1'] }), policy, 100)).toBe('set-cookie');
+    expect(rejectResponse(response({ 'cache-control': 'Private' }), policy, 100)).toBe(
+      'cache-control',
+    );
+    expect(rejectResponse(response({ 'content-encoding': 'gzip' }), policy, 100)).toBe('encoding');
+    expect(rejectResponse(response({ vary: 'Origin' }), policy, 100)).toBe('vary');
+    expect(rejectResponse(response({ vary: '*' }), policy, 100)).toBe('vary');
+    expect(rejectResponse(response(), policy, 3)).toBe('size');
+  });
+
+  it('accepts a Vary the page varies on, and Accept-Encoding announced over a plain body', () => {
+    expect(
+      rejectResponse(response({ vary: 'Accept-Language, Accept-Encoding' }), policy, 100),
+    ).toBeUndefined();
+  });
+});
+
+describe('storedHeaders and strongEtag', () => {
+  it('leaves out per-response and hop-by-hop headers, keeps repeated ones', () => {
+    expect(
+      storedHeaders(
+        response({ date: 'x', 'content-type': 'text/plain', link: ['<a>', '<b>'], etag: '"e"' }),
+      ),
+    ).toEqual([
+      ['content-type', 'text/plain'],
+      ['link', '<a>'],
+      ['link', '<b>'],
+    ]);
+  });
+
+  it("keeps the handler's strong ETag and replaces a weak one", () => {
+    expect(strongEtag('"mine"', Buffer.from('x'))).toBe('"mine"');
+    expect(strongEtag('W/"weak"', Buffer.from('x'))).toMatch(/^"[\w-]+"$/);
+  });
+});

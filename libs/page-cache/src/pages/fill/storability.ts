@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { BypassReason } from '../../cache-statistics.js';
+import type { PagePolicy } from '../policy/page-policy.js';
+import type { CapturedResponse } from './capture.js';
+
+// Hop-by-hop headers (RFC 9110 §7.6.1), per-response ones, and our own.
+const NOT_STORED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'date',
+  'set-cookie',
+  'age',
+  'x-cache',
+  'content-length',
+]);
+const UNCACHEABLE_DIRECTIVE = /(?:^|,)\s*(?:private|no-store|no-cache)\b/i;
+
+/**
+ * Whether a response, as its head was sent, may be stored; returns why not, or `undefined`.
+ * Django's `UpdateCacheMiddleware` rules, plus ours: the page's statuses, no stream, no cookie, no
+ * `private`/`no-store`/`no-cache`, no `Content-Encoding` (a compression middleware encodes the
+ * bytes after we saw them), no `Vary` beyond what the page varies on, at most `maxEntrySize`.
+ */
+export function rejectResponse(
+  captured: CapturedResponse,
+  policy: PagePolicy,
+  maxEntrySize: number,
+): BypassReason | undefined {
+  if (!policy.statuses.has(captured.status)) return 'status';
+  if (captured.streamed) return 'stream';
+  const { headers } = captured;
+  if (headers.has('set-cookie')) return 'set-cookie';
+  const cacheControl = headers.get('cache-control');
+  if (cacheControl !== undefined && UNCACHEABLE_DIRECTIVE.test(String(cacheControl))) {
+    return 'cache-control';
+  }
+  if (headers.has('content-encoding')) return 'encoding';
+  const vary = headers.get('vary');
+  if (vary !== undefined) {
+    for (const token of String(vary).toLowerCase().split(',')) {
+      const name = token.trim();
+      if (name === '*') return 'vary';
+      if (name === '' || policy.vary.headers.includes(name)) continue;
+      // Compression middlewares announce Vary: Accept-Encoding even for bodies they leave as is.
+      if (name === 'accept-encoding') continue;
+      return 'vary';
+    }
+  }
+  if (captured.body.length > maxEntrySize) return 'size';
+  return undefined;
+}
+
+/** The headers a stored page keeps, lower-case, multi-valued ones as repeated pairs. */
+export function storedHeaders(captured: CapturedResponse): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [name, value] of captured.headers) {
+    if (NOT_STORED.has(name) || name === 'etag') continue;
+    if (Array.isArray(value)) for (const v of value) out.push([name, v]);
+    else out.push([name, value]);
+  }
+  return out;
+}
+
+/** The handler's own strong ETag, or one computed from the body (once, when stored). */
+export function strongEtag(given: string | string[] | undefined, body: Buffer): string {
+  if (typeof given === 'string' && given.startsWith('"')) return given;
+  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}
+
+/** The captured response without one header (our own Cache-Control is not the handler's word). */
+export function withoutHeader(captured: CapturedResponse, name: string): CapturedResponse {
+  const headers = new Map(captured.headers);
+  headers.delete(name);
+  return { ...captured, headers };
+}

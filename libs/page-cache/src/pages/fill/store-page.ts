@@ -1,0 +1,45 @@
+import type { CacheStatistics } from '../../cache-statistics.js';
+import { encodeEntry, type PageMeta } from '../../codec.js';
+import type { DependencyTracker } from '../../dependency-tracker.js';
+import type { PageLocation } from '../key/page-key.js';
+import type { StoredPage } from '../lookup.js';
+import type { PagePolicy } from '../policy/page-policy.js';
+
+/**
+ * Stores a rendered page with the generation tokens read before its handler ran; the tracker
+ * removes it again if an invalidation replaced one meanwhile. Past its TTL a page stays stored for
+ * the grace period, to be served stale while refreshed.
+ * @returns the page if it is stored and current; never rejects.
+ */
+export async function storePage(
+  tracker: DependencyTracker,
+  counters: CacheStatistics,
+  compressAbove: number | undefined,
+  location: PageLocation,
+  policy: PagePolicy,
+  meta: PageMeta,
+  body: Buffer,
+  generations: string[],
+): Promise<StoredPage | undefined> {
+  try {
+    if (location.deps.length > 0) {
+      meta.d = location.deps;
+      meta.g = generations;
+    }
+    const bytes = encodeEntry(meta, body, compressAbove);
+    const keepMs = meta.l === 0 ? 0 : meta.l + policy.graceMs;
+    const current = await tracker.write(
+      location.key,
+      bytes,
+      keepMs,
+      location.deps,
+      generations,
+      location.tags,
+    );
+    if (!current) return undefined;
+    counters.write(policy.view, location.key, body.length);
+    return { meta, body };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,25 @@
+import type { PageRequest } from '../page-metadata.js';
+import { hostnameOf, type HostCheck } from './allowed-hosts.js';
+
+/** Whether a request carries a body (which no key covers; Express parses GET bodies too). */
+export function hasBody(request: PageRequest): boolean {
+  const length = request.headers['content-length'];
+  return (
+    (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined
+  );
+}
+
+/** `name`, `name:port`, `[v6]`, `[v6]:port`. */
+const VALID_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+
+/**
+ * `pages.hosts` applied to the `Host` header itself, whose port must be digits (both adapters cut
+ * `example.com:@evil.test` at the colon), and to the host the framework reports (`X-Forwarded-Host`
+ * behind a trusted proxy).
+ */
+export function hostAllowed(allowed: HostCheck, request: PageRequest): boolean {
+  const header = request.headers.host;
+  if (typeof header !== 'string' || !VALID_HOST.test(header)) return false;
+  if (!allowed(hostnameOf(header))) return false;
+  return request.hostname === undefined || allowed(request.hostname);
+}

@@ -1,0 +1,102 @@
+import type { ServerResponse } from 'node:http';
+import type { AdapterResponse, FastifyReplyLike } from './adapter-response.js';
+import type { StoredPage } from './lookup.js';
+import type { PageRequest } from './page-metadata.js';
+
+/** How a stored page is labelled in `X-Cache`. */
+export type HitLabel = 'HIT' | 'STALE';
+
+/**
+ * Writes a stored page to the response, the same on both adapters: the stored status, headers and
+ * body bytes as they are, plus `ETag`, `X-Cache` and `Age`; `304` without a body for a matching
+ * `If-None-Match` on a 2xx page; no body for `HEAD`.
+ * @returns what Nest must be given as the handler's result, and the body bytes sent.
+ */
+export function writeStoredPage(
+  request: PageRequest,
+  response: AdapterResponse,
+  raw: ServerResponse,
+  rendered: boolean,
+  page: StoredPage,
+  label: HitLabel,
+): { result: unknown; bytesSent: number } {
+  const { meta, body } = page;
+  const ageSeconds = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
+  // Preconditions apply to 2xx pages only (RFC 9110 §13.2.1): a stored 404 is never a 304.
+  const notModified =
+    meta.s >= 200 && meta.s < 300 && etagMatches(request.headers['if-none-match'], meta.e);
+  const headers: [string, string][] = [];
+  for (const header of meta.h) {
+    // A 304 carries the validators and caching headers, not the description of a body.
+    if (!notModified || !header[0].startsWith('content-')) headers.push(header);
+  }
+  headers.push(['etag', meta.e], ['x-cache', label], ['age', String(ageSeconds)]);
+  const status = notModified ? 304 : meta.s;
+  // HEAD and 304 answers carry no body.
+  const bytesSent = notModified || request.method === 'HEAD' ? 0 : body.length;
+  if (response !== raw) {
+    const reply = response as FastifyReplyLike;
+    reply.code(status);
+    for (const [name, value] of headers) reply.header(name, value);
+    // Fastify sends a Buffer as it is, and leaves the body out of HEAD and 304 answers.
+    const payload = notModified ? undefined : body;
+    if (rendered) {
+      // Nest hands a @Render() handler's result to reply.view(): the page is rendered already.
+      (reply as typeof reply & { view?: unknown }).view = function (this: typeof reply) {
+        return this.send(payload);
+      };
+    }
+    return { result: payload, bytesSent };
+  }
+  const flat: string[] = [];
+  for (const [name, value] of headers) flat.push(name, value);
+  if (!notModified) flat.push('content-length', String(body.length));
+  raw.writeHead(status, flat);
+  if (notModified || request.method === 'HEAD') raw.end();
+  else raw.end(body);
+  // Nest then replies to `undefined` with Express's res.send() (or, for a @Render() handler,
+  // res.render(), which would run the template), whose header work would fail on an answered
+  // response: on this response they have nothing left to do.
+  const answeredRaw = raw as ServerResponse & { send?: () => unknown; render?: () => unknown };
+  if (rendered) answeredRaw.render = answered;
+  else answeredRaw.send = answered;
+  return { result: undefined, bytesSent };
+}
+
+function answered(this: ServerResponse): ServerResponse {
+  return this;
+}
+
+/**
+ * Whether an `If-None-Match` request header matches a stored page's ETag (weak comparison, RFC
+ * 9110 §13.1.2). Entity-tags are read as quoted strings, so a tag that contains a comma matches
+ * whole. Only 2xx pages are ever compared: preconditions do not apply to other statuses.
+ */
+export function etagMatches(ifNoneMatch: string | string[] | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const header = Array.isArray(ifNoneMatch) ? ifNoneMatch.join(',') : ifNoneMatch;
+  const wanted = etag.startsWith('W/') ? etag.slice(2) : etag;
+  let i = 0;
+  while (i < header.length) {
+    const c = header[i]!;
+    if (c === ' ' || c === '\t' || c === ',') {
+      i++;
+      continue;
+    }
+    if (c === '*') return true;
+    let start = i;
+    if (header.startsWith('W/', i)) start = i += 2;
+    if (header[i] !== '"') {
+      // Not an entity-tag: skip to the next list member.
+      const next = header.indexOf(',', i);
+      if (next === -1) return false;
+      i = next + 1;
+      continue;
+    }
+    const close = header.indexOf('"', i + 1);
+    if (close === -1) return false;
+    if (header.slice(start, close + 1) === wanted) return true;
+    i = close + 1;
+  }
+  return false;
+}

@@ -1,17 +1,9 @@
 import { Inject, type DynamicModule, type Provider } from '@nestjs/common';
 import { CacheService } from './cache.service.js';
+import { CACHE_NAME, DEFAULT_CACHE, getCacheToken } from './cache.constants.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 
-/** The name of the cache a module instance provides (`'default'` when none is given). */
-export const CACHE_NAME = Symbol('CACHE_NAME');
-
-/** Name of the cache registered without `name`. */
-export const DEFAULT_CACHE = 'default';
-
-/** The injection token of a named cache's `CacheService`. */
-export function getCacheToken(name: string = DEFAULT_CACHE): string {
-  return `nestjs-page-cache:CacheService:${name}`;
-}
+export { CACHE_NAME, DEFAULT_CACHE, getCacheToken } from './cache.constants.js';
 
 /**
  * Injects the `CacheService` of a named cache (`CacheModule.forRoot({ name })`), or of the default

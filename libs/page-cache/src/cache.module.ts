@@ -1,6 +1,6 @@
 import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
-import { CACHE_NAME } from './cache-name.js';
+import { CACHE_NAME } from './cache.constants.js';
 import { CacheStatistics } from './cache-statistics.js';
 import { CACHE_OPTIONS } from './cache.constants.js';
 import {

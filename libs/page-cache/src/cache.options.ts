@@ -3,12 +3,12 @@ import type {
   CacheModuleOptions,
   CacheSerializer,
   RedisClusterConfig,
-} from './cache.module-definition.js';
+} from './interfaces/cache-module-options.interface.js';
 import { hasControlCharacter, namespaceOf } from './keys.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import { modelName } from './models.js';
 import { allowedHosts, type HostCheck } from './pages/key/allowed-hosts.js';
-import type { UnkeyedInputsMode } from './pages/fill/unkeyed-inputs.js';
+import type { UnkeyedInputsMode } from './interfaces/cache-module-options.interface.js';
 import { parseTtl } from './ttl.js';
 
 /** Options after validation, with defaults applied. */

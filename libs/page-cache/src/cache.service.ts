@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheStatistics, type CacheStats } from './cache-statistics.js';
 import { CACHE_OPTIONS } from './cache.constants.js';
-import type { ModelRef } from './cache.module-definition.js';
+import type { ModelRef } from './interfaces/model-ref.interface.js';
 import type { ResolvedCacheOptions } from './cache.options.js';
 import { decodeEntry, encodeEntry, isPlainInteger, type ValueMeta } from './codec.js';
 import { DependencyTracker } from './dependency-tracker.js';

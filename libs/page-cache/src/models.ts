@@ -1,4 +1,4 @@
-import type { ModelRef } from './cache.module-definition.js';
+import type { ModelRef } from './interfaces/model-ref.interface.js';
 import { assertModelName, dependency } from './keys.js';
 
 /** What an entry is built from: a whole model, or one entity of it. */

@@ -1,4 +1,4 @@
-import type { ModelRef } from '../cache.module-definition.js';
+import type { ModelRef } from '../interfaces/model-ref.interface.js';
 
 /** Emitted after an entity is inserted or updated: clears every entry built from it. */
 export const ENTITY_SAVED = 'entity.saved';

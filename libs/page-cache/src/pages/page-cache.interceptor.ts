@@ -20,7 +20,7 @@ import {
   throwError,
   type Subscription,
 } from 'rxjs';
-import { CACHE_NAME } from '../cache-name.js';
+import { CACHE_NAME } from '../cache.constants.js';
 import type { BypassReason } from '../cache-statistics.js';
 import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { once } from 'node:events';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { RedisClusterConfig } from '../cache.module-definition.js';
+import type { RedisClusterConfig } from '../interfaces/cache-module-options.interface.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import type { CacheStore } from './cache-store.interface.js';
 import { MemoryStore, type MemoryStoreOptions } from './memory.store.js';

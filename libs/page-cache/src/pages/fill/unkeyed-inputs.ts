@@ -1,8 +1,7 @@
 import type { PagePolicy } from '../policy/page-policy.js';
 import type { PageRequest } from '../page-metadata.js';
 
-/** What the unkeyed-input detector does: report, refuse to store, or nothing. */
-export type UnkeyedInputsMode = 'warn' | 'bypass' | 'off';
+export type { UnkeyedInputsMode } from '../../interfaces/cache-module-options.interface.js';
 
 /** One request input a render read: a header, a cookie or a query parameter. */
 export interface InputRead {

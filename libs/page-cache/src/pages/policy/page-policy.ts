@@ -6,7 +6,7 @@ import {
   VERSION_METADATA,
 } from '@nestjs/common/constants.js';
 import type { Reflector } from '@nestjs/core';
-import { DEFAULT_CACHE } from '../../cache-name.js';
+import { DEFAULT_CACHE } from '../../cache.constants.js';
 import type { ResolvedCacheOptions } from '../../cache.options.js';
 import { MODEL_NAME } from '../../keys.js';
 import { parseTtl } from '../../ttl.js';

@@ -291,6 +291,19 @@ describe('nestjs-page-cache CLI: reading a namespace', SLOW, () => {
     const counter = await local('show', 'views');
     expect(counter.code).toBe(0);
     expect(counter.stdout).toMatch(/^Counter .*:views\n\s+value\s+5\n/);
+    // A counter another client took past 2^53 is shown exactly (a string in JSON).
+    await raw.set(`${prefix}:1:big-counter`, '1234567890123456789');
+    try {
+      const big = await local('show', 'big-counter');
+      expect(big.stdout).toMatch(/^Counter .*:big-counter\n\s+value\s+1234567890123456789\n/);
+      expect(json(await local('show', 'big-counter', '--json'))).toMatchObject({
+        type: 'integer',
+        value: '1234567890123456789',
+      });
+      expect(json(await local('show', 'views', '--json'))).toMatchObject({ value: 5 });
+    } finally {
+      await raw.del(`${prefix}:1:big-counter`);
+    }
 
     expect(json(await local('show', 'logo', '--json'))).toMatchObject({
       type: 'value',

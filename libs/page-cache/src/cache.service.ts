@@ -88,7 +88,11 @@ export class CacheService {
     return this.options.namespace;
   }
 
-  /** Returns the value stored under `key`, or `undefined`. */
+  /**
+   * Returns the value stored under `key`, or `undefined`. A counter (a plain integer, as `incr`
+   * and other clients write it) comes back as a `number`, or as a `bigint` beyond
+   * ±`Number.MAX_SAFE_INTEGER`, where a number would not be exact.
+   */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const full = this.fullKey(key);
     const raw = await this.softly(() => this.store.get(full), undefined);

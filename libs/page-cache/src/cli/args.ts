@@ -168,11 +168,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   }
   const command = name as CommandName | undefined;
   const printVersion = values.version === true;
-  // parseArgs keeps the last of repeated options: a version given twice is a mistake to report.
-  if (
-    parsed.tokens.filter(token => token.kind === 'option' && token.name === 'key-version').length >
-    1
-  ) {
+  // parseArgs keeps the last of repeated options; `--key-version 2 --version 3`, old and new
+  // spellings mixed, is a mistake to report rather than to settle silently.
+  const keyVersions = parsed.tokens.filter(
+    token => token.kind === 'option' && token.name === 'key-version',
+  );
+  if (keyVersions.length > 1) {
     throw new UsageError('Give the namespace version once, as --key-version <n>.');
   }
   if (command !== undefined && !help && !printVersion) {

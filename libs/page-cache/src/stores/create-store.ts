@@ -8,7 +8,7 @@ import { MemoryStore, type MemoryStoreOptions } from './memory.store.js';
 import { NoneStore } from './none.store.js';
 import { RedisStore } from './redis.store.js';
 import { ResilientStore } from './resilient.store.js';
-import { customStoreDiagnostics, describeRedis, RedisDiagnostics } from './store-diagnostics.js';
+import { describeRedis, RedisDiagnostics } from './store-diagnostics.js';
 
 /**
  * Defaults for Redis clients the cache creates: fail fast instead of hanging. A command that
@@ -65,7 +65,7 @@ export async function createStore(
     case 'none':
       return new NoneStore();
     case 'custom':
-      return new ResilientStore(spec.store, guard(resolved), customStoreDiagnostics(spec.store));
+      return new ResilientStore(spec.store, guard(resolved));
     case 'memory':
       if (spec.warn) {
         logger.warn(
@@ -87,7 +87,7 @@ export async function createStore(
       // outages instead. A lent client is listened to only if the application listens already.
       const diagnostics = new RedisDiagnostics(
         client,
-        describeRedis(spec.redis as Parameters<typeof describeRedis>[0]),
+        describeRedis(spec.redis),
         !lent || client.listenerCount('error') > 0,
       );
       const store = new ResilientStore(new RedisStore(client, !lent), guard(resolved), diagnostics);

@@ -21,9 +21,9 @@ declare global {
   /** The reader's data access. */
   class PostsService {
     list(page: number): Promise<Post[]>;
-    find(id: string): Promise<Post>;
+    find(id: string | number): Promise<Post>;
     latest(): Promise<Post[]>;
-    update(id: string, changes: UpdatePostDto): Promise<Post>;
+    update(id: string | number, changes: UpdatePostDto): Promise<Post>;
   }
   /** A CacheStore of the reader's own. */
   class MyStore extends pageCache.MemoryStore {}

@@ -193,6 +193,88 @@ describe.each(STORES)('CacheService contract on the %s store', (kind: StoreKind)
       await expect(cache.incr('s')).rejects.toThrow(/not an integer/);
       await expect(cache.incr('n', 1.5)).rejects.toThrow(/Invalid delta/);
     });
+
+    const MAX = Number.MAX_SAFE_INTEGER; // 2^53 - 1
+
+    it('returns the exact value up to ±(2^53 - 1)', async () => {
+      await cache.set('up', MAX - 2);
+      expect(await cache.incr('up')).toBe(MAX - 1);
+      expect(await cache.incr('up')).toBe(MAX);
+      expect(await cache.get('up')).toBe(MAX);
+      await cache.set('down', -MAX + 2);
+      expect(await cache.decr('down', 2)).toBe(-MAX);
+      expect(await cache.get('down')).toBe(-MAX);
+    });
+
+    it('refuses a result past ±(2^53 - 1) with a RangeError naming the key, and changes nothing', async () => {
+      await cache.set('up', MAX);
+      const refusal = cache.incr('up');
+      await expect(refusal).rejects.toThrow(RangeError);
+      await expect(refusal).rejects.toThrow(/counter "up": it would become 9007199254740992,/);
+      expect(await cache.get('up')).toBe(MAX);
+      await expect(cache.incr('up', MAX)).rejects.toThrow(RangeError);
+      expect(await cache.get('up')).toBe(MAX);
+
+      await cache.set('down', -MAX);
+      await expect(cache.decr('down')).rejects.toThrow(RangeError);
+      expect(await cache.get('down')).toBe(-MAX);
+      // A refused increment of a missing key creates nothing.
+      await expect(cache.incr('absent', MAX).then(() => cache.incr('absent'))).rejects.toThrow(
+        /"absent"/,
+      );
+      expect(await cache.get('absent')).toBe(MAX);
+    });
+
+    it('lets exactly the increments that fit through when many race for the bound', async () => {
+      await cache.set('race', MAX - 5);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 10 }, () => cache.incr('race')),
+      );
+      const granted = outcomes.flatMap(o => (o.status === 'fulfilled' ? [o.value] : []));
+      expect(granted.sort((a, b) => a - b)).toEqual([MAX - 4, MAX - 3, MAX - 2, MAX - 1, MAX]);
+      for (const outcome of outcomes.filter(o => o.status === 'rejected')) {
+        expect(outcome.reason).toBeInstanceOf(RangeError);
+      }
+      expect(await cache.get('race')).toBe(MAX);
+    });
+
+    it('refuses to count further past 2^53 from a value written by another client', async () => {
+      const wire = `${cache.namespace}:foreign-counter`;
+      await store.set(wire, Buffer.from('9007199254740992'), 0); // 2^53
+      await expect(cache.incr('foreign-counter')).rejects.toThrow(RangeError);
+      expect((await store.get(wire))?.toString()).toBe('9007199254740992');
+      // Back into the safe range is fine, and exact.
+      expect(await cache.decr('foreign-counter')).toBe(MAX);
+    });
+
+    it('reads integers of up to 19 digits written by another client, never as corrupt', async () => {
+      const written = {
+        safe: '9007199254740991',
+        unsafe: '9007199254740993',
+        long: '1234567890123456789',
+        negative: '-9223372036854775808',
+        beyondInt64: '9999999999999999999',
+      };
+      for (const [key, text] of Object.entries(written)) {
+        await store.set(`${cache.namespace}:${key}`, Buffer.from(text), 0);
+      }
+      expect(await cache.get('safe')).toBe(9007199254740991);
+      expect(await cache.get('unsafe')).toBe(9007199254740993n);
+      expect(await cache.get('long')).toBe(1234567890123456789n);
+      expect(await cache.get('negative')).toBe(-9223372036854775808n);
+      expect(await cache.get('beyondInt64')).toBe(9999999999999999999n);
+      const many = await cache.getMany(Object.keys(written));
+      expect([...many.values()]).toEqual([
+        9007199254740991,
+        9007199254740993n,
+        1234567890123456789n,
+        -9223372036854775808n,
+        9999999999999999999n,
+      ]);
+      for (const [key, text] of Object.entries(written)) {
+        expect((await store.get(`${cache.namespace}:${key}`))?.toString()).toBe(text);
+      }
+    });
   });
 
   describe('touch / ttl', () => {

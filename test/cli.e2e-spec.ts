@@ -1,6 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CacheService } from 'nestjs-page-cache';
 import type { CliIO } from '../libs/page-cache/src/cli/io.js';
@@ -291,6 +292,19 @@ describe('nestjs-page-cache CLI: reading a namespace', SLOW, () => {
     const counter = await local('show', 'views');
     expect(counter.code).toBe(0);
     expect(counter.stdout).toMatch(/^Counter .*:views\n\s+value\s+5\n/);
+    // A counter another client took past 2^53 is shown exactly (a string in JSON).
+    await raw.set(`${prefix}:1:big-counter`, '1234567890123456789');
+    try {
+      const big = await local('show', 'big-counter');
+      expect(big.stdout).toMatch(/^Counter .*:big-counter\n\s+value\s+1234567890123456789\n/);
+      expect(json(await local('show', 'big-counter', '--json'))).toMatchObject({
+        type: 'integer',
+        value: '1234567890123456789',
+      });
+      expect(json(await local('show', 'views', '--json'))).toMatchObject({ value: 5 });
+    } finally {
+      await raw.del(`${prefix}:1:big-counter`);
+    }
 
     expect(json(await local('show', 'logo', '--json'))).toMatchObject({
       type: 'value',
@@ -303,6 +317,18 @@ describe('nestjs-page-cache CLI: reading a namespace', SLOW, () => {
     expect(foreign.code).toBe(0);
     expect(foreign.stdout).toContain('Not a cache entry');
     expect(foreign.stdout).toContain('written by someone else');
+  });
+
+  it('--version and -V print the version of the package, as npx users expect', async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL('../libs/page-cache/package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    const printed = await cli(['--version']);
+    expect(printed).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(await cliInProcess(['-V'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const help = await cliInProcess(['-h']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: nestjs-page-cache <command> \[options\]/);
   });
 
   it('--help for the program and for each command; bad usage exits with 2', async () => {
@@ -483,12 +509,26 @@ describe('nestjs-page-cache CLI: changing a namespace', SLOW, () => {
         redisUrl(),
         '--prefix',
         `${base}*`,
-        '--version',
+        '--key-version',
         '3',
       ]);
       expect(json(keys)).toMatchObject({ namespace: `${base}*:3`, keys: ['k'], more: 0 });
+      // The old spelling still works for one release, with a note on stderr.
+      const legacy = await cliInProcess([
+        'keys',
+        '--json',
+        '--redis',
+        redisUrl(),
+        '--prefix',
+        `${base}*`,
+        '--version',
+        '3',
+      ]);
+      expect(legacy.code).toBe(0);
+      expect(JSON.parse(legacy.stdout)).toMatchObject({ namespace: `${base}*:3`, keys: ['k'] });
+      expect(legacy.stderr).toContain('--version <n> for the namespace version is deprecated');
       const local = (...args: string[]) =>
-        cliOn(`${base}*`, 'in-process')(...args, '--version', '3');
+        cliOn(`${base}*`, 'in-process')(...args, '--key-version', '3');
       const stats = json<{ namespace: { values: number } }>(await local('stats', '--json'));
       expect(stats.namespace.values).toBe(1);
       expect((await local('clear', '--yes')).stdout).toBe(`Deleted 1 keys under ${base}*:3:.\n`);

@@ -5,7 +5,8 @@ import { CacheStatistics, type CacheStats } from './cache-statistics.js';
 import { CACHE_OPTIONS } from './cache.constants.js';
 import type { ModelRef } from './interfaces/model-ref.interface.js';
 import type { ResolvedCacheOptions } from './cache.options.js';
-import { decodeEntry, encodeEntry, isPlainInteger, type ValueMeta } from './codec.js';
+import { decodeEntry, encodeEntry, type ValueMeta } from './codec.js';
+import { plainIntegerOf } from './counter.js';
 import { DependencyTracker } from './dependency-tracker.js';
 import { assertValidKey, namespacedGlob } from './keys.js';
 import { urlTagOf } from './pages/key/page-key.js';
@@ -87,7 +88,11 @@ export class CacheService {
     return this.options.namespace;
   }
 
-  /** Returns the value stored under `key`, or `undefined`. */
+  /**
+   * Returns the value stored under `key`, or `undefined`. A counter (a plain integer, as `incr`
+   * and other clients write it) comes back as a `number`, or as a `bigint` beyond
+   * ±`Number.MAX_SAFE_INTEGER`, where a number would not be exact.
+   */
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const full = this.fullKey(key);
     const raw = await this.softly(() => this.store.get(full), undefined);
@@ -224,23 +229,15 @@ export class CacheService {
   /**
    * Adds `delta` to a counter atomically and returns the new value. A missing key starts at 0 and
    * gets `ttl` when this call creates it.
+   * @throws RangeError naming the key when the result would be outside ±`Number.MAX_SAFE_INTEGER`
+   *   (where numbers are no longer exact); the stored value is then left unchanged.
+   * @throws TypeError when the stored value is not an integer, or `delta` is not a safe integer.
    */
   async incr(key: string, delta = 1, options?: CacheIncrOptions): Promise<number> {
     if (!Number.isSafeInteger(delta)) {
       throw new TypeError(`Invalid delta: ${String(delta)}. Expected a safe integer.`);
     }
-    const full = this.fullKey(key);
-    const ttlMs = this.ttlOf(options?.ttl);
-    try {
-      return await this.store.incrBy(full, delta, ttlMs);
-    } catch (error) {
-      if (error instanceof Error && /not an integer/i.test(error.message)) {
-        throw new TypeError(
-          `Cannot increment ${JSON.stringify(key)}: its value is not an integer.`,
-        );
-      }
-      throw error;
-    }
+    return this.count(key, delta, options);
   }
 
   /** Subtracts `delta` from a counter atomically; see {@link incr}. */
@@ -248,7 +245,43 @@ export class CacheService {
     if (!Number.isSafeInteger(delta)) {
       throw new TypeError(`Invalid delta: ${String(delta)}. Expected a safe integer.`);
     }
-    return this.incr(key, -delta, options);
+    return this.count(key, -delta, options);
+  }
+
+  private async count(key: string, delta: number, options?: CacheIncrOptions): Promise<number> {
+    const full = this.fullKey(key);
+    const ttlMs = this.ttlOf(options?.ttl);
+    let result: number;
+    try {
+      result = await this.store.incrBy(full, delta, ttlMs);
+    } catch (error) {
+      if (error instanceof RangeError) throw this.counterRangeError(key, delta, error);
+      if (error instanceof Error && /not an integer/i.test(error.message)) {
+        // Redis says the same of an integer beyond 64 bits: that one is a matter of range.
+        const raw = await this.store.get(full).catch(() => undefined);
+        if (raw !== undefined && typeof plainIntegerOf(raw) === 'bigint') {
+          throw this.counterRangeError(key, delta, error);
+        }
+        throw new TypeError(
+          `Cannot increment ${JSON.stringify(key)}: its value is not an integer.`,
+        );
+      }
+      throw error;
+    }
+    // A store of your own may not refuse it itself (the built-in stores do, atomically).
+    if (!Number.isSafeInteger(result)) throw this.counterRangeError(key, delta);
+    return result;
+  }
+
+  private counterRangeError(key: string, delta: number, cause?: Error): RangeError {
+    const result = (cause as { result?: unknown } | undefined)?.result;
+    const outcome = typeof result === 'string' ? `would become ${result}, ` : 'would be ';
+    return new RangeError(
+      `Cannot add ${delta} to counter ${JSON.stringify(key)}: it ${outcome}outside ` +
+        `±Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER}), beyond which numbers are not ` +
+        'exact. The stored value is unchanged.',
+      { cause },
+    );
   }
 
   /** Gives `key` a new lifetime (default: the module's `ttl`; `0` = never). @returns whether it exists. */
@@ -478,8 +511,9 @@ export class CacheService {
     await Promise.all(
       raws.map(async (raw, i) => {
         if (raw === undefined) return;
-        if (isPlainInteger(raw)) {
-          out[i] = Number(raw.toString('latin1'));
+        const integer = plainIntegerOf(raw);
+        if (integer !== undefined) {
+          out[i] = integer;
           return;
         }
         const entry = decodeEntry(raw, this.options.maxEntrySize);

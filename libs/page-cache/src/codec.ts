@@ -15,7 +15,6 @@ const MAGIC_1 = 0xca;
 /** Bumped whenever the layout or the meta fields change incompatibly. */
 export const FORMAT_VERSION = 1;
 const HEADER_BYTES = 8;
-const INTEGER = /^-?\d{1,16}$/;
 /** Inflation bound when the caller gives none: the default `maxEntrySize`. */
 const DEFAULT_MAX_INFLATED = 1024 * 1024;
 
@@ -111,11 +110,6 @@ export function decodeEntry(
   } catch {
     return undefined;
   }
-}
-
-/** Whether a raw value is a plain integer as written by `incr` (kept plain for Redis INCRBY). */
-export function isPlainInteger(raw: Buffer): boolean {
-  return raw.length <= 17 && INTEGER.test(raw.toString('latin1'));
 }
 
 function isEntryMeta(meta: unknown): meta is EntryMeta {

@@ -96,7 +96,8 @@ const OPTIONS = {
   redis: { type: 'string' },
   cluster: { type: 'string' },
   prefix: { type: 'string' },
-  version: { type: 'string' },
+  'key-version': { type: 'string' },
+  version: { type: 'boolean', short: 'V' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
   progress: { type: 'boolean' },
@@ -118,10 +119,15 @@ export interface CommandLine {
   command?: CommandName;
   args: string[];
   help: boolean;
+  /** `--version` / `-V`: print the tool's version and exit. */
+  printVersion: boolean;
   redis?: string;
   cluster?: string;
   prefix: string;
-  version: number;
+  /** The namespace version (`--key-version`), the CacheModule's `version` option. */
+  keyVersion: number;
+  /** Notes about deprecated spellings used, for stderr. */
+  deprecations: string[];
   timeoutMs: number;
   json: boolean;
   progress: boolean;
@@ -136,9 +142,16 @@ export interface CommandLine {
  * @throws UsageError for an unknown command or option, or a bad value.
  */
 export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const legacy = legacyKeyVersion(argv);
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: legacy.argv,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -154,7 +167,16 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     throw new UsageError(`Unknown command: ${JSON.stringify(name)}.`);
   }
   const command = name as CommandName | undefined;
-  if (command !== undefined && !help) {
+  const printVersion = values.version === true;
+  // parseArgs keeps the last of repeated options; `--key-version 2 --version 3`, old and new
+  // spellings mixed, is a mistake to report rather than to settle silently.
+  const keyVersions = parsed.tokens.filter(
+    token => token.kind === 'option' && token.name === 'key-version',
+  );
+  if (keyVersions.length > 1) {
+    throw new UsageError('Give the namespace version once, as --key-version <n>.');
+  }
+  if (command !== undefined && !help && !printVersion) {
     const spec = COMMANDS[command];
     for (const option of ['limit', 'internal', 'body', 'yes'] as const) {
       if (values[option] !== undefined && !spec.options.includes(option)) {
@@ -173,10 +195,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     command,
     args,
     help,
+    printVersion,
     redis: values.redis,
     cluster: values.cluster,
     prefix: values.prefix ?? 'cache',
-    version: integer(values.version, '--version', 1, 0),
+    keyVersion: integer(values['key-version'], legacy.used ? '--version' : '--key-version', 1, 0),
+    deprecations: legacy.used ? [LEGACY_VERSION_NOTE] : [],
     timeoutMs: integer(values.timeout, '--timeout', 3_000, 1),
     json: values.json === true,
     progress: values.progress === true,
@@ -185,6 +209,38 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     body: values.body === true,
     yes: values.yes === true,
   };
+}
+
+const LEGACY_VERSION_NOTE =
+  '--version <n> for the namespace version is deprecated and will be removed in 0.3.0: ' +
+  'use --key-version <n> (--version alone prints the version of the tool).';
+
+/**
+ * Up to 0.1, `--version <n>` gave the namespace version, which left no way to ask the tool for its
+ * own. `--version` now prints the version; followed by a number (or as `--version=<n>`) it is
+ * still read as `--key-version <n>` for one release, with a deprecation note.
+ * @returns the arguments with the old spelling rewritten, and whether it was used.
+ */
+function legacyKeyVersion(argv: readonly string[]): { argv: string[]; used: boolean } {
+  const out: string[] = [];
+  let used = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--version' && /^-?\d/.test(argv[i + 1] ?? '')) {
+      out.push('--key-version', argv[++i]!);
+      used = true;
+    } else if (arg.startsWith('--version=')) {
+      out.push(`--key-version=${arg.slice('--version='.length)}`);
+      used = true;
+    } else {
+      out.push(arg);
+    }
+  }
+  return { argv: out, used };
 }
 
 function integer(text: string | undefined, option: string, fallback: number, min: number): number {
@@ -203,11 +259,12 @@ const GLOBAL_HELP = `Connection and namespace (every command):
   --cluster <nodes>   a Redis Cluster instead: host:port,host:port,… (--redis then only gives
                       credentials and TLS); every master is scanned
   --prefix <prefix>   the CacheModule's keyPrefix (default: cache)
-  --version <n>       the CacheModule's version (default: 1)
+  --key-version <n>   the CacheModule's version (default: 1); was --version <n> before 0.2
   --timeout <ms>      connect timeout (default: 3000)
   --json              machine-readable output
   --progress          report scan progress on stderr even when it is not a terminal
-  -h, --help          this help; \`${PROGRAM} <command> --help\` for one command`;
+  -h, --help          this help; \`${PROGRAM} <command> --help\` for one command
+  -V, --version       print the version of ${PROGRAM}`;
 
 /** Help for the program, or for one command. */
 export function helpText(command?: CommandName): string {

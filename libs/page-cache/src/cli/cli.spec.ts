@@ -11,7 +11,9 @@ describe('parseCommandLine', () => {
       args: ['user:*'],
       redis: 'redis://h:1',
       prefix: 'cache',
-      version: 1,
+      keyVersion: 1,
+      printVersion: false,
+      deprecations: [],
       limit: 100,
       timeoutMs: 3000,
       json: false,
@@ -21,11 +23,41 @@ describe('parseCommandLine', () => {
 
   it('reads options anywhere, and help in both forms', () => {
     expect(
-      parseCommandLine(['--prefix', 'p', 'clear', '-y', '--version', '0', '--json']),
-    ).toMatchObject({ command: 'clear', prefix: 'p', version: 0, yes: true, json: true });
+      parseCommandLine(['--prefix', 'p', 'clear', '-y', '--key-version', '0', '--json']),
+    ).toMatchObject({ command: 'clear', prefix: 'p', keyVersion: 0, yes: true, json: true });
     expect(parseCommandLine(['help', 'show'])).toMatchObject({ command: 'show', help: true });
     expect(parseCommandLine(['show', '-h'])).toMatchObject({ command: 'show', help: true });
     expect(helpText('show')).toContain('--body');
+  });
+
+  it('prints its own version with --version or -V, alone or after a command', () => {
+    for (const argv of [['--version'], ['-V'], ['keys', '--version'], ['--version', '--json']]) {
+      expect(parseCommandLine(argv)).toMatchObject({ printVersion: true, deprecations: [] });
+    }
+  });
+
+  it('still takes the namespace version as --version <n>, with a deprecation note', () => {
+    for (const argv of [
+      ['keys', '--version', '3'],
+      ['keys', '--version=3'],
+    ]) {
+      const line = parseCommandLine(argv);
+      expect(line).toMatchObject({ command: 'keys', keyVersion: 3, printVersion: false });
+      expect(line.deprecations).toEqual([
+        '--version <n> for the namespace version is deprecated and will be removed in 0.3.0: ' +
+          'use --key-version <n> (--version alone prints the version of the tool).',
+      ]);
+    }
+    // After `--`, nothing is an option.
+    expect(parseCommandLine(['show', '--', '--version'])).toMatchObject({
+      args: ['--version'],
+      printVersion: false,
+    });
+  });
+
+  it('documents --key-version and -V in the help', () => {
+    expect(helpText()).toMatch(/--key-version <n>\s+the CacheModule's version/);
+    expect(helpText()).toMatch(/-V, --version\s+print the version of nestjs-page-cache/);
   });
 
   it.each([
@@ -34,7 +66,9 @@ describe('parseCommandLine', () => {
     [['expire', '/a', '/b'], 'Unexpected argument "/b"'],
     [['stats', '--limit', '5'], '--limit is not an option of stats'],
     [['keys', '--limit', 'ten'], 'Invalid --limit'],
+    [['keys', '--key-version', '1.5'], 'Invalid --key-version'],
     [['keys', '--version', '1.5'], 'Invalid --version'],
+    [['keys', '--key-version', '2', '--version', '3'], 'Give the namespace version once'],
     [['keys', '--bogus'], "Unknown option '--bogus'"],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);

@@ -1,5 +1,6 @@
 import type { PageMeta, ValueMeta } from '../codec.js';
-import { decodeEntry, isPlainInteger } from '../codec.js';
+import { decodeEntry } from '../codec.js';
+import { plainIntegerOf } from '../counter.js';
 import { DependencyTracker } from '../dependency-tracker.js';
 import { namespacedGlob } from '../keys.js';
 import { invalidationTargets } from '../models.js';
@@ -323,7 +324,8 @@ export type ShownEntry =
       value?: unknown;
       preview: BytesView;
     }
-  | { type: 'integer'; value: number; expiresInMs: number | null }
+  /** `value` is a string beyond ±(2^53 - 1), where a JSON number would not stay exact. */
+  | { type: 'integer'; value: number | string; expiresInMs: number | null }
   | { type: 'token'; value: string; expiresInMs: number | null }
   | { type: 'lock'; owner: string; expiresInMs: number | null }
   | { type: 'set'; size: number; members: string[]; expiresInMs: number | null }
@@ -393,8 +395,10 @@ async function describeString(
   if (kind === 'lock' || kind === 'fill') {
     return { type: 'lock', owner: raw.toString('latin1'), expiresInMs };
   }
-  if (isPlainInteger(raw)) {
-    return { type: 'integer', value: Number(raw.toString('latin1')), expiresInMs };
+  const integer = plainIntegerOf(raw);
+  if (integer !== undefined) {
+    const value = typeof integer === 'bigint' ? String(integer) : integer;
+    return { type: 'integer', value, expiresInMs };
   }
   const preview = (bytes: Buffer, contentType?: string) =>
     viewBytes(bytes, {

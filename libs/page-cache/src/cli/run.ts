@@ -3,6 +3,7 @@ import { helpText, parseCommandLine, PROGRAM, UsageError, type CommandLine } fro
 import { clearRefusal, COMMAND_IMPLEMENTATIONS, CommandError, createContext } from './commands.js';
 import { connect, ConnectionError, type Connection } from './connection.js';
 import type { CliIO } from './io.js';
+import { toolVersion } from './tool-version.js';
 
 /**
  * Runs the command-line tool with `argv` (the arguments after the script) and resolves with its
@@ -17,6 +18,11 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     if (!(error instanceof UsageError)) throw error;
     io.err(`${PROGRAM}: ${error.message}\nRun \`${PROGRAM} --help\` for usage.\n`);
     return 2;
+  }
+  for (const note of line.deprecations) io.err(`${PROGRAM}: ${note}\n`);
+  if (line.printVersion && !line.help) {
+    io.out(`${toolVersion()}\n`);
+    return 0;
   }
   if (line.help || line.command === undefined) {
     (line.help ? io.out : io.err)(helpText(line.command));
@@ -66,13 +72,13 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
 /** `{prefix}:{version}`, validated exactly as CacheModule validates keyPrefix and version. */
 function namespaceOf(line: CommandLine): string {
   try {
-    return resolveCacheOptions({ keyPrefix: line.prefix, version: line.version, store: 'none' })
+    return resolveCacheOptions({ keyPrefix: line.prefix, version: line.keyVersion, store: 'none' })
       .namespace;
   } catch (error) {
     throw new Error(
       (error as Error).message
         .replace('CacheModule option keyPrefix', '--prefix')
-        .replace('CacheModule option version', '--version'),
+        .replace('CacheModule option version', '--key-version'),
     );
   }
 }

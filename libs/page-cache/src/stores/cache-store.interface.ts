@@ -29,7 +29,9 @@ export interface CacheStore {
   has(key: string): Promise<boolean>;
   /**
    * Adds `delta` to the integer stored at `key` (a missing key counts as 0) and returns the result.
-   * `ttlMs` is applied only when the key is created by this call.
+   * `ttlMs` is applied only when the key is created by this call. The value is stored as plain
+   * decimal text. A result outside ±`Number.MAX_SAFE_INTEGER` must be refused with a `RangeError`,
+   * atomically, leaving the stored value as it was (a number beyond it would not be exact).
    */
   incrBy(key: string, delta: number, ttlMs: number): Promise<number>;
   /** Sets a new TTL on an existing key (`0` removes its expiry). @returns whether the key exists. */

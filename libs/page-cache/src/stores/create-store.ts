@@ -8,6 +8,7 @@ import { MemoryStore, type MemoryStoreOptions } from './memory.store.js';
 import { NoneStore } from './none.store.js';
 import { RedisStore } from './redis.store.js';
 import { ResilientStore } from './resilient.store.js';
+import { describeRedis, RedisDiagnostics } from './store-diagnostics.js';
 
 /**
  * Defaults for Redis clients the cache creates: fail fast instead of hanging. A command that
@@ -82,12 +83,18 @@ export async function createStore(
             spec.redis as string | RedisOptions | RedisClusterConfig,
             resolved.commandTimeoutMs,
           );
-      if (!lent) {
-        // Without a listener ioredis prints every connection error; the service reports outages.
-        client.on('error', () => undefined);
-        await waitUntilReady(client);
+      // Listening to `error` events silences ioredis' own printing of them: the breaker reports
+      // outages instead. A lent client is listened to only if the application listens already.
+      const diagnostics = new RedisDiagnostics(
+        client,
+        describeRedis(spec.redis),
+        !lent || client.listenerCount('error') > 0,
+      );
+      const store = new ResilientStore(new RedisStore(client, !lent), guard(resolved), diagnostics);
+      if (!lent && !(await waitUntilReady(client))) {
+        store.reportUnreachableAtStartup(await diagnostics.explainStartup(STARTUP_WAIT_MS));
       }
-      return new ResilientStore(new RedisStore(client, !lent), guard(resolved));
+      return store;
     }
   }
 }
@@ -121,12 +128,15 @@ function createClient(
     : new Redis({ ...defaults, ...redis });
 }
 
-async function waitUntilReady(client: Redis | Cluster): Promise<void> {
-  if (client.status === 'ready') return;
+/** Waits up to {@link STARTUP_WAIT_MS} for the client to be ready. @returns whether it is. */
+async function waitUntilReady(client: Redis | Cluster): Promise<boolean> {
+  if (client.status === 'ready') return true;
   const timeout = AbortSignal.timeout(STARTUP_WAIT_MS);
   try {
     await once(client, 'ready', { signal: timeout });
+    return true;
   } catch {
     // Redis is not there yet: start anyway, serve uncached, and reconnect in the background.
+    return false;
   }
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from './memory.store.js';
+import { CounterRangeError } from '../counter.js';
 
 const buf = (s: string): Buffer => Buffer.from(s);
 
@@ -236,23 +237,32 @@ describe('MemoryStore', () => {
       },
     );
 
-    it('accepts the extremes of the 64-bit range, and nothing beyond', async () => {
+    it('reads values across the 64-bit range, as Redis does, and nothing beyond', async () => {
       await store.set('max', buf('9223372036854775807'), 0);
-      expect(await store.incrBy('max', 0, 0)).toBe(Number(2n ** 63n - 1n));
-      await expect(store.incrBy('max', 1, 0)).rejects.toThrow(/overflow/);
-      expect((await store.get('max'))?.toString()).toBe('9223372036854775807');
-
+      await expect(store.incrBy('max', -1, 0)).rejects.toThrow(CounterRangeError);
       await store.set('min', buf('-9223372036854775808'), 0);
-      await expect(store.incrBy('min', -1, 0)).rejects.toThrow(/overflow/);
-
+      await expect(store.incrBy('min', 1, 0)).rejects.toThrow(CounterRangeError);
       await store.set('big', buf('9223372036854775808'), 0);
       await expect(store.incrBy('big', 0, 0)).rejects.toThrow(/not an integer/);
     });
 
-    it('counts exactly beyond 2^53 in the stored string', async () => {
-      await store.set('n', buf('9007199254740993'), 0);
-      await store.incrBy('n', 2, 0);
-      expect((await store.get('n'))?.toString()).toBe('9007199254740995');
+    it('returns exact results up to ±(2^53 - 1), and refuses any beyond, changing nothing', async () => {
+      const max = Number.MAX_SAFE_INTEGER;
+      await store.set('n', buf(String(max - 1)), 0);
+      expect(await store.incrBy('n', 1, 0)).toBe(max);
+      const refusal = store.incrBy('n', 1, 0);
+      await expect(refusal).rejects.toThrow(CounterRangeError);
+      await expect(refusal).rejects.toMatchObject({ key: 'n', result: '9007199254740992' });
+      expect((await store.get('n'))?.toString()).toBe(String(max));
+
+      await store.set('m', buf('9007199254740993'), 0);
+      await expect(store.incrBy('m', -1, 0)).rejects.toThrow(CounterRangeError);
+      expect((await store.get('m'))?.toString()).toBe('9007199254740993');
+      expect(await store.incrBy('m', -2, 0)).toBe(max);
+
+      await store.set('neg', buf(String(-max)), 0);
+      await expect(store.incrBy('neg', -1, 0)).rejects.toThrow(/-9007199254740992/);
+      expect((await store.get('neg'))?.toString()).toBe(String(-max));
     });
 
     it('rejects a non-integer delta and a set key', async () => {

@@ -1,4 +1,5 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { CounterRangeError } from '../counter.js';
 import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
 import { globToRegExp } from './glob.js';
 
@@ -25,8 +26,6 @@ const SWEEP_INTERVAL_MS = 30_000;
 
 /** What Redis answers when a stored string or an increment is not a 64-bit integer. */
 const NOT_AN_INTEGER = 'ERR value is not an integer or out of range';
-/** What Redis answers when an increment leaves the 64-bit range. */
-const OVERFLOW = 'ERR increment or decrement would overflow';
 /** What Redis answers when a command meets a key of the other type. */
 const WRONG_TYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 /** The integers Redis's `string2ll()` accepts: no sign but `-`, no leading zeros, no `-0`. */
@@ -34,6 +33,8 @@ const INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
 /** Bounds of the signed 64-bit integers Redis counters hold. */
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+/** Bounds of the counter results `incrBy` returns: the exact JavaScript integers. */
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** One stored key. `expiresAt` is an epoch time in ms, `0` for never. */
 type Entry =
@@ -152,12 +153,14 @@ export class MemoryStore implements CacheStore {
   /**
    * {@inheritDoc CacheStore.incrBy}
    *
-   * Parses and overflows like Redis `INCRBY`: the stored value must be a base-10 64-bit integer
-   * without sign (other than `-`), spaces or leading zeros, and the result must stay in that range.
-   * Arithmetic is exact on the stored string; the returned number is exact up to 2^53.
+   * Parses like Redis `INCRBY`: the stored value must be a base-10 64-bit integer without sign
+   * (other than `-`), spaces or leading zeros. Arithmetic is exact on the stored string, and a
+   * result outside ±`Number.MAX_SAFE_INTEGER` is refused before anything is written, as the Redis
+   * store does, so the returned number is always exact.
    *
    * @throws Error mentioning 'not an integer' when the stored value or `delta` is not one,
-   *   'would overflow' when the result leaves the 64-bit range, 'WRONGTYPE' when `key` is a set.
+   *   'WRONGTYPE' when `key` is a set.
+   * @throws CounterRangeError when the result would be outside ±`Number.MAX_SAFE_INTEGER`.
    */
   async incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
     if (!Number.isInteger(delta)) throw new Error(NOT_AN_INTEGER);
@@ -176,7 +179,7 @@ export class MemoryStore implements CacheStore {
       if (current < INT64_MIN || current > INT64_MAX) throw new Error(NOT_AN_INTEGER);
     }
     const result = current + increment;
-    if (result < INT64_MIN || result > INT64_MAX) throw new Error(OVERFLOW);
+    if (result < -SAFE_MAX || result > SAFE_MAX) throw new CounterRangeError(key, String(result));
     // The TTL applies only to a key this call creates; an existing one keeps its own.
     const expiresAt = entry ? entry.expiresAt : expiryOf(ttlMs, now);
     this.put(key, valueEntry(key, Buffer.from(result.toString(), 'latin1'), expiresAt));

@@ -1,9 +1,13 @@
 import { Cluster, Redis } from 'ioredis';
+import { CounterRangeError } from '../counter.js';
 import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
 import { CLUSTER_SLOTS, groupBySlot } from './cluster-slots.js';
 
 /** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
+
+/** Error code of the counter script's refusal of a result beyond ±(2^53 - 1). */
+const RANGE_REPLY = 'PCRANGE';
 
 /** Most keys sent in one UNLINK. */
 const DELETE_BATCH = 500;
@@ -11,12 +15,21 @@ const DELETE_BATCH = 500;
 // Lua keeps each of these single-key operations atomic; every script touches one key only, so
 // they are valid on Redis Cluster too.
 const SCRIPTS = {
+  // INCRBY counts exactly in 64 bits, but its integer reply reaches Lua and ioredis as a double:
+  // the exact result is read back with GET (a string). Comparing that double with 2^53 - 1 is
+  // still exact, because rounding never crosses a representable bound. A result beyond it is
+  // undone before the script returns, so no client ever sees it.
   pcIncrBy: {
     numberOfKeys: 1,
     lua: `local existed = redis.call('EXISTS', KEYS[1])
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if v > ${Number.MAX_SAFE_INTEGER} or v < -${Number.MAX_SAFE_INTEGER} then
+  local refused = redis.call('GET', KEYS[1])
+  if existed == 0 then redis.call('DEL', KEYS[1]) else redis.call('DECRBY', KEYS[1], ARGV[1]) end
+  return redis.error_reply('${RANGE_REPLY} ' .. refused)
+end
 if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return v`,
+return redis.call('GET', KEYS[1])`,
   },
   pcDeleteIfEquals: {
     numberOfKeys: 1,
@@ -43,7 +56,7 @@ return 1`,
 } as const;
 
 interface ScriptCommands {
-  pcIncrBy(key: string, delta: number, ttlMs: number): Promise<number>;
+  pcIncrBy(key: string, delta: number, ttlMs: number): Promise<string>;
   pcDeleteIfEquals(key: string, value: Buffer): Promise<number>;
   pcAddToSet(key: string, member: string, ttlMs: number): Promise<number>;
 }
@@ -158,8 +171,22 @@ export class RedisStore implements CacheStore {
     return (await this.client.exists(key)) === 1;
   }
 
+  /**
+   * {@inheritDoc CacheStore.incrBy}
+   * @throws CounterRangeError when the result would be outside ±`Number.MAX_SAFE_INTEGER` (or the
+   *   64-bit range); the stored value is then unchanged.
+   */
   async incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
-    return Number(await this.commands.pcIncrBy(key, delta, ttlMs));
+    try {
+      return Number(await this.commands.pcIncrBy(key, delta, ttlMs));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : '';
+      if (message.startsWith(`${RANGE_REPLY} `)) {
+        throw new CounterRangeError(key, /^-?\d+/.exec(message.slice(RANGE_REPLY.length + 1))?.[0]);
+      }
+      if (/would overflow/.test(message)) throw new CounterRangeError(key);
+      throw error;
+    }
   }
 
   async expire(key: string, ttlMs: number): Promise<boolean> {

@@ -1,5 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
+import { customStoreDiagnostics, type StoreDiagnostics } from './store-diagnostics.js';
+import { StoreTimeoutError, StoreUnavailableError } from './store-errors.js';
+
+export { StoreTimeoutError, StoreUnavailableError };
 
 /** State of the circuit breaker in front of a store. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -14,22 +18,6 @@ export interface BreakerOptions {
   timeoutMs?: number;
 }
 
-/** Thrown when a store call takes longer than the timeout. */
-export class StoreTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`Cache store call timed out after ${ms} ms`);
-    this.name = 'StoreTimeoutError';
-  }
-}
-
-/** Thrown at once, without calling the store, while the breaker is open. */
-export class StoreUnavailableError extends Error {
-  constructor(cause?: unknown) {
-    super('Cache store unavailable (circuit breaker open)', { cause });
-    this.name = 'StoreUnavailableError';
-  }
-}
-
 /**
  * A circuit breaker around a store. After `failures` consecutive availability failures (timeouts,
  * refused or closed connections) it stops calling the store for `cooldownMs`, so requests stop
@@ -37,7 +25,8 @@ export class StoreUnavailableError extends Error {
  * Errors Redis itself answers (`WRONGTYPE`, not an integer…) say nothing about availability and
  * are passed through without counting.
  *
- * Logs one warning when the store becomes unavailable and one line when it recovers.
+ * Logs one warning when the store becomes unavailable, naming the store and the cause (see
+ * {@link StoreDiagnostics}), and one line when it recovers.
  */
 export class ResilientStore implements CacheStore {
   private readonly logger = new Logger('CacheStore');
@@ -45,14 +34,34 @@ export class ResilientStore implements CacheStore {
   private openedAt = 0;
   private probing = false;
   private current: BreakerState = 'closed';
+  /** An outage was logged and its recovery not yet. */
+  private outageReported = false;
   /** Calls that failed because the store was unreachable or timed out (since startup). */
   errors = 0;
   private readonly listeners: ((state: BreakerState) => void)[] = [];
 
+  /**
+   * @param inner the store to guard.
+   * @param options the breaker's settings.
+   * @param diagnostics how to name the store and explain its failures in warnings (default: the
+   *   store's class name and the error's message).
+   */
   constructor(
     readonly inner: CacheStore,
     private readonly options: BreakerOptions = { failures: 3, cooldownMs: 2_000 },
+    private readonly diagnostics: StoreDiagnostics = customStoreDiagnostics(inner),
   ) {}
+
+  /**
+   * Logs that the store could not be reached at startup (`cause` in a few words). The breaker
+   * then stays quiet until the store answers, and logs its recovery.
+   */
+  reportUnreachableAtStartup(cause: string): void {
+    this.outageReported = true;
+    this.logger.warn(
+      `Cache store ${this.diagnostics.name} not reachable at startup (${cause}): serving without cache until it answers.`,
+    );
+  }
 
   /** The breaker's state now. */
   get state(): BreakerState {
@@ -133,9 +142,10 @@ export class ResilientStore implements CacheStore {
     try {
       const result = await withTimeout(operation(), this.options.timeoutMs ?? 0);
       this.consecutiveFailures = 0;
-      if (this.current !== 'closed') {
-        this.transition('closed');
-        this.logger.log('Cache store reachable again: caching resumed.');
+      if (this.current !== 'closed') this.transition('closed');
+      if (this.outageReported) {
+        this.outageReported = false;
+        this.logger.log(`Cache store ${this.diagnostics.name} reachable again: caching resumed.`);
       }
       return result;
     } catch (error) {
@@ -154,9 +164,10 @@ export class ResilientStore implements CacheStore {
       return;
     }
     this.openedAt = Date.now();
-    if (this.current === 'closed') {
+    if (this.current === 'closed' && !this.outageReported) {
+      this.outageReported = true;
       this.logger.warn(
-        `Cache store unavailable, serving without cache for now: ${error instanceof Error ? error.message : String(error)}`,
+        `Cache store ${this.diagnostics.name} unavailable (${this.diagnostics.explain(error)}): serving without cache for now.`,
       );
     }
     this.transition('open');

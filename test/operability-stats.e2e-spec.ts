@@ -12,6 +12,7 @@ const NOTHING: PageStats = {
   hits: 0,
   misses: 0,
   stale: 0,
+  earlyHits: 0,
   bypasses: {},
   writes: 0,
   bytesServed: 0,
@@ -65,6 +66,8 @@ describe.each(ADAPTERS)('cache statistics on %s', adapter => {
       'OpsController.page': {
         ...NOTHING,
         hits: 2,
+        // The miss taught the early path the route: its hits are served before Nest's pipeline.
+        earlyHits: 2,
         misses: 2,
         writes: 2,
         bytesServed: 2 * a.body.length,
@@ -73,6 +76,7 @@ describe.each(ADAPTERS)('cache statistics on %s', adapter => {
       'ops-other': {
         ...NOTHING,
         hits: 1,
+        earlyHits: 1,
         misses: 1,
         writes: 1,
         bytesServed: other.body.length,
@@ -82,6 +86,7 @@ describe.each(ADAPTERS)('cache statistics on %s', adapter => {
     expect(stats.pages).toEqual({
       ...NOTHING,
       hits: 3,
+      earlyHits: 3,
       misses: 3,
       writes: 3,
       bytesServed: 2 * a.body.length + other.body.length,

@@ -30,6 +30,8 @@ export interface PageStats {
   misses: number;
   /** Hits served past their TTL, within grace. */
   stale: number;
+  /** Of the hits, those served before Nest's pipeline (the early hit path). */
+  earlyHits: number;
   /** Requests or responses kept out of the cache, by reason. */
   bypasses: Partial<Record<BypassReason, number>>;
   /** Entries stored. */
@@ -116,13 +118,17 @@ export class CacheStatistics implements OnModuleInit {
     }
   }
 
-  hit(view: string, key: string, bytes: number, stale: boolean): void {
+  hit(view: string, key: string, bytes: number, stale: boolean, early = false): void {
     if (!this.enabled) return;
     const counters = this.view(view);
     counters.hits++;
     counters.bytesServed += bytes;
     this.total.hits++;
     this.total.bytesServed += bytes;
+    if (early) {
+      counters.earlyHits++;
+      this.total.earlyHits++;
+    }
     if (stale) {
       counters.stale++;
       this.total.stale++;
@@ -226,7 +232,7 @@ export class CacheStatistics implements OnModuleInit {
 }
 
 function newCounters(): Counters {
-  return { hits: 0, misses: 0, stale: 0, bypasses: {}, writes: 0, bytesServed: 0 };
+  return { hits: 0, misses: 0, stale: 0, earlyHits: 0, bypasses: {}, writes: 0, bytesServed: 0 };
 }
 
 function withRate(counters: Counters): PageStats {

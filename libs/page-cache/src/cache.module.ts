@@ -14,6 +14,7 @@ import { EventEmitterCheck } from './invalidation/event-emitter.check.js';
 import { IndexJanitor } from './invalidation/index-janitor.js';
 import { InvalidatesInterceptor } from './invalidation/invalidates.interceptor.js';
 import { InvalidationListener } from './invalidation/invalidation.listener.js';
+import { EarlyHitInstaller } from './pages/early/early-hit-installer.js';
 import { PageCacheInterceptor } from './pages/page-cache.interceptor.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { createStore } from './stores/create-store.js';
@@ -62,6 +63,8 @@ import { ResilientStore } from './stores/resilient.store.js';
     // Global, so that @CachePage needs no @UseInterceptors and site-wide mode reaches every
     // handler; it leaves handlers without page caching alone.
     { provide: APP_INTERCEPTOR, useClass: PageCacheInterceptor },
+    // Serves hits of safe routes before Nest's pipeline, through that interceptor.
+    EarlyHitInstaller,
     InvalidationListener,
     // Applied by the page cache interceptor to mutations (POST, PUT, PATCH, DELETE).
     InvalidatesInterceptor,

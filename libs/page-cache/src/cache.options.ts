@@ -36,6 +36,8 @@ export interface ResolvedCacheOptions {
     /** `pages.hosts` as a check; absent when every host is allowed. */
     hosts?: HostCheck;
     unkeyedInputs: UnkeyedInputsMode;
+    /** `pages.early`: undefined = where safe. */
+    early?: boolean;
     graceMs: number;
     earlyRefreshBeta: number;
     fillLock: { ttlMs: number; waitMs: number } | false;
@@ -151,6 +153,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
       global: pages.global === true,
       hosts: allowedHosts(pages.hosts),
       unkeyedInputs: unkeyedInputsMode(pages.unkeyedInputs),
+      early: optionalBoolean(pages.early, 'pages.early'),
       ttlMs: pages.ttl === undefined ? ttlMs : parseTtl(pages.ttl, 'CacheModule option pages.ttl'),
       cacheControl,
     },
@@ -225,6 +228,13 @@ function positiveInteger(value: unknown, option: string): number | undefined {
     );
   }
   return value;
+}
+
+function optionalBoolean(value: unknown, option: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new TypeError(
+    `Invalid CacheModule option ${option}: ${JSON.stringify(value)}. Expected true or false.`,
+  );
 }
 
 function unkeyedInputsMode(mode: unknown): UnkeyedInputsMode {

@@ -137,6 +137,13 @@ export interface PageCacheOptions {
    * Default: `'warn'`, and `'off'` when `NODE_ENV` is `production`.
    */
   unkeyedInputs?: UnkeyedInputsMode;
+  /**
+   * The early hit path: hits answered before Nest's router, guards, pipes and interceptors, for
+   * routes where nobody could tell the difference (no guards, no global interceptor ahead of the
+   * page cache). `true` also serves routes that global interceptors run before the page cache for
+   * (they then no longer see hits); `false` turns the early path off. Default: on where safe.
+   */
+  early?: boolean;
 }
 
 /** Options of `forRoot`/`forRootAsync` that shape the module itself. */

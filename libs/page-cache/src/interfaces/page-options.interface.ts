@@ -40,6 +40,11 @@ export interface CachePageOptions {
   earlyRefresh?: { beta: number };
   /** The named cache to store the page in (`CacheModule.forRoot({ name })`). Default: the default one. */
   cache?: string;
+  /**
+   * Serve this page's hits before Nest's pipeline even if global interceptors run before the page
+   * cache (`true`: they no longer see its hits), or never (`false`). Default: `pages.early`.
+   */
+  early?: boolean;
 }
 
 /** What a page varies on besides its path and query. */

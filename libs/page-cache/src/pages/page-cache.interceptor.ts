@@ -2,13 +2,14 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   StreamableFile,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
   type Type,
 } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { ApplicationConfig, Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import {
   catchError,
@@ -28,7 +29,8 @@ import { CacheService } from '../cache.service.js';
 import type { PageMeta } from '../codec.js';
 import { InvalidatesInterceptor } from '../invalidation/invalidates.interceptor.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
-import { rawResponse, type AdapterResponse } from './adapter-response.js';
+import { rawResponse, type AdapterResponse, type FastifyReplyLike } from './adapter-response.js';
+import { notEarlyReason, routeToken } from './early/early-eligibility.js';
 import { captureResponse, type CapturedResponse } from './fill/capture.js';
 import { FillLock } from './fill/fill-lock.js';
 import { SingleFlight, within } from './fill/single-flight.js';
@@ -79,6 +81,15 @@ export class PageCacheInterceptor implements NestInterceptor {
   private readonly fillLock: FillLock;
   private readonly warned = new Set<string>();
   private readonly logger = new Logger('PageCache');
+  /** Routes seen on this path whose hits may be served early: route token → policy. */
+  private readonly earlyRoutes = new WeakMap<object, PagePolicy>();
+  /** Routes already judged for the early path (so each is judged once). */
+  private readonly judged = new WeakSet<object>();
+
+  /** Where the app's global enhancers are listed (for the early path's checks). */
+  @Optional()
+  @Inject(ApplicationConfig)
+  private readonly appConfig?: ApplicationConfig;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -107,6 +118,7 @@ export class PageCacheInterceptor implements NestInterceptor {
     );
     if (!policy) return next.handle();
     request[HANDLED] = true;
+    this.learnRoute(context, request, policy);
     // The clock is read only when someone times hits (the Prometheus integration).
     const startedAt = this.cache.counters.timesHits ? performance.now() : undefined;
 
@@ -147,6 +159,58 @@ export class PageCacheInterceptor implements NestInterceptor {
     });
   }
 
+  /** Whether this interceptor serves the pages of the named cache. */
+  serves(cacheName: string): boolean {
+    return this.cacheName === cacheName;
+  }
+
+  /**
+   * The early hit path (installed by `CacheModule` in front of Nest's pipeline): answers a
+   * request for a route already seen here, and judged safe to serve early, with its fresh stored
+   * page — the same key, lookup and writer as below. Anything else (a miss, a stale page, a
+   * bypass, a route not seen yet) returns `false` and goes on to Nest's pipeline.
+   */
+  async serveEarly(
+    request: PageRequest,
+    response: AdapterResponse,
+    raw: ServerResponse,
+  ): Promise<boolean> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+    const token = routeToken(request);
+    const policy = token && this.earlyRoutes.get(token);
+    if (!policy) return false;
+    if (request.headers.authorization !== undefined && !policy.allowsAuthorization) return false;
+    if (hasBody(request)) return false;
+    const hosts = this.options.pages.hosts;
+    if (hosts && !hostAllowed(hosts, request)) return false;
+    const startedAt = this.cache.counters.timesHits ? performance.now() : undefined;
+    const location = this.locate(policy, request);
+    if (isBypass(location)) return false;
+    const found = await this.lookup(location);
+    const page = found.page;
+    if (!page || freshness(page.meta, policy.earlyRefreshBeta) !== 'fresh') return false;
+    if (raw.headersSent) return false;
+    const { result, bytesSent } = writeStoredPage(request, response, raw, false, page, 'HIT');
+    if (response !== raw) (response as FastifyReplyLike).send(result);
+    this.onHit(policy, location, page, false, bytesSent, startedAt, true);
+    return true;
+  }
+
+  /** Remembers a route for the early path, if nobody could tell an early hit from this path. */
+  private learnRoute(context: ExecutionContext, request: PageRequest, policy: PagePolicy): void {
+    const token = routeToken(request);
+    if (!token || this.judged.has(token)) return;
+    this.judged.add(token);
+    const reason = notEarlyReason(
+      policy,
+      context.getClass() as Type,
+      context.getHandler(),
+      this.appConfig,
+      this,
+    );
+    if (reason === undefined) this.earlyRoutes.set(token, policy);
+  }
+
   /**
    * Builds the key of the page a request asks for, or says why the request cannot be keyed
    * safely. Override to add inputs (call `super` and adjust the result).
@@ -169,7 +233,8 @@ export class PageCacheInterceptor implements NestInterceptor {
   /**
    * Called when a request has been answered from the cache (`stale`: past its TTL, within grace).
    * `bytesSent` is the body length sent (0 for HEAD and 304 answers); `startedAt`
-   * (`performance.now()` when the request reached the cache) is given only while hits are timed.
+   * (`performance.now()` when the request reached the cache) is given only while hits are timed;
+   * `early`: served before Nest's pipeline.
    */
   protected onHit(
     policy: PagePolicy,
@@ -178,9 +243,10 @@ export class PageCacheInterceptor implements NestInterceptor {
     stale: boolean,
     bytesSent = page.body.length,
     startedAt?: number,
+    early = false,
   ): void {
     const counters = this.cache.counters;
-    counters.hit(policy.view, location.key, bytesSent, stale);
+    counters.hit(policy.view, location.key, bytesSent, stale, early);
     if (startedAt !== undefined) counters.hitDuration(policy.view, performance.now() - startedAt);
   }
 

@@ -48,6 +48,8 @@ export interface PagePolicy {
   earlyRefreshBeta: number;
   /** The handler has `@Render()`: Nest renders its result, so a hit must stop that. */
   rendered: boolean;
+  /** `@CachePage({ early })`, else `pages.early`: undefined = the early hit path where safe. */
+  early?: boolean;
 }
 
 /** Directives that let a shared cache keep a response; dropped for personalised pages. */
@@ -125,6 +127,7 @@ export function buildPagePolicy(
     graceMs: options.grace === undefined ? moduleOptions.pages.graceMs : parseTtl(options.grace),
     earlyRefreshBeta: options.earlyRefresh?.beta ?? moduleOptions.pages.earlyRefreshBeta,
     rendered: reflector.get<string | undefined>(RENDER_METADATA, handler) !== undefined,
+    early: options.early ?? moduleOptions.pages.early,
   };
 }
 

@@ -1,0 +1,92 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CACHE_NAME, CACHE_OPTIONS } from '../../cache.constants.js';
+import type { ResolvedCacheOptions } from '../../cache.options.js';
+import type { FastifyReplyLike } from '../adapter-response.js';
+import { PageCacheInterceptor } from '../page-cache.interceptor.js';
+import type { PageRequest } from '../page-metadata.js';
+
+type Next = (error?: unknown) => void;
+type Handle = (request: IncomingMessage, response: ServerResponse, next: Next) => unknown;
+interface ExpressLayer {
+  method?: string;
+  handle: Handle;
+  route?: { stack: ExpressLayer[] };
+}
+
+/**
+ * Installs the early hit path once the routes are registered: on Express, in front of the handler
+ * of every GET route (after every middleware, once the router has chosen the route and its
+ * parameters); on Fastify, as an `onRequest` hook (after Nest's middleware and plugins' hooks,
+ * once Fastify has routed the request). A hit is written there; anything else goes on to Nest's
+ * pipeline as before.
+ */
+@Injectable()
+export class EarlyHitInstaller implements OnModuleInit {
+  private readonly logger = new Logger('PageCache');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly config: ApplicationConfig,
+    @Inject(CACHE_NAME) private readonly cacheName: string,
+    @Inject(CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.options.pages.early === false) return;
+    const adapter = this.adapterHost.httpAdapter;
+    if (!adapter) return;
+    const interceptor = this.config
+      .getGlobalInterceptors()
+      .find(
+        (candidate): candidate is PageCacheInterceptor =>
+          candidate instanceof PageCacheInterceptor && candidate.serves(this.cacheName),
+      );
+    if (!interceptor) return;
+    const type = adapter.getType();
+    if (type === 'express') this.installOnExpress(adapter.getInstance(), interceptor);
+    else if (type === 'fastify') this.installOnFastify(adapter.getInstance(), interceptor);
+  }
+
+  private installOnExpress(app: unknown, interceptor: PageCacheInterceptor): void {
+    const router =
+      (app as { router?: { stack: ExpressLayer[] }; _router?: { stack: ExpressLayer[] } }).router ??
+      (app as { _router?: { stack: ExpressLayer[] } })._router;
+    if (!router || !Array.isArray(router.stack)) {
+      this.logger.warn(
+        'The early hit path could not find the Express router: hits go through Nest.',
+      );
+      return;
+    }
+    for (const layer of router.stack) {
+      for (const routeLayer of layer.route?.stack ?? []) {
+        if (routeLayer.method !== 'get') continue;
+        const original = routeLayer.handle;
+        // Three parameters, as Express tells request handlers from error handlers by arity.
+        routeLayer.handle = function earlyHit(request, response, next) {
+          interceptor.serveEarly(request as unknown as PageRequest, response, response).then(
+            served => {
+              if (!served) original(request, response, next);
+            },
+            () => original(request, response, next),
+          );
+        };
+      }
+    }
+  }
+
+  private installOnFastify(app: unknown, interceptor: PageCacheInterceptor): void {
+    const fastify = app as {
+      addHook(
+        name: 'onRequest',
+        hook: (request: PageRequest, reply: FastifyReplyLike) => Promise<unknown>,
+      ): void;
+    };
+    fastify.addHook('onRequest', async (request, reply) => {
+      const served = await interceptor.serveEarly(request, reply, reply.raw).catch(() => false);
+      // A sent reply ends the hooks: Nest's handler does not run.
+      return served ? reply : undefined;
+    });
+  }
+}

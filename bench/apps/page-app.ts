@@ -1,7 +1,8 @@
 // The app under test of the hit-path and stampede scenarios, one contender per process:
 //   node --import ./test/support/ts-register.mjs bench/apps/page-app.ts \
 //     --adapter express|fastify \
-//     --contender limit|noop-interceptor|lib-redis|lib-redis-nostats|lib-cluster|lib-memory| \
+//     --contender limit|noop-interceptor|lib-redis|lib-redis-interceptor|lib-redis-nostats| \
+//                 lib-cluster|lib-memory| \
 //                 cache-manager|none \
 //     [--events]
 // `--events` adds `EventEmitterModule`, as an app using model invalidation has (the cache then
@@ -34,6 +35,7 @@ export const CONTENDERS = [
   'limit',
   'noop-interceptor',
   'lib-redis',
+  'lib-redis-interceptor',
   'lib-redis-nostats',
   'lib-cluster',
   'lib-memory',
@@ -156,6 +158,20 @@ class PageAppModule {
         return {
           module: PageAppModule,
           imports: [CacheModule.forRoot({ redis: redisUrl(), keyPrefix, ttl: '1h' })],
+          controllers: [PageCacheController, RunsController],
+        };
+      case 'lib-redis-interceptor':
+        // The early hit path off: every hit goes through Nest's interceptor pipeline.
+        return {
+          module: PageAppModule,
+          imports: [
+            CacheModule.forRoot({
+              redis: redisUrl(),
+              keyPrefix,
+              ttl: '1h',
+              pages: { early: false },
+            }),
+          ],
           controllers: [PageCacheController, RunsController],
         };
       case 'lib-redis-nostats':

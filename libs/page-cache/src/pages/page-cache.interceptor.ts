@@ -7,9 +7,10 @@ import {
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
+  type OnModuleInit,
   type Type,
 } from '@nestjs/common';
-import { ApplicationConfig, Reflector } from '@nestjs/core';
+import { ApplicationConfig, DiscoveryService, Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import {
   catchError,
@@ -75,7 +76,7 @@ interface Exchange {
  * Extension points are the protected methods (subclass and provide it as `APP_INTERCEPTOR`).
  */
 @Injectable()
-export class PageCacheInterceptor implements NestInterceptor {
+export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   private readonly policies: PolicyRegistry;
   private readonly fills = new SingleFlight();
   private readonly fillLock: FillLock;
@@ -91,6 +92,11 @@ export class PageCacheInterceptor implements NestInterceptor {
   @Inject(ApplicationConfig)
   private readonly appConfig?: ApplicationConfig;
 
+  /** Finds the app's controllers, to build every route's policy at startup. */
+  @Optional()
+  @Inject(DiscoveryService)
+  private readonly discovery?: DiscoveryService;
+
   constructor(
     protected readonly reflector: Reflector,
     protected readonly cache: CacheService,
@@ -101,6 +107,11 @@ export class PageCacheInterceptor implements NestInterceptor {
   ) {
     this.policies = new PolicyRegistry(reflector, options, cacheName);
     this.fillLock = new FillLock(store, options.namespace, options.pages.fillLock);
+  }
+
+  /** Builds the policy of every GET route at startup, so none is built on a request. */
+  onModuleInit(): void {
+    if (this.discovery) this.policies.preload(this.discovery);
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {

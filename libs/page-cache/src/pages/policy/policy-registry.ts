@@ -1,5 +1,6 @@
-import type { Type } from '@nestjs/common';
-import type { Reflector } from '@nestjs/core';
+import { RequestMethod, type Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import type { DiscoveryService, Reflector } from '@nestjs/core';
 import type { ResolvedCacheOptions } from '../../cache.options.js';
 import { buildPagePolicy, type PagePolicy } from './page-policy.js';
 
@@ -15,6 +16,34 @@ export class PolicyRegistry {
     private readonly options: ResolvedCacheOptions,
     private readonly cacheName: string,
   ) {}
+
+  /**
+   * Builds the policy of every GET route of every controller the app has (Nest's discovery, as
+   * `@nestjs/event-emitter` finds `@OnEvent` handlers), so no policy is built on a request.
+   */
+  preload(discovery: DiscoveryService): void {
+    for (const wrapper of discovery.getControllers()) {
+      const controller = wrapper.metatype as Type | undefined;
+      if (!controller || typeof controller !== 'function') continue;
+      // Inherited handlers too: a base controller's routes belong to each subclass.
+      const names = new Set<string>();
+      for (
+        let prototype = controller.prototype as object | null;
+        prototype && prototype !== Object.prototype;
+        prototype = Object.getPrototypeOf(prototype) as object | null
+      ) {
+        for (const name of Object.getOwnPropertyNames(prototype)) {
+          if (names.has(name) || name === 'constructor') continue;
+          names.add(name);
+          const handler = Object.getOwnPropertyDescriptor(prototype, name)?.value as unknown;
+          if (typeof handler !== 'function') continue;
+          if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
+          if (Reflect.getMetadata(METHOD_METADATA, handler) !== RequestMethod.GET) continue;
+          this.get(controller, handler as (...args: never[]) => unknown);
+        }
+      }
+    }
+  }
 
   /** The policy of `handler` as a route of `controller`, or `null` when it is not cached. */
   get(controller: Type, handler: (...args: never[]) => unknown): PagePolicy | null {

@@ -2,7 +2,7 @@ import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { get as httpGet, request as httpRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 
 /** The HTTP adapters every page test runs on. */
 export const ADAPTERS = [
@@ -53,29 +53,9 @@ export async function startApp(
 }
 
 /** A GET through node:http, for headers fetch() will not send (such as Host). */
-export function rawGet(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}> {
-  return new Promise((resolve, reject) => {
-    const request = httpGet(url, { headers }, response => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-  });
+export function rawGet(url: string, headers: Record<string, string>): Promise<RawAnswer> {
+  const { origin, pathname, search } = new URL(url);
+  return send(origin, pathname + search, headers, 'GET');
 }
 
 /** A response read whole: status, X-Cache and body. */
@@ -115,7 +95,17 @@ export function rawRequest(
   method = 'GET',
   payload?: string,
 ): Promise<RawAnswer> {
-  const { hostname, port } = new URL(app.url);
+  return send(app.url, target, headers, method, payload);
+}
+
+function send(
+  origin: string,
+  target: string,
+  headers: Record<string, string>,
+  method: string,
+  payload?: string,
+): Promise<RawAnswer> {
+  const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       { host: hostname, port, path: target, method, headers, setHost: !('host' in headers) },

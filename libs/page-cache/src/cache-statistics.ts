@@ -20,7 +20,8 @@ export type BypassReason =
   | 'variant'
   | 'host'
   | 'unkeyed-input'
-  | 'body';
+  | 'body'
+  | 'pending-invalidation';
 
 /** Counters of one cached view (or of all of them). */
 export interface PageStats {

@@ -8,6 +8,7 @@ import type { ResolvedCacheOptions } from './cache.options.js';
 import { decodeEntry, encodeEntry, type ValueMeta } from './codec.js';
 import { plainIntegerOf } from './counter.js';
 import { DependencyTracker } from './dependency-tracker.js';
+import { PendingInvalidations } from './invalidation/pending-invalidations.js';
 import { assertValidKey, namespacedGlob } from './keys.js';
 import { urlTagOf } from './pages/key/page-key.js';
 import { entryDependencies, invalidationTargets, type ModelDependency } from './models.js';
@@ -74,6 +75,8 @@ export class CacheService {
   private readonly inflight = new Map<string, Promise<unknown>>();
   /** @internal */
   readonly tracker: DependencyTracker;
+  /** @internal Models with invalidations that have not reached the store yet (see the outbox). */
+  readonly pendingInvalidations = new PendingInvalidations();
 
   constructor(
     @Inject(CacheStore) protected readonly store: CacheStore,

@@ -18,6 +18,12 @@ export interface EntityDescriptor {
   id?: string | number;
 }
 
+/**
+ * Set (non-enumerable) on the payload of an event whose invalidation an outbox already delivered:
+ * the cache's own listener does not run it again.
+ */
+export const DELIVERED = Symbol.for('nestjs-page-cache:delivered');
+
 /** What an event asks to invalidate. */
 export function describeEntity(payload: EntityEventPayload): {
   model: ModelRef;

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { CacheService } from '../cache.service.js';
 import {
+  DELIVERED,
   describeEntity,
   ENTITY_DELETED,
   ENTITY_SAVED,
@@ -46,6 +47,7 @@ export class InvalidationListener implements OnModuleDestroy {
    * a save must not fail because the cache is down.
    */
   async invalidate(payload: EntityEventPayload): Promise<void> {
+    if ((payload as { [DELIVERED]?: boolean })[DELIVERED]) return;
     let entity: ReturnType<typeof describeEntity>;
     try {
       entity = describeEntity(payload);

@@ -139,6 +139,10 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       return this.bypass(policy, raw, next, 'authorization');
     }
     if (hasBody(request)) return this.bypass(policy, raw, next, 'body');
+    if (this.behind(policy)) {
+      // An invalidation of a model this page depends on has not reached the store yet.
+      return this.bypass(policy, raw, next, 'pending-invalidation');
+    }
     const hosts = this.options.pages.hosts;
     if (hosts && !hostAllowed(hosts, request)) {
       // A forged Host creates nothing: no entry, no index member.
@@ -192,6 +196,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     if (!policy) return false;
     if (request.headers.authorization !== undefined && !policy.allowsAuthorization) return false;
     if (hasBody(request)) return false;
+    if (this.behind(policy)) return false;
     const hosts = this.options.pages.hosts;
     if (hosts && !hostAllowed(hosts, request)) return false;
     const startedAt = this.cache.counters.timesHits ? performance.now() : undefined;
@@ -276,6 +281,12 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     const user = request.user;
     return typeof user === 'object' && user !== null ? (user as { id?: unknown }).id : undefined;
   };
+
+  /** Whether an undelivered invalidation names a model the page depends on (0 cost when none). */
+  private behind(policy: PagePolicy): boolean {
+    const pending = this.cache.pendingInvalidations;
+    return pending.size > 0 && pending.affects(policy.dependsOn ?? policy.models);
+  }
 
   /** Logs a warning the first time it is given (bounded). */
   private warnOnce(message: string): void {

@@ -1,5 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnModuleDestroy,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { randomUUID } from 'node:crypto';
 import {
   DataSource,
   type EntityMetadata,
@@ -13,14 +22,41 @@ import {
   type TransactionRollbackEvent,
   type UpdateEvent,
 } from 'typeorm';
+import { CacheService } from '../cache.service.js';
 import {
+  DELIVERED,
   ENTITY_DELETED,
   ENTITY_SAVED,
   type EntityDescriptor,
 } from '../invalidation/entity-events.js';
+import type { JournalEntry } from '../invalidation/invalidation-journal.js';
+import { OutboxDelivery } from '../invalidation/outbox-delivery.js';
+import { parseTtl, type Ttl } from '../ttl.js';
+import { OUTBOX_TABLE, TypeOrmOutbox } from './typeorm-outbox.js';
 
-type Pending = [event: typeof ENTITY_SAVED | typeof ENTITY_DELETED, payload: EntityDescriptor];
+type Pending = [
+  event: typeof ENTITY_SAVED | typeof ENTITY_DELETED,
+  payload: EntityDescriptor,
+  record: JournalEntry,
+];
 const PENDING = 'nestjs-page-cache:pending';
+
+/** Options of the TypeORM integration (`TypeOrmCacheInvalidation.withOptions()`). */
+export interface TypeOrmCacheInvalidationOptions {
+  /**
+   * Record every invalidation in an outbox table of your database, in the same transaction as
+   * the change, so that it reaches the store even if this process dies before the store answers.
+   * `false` keeps only the in-memory retry. Default `true`.
+   */
+  outbox?: boolean;
+  /** Name of the outbox table. Default `page_cache_outbox`. */
+  table?: string;
+  /** How often any process delivers what the outbox holds (ms or `'1s'`). Default `'1s'`. */
+  interval?: Ttl;
+}
+
+/** Injection token of {@link TypeOrmCacheInvalidationOptions}. */
+export const TYPEORM_CACHE_INVALIDATION_OPTIONS = Symbol('TYPEORM_CACHE_INVALIDATION_OPTIONS');
 
 /**
  * Emits `ENTITY_SAVED` / `ENTITY_DELETED` for every entity TypeORM inserts, updates or removes,
@@ -36,12 +72,48 @@ const PENDING = 'nestjs-page-cache:pending';
  * ```
  */
 @Injectable()
-export class TypeOrmCacheInvalidation implements EntitySubscriberInterface {
+export class TypeOrmCacheInvalidation
+  implements EntitySubscriberInterface, OnModuleInit, OnModuleDestroy
+{
+  private outbox?: TypeOrmOutbox;
+  private delivery?: OutboxDelivery;
+  private cache?: CacheService;
+
   constructor(
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
     private readonly events: EventEmitter2,
+    private readonly moduleRef: ModuleRef,
+    @Optional()
+    @Inject(TYPEORM_CACHE_INVALIDATION_OPTIONS)
+    private readonly options: TypeOrmCacheInvalidationOptions = {},
   ) {
     dataSource.subscribers.push(this);
+  }
+
+  /** The integration with options: `providers: [...TypeOrmCacheInvalidation.withOptions({ … })]`. */
+  static withOptions(options: TypeOrmCacheInvalidationOptions): Provider[] {
+    return [{ provide: TYPEORM_CACHE_INVALIDATION_OPTIONS, useValue: options }, this];
+  }
+
+  /**
+   * Creates the outbox table if needed and delivers what it holds — records a process left when it
+   * died, or could not reach the store — before the app serves; then every `interval`.
+   */
+  async onModuleInit(): Promise<void> {
+    if (this.options.outbox === false) return;
+    this.cache = this.moduleRef.get(CacheService, { strict: false });
+    this.outbox = new TypeOrmOutbox(this.dataSource, this.options.table ?? OUTBOX_TABLE);
+    await this.outbox.ensureTable();
+    this.delivery = new OutboxDelivery(
+      this.outbox,
+      this.cache,
+      parseTtl(this.options.interval ?? '1s', 'TypeOrmCacheInvalidation option interval'),
+    );
+    await this.delivery.start();
+  }
+
+  onModuleDestroy(): void {
+    this.delivery?.stop();
   }
 
   afterInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
@@ -83,7 +155,7 @@ export class TypeOrmCacheInvalidation implements EntitySubscriberInterface {
     const pending = event.queryRunner.data[PENDING] as Pending[] | undefined;
     if (!pending) return;
     delete event.queryRunner.data[PENDING];
-    for (const [name, payload] of pending) await this.events.emitAsync(name, payload);
+    await this.dispatch(pending);
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
@@ -99,13 +171,37 @@ export class TypeOrmCacheInvalidation implements EntitySubscriberInterface {
     const payload: EntityDescriptor = { model: metadata.targetName || metadata.name };
     const id = idOf(metadata, candidates);
     if (id !== undefined) payload.id = id;
+    const record: JournalEntry = {
+      id: randomUUID(),
+      model: payload.model as string,
+      entityId: id === undefined ? null : String(id),
+    };
+    // In the change's own transaction: it commits with the change, or not at all.
+    if (this.outbox) await this.outbox.recordWith(queryRunner, [record]);
     if (queryRunner.isTransactionActive) {
       const pending = ((queryRunner.data[PENDING] as Pending[] | undefined) ??= []);
-      pending.push([name, payload]);
+      pending.push([name, payload, record]);
       queryRunner.data[PENDING] = pending;
       return;
     }
-    await this.events.emitAsync(name, payload);
+    await this.dispatch([[name, payload, record]]);
+  }
+
+  /**
+   * After the commit: delivers the outbox records (this process first; if the store cannot be
+   * reached they stay recorded, their models bypass the cache, and any process delivers them
+   * later), then emits the events for the application's own listeners.
+   */
+  private async dispatch(pending: Pending[]): Promise<void> {
+    if (this.delivery && this.cache) {
+      const records = pending.map(([, , record]) => record);
+      for (const record of records) this.cache.pendingInvalidations.add(record.id, record.model);
+      await this.delivery.deliver(records);
+      for (const [, payload] of pending) {
+        Object.defineProperty(payload, DELIVERED, { value: true, enumerable: false });
+      }
+    }
+    for (const [name, payload] of pending) await this.events.emitAsync(name, payload);
   }
 }
 

@@ -36,6 +36,8 @@ export interface PagePolicy {
   models: string[];
   /** Single entities the page is built from. */
   entities: EntityDependencySpec[];
+  /** Names of every model the page depends on (whole or by entity). */
+  dependsOn?: string[];
   /** Whether requests with `Authorization` may be cached (the page varies on it or on the user). */
   allowsAuthorization: boolean;
   /** The page varies on the user, a cookie, `Authorization` or a function: never `public`. */
@@ -123,6 +125,10 @@ export function buildPagePolicy(
     vary,
     models,
     entities: modelSpecs.flatMap(spec => spec?.entities ?? []),
+    dependsOn: unique([
+      ...models,
+      ...modelSpecs.flatMap(spec => (spec?.entities ?? []).map(entity => entity.model)),
+    ]),
     allowsAuthorization: vary.user || vary.headers.includes('authorization'),
     graceMs: options.grace === undefined ? moduleOptions.pages.graceMs : parseTtl(options.grace),
     earlyRefreshBeta: options.earlyRefresh?.beta ?? moduleOptions.pages.earlyRefreshBeta,

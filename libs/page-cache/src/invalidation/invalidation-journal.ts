@@ -1,0 +1,24 @@
+/** One invalidation recorded durably before it reached the store. */
+export interface JournalEntry {
+  /** Unique id of the record (its primary key). */
+  id: string;
+  /** The model's name. */
+  model: string;
+  /** The entity's id, or `null` for the whole model. */
+  entityId: string | null;
+}
+
+/**
+ * Where invalidations are recorded so that they survive the process that asked for them: the
+ * TypeORM integration's outbox table (written in the same transaction as the change), or a
+ * journal you provide (`CacheModule.forRoot({ invalidationJournal })`) for events you emit by hand.
+ * Any process delivers what it finds there; delivery is idempotent.
+ */
+export interface InvalidationJournal {
+  /** Records invalidations; resolves once they are durable. */
+  record(entries: readonly JournalEntry[]): Promise<void>;
+  /** Undelivered records, oldest first, at most `limit`. */
+  pending(limit: number): Promise<JournalEntry[]>;
+  /** Drops records that reached the store. */
+  remove(ids: readonly string[]): Promise<void>;
+}

@@ -1,0 +1,115 @@
+import { Logger } from '@nestjs/common';
+import type { CacheService } from '../cache.service.js';
+import type { InvalidationJournal, JournalEntry } from './invalidation-journal.js';
+
+/** Records read per pass. */
+const BATCH = 500;
+
+/**
+ * Delivers the invalidations a journal holds to the store, and keeps the cache's
+ * `PendingInvalidations` in step with it: at startup, after each save (the saving process
+ * delivers its own records at once), and every `intervalMs` for records any process left behind
+ * (one that died, or could not reach the store). Delivery is idempotent: replacing a generation
+ * token twice only costs one more miss.
+ */
+export class OutboxDelivery {
+  private readonly logger = new Logger('CacheInvalidation');
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private failing = false;
+
+  constructor(
+    private readonly journal: InvalidationJournal,
+    private readonly cache: CacheService,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** Delivers what is pending now, then every `intervalMs`. */
+  async start(): Promise<void> {
+    await this.pass();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /**
+   * Delivers records just written (after their transaction committed).
+   * @returns whether all reached the store (the others stay in the journal for a later pass).
+   */
+  async deliver(entries: readonly JournalEntry[]): Promise<boolean> {
+    const delivered: string[] = [];
+    let complete = true;
+    for (const [model, id, ids] of group(entries)) {
+      try {
+        await this.cache.invalidate(model, id ?? undefined);
+        delivered.push(...ids);
+      } catch {
+        complete = false;
+      }
+    }
+    this.cache.pendingInvalidations.delivered(delivered);
+    if (delivered.length > 0) {
+      try {
+        await this.journal.remove(delivered);
+      } catch (error) {
+        // Delivered but still recorded: a later pass delivers them again (idempotent).
+        this.logger.warn(`Could not remove delivered invalidations: ${(error as Error).message}`);
+      }
+    }
+    return complete;
+  }
+
+  /** One pass over the journal: mark what it holds as pending, deliver it, unmark what went. */
+  async pass(): Promise<void> {
+    this.running ??= (async () => {
+      try {
+        const entries = await this.journal.pending(BATCH);
+        this.cache.pendingInvalidations.replaceSeen(entries.map(entry => entry.model));
+        if (entries.length === 0) return;
+        const complete = await this.deliver(entries);
+        if (complete) {
+          const left = await this.journal.pending(BATCH);
+          this.cache.pendingInvalidations.replaceSeen(left.map(entry => entry.model));
+        }
+        if (complete !== !this.failing) return;
+        this.failing = !complete;
+        if (this.failing) {
+          this.logger.warn(
+            `Invalidations of ${[...new Set(entries.map(e => e.model))].join(', ')} are waiting for the store; pages built from them bypass the cache until they are delivered.`,
+          );
+        } else {
+          this.logger.log('Pending invalidations delivered.');
+        }
+      } catch (error) {
+        this.logger.warn(`Could not read the invalidation journal: ${(error as Error).message}`);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.pass().finally(() => this.schedule());
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+}
+
+/** Entries grouped by target: [model, entity id or null, record ids]. */
+function group(entries: readonly JournalEntry[]): [string, string | null, string[]][] {
+  const groups = new Map<string, [string, string | null, string[]]>();
+  for (const entry of entries) {
+    const key = `${entry.model}\u0000${entry.entityId ?? ''}\u0000${entry.entityId === null}`;
+    const group = groups.get(key);
+    if (group) group[2].push(entry.id);
+    else groups.set(key, [entry.model, entry.entityId, [entry.id]]);
+  }
+  return [...groups.values()];
+}

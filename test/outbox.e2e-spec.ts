@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { RedisServer } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 const APP = fileURLToPath(new URL('./fixtures/outbox/outbox.app.ts', import.meta.url));
+const JOURNAL_APP = fileURLToPath(new URL('./fixtures/outbox/journal.app.ts', import.meta.url));
 
 interface Answer {
   status: number;
@@ -48,8 +49,8 @@ describe('invalidations survive the process that asked for them (TypeORM outbox)
   let proxy: TcpProxy;
   let dir: string;
   const apps: ChildApp[] = [];
-  const start = async (env: Record<string, string>) => {
-    const app = await startChildApp(APP, env);
+  const start = async (env: Record<string, string>, entry = APP) => {
+    const app = await startChildApp(entry, env);
     apps.push(app);
     return app;
   };
@@ -112,6 +113,38 @@ describe('invalidations survive the process that asked for them (TypeORM outbox)
   it('without the outbox the same sequence serves the old page (what the outbox prevents)', async () => {
     const answer = await saveDuringPartitionThenDie('off');
     expect(answer).toMatchObject({ cache: 'HIT', title: 'v0' });
+  });
+
+  /** The same reproduction with events emitted by hand, and a journal directory (or none). */
+  async function handEmittedSaveThenDie(journal: 'on' | 'off'): Promise<Answer> {
+    const env = {
+      DATA_FILE: join(dir, 'items.json'),
+      JOURNAL_DIR: join(dir, 'journal'),
+      JOURNAL: journal,
+      REDIS_URL: proxy.url,
+      KEY_PREFIX: uniquePrefix('journal'),
+    };
+    writeFileSync(env.DATA_FILE, JSON.stringify({ 1: 'v0' }));
+    const first = await start(env, JOURNAL_APP);
+    expect((await get(first, '/items/1')).cache).toBe('MISS');
+    expect(await get(first, '/items/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
+    proxy.drop();
+    expect(await put(first, '/items/1/v1')).toBe(200);
+    kill(first);
+    proxy.heal();
+    const second = await start(env, JOURNAL_APP);
+    const answer = await get(second, '/items/1');
+    expect(await get(second, '/items/1')).toMatchObject({ cache: 'HIT', title: answer.title });
+    return answer;
+  }
+
+  it('an event emitted by hand is delivered from the journal after its process died', async () => {
+    expect(await handEmittedSaveThenDie('on')).toMatchObject({ cache: 'MISS', title: 'v1' });
+    expect(readdirSync(join(dir, 'journal')).filter(name => name.endsWith('.json'))).toEqual([]);
+  });
+
+  it('without a journal a hand-emitted event is lost with its process (documented)', async () => {
+    expect(await handEmittedSaveThenDie('off')).toMatchObject({ cache: 'HIT', title: 'v0' });
   });
 
   it('a process that sees an undelivered record does not serve pages built from its model', async () => {

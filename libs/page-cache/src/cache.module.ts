@@ -14,6 +14,7 @@ import { EventEmitterCheck } from './invalidation/event-emitter.check.js';
 import { IndexJanitor } from './invalidation/index-janitor.js';
 import { InvalidatesInterceptor } from './invalidation/invalidates.interceptor.js';
 import { InvalidationListener } from './invalidation/invalidation.listener.js';
+import { JournalDelivery } from './invalidation/journal-delivery.js';
 import { EarlyHitInstaller } from './pages/early/early-hit-installer.js';
 import { PageCacheInterceptor } from './pages/page-cache.interceptor.js';
 import { CacheStore } from './stores/cache-store.interface.js';
@@ -66,6 +67,8 @@ import { ResilientStore } from './stores/resilient.store.js';
     // Serves hits of safe routes before Nest's pipeline, through that interceptor.
     EarlyHitInstaller,
     InvalidationListener,
+    // Delivers the invalidationJournal, when one is configured.
+    JournalDelivery,
     // Applied by the page cache interceptor to mutations (POST, PUT, PATCH, DELETE).
     InvalidatesInterceptor,
     EventEmitterCheck,

@@ -9,6 +9,7 @@ import type { CacheStore } from './stores/cache-store.interface.js';
 import { modelName } from './models.js';
 import { allowedHosts, type HostCheck } from './pages/key/allowed-hosts.js';
 import type { UnkeyedInputsMode } from './interfaces/cache-module-options.interface.js';
+import type { InvalidationJournal } from './invalidation/invalidation-journal.js';
 import { parseTtl } from './ttl.js';
 
 /** Options after validation, with defaults applied. */
@@ -27,6 +28,8 @@ export interface ResolvedCacheOptions {
   indexCleanupIntervalMs: number;
   compressAbove?: number;
   statistics: boolean;
+  /** `invalidationJournal`, checked. */
+  invalidationJournal?: InvalidationJournal;
   commandTimeoutMs: number;
   breaker: { failures: number; cooldownMs: number };
   pages: {
@@ -126,6 +129,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
     ),
     compressAbove: positiveInteger(options.compressAbove, 'compressAbove'),
     statistics: options.statistics !== false,
+    invalidationJournal: journal(options.invalidationJournal),
     commandTimeoutMs: positiveInteger(options.commandTimeout, 'commandTimeout') ?? 200,
     breaker: {
       failures: positiveInteger(options.breaker?.failures, 'breaker.failures') ?? 3,
@@ -228,6 +232,21 @@ function positiveInteger(value: unknown, option: string): number | undefined {
     );
   }
   return value;
+}
+
+function journal(value: unknown): InvalidationJournal | undefined {
+  if (value === undefined) return undefined;
+  const candidate = value as Partial<InvalidationJournal> | null;
+  if (
+    typeof candidate?.record !== 'function' ||
+    typeof candidate.pending !== 'function' ||
+    typeof candidate.remove !== 'function'
+  ) {
+    throw new TypeError(
+      'Invalid CacheModule option invalidationJournal: expected an object with record(entries), pending(limit) and remove(ids), such as new DirectoryInvalidationJournal(dir).',
+    );
+  }
+  return candidate as InvalidationJournal;
 }
 
 function optionalBoolean(value: unknown, option: string): boolean | undefined {

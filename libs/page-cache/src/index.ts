@@ -57,3 +57,5 @@ export {
   StoreUnavailableError,
   type BreakerState,
 } from './stores/resilient.store.js';
+export type { InvalidationJournal, JournalEntry } from './invalidation/invalidation-journal.js';
+export { DirectoryInvalidationJournal } from './invalidation/directory-journal.js';

@@ -2,6 +2,7 @@ import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from '
 import type { CacheStore } from '../stores/cache-store.interface.js';
 import type { MemoryStoreOptions } from '../stores/memory.store.js';
 import type { Ttl } from '../ttl.js';
+import type { InvalidationJournal } from '../invalidation/invalidation-journal.js';
 import type { PageRequest } from './page-options.interface.js';
 
 import type { ModelRef } from './model-ref.interface.js';
@@ -78,6 +79,14 @@ export interface CacheModuleOptions {
    * for `cooldown`, then probes it again. Defaults `{ failures: 3, cooldown: '2s' }`.
    */
   breaker?: { failures?: number; cooldown?: Ttl };
+  /**
+   * Where invalidations of events you emit by hand are recorded before they are tried, so that one
+   * asked for by a process that dies before the store answers is still delivered, by any process
+   * (at startup and every second): `new DirectoryInvalidationJournal(dir)` on a persistent volume,
+   * or your own `InvalidationJournal` (a table). Default: none (in-memory retry only). The TypeORM
+   * integration has its own transactional outbox.
+   */
+  invalidationJournal?: InvalidationJournal;
   /** Page cache settings. */
   pages?: PageCacheOptions;
   /** Keep hit/miss counters and emit cache events (`CacheService.stats()`). Default `true`. */

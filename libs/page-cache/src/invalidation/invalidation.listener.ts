@@ -1,6 +1,9 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { OnEvent } from '@nestjs/event-emitter';
 import { CacheService } from '../cache.service.js';
+import { modelName } from '../models.js';
+import { JournalDelivery } from './journal-delivery.js';
 import {
   DELIVERED,
   describeEntity,
@@ -26,7 +29,10 @@ export class InvalidationListener implements OnModuleDestroy {
   private retryTimer?: NodeJS.Timeout;
   private retryDelay = 100;
 
-  constructor(protected readonly cache: CacheService) {}
+  constructor(
+    protected readonly cache: CacheService,
+    @Optional() private readonly journal?: JournalDelivery,
+  ) {}
 
   @OnEvent(ENTITY_SAVED)
   async onSaved(payload: EntityEventPayload): Promise<void> {
@@ -55,6 +61,7 @@ export class InvalidationListener implements OnModuleDestroy {
       this.logger.error((error as Error).message);
       return;
     }
+    if (this.journal?.delivery && (await this.recordAndDeliver(entity))) return;
     try {
       await this.cache.invalidate(entity.model, entity.id);
     } catch (error) {
@@ -69,6 +76,31 @@ export class InvalidationListener implements OnModuleDestroy {
       this.pending.set(`${name}\u0000${entity.id ?? ''}`, { model: entity.model, id: entity.id });
       this.scheduleRetry();
     }
+  }
+
+  /**
+   * With an invalidation journal: records the invalidation durably, then delivers it; if the store
+   * cannot be reached the record stays, its model bypasses the cache, and any process delivers it.
+   * @returns false when the journal itself could not record it (the in-memory retry takes over).
+   */
+  private async recordAndDeliver(entity: ReturnType<typeof describeEntity>): Promise<boolean> {
+    const model = modelName(entity.model);
+    const record = {
+      id: randomUUID(),
+      model,
+      entityId: entity.id === undefined ? null : String(entity.id),
+    };
+    try {
+      await this.journal!.journal!.record([record]);
+    } catch (error) {
+      this.logger.warn(
+        `Could not record the invalidation of ${model}: ${(error as Error).message}`,
+      );
+      return false;
+    }
+    this.cache.pendingInvalidations.add(record.id, model);
+    await this.journal!.delivery!.deliver([record]);
+    return true;
   }
 
   private scheduleRetry(): void {

@@ -1,6 +1,7 @@
 import type { HangResult } from '../scenarios/hang.js';
 import type { HitResult } from '../scenarios/hit.js';
 import type { InvalidationResult } from '../scenarios/invalidation.js';
+import type { OutboxResult } from '../scenarios/outbox.js';
 import type { ProfileResult } from '../scenarios/profile.js';
 import type { RealPageResult, Skipped } from '../scenarios/real-page.js';
 import type { StampedeResult } from '../scenarios/stampede.js';
@@ -15,6 +16,7 @@ export const SCENARIOS = [
   'stampede',
   'hang',
   'profile',
+  'outbox',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -39,5 +41,6 @@ export interface BenchResults {
     stampede?: StampedeResult;
     hang?: HangResult;
     profile?: ProfileResult;
+    outbox?: OutboxResult;
   };
 }

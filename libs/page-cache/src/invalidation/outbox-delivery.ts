@@ -4,6 +4,8 @@ import type { InvalidationJournal, JournalEntry } from './invalidation-journal.j
 
 /** Records read per pass. */
 const BATCH = 500;
+/** Longest pause between passes while delivery fails (ms). */
+const MAX_DELAY_MS = 5_000;
 
 /**
  * Delivers the invalidations a journal holds to the store, and keeps the cache's
@@ -18,12 +20,16 @@ export class OutboxDelivery {
   private running?: Promise<void>;
   private stopped = false;
   private failing = false;
+  /** Pause before the next pass: `intervalMs`, doubled (up to 5 s) while delivery fails. */
+  private delayMs: number;
 
   constructor(
     private readonly journal: InvalidationJournal,
     private readonly cache: CacheService,
     private readonly intervalMs: number,
-  ) {}
+  ) {
+    this.delayMs = intervalMs;
+  }
 
   /** Delivers what is pending now, then every `intervalMs`. */
   async start(): Promise<void> {
@@ -95,9 +101,14 @@ export class OutboxDelivery {
 
   private schedule(): void {
     if (this.stopped) return;
+    // Back off while the store cannot be reached (a process that cannot reach it serves nothing
+    // from it either); back to the interval as soon as a pass delivers.
+    this.delayMs = this.failing
+      ? Math.min(Math.max(this.delayMs * 2, this.intervalMs), MAX_DELAY_MS)
+      : this.intervalMs;
     this.timer = setTimeout(() => {
       void this.pass().finally(() => this.schedule());
-    }, this.intervalMs);
+    }, this.delayMs);
     this.timer.unref();
   }
 }

@@ -91,4 +91,34 @@ describe('TypeORM subscriber', () => {
     expect(await cache.get('book')).toBeUndefined();
     await runner.release();
   });
+
+  it('an inner rollback drops only its own invalidations; the outer commit clears the rest', async () => {
+    const other = await db.getRepository(Book).save({ title: 'Emma' });
+    await cache.set('emma', 'Emma', { models: [{ model: Book, id: other.id }] });
+    await db.transaction(async outer => {
+      await outer.save(Book, { ...book, title: 'Dune, outer' });
+      await outer
+        .transaction(async inner => {
+          await inner.save(Book, { ...other, title: 'Emma, inner' });
+          throw new Error('roll the savepoint back');
+        })
+        .catch(() => undefined);
+      // Nothing is cleared before the outermost commit.
+      expect(await cache.get('book')).toBe('Dune');
+    });
+    expect(await cache.get('book')).toBeUndefined();
+    // Emma's change was rolled back: her entry is still right, and kept.
+    expect(await cache.get('emma')).toBe('Emma');
+  });
+
+  it('an inner commit waits for the outer one', async () => {
+    await db.transaction(async outer => {
+      await outer.transaction(async inner => {
+        await inner.save(Book, { ...book, title: 'Dune, inner' });
+      });
+      // The savepoint was released, not committed: a reader could still re-cache the old row.
+      expect(await cache.get('book')).toBe('Dune');
+    });
+    expect(await cache.get('book')).toBeUndefined();
+  });
 });

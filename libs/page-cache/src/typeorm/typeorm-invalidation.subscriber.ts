@@ -151,15 +151,31 @@ export class TypeOrmCacheInvalidation
     );
   }
 
+  /**
+   * TypeORM broadcasts this for a savepoint released inside a transaction too (with the depth
+   * already lowered): only the end of the outermost transaction is a commit. An inner level's
+   * invalidations move to the level around it until then.
+   */
   async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
-    const pending = event.queryRunner.data[PENDING] as Pending[] | undefined;
-    if (!pending) return;
+    const levels = event.queryRunner.data[PENDING] as Pending[][] | undefined;
+    if (!levels) return;
+    const depth = depthOf(event.queryRunner);
+    const ended = levels.splice(depth + 1).flat();
+    if (depth > 0) {
+      (levels[depth] ??= []).push(...ended);
+      return;
+    }
     delete event.queryRunner.data[PENDING];
-    await this.dispatch(pending);
+    await this.dispatch([...levels.flat(), ...ended]);
   }
 
+  /** A rolled-back savepoint drops its own level's invalidations only. */
   afterTransactionRollback(event: TransactionRollbackEvent): void {
-    delete event.queryRunner.data[PENDING];
+    const levels = event.queryRunner.data[PENDING] as Pending[][] | undefined;
+    if (!levels) return;
+    const depth = depthOf(event.queryRunner);
+    levels.splice(depth + 1);
+    if (depth === 0) delete event.queryRunner.data[PENDING];
   }
 
   private async record(
@@ -179,9 +195,10 @@ export class TypeOrmCacheInvalidation
     // In the change's own transaction: it commits with the change, or not at all.
     if (this.outbox) await this.outbox.recordWith(queryRunner, [record]);
     if (queryRunner.isTransactionActive) {
-      const pending = ((queryRunner.data[PENDING] as Pending[] | undefined) ??= []);
-      pending.push([name, payload, record]);
-      queryRunner.data[PENDING] = pending;
+      // One list per transaction level (1 = the outermost; savepoints nest below it).
+      const levels = ((queryRunner.data[PENDING] as Pending[][] | undefined) ??= []);
+      queryRunner.data[PENDING] = levels;
+      (levels[Math.max(1, depthOf(queryRunner))] ??= []).push([name, payload, record]);
       return;
     }
     await this.dispatch([[name, payload, record]]);
@@ -203,6 +220,12 @@ export class TypeOrmCacheInvalidation
     }
     for (const [name, payload] of pending) await this.events.emitAsync(name, payload);
   }
+}
+
+/** How deep in (nested) transactions a runner is: TypeORM keeps it on every runner it ships. */
+function depthOf(runner: QueryRunner): number {
+  const depth = (runner as unknown as { transactionDepth?: unknown }).transactionDepth;
+  return typeof depth === 'number' ? depth : runner.isTransactionActive ? 1 : 0;
 }
 
 /** The primary key of the first candidate that has one (a single-column key only). */

@@ -334,6 +334,16 @@ describe.each(STORES)('CacheService contract on the %s store', (kind: StoreKind)
       }
     });
 
+    it('clear() leaves the locks other owners hold', async () => {
+      const held = await cache.lock('job', { ttl: '10s' });
+      await cache.set('a', 1);
+      expect(await cache.clear()).toBe(1);
+      // Still held: a second owner cannot take it, and its owner can still release it.
+      await expect(cache.lock('job')).rejects.toThrow(/Could not acquire cache lock "job"/);
+      await held.release();
+      await (await cache.lock('job')).release();
+    });
+
     it('clear() deletes this namespace and nothing else', async () => {
       const other = await bootCache(kind, { keyPrefix: `${prefixOf(cache)}x` });
       try {

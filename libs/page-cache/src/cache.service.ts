@@ -330,9 +330,19 @@ export class CacheService {
     }
   }
 
-  /** Deletes every key of this namespace (never FLUSHDB). @returns how many were deleted. */
+  /**
+   * Deletes every key of this namespace (never FLUSHDB), except the locks other owners hold
+   * (`lock()` and the page cache's fill locks): deleting one would let a second owner in while the
+   * first still works under it. @returns how many were deleted.
+   */
   async clear(): Promise<number> {
-    return this.deletePattern('*');
+    const locks = [`${this.namespace}:~lock:`, `${this.namespace}:~fill:`];
+    let deleted = 0;
+    for await (const batch of this.store.scan(namespacedGlob(this.namespace, '*'))) {
+      const keys = batch.filter(key => !locks.some(prefix => key.startsWith(prefix)));
+      if (keys.length > 0) deleted += await this.store.delete(keys);
+    }
+    return deleted;
   }
 
   /**

@@ -141,6 +141,32 @@ describe.each(STORES)('CacheService contract on the %s store', (kind: StoreKind)
   });
 
   describe('getOrSet', () => {
+    it('never gives a caller that arrived after invalidate() resolved a value computed before it', async () => {
+      let version = 1;
+      let started!: () => void;
+      const running = new Promise<void>(resolve => (started = resolve));
+      let open!: () => void;
+      const gate = new Promise<void>(resolve => (open = resolve));
+      const first = cache.getOrSet(
+        'price',
+        async () => {
+          const read = version;
+          started();
+          await gate;
+          return read;
+        },
+        { models: ['Price'] },
+      );
+      await running;
+      version = 2;
+      await cache.invalidate('Price');
+      // Arrives after the invalidation: it may share the fill in progress only if still current.
+      const second = cache.getOrSet('price', () => version, { models: ['Price'] });
+      open();
+      expect(await first).toBe(1);
+      expect(await second).toBe(2);
+    });
+
     it('calls the factory once for concurrent callers and caches the result', async () => {
       let calls = 0;
       const factory = async () => {

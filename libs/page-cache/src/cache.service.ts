@@ -72,7 +72,11 @@ export class CacheLockTimeoutError extends Error {
 @Injectable()
 export class CacheService {
   /** Fills in progress in this process, for `getOrSet`'s single flight. */
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  /** Fills of `getOrSet` in progress: the value, and the tokens it was computed under. */
+  private readonly inflight = new Map<
+    string,
+    { value: Promise<unknown>; deps: string[]; generations?: string[] }
+  >();
   /** @internal */
   readonly tracker: DependencyTracker;
   /** @internal Models with invalidations that have not reached the store yet (see the outbox). */
@@ -199,7 +203,22 @@ export class CacheService {
     const full = this.fullKey(key);
     const settings = this.writeOptions(ttlOrOptions);
     const pending = this.inflight.get(full);
-    if (pending) return pending as Promise<T>;
+    if (pending) {
+      const value = (await pending.value) as T;
+      // That fill may have read its data before an invalidation that resolved since this call
+      // began: its value is returned only while the tokens it was computed under are current.
+      if (
+        pending.deps.length === 0 ||
+        (await this.stillCurrent(pending.deps, pending.generations))
+      ) {
+        return value;
+      }
+      return this.getOrSet(key, factory, ttlOrOptions);
+    }
+    const flight: { value: Promise<unknown>; deps: string[]; generations?: string[] } = {
+      value: Promise.resolve(undefined),
+      deps: settings.deps,
+    };
     const fill = (async () => {
       const cached = await this.get<T>(key);
       if (cached !== undefined) return cached;
@@ -208,6 +227,7 @@ export class CacheService {
         settings.deps.length > 0
           ? await this.softly(() => this.tracker.generationsForWrite(settings.deps), undefined)
           : [];
+      flight.generations = generations;
       const value = await factory();
       const bytes = this.encode(value, settings.deps, generations);
       await this.softly(async () => {
@@ -221,12 +241,20 @@ export class CacheService {
       }, undefined);
       return value;
     })();
-    this.inflight.set(full, fill);
+    flight.value = fill;
+    this.inflight.set(full, flight);
     try {
       return await fill;
     } finally {
-      this.inflight.delete(full);
+      if (this.inflight.get(full) === flight) this.inflight.delete(full);
     }
+  }
+
+  /** Whether tokens a value was computed under are all still current (unknown: the store was down, and no invalidation can have resolved). */
+  private async stillCurrent(deps: string[], generations: string[] | undefined): Promise<boolean> {
+    if (!generations) return true;
+    const current = await this.softly(() => this.tracker.currentGenerations(deps), undefined);
+    return current !== undefined && DependencyTracker.isCurrent(generations, current);
   }
 
   /**

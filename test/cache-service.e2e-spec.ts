@@ -141,6 +141,18 @@ describe.each(STORES)('CacheService contract on the %s store', (kind: StoreKind)
   });
 
   describe('getOrSet', () => {
+    it('invalidates a model whose index holds 130,000 entries (no argument list overflows)', async () => {
+      const store = module.get<CacheStore>(CacheStore);
+      const setKey = `${cache.namespace}:~idx:Big`;
+      const members = Array.from({ length: 130_000 }, (_, i) => `${cache.namespace}:gone:${i}`);
+      for (let i = 0; i < members.length; i += 5_000) {
+        await Promise.all(members.slice(i, i + 5_000).map(m => store.addToSets([setKey], m, 0)));
+      }
+      await cache.set('real', 1, { models: ['Big'] });
+      expect(await cache.invalidate('Big')).toBe(1);
+      expect(await store.members(setKey)).toEqual([]);
+    }, 60_000);
+
     it('never gives a caller that arrived after invalidate() resolved a value computed before it', async () => {
       let version = 1;
       let started!: () => void;

@@ -117,15 +117,32 @@ export class DependencyTracker {
     return this.removeTagged(deps);
   }
 
-  /** Removes every entry indexed under one of `tags`, and the index sets themselves. */
+  /**
+   * Removes every entry indexed under one of `tags`, and their members of the index sets — in
+   * batches (`SSCAN`, `UNLINK`, `SREM`), so that a set of any size never blocks the store or the
+   * event loop for long, and no call spreads an unbounded list into its arguments.
+   */
   async removeTagged(tags: readonly string[]): Promise<number> {
-    const setKeys = tags.map(tag => indexKey(this.namespace, tag));
-    const memberLists = await Promise.all(setKeys.map(setKey => this.store.members(setKey)));
-    const entries = [...new Set(memberLists.flat())];
-    const removed = await this.store.delete(entries);
-    // Only the members read are dropped: one added meanwhile stays findable by the next call.
-    await Promise.all(setKeys.map((setKey, i) => this.store.removeFromSet(setKey, memberLists[i])));
+    let removed = 0;
+    for (const tag of tags) {
+      const setKey = indexKey(this.namespace, tag);
+      for await (const batch of this.membersOf(setKey)) {
+        removed += await this.store.delete(batch);
+        // Only the members read are dropped: one added meanwhile stays findable by the next call.
+        await this.store.removeFromSet(setKey, batch);
+      }
+    }
     return removed;
+  }
+
+  /** The members of an index set, in batches. */
+  private async *membersOf(setKey: string): AsyncIterable<string[]> {
+    if (this.store.scanSet) {
+      yield* this.store.scanSet(setKey, SET_BATCH);
+      return;
+    }
+    const members = await this.store.members(setKey);
+    for (let i = 0; i < members.length; i += SET_BATCH) yield members.slice(i, i + SET_BATCH);
   }
 
   /**
@@ -134,14 +151,19 @@ export class DependencyTracker {
    * @returns how many members were dropped.
    */
   async prune(setKey: string): Promise<number> {
-    const members = await this.store.members(setKey);
-    if (members.length === 0) return 0;
-    const exists = await Promise.all(members.map(member => this.store.has(member)));
-    const gone = members.filter((_, i) => !exists[i]);
-    await this.store.removeFromSet(setKey, gone);
-    return gone.length;
+    let pruned = 0;
+    for await (const members of this.membersOf(setKey)) {
+      const exists = await Promise.all(members.map(member => this.store.has(member)));
+      const gone = members.filter((_, i) => !exists[i]);
+      await this.store.removeFromSet(setKey, gone);
+      pruned += gone.length;
+    }
+    return pruned;
   }
 }
+
+/** Members read and removed per step. */
+const SET_BATCH = 1000;
 
 function newToken(): string {
   // 96 random bits: a re-created token can never repeat an older one.

@@ -50,6 +50,11 @@ export interface CacheStore {
   addToSets(setKeys: readonly string[], member: string, ttlMs: number): Promise<void>;
   /** Members of a set; empty when it is missing. */
   members(setKey: string): Promise<string[]>;
+  /**
+   * Members of a set in batches (`SSCAN`), so that a set of any size never blocks the store or the
+   * event loop in one call. Optional: without it, `members()` is used.
+   */
+  scanSet?(setKey: string, batchSize?: number): AsyncIterable<string[]>;
   /** Removes members from a set. */
   removeFromSet(setKey: string, members: readonly string[]): Promise<void>;
   /** Round-trip check used by health reporting and the circuit breaker's probes. */

@@ -278,6 +278,15 @@ export class MemoryStore implements CacheStore {
     return Array.from(entry.members);
   }
 
+  /** {@inheritDoc CacheStore.scanSet} */
+  async *scanSet(setKey: string, batchSize = 1000): AsyncIterable<string[]> {
+    const members = await this.members(setKey);
+    for (let i = 0; i < members.length; i += batchSize) {
+      yield members.slice(i, i + batchSize);
+      await nextMacrotask();
+    }
+  }
+
   /**
    * {@inheritDoc CacheStore.removeFromSet}
    *

@@ -11,6 +11,8 @@ const RANGE_REPLY = 'PCRANGE';
 
 /** Most keys sent in one UNLINK. */
 const DELETE_BATCH = 500;
+/** Members per SREM. */
+const SET_BATCH = 1000;
 
 // Lua keeps each of these single-key operations atomic; every script touches one key only, so
 // they are valid on Redis Cluster too.
@@ -234,8 +236,27 @@ export class RedisStore implements CacheStore {
     }
   }
 
+  async *scanSet(setKey: string, batchSize = 1000): AsyncIterable<string[]> {
+    let cursor = '0';
+    do {
+      let next: string;
+      let members: string[];
+      try {
+        [next, members] = await this.client.sscan(setKey, cursor, 'COUNT', batchSize);
+      } catch (error) {
+        if (isWrongType(error)) return;
+        throw error;
+      }
+      cursor = next;
+      if (members.length > 0) yield members;
+    } while (cursor !== '0');
+  }
+
   async removeFromSet(setKey: string, members: readonly string[]): Promise<void> {
-    if (members.length > 0) await this.client.srem(setKey, ...members);
+    // In batches: spreading a huge array into one call's arguments overflows the stack.
+    for (let i = 0; i < members.length; i += SET_BATCH) {
+      await this.client.srem(setKey, ...members.slice(i, i + SET_BATCH));
+    }
   }
 
   /**

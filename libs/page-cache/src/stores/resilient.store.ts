@@ -116,6 +116,20 @@ export class ResilientStore implements CacheStore {
     return this.call(() => this.inner.ping());
   }
 
+  async *scanSet(setKey: string, batchSize?: number): AsyncIterable<string[]> {
+    if (!this.inner.scanSet) {
+      yield await this.members(setKey);
+      return;
+    }
+    // Each batch is one call, under the command timeout and the breaker.
+    const iterator = this.inner.scanSet(setKey, batchSize)[Symbol.asyncIterator]();
+    for (;;) {
+      const step = await this.call(() => iterator.next());
+      if (step.done) return;
+      yield step.value;
+    }
+  }
+
   async *scan(pattern: string, batchSize?: number): AsyncIterable<string[]> {
     const iterator = this.inner.scan(pattern, batchSize)[Symbol.asyncIterator]();
     for (;;) {

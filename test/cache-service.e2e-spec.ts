@@ -141,6 +141,29 @@ describe.each(STORES)('CacheService contract on the %s store', (kind: StoreKind)
   });
 
   describe('getOrSet', () => {
+    it('lets generation tokens expire; an entry whose token expired is a miss', async () => {
+      const short = await bootCache(kind, { generationTtl: 300 });
+      const store = short.module.get<CacheStore>(CacheStore);
+      const tokens = async () => {
+        let count = 0;
+        for await (const batch of store.scan(`${short.cache.namespace}:~gen:*`))
+          count += batch.length;
+        return count;
+      };
+      try {
+        // 50 entities nothing was built from: without a lifetime, 50 permanent keys.
+        for (let id = 0; id < 50; id++) await short.cache.invalidate('Ghost', id);
+        await short.cache.set('value', 1, { models: ['Kept'] });
+        expect(await short.cache.get('value')).toBe(1);
+        expect(await tokens()).toBeGreaterThanOrEqual(51);
+        await sleep(500);
+        expect(await tokens()).toBe(0);
+        expect(await short.cache.get('value')).toBeUndefined();
+      } finally {
+        await short.module.close();
+      }
+    });
+
     it('invalidates a model whose index holds 130,000 entries (no argument list overflows)', async () => {
       const store = module.get<CacheStore>(CacheStore);
       const setKey = `${cache.namespace}:~idx:Big`;

@@ -28,6 +28,8 @@ export interface ResolvedCacheOptions {
   indexCleanupIntervalMs: number;
   compressAbove?: number;
   statistics: boolean;
+  /** Lifetime of generation tokens (ms, 0 = forever). */
+  generationTtlMs: number;
   /** `invalidationJournal`, checked. */
   invalidationJournal?: InvalidationJournal;
   commandTimeoutMs: number;
@@ -129,6 +131,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
     ),
     compressAbove: positiveInteger(options.compressAbove, 'compressAbove'),
     statistics: options.statistics !== false,
+    generationTtlMs: parseTtl(options.generationTtl ?? '7d', 'CacheModule option generationTtl'),
     invalidationJournal: journal(options.invalidationJournal),
     commandTimeoutMs: positiveInteger(options.commandTimeout, 'commandTimeout') ?? 200,
     breaker: {

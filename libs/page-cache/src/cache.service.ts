@@ -87,7 +87,7 @@ export class CacheService {
     @Inject(CACHE_OPTIONS) protected readonly options: ResolvedCacheOptions,
     protected readonly statistics: CacheStatistics,
   ) {
-    this.tracker = new DependencyTracker(store, options.namespace);
+    this.tracker = new DependencyTracker(store, options.namespace, options.generationTtlMs);
   }
 
   /** `{keyPrefix}:{version}`, the part every key of this cache starts with. */

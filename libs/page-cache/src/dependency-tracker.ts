@@ -25,6 +25,12 @@ export class DependencyTracker {
   constructor(
     private readonly store: CacheStore,
     private readonly namespace: string,
+    /**
+     * Lifetime of a generation token (ms, 0 = forever). A token that is missing outdates every
+     * entry built under it (it is re-created with a new random value), so tokens need not live
+     * forever: when one expires, entries built from its model become misses once.
+     */
+    private readonly tokenTtlMs = DEFAULT_TOKEN_TTL_MS,
   ) {}
 
   /**
@@ -39,7 +45,9 @@ export class DependencyTracker {
         if (token) return token.toString('latin1');
         const fresh = newToken();
         if (
-          await this.store.set(keys[i], Buffer.from(fresh, 'latin1'), 0, { onlyIfAbsent: true })
+          await this.store.set(keys[i], Buffer.from(fresh, 'latin1'), this.tokenTtlMs, {
+            onlyIfAbsent: true,
+          })
         ) {
           return fresh;
         }
@@ -111,7 +119,11 @@ export class DependencyTracker {
     if (deps.length === 0) return 0;
     await Promise.all(
       deps.map(dep =>
-        this.store.set(generationKey(this.namespace, dep), Buffer.from(newToken(), 'latin1'), 0),
+        this.store.set(
+          generationKey(this.namespace, dep),
+          Buffer.from(newToken(), 'latin1'),
+          this.tokenTtlMs,
+        ),
       ),
     );
     return this.removeTagged(deps);
@@ -161,6 +173,9 @@ export class DependencyTracker {
     return pruned;
   }
 }
+
+/** Default lifetime of generation tokens: 7 days. */
+export const DEFAULT_TOKEN_TTL_MS = 7 * 24 * 3_600_000;
 
 /** Members read and removed per step. */
 const SET_BATCH = 1000;

@@ -87,6 +87,13 @@ export interface CacheModuleOptions {
    * integration has its own transactional outbox.
    */
   invalidationJournal?: InvalidationJournal;
+  /**
+   * Lifetime of the generation tokens that invalidation replaces (one small key per model and per
+   * entity invalidated or cached). A missing token outdates every entry built under it, so they
+   * expire safely: an entry older than its token's lifetime becomes a miss once. `0` = forever.
+   * Default `'7d'`.
+   */
+  generationTtl?: Ttl;
   /** Page cache settings. */
   pages?: PageCacheOptions;
   /** Keep hit/miss counters and emit cache events (`CacheService.stats()`). Default `true`. */

@@ -4,7 +4,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { CacheModule, CacheService } from 'nestjs-page-cache';
 import { TypeOrmCacheInvalidation } from 'nestjs-page-cache/typeorm';
-import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, DataSource, DeleteDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { redisUrl, uniquePrefix } from './support/redis.js';
 
 @Entity()
@@ -14,6 +14,18 @@ class Book {
 
   @Column()
   title!: string;
+}
+
+@Entity()
+class Shelf {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column()
+  label!: string;
+
+  @DeleteDateColumn()
+  deletedAt?: Date | null;
 }
 
 @Injectable()
@@ -27,7 +39,7 @@ class Library {
     TypeOrmModule.forRoot({
       type: 'better-sqlite3',
       database: ':memory:',
-      entities: [Book],
+      entities: [Book, Shelf],
       synchronize: true,
     }),
     CacheModule.forRoot({ redis: redisUrl(), keyPrefix: uniquePrefix('orm') }),
@@ -120,5 +132,21 @@ describe('TypeORM subscriber', () => {
       expect(await cache.get('book')).toBe('Dune');
     });
     expect(await cache.get('book')).toBeUndefined();
+  });
+
+  it('clears what was built from a soft-deleted row when it is restored or recovered', async () => {
+    const shelves = db.getRepository(Shelf);
+    const shelf = await shelves.save({ label: 'A' });
+    await shelves.softRemove(shelf);
+    await cache.set('shelves', [], { models: [Shelf] });
+    await shelves.restore(shelf.id);
+    expect(await cache.get('shelves')).toBeUndefined();
+
+    await shelves.softDelete(shelf.id);
+    await cache.set('shelves', [], { models: [Shelf] });
+    await shelves.recover(
+      await shelves.findOneOrFail({ where: { id: shelf.id }, withDeleted: true }),
+    );
+    expect(await cache.get('shelves')).toBeUndefined();
   });
 });

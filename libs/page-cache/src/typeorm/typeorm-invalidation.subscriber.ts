@@ -16,6 +16,7 @@ import {
   type InsertEvent,
   type ObjectLiteral,
   type QueryRunner,
+  type RecoverEvent,
   type RemoveEvent,
   type SoftRemoveEvent,
   type TransactionCommitEvent,
@@ -145,6 +146,17 @@ export class TypeOrmCacheInvalidation
     return this.record(
       event.queryRunner,
       ENTITY_DELETED,
+      event.metadata,
+      event.entity,
+      event.databaseEntity,
+    );
+  }
+
+  /** `recover(entity)` and `restore(id)` bring a soft-deleted row back: it is saved again. */
+  afterRecover(event: RecoverEvent<ObjectLiteral>): Promise<void> {
+    return this.record(
+      event.queryRunner,
+      ENTITY_SAVED,
       event.metadata,
       event.entity,
       event.databaseEntity,

@@ -19,8 +19,22 @@ import { parseTtl, type Ttl } from './ttl.js';
 export interface CacheSetOptions {
   /** Lifetime (ms or `'5m'`…; `0` = never). Default: the module's `ttl`. */
   ttl?: Ttl;
-  /** Models the value is built from: saving one of them removes the value. */
+  /**
+   * Models the value is built from: saving one of them removes the value. Their tokens are read
+   * inside `set()`, after you read your data: a save in between is missed. Take them before you
+   * read with {@link CacheService.track} and pass `tracked` instead, or use `getOrSet`.
+   */
   models?: readonly ModelDependency[];
+  /** Models tracked before the data was read ({@link CacheService.track}): race-free. */
+  tracked?: TrackedModels;
+}
+
+/** The generation tokens of some models, read before the data of a value was read. */
+export interface TrackedModels {
+  /** @internal */
+  readonly deps: readonly string[];
+  /** @internal Undefined when the store could not be read: the value is then not stored. */
+  readonly generations?: readonly string[];
 }
 
 /** Options of {@link CacheService.incr}. */
@@ -124,13 +138,34 @@ export class CacheService {
     }
     // Serialize first so that a bad value fails before anything is written.
     this.encode(value);
+    const tracked = typeof ttlOrOptions === 'object' ? ttlOrOptions?.tracked : undefined;
+    if (tracked && !tracked.generations) return; // the store was down when they were tracked
     await this.softly(async () => {
-      const generations = await this.tracker.generationsForWrite(deps);
+      const generations = tracked
+        ? [...tracked.generations!]
+        : await this.tracker.generationsForWrite(deps);
       const bytes = this.encode(value, deps, generations);
       if (await this.tracker.write(full, bytes, ttlMs, deps, generations, [])) {
         this.statistics.write(undefined, key, bytes.length);
       }
     }, undefined);
+  }
+
+  /**
+   * Reads the generation tokens of `models` now, before you read the data of a value, so that a
+   * later `set(key, value, { tracked })` stores it only if none of them was saved in between —
+   * the race `set(…, { models })` cannot see (it reads the tokens after your data).
+   *
+   * ```ts
+   * const tracked = await cache.track([Price]);
+   * const prices = await this.prices.find();          // read after tracking
+   * await cache.set('prices', prices, { tracked });   // not stored if a Price was saved meanwhile
+   * ```
+   */
+  async track(models: readonly ModelDependency[]): Promise<TrackedModels> {
+    const deps = [...new Set(models.flatMap(model => entryDependencies(model)))];
+    const generations = await this.softly(() => this.tracker.generationsForWrite(deps), undefined);
+    return { deps, generations };
   }
 
   /**
@@ -498,9 +533,12 @@ export class CacheService {
     deps: string[];
   } {
     if (typeof ttlOrOptions === 'object' && ttlOrOptions !== null) {
-      const deps = [
-        ...new Set((ttlOrOptions.models ?? []).flatMap(model => entryDependencies(model))),
-      ];
+      if (ttlOrOptions.tracked && ttlOrOptions.models) {
+        throw new TypeError('Invalid set options: give models or tracked, not both.');
+      }
+      const deps = ttlOrOptions.tracked
+        ? [...ttlOrOptions.tracked.deps]
+        : [...new Set((ttlOrOptions.models ?? []).flatMap(model => entryDependencies(model)))];
       return { ttlMs: this.ttlOf(ttlOrOptions.ttl), deps };
     }
     return { ttlMs: this.ttlOf(ttlOrOptions), deps: [] };

@@ -10,6 +10,7 @@ export {
   CacheService,
   CacheLockTimeoutError,
   type CacheSetOptions,
+  type TrackedModels,
   type CacheIncrOptions,
   type CacheLockOptions,
   type CacheLock,

@@ -31,6 +31,8 @@ declare global {
   const cache: pageCache.CacheService;
   /** An injected EventEmitter2. */
   const events: EventEmitter2;
+  /** An injected PostsService. */
+  const postsService: PostsService;
   /** A post the reader's code has at hand. */
   const post: Post;
   /** The `redis` module option (a URL). */

@@ -21,6 +21,7 @@ import type { TargetCheck } from './lib/targets.js';
 import { runHang } from './scenarios/hang.js';
 import { runHit } from './scenarios/hit.js';
 import { runInvalidation } from './scenarios/invalidation.js';
+import { runBigIndex } from './scenarios/big-index.js';
 import { runOutbox } from './scenarios/outbox.js';
 import { runProfile } from './scenarios/profile.js';
 import { runRealPage } from './scenarios/real-page.js';
@@ -224,6 +225,9 @@ try {
         break;
       case 'outbox':
         results.scenarios.outbox = await runOutbox(ctx);
+        break;
+      case 'big-index':
+        results.scenarios['big-index'] = await runBigIndex(ctx);
         break;
     }
     ctx.log(`[${scenario}] done in ${Math.round((Date.now() - started) / 1000)} s`);

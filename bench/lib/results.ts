@@ -1,6 +1,7 @@
 import type { HangResult } from '../scenarios/hang.js';
 import type { HitResult } from '../scenarios/hit.js';
 import type { InvalidationResult } from '../scenarios/invalidation.js';
+import type { BigIndexResult } from '../scenarios/big-index.js';
 import type { OutboxResult } from '../scenarios/outbox.js';
 import type { ProfileResult } from '../scenarios/profile.js';
 import type { RealPageResult, Skipped } from '../scenarios/real-page.js';
@@ -17,6 +18,7 @@ export const SCENARIOS = [
   'hang',
   'profile',
   'outbox',
+  'big-index',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -42,5 +44,6 @@ export interface BenchResults {
     hang?: HangResult;
     profile?: ProfileResult;
     outbox?: OutboxResult;
+    'big-index'?: BigIndexResult;
   };
 }

@@ -58,6 +58,18 @@ describe('the benchmark runner', () => {
     return { results, out };
   }
 
+  it('measures what the outbox costs a write, and invalidates a big index, in quick mode', async () => {
+    const outbox = (await runQuick('outbox')).results.scenarios.outbox!;
+    expect(outbox.withOutbox).toHaveLength(1);
+    expectPositive(outbox.withOutbox[0]!, 'saves/s with the outbox');
+    expectPositive(outbox.withoutOutbox[0]!, 'saves/s without it');
+    expect(outbox.medianRatio).toBeCloseTo(outbox.withOutbox[0]! / outbox.withoutOutbox[0]!, 2);
+
+    const big = (await runQuick('big-index')).results.scenarios['big-index']!;
+    expect(big).toMatchObject({ members: 20_000, removed: 20_000 });
+    expectPositive(big.longestRedisCommandUs, 'longest Redis command');
+  }, 120_000);
+
   // The whole quick run takes about two minutes here (a dozen app processes start); the hit path
   // alone checks the runner end to end: processes, load tool, interleaving, JSON, chart.
   it('runs the hit path in quick mode and writes results of the expected shape', async () => {

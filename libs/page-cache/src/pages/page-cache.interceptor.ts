@@ -135,19 +135,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
 
     const response = http.getResponse<AdapterResponse>();
     const raw = rawResponse(response);
-    if (request.headers.authorization !== undefined && !policy.allowsAuthorization) {
-      return this.bypass(policy, raw, next, 'authorization');
-    }
-    if (hasBody(request)) return this.bypass(policy, raw, next, 'body');
-    if (this.behind(policy)) {
-      // An invalidation of a model this page depends on has not reached the store yet.
-      return this.bypass(policy, raw, next, 'pending-invalidation');
-    }
-    const hosts = this.options.pages.hosts;
-    if (hosts && !hostAllowed(hosts, request)) {
-      // A forged Host creates nothing: no entry, no index member.
-      return this.bypass(policy, raw, next, 'host');
-    }
+    const refused = this.refuse(policy, request);
+    if (refused) return this.bypass(policy, raw, next, refused);
     const location = this.locate(policy, request);
     if (isBypass(location)) {
       if (location.advice) {
@@ -194,11 +183,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     const token = routeToken(request);
     const policy = token && this.earlyRoutes.get(token);
     if (!policy) return false;
-    if (request.headers.authorization !== undefined && !policy.allowsAuthorization) return false;
-    if (hasBody(request)) return false;
-    if (this.behind(policy)) return false;
-    const hosts = this.options.pages.hosts;
-    if (hosts && !hostAllowed(hosts, request)) return false;
+    if (this.refuse(policy, request)) return false;
     const startedAt = this.cache.counters.timesHits ? performance.now() : undefined;
     const location = this.locate(policy, request);
     if (isBypass(location)) return false;
@@ -282,10 +267,25 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     return typeof user === 'object' && user !== null ? (user as { id?: unknown }).id : undefined;
   };
 
-  /** Whether an undelivered invalidation names a model the page depends on (0 cost when none). */
-  private behind(policy: PagePolicy): boolean {
+  /**
+   * Why a request must not be answered from (or stored in) the cache before it is even keyed, the
+   * same on the early path and here; `undefined` when it may.
+   */
+  private refuse(policy: PagePolicy, request: PageRequest): BypassReason | undefined {
+    if (request.headers.authorization !== undefined && !policy.allowsAuthorization) {
+      return 'authorization';
+    }
+    // Express parses bodies of GET requests too; no key covers a body.
+    if (hasBody(request)) return 'body';
+    // An invalidation of a model this page depends on has not reached the store yet.
     const pending = this.cache.pendingInvalidations;
-    return pending.size > 0 && pending.affects(policy.dependsOn ?? policy.models);
+    if (pending.size > 0 && pending.affects(policy.dependsOn ?? policy.models)) {
+      return 'pending-invalidation';
+    }
+    // A forged Host creates nothing: no entry, no index member.
+    const hosts = this.options.pages.hosts;
+    if (hosts && !hostAllowed(hosts, request)) return 'host';
+    return undefined;
   }
 
   /** Logs a warning the first time it is given (bounded). */

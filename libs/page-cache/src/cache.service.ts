@@ -145,7 +145,7 @@ export class CacheService {
         ? [...tracked.generations!]
         : await this.tracker.generationsForWrite(deps);
       const bytes = this.encode(value, deps, generations);
-      if (await this.tracker.write(full, bytes, ttlMs, deps, generations, [])) {
+      if (await this.tracker.write(full, bytes, ttlMs, deps, generations)) {
         this.statistics.write(undefined, key, bytes.length);
       }
     }, undefined);
@@ -271,7 +271,7 @@ export class CacheService {
           deps.length === 0
             ? await this.store.set(full, bytes, ttlMs)
             : generations !== undefined &&
-              (await this.tracker.write(full, bytes, ttlMs, deps, generations, []));
+              (await this.tracker.write(full, bytes, ttlMs, deps, generations));
         if (stored) this.statistics.write(undefined, key, bytes.length);
       }, undefined);
       return value;
@@ -489,7 +489,10 @@ export class CacheService {
         `Invalid page path: ${JSON.stringify(path)}. Expected a path such as '/posts'.`,
       );
     }
-    return this.tracker.removeTagged([urlTagOf(path, options.query)]);
+    // The tag's token is replaced first (every page records it, so none stored before this call —
+    // indexed or not, or still being rendered — is served after it), then the pages indexed
+    // under it are removed.
+    return this.tracker.invalidate([urlTagOf(path, options.query)]);
   }
 
   /**

@@ -160,6 +160,15 @@ export interface PageCacheOptions {
    * (they then no longer see hits); `false` turns the early path off. Default: on where safe.
    */
   early?: boolean;
+  /**
+   * Bytes of page bodies this process keeps to reuse on hits (Redis stores only). A hit then reads
+   * from Redis only the entry's header (`GETRANGE`, a few hundred bytes) with the generation
+   * tokens, and writes the body it already holds when that header is byte for byte the one it
+   * read the body with — the header holds the body's SHA-256 and the time it was stored, so a
+   * replaced, removed or invalidated entry is never answered from here. Every hit still asks Redis.
+   * `0` reads whole entries on every hit. Default: 32 MiB.
+   */
+  reuseBodies?: number;
 }
 
 /** Options of `forRoot`/`forRootAsync` that shape the module itself. */

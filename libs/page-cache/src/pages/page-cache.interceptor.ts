@@ -40,6 +40,7 @@ import { storePage } from './fill/store-page.js';
 import { unkeyedInputWarning, watchInputs } from './fill/unkeyed-inputs.js';
 import { isBypass, locatePage, type PageBypass, type PageLocation } from './key/page-key.js';
 import { hasBody, hostAllowed } from './key/request-checks.js';
+import { LocalBodies } from './local-bodies.js';
 import { freshness, lookupPage, type Lookup, type StoredPage } from './lookup.js';
 import type { PageRequest } from './page-metadata.js';
 import type { PagePolicy } from './policy/page-policy.js';
@@ -80,6 +81,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   private readonly policies: PolicyRegistry;
   private readonly fills = new SingleFlight();
   private readonly fillLock: FillLock;
+  /** Bodies of pages read before, reused while their stored header is unchanged. */
+  private readonly bodies: LocalBodies | undefined;
   private readonly warned = new Set<string>();
   private readonly logger = new Logger('PageCache');
   /** Routes seen on this path whose hits may be served early: route token → policy. */
@@ -107,6 +110,11 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   ) {
     this.policies = new PolicyRegistry(reflector, options, cacheName);
     this.fillLock = new FillLock(store, options.namespace, options.pages.fillLock);
+    // Only where reading a header is cheaper than reading the page: a store across a socket.
+    this.bodies =
+      store.getHead && options.pages.reuseBodies > 0
+        ? new LocalBodies(options.pages.reuseBodies)
+        : undefined;
   }
 
   /** Builds the policy of every GET route at startup, so none is built on a request. */
@@ -296,7 +304,13 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   }
 
   private lookup(location: PageLocation): Promise<Lookup> {
-    return lookupPage(this.store, this.cache.tracker, location, this.options.maxEntrySize);
+    return lookupPage(
+      this.store,
+      this.cache.tracker,
+      location,
+      this.options.maxEntrySize,
+      this.bodies,
+    );
   }
 
   private bypass(

@@ -483,11 +483,12 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
         this.onBypass(policy, rejected);
         settle(undefined);
         // Not a cacheable page after all (a 404, a Set-Cookie, a stream…): no shared cache may
-        // keep it (and, with an edge cache, it is said so: no purge would ever reach it).
-        if (!ours) return undefined;
-        return this.options.pages.edge
-          ? { headers: { 'cache-control': 'private' } }
-          : { remove: ['cache-control'] };
+        // keep it. With an edge cache it is said so, unless the handler said otherwise (an error
+        // answer, whose filter drops the headers set before, included): no purge would reach it.
+        if (this.options.pages.edge && (ours || !captured.headers.has('cache-control'))) {
+          return { headers: { 'cache-control': 'private' } };
+        }
+        return ours ? { remove: ['cache-control'] } : undefined;
       }
       const etag = strongEtag(captured.headers.get('etag'), captured.body);
       let headers = storedHeaders(captured);

@@ -5,7 +5,7 @@ import { varnishPurge } from 'nestjs-page-cache/varnish';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeEntry } from '../libs/page-cache/src/codec.js';
 import { pathTag, urlTag } from '../libs/page-cache/src/keys.js';
-import { Article, EdgeModule, titles } from './fixtures/edge/edge.fixture.js';
+import { afterRead, Article, EdgeModule, titles } from './fixtures/edge/edge.fixture.js';
 import { PurgeReceiver } from './fixtures/edge/purge-receiver.js';
 import { fetchPage, type Page } from './fixtures/pages/fetch-page.js';
 import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
@@ -24,6 +24,7 @@ describe.each(ADAPTERS)('edge cache tags and purges on %s', adapter => {
   const tagsOf = (page: Page) => page.headers.get('xkey')?.split(' ');
 
   beforeEach(async () => {
+    afterRead.wait = undefined;
     titles.clear();
     titles.set('1', 'one').set('2', 'two').set('a b,c', 'odd');
     receiver = new PurgeReceiver();
@@ -155,6 +156,32 @@ describe.each(ADAPTERS)('edge cache tags and purges on %s', adapter => {
     ]);
     expect(receiver.received.every(purge => purge.method === 'PURGE')).toBe(true);
     expect(cache.stats().edge).toEqual({ succeeded: 7, failed: 0, retries: 0, pendingTags: 0 });
+  });
+
+  it('purges again the URL of a page a save outdated while it rendered, once it has been sent', async () => {
+    let release!: () => void;
+    afterRead.wait = new Promise(resolve => (release = resolve));
+    const rendering = get('/articles/1');
+    await vi.waitFor(() => expect(cache.stats().pages.misses).toBe(1));
+    // The save, and its purge, happen while the page renders from the title it read before.
+    titles.set('1', 'saved');
+    const before = receiver.received.length;
+    await cache.invalidate(Article, 1);
+    expect(receiver.tagsSince(before)).toEqual(['Article', 'Article/1']);
+    release();
+    const outdated = await rendering;
+    // The edge gets this answer after the purge: it would keep it, tagged, until the next save.
+    expect(outdated.text).toBe('1:one');
+    expect(tagsOf(outdated)).toContain('Article/1');
+    await vi.waitFor(
+      () => expect(receiver.tagsSince(before + 1)).toEqual([urlTag('/articles/1', '[]')]),
+      { timeout: 3_000 },
+    );
+    // A page stored as current is not purged again.
+    expect((await get('/articles/1')).text).toBe('1:saved');
+    const after = receiver.received.length;
+    await sleep(1_500);
+    expect(receiver.received.length).toBe(after);
   });
 
   it('retries a failed purge in the background until it goes through, and says so', async () => {

@@ -11,6 +11,11 @@ export const EDGE_WAIT_MS = 2_000;
 export const EDGE_ATTEMPT_TIMEOUT_MS = 10_000;
 /** First and longest pause before retrying a failed purge (ms), as for a failed invalidation. */
 export const EDGE_RETRY_DELAY_MS = { min: 100, max: 5_000 } as const;
+/**
+ * How long after a tagged page that could not be stored (outdated by a save during its render)
+ * was sent its URL is purged again (ms): the edge has taken it in by then.
+ */
+export const EDGE_REPURGE_MS = 1_000;
 /** Most tags given to one retry call (Fastly takes 256 keys a request). */
 const RETRY_BATCH = 256;
 

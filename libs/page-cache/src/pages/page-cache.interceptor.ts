@@ -29,6 +29,7 @@ import type { ResolvedCacheOptions } from '../cache.options.js';
 import { CacheService } from '../cache.service.js';
 import type { PageMeta } from '../codec.js';
 import { notSharedReason } from '../edge/edge-eligibility.js';
+import { EDGE_REPURGE_MS, EdgePurger } from '../edge/edge-purger.js';
 import { edgeHeaderValue, edgeTags } from '../edge/edge-tags.js';
 import { InvalidatesInterceptor } from '../invalidation/invalidates.interceptor.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
@@ -96,6 +97,11 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   @Optional()
   @Inject(ApplicationConfig)
   private readonly appConfig?: ApplicationConfig;
+
+  /** Purges the edge cache (`pages.edge.purge`). */
+  @Optional()
+  @Inject(EdgePurger)
+  private readonly edgePurger?: EdgePurger;
 
   /** Finds the app's controllers, to build every route's policy at startup. */
   @Optional()
@@ -521,7 +527,10 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       );
       return {
         headers: edge ? { etag, [edge.name]: edge.value } : { etag },
-        wait: stored.then(settle),
+        wait: stored.then(page => {
+          settle(page);
+          if (!page && edge) this.purgeWhenSent(raw, location);
+        }),
       };
     });
     return next.handle().pipe(
@@ -563,6 +572,21 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       );
     }
     return value === undefined ? undefined : { name: edge.header, value };
+  }
+
+  /**
+   * Purges the edge copies of a tagged page that could not be stored: most likely a save
+   * replaced its tokens while it rendered (the store refused it as outdated), and the purge of
+   * that save went out before this response reached the edge, which would keep it. Once it is
+   * sent (and a little later, for the edge to take it in), its URL's variants are purged.
+   */
+  private purgeWhenSent(raw: ServerResponse, location: PageLocation): void {
+    const purger = this.edgePurger;
+    if (!purger) return;
+    const tags = location.tags.filter(tag => tag.startsWith('@url:'));
+    raw.once('finish', () => {
+      setTimeout(() => void purger.purge(tags), EDGE_REPURGE_MS).unref();
+    });
   }
 
   /**

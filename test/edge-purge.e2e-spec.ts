@@ -184,6 +184,36 @@ describe.each(ADAPTERS)('edge cache tags and purges on %s', adapter => {
     expect(receiver.received.length).toBe(after);
   });
 
+  it('sends Surrogate-Key by default and Cache-Tag comma-separated; without purge it only tags', async () => {
+    for (const [edge, name, separator] of [
+      [{}, 'surrogate-key', ' '],
+      [{ header: 'Cache-Tag' }, 'cache-tag', ','],
+    ] as const) {
+      const other = await startApp(
+        adapter,
+        EdgeModule.with({
+          redis: redisUrl(),
+          keyPrefix: uniquePrefix('edge_hdr'),
+          pages: { edge },
+        }),
+      );
+      const otherCache = other.app.get(CacheService);
+      try {
+        const expected = ['Article/1', 'Article/', ...pathTags('/articles/1')].join(separator);
+        expect((await fetchPage(other, '/articles/1')).headers.get(name)).toBe(expected);
+        const hit = await fetchPage(other, '/articles/1');
+        expect(hit.cache).toBe('HIT');
+        expect(hit.headers.get(name)).toBe(expected);
+        expect(hit.headers.get('xkey')).toBeNull();
+        await expect(otherCache.invalidate(Article, 1)).resolves.toBe(1);
+        expect(otherCache.stats().edge).toBeUndefined();
+      } finally {
+        await otherCache.clear();
+        await other.close();
+      }
+    }
+  });
+
   it('retries a failed purge in the background until it goes through, and says so', async () => {
     const events = app.app.get(EventEmitter2);
     const purges: Record<string, unknown>[] = [];
@@ -205,6 +235,12 @@ describe.each(ADAPTERS)('edge cache tags and purges on %s', adapter => {
     });
     expect(cache.stats().edge).toMatchObject({ failed: 1, pendingTags: 2 });
 
+    // While the edge fails, another save neither waits for it nor calls it: its tags join the retry.
+    const calls = receiver.received.length;
+    await cache.invalidate(Article, 2);
+    expect(receiver.received.length).toBe(calls);
+    expect(cache.stats().edge).toMatchObject({ failed: 1, pendingTags: 3 });
+
     // Retries back off while the edge keeps failing.
     await vi.waitFor(() => expect(receiver.received.length - before).toBeGreaterThanOrEqual(3), {
       timeout: 5_000,
@@ -214,8 +250,10 @@ describe.each(ADAPTERS)('edge cache tags and purges on %s', adapter => {
       timeout: 10_000,
     });
     expect(purges.filter(p => p.outcome === 'retrying').length).toBeGreaterThanOrEqual(2);
-    expect(purges.at(-1)).toMatchObject({ outcome: 'succeeded', tags: ['Article', 'Article/1'] });
-    expect(receiver.received.at(-1)).toEqual({ method: 'PURGE', tags: ['Article', 'Article/1'] });
+    const all = ['Article', 'Article/1', 'Article/2'];
+    expect(purges.at(-1)).toMatchObject({ outcome: 'succeeded' });
+    expect((purges.at(-1)!.tags as string[]).toSorted()).toEqual(all);
+    expect(receiver.received.at(-1)!.tags.toSorted()).toEqual(all);
     const failures = purges.filter(p => p.outcome === 'failed');
     expect(failures.length).toBeGreaterThanOrEqual(3);
     expect(failures.map(p => p.retryInMs)).toEqual(

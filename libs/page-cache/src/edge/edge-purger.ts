@@ -34,6 +34,8 @@ export class EdgePurger implements OnModuleDestroy {
   private readonly pending = new Set<string>();
   private timer?: NodeJS.Timeout;
   private retrying = false;
+  /** A purge outlived {@link EDGE_WAIT_MS} and has not settled yet. */
+  private slow = false;
   private delayMs: number = EDGE_RETRY_DELAY_MS.min;
   /** Retries since nothing was pending (an event's `attempt` is this plus one). */
   private rounds = 0;
@@ -51,20 +53,28 @@ export class EdgePurger implements OnModuleDestroy {
    * Purges the edge copies of what an invalidation cleared: `names` are its dependencies and
    * lookup tags (`Post`, `Post/42`, `@url:…`), turned into edge tags as pages carry them. Never
    * rejects; resolves once the edge answered, or after {@link EDGE_WAIT_MS} with the purge still
-   * running (it is retried if it then fails).
+   * running (it is retried if it then fails). While the edge is failing or slow, the tags join the
+   * retries at once: saves neither wait for an edge that is down nor pile calls onto it.
    */
   async purge(names: readonly string[]): Promise<void> {
     if (!this.purgeFn || this.stopped || names.length === 0) return;
     const tags = edgeTags(names);
+    if (this.pending.size > 0 || this.retrying || this.slow) {
+      for (const tag of tags) this.pending.add(tag);
+      this.scheduleRetry();
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.attempt(tags, 1),
-      new Promise<void>(resolve => {
-        timer = setTimeout(resolve, EDGE_WAIT_MS);
+    const settled = await Promise.race([
+      this.attempt(tags, 1).then(() => true),
+      new Promise<false>(resolve => {
+        timer = setTimeout(() => resolve(false), EDGE_WAIT_MS);
         timer.unref();
       }),
     ]);
     clearTimeout(timer);
+    // Until an attempt answers, later purges are queued rather than waited for.
+    if (!settled) this.slow = true;
   }
 
   onModuleDestroy(): void {
@@ -81,9 +91,11 @@ export class EdgePurger implements OnModuleDestroy {
   private async attempt(tags: string[], attempt: number): Promise<boolean> {
     try {
       await this.call(tags);
+      this.slow = false;
       this.statistics.edgePurge('succeeded', tags, attempt);
       return true;
     } catch (error) {
+      this.slow = false;
       for (const tag of tags) this.pending.add(tag);
       const retryInMs = this.scheduleRetry();
       const message = error instanceof Error ? error.message : String(error);

@@ -1,7 +1,9 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Redis } from 'ioredis';
 import { CACHE_EVENTS, CacheService, ENTITY_SAVED } from 'nestjs-page-cache';
+import { registerCacheMetrics } from 'nestjs-page-cache/prometheus';
 import { varnishPurge } from 'nestjs-page-cache/varnish';
+import { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeEntry } from '../libs/page-cache/src/codec.js';
 import { pathTag, urlTag } from '../libs/page-cache/src/keys.js';
@@ -211,6 +213,26 @@ describe.each(ADAPTERS)('edge cache tags and purges on %s', adapter => {
         await otherCache.clear();
         await other.close();
       }
+    }
+  });
+
+  it('exposes purges to Prometheus', async () => {
+    const registry = new Registry();
+    const handle = registerCacheMetrics([cache], { registry });
+    try {
+      await cache.invalidate(Article, 1);
+      receiver.status = 503;
+      await cache.invalidate(Article, 2);
+      const metrics = await registry.getMetricsAsJSON();
+      const values = (name: string) =>
+        metrics.find(metric => metric.name === `nestjs_page_cache_${name}`)?.values;
+      expect(values('edge_purges_total')).toEqual([
+        { labels: { cache: 'default', outcome: 'succeeded' }, value: 1 },
+        { labels: { cache: 'default', outcome: 'failed' }, value: 1 },
+      ]);
+      expect(values('edge_pending_tags')).toEqual([{ labels: { cache: 'default' }, value: 2 }]);
+    } finally {
+      handle.unregister();
     }
   });
 

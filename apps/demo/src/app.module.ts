@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CacheModule } from 'nestjs-page-cache';
+import { CacheModule, type EdgeCacheOptions } from 'nestjs-page-cache';
 import { TypeOrmCacheInvalidation } from 'nestjs-page-cache/typeorm';
 import { Author } from './blog/author.entity.js';
 import { BlogModule } from './blog/blog.module.js';
@@ -16,6 +16,8 @@ export interface DemoOptions {
   keyPrefix?: string;
   /** SQLite database file. Default `DATABASE_PATH`, else `':memory:'` (seeded on every start). */
   databasePath?: string;
+  /** An edge cache in front of the demo (`pages.edge`), e.g. Varnish. Default: none. */
+  edge?: EdgeCacheOptions;
 }
 
 /** The demo blog: SQLite through TypeORM, pages cached in Redis and cleared by entity saves. */
@@ -42,6 +44,7 @@ export class AppModule {
           isGlobal: true,
           // Saving the (notional) site settings would clear every page.
           defaultModels: ['SiteSettings'],
+          ...(options.edge ? { pages: { edge: options.edge } } : {}),
         }),
         BlogModule,
       ],

@@ -59,7 +59,24 @@ export interface CacheStats {
   storeErrors: number;
   /** The circuit breaker in front of the store. */
   breaker: BreakerState;
+  /** Purges of the edge cache (`pages.edge.purge`); present only when one is configured. */
+  edge?: EdgePurgeStats;
 }
+
+/** Counters of the edge purges of one cache (`stats().edge`). */
+export interface EdgePurgeStats {
+  /** Calls of `purge` that resolved (first attempts and retries). */
+  succeeded: number;
+  /** Calls of `purge` that rejected or timed out; their tags are retried. */
+  failed: number;
+  /** Retries started in the background. */
+  retries: number;
+  /** Tags waiting for a retry now (0 once every failed purge has gone through). */
+  pendingTags: number;
+}
+
+/** What happened to one call of the edge's `purge` (`cache.purge` events). */
+export type EdgePurgeOutcome = 'succeeded' | 'failed' | 'retrying';
 
 /**
  * Event names emitted on the application's `EventEmitter2` (when `@nestjs/event-emitter` is set
@@ -72,6 +89,7 @@ export const CACHE_EVENTS = {
   write: 'cache.write',
   invalidated: 'cache.invalidated',
   storeState: 'cache.store.state',
+  purge: 'cache.purge',
 } as const;
 
 /** What is counted per view; the hit rate is derived when a snapshot is taken. */
@@ -91,6 +109,9 @@ export class CacheStatistics implements OnModuleInit {
   private readonly views = new Map<string, Counters>();
   private readonly values = { hits: 0, misses: 0, writes: 0 };
   private readonly invalidations = { count: 0, entriesRemoved: 0 };
+  private readonly purges = { succeeded: 0, failed: 0, retries: 0 };
+  /** Set by the edge purger when `pages.edge.purge` is configured: the tags awaiting a retry. */
+  edgePending?: () => number;
   private emitter?: Emitter;
   /** Set by the module to read the store's health. */
   health: () => { storeErrors: number; breaker: BreakerState } = () => ({
@@ -202,6 +223,32 @@ export class CacheStatistics implements OnModuleInit {
     }
   }
 
+  /**
+   * Records a call of the edge's `purge`: `retrying` as a background retry starts, `succeeded` or
+   * `failed` (with the error and when it is tried again) once it settles.
+   */
+  edgePurge(
+    outcome: EdgePurgeOutcome,
+    tags: readonly string[],
+    attempt: number,
+    error?: string,
+    retryInMs?: number,
+  ): void {
+    if (!this.enabled) return;
+    if (outcome === 'retrying') this.purges.retries++;
+    else this.purges[outcome]++;
+    if (this.listens(CACHE_EVENTS.purge)) {
+      this.emitter!.emit(CACHE_EVENTS.purge, {
+        cache: this.name,
+        outcome,
+        tags: [...tags],
+        attempt,
+        ...(error === undefined ? {} : { error }),
+        ...(retryInMs === undefined ? {} : { retryInMs }),
+      });
+    }
+  }
+
   /** A snapshot of every counter. */
   snapshot(): CacheStats {
     const views: Record<string, PageStats> = {};
@@ -214,6 +261,7 @@ export class CacheStatistics implements OnModuleInit {
       values: { hits, misses, writes, hitRate: rate(hits, misses) },
       invalidations: { ...this.invalidations },
       ...this.health(),
+      ...(this.edgePending ? { edge: { ...this.purges, pendingTags: this.edgePending() } } : {}),
     };
   }
 

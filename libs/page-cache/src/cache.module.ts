@@ -10,6 +10,7 @@ import {
 } from './cache.module-definition.js';
 import { resolveCacheOptions, type ResolvedCacheOptions } from './cache.options.js';
 import { CacheService } from './cache.service.js';
+import { EdgePurger } from './edge/edge-purger.js';
 import { EventEmitterCheck } from './invalidation/event-emitter.check.js';
 import { IndexJanitor } from './invalidation/index-janitor.js';
 import { InvalidatesInterceptor } from './invalidation/invalidates.interceptor.js';
@@ -61,6 +62,8 @@ import { ResilientStore } from './stores/resilient.store.js';
       },
     },
     CacheService,
+    // Purges the edge cache (pages.edge.purge) after each invalidation.
+    EdgePurger,
     // Global, so that @CachePage needs no @UseInterceptors and site-wide mode reaches every
     // handler; it leaves handlers without page caching alone.
     { provide: APP_INTERCEPTOR, useClass: PageCacheInterceptor },

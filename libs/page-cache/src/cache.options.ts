@@ -10,6 +10,7 @@ import { modelName } from './models.js';
 import { allowedHosts, type HostCheck } from './pages/key/allowed-hosts.js';
 import type { UnkeyedInputsMode } from './interfaces/cache-module-options.interface.js';
 import type { InvalidationJournal } from './invalidation/invalidation-journal.js';
+import { resolveEdgeOptions, type ResolvedEdgeOptions } from './edge/edge-options.js';
 import { parseTtl } from './ttl.js';
 
 /** Options after validation, with defaults applied. */
@@ -48,6 +49,8 @@ export interface ResolvedCacheOptions {
     graceMs: number;
     earlyRefreshBeta: number;
     fillLock: { ttlMs: number; waitMs: number } | false;
+    /** `pages.edge`, checked; absent without an edge cache. */
+    edge?: ResolvedEdgeOptions;
   };
   store:
     | { kind: 'redis'; redis: string | RedisOptions | RedisClusterConfig | Redis | Cluster }
@@ -166,6 +169,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
       reuseBodies: byteCount(pages.reuseBodies, 32 * 1024 * 1024, 'pages.reuseBodies'),
       ttlMs: pages.ttl === undefined ? ttlMs : parseTtl(pages.ttl, 'CacheModule option pages.ttl'),
       cacheControl,
+      edge: resolveEdgeOptions(pages.edge),
     },
     keyPrefix,
     version,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheStatistics, type CacheStats } from './cache-statistics.js';
@@ -8,6 +8,7 @@ import type { ResolvedCacheOptions } from './cache.options.js';
 import { decodeEntry, encodeEntry, type ValueMeta } from './codec.js';
 import { plainIntegerOf } from './counter.js';
 import { DependencyTracker } from './dependency-tracker.js';
+import { EdgePurger } from './edge/edge-purger.js';
 import { PendingInvalidations } from './invalidation/pending-invalidations.js';
 import { assertValidKey, namespacedGlob } from './keys.js';
 import { urlTagOf } from './pages/key/page-key.js';
@@ -100,6 +101,8 @@ export class CacheService {
     @Inject(CacheStore) protected readonly store: CacheStore,
     @Inject(CACHE_OPTIONS) protected readonly options: ResolvedCacheOptions,
     protected readonly statistics: CacheStatistics,
+    /** Purges the edge cache (`pages.edge.purge`) after each invalidation. */
+    @Optional() private readonly edge?: EdgePurger,
   ) {
     this.tracker = new DependencyTracker(store, options.namespace, options.generationTtlMs);
   }
@@ -442,13 +445,16 @@ export class CacheService {
 
   /**
    * Removes every page and value built from `model` (or from its entity `id`), and outdates any
-   * that is being computed right now.
+   * that is being computed right now; then, with `pages.edge.purge`, purges the edge copies of
+   * those pages (a failed purge is retried in the background and never rejects this call).
    * @returns how many entries were removed.
    */
   async invalidate(model: ModelRef, id?: string | number): Promise<number> {
     const targets = invalidationTargets(model, id);
     const removed = await this.tracker.invalidate(targets);
     this.statistics.invalidated(targets[0], id, removed);
+    // Even when Redis held nothing: the edge may keep a page Redis has evicted or expired.
+    await this.edge?.purge(targets);
     return removed;
   }
 
@@ -477,7 +483,8 @@ export class CacheService {
   /**
    * Removes every cached variant of one URL (all vary combinations), as Django's
    * `expire_view_cache`. With `query`, only the variants of that query (as the page sees it, after
-   * its `query` whitelist). Costs what it removes, not the size of the keyspace.
+   * its `query` whitelist). Costs what it removes, not the size of the keyspace. With
+   * `pages.edge.purge`, the edge copies of those variants are purged too.
    * @returns how many entries were removed.
    */
   async expirePage(
@@ -491,8 +498,11 @@ export class CacheService {
     }
     // The tag's token is replaced first (every page records it, so none stored before this call —
     // indexed or not, or still being rendered — is served after it), then the pages indexed
-    // under it are removed.
-    return this.tracker.invalidate([urlTagOf(path, options.query)]);
+    // under it are removed, then the edge copies purged.
+    const tag = urlTagOf(path, options.query);
+    const removed = await this.tracker.invalidate([tag]);
+    await this.edge?.purge([tag]);
+    return removed;
   }
 
   /**

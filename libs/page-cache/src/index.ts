@@ -60,3 +60,9 @@ export {
 } from './stores/resilient.store.js';
 export type { InvalidationJournal, JournalEntry } from './invalidation/invalidation-journal.js';
 export { DirectoryInvalidationJournal } from './invalidation/directory-journal.js';
+export type {
+  EdgeCacheOptions,
+  EdgePurge,
+  EdgeTagHeader,
+} from './interfaces/edge-options.interface.js';
+export type { EdgePurgeStats, EdgePurgeOutcome } from './cache-statistics.js';

@@ -4,6 +4,7 @@ import type { MemoryStoreOptions } from '../stores/memory.store.js';
 import type { Ttl } from '../ttl.js';
 import type { InvalidationJournal } from '../invalidation/invalidation-journal.js';
 import type { PageRequest } from './page-options.interface.js';
+import type { EdgeCacheOptions } from './edge-options.interface.js';
 
 import type { ModelRef } from './model-ref.interface.js';
 
@@ -169,6 +170,13 @@ export interface PageCacheOptions {
    * `0` reads whole entries on every hit. Default: 32 MiB.
    */
   reuseBodies?: number;
+  /**
+   * An edge cache (CDN, Varnish) in front of the app: pages an edge may keep for everyone carry
+   * their tags in `header`, every other cached page gets `Cache-Control: private`, and every
+   * invalidation calls `purge` with the tags it cleared, once Redis is done (retried in the
+   * background when it fails). Default: none.
+   */
+  edge?: EdgeCacheOptions;
 }
 
 /** Options of `forRoot`/`forRootAsync` that shape the module itself. */

@@ -70,19 +70,15 @@ describe('argumentKey', () => {
     });
     let equal = 0;
     fc.assert(
-      fc.property(
-        fc.array(small, { maxLength: 2 }),
-        fc.array(small, { maxLength: 2 }),
-        (a, b) => {
-          const [ka, kb] = [key(...a), key(...b)];
-          assertValidKey(`Prices.find:${ka}`);
-          // Same key only for structurally equal argument lists.
-          if (ka === kb) {
-            equal++;
-            expect(a).toStrictEqual(b);
-          }
-        },
-      ),
+      fc.property(fc.array(small, { maxLength: 2 }), fc.array(small, { maxLength: 2 }), (a, b) => {
+        const [ka, kb] = [key(...a), key(...b)];
+        assertValidKey(`Prices.find:${ka}`);
+        // Same key only for structurally equal argument lists.
+        if (ka === kb) {
+          equal++;
+          expect(a).toStrictEqual(b);
+        }
+      }),
       { numRuns: 2_000 },
     );
     expect(equal).toBeGreaterThan(20);
@@ -100,7 +96,10 @@ describe('argumentKey', () => {
   it.each([
     [[() => 1], /Prices\.find: its 1st argument cannot be part of a cache key: it is a function/],
     [[1, Symbol('s')], /its 2nd argument cannot .*: it is a symbol \(Symbol\(s\)\)/],
-    [[1, 2, new (class Money {})()], /its 3rd argument .*an instance of Money, which has no toJSON/],
+    [
+      [1, 2, new (class Money {})()],
+      /its 3rd argument .*an instance of Money, which has no toJSON/,
+    ],
     [[{ items: [{ cb: Math.max }] }], /1st argument \(at \.items\[0\]\.cb\).*function \(max\)/],
     [[{ [Symbol('k')]: 1 }], /1st argument .*symbol key \(Symbol\(k\)\)/],
     [[Promise.resolve(1)], /an instance of Promise/],

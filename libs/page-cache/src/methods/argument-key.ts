@@ -133,7 +133,9 @@ function encodeObject(object: object, ancestors: object[], path: string): string
   const record = object as Record<string, unknown>;
   const fields = Object.keys(record)
     .sort()
-    .map(key => `${JSON.stringify(key)}:${encode(record[key], ancestors, `${path}${member(key)}`)}`);
+    .map(
+      key => `${JSON.stringify(key)}:${encode(record[key], ancestors, `${path}${member(key)}`)}`,
+    );
   return `{${fields.join(',')}}`;
 }
 

@@ -161,6 +161,24 @@ describe.each(ADAPTERS)('@Cached service methods on %s', adapter => {
     }
   });
 
+  it('runs the method while an invalidation of its model has not reached the store', async () => {
+    const { prices, cache } = await boot();
+    await prices.price('apple');
+    await prices.echo('x');
+    // What the outbox or the journal records when a save's invalidation could not be delivered.
+    cache.pendingInvalidations.add('record-1', 'Price');
+    priceTable.rows.set('apple', 9);
+    expect(await prices.price('apple')).toEqual({ sku: 'apple', price: 9 });
+    expect(await prices.price('apple')).toEqual({ sku: 'apple', price: 9 });
+    expect(priceRuns.of('price:apple')).toBe(3);
+    await prices.echo('x'); // built from no model: still cached
+    expect(priceRuns.of('echo')).toBe(1);
+
+    cache.pendingInvalidations.delivered(['record-1']);
+    await prices.price('apple'); // from the cache again (nothing invalidated it in this test)
+    expect(priceRuns.of('price:apple')).toBe(3);
+  });
+
   it('runs the method when Redis is down, and caches again once it is back', async () => {
     const server = await RedisServer.start();
     try {

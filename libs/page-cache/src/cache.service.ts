@@ -12,7 +12,12 @@ import { PendingInvalidations } from './invalidation/pending-invalidations.js';
 import { assertValidKey, namespacedGlob } from './keys.js';
 import type { FillLock } from './pages/fill/fill-lock.js';
 import { urlTagOf } from './pages/key/page-key.js';
-import { entryDependencies, invalidationTargets, type ModelDependency } from './models.js';
+import {
+  entryDependencies,
+  invalidationTargets,
+  modelName,
+  type ModelDependency,
+} from './models.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { parseTtl, type Ttl } from './ttl.js';
 
@@ -50,6 +55,11 @@ export interface MethodCall {
   lock: FillLock;
   /** Told when a result cannot be serialized: it is returned, not stored. */
   unstorable(error: TypeError): void;
+}
+
+/** The name of the model a dependency is built from. */
+function modelOf(dependency: ModelDependency): string {
+  return modelName(typeof dependency === 'object' ? dependency.model : dependency);
 }
 
 /** Options of {@link CacheService.incr}. */
@@ -259,6 +269,13 @@ export class CacheService {
    * (`undefined`, a cycle…) without storing it.
    */
   async callOnce<T>(key: string, run: () => Promise<T>, call: MethodCall): Promise<T> {
+    const pending = this.pendingInvalidations;
+    if (pending.size > 0 && pending.affects(call.models.map(modelOf))) {
+      // An invalidation of one of its models has not reached the store yet (see the outbox): a
+      // stored result may predate it, and one computed now could be stored under current tokens.
+      this.statistics.methodRead(call.view, false);
+      return run();
+    }
     const deps = [...new Set(call.models.flatMap(model => entryDependencies(model)))];
     return this.fillOnce(key, run, { ttlMs: call.ttlMs ?? this.options.ttlMs, deps }, call);
   }

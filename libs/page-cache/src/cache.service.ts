@@ -57,6 +57,11 @@ export interface MethodCall {
   unstorable(error: TypeError): void;
 }
 
+/** Whether two lists hold the same strings in the same order. */
+function sameList(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
 /** The name of the model a dependency is built from. */
 function modelOf(dependency: ModelDependency): string {
   return modelName(typeof dependency === 'object' ? dependency.model : dependency);
@@ -310,7 +315,7 @@ export class CacheService {
       deps: settings.deps,
     };
     const fill = (async () => {
-      const cached = call ? await this.read<T>(full) : await this.get<T>(key);
+      const cached = call ? await this.read<T>(full, settings.deps) : await this.get<T>(key);
       if (cached !== undefined) {
         if (call) this.statistics.methodRead(call.view, true);
         return cached;
@@ -318,7 +323,9 @@ export class CacheService {
       let release: (() => Promise<unknown>) | undefined;
       if (call) {
         // Another process may be computing it: wait (bounded) for its entry rather than compute.
-        const lock = await call.lock.acquire({ key: full }, () => this.read<T>(full));
+        const lock = await call.lock.acquire({ key: full }, () =>
+          this.read<T>(full, settings.deps),
+        );
         if (lock.page !== undefined) {
           this.statistics.methodRead(call.view, true);
           return lock.page;
@@ -379,10 +386,23 @@ export class CacheService {
     return value;
   }
 
-  /** Reads one value by its wire key, as `get` does, without counting it as a value read. */
-  private async read<T>(full: string): Promise<T | undefined> {
-    const raw = await this.softly(() => this.store.get(full), undefined);
-    return raw === undefined ? undefined : ((await this.decodeValues([full], [raw]))[0] as T);
+  /**
+   * Reads one value by its wire key, as `get` does, without counting it as a value read. The
+   * tokens of `deps` — the dependencies the entry is expected to record — are read in the same
+   * round trip, as the page lookup does, rather than after the entry.
+   */
+  private async read<T>(full: string, deps: readonly string[]): Promise<T | undefined> {
+    if (deps.length === 0) {
+      const raw = await this.softly(() => this.store.get(full), undefined);
+      return raw === undefined ? undefined : ((await this.decodeValues([full], [raw]))[0] as T);
+    }
+    const found = await this.softly(
+      () => Promise.all([this.store.get(full), this.tracker.currentGenerations(deps)]),
+      undefined,
+    );
+    if (found?.[0] === undefined) return undefined;
+    const [raw, tokens] = found;
+    return (await this.decodeValues([full], [raw], { deps, tokens }))[0] as T;
   }
 
   /** Whether tokens a value was computed under are all still current (unknown: the store was down, and no invalidation can have resolved). */
@@ -684,6 +704,8 @@ export class CacheService {
   private async decodeValues(
     fullKeys: readonly string[],
     raws: readonly (Buffer | undefined)[],
+    /** Tokens already read for these dependencies (used when an entry records exactly them). */
+    known?: { deps: readonly string[]; tokens: readonly (Buffer | undefined)[] },
   ): Promise<unknown[]> {
     const out: unknown[] = Array.from({ length: raws.length });
     const garbage: string[] = [];
@@ -703,10 +725,9 @@ export class CacheService {
         if (entry.meta.k === 'page') return;
         const meta = entry.meta as ValueMeta;
         if (meta.d?.length) {
-          const current = await this.softly(
-            () => this.tracker.currentGenerations(meta.d!),
-            undefined,
-          );
+          const current = sameList(meta.d, known?.deps)
+            ? known!.tokens
+            : await this.softly(() => this.tracker.currentGenerations(meta.d!), undefined);
           if (!current || !DependencyTracker.isCurrent(meta.g, current)) return;
         }
         try {

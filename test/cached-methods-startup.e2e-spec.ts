@@ -6,6 +6,7 @@ import {
   CacheService,
   getCacheToken,
   InjectCache,
+  Invalidates,
   type CacheService as Cache,
 } from 'nestjs-page-cache';
 import {
@@ -74,6 +75,9 @@ describe.each(ADAPTERS)('@Cached and @Invalidates at startup on %s', adapter => 
       async report(year: number): Promise<{ year: number; run: number }> {
         return { year, run: ++runs };
       }
+
+      @Invalidates('Sale')
+      async recordSale(): Promise<void> {}
     }
     @Injectable()
     class Probe {
@@ -102,6 +106,10 @@ describe.each(ADAPTERS)('@Cached and @Invalidates at startup on %s', adapter => 
       expect(app.app.get(getCacheToken()).stats().methods).toEqual({});
       await app.app.get(EventEmitter2).emitAsync('entity.saved', { model: 'Sale' });
       expect(await service.report(2026)).toEqual({ year: 2026, run: 2 });
+      // @Invalidates on a provider method reaches the named cache too.
+      await service.recordSale();
+      expect(await service.report(2026)).toEqual({ year: 2026, run: 3 });
+      expect(await service.report(2026)).toEqual({ year: 2026, run: 3 });
     } finally {
       await app.close();
     }

@@ -237,6 +237,30 @@ describe.each(ADAPTERS)('@Cached service methods on %s', adapter => {
     }
   });
 
+  it('runs the method, within bounded time, when Redis hangs (SIGSTOP)', async () => {
+    const server = await RedisServer.start();
+    try {
+      const { prices } = await boot({ redis: server.url, breaker: { cooldown: '100ms' } });
+      await prices.price('apple');
+      server.pause();
+      try {
+        priceTable.rows.set('apple', 6);
+        for (let i = 0; i < 4; i++) {
+          const started = performance.now();
+          expect(await prices.price('apple')).toEqual({ sku: 'apple', price: 6 });
+          // A few command timeouts (200 ms) at most, before the breaker opens.
+          expect(performance.now() - started).toBeLessThan(1_500);
+        }
+        expect(priceRuns.of('price:apple')).toBe(5);
+      } finally {
+        server.resume();
+      }
+    } finally {
+      await Promise.all(apps.splice(0).map(app => app.close()));
+      await server.kill();
+    }
+  });
+
   it('fails a call whose arguments cannot be encoded with a TypeError, without running it', async () => {
     const { prices } = await boot();
     await expect(prices.echo('a', () => 1)).rejects.toThrow(TypeError);

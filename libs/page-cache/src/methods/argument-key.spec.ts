@@ -25,6 +25,11 @@ describe('argumentKey', () => {
       [[null]],
       // eslint-disable-next-line no-sparse-arrays
       [[, 1]],
+      // eslint-disable-next-line no-sparse-arrays
+      [[,]],
+      [[]],
+      // eslint-disable-next-line no-sparse-arrays
+      [[1, ,]],
       [[undefined, 1]],
       [{}],
       [{ a: undefined }],
@@ -49,6 +54,16 @@ describe('argumentKey', () => {
     ];
     const keys = distinct.map(args => key(...args));
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('writes holes as JavaScript does', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    expect([key([, 1]), key([1, ,]), key([,]), key([])]).toEqual([
+      '([,1])',
+      '([1,,])',
+      '([,])',
+      '([])',
+    ]);
   });
 
   it('ignores the order in which object keys were added', () => {
@@ -79,7 +94,7 @@ describe('argumentKey', () => {
           expect(a).toStrictEqual(b);
         }
       }),
-      { numRuns: 2_000 },
+      { numRuns: 5_000 },
     );
     expect(equal).toBeGreaterThan(20);
   });

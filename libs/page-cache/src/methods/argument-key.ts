@@ -92,7 +92,10 @@ function encodeObject(object: object, ancestors: object[], path: string): string
       // A hole stays empty, as in `[1, , 3]`, unlike an undefined element.
       items.push(i in object ? encode(object[i], ancestors, `${path}[${i}]`) : '');
     }
-    return `[${items.join(',')}]`;
+    // As in JavaScript's own syntax, a trailing hole takes one more comma: `[,]` has one slot,
+    // `[]` none.
+    const trailingHole = object.length > 0 && !(object.length - 1 in object);
+    return `[${items.join(',')}${trailingHole ? ',' : ''}]`;
   }
   if (object instanceof Map) {
     const entries: string[] = [];

@@ -16,6 +16,7 @@ import { IndexJanitor } from './invalidation/index-janitor.js';
 import { InvalidatesInterceptor } from './invalidation/invalidates.interceptor.js';
 import { InvalidationListener } from './invalidation/invalidation.listener.js';
 import { JournalDelivery } from './invalidation/journal-delivery.js';
+import { MethodCacheExplorer } from './methods/method-cache.explorer.js';
 import { EarlyHitInstaller } from './pages/early/early-hit-installer.js';
 import { PageCacheInterceptor } from './pages/page-cache.interceptor.js';
 import { CacheStore } from './stores/cache-store.interface.js';
@@ -76,6 +77,8 @@ import { ResilientStore } from './stores/resilient.store.js';
     InvalidatesInterceptor,
     EventEmitterCheck,
     IndexJanitor,
+    // Wraps @Cached and @Invalidates methods of providers at startup.
+    MethodCacheExplorer,
   ],
 })
 export class CacheModule extends ConfigurableModuleClass implements OnApplicationShutdown {

@@ -8,7 +8,7 @@ import {
 } from '../scenarios/hit.js';
 import type { InvalidationResult } from '../scenarios/invalidation.js';
 import type { ProfileResult } from '../scenarios/profile.js';
-import type { RealPageResult, Skipped } from '../scenarios/real-page.js';
+import type { RealPageFigures, RealPageResult, Skipped } from '../scenarios/real-page.js';
 import type { StampedeResult } from '../scenarios/stampede.js';
 import type { RatioFigures, StatisticsResult } from '../scenarios/statistics.js';
 import { machineLabel } from './machine.js';
@@ -212,21 +212,55 @@ function profileSection(results: BenchResults, profile: ProfileResult): string[]
 function realPageSection(results: BenchResults, real: RealPageResult | Skipped): string[] {
   const title = "### 2. A real page: the demo blog's list (`GET /posts`, SQLite through TypeORM)";
   if (real.skipped !== undefined) return [title, '', `Not measured: ${real.skipped}`];
-  return [
+  const row = (label: string, f: RealPageFigures | undefined): string =>
+    f === undefined
+      ? `| ${label} | — | — | — | — |`
+      : `| ${label} | ${fmt(f.medianRps)} | ${fmt(f.p99Ms, 1)} ms | ${fmt(f.cpuUsPerRequest ?? Number.NaN, 0)} | ${fmt(f.errors)} |`;
+  const intro =
+    'The demo app (`apps/demo`) with its real queries, one process per adapter, pages cached in Redis. ' +
+    `Uncached requests carry an \`Authorization\` header, which the page cache bypasses, so its handler runs on every request. Page: ${fmt(real.pageBytes)} bytes.`;
+  if (real.adapters === undefined) {
+    return [
+      title,
+      '',
+      intro,
+      '',
+      '| | req/s | p99 | CPU µs/request | failed |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      row('uncached', real.uncached),
+      row('cached (nestjs-page-cache, Redis)', real.cached),
+      '',
+      `Cached ÷ uncached: **${fmt(real.speedup?.median ?? Number.NaN, 2)} ×** (median of the per-round ratios).`,
+      '',
+      provenance(results),
+    ];
+  }
+  const out = [
     title,
     '',
-    'The demo app (`apps/demo`) with its real queries, one process, pages cached in Redis. ' +
-      `Uncached requests carry an \`Authorization\` header, which the page cache bypasses, so its handler runs on every request. Page: ${fmt(real.pageBytes)} bytes.`,
-    '',
-    '| | req/s | p99 | CPU µs/request | failed |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    `| uncached | ${fmt(real.uncached.medianRps)} | ${fmt(real.uncached.p99Ms, 1)} ms | ${fmt(real.uncached.cpuUsPerRequest ?? Number.NaN, 0)} | ${fmt(real.uncached.errors)} |`,
-    `| cached (nestjs-page-cache, Redis) | ${fmt(real.cached.medianRps)} | ${fmt(real.cached.p99Ms, 1)} ms | ${fmt(real.cached.cpuUsPerRequest ?? Number.NaN, 0)} | ${fmt(real.cached.errors)} |`,
-    '',
-    `Cached ÷ uncached: **${fmt(real.speedup.median, 2)} ×** (median of the per-round ratios).`,
-    '',
-    provenance(results),
+    intro +
+      ' **Limit**: the same bytes written as a pre-serialized Buffer by a route of the same app, the best that app can do for that page on that adapter.',
   ];
+  for (const [adapter, label] of [
+    ['express', 'Express'],
+    ['fastify', 'Fastify'],
+  ] as const) {
+    const figures = real.adapters[adapter];
+    out.push(
+      '',
+      `**${label}**`,
+      '',
+      '| | req/s | p99 | CPU µs/request | failed |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      row('limit: the page as a pre-serialized Buffer', figures.limit),
+      row('cached (nestjs-page-cache, Redis)', figures.cached),
+      row('uncached', figures.uncached),
+      '',
+      `Cached ÷ limit: **${fmt(figures.share.median, 2)} ×**; cached ÷ uncached: **${fmt(figures.speedup.median, 2)} ×** (medians of the per-round ratios).`,
+    );
+  }
+  out.push('', provenance(results));
+  return out;
 }
 
 function invalidationSection(results: BenchResults, inv: InvalidationResult): string[] {

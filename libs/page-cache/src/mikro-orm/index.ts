@@ -1,0 +1,1 @@
+export { MikroOrmCacheInvalidation } from './mikro-orm-invalidation.subscriber.js';

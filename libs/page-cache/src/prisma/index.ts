@@ -1,0 +1,5 @@
+export {
+  prismaCacheInvalidation,
+  type PrismaCacheInvalidationOptions,
+} from './prisma-invalidation.extension.js';
+export type { PrismaPrimaryKeys } from './prisma-primary-keys.js';

@@ -15,7 +15,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCHEMAS = [
   'test/fixtures/orm/prisma/postgresql.prisma',
   'test/fixtures/orm/prisma/sqlite.prisma',
-  'apps/demo/prisma/schema.prisma',
+  'apps/demo/prisma/sqlite.prisma',
+  'apps/demo/prisma/postgresql.prisma',
 ];
 
 export function generatePrismaClients({ quiet = false } = {}) {

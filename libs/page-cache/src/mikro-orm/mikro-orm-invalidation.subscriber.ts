@@ -18,7 +18,12 @@ import {
 } from '../invalidation/entity-events.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
-import { hookNativeWrites, NATIVE_WRITE, type NativeWriteListener } from './native-writes.hook.js';
+import {
+  hookNativeWrites,
+  NATIVE_WRITE,
+  type NativeWrite,
+  type NativeWriteListener,
+} from './native-writes.hook.js';
 import { watchSavepoints } from './savepoints.hook.js';
 
 /**
@@ -82,11 +87,13 @@ export class MikroOrmCacheInvalidation implements EventSubscriber, NativeWriteLi
   async [NATIVE_WRITE](
     em: EntityManager,
     entityName: EntityName<object>,
+    write: NativeWrite,
     ctx?: Transaction,
   ): Promise<void> {
     const className = Utils.className(entityName);
     const model = em.getMetadata().find(className)?.className ?? className;
-    await this.owe(ctx ?? em.getTransactionContext(), { event: ENTITY_SAVED, payload: { model } });
+    const event = write === 'nativeDelete' ? ENTITY_DELETED : ENTITY_SAVED;
+    await this.owe(ctx ?? em.getTransactionContext(), { event, payload: { model } });
   }
 
   private async entityChanged(event: OwedEvent['event'], args: EventArgs<object>): Promise<void> {

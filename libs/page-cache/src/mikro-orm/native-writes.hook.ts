@@ -5,15 +5,18 @@ export interface NativeWriteListener {
   [NATIVE_WRITE](
     em: EntityManager,
     entityName: EntityName<object>,
+    write: NativeWrite,
     ctx?: Transaction,
   ): Promise<void>;
 }
+
+/** The `EntityManager` methods that write rows without a change set, hence without entity events. */
+export type NativeWrite = (typeof NATIVE_WRITES)[number];
 
 /** The method a {@link NativeWriteListener} is called by. */
 export const NATIVE_WRITE = Symbol.for('nestjs-page-cache:mikro-orm-native-write');
 
 const HOOKED = Symbol.for('nestjs-page-cache:mikro-orm-native-writes-hooked');
-/** `EntityManager` methods that write rows without a change set, hence without entity events. */
 const NATIVE_WRITES = ['nativeUpdate', 'nativeDelete', 'insert', 'insertMany'] as const;
 
 type Writer = (this: EntityManager, ...args: unknown[]) => Promise<unknown>;
@@ -52,10 +55,7 @@ export function hookNativeWrites(): void {
 }
 
 /** `insert(entity)` / `insertMany([entities])` name the model by the entity's class. */
-function entityNameOf(
-  method: (typeof NATIVE_WRITES)[number],
-  args: unknown[],
-): EntityName<object> | undefined {
+function entityNameOf(method: NativeWrite, args: unknown[]): EntityName<object> | undefined {
   const [first, data] = args;
   if ((method === 'insert' || method === 'insertMany') && data === undefined) {
     const entity = Array.isArray(first) ? first[0] : first;

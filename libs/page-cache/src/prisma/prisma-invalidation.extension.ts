@@ -1,5 +1,6 @@
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { Prisma } from '@prisma/client/extension';
+import type { DefaultArgs } from '@prisma/client/runtime/client';
 import {
   ENTITY_DELETED,
   ENTITY_SAVED,
@@ -18,6 +19,15 @@ export interface PrismaCacheInvalidationOptions {
    */
   primaryKeys?: PrismaPrimaryKeys;
 }
+
+/**
+ * What `prismaCacheInvalidation()` returns, for `prisma.$extends()`: it adds no model, result or
+ * client method to the client's type (it only overrides `$transaction`'s behaviour), so the extended
+ * client keeps the generated client's types.
+ */
+export type PrismaCacheInvalidationExtension = (client: unknown) => {
+  $extends: { extArgs: DefaultArgs };
+};
 
 /** Writes of one row: the event names that row. */
 const ROW_WRITES = new Set(['create', 'update', 'upsert', 'delete']);
@@ -68,8 +78,8 @@ type TransactionMethod = (this: unknown, input: unknown, options?: unknown) => P
 export function prismaCacheInvalidation(
   events: EventEmitter2,
   options: PrismaCacheInvalidationOptions = {},
-): ReturnType<typeof Prisma.defineExtension> {
-  return Prisma.defineExtension(client => {
+): PrismaCacheInvalidationExtension {
+  const extension = Prisma.defineExtension(client => {
     const internals = client as unknown as ClientInternals;
     const keys: PrismaPrimaryKeys = {
       ...parsePrimaryKeys(internals._engineConfig?.inlineSchema ?? ''),
@@ -153,6 +163,7 @@ export function prismaCacheInvalidation(
       client: { $transaction: transaction },
     });
   });
+  return extension as unknown as PrismaCacheInvalidationExtension;
 }
 
 /** What a successful write owes: its row (and the row's old key), or its model. */

@@ -47,8 +47,9 @@ export function hookNativeWrites(): void {
       const options = args[optionsAt] as { ctx?: Transaction } | undefined;
       const entityName = entityNameOf(name, args);
       if (entityName === undefined) return result;
-      for (const listener of listeners)
-        await listener[NATIVE_WRITE](this, entityName, options?.ctx);
+      for (const listener of listeners) {
+        await listener[NATIVE_WRITE](this, entityName, name, options?.ctx);
+      }
       return result;
     };
   }

@@ -49,7 +49,7 @@ export class MikroOrmCacheInvalidation implements EventSubscriber, NativeWriteLi
   private readonly levels = new TransactionLevels<Transaction>();
 
   constructor(
-    private readonly orm: MikroORM,
+    orm: MikroORM,
     private readonly events: EventEmitter2,
   ) {
     orm.em.getEventManager().registerSubscriber(this);

@@ -25,34 +25,35 @@ type End = Connection['commit'];
  * wrapped on this one connection instance; the outermost transaction is left to the events.
  */
 export function watchSavepoints(connection: Connection, listener: SavepointListener): void {
-  const target = connection as Connection & { [WATCHED]?: SavepointListener };
+  const target = connection as Connection & { [WATCHED]?: Set<SavepointListener> };
   if (target[WATCHED]) {
-    target[WATCHED] = listener;
+    target[WATCHED].add(listener);
     return;
   }
-  target[WATCHED] = listener;
+  const listeners = new Set([listener]);
+  target[WATCHED] = listeners;
   const begin: Begin = connection.begin.bind(connection);
   const commit: End = connection.commit.bind(connection);
   const rollback: End = connection.rollback.bind(connection);
-  const parents = new WeakSet<object>();
+  const savepoints = new WeakSet<object>();
 
   connection.begin = (async (options?: Parameters<Begin>[0]) => {
     const transaction = await begin(options);
     if (options?.ctx !== undefined && options.ctx !== null) {
-      parents.add(transaction as object);
-      target[WATCHED]!.began(transaction, options.ctx);
+      savepoints.add(transaction as object);
+      for (const each of listeners) each.began(transaction, options.ctx);
     }
     return transaction;
   }) as Begin;
   connection.commit = async (ctx, ...rest) => {
     await commit(ctx, ...rest);
-    if (parents.has(ctx as object)) target[WATCHED]!.released(ctx);
+    if (savepoints.has(ctx as object)) for (const each of listeners) each.released(ctx);
   };
   connection.rollback = async (ctx, ...rest) => {
     try {
       await rollback(ctx, ...rest);
     } finally {
-      if (parents.has(ctx as object)) target[WATCHED]!.rolledBack(ctx);
+      if (savepoints.has(ctx as object)) for (const each of listeners) each.rolledBack(ctx);
     }
   };
 }

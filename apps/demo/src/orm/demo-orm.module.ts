@@ -101,6 +101,8 @@ export class DemoOrmModule {
                   ? { driver: PostgreSqlDriver, clientUrl: postgresUrl }
                   : { driver: BetterSqliteDriver, dbName: sqlitePath }) as Options),
                 entities: MIKRO_ORM_ENTITIES,
+                // The integration's outbox table is not an entity: schema updates leave it alone.
+                schemaGenerator: { skipTables: ['page_cache_outbox'] },
               }),
           },
           MikroOrmShutdown,

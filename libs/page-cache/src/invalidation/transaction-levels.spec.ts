@@ -1,5 +1,6 @@
 import { ENTITY_DELETED, ENTITY_SAVED } from './entity-events.js';
-import { TransactionLevels, type OwedEvent } from './transaction-levels.js';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { emitOwed, TransactionLevels, type OwedEvent } from './transaction-levels.js';
 
 const saved = (id: number): OwedEvent => ({ event: ENTITY_SAVED, payload: { model: 'Book', id } });
 
@@ -29,10 +30,18 @@ describe('TransactionLevels', () => {
     expect(levels.open).toBe(0);
   });
 
-  it('removes duplicates, keeping deletes apart from saves', () => {
+  it('emits an event once per commit, keeping deletes apart from saves', async () => {
     const levels = new TransactionLevels<string>();
     const deleted: OwedEvent = { event: ENTITY_DELETED, payload: { model: 'Book', id: 1 } };
     for (const owed of [saved(1), saved(1), deleted, saved(2)]) levels.hold('tx', owed);
-    expect(levels.committed('tx')).toEqual([saved(1), deleted, saved(2)]);
+    const events = new EventEmitter2();
+    const seen: unknown[] = [];
+    events.onAny((event, payload) => void seen.push([event, payload]));
+    await emitOwed(events, levels.committed('tx'));
+    expect(seen).toEqual([
+      [ENTITY_SAVED, { model: 'Book', id: 1 }],
+      [ENTITY_DELETED, { model: 'Book', id: 1 }],
+      [ENTITY_SAVED, { model: 'Book', id: 2 }],
+    ]);
   });
 });

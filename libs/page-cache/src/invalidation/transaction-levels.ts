@@ -1,10 +1,13 @@
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import type { ENTITY_DELETED, ENTITY_SAVED, EntityDescriptor } from './entity-events.js';
+import type { JournalEntry } from './invalidation-journal.js';
 
 /** An event an ORM integration owes once the change it reports is committed. */
 export interface OwedEvent {
   event: typeof ENTITY_SAVED | typeof ENTITY_DELETED;
   payload: EntityDescriptor;
+  /** Its outbox record, written in the change's transaction, when the integration keeps one. */
+  record?: JournalEntry;
 }
 
 /**
@@ -48,9 +51,9 @@ export class TransactionLevels<Level> {
     this.end(level);
   }
 
-  /** The outermost transaction committed: what it owes, duplicates removed. */
+  /** The outermost transaction committed: everything it owes (each with its record). */
   committed(level: Level): OwedEvent[] {
-    return distinct(this.end(level));
+    return this.end(level);
   }
 
   /** Levels still open (for tests: every transaction that ended was forgotten). */
@@ -66,7 +69,10 @@ export class TransactionLevels<Level> {
   }
 }
 
-/** Emits owed events in order, each awaited, so the caller resumes once the pages are gone. */
+/**
+ * Emits owed events in order, each awaited, so the caller resumes once the pages are gone; the same
+ * event for the same entity twice in one commit is emitted once.
+ */
 export async function emitOwed(events: EventEmitter2, owed: readonly OwedEvent[]): Promise<void> {
   for (const { event, payload } of distinct(owed)) await events.emitAsync(event, payload);
 }

@@ -1,5 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnModuleDestroy,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { randomUUID } from 'node:crypto';
 import {
   MikroORM,
   Utils,
@@ -11,11 +20,15 @@ import {
   type Transaction,
   type TransactionEventArgs,
 } from '@mikro-orm/core';
+import { CacheService } from '../cache.service.js';
 import {
+  DELIVERED,
   ENTITY_DELETED,
   ENTITY_SAVED,
   type EntityDescriptor,
 } from '../invalidation/entity-events.js';
+import type { JournalEntry } from '../invalidation/invalidation-journal.js';
+import { OutboxDelivery } from '../invalidation/outbox-delivery.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
 import {
@@ -24,7 +37,26 @@ import {
   type NativeWrite,
   type NativeWriteListener,
 } from './native-writes.hook.js';
+import { MIKRO_ORM_OUTBOX_TABLE, MikroOrmOutbox } from './mikro-orm-outbox.js';
 import { watchSavepoints } from './savepoints.hook.js';
+import { parseTtl, type Ttl } from '../ttl.js';
+
+/** Options of the MikroORM integration (`MikroOrmCacheInvalidation.withOptions()`). */
+export interface MikroOrmCacheInvalidationOptions {
+  /**
+   * Record every invalidation in an outbox table of your database, in the same transaction as
+   * the change, so that it reaches the store even if this process dies before the store answers.
+   * `false` keeps only the in-memory retry. Default `true`.
+   */
+  outbox?: boolean;
+  /** Name of the outbox table. Default `page_cache_outbox`. */
+  table?: string;
+  /** How often any process delivers what the outbox holds (ms or `'1s'`). Default `'1s'`. */
+  interval?: Ttl;
+}
+
+/** Injection token of {@link MikroOrmCacheInvalidationOptions}. */
+export const MIKRO_ORM_CACHE_INVALIDATION_OPTIONS = Symbol('MIKRO_ORM_CACHE_INVALIDATION_OPTIONS');
 
 /**
  * Emits `ENTITY_SAVED` / `ENTITY_DELETED` for every entity MikroORM creates, updates, upserts or
@@ -45,16 +77,54 @@ import { watchSavepoints } from './savepoints.hook.js';
  * It needs the `MikroORM` instance (from `@mikro-orm/core`) as a provider.
  */
 @Injectable()
-export class MikroOrmCacheInvalidation implements EventSubscriber, NativeWriteListener {
+export class MikroOrmCacheInvalidation
+  implements EventSubscriber, NativeWriteListener, OnModuleInit, OnModuleDestroy
+{
   private readonly levels = new TransactionLevels<Transaction>();
+  private outbox?: MikroOrmOutbox;
+  private delivery?: OutboxDelivery;
+  private cache?: CacheService;
 
   constructor(
-    orm: MikroORM,
+    private readonly orm: MikroORM,
     private readonly events: EventEmitter2,
+    @Optional() private readonly moduleRef?: ModuleRef,
+    @Optional()
+    @Inject(MIKRO_ORM_CACHE_INVALIDATION_OPTIONS)
+    private readonly options: MikroOrmCacheInvalidationOptions = {},
   ) {
     orm.em.getEventManager().registerSubscriber(this);
     watchSavepoints(orm.em.getConnection('write'), this.levels);
     hookNativeWrites();
+  }
+
+  /** The integration with options: `providers: [...MikroOrmCacheInvalidation.withOptions({ … })]`. */
+  static withOptions(options: MikroOrmCacheInvalidationOptions): Provider[] {
+    return [{ provide: MIKRO_ORM_CACHE_INVALIDATION_OPTIONS, useValue: options }, this];
+  }
+
+  /**
+   * Creates the outbox table if needed and delivers what it holds — records a process left when it
+   * died, or could not reach the store — before the app serves; then every `interval`.
+   */
+  async onModuleInit(): Promise<void> {
+    if (this.options.outbox === false || !this.moduleRef) return;
+    this.cache = this.moduleRef.get(CacheService, { strict: false });
+    this.outbox = new MikroOrmOutbox(
+      this.orm.em.getConnection('write'),
+      this.options.table ?? MIKRO_ORM_OUTBOX_TABLE,
+    );
+    await this.outbox.ensureTable();
+    this.delivery = new OutboxDelivery(
+      this.outbox,
+      this.cache,
+      parseTtl(this.options.interval ?? '1s', 'MikroOrmCacheInvalidation option interval'),
+    );
+    await this.delivery.start();
+  }
+
+  onModuleDestroy(): void {
+    this.delivery?.stop();
   }
 
   afterCreate(args: EventArgs<object>): Promise<void> {
@@ -76,7 +146,7 @@ export class MikroOrmCacheInvalidation implements EventSubscriber, NativeWriteLi
   /** The outermost transaction committed: its changes are visible, their pages go. */
   async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
     if (args.transaction === undefined) return;
-    await emitOwed(this.events, this.levels.committed(args.transaction));
+    await this.dispatch(this.levels.committed(args.transaction));
   }
 
   afterTransactionRollback(args: TransactionEventArgs): void {
@@ -112,9 +182,41 @@ export class MikroOrmCacheInvalidation implements EventSubscriber, NativeWriteLi
     }
   }
 
-  /** In a transaction: held until it commits. Outside one: the row is written, emit now. */
+  /**
+   * Records the invalidation in the outbox, in the change's own transaction (it commits with the
+   * change, or not at all). In a transaction the event then waits for the commit; outside one the
+   * row is written, and it is delivered now.
+   */
   private async owe(transaction: Transaction | undefined, owed: OwedEvent): Promise<void> {
-    if (transaction !== undefined && transaction !== null) this.levels.hold(transaction, owed);
-    else await emitOwed(this.events, [owed]);
+    const inTransaction = transaction !== undefined && transaction !== null;
+    if (this.outbox) {
+      const { model, id } = owed.payload;
+      const record: JournalEntry = {
+        id: randomUUID(),
+        model: String(model),
+        entityId: id === undefined ? null : String(id),
+      };
+      await this.outbox.recordWith(inTransaction ? transaction : undefined, [record]);
+      owed = { ...owed, record };
+    }
+    if (inTransaction) this.levels.hold(transaction, owed);
+    else await this.dispatch([owed]);
+  }
+
+  /**
+   * After the commit: delivers the outbox records (this process first; if the store cannot be
+   * reached they stay recorded, their models bypass the cache, and any process delivers them
+   * later), then emits the events for the application's own listeners.
+   */
+  private async dispatch(owed: OwedEvent[]): Promise<void> {
+    if (this.delivery && this.cache) {
+      const records = owed.flatMap(({ record }) => (record ? [record] : []));
+      for (const record of records) this.cache.pendingInvalidations.add(record.id, record.model);
+      await this.delivery.deliver(records);
+      for (const { payload } of owed) {
+        Object.defineProperty(payload, DELIVERED, { value: true, enumerable: false });
+      }
+    }
+    await emitOwed(this.events, owed);
   }
 }

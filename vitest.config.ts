@@ -36,6 +36,12 @@ export default defineConfig({
         ),
       },
       {
+        find: /^nestjs-page-cache\/varnish$/,
+        replacement: fileURLToPath(
+          new URL('./libs/page-cache/src/varnish/index.ts', import.meta.url),
+        ),
+      },
+      {
         find: /^nestjs-page-cache$/,
         replacement: fileURLToPath(new URL('./libs/page-cache/src/index.ts', import.meta.url)),
       },

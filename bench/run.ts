@@ -22,6 +22,7 @@ import { runHang } from './scenarios/hang.js';
 import { runHit } from './scenarios/hit.js';
 import { runInvalidation } from './scenarios/invalidation.js';
 import { runBigIndex } from './scenarios/big-index.js';
+import { runCachedMethod } from './scenarios/cached-method.js';
 import { runOutbox } from './scenarios/outbox.js';
 import { runProfile } from './scenarios/profile.js';
 import { runRealPage } from './scenarios/real-page.js';
@@ -228,6 +229,9 @@ try {
         break;
       case 'big-index':
         results.scenarios['big-index'] = await runBigIndex(ctx);
+        break;
+      case 'cached-method':
+        results.scenarios['cached-method'] = await runCachedMethod(ctx);
         break;
     }
     ctx.log(`[${scenario}] done in ${Math.round((Date.now() - started) / 1000)} s`);

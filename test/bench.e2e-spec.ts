@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseWrk } from '../bench/lib/load.js';
 import { README_END, README_START, spliceReadme } from '../bench/lib/report.js';
 import type { BenchResults } from '../bench/lib/results.js';
+import { METHOD_CONTENDERS } from '../bench/apps/method-app.js';
 import { ADAPTERS, HIT_CONTENDERS } from '../bench/scenarios/hit.js';
 import { STATISTICS_APPS } from '../bench/scenarios/statistics.js';
 
@@ -68,6 +69,30 @@ describe('the benchmark runner', () => {
     const big = (await runQuick('big-index')).results.scenarios['big-index']!;
     expect(big).toMatchObject({ members: 20_000, removed: 20_000 });
     expectPositive(big.longestRedisCommandUs, 'longest Redis command');
+  }, 120_000);
+
+  it('compares a @Cached hit with getOrSet and cache-manager in quick mode', async () => {
+    const { results } = await runQuick('cached-method');
+    expect(Object.keys(results.scenarios)).toEqual(['cached-method']);
+    const scenario = results.scenarios['cached-method']!;
+    expect(scenario.concurrency).toBe(10);
+    for (const contender of METHOD_CONTENDERS) {
+      const figures = scenario.contenders[contender];
+      expect(figures.callsPerS, contender).toHaveLength(1);
+      expectPositive(figures.medianCallsPerS, `${contender} calls/s`);
+      expectPositive(figures.medianUsPerCall, `${contender} µs per call`);
+    }
+    // The ratios are the contenders' own figures divided.
+    const { contenders } = scenario;
+    expect(scenario.overGetOrSet.models.ratio).toBeCloseTo(
+      contenders.cached.callsPerS[0]! / contenders.getOrSet.callsPerS[0]!,
+      2,
+    );
+    expect(scenario.overGetOrSet.plain.extraUs).toBeCloseTo(
+      contenders['cached-plain'].usPerCall[0]! - contenders['getOrSet-plain'].usPerCall[0]!,
+      0,
+    );
+    expectPositive(scenario.versusCacheManager, 'vs cache-manager');
   }, 120_000);
 
   // The whole quick run takes about two minutes here (a dozen app processes start); the hit path

@@ -45,6 +45,7 @@ describe.each(ADAPTERS)('cache statistics on %s', adapter => {
       cache: 'default',
       pages: NOTHING,
       views: {},
+      methods: {},
       values: { hits: 0, misses: 0, writes: 0, hitRate: 0 },
       invalidations: { count: 0, entriesRemoved: 0 },
       storeErrors: 0,

@@ -1,7 +1,7 @@
 // The app under test of the hit-path and stampede scenarios, one contender per process:
 //   node --import ./test/support/ts-register.mjs bench/apps/page-app.ts \
 //     --adapter express|fastify \
-//     --contender limit|noop-interceptor|lib-redis|lib-redis-interceptor|lib-redis-nostats| \
+//     --contender limit|redis-floor|noop-interceptor|lib-redis|lib-redis-interceptor|lib-redis-nostats| \
 //                 lib-cluster|lib-memory| \
 //                 cache-manager|none \
 //     [--events]
@@ -20,12 +20,15 @@ import {
   UseInterceptors,
   type CallHandler,
   type DynamicModule,
+  type INestApplication,
   type NestInterceptor,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import type { Response } from 'express';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Redis } from 'ioredis';
 import { CacheModule, CachePage } from 'nestjs-page-cache';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PAGE_BUFFER, pageBody } from './page-data.js';
@@ -33,6 +36,7 @@ import { adapterArg, arg, redisUrl, serve } from './serve.js';
 
 export const CONTENDERS = [
   'limit',
+  'redis-floor',
   'noop-interceptor',
   'lib-redis',
   'lib-redis-interceptor',
@@ -145,6 +149,7 @@ class PageAppModule {
     const keyPrefix = process.env.BENCH_KEY_PREFIX ?? `bench-${process.pid}`;
     switch (contender) {
       case 'limit':
+      case 'redis-floor':
         return { module: PageAppModule, controllers: [LimitController] };
       case 'noop-interceptor':
         return {
@@ -220,10 +225,49 @@ class PageAppModule {
   }
 }
 
+/**
+ * The floor of any Redis-backed hit: before Nest's router, one auto-pipelined ioredis GET of the
+ * page's bytes, written as they are — no key, no freshness check, no headers but the type. No
+ * cache can answer a hit from Redis for less on this adapter and this machine (Redis itself runs
+ * on the same cores).
+ */
+async function installRedisFloor(
+  app: INestApplication,
+  adapter: 'express' | 'fastify',
+): Promise<void> {
+  const redis = new Redis(redisUrl(), { enableAutoPipelining: true });
+  const key = `${process.env.BENCH_KEY_PREFIX ?? `bench-${process.pid}`}:floor`;
+  await redis.set(key, PAGE_BUFFER);
+  if (adapter === 'express') {
+    app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      if (req.method !== 'GET' || req.url !== '/page') return next();
+      redis.getBuffer(key).then(
+        body => {
+          res.setHeader('content-type', 'application/json');
+          res.end(body);
+        },
+        () => next(),
+      );
+    });
+    return;
+  }
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' || request.url !== '/page') return;
+    const body = await redis.getBuffer(key);
+    return reply.header('content-type', 'application/json').send(body);
+  });
+}
+
 const contender = arg('contender') as Contender;
 if (!CONTENDERS.includes(contender)) throw new Error(`unknown --contender ${contender}`);
 const app = PageAppModule.forContender(contender);
 if (process.argv.includes('--events')) {
   app.imports = [EventEmitterModule.forRoot(), ...(app.imports ?? [])];
 }
-await serve(app, adapterArg());
+const adapter = adapterArg();
+await serve(
+  app,
+  adapter,
+  contender === 'redis-floor' ? nest => installRedisFloor(nest, adapter) : undefined,
+);

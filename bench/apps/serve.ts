@@ -34,7 +34,7 @@ export function redisUrl(): string {
 export async function serve(
   module: Type<unknown> | DynamicModule,
   adapter: AdapterName,
-  configure?: (app: INestApplication) => void,
+  configure?: (app: INestApplication) => void | Promise<void>,
 ): Promise<INestApplication> {
   // Only the adapter in use is loaded.
   const httpAdapter =
@@ -42,7 +42,7 @@ export async function serve(
       ? new (await import('@nestjs/platform-fastify')).FastifyAdapter()
       : new (await import('@nestjs/platform-express')).ExpressAdapter();
   const app = await NestFactory.create(module, httpAdapter, { logger: ['error', 'warn'] });
-  configure?.(app);
+  await configure?.(app);
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
   let closing = false;

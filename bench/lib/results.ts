@@ -2,6 +2,7 @@ import type { HangResult } from '../scenarios/hang.js';
 import type { HitResult } from '../scenarios/hit.js';
 import type { InvalidationResult } from '../scenarios/invalidation.js';
 import type { BigIndexResult } from '../scenarios/big-index.js';
+import type { CachedMethodResult } from '../scenarios/cached-method.js';
 import type { OutboxResult } from '../scenarios/outbox.js';
 import type { ProfileResult } from '../scenarios/profile.js';
 import type { RealPageResult, Skipped } from '../scenarios/real-page.js';
@@ -19,6 +20,7 @@ export const SCENARIOS = [
   'profile',
   'outbox',
   'big-index',
+  'cached-method',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -45,5 +47,6 @@ export interface BenchResults {
     profile?: ProfileResult;
     outbox?: OutboxResult;
     'big-index'?: BigIndexResult;
+    'cached-method'?: CachedMethodResult;
   };
 }

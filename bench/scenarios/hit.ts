@@ -10,6 +10,7 @@ export type Adapter = (typeof ADAPTERS)[number];
 /** In the order they run in each round; `limit` first. */
 export const HIT_CONTENDERS = [
   'limit',
+  'redis-floor',
   'noop-interceptor',
   'lib-redis',
   'lib-redis-interceptor',
@@ -22,6 +23,7 @@ export type HitContender = (typeof HIT_CONTENDERS)[number];
 
 export const CONTENDER_LABELS: Record<HitContender, string> = {
   limit: 'limit: pre-serialized Buffer',
+  'redis-floor': 'floor of a Redis hit: one ioredis GET before Nest, nothing else',
   'noop-interceptor': 'limit + a global interceptor that does nothing',
   'lib-redis': 'nestjs-page-cache, Redis store',
   'lib-redis-interceptor': 'nestjs-page-cache, Redis store, early hit path off',

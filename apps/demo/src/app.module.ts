@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { CacheModule } from 'nestjs-page-cache';
+import { CacheModule, type EdgeCacheOptions } from 'nestjs-page-cache';
 import { BlogModule } from './blog/blog.module.js';
 import { DEMO_ORMS, DemoOrmModule, type DemoOrm } from './orm/demo-orm.module.js';
 import { StatsController } from './stats.controller.js';
@@ -17,6 +17,8 @@ export interface DemoOptions {
   databaseUrl?: string;
   /** The ORM: `typeorm`, `mikro-orm` or `prisma`. Default `DEMO_ORM`, else `typeorm`. */
   orm?: DemoOrm;
+  /** An edge cache in front of the demo (`pages.edge`), e.g. Varnish. Default: none. */
+  edge?: EdgeCacheOptions;
 }
 
 /**
@@ -44,6 +46,7 @@ export class AppModule {
           isGlobal: true,
           // Saving the (notional) site settings would clear every page.
           defaultModels: ['SiteSettings'],
+          ...(options.edge ? { pages: { edge: options.edge } } : {}),
         }),
         BlogModule,
       ],

@@ -43,6 +43,18 @@ export interface PageStats {
   hitRate: number;
 }
 
+/** Counters of one `@Cached` method. */
+export interface MethodStats {
+  /** Calls answered without running the method: from the store, or from a run of another caller. */
+  hits: number;
+  /** Calls that ran the method. */
+  misses: number;
+  /** Results stored. */
+  writes: number;
+  /** hits / (hits + misses), 0 when there was no call. */
+  hitRate: number;
+}
+
 /** What `CacheService.stats()` returns. */
 export interface CacheStats {
   /** The cache's name (`'default'` unless registered with `name`). */
@@ -51,6 +63,8 @@ export interface CacheStats {
   pages: PageStats;
   /** Per view (`ControllerName.methodName` or `@CachePage({ key })`). */
   views: Record<string, PageStats>;
+  /** `@Cached` methods, by `Class.method` (their calls are not counted in `values`). */
+  methods: Record<string, MethodStats>;
   /** Values read through `CacheService`. */
   values: { hits: number; misses: number; writes: number; hitRate: number };
   /** Invalidations run, and how many entries they removed. */
@@ -59,7 +73,24 @@ export interface CacheStats {
   storeErrors: number;
   /** The circuit breaker in front of the store. */
   breaker: BreakerState;
+  /** Purges of the edge cache (`pages.edge.purge`); present only when one is configured. */
+  edge?: EdgePurgeStats;
 }
+
+/** Counters of the edge purges of one cache (`stats().edge`). */
+export interface EdgePurgeStats {
+  /** Calls of `purge` that resolved (first attempts and retries). */
+  succeeded: number;
+  /** Calls of `purge` that rejected or timed out; their tags are retried. */
+  failed: number;
+  /** Retries started in the background. */
+  retries: number;
+  /** Tags waiting for a retry now (0 once every failed purge has gone through). */
+  pendingTags: number;
+}
+
+/** What happened to one call of the edge's `purge` (`cache.purge` events). */
+export type EdgePurgeOutcome = 'succeeded' | 'failed' | 'retrying';
 
 /**
  * Event names emitted on the application's `EventEmitter2` (when `@nestjs/event-emitter` is set
@@ -72,6 +103,7 @@ export const CACHE_EVENTS = {
   write: 'cache.write',
   invalidated: 'cache.invalidated',
   storeState: 'cache.store.state',
+  purge: 'cache.purge',
 } as const;
 
 /** What is counted per view; the hit rate is derived when a snapshot is taken. */
@@ -90,7 +122,11 @@ export class CacheStatistics implements OnModuleInit {
   private readonly total = newCounters();
   private readonly views = new Map<string, Counters>();
   private readonly values = { hits: 0, misses: 0, writes: 0 };
+  private readonly methods = new Map<string, { hits: number; misses: number; writes: number }>();
   private readonly invalidations = { count: 0, entriesRemoved: 0 };
+  private readonly purges = { succeeded: 0, failed: 0, retries: 0 };
+  /** Set by the edge purger when `pages.edge.purge` is configured: the tags awaiting a retry. */
+  edgePending?: () => number;
   private emitter?: Emitter;
   /** Set by the module to read the store's health. */
   health: () => { storeErrors: number; breaker: BreakerState } = () => ({
@@ -186,6 +222,23 @@ export class CacheStatistics implements OnModuleInit {
     else this.values.misses++;
   }
 
+  /** A `@Cached` call answered without running the method (`hit`), or that ran it. */
+  methodRead(method: string, hit: boolean): void {
+    if (!this.enabled) return;
+    const counters = this.method(method);
+    if (hit) counters.hits++;
+    else counters.misses++;
+  }
+
+  /** A `@Cached` call's result stored. */
+  methodWrite(method: string, key: string, bytes: number): void {
+    if (!this.enabled) return;
+    this.method(method).writes++;
+    if (this.listens(CACHE_EVENTS.write)) {
+      this.emitter!.emit(CACHE_EVENTS.write, { cache: this.name, method, key, bytes });
+    }
+  }
+
   invalidated(model: string, id: string | number | undefined, removed: number): void {
     if (!this.enabled) return;
     this.invalidations.count++;
@@ -202,19 +255,60 @@ export class CacheStatistics implements OnModuleInit {
     }
   }
 
+  /**
+   * Records a call of the edge's `purge`: `retrying` as a background retry starts, `succeeded` or
+   * `failed` (with the error and when it is tried again) once it settles.
+   */
+  edgePurge(
+    outcome: EdgePurgeOutcome,
+    tags: readonly string[],
+    attempt: number,
+    error?: string,
+    retryInMs?: number,
+  ): void {
+    if (!this.enabled) return;
+    if (outcome === 'retrying') this.purges.retries++;
+    else this.purges[outcome]++;
+    if (this.listens(CACHE_EVENTS.purge)) {
+      this.emitter!.emit(CACHE_EVENTS.purge, {
+        cache: this.name,
+        outcome,
+        tags: [...tags],
+        attempt,
+        ...(error === undefined ? {} : { error }),
+        ...(retryInMs === undefined ? {} : { retryInMs }),
+      });
+    }
+  }
+
   /** A snapshot of every counter. */
   snapshot(): CacheStats {
     const views: Record<string, PageStats> = {};
     for (const [view, counters] of this.views) views[view] = withRate(counters);
     const { hits, misses, writes } = this.values;
+    const methods: Record<string, MethodStats> = {};
+    for (const [method, counters] of this.methods) {
+      methods[method] = { ...counters, hitRate: rate(counters.hits, counters.misses) };
+    }
     return {
       cache: this.name,
       pages: withRate(this.total),
       views,
+      methods,
       values: { hits, misses, writes, hitRate: rate(hits, misses) },
       invalidations: { ...this.invalidations },
       ...this.health(),
+      ...(this.edgePending ? { edge: { ...this.purges, pendingTags: this.edgePending() } } : {}),
     };
+  }
+
+  private method(method: string): { hits: number; misses: number; writes: number } {
+    let counters = this.methods.get(method);
+    if (!counters) {
+      counters = { hits: 0, misses: 0, writes: 0 };
+      this.methods.set(method, counters);
+    }
+    return counters;
   }
 
   private view(view: string): Counters {

@@ -10,11 +10,13 @@ import {
 } from './cache.module-definition.js';
 import { resolveCacheOptions, type ResolvedCacheOptions } from './cache.options.js';
 import { CacheService } from './cache.service.js';
+import { EdgePurger } from './edge/edge-purger.js';
 import { EventEmitterCheck } from './invalidation/event-emitter.check.js';
 import { IndexJanitor } from './invalidation/index-janitor.js';
 import { InvalidatesInterceptor } from './invalidation/invalidates.interceptor.js';
 import { InvalidationListener } from './invalidation/invalidation.listener.js';
 import { JournalDelivery } from './invalidation/journal-delivery.js';
+import { MethodCacheExplorer } from './methods/method-cache.explorer.js';
 import { EarlyHitInstaller } from './pages/early/early-hit-installer.js';
 import { PageCacheInterceptor } from './pages/page-cache.interceptor.js';
 import { CacheStore } from './stores/cache-store.interface.js';
@@ -61,6 +63,8 @@ import { ResilientStore } from './stores/resilient.store.js';
       },
     },
     CacheService,
+    // Purges the edge cache (pages.edge.purge) after each invalidation.
+    EdgePurger,
     // Global, so that @CachePage needs no @UseInterceptors and site-wide mode reaches every
     // handler; it leaves handlers without page caching alone.
     { provide: APP_INTERCEPTOR, useClass: PageCacheInterceptor },
@@ -73,6 +77,8 @@ import { ResilientStore } from './stores/resilient.store.js';
     InvalidatesInterceptor,
     EventEmitterCheck,
     IndexJanitor,
+    // Wraps @Cached and @Invalidates methods of providers at startup.
+    MethodCacheExplorer,
   ],
 })
 export class CacheModule extends ConfigurableModuleClass implements OnApplicationShutdown {

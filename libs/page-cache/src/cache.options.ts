@@ -10,6 +10,7 @@ import { modelName } from './models.js';
 import { allowedHosts, type HostCheck } from './pages/key/allowed-hosts.js';
 import type { UnkeyedInputsMode } from './interfaces/cache-module-options.interface.js';
 import type { InvalidationJournal } from './invalidation/invalidation-journal.js';
+import { resolveEdgeOptions, type ResolvedEdgeOptions } from './edge/edge-options.js';
 import { parseTtl } from './ttl.js';
 
 /** Options after validation, with defaults applied. */
@@ -43,9 +44,13 @@ export interface ResolvedCacheOptions {
     unkeyedInputs: UnkeyedInputsMode;
     /** `pages.early`: undefined = where safe. */
     early?: boolean;
+    /** `pages.reuseBodies` in bytes (0: off). */
+    reuseBodies: number;
     graceMs: number;
     earlyRefreshBeta: number;
     fillLock: { ttlMs: number; waitMs: number } | false;
+    /** `pages.edge`, checked; absent without an edge cache. */
+    edge?: ResolvedEdgeOptions;
   };
   store:
     | { kind: 'redis'; redis: string | RedisOptions | RedisClusterConfig | Redis | Cluster }
@@ -161,8 +166,10 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
       hosts: allowedHosts(pages.hosts),
       unkeyedInputs: unkeyedInputsMode(pages.unkeyedInputs),
       early: optionalBoolean(pages.early, 'pages.early'),
+      reuseBodies: byteCount(pages.reuseBodies, 32 * 1024 * 1024, 'pages.reuseBodies'),
       ttlMs: pages.ttl === undefined ? ttlMs : parseTtl(pages.ttl, 'CacheModule option pages.ttl'),
       cacheControl,
+      edge: resolveEdgeOptions(pages.edge),
     },
     keyPrefix,
     version,
@@ -273,6 +280,17 @@ function beta(earlyRefresh: { beta: number } | undefined): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new TypeError(
       `Invalid CacheModule option pages.earlyRefresh.beta: ${String(value)}. Expected a number >= 0 (1 is XFetch's default).`,
+    );
+  }
+  return value;
+}
+
+/** A number of bytes >= 0, or the fallback when not given. */
+function byteCount(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(
+      `Invalid CacheModule option ${name}: ${JSON.stringify(value) ?? String(value)}. Expected a number of bytes >= 0.`,
     );
   }
   return value;

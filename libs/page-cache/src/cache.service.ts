@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheStatistics, type CacheStats } from './cache-statistics.js';
@@ -8,10 +8,17 @@ import type { ResolvedCacheOptions } from './cache.options.js';
 import { decodeEntry, encodeEntry, type ValueMeta } from './codec.js';
 import { plainIntegerOf } from './counter.js';
 import { DependencyTracker } from './dependency-tracker.js';
+import { EdgePurger } from './edge/edge-purger.js';
 import { PendingInvalidations } from './invalidation/pending-invalidations.js';
 import { assertValidKey, namespacedGlob } from './keys.js';
+import type { FillLock } from './pages/fill/fill-lock.js';
 import { urlTagOf } from './pages/key/page-key.js';
-import { entryDependencies, invalidationTargets, type ModelDependency } from './models.js';
+import {
+  entryDependencies,
+  invalidationTargets,
+  modelName,
+  type ModelDependency,
+} from './models.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { parseTtl, type Ttl } from './ttl.js';
 
@@ -35,6 +42,30 @@ export interface TrackedModels {
   readonly deps: readonly string[];
   /** @internal Undefined when the store could not be read: the value is then not stored. */
   readonly generations?: readonly string[];
+}
+
+/** @internal How a `@Cached` method's calls are cached (see {@link CacheService.callOnce}). */
+export interface MethodCall {
+  /** `Class.method`, for the statistics. */
+  view: string;
+  /** Lifetime in ms; undefined: the module's `ttl`. */
+  ttlMs?: number;
+  /** Models the result is built from. */
+  models: readonly ModelDependency[];
+  /** The cross-process fill lock. */
+  lock: FillLock;
+  /** Told when a result cannot be serialized: it is returned, not stored. */
+  unstorable(error: TypeError): void;
+}
+
+/** Whether two lists hold the same strings in the same order. */
+function sameList(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+/** The name of the model a dependency is built from. */
+function modelOf(dependency: ModelDependency): string {
+  return modelName(typeof dependency === 'object' ? dependency.model : dependency);
 }
 
 /** Options of {@link CacheService.incr}. */
@@ -100,6 +131,8 @@ export class CacheService {
     @Inject(CacheStore) protected readonly store: CacheStore,
     @Inject(CACHE_OPTIONS) protected readonly options: ResolvedCacheOptions,
     protected readonly statistics: CacheStatistics,
+    /** Purges the edge cache (`pages.edge.purge`) after each invalidation. */
+    @Optional() private readonly edge?: EdgePurger,
   ) {
     this.tracker = new DependencyTracker(store, options.namespace, options.generationTtlMs);
   }
@@ -145,7 +178,7 @@ export class CacheService {
         ? [...tracked.generations!]
         : await this.tracker.generationsForWrite(deps);
       const bytes = this.encode(value, deps, generations);
-      if (await this.tracker.write(full, bytes, ttlMs, deps, generations, [])) {
+      if (await this.tracker.write(full, bytes, ttlMs, deps, generations)) {
         this.statistics.write(undefined, key, bytes.length);
       }
     }, undefined);
@@ -235,8 +268,37 @@ export class CacheService {
     factory: () => T | Promise<T>,
     ttlOrOptions?: Ttl | CacheSetOptions,
   ): Promise<T> {
+    return this.fillOnce(key, factory, this.writeOptions(ttlOrOptions));
+  }
+
+  /**
+   * @internal `getOrSet` for a `@Cached` method: also takes the cross-process fill lock, counts
+   * under the method's name instead of the values, and returns a result the serializer refuses
+   * (`undefined`, a cycle…) without storing it.
+   */
+  async callOnce<T>(key: string, run: () => Promise<T>, call: MethodCall): Promise<T> {
+    const pending = this.pendingInvalidations;
+    if (pending.size > 0 && pending.affects(call.models.map(modelOf))) {
+      // An invalidation of one of its models has not reached the store yet (see the outbox): a
+      // stored result may predate it, and one computed now could be stored under current tokens.
+      this.statistics.methodRead(call.view, false);
+      return run();
+    }
+    const deps = [...new Set(call.models.flatMap(model => entryDependencies(model)))];
+    return this.fillOnce(key, run, { ttlMs: call.ttlMs ?? this.options.ttlMs, deps }, call);
+  }
+
+  /**
+   * The single flight behind `getOrSet` and `@Cached`: concurrent callers of a missing key in this
+   * process share one factory call; with `call`, processes share it too through the fill lock.
+   */
+  private async fillOnce<T>(
+    key: string,
+    factory: () => T | Promise<T>,
+    settings: { ttlMs: number; deps: string[] },
+    call?: MethodCall,
+  ): Promise<T> {
     const full = this.fullKey(key);
-    const settings = this.writeOptions(ttlOrOptions);
     const pending = this.inflight.get(full);
     if (pending) {
       const value = (await pending.value) as T;
@@ -246,35 +308,39 @@ export class CacheService {
         pending.deps.length === 0 ||
         (await this.stillCurrent(pending.deps, pending.generations))
       ) {
+        if (call) this.statistics.methodRead(call.view, true);
         return value;
       }
-      return this.getOrSet(key, factory, ttlOrOptions);
+      return this.fillOnce(key, factory, settings, call);
     }
     const flight: { value: Promise<unknown>; deps: string[]; generations?: string[] } = {
       value: Promise.resolve(undefined),
       deps: settings.deps,
     };
     const fill = (async () => {
-      const cached = await this.get<T>(key);
-      if (cached !== undefined) return cached;
-      // Tokens are read before the factory reads its data (see DependencyTracker).
-      const generations =
-        settings.deps.length > 0
-          ? await this.softly(() => this.tracker.generationsForWrite(settings.deps), undefined)
-          : [];
-      flight.generations = generations;
-      const value = await factory();
-      const bytes = this.encode(value, settings.deps, generations);
-      await this.softly(async () => {
-        const { deps, ttlMs } = settings;
-        const stored =
-          deps.length === 0
-            ? await this.store.set(full, bytes, ttlMs)
-            : generations !== undefined &&
-              (await this.tracker.write(full, bytes, ttlMs, deps, generations, []));
-        if (stored) this.statistics.write(undefined, key, bytes.length);
-      }, undefined);
-      return value;
+      const cached = call ? await this.read<T>(full, settings.deps) : await this.get<T>(key);
+      if (cached !== undefined) {
+        if (call) this.statistics.methodRead(call.view, true);
+        return cached;
+      }
+      let release: (() => Promise<unknown>) | undefined;
+      if (call) {
+        // Another process may be computing it: wait (bounded) for its entry rather than compute.
+        const lock = await call.lock.acquire({ key: full }, () =>
+          this.read<T>(full, settings.deps),
+        );
+        if (lock.page !== undefined) {
+          this.statistics.methodRead(call.view, true);
+          return lock.page;
+        }
+        release = lock.release;
+        this.statistics.methodRead(call.view, false);
+      }
+      try {
+        return await this.compute(key, full, factory, settings, flight, call);
+      } finally {
+        if (release) void release();
+      }
     })();
     flight.value = fill;
     this.inflight.set(full, flight);
@@ -283,6 +349,63 @@ export class CacheService {
     } finally {
       if (this.inflight.get(full) === flight) this.inflight.delete(full);
     }
+  }
+
+  /** Runs the factory of a fill and stores its value under the tokens read just before. */
+  private async compute<T>(
+    key: string,
+    full: string,
+    factory: () => T | Promise<T>,
+    settings: { ttlMs: number; deps: string[] },
+    flight: { generations?: string[] },
+    call: MethodCall | undefined,
+  ): Promise<T> {
+    const { deps, ttlMs } = settings;
+    // Tokens are read before the factory reads its data (see DependencyTracker).
+    const generations =
+      deps.length > 0
+        ? await this.softly(() => this.tracker.generationsForWrite(deps), undefined)
+        : [];
+    flight.generations = generations;
+    const value = await factory();
+    let bytes: Buffer;
+    try {
+      bytes = this.encode(value, deps, generations);
+    } catch (error) {
+      if (!call || !(error instanceof TypeError)) throw error;
+      call.unstorable(error);
+      return value;
+    }
+    await this.softly(async () => {
+      const stored =
+        deps.length === 0
+          ? await this.store.set(full, bytes, ttlMs)
+          : generations !== undefined &&
+            (await this.tracker.write(full, bytes, ttlMs, deps, generations));
+      if (!stored) return;
+      if (call) this.statistics.methodWrite(call.view, key, bytes.length);
+      else this.statistics.write(undefined, key, bytes.length);
+    }, undefined);
+    return value;
+  }
+
+  /**
+   * Reads one value by its wire key, as `get` does, without counting it as a value read. The
+   * tokens of `deps` — the dependencies the entry is expected to record — are read in the same
+   * round trip, as the page lookup does, rather than after the entry.
+   */
+  private async read<T>(full: string, deps: readonly string[]): Promise<T | undefined> {
+    if (deps.length === 0) {
+      const raw = await this.softly(() => this.store.get(full), undefined);
+      return raw === undefined ? undefined : ((await this.decodeValues([full], [raw]))[0] as T);
+    }
+    const found = await this.softly(
+      () => Promise.all([this.store.get(full), this.tracker.currentGenerations(deps)]),
+      undefined,
+    );
+    if (found?.[0] === undefined) return undefined;
+    const [raw, tokens] = found;
+    return (await this.decodeValues([full], [raw], { deps, tokens }))[0] as T;
   }
 
   /** Whether tokens a value was computed under are all still current (unknown: the store was down, and no invalidation can have resolved). */
@@ -442,13 +565,16 @@ export class CacheService {
 
   /**
    * Removes every page and value built from `model` (or from its entity `id`), and outdates any
-   * that is being computed right now.
+   * that is being computed right now; then, with `pages.edge.purge`, purges the edge copies of
+   * those pages (a failed purge is retried in the background and never rejects this call).
    * @returns how many entries were removed.
    */
   async invalidate(model: ModelRef, id?: string | number): Promise<number> {
     const targets = invalidationTargets(model, id);
     const removed = await this.tracker.invalidate(targets);
     this.statistics.invalidated(targets[0], id, removed);
+    // Even when Redis held nothing: the edge may keep a page Redis has evicted or expired.
+    await this.edge?.purge(targets);
     return removed;
   }
 
@@ -477,7 +603,8 @@ export class CacheService {
   /**
    * Removes every cached variant of one URL (all vary combinations), as Django's
    * `expire_view_cache`. With `query`, only the variants of that query (as the page sees it, after
-   * its `query` whitelist). Costs what it removes, not the size of the keyspace.
+   * its `query` whitelist). Costs what it removes, not the size of the keyspace. With
+   * `pages.edge.purge`, the edge copies of those variants are purged too.
    * @returns how many entries were removed.
    */
   async expirePage(
@@ -489,7 +616,13 @@ export class CacheService {
         `Invalid page path: ${JSON.stringify(path)}. Expected a path such as '/posts'.`,
       );
     }
-    return this.tracker.removeTagged([urlTagOf(path, options.query)]);
+    // The tag's token is replaced first (every page records it, so none stored before this call —
+    // indexed or not, or still being rendered — is served after it), then the pages indexed
+    // under it are removed, then the edge copies purged.
+    const tag = urlTagOf(path, options.query);
+    const removed = await this.tracker.invalidate([tag]);
+    await this.edge?.purge([tag]);
+    return removed;
   }
 
   /**
@@ -584,6 +717,8 @@ export class CacheService {
   private async decodeValues(
     fullKeys: readonly string[],
     raws: readonly (Buffer | undefined)[],
+    /** Tokens already read for these dependencies (used when an entry records exactly them). */
+    known?: { deps: readonly string[]; tokens: readonly (Buffer | undefined)[] },
   ): Promise<unknown[]> {
     const out: unknown[] = Array.from({ length: raws.length });
     const garbage: string[] = [];
@@ -603,10 +738,9 @@ export class CacheService {
         if (entry.meta.k === 'page') return;
         const meta = entry.meta as ValueMeta;
         if (meta.d?.length) {
-          const current = await this.softly(
-            () => this.tracker.currentGenerations(meta.d!),
-            undefined,
-          );
+          const current = sameList(meta.d, known?.deps)
+            ? known!.tokens
+            : await this.softly(() => this.tracker.currentGenerations(meta.d!), undefined);
           if (!current || !DependencyTracker.isCurrent(meta.g, current)) return;
         }
         try {

@@ -43,6 +43,8 @@ export interface PageMeta {
   l: number;
   /** Render time of the handler (ms), for early refresh. */
   r: number;
+  /** SHA-256 of the body (base64url, 22 characters): what a reused body is recognised by. */
+  b?: string;
   d?: string[];
   g?: string[];
 }
@@ -75,6 +77,17 @@ export function encodeEntry(meta: EntryMeta, payload: Buffer, compressAbove?: nu
   metaBytes.copy(out, HEADER_BYTES);
   payload.copy(out, HEADER_BYTES + metaBytes.length);
   return out;
+}
+
+/**
+ * The length of an entry's header: the fixed bytes and its meta, everything before the payload.
+ * `undefined` when the bytes do not start with an entry of the current format.
+ */
+export function headerLength(raw: Buffer): number | undefined {
+  if (raw.length < HEADER_BYTES || raw[0] !== MAGIC_0 || raw[1] !== MAGIC_1) return undefined;
+  if (raw[2] !== FORMAT_VERSION) return undefined;
+  const length = HEADER_BYTES + raw.readUInt32BE(4);
+  return length <= raw.length ? length : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { generationKey, indexKey } from './keys.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
+import { StoreEpochUnknownError } from './stores/store-errors.js';
 
 /**
  * Tracks which entries were built from which models, so that a save clears exactly those entries
@@ -38,7 +39,7 @@ export class DependencyTracker {
    */
   async generationsForWrite(deps: readonly string[]): Promise<string[]> {
     if (deps.length === 0) return [];
-    const keys = deps.map(dep => generationKey(this.namespace, dep));
+    const keys = this.tokenKeys(deps);
     const found = await this.store.getMany(keys);
     return Promise.all(
       found.map(async (token, i) => {
@@ -61,7 +62,24 @@ export class DependencyTracker {
   /** Reads the current tokens of `deps` (missing ones as `undefined`) without creating any. */
   async currentGenerations(deps: readonly string[]): Promise<(Buffer | undefined)[]> {
     if (deps.length === 0) return [];
-    return this.store.getMany(deps.map(dep => generationKey(this.namespace, dep)));
+    return this.store.getMany(this.tokenKeys(deps, true));
+  }
+
+  /**
+   * The keys of the tokens of `deps` in the store's current epoch (see `CacheStore.epoch`): a
+   * Redis that came back from a snapshot, or a promoted replica, starts a new epoch, whose tokens
+   * are all missing — so nothing written before it can look current. While the epoch is not known
+   * (the connection is down, or was just re-established), keys to read are those of an epoch no
+   * server ever has (the reads go on to the store, which fails them or finds no token: nothing is
+   * current), and keys to write throw: a token replaced in the wrong epoch would outdate nothing.
+   */
+  tokenKeys(deps: readonly string[], reading = false): string[] {
+    let epoch = this.store.epoch ? this.store.epoch() : '';
+    if (epoch === undefined) {
+      if (!reading) throw new StoreEpochUnknownError();
+      epoch = UNKNOWN_EPOCH;
+    }
+    return deps.map(dep => generationKey(this.namespace, dep, epoch));
   }
 
   /** Whether tokens recorded in an entry are all still current. */
@@ -79,7 +97,7 @@ export class DependencyTracker {
   }
 
   /**
-   * Stores an entry and indexes it under `tags` (dependencies and lookup tags such as a URL path).
+   * Stores an entry and indexes it under its dependencies (models, entities, a page's URL tags).
    * Then re-reads the tokens: if an invalidation replaced one since `generations` were read, the
    * entry was computed from outdated data and is removed again.
    * @returns whether the entry is stored and current.
@@ -90,18 +108,14 @@ export class DependencyTracker {
     ttlMs: number,
     deps: readonly string[],
     generations: readonly string[],
-    tags: readonly string[],
   ): Promise<boolean> {
     await this.store.set(key, bytes, ttlMs);
-    const indexTags = deps.length > 0 || tags.length > 0 ? [...deps, ...tags] : [];
-    if (indexTags.length > 0) {
-      await this.store.addToSets(
-        indexTags.map(tag => indexKey(this.namespace, tag)),
-        key,
-        ttlMs,
-      );
-    }
     if (deps.length === 0) return true;
+    await this.store.addToSets(
+      deps.map(tag => indexKey(this.namespace, tag)),
+      key,
+      ttlMs,
+    );
     // The order matters: entry and index first, tokens second. An invalidation replaces tokens
     // first and reads the index second, so either it finds this entry in the index, or this
     // check sees its new token. Either way the outdated entry is removed.
@@ -118,12 +132,8 @@ export class DependencyTracker {
   async invalidate(deps: readonly string[]): Promise<number> {
     if (deps.length === 0) return 0;
     await Promise.all(
-      deps.map(dep =>
-        this.store.set(
-          generationKey(this.namespace, dep),
-          Buffer.from(newToken(), 'latin1'),
-          this.tokenTtlMs,
-        ),
+      this.tokenKeys(deps).map(key =>
+        this.store.set(key, Buffer.from(newToken(), 'latin1'), this.tokenTtlMs),
       ),
     );
     return this.removeTagged(deps);
@@ -173,6 +183,9 @@ export class DependencyTracker {
     return pruned;
   }
 }
+
+/** The epoch reads use while the real one is not known: never a digest (those are base64url). */
+const UNKNOWN_EPOCH = '!';
 
 /** Default lifetime of generation tokens: 7 days. */
 export const DEFAULT_TOKEN_TTL_MS = 7 * 24 * 3_600_000;

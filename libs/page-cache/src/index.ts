@@ -45,12 +45,15 @@ export {
   type EntityDescriptor,
 } from './invalidation/entity-events.js';
 export { Invalidates } from './invalidation/invalidates.decorator.js';
+export { Cached, type CachedMethodDecorator } from './methods/cached.decorator.js';
+export type { CachedOptions, MethodEntity } from './interfaces/method-options.interface.js';
 export { InvalidationListener } from './invalidation/invalidation.listener.js';
 export {
   CACHE_EVENTS,
   type BypassReason,
   type CacheStats,
   type PageStats,
+  type MethodStats,
 } from './cache-statistics.js';
 export { InjectCache, getCacheToken } from './cache-name.js';
 export type { CacheModuleExtras } from './cache.module-definition.js';
@@ -61,3 +64,9 @@ export {
 } from './stores/resilient.store.js';
 export type { InvalidationJournal, JournalEntry } from './invalidation/invalidation-journal.js';
 export { DirectoryInvalidationJournal } from './invalidation/directory-journal.js';
+export type {
+  EdgeCacheOptions,
+  EdgePurge,
+  EdgeTagHeader,
+} from './interfaces/edge-options.interface.js';
+export type { EdgePurgeStats, EdgePurgeOutcome } from './cache-statistics.js';

@@ -99,9 +99,12 @@ export const dependency = {
   anyEntity: (model: string): string => `${model}/`,
 };
 
-/** The key of the generation token of a dependency (see `DependencyTracker`). */
-export function generationKey(ns: string, dep: string): string {
-  return `${ns}:~gen:${dep}`;
+/**
+ * The key of the generation token of a dependency (see `DependencyTracker`), in one epoch of the
+ * store (`''` for a store without epochs).
+ */
+export function generationKey(ns: string, dep: string, epoch = ''): string {
+  return epoch === '' ? `${ns}:~gen:${dep}` : `${ns}:~gen:${epoch}:${dep}`;
 }
 
 /** The key of the index set that lists every entry built from a dependency or tag. */

@@ -1,8 +1,7 @@
-import type { ModelRef } from './interfaces/model-ref.interface.js';
+import type { ModelDependency, ModelRef } from './interfaces/model-ref.interface.js';
 import { assertModelName, dependency } from './keys.js';
 
-/** What an entry is built from: a whole model, or one entity of it. */
-export type ModelDependency = ModelRef | { model: ModelRef; id: string | number };
+export type { ModelDependency } from './interfaces/model-ref.interface.js';
 
 /** The name of a model reference (a class's name, or the string), validated. */
 export function modelName(model: ModelRef, where = 'model'): string {

@@ -419,10 +419,12 @@ async function describeString(
       expiresInMs,
     };
   }
-  const models = decoded.meta.d ?? [];
+  const deps = decoded.meta.d ?? [];
   const current =
-    models.length === 0 ||
-    DependencyTracker.isCurrent(decoded.meta.g, await ctx.tracker.currentGenerations(models));
+    deps.length === 0 ||
+    DependencyTracker.isCurrent(decoded.meta.g, await ctx.tracker.currentGenerations(deps));
+  // A page also depends on its URL tags (`@path:`, `@url:`, replaced by expirePage): not models.
+  const models = deps.filter(dep => !dep.startsWith('@'));
   if (decoded.meta.k === 'page') {
     const meta = decoded.meta as PageMeta;
     const now = Date.now();

@@ -56,9 +56,11 @@ export async function connect(target: RedisTarget): Promise<Connection> {
   });
   const description = redactUrl(url);
   await open(client, description, target.timeoutMs);
+  const store = new RedisStore(client);
+  await store.epochReady(target.timeoutMs);
   return {
     client,
-    store: new RedisStore(client),
+    store,
     isCluster: false,
     description,
     servers: () => [client],
@@ -78,9 +80,11 @@ async function connectCluster(target: RedisTarget): Promise<Connection> {
   });
   const description = `Redis Cluster ${target.cluster}`;
   await open(cluster, description, target.timeoutMs);
+  const store = new RedisStore(cluster);
+  await store.epochReady(target.timeoutMs);
   return {
     client: cluster,
-    store: new RedisStore(cluster),
+    store,
     isCluster: true,
     description,
     servers: () => clusterMasters(cluster),

@@ -4,6 +4,7 @@ import type { MemoryStoreOptions } from '../stores/memory.store.js';
 import type { Ttl } from '../ttl.js';
 import type { InvalidationJournal } from '../invalidation/invalidation-journal.js';
 import type { PageRequest } from './page-options.interface.js';
+import type { EdgeCacheOptions } from './edge-options.interface.js';
 
 import type { ModelRef } from './model-ref.interface.js';
 
@@ -160,6 +161,22 @@ export interface PageCacheOptions {
    * (they then no longer see hits); `false` turns the early path off. Default: on where safe.
    */
   early?: boolean;
+  /**
+   * Bytes of page bodies this process keeps to reuse on hits (Redis stores only). A hit then reads
+   * from Redis only the entry's header (`GETRANGE`, a few hundred bytes) with the generation
+   * tokens, and writes the body it already holds when that header is byte for byte the one it
+   * read the body with — the header holds the body's SHA-256 and the time it was stored, so a
+   * replaced, removed or invalidated entry is never answered from here. Every hit still asks Redis.
+   * `0` reads whole entries on every hit. Default: 32 MiB.
+   */
+  reuseBodies?: number;
+  /**
+   * An edge cache (CDN, Varnish) in front of the app: pages an edge may keep for everyone carry
+   * their tags in `header`, every other cached page gets `Cache-Control: private`, and every
+   * invalidation calls `purge` with the tags it cleared, once Redis is done (retried in the
+   * background when it fails). Default: none.
+   */
+  edge?: EdgeCacheOptions;
 }
 
 /** Options of `forRoot`/`forRootAsync` that shape the module itself. */

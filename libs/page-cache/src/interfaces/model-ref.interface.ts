@@ -5,3 +5,6 @@ export type ModelClass = abstract new (...args: any[]) => unknown;
 
 /** A model reference: a class, or its name. */
 export type ModelRef = ModelClass | string;
+
+/** What an entry is built from: a whole model, or one entity of it. */
+export type ModelDependency = ModelRef | { model: ModelRef; id: string | number };

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { PageMeta } from '../codec.js';
 import { encodeEntry } from '../codec.js';
 import { DependencyTracker } from '../dependency-tracker.js';
 import { MemoryStore } from '../stores/memory.store.js';
+import { LocalBodies } from './local-bodies.js';
 import { freshness, lookupPage } from './lookup.js';
 
 const meta = (over: Partial<PageMeta> = {}): PageMeta => ({
@@ -34,7 +36,7 @@ describe('freshness', () => {
 describe('lookupPage', () => {
   const store = new MemoryStore();
   const tracker = new DependencyTracker(store, 'ns:1');
-  const location = (key: string, deps: string[] = []) => ({ key, deps, tags: [] });
+  const location = (key: string, deps: string[] = []) => ({ key, deps });
 
   it('misses with the generations to store under, creating missing tokens', async () => {
     const found = await lookupPage(store, tracker, location('ns:1:page:a', ['Post']), 1024);
@@ -59,5 +61,73 @@ describe('lookupPage', () => {
     expect((await lookupPage(store, tracker, location('foreign'), 1024)).generations).toEqual([]);
     await new Promise(resolve => setImmediate(resolve));
     expect(await store.get('foreign')).toBeUndefined();
+  });
+});
+
+describe('lookupPage reusing bodies', () => {
+  /** A memory store that can read ranges, as the Redis store does with GETRANGE. */
+  class RangeStore extends MemoryStore {
+    ranges = 0;
+    async getHead(
+      key: string,
+      length: number,
+      keys: readonly string[],
+    ): Promise<[Buffer | undefined, (Buffer | undefined)[]]> {
+      this.ranges++;
+      const value = await this.get(key);
+      const head =
+        value === undefined || value.length === 0 ? undefined : value.subarray(0, length);
+      return [head, await this.getMany(keys)];
+    }
+  }
+  const store = new RangeStore();
+  const tracker = new DependencyTracker(store, 'ns:2');
+  const bodies = new LocalBodies(1024 * 1024);
+  const at = { key: 'ns:2:page:p', deps: ['Post'] };
+
+  async function put(body: string, t: number): Promise<void> {
+    const { generations } = await lookupPage(store, tracker, at, 1024, bodies);
+    const digest = createHash('sha256').update(body).digest('base64url').slice(0, 22);
+    const entry = encodeEntry(
+      { ...meta({ t, l: 0 }), b: digest, g: generations },
+      Buffer.from(body),
+    );
+    await store.set(at.key, entry, 0);
+  }
+
+  it('reads a page whole once, then only its header while it is unchanged', async () => {
+    await put('first', 1);
+    const first = await lookupPage(store, tracker, at, 1024, bodies);
+    expect(first.page?.body.toString()).toBe('first');
+    const ranges = store.ranges;
+    const again = await lookupPage(store, tracker, at, 1024, bodies);
+    expect(again.page?.body).toBe(bodies.get(at.key)!.page.body);
+    expect(store.ranges).toBe(ranges + 1);
+  });
+
+  it('never reuses a body the store no longer holds: replaced, removed or invalidated', async () => {
+    await put('first', 1);
+    await lookupPage(store, tracker, at, 1024, bodies);
+    await put('second', 2);
+    expect((await lookupPage(store, tracker, at, 1024, bodies)).page?.body.toString()).toBe(
+      'second',
+    );
+    await store.delete([at.key]);
+    expect((await lookupPage(store, tracker, at, 1024, bodies)).page).toBeUndefined();
+    await put('third', 3);
+    await lookupPage(store, tracker, at, 1024, bodies);
+    await tracker.invalidate(['Post']);
+    await store.set(at.key, (await store.get(at.key))!, 0); // the entry itself is back, outdated
+    expect((await lookupPage(store, tracker, at, 1024, bodies)).page).toBeUndefined();
+  });
+
+  it('keeps no more bytes than it is given', () => {
+    const small = new LocalBodies(10_000);
+    for (let i = 0; i < 100; i++) {
+      small.set(`k${i}`, Buffer.alloc(10), { meta: meta(), body: Buffer.alloc(1_000) });
+    }
+    expect(small.size).toBeLessThanOrEqual(10_000);
+    expect(small.get('k99')).toBeDefined();
+    expect(small.get('k0')).toBeUndefined();
   });
 });

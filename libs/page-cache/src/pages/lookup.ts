@@ -1,13 +1,11 @@
-import { decodeEntry, type PageMeta } from '../codec.js';
+import { decodeEntry, headerLength, type PageMeta } from '../codec.js';
 import { DependencyTracker } from '../dependency-tracker.js';
 import type { CacheStore } from '../stores/cache-store.interface.js';
 import type { PageLocation } from './key/page-key.js';
+import type { LocalBodies } from './local-bodies.js';
+import type { StoredPage } from './stored-page.js';
 
-/** A page read from the store. */
-export interface StoredPage {
-  meta: PageMeta;
-  body: Buffer;
-}
+export type { StoredPage } from './stored-page.js';
 
 /**
  * What one lookup found: a page whose dependencies are all current, or — to store a new one with
@@ -22,43 +20,79 @@ export interface Lookup {
 /** Whether a stored page is fresh, past its TTL but within grace, or due an early refresh. */
 export type Freshness = 'fresh' | 'stale' | 'early';
 
-const NO_TOKENS: (Buffer | undefined)[] = [];
-
 /**
- * Reads the page and the current tokens of its dependencies in one round trip (pages without
- * dependencies, the common case, cost exactly one store read). On a miss it also makes sure every
- * token exists before the handler reads its data, so the entry records tokens that any later
- * invalidation will replace. Never rejects: a failing store is `{}`.
+ * Reads the page and the current tokens of its dependencies (its models and entities, and its URL
+ * tags) in one store call — one `MGET` on a standalone Redis. With `bodies`, a page read before is
+ * checked instead: its header (`GETRANGE`) and the tokens, sent together, and its body reused if
+ * the header is unchanged. On a miss it also makes sure every token exists before the handler
+ * reads its data, so the entry records tokens that any later invalidation or `expirePage()` will
+ * replace. Never rejects: a failing store (or one whose epoch is not known yet) is `{}`.
  */
 export async function lookupPage(
   store: CacheStore,
   tracker: DependencyTracker,
   location: PageLocation,
   maxEntrySize: number,
+  bodies?: LocalBodies,
 ): Promise<Lookup> {
   try {
-    const [bytes, current] =
-      location.deps.length === 0
-        ? [await store.get(location.key), NO_TOKENS]
-        : await Promise.all([store.get(location.key), tracker.currentGenerations(location.deps)]);
-    if (bytes !== undefined) {
-      const entry = decodeEntry(bytes, maxEntrySize);
-      if (entry?.meta.k === 'page') {
-        if (DependencyTracker.isCurrent(entry.meta.g, current)) {
-          return { page: { meta: entry.meta, body: entry.payload } };
-        }
-      } else {
-        // Foreign, corrupt or older-format bytes under our key: a miss, and removed.
-        store.delete([location.key]).catch(() => undefined);
+    const tokenKeys = tracker.tokenKeys(location.deps, true);
+    const known = bodies?.get(location.key);
+    if (known !== undefined && store.getHead) {
+      const [header, current] = await store.getHead(location.key, known.header.length, tokenKeys);
+      if (header !== undefined && header.equals(known.header)) {
+        return found(tracker, location, known.page, current);
       }
+      // Replaced or removed: read it whole (with the tokens just read).
+      bodies!.delete(location.key);
+      const bytes = header === undefined ? undefined : await store.get(location.key);
+      return found(tracker, location, read(store, location, bytes, maxEntrySize, bodies), current);
     }
-    if (current.every(token => token !== undefined)) {
-      return { generations: current.map(token => token!.toString('latin1')) };
-    }
-    return { generations: await tracker.generationsForWrite(location.deps) };
+    tokenKeys.unshift(location.key);
+    const replies = await store.getMany(tokenKeys);
+    const page = read(store, location, replies[0], maxEntrySize, bodies);
+    return found(tracker, location, page, replies.slice(1));
   } catch {
     return {};
   }
+}
+
+/** The page if its tokens are current; otherwise the tokens to store a new one with. */
+async function found(
+  tracker: DependencyTracker,
+  location: PageLocation,
+  page: StoredPage | undefined,
+  current: (Buffer | undefined)[],
+): Promise<Lookup> {
+  if (page !== undefined && DependencyTracker.isCurrent(page.meta.g, current)) return { page };
+  if (current.every(token => token !== undefined)) {
+    return { generations: current.map(token => token!.toString('latin1')) };
+  }
+  return { generations: await tracker.generationsForWrite(location.deps) };
+}
+
+/** Decodes stored bytes into a page (kept in `bodies` for reuse); removes foreign bytes. */
+function read(
+  store: CacheStore,
+  location: PageLocation,
+  bytes: Buffer | undefined,
+  maxEntrySize: number,
+  bodies: LocalBodies | undefined,
+): StoredPage | undefined {
+  if (bytes === undefined) return undefined;
+  const entry = decodeEntry(bytes, maxEntrySize);
+  if (entry?.meta.k !== 'page') {
+    // Foreign, corrupt or older-format bytes under our key: a miss, and removed.
+    store.delete([location.key]).catch(() => undefined);
+    return undefined;
+  }
+  const page = { meta: entry.meta, body: entry.payload };
+  // Only pages whose header names their body's digest can be recognised later.
+  if (bodies !== undefined && entry.meta.b !== undefined) {
+    const length = headerLength(bytes);
+    if (length !== undefined) bodies.set(location.key, bytes.subarray(0, length), page);
+  }
+  return page;
 }
 
 /**

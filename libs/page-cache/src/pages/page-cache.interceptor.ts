@@ -28,11 +28,14 @@ import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import { CacheService } from '../cache.service.js';
 import type { PageMeta } from '../codec.js';
+import { notSharedReason } from '../edge/edge-eligibility.js';
+import { EDGE_REPURGE_MS, EdgePurger } from '../edge/edge-purger.js';
+import { edgeHeaderValue, edgeTags } from '../edge/edge-tags.js';
 import { InvalidatesInterceptor } from '../invalidation/invalidates.interceptor.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
 import { rawResponse, type AdapterResponse, type FastifyReplyLike } from './adapter-response.js';
 import { notEarlyReason, routeToken } from './early/early-eligibility.js';
-import { captureResponse, type CapturedResponse } from './fill/capture.js';
+import { captureResponse, type CaptureDecision, type CapturedResponse } from './fill/capture.js';
 import { FillLock } from './fill/fill-lock.js';
 import { SingleFlight, within } from './fill/single-flight.js';
 import { rejectResponse, storedHeaders, strongEtag, withoutHeader } from './fill/storability.js';
@@ -40,9 +43,10 @@ import { storePage } from './fill/store-page.js';
 import { unkeyedInputWarning, watchInputs } from './fill/unkeyed-inputs.js';
 import { isBypass, locatePage, type PageBypass, type PageLocation } from './key/page-key.js';
 import { hasBody, hostAllowed } from './key/request-checks.js';
+import { LocalBodies } from './local-bodies.js';
 import { freshness, lookupPage, type Lookup, type StoredPage } from './lookup.js';
 import type { PageRequest } from './page-metadata.js';
-import type { PagePolicy } from './policy/page-policy.js';
+import { privateCacheControl, type PagePolicy } from './policy/page-policy.js';
 import { PolicyRegistry } from './policy/policy-registry.js';
 import { writeStoredPage, type HitLabel } from './serve.js';
 
@@ -58,6 +62,9 @@ interface Exchange {
   next: CallHandler;
   policy: PagePolicy;
   location: PageLocation;
+  /** The route's controller class and handler (whether an edge may keep its pages). */
+  controller: Type;
+  handler: object;
   /** `performance.now()` when the request reached the cache, only while hits are timed. */
   startedAt?: number;
 }
@@ -80,6 +87,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   private readonly policies: PolicyRegistry;
   private readonly fills = new SingleFlight();
   private readonly fillLock: FillLock;
+  /** Bodies of pages read before, reused while their stored header is unchanged. */
+  private readonly bodies: LocalBodies | undefined;
   private readonly warned = new Set<string>();
   private readonly logger = new Logger('PageCache');
   /** Routes seen on this path whose hits may be served early: route token → policy. */
@@ -91,6 +100,11 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   @Optional()
   @Inject(ApplicationConfig)
   private readonly appConfig?: ApplicationConfig;
+
+  /** Purges the edge cache (`pages.edge.purge`). */
+  @Optional()
+  @Inject(EdgePurger)
+  private readonly edgePurger?: EdgePurger;
 
   /** Finds the app's controllers, to build every route's policy at startup. */
   @Optional()
@@ -107,6 +121,11 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   ) {
     this.policies = new PolicyRegistry(reflector, options, cacheName);
     this.fillLock = new FillLock(store, options.namespace, options.pages.fillLock);
+    // Only where reading a header is cheaper than reading the page: a store across a socket.
+    this.bodies =
+      store.getHead && options.pages.reuseBodies > 0
+        ? new LocalBodies(options.pages.reuseBodies)
+        : undefined;
   }
 
   /** Builds the policy of every GET route at startup, so none is built on a request. */
@@ -144,7 +163,17 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       }
       return this.bypass(policy, raw, next, location.bypass);
     }
-    const exchange: Exchange = { request, response, raw, next, policy, location, startedAt };
+    const exchange: Exchange = {
+      request,
+      response,
+      raw,
+      next,
+      policy,
+      location,
+      controller: context.getClass() as Type,
+      handler: context.getHandler(),
+      startedAt,
+    };
     // A plain Observable around the lookup: the hit path runs once per request, and rxjs'
     // from() + switchMap() cost more than the lookup's own bookkeeping.
     return new Observable<unknown>(subscriber => {
@@ -296,7 +325,13 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   }
 
   private lookup(location: PageLocation): Promise<Lookup> {
-    return lookupPage(this.store, this.cache.tracker, location, this.options.maxEntrySize);
+    return lookupPage(
+      this.store,
+      this.cache.tracker,
+      location,
+      this.options.maxEntrySize,
+      this.bodies,
+    );
   }
 
   private bypass(
@@ -307,6 +342,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   ): Observable<unknown> {
     this.onBypass(policy, reason);
     if (!raw.headersSent) raw.setHeader('x-cache', 'BYPASS');
+    this.keepFromEdge(raw);
     return next.handle();
   }
 
@@ -324,6 +360,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       // The store failed: answer from the handler, neither reading nor writing the cache.
       this.onBypass(exchange.policy, 'store-error');
       exchange.raw.setHeader('x-cache', 'MISS');
+      this.keepFromEdge(exchange.raw);
       return exchange.next.handle();
     }
     const pending = this.fills.get(location.key);
@@ -414,12 +451,20 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     }
     if (!generations || request.method === 'HEAD') {
       if (request.method === 'HEAD') this.onBypass(policy, 'head');
+      this.keepFromEdge(raw);
       onSettled(undefined);
       return next.handle();
     }
+    const edge = this.edgeHeader(exchange);
     // Only responses that are checked before they are sent get the configured Cache-Control; a
-    // handler's own (@Header, set before interceptors run on Express) wins.
-    const { cacheControl } = policy;
+    // handler's own (@Header, set before interceptors run on Express) wins. With an edge cache,
+    // a page it may not keep for everyone is private, whatever the configured value says.
+    const cacheControl =
+      this.options.pages.edge && !edge
+        ? policy.cacheControl === undefined
+          ? 'private'
+          : privateCacheControl(policy.cacheControl)
+        : policy.cacheControl;
     if (cacheControl && !raw.hasHeader('cache-control')) {
       raw.setHeader('cache-control', cacheControl);
     }
@@ -443,7 +488,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       unkeyedReads();
       settle(undefined);
     });
-    const release = captureResponse(raw, captured => {
+    const release = captureResponse(raw, (captured): CaptureDecision | undefined => {
       const reads = unkeyedReads();
       const ours =
         cacheControl !== undefined && captured.headers.get('cache-control') === cacheControl;
@@ -458,14 +503,25 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
         this.onBypass(policy, rejected);
         settle(undefined);
         // Not a cacheable page after all (a 404, a Set-Cookie, a stream…): no shared cache may
-        // keep it.
+        // keep it. With an edge cache it is said so, unless the handler said otherwise (an error
+        // answer, whose filter drops the headers set before, included): no purge would reach it.
+        if (this.options.pages.edge && (ours || !captured.headers.has('cache-control'))) {
+          return { headers: { 'cache-control': 'private' } };
+        }
         return ours ? { remove: ['cache-control'] } : undefined;
       }
       const etag = strongEtag(captured.headers.get('etag'), captured.body);
+      let headers = storedHeaders(captured);
+      if (edge) {
+        // Ours replaces a tag header the handler set: the page's tags are what purges name.
+        const name = edge.name.toLowerCase();
+        headers = headers.filter(([header]) => header !== name);
+        headers.push([name, edge.value]);
+      }
       const meta: PageMeta = {
         k: 'page',
         s: captured.status,
-        h: storedHeaders(captured),
+        h: headers,
         e: etag,
         t: Date.now(),
         l: policy.ttlMs,
@@ -483,7 +539,13 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
         captured.body,
         generations,
       );
-      return { headers: { etag }, wait: stored.then(settle) };
+      return {
+        headers: edge ? { etag, [edge.name]: edge.value } : { etag },
+        wait: stored.then(page => {
+          settle(page);
+          if (!page && edge) this.purgeWhenSent(raw, location);
+        }),
+      };
     });
     return next.handle().pipe(
       tap(value => {
@@ -503,6 +565,52 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
         return this.serveStored(exchange, fallback, 'STALE');
       }),
     );
+  }
+
+  /**
+   * The tag header of a page an edge cache may keep for everyone (see `notSharedReason`), or
+   * `undefined`: no edge configured, a page the edge must not share, or more tags than the header
+   * holds.
+   */
+  private edgeHeader(exchange: Exchange): { name: string; value: string } | undefined {
+    const edge = this.options.pages.edge;
+    if (!edge) return undefined;
+    const { policy, location } = exchange;
+    if (notSharedReason(policy, exchange.controller, exchange.handler, this.appConfig)) {
+      return undefined;
+    }
+    const value = edgeHeaderValue(edgeTags(location.deps), edge.header);
+    if (value === undefined) {
+      this.warnOnce(
+        `${policy.view} has more edge tags than a ${edge.header} header holds: its pages are sent with Cache-Control: private.`,
+      );
+    }
+    return value === undefined ? undefined : { name: edge.header, value };
+  }
+
+  /**
+   * Purges the edge copies of a tagged page that could not be stored: most likely a save
+   * replaced its tokens while it rendered (the store refused it as outdated), and the purge of
+   * that save went out before this response reached the edge, which would keep it. Once it is
+   * sent (and a little later, for the edge to take it in), its URL's variants are purged.
+   */
+  private purgeWhenSent(raw: ServerResponse, location: PageLocation): void {
+    const purger = this.edgePurger;
+    if (!purger) return;
+    const tags = location.deps.filter(tag => tag.startsWith('@url:'));
+    raw.once('finish', () => {
+      setTimeout(() => void purger.purge(tags), EDGE_REPURGE_MS).unref();
+    });
+  }
+
+  /**
+   * With an edge cache, a response the page cache does not tag is marked private (unless the
+   * handler sets its own Cache-Control): no purge would ever reach an edge copy of it.
+   */
+  private keepFromEdge(raw: ServerResponse): void {
+    if (this.options.pages.edge && !raw.headersSent && !raw.hasHeader('cache-control')) {
+      raw.setHeader('cache-control', 'private');
+    }
   }
 
   private serveStored(exchange: Exchange, page: StoredPage, label: HitLabel): Observable<unknown> {

@@ -1,3 +1,4 @@
+import type { MethodEntity } from '../interfaces/method-options.interface.js';
 import type {
   EntityIdParser,
   EntityIdSource,
@@ -30,6 +31,8 @@ export interface ModelSpec {
   models: string[];
   /** Entity dependencies. */
   entities: EntityDependencySpec[];
+  /** `@Invalidates` on a provider method: entities whose ids are read from the call. */
+  calls?: { model: string; idFrom: MethodEntity['idFrom'] }[];
 }
 
 /** @internal One entity dependency, its model named. */

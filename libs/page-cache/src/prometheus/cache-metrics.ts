@@ -99,8 +99,9 @@ const CACHE_COUNTERS: [name: string, help: string, read: (stats: CacheStats) => 
  * `hits_total`, `misses_total`, `stale_hits_total`, `writes_total`, `served_bytes_total`,
  * `bypasses_total{reason}`, `hit_duration_seconds` (histogram), `value_hits_total`,
  * `value_misses_total`, `value_writes_total`, `invalidations_total`,
- * `invalidated_entries_total`, `store_errors_total`, and the gauge `breaker_open` (1 while the
- * circuit breaker keeps the store out of use).
+ * `invalidated_entries_total`, `store_errors_total`, the gauge `breaker_open` (1 while the
+ * circuit breaker keeps the store out of use), and with an edge purge `edge_purges_total{outcome}`
+ * and the gauge `edge_pending_tags`.
  *
  * @throws Error from prom-client when a metric of the same name is already in the registry.
  */
@@ -169,6 +170,41 @@ export function registerCacheMetrics(
             this.reset();
             for (const stats of snapshots()) {
               this.set({ cache: stats.cache }, stats.breaker === 'closed' ? 0 : 1);
+            }
+          },
+        }),
+    );
+    // Only caches with an edge purge (`pages.edge.purge`) have these samples.
+    add(
+      'edge_purges_total',
+      fullName =>
+        new Counter({
+          name: fullName,
+          help: 'Calls of the edge cache purge (pages.edge.purge), by outcome: succeeded, failed.',
+          labelNames: ['cache', 'outcome'],
+          registers,
+          collect() {
+            this.reset();
+            for (const { cache, edge } of snapshots()) {
+              if (!edge) continue;
+              this.inc({ cache, outcome: 'succeeded' }, edge.succeeded);
+              this.inc({ cache, outcome: 'failed' }, edge.failed);
+            }
+          },
+        }),
+    );
+    add(
+      'edge_pending_tags',
+      fullName =>
+        new Gauge({
+          name: fullName,
+          help: 'Edge cache tags whose purge failed and waits for a retry.',
+          labelNames: ['cache'],
+          registers,
+          collect() {
+            this.reset();
+            for (const { cache, edge } of snapshots()) {
+              if (edge) this.set({ cache }, edge.pendingTags);
             }
           },
         }),

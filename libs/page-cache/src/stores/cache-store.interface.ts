@@ -12,6 +12,16 @@
 export interface CacheStore {
   /** Reads one value; `undefined` when the key is missing or is not a plain value. */
   get(key: string): Promise<Buffer | undefined>;
+  /**
+   * Reads the first `length` bytes of the value at `key` (Redis `GETRANGE`; `undefined` when the key
+   * is missing or empty) and the values of `keys`, in one round trip. Optional: without it, the
+   * page cache reads whole entries.
+   */
+  getHead?(
+    key: string,
+    length: number,
+    keys: readonly string[],
+  ): Promise<[Buffer | undefined, (Buffer | undefined)[]]>;
   /** Reads many values in one round trip, in the order of `keys`. */
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]>;
   /**
@@ -57,6 +67,15 @@ export interface CacheStore {
   scanSet?(setKey: string, batchSize?: number): AsyncIterable<string[]>;
   /** Removes members from a set. */
   removeFromSet(setKey: string, members: readonly string[]): Promise<void>;
+  /**
+   * The epoch of the data the store holds: a short id that changes whenever the store may have come
+   * back holding older data than it acknowledged (a Redis restarted from an RDB/AOF file, a
+   * replica promoted after asynchronous replication lost writes); `undefined` while it is not
+   * known (just reconnected). Generation tokens are kept per epoch, so nothing written under an
+   * earlier one is ever served again. Optional: a store without it must never go back in time
+   * (the memory store cannot).
+   */
+  epoch?(): string | undefined;
   /** Round-trip check used by health reporting and the circuit breaker's probes. */
   ping(): Promise<void>;
   /** Releases what the store owns (connections it opened, timers). */

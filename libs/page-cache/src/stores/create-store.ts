@@ -90,9 +90,13 @@ export async function createStore(
         describeRedis(spec.redis),
         !lent || client.listenerCount('error') > 0,
       );
-      const store = new ResilientStore(new RedisStore(client, !lent), guard(resolved), diagnostics);
+      const redisStore = new RedisStore(client, !lent);
+      const store = new ResilientStore(redisStore, guard(resolved), diagnostics);
       if (!lent && !(await waitUntilReady(client))) {
         store.reportUnreachableAtStartup(await diagnostics.explainStartup(STARTUP_WAIT_MS));
+      } else {
+        // Pages are served once it is known which life of the server's data this is.
+        await redisStore.epochReady(STARTUP_WAIT_MS);
       }
       return store;
     }

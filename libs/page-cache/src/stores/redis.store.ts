@@ -1,7 +1,13 @@
+import { Logger } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
 import { CounterRangeError } from '../counter.js';
 import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
 import { CLUSTER_SLOTS, groupBySlot } from './cluster-slots.js';
+import { RedisEpoch } from './redis-epoch.js';
+import { StoreReconnectedError } from './store-errors.js';
+
+/** Where servers that refuse `INFO` keep a shared epoch (see `RedisEpoch`). */
+const EPOCH_KEY = 'nestjs-page-cache:~epoch';
 
 /** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
@@ -76,6 +82,8 @@ interface ScriptCommands {
 export class RedisStore implements CacheStore {
   private readonly commands: RedisClient & ScriptCommands;
   private readonly isCluster: boolean;
+  /** Which life of the server's data this client talks to (see `CacheStore.epoch`). */
+  private readonly epochs: RedisEpoch;
 
   /**
    * @param client the ioredis client to use.
@@ -93,27 +101,58 @@ export class RedisStore implements CacheStore {
       if (!(name in client)) client.defineCommand(name, script);
     }
     this.commands = client as RedisClient & ScriptCommands;
+    let warned = false;
+    this.epochs = new RedisEpoch(client, EPOCH_KEY, reason => {
+      if (warned) return;
+      warned = true;
+      new Logger('CacheStore').warn(`Redis epoch: ${reason}.`);
+    });
   }
 
   async get(key: string): Promise<Buffer | undefined> {
+    const serial = this.epochs.serial;
     try {
-      return (await this.client.getBuffer(key)) ?? undefined;
+      const value = await this.client.getBuffer(key);
+      if (serial !== this.epochs.serial) throw new StoreReconnectedError();
+      return value ?? undefined;
     } catch (error) {
       if (isWrongType(error)) return undefined;
       throw error;
     }
   }
 
+  async getHead(
+    key: string,
+    length: number,
+    keys: readonly string[],
+  ): Promise<[Buffer | undefined, (Buffer | undefined)[]]> {
+    const serial = this.epochs.serial;
+    // Sent together: auto-pipelining writes both commands at once.
+    const [head, values] = await Promise.all([
+      this.client.getrangeBuffer(key, 0, length - 1).catch((error: unknown) => {
+        if (isWrongType(error)) return Buffer.alloc(0);
+        throw error;
+      }),
+      this.getMany(keys),
+    ]);
+    if (serial !== this.epochs.serial) throw new StoreReconnectedError();
+    return [head.length === 0 ? undefined : head, values];
+  }
+
   async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     if (keys.length === 0) return [];
     // MGET returns nil for keys of another type, which is what we want.
+    // A read answered after a connection closed may come from a restarted server: discarded.
+    const serial = this.epochs.serial;
     if (!this.isCluster) {
       const values = await this.client.mgetBuffer(...keys);
+      if (serial !== this.epochs.serial) throw new StoreReconnectedError();
       return values.map(value => value ?? undefined);
     }
     // MGET across slots is a CROSSSLOT error: one MGET per slot, all sent at once.
     const groups = groupBySlot(keys);
     const replies = await Promise.all(groups.map(group => this.client.mgetBuffer(...group.keys)));
+    if (serial !== this.epochs.serial) throw new StoreReconnectedError();
     const values = Array.from<Buffer | undefined>({ length: keys.length });
     groups.forEach((group, g) =>
       group.positions.forEach((position, i) => (values[position] = replies[g][i] ?? undefined)),
@@ -283,7 +322,17 @@ export class RedisStore implements CacheStore {
     await this.client.ping();
   }
 
+  epoch(): string | undefined {
+    return this.epochs.current();
+  }
+
+  /** Resolves once the epoch is known (see `CacheStore.epoch`), or after `timeoutMs`. */
+  epochReady(timeoutMs = 2_000): Promise<void> {
+    return this.epochs.ready(timeoutMs);
+  }
+
   async close(): Promise<void> {
+    this.epochs.stop();
     if (!this.owned) return;
     try {
       await this.client.quit();

@@ -50,7 +50,10 @@ export class ResilientStore implements CacheStore {
     readonly inner: CacheStore,
     private readonly options: BreakerOptions = { failures: 3, cooldownMs: 2_000 },
     private readonly diagnostics: StoreDiagnostics = customStoreDiagnostics(inner),
-  ) {}
+  ) {
+    const head = inner.getHead?.bind(inner);
+    if (head) this.getHead = (key, length, keys) => this.call(() => head(key, length, keys));
+  }
 
   /**
    * Logs that the store could not be reached at startup (`cause` in a few words). The breaker
@@ -76,6 +79,8 @@ export class ResilientStore implements CacheStore {
   get(key: string): Promise<Buffer | undefined> {
     return this.call(() => this.inner.get(key));
   }
+  /** Present only when the guarded store has it. */
+  readonly getHead?: CacheStore['getHead'];
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     return this.call(() => this.inner.getMany(keys));
   }
@@ -114,6 +119,9 @@ export class ResilientStore implements CacheStore {
   }
   ping(): Promise<void> {
     return this.call(() => this.inner.ping());
+  }
+  epoch(): string | undefined {
+    return this.inner.epoch ? this.inner.epoch() : '';
   }
 
   async *scanSet(setKey: string, batchSize?: number): AsyncIterable<string[]> {

@@ -16,7 +16,8 @@ export type ReleaseLock = () => Promise<unknown>;
 
 /**
  * The cross-process fill lock (SET NX PX with an owner token): the first process to miss a page
- * renders it, the others wait a bounded time for its entry. `false` settings turn it off.
+ * (or a `@Cached` call's value) renders it, the others wait a bounded time for its entry. `false`
+ * settings turn it off.
  */
 export class FillLock {
   constructor(
@@ -31,10 +32,10 @@ export class FillLock {
    * read once more: the holder before us may have stored it and released the lock since.
    * @returns the lock's release, or the page another process stored, or neither (render anyway).
    */
-  async acquire(
-    location: PageLocation,
-    lookup: () => Promise<StoredPage | undefined>,
-  ): Promise<{ release?: ReleaseLock; page?: StoredPage }> {
+  async acquire<T = StoredPage>(
+    location: Pick<PageLocation, 'key'>,
+    lookup: () => Promise<T | undefined>,
+  ): Promise<{ release?: ReleaseLock; page?: T }> {
     const settings = this.settings;
     if (!settings) return {};
     const { key, token, release } = this.owner(location);
@@ -44,7 +45,7 @@ export class FillLock {
       try {
         if (await this.store.set(key, token, settings.ttlMs, { onlyIfAbsent: true })) {
           const page = await lookup();
-          if (page) {
+          if (page !== undefined) {
             void release();
             return { page };
           }
@@ -57,7 +58,7 @@ export class FillLock {
       await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
       pause = Math.min(pause * 2, 50);
       const page = await lookup();
-      if (page) return { page };
+      if (page !== undefined) return { page };
     }
   }
 
@@ -80,7 +81,11 @@ export class FillLock {
     return this.settings ? this.settings.waitMs : DEFAULT_FILL_WAIT_MS;
   }
 
-  private owner(location: PageLocation): { key: string; token: Buffer; release: ReleaseLock } {
+  private owner(location: Pick<PageLocation, 'key'>): {
+    key: string;
+    token: Buffer;
+    release: ReleaseLock;
+  } {
     const key = fillLockKey(this.namespace, location.key);
     const token = Buffer.from(randomBytes(12).toString('base64url'));
     return { key, token, release: () => this.store.deleteIfEquals(key, token).catch(() => false) };

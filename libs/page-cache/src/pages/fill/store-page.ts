@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CacheStatistics } from '../../cache-statistics.js';
 import { encodeEntry, type PageMeta } from '../../codec.js';
 import type { DependencyTracker } from '../../dependency-tracker.js';
@@ -26,16 +27,11 @@ export async function storePage(
       meta.d = location.deps;
       meta.g = generations;
     }
+    // The body's digest in the header: what lets a process that read this page reuse its body.
+    meta.b = createHash('sha256').update(body).digest('base64url').slice(0, 22);
     const bytes = encodeEntry(meta, body, compressAbove);
     const keepMs = meta.l === 0 ? 0 : meta.l + policy.graceMs;
-    const current = await tracker.write(
-      location.key,
-      bytes,
-      keepMs,
-      location.deps,
-      generations,
-      location.tags,
-    );
+    const current = await tracker.write(location.key, bytes, keepMs, location.deps, generations);
     if (!current) return undefined;
     counters.write(policy.view, location.key, body.length);
     return { meta, body };

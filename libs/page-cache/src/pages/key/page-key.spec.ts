@@ -71,7 +71,7 @@ describe('locatePage', () => {
   it('depends on entity ids in canonical form', () => {
     const show = policy({ entities: [{ model: 'Post', id: 'id', parse: Number }] });
     const located = locatePage('ns', show, request('/posts/07', { params: { id: '07' } }), noUser);
-    expect((located as PageLocation).deps).toEqual(['Post/7', 'Post/']);
+    expect((located as PageLocation).deps.slice(0, 2)).toEqual(['Post/7', 'Post/']);
     const raw = policy({ entities: [{ model: 'Post', id: 'id' }] });
     expect(
       locatePage('ns', raw, request('/posts/07', { params: { id: '07' } }), noUser),
@@ -81,8 +81,8 @@ describe('locatePage', () => {
   });
 
   it('gives every router spelling of a URL the same lookup tag', () => {
-    const tags = ['/posts/3', '/posts/3/', '/POSTS/3', '/posts/%33'].map(
-      url => (locatePage('ns', policy(), request(url), noUser) as PageLocation).tags[0],
+    const tags = ['/posts/3', '/posts/3/', '/POSTS/3', '/posts/%33'].map(url =>
+      (locatePage('ns', policy(), request(url), noUser) as PageLocation).deps.at(-2),
     );
     expect(new Set(tags).size).toBe(1);
     expect(tags[0]).toBe(urlTagOf('/posts/3'));

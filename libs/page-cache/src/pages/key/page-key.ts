@@ -7,13 +7,14 @@ import { canonicalEntityId } from './entity-id.js';
 /** Where a page lives and what it is indexed under. */
 export interface PageLocation {
   key: string;
-  /** Dependencies (generation-checked and indexed). */
-  deps: string[];
   /**
-   * Lookup tags (indexed only): the URL path, and the path with its normalized query. Computed
-   * when read, since only a write needs them and each costs a hash.
+   * Dependencies, generation-checked on every hit and indexed: the models and entities of
+   * `@CacheKeyFrom`, then the page's two lookup tags (its URL path, and the path with its
+   * normalized query) — so `expirePage()` replaces a token, and a page whose index membership was
+   * lost or raced, or whose render read its data before the `expirePage()`, is never served after
+   * it.
    */
-  readonly tags: string[];
+  deps: string[];
 }
 
 /** Why a request cannot be keyed safely, so it bypasses the cache. */
@@ -128,14 +129,39 @@ export function locatePage(
     parts.push(['f', value ?? null]);
   }
 
-  const allowed = policy.query;
-  return {
-    key: pageKey(namespace, policy.view, shown, variantDigest(parts)),
-    deps: deps.length === 0 ? deps : [...new Set(deps)],
-    get tags() {
-      return lookupTags(path, search, allowed);
-    },
-  };
+  const unique = deps.length === 0 ? deps : [...new Set(deps)];
+  const [byPath, byUrl] = lookupTagsOf(policy, url, path, search);
+  unique.push(byPath, byUrl);
+  return { key: pageKey(namespace, policy.view, shown, variantDigest(parts)), deps: unique };
+}
+
+/** Most URLs whose lookup tags are remembered per route, and the longest URL remembered. */
+const TAG_MEMO_ENTRIES = 1_000;
+const TAG_MEMO_URL = 1_024;
+const TAG_MEMO = new WeakMap<PagePolicy, Map<string, readonly [string, string]>>();
+
+/**
+ * The lookup tags of a request target for one route, remembered for recent URLs: each costs a
+ * decode, a query parse and two hashes, and every hit needs them (they are dependencies). Bounded
+ * per route by count (oldest first out) and by URL length, so unique or huge URLs cannot grow the
+ * heap. The tags are a pure function of the URL and the route's query allowlist.
+ */
+function lookupTagsOf(
+  policy: PagePolicy,
+  url: string,
+  path: string,
+  search: string,
+): readonly [string, string] {
+  if (url.length > TAG_MEMO_URL) return lookupTags(path, search, policy.query);
+  let memo = TAG_MEMO.get(policy);
+  if (memo === undefined) TAG_MEMO.set(policy, (memo = new Map()));
+  let tags = memo.get(url);
+  if (tags === undefined) {
+    tags = lookupTags(path, search, policy.query);
+    if (memo.size >= TAG_MEMO_ENTRIES) memo.delete(memo.keys().next().value!);
+    memo.set(url, tags);
+  }
+  return tags;
 }
 
 /** Whether a location is a bypass. */
@@ -202,7 +228,11 @@ function cookieValues(header: string | string[] | undefined, name: string): stri
  * as one URL (`/posts/3/`, `/POSTS/3`, `/posts/%33` on Express) is found by one `expirePage`;
  * a tag shared by two different pages only removes both.
  */
-function lookupTags(path: string, search: string, allowed?: ReadonlySet<string>): string[] {
+function lookupTags(
+  path: string,
+  search: string,
+  allowed?: ReadonlySet<string>,
+): readonly [string, string] {
   const loosePath = loosenPath(path);
   return [pathTag(loosePath), urlTag(loosePath, JSON.stringify(normalizeQuery(search, allowed)))];
 }

@@ -1,0 +1,186 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { CacheStatistics } from '../cache-statistics.js';
+import { CACHE_OPTIONS } from '../cache.constants.js';
+import type { ResolvedCacheOptions } from '../cache.options.js';
+import type { EdgePurge } from '../interfaces/edge-options.interface.js';
+import { edgeTags } from './edge-tags.js';
+
+/** How long an invalidation waits for the edge's first answer before it returns (ms). */
+export const EDGE_WAIT_MS = 2_000;
+/** A purge that has not settled after this long counts as failed, and is retried (ms). */
+export const EDGE_ATTEMPT_TIMEOUT_MS = 10_000;
+/** First and longest pause before retrying a failed purge (ms), as for a failed invalidation. */
+export const EDGE_RETRY_DELAY_MS = { min: 100, max: 5_000 } as const;
+/**
+ * How long after a tagged page that could not be stored (outdated by a save during its render)
+ * was sent its URL is purged again (ms): the edge has taken it in by then.
+ */
+export const EDGE_REPURGE_MS = 1_000;
+/** Most tags given to one retry call (Fastly takes 256 keys a request). */
+const RETRY_BATCH = 256;
+
+/**
+ * Purges the edge cache (`pages.edge.purge`) after each invalidation has cleared Redis, with the
+ * tags it cleared. The invalidation waits for the first answer (a bounded time), so a client
+ * that saved and reads again through the edge sees its change; a purge that fails is retried in
+ * the background with backoff until it goes through — a copy left at the edge would be served
+ * for as long as the edge keeps it — and is counted in `stats().edge` and `cache.purge` events.
+ */
+@Injectable()
+export class EdgePurger implements OnModuleDestroy {
+  private readonly logger = new Logger('CacheInvalidation');
+  private readonly purgeFn?: EdgePurge;
+  /** Tags whose purge failed, to retry (each once, however many saves named it). */
+  private readonly pending = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private retrying = false;
+  /** A purge outlived {@link EDGE_WAIT_MS} and has not settled yet. */
+  private slow = false;
+  private delayMs: number = EDGE_RETRY_DELAY_MS.min;
+  /** Retries since nothing was pending (an event's `attempt` is this plus one). */
+  private rounds = 0;
+  private stopped = false;
+
+  constructor(
+    @Inject(CACHE_OPTIONS) options: ResolvedCacheOptions,
+    private readonly statistics: CacheStatistics,
+  ) {
+    this.purgeFn = options.pages.edge?.purge;
+    if (this.purgeFn) statistics.edgePending = () => this.pending.size;
+  }
+
+  /**
+   * Purges the edge copies of what an invalidation cleared: `names` are its dependencies and
+   * lookup tags (`Post`, `Post/42`, `@url:…`), turned into edge tags as pages carry them. Never
+   * rejects; resolves once the edge answered, or after {@link EDGE_WAIT_MS} with the purge still
+   * running (it is retried if it then fails). While the edge is failing or slow, the tags join the
+   * retries at once: saves neither wait for an edge that is down nor pile calls onto it.
+   */
+  async purge(names: readonly string[]): Promise<void> {
+    if (!this.purgeFn || this.stopped || names.length === 0) return;
+    const tags = edgeTags(names);
+    if (this.pending.size > 0 || this.retrying || this.slow) {
+      for (const tag of tags) this.pending.add(tag);
+      this.scheduleRetry();
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      this.attempt(tags, 1).then(() => true),
+      new Promise<false>(resolve => {
+        timer = setTimeout(() => resolve(false), EDGE_WAIT_MS);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    // Until an attempt answers, later purges are queued rather than waited for.
+    if (!settled) this.slow = true;
+  }
+
+  onModuleDestroy(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.pending.size > 0) {
+      this.logger.warn(
+        `${this.pending.size} edge tags were never purged (the edge did not answer before shutdown): ${[...this.pending].slice(0, 10).join(' ')}${this.pending.size > 10 ? ' …' : ''}`,
+      );
+    }
+  }
+
+  /** One call of `purge`; a failure queues its tags for a retry. @returns whether it succeeded. */
+  private async attempt(tags: string[], attempt: number): Promise<boolean> {
+    try {
+      await this.call(tags);
+      this.slow = false;
+      this.statistics.edgePurge('succeeded', tags, attempt);
+      return true;
+    } catch (error) {
+      this.slow = false;
+      for (const tag of tags) this.pending.add(tag);
+      const retryInMs = this.scheduleRetry();
+      const message = error instanceof Error ? error.message : String(error);
+      this.statistics.edgePurge('failed', tags, attempt, message, retryInMs);
+      if (attempt === 1) {
+        this.logger.warn(`Edge purge of ${describe(tags)} failed, retrying: ${message}`);
+      }
+      return false;
+    }
+  }
+
+  /** Calls `purge`, bounded by {@link EDGE_ATTEMPT_TIMEOUT_MS}. */
+  private async call(tags: string[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        // A purge function that throws instead of rejecting is a failed purge too.
+        Promise.resolve().then(() => this.purgeFn!([...tags])),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`timed out after ${EDGE_ATTEMPT_TIMEOUT_MS} ms`)),
+            EDGE_ATTEMPT_TIMEOUT_MS,
+          );
+          timer.unref();
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Schedules the next retry unless one is scheduled or running. @returns its delay (ms). */
+  private scheduleRetry(): number {
+    if (!this.stopped && !this.timer && !this.retrying) {
+      this.timer = setTimeout(() => void this.retry(), this.delayMs);
+      this.timer.unref();
+    }
+    return this.delayMs;
+  }
+
+  /**
+   * Retries every pending tag, in batches. A failure backs off (doubling up to 5 s) and leaves the
+   * rest for the next round; once nothing is pending the delay starts again from the shortest.
+   */
+  private async retry(): Promise<void> {
+    this.timer = undefined;
+    this.retrying = true;
+    try {
+      while (this.pending.size > 0 && !this.stopped) {
+        const batch = [...this.pending].slice(0, RETRY_BATCH);
+        for (const tag of batch) this.pending.delete(tag);
+        this.rounds++;
+        this.statistics.edgePurge('retrying', batch, this.rounds + 1);
+        // Backed off before the outcome is known, so that a failure reports the next delay.
+        this.delayMs = Math.min(this.delayMs * 2, EDGE_RETRY_DELAY_MS.max);
+        if (!(await this.attemptRetry(batch))) break;
+      }
+    } finally {
+      this.retrying = false;
+    }
+    if (this.pending.size > 0) {
+      this.scheduleRetry();
+      return;
+    }
+    this.delayMs = EDGE_RETRY_DELAY_MS.min;
+    this.rounds = 0;
+    this.logger.log('Pending edge purges went through.');
+  }
+
+  private async attemptRetry(batch: string[]): Promise<boolean> {
+    try {
+      await this.call(batch);
+      this.statistics.edgePurge('succeeded', batch, this.rounds + 1);
+      return true;
+    } catch (error) {
+      for (const tag of batch) this.pending.add(tag);
+      const message = error instanceof Error ? error.message : String(error);
+      this.statistics.edgePurge('failed', batch, this.rounds + 1, message, this.delayMs);
+      return false;
+    }
+  }
+}
+
+function describe(tags: readonly string[]): string {
+  return tags.length <= 5
+    ? tags.join(' ')
+    : `${tags.slice(0, 5).join(' ')} … (${tags.length} tags)`;
+}

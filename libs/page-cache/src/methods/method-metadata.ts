@@ -1,0 +1,14 @@
+import type { CachedOptions } from '../interfaces/method-options.interface.js';
+
+/** @internal Metadata key of `@Cached()` (on the method). */
+export const CACHED_METADATA = 'nestjs-page-cache:cached';
+
+/** @internal `@Cached` options, validated. */
+export interface CachedSpec {
+  /** Lifetime in ms; undefined: the module's `ttl`. */
+  ttlMs?: number;
+  key?: CachedOptions['key'];
+  models?: CachedOptions['models'];
+  /** The cache's name (`'default'` for the default one). */
+  cache: string;
+}

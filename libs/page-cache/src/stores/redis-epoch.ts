@@ -1,0 +1,164 @@
+import { Cluster, type Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+
+/** How long to wait before asking again when a server did not say who it is (ms), at most. */
+const RETRY_MS = 1_000;
+
+/**
+ * Which life of the Redis data this client is talking to, for `CacheStore.epoch`.
+ *
+ * A Redis restarted from its RDB/AOF file, or a replica promoted after asynchronous replication
+ * lost writes, comes back holding older data than it acknowledged: an invalidated page together
+ * with the generation token it was current under. Each server process has a random `run_id`
+ * (`INFO server`) that no restart or other server repeats, so the epoch is a digest of the
+ * `run_id` of the server (of every master, on a Cluster): a restarted or failed-over Redis is a new
+ * epoch, in which every token is missing and nothing written before can look current. Every
+ * process that talks to the same servers computes the same epoch, without coordinating.
+ *
+ * A restart or failover always drops the connection, so the epoch is forgotten on every `close`
+ * and asked again on every `ready`; until it is known again the cache treats the store as down.
+ * `serial` counts the closes, so a read sent before one and answered after it (a client resending
+ * unanswered commands to the new server) is recognised and discarded.
+ *
+ * Servers that refuse `INFO` (some proxies, ACLs without `+info`) get a stored random epoch
+ * instead (`SET NX`), which does not detect restarts; `onUndetectable` is told once.
+ */
+export class RedisEpoch {
+  private value: string | undefined;
+  private refreshing = false;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+  private failures = 0;
+  private waiters: (() => void)[] = [];
+  /** Closes of any connection to the servers since the start. */
+  serial = 0;
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly fallbackKey: string,
+    private readonly onUndetectable: (reason: string) => void = () => undefined,
+  ) {
+    const lost = (): void => this.lose();
+    const found = (): void => void this.refresh();
+    client.on('close', lost);
+    client.on('ready', found);
+    if (client instanceof Cluster) {
+      // A master that restarts or fails over closes its own connection, not the cluster's.
+      const watch = (node: Redis): void => {
+        node.on('close', lost);
+        node.on('ready', found);
+      };
+      for (const node of client.nodes('all')) watch(node);
+      client.on('+node', watch);
+      client.on('-node', () => {
+        lost();
+        found();
+      });
+    }
+    if (client.status === 'ready') void this.refresh();
+  }
+
+  /** The current epoch, `undefined` while it is not known. */
+  current(): string | undefined {
+    return this.value;
+  }
+
+  /** Resolves once the epoch is known, or after `timeoutMs` (whichever comes first). */
+  ready(timeoutMs: number): Promise<void> {
+    if (this.value !== undefined) return Promise.resolve();
+    return new Promise(resolve => {
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      const waiters = this.waiters;
+      function done(): void {
+        clearTimeout(timer);
+        const i = waiters.indexOf(done);
+        if (i !== -1) waiters.splice(i, 1);
+        resolve();
+      }
+      waiters.push(done);
+    });
+  }
+
+  /** Stops retrying (the client is being closed). */
+  stop(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+  }
+
+  private lose(): void {
+    this.serial++;
+    this.value = undefined;
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.refreshing || this.closed) return;
+    this.refreshing = true;
+    clearTimeout(this.retry);
+    const serial = this.serial;
+    try {
+      const id = await this.serverIds();
+      // A connection closed while we asked: the answer may describe the server before it.
+      if (serial === this.serial) {
+        this.value = id;
+        this.failures = 0;
+        for (const waiter of this.waiters.splice(0)) waiter();
+      } else this.later();
+    } catch {
+      this.later();
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private later(): void {
+    if (this.closed) return;
+    // Soon at first (a Cluster learns its masters just after it is ready), then every second.
+    this.failures++;
+    this.retry = setTimeout(() => void this.refresh(), Math.min(RETRY_MS, 25 * 2 ** this.failures));
+    this.retry.unref();
+  }
+
+  /** A digest of the `run_id` of the server, or of every master of a Cluster. */
+  private async serverIds(): Promise<string> {
+    const servers = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    if (servers.length === 0) throw new Error('no master known yet');
+    let ids: string[];
+    try {
+      ids = await Promise.all(servers.map(async server => runIdOf(await server.info('server'))));
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      this.onUndetectable(
+        `the server refused INFO (${(error as Error).message}); a Redis restarted from its snapshot is not detected`,
+      );
+      return this.storedEpoch();
+    }
+    return createHash('sha256').update(ids.sort().join(',')).digest('base64url').slice(0, 12);
+  }
+
+  /** An epoch kept in the store itself: the same for every process, but restored with the data. */
+  private async storedEpoch(): Promise<string> {
+    const fresh = createHash('sha256')
+      .update(`${process.pid}:${Date.now()}:${Math.random()}`)
+      .digest('base64url')
+      .slice(0, 12);
+    await this.client.set(this.fallbackKey, fresh, 'NX');
+    const stored = await this.client.get(this.fallbackKey);
+    if (!stored) throw new Error('the stored epoch vanished');
+    return stored;
+  }
+}
+
+function runIdOf(info: string): string {
+  const match = /^run_id:([0-9a-f]+)\s*$/m.exec(info);
+  if (!match) throw new Error('INFO server has no run_id');
+  return match[1]!;
+}
+
+/** A reply error (the server answered, and said no), as opposed to a connection failure. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'ReplyError' || /NOPERM|unknown command|no run_id/i.test(error.message))
+  );
+}

@@ -13,12 +13,13 @@ import {
 const postgresDown = await postgresUnavailable();
 
 /**
- * Batch transactions (`$transaction([…])`) have no callback to wait for: the extension relies on
- * their queries resolving only after the batch committed. Each event's listener reads the row on
- * another connection, which sees only committed data.
+ * Prisma writes the contract suite does not make. Batch transactions (`$transaction([…])`) have no
+ * callback to wait for: the extension relies on their queries resolving only after the batch
+ * committed. Each event's listener reads the row on another connection, which sees only committed
+ * data.
  */
 describe.skipIf(postgresDown !== undefined)(
-  `Prisma batch transactions on postgresql${postgresDown ? ` (skipped: ${postgresDown})` : ''}`,
+  `Prisma writes on postgresql${postgresDown ? ` (skipped: ${postgresDown})` : ''}`,
   () => {
     let database: TestDatabase;
     let observer: pg.Client;
@@ -60,6 +61,20 @@ describe.skipIf(postgresDown !== undefined)(
         prisma.book.update({ where: { id: 2 }, data: { title: 'b2' } }),
       ]);
       expect(seen).toEqual(['1:a2', '2:b2']);
+    });
+
+    it('a write whose select leaves the key out names the model; a changed key names both', async () => {
+      await prisma.book.update({
+        where: { id: 1 },
+        data: { title: 'a3' },
+        select: { title: true },
+      });
+      // No id: the event names the model as a whole.
+      expect(seen).toEqual(['undefined:undefined']);
+      seen.length = 0;
+      await prisma.book.update({ where: { id: 2 }, data: { id: 20 } });
+      // The listener reads each id's row: the new one holds the book, the old one is gone.
+      expect(seen).toEqual(['20:b', '2:undefined']);
     });
 
     it('emits nothing when the batch fails and rolls back', async () => {

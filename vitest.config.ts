@@ -12,6 +12,18 @@ export default defineConfig({
         ),
       },
       {
+        find: /^nestjs-page-cache\/mikro-orm$/,
+        replacement: fileURLToPath(
+          new URL('./libs/page-cache/src/mikro-orm/index.ts', import.meta.url),
+        ),
+      },
+      {
+        find: /^nestjs-page-cache\/prisma$/,
+        replacement: fileURLToPath(
+          new URL('./libs/page-cache/src/prisma/index.ts', import.meta.url),
+        ),
+      },
+      {
         find: /^nestjs-page-cache\/prometheus$/,
         replacement: fileURLToPath(
           new URL('./libs/page-cache/src/prometheus/index.ts', import.meta.url),
@@ -40,7 +52,8 @@ export default defineConfig({
     include: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     // Starts (or checks REDIS_URL) the shared real Redis server; see test/support/redis.ts.
-    globalSetup: ['./test/global-setup.ts'],
+    // …and generates the Prisma clients the ORM contract suite uses (test/prisma-setup.ts).
+    globalSetup: ['./test/global-setup.ts', './test/prisma-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

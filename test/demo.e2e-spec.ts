@@ -1,6 +1,7 @@
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../apps/demo/src/app.module.js';
+import { DEMO_ORMS, type DemoOrm } from '../apps/demo/src/orm/demo-orm.module.js';
 import { configureApp } from '../apps/demo/src/app.setup.js';
 import { seedTitle, SEED_POSTS } from '../apps/demo/src/blog/seed.service.js';
 import { percent } from '../apps/demo/src/stats.controller.js';
@@ -42,13 +43,15 @@ interface ListJson {
   posts: PostJson[];
 }
 
-async function startDemo(): Promise<Demo> {
+async function startDemo(orm: DemoOrm = 'typeorm'): Promise<Demo> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       AppModule.forRoot({
         redisUrl: redisUrl(),
         keyPrefix: uniquePrefix('demo'),
         databasePath: ':memory:',
+        databaseUrl: '',
+        orm,
       }),
     ],
   }).compile();
@@ -211,11 +214,11 @@ describe('demo blog', () => {
   });
 });
 
-describe('demo blog mutations', () => {
+describe.each(DEMO_ORMS)('demo blog mutations on %s', orm => {
   let demo: Demo;
 
   beforeAll(async () => {
-    demo = await startDemo();
+    demo = await startDemo(orm);
   });
   afterAll(() => demo.close());
 
@@ -226,7 +229,7 @@ describe('demo blog mutations', () => {
       body: JSON.stringify(body),
     });
 
-  it('creates, updates and deletes posts through TypeORM', async () => {
+  it('creates, updates and deletes posts through the ORM', async () => {
     const created = await send('POST', '/posts', { title: 'Hello', body: 'First!', authorId: 2 });
     expect(created.status).toBe(201);
     const post = json<PostJson>(created);
@@ -270,7 +273,7 @@ describe('demo blog mutations', () => {
     expect((await send('PUT', '/posts/9999', { title: 'x' })).status).toBe(404);
   });
 
-  it('serves fresh pages after a save (the TypeORM subscriber clears them)', async () => {
+  it("serves fresh pages after a save (the ORM's integration clears them)", async () => {
     // Post 48 is on the first list page and among the front page's latest posts.
     const paths = ['/posts', '/posts/48', '/'];
     for (const path of paths) await missThenHit(demo, path);

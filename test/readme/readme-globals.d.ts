@@ -3,6 +3,7 @@
 // never leak into the project's own code.
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import * as pageCache from 'nestjs-page-cache';
+import type { prismaCacheInvalidation } from 'nestjs-page-cache/prisma';
 
 declare global {
   /** An entity of the reader's app. */
@@ -40,6 +41,11 @@ declare global {
   /** For one-line option examples, which show `CacheModule.forRoot(…)` without its import. */
   const CacheModule: typeof pageCache.CacheModule;
   function buildReport(): Promise<void>;
+  /** The reader's Prisma client, as `prisma generate` writes it. */
+  class PrismaClient {
+    constructor(options: { adapter: unknown });
+    $extends(extension: ReturnType<typeof prismaCacheInvalidation>): PrismaClient;
+  }
 }
 
 export {};

@@ -11,6 +11,8 @@ const root = new URL('../../', import.meta.url);
 const aliases = {
   'nestjs-page-cache': new URL('libs/page-cache/src/index.ts', root).href,
   'nestjs-page-cache/typeorm': new URL('libs/page-cache/src/typeorm/index.ts', root).href,
+  'nestjs-page-cache/mikro-orm': new URL('libs/page-cache/src/mikro-orm/index.ts', root).href,
+  'nestjs-page-cache/prisma': new URL('libs/page-cache/src/prisma/index.ts', root).href,
   'nestjs-page-cache/prometheus': new URL('libs/page-cache/src/prometheus/index.ts', root).href,
   'nestjs-page-cache/terminus': new URL('libs/page-cache/src/terminus/index.ts', root).href,
 };

@@ -1,11 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { CacheModule, type EdgeCacheOptions } from 'nestjs-page-cache';
-import { TypeOrmCacheInvalidation } from 'nestjs-page-cache/typeorm';
-import { Author } from './blog/author.entity.js';
 import { BlogModule } from './blog/blog.module.js';
-import { Post } from './blog/post.entity.js';
+import { DEMO_ORMS, DemoOrmModule, type DemoOrm } from './orm/demo-orm.module.js';
 import { StatsController } from './stats.controller.js';
 
 /** Settings of the demo app; each defaults to an environment variable. */
@@ -16,11 +13,18 @@ export interface DemoOptions {
   keyPrefix?: string;
   /** SQLite database file. Default `DATABASE_PATH`, else `':memory:'` (seeded on every start). */
   databasePath?: string;
+  /** PostgreSQL instead of SQLite (`postgres://…`). Default `DATABASE_URL`. */
+  databaseUrl?: string;
+  /** The ORM: `typeorm`, `mikro-orm` or `prisma`. Default `DEMO_ORM`, else `typeorm`. */
+  orm?: DemoOrm;
   /** An edge cache in front of the demo (`pages.edge`), e.g. Varnish. Default: none. */
   edge?: EdgeCacheOptions;
 }
 
-/** The demo blog: SQLite through TypeORM, pages cached in Redis and cleared by entity saves. */
+/**
+ * The demo blog: SQLite (or PostgreSQL) through TypeORM, MikroORM or Prisma, pages cached in Redis
+ * and cleared by the ORM's saves.
+ */
 @Module({})
 export class AppModule {
   static forRoot(options: DemoOptions = {}): DynamicModule {
@@ -30,11 +34,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         EventEmitterModule.forRoot(),
-        TypeOrmModule.forRoot({
-          type: 'better-sqlite3',
-          database: options.databasePath ?? (process.env.DATABASE_PATH || ':memory:'),
-          entities: [Author, Post],
-          synchronize: true,
+        DemoOrmModule.forRoot(ormOf(options.orm ?? process.env.DEMO_ORM), {
+          postgresUrl: options.databaseUrl ?? (process.env.DATABASE_URL || undefined),
+          sqlitePath: options.databasePath ?? (process.env.DATABASE_PATH || ':memory:'),
         }),
         CacheModule.forRoot({
           // Without a URL the cache keeps pages in this process's memory, and says so at startup.
@@ -50,8 +52,12 @@ export class AppModule {
       ],
       // GET /stats: the cache's hit rate per view, as HTML.
       controllers: [StatsController],
-      // Turns TypeORM inserts, updates and removals into the cache's entity events.
-      providers: [TypeOrmCacheInvalidation],
     };
   }
+}
+
+function ormOf(name: string | undefined): DemoOrm {
+  if (name === undefined || name === '') return 'typeorm';
+  if ((DEMO_ORMS as readonly string[]).includes(name)) return name as DemoOrm;
+  throw new Error(`Unknown DEMO_ORM ${JSON.stringify(name)}: expected ${DEMO_ORMS.join(', ')}.`);
 }

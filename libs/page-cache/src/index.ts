@@ -24,6 +24,7 @@ export { parseTtl, type Ttl, type DurationUnit } from './ttl.js';
 export { CachePage } from './pages/cache-page.decorator.js';
 export { VaryOn } from './pages/vary-on.decorator.js';
 export { CacheKeyFrom } from './pages/cache-key-from.decorator.js';
+export { compositeEntityId } from './pages/key/entity-id.js';
 export { NoCache } from './pages/no-cache.decorator.js';
 export { PageCacheInterceptor } from './pages/page-cache.interceptor.js';
 export type {

@@ -1,13 +1,12 @@
 import { Controller, Get, Render } from '@nestjs/common';
 import { CacheKeyFrom, CachePage } from 'nestjs-page-cache';
-import { Author } from './author.entity.js';
 import { BlogService, type AuthorSummary } from './blog.service.js';
-import { Post } from './post.entity.js';
+import type { PostView } from './blog.store.js';
 
 /** What `views/index.ejs` renders. */
 export interface HomeView {
   title: string;
-  latest: Post[];
+  latest: PostView[];
   authors: AuthorSummary[];
   totalPosts: number;
   generatedAt: string;
@@ -23,7 +22,7 @@ export class HomeController {
   @Get()
   @Render('index')
   @CachePage()
-  @CacheKeyFrom(Post, Author)
+  @CacheKeyFrom('Post', 'Author')
   async index(): Promise<HomeView> {
     const [latest, authors] = await Promise.all([
       this.blog.latestPosts(HomeController.LATEST),

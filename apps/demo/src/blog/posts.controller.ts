@@ -14,11 +14,10 @@ import {
   Query,
 } from '@nestjs/common';
 import { CacheKeyFrom, CachePage, VaryOn } from 'nestjs-page-cache';
-import { Author } from './author.entity.js';
 import { BlogService, type PostPage } from './blog.service.js';
 import { greeting, negotiateLanguage, type Language } from './greeting.js';
 import { parsePostInput } from './post.input.js';
-import { Post } from './post.entity.js';
+import type { PostView } from './blog.store.js';
 
 /** The list page: a greeting in the reader's language, then one page of posts. */
 export interface PostListPage extends PostPage {
@@ -27,8 +26,8 @@ export interface PostListPage extends PostPage {
 }
 
 /**
- * The JSON API of the blog. The GET pages are cached; the mutations save through TypeORM, and the
- * `TypeOrmCacheInvalidation` subscriber clears the pages built from what they changed.
+ * The JSON API of the blog. The GET pages are cached; the mutations save through the ORM, and its
+ * cache integration clears the pages built from what they changed.
  */
 @Controller('posts')
 export class PostsController {
@@ -41,7 +40,7 @@ export class PostsController {
   @Get()
   @CachePage({ query: ['page'] })
   @VaryOn('accept-language')
-  @CacheKeyFrom(Post, Author)
+  @CacheKeyFrom('Post', 'Author')
   async list(
     @Query('page') page: string | undefined,
     @Headers('accept-language') acceptLanguage: string | undefined,
@@ -54,20 +53,20 @@ export class PostsController {
   /** `GET /posts/42`: cleared when post 42 or any author is saved; 404s are not cached. */
   @Get(':id')
   @CachePage()
-  @CacheKeyFrom({ model: Post, id: 'id', parse: Number }, Author)
-  show(@Param('id', ParseIntPipe) id: number): Promise<Post> {
+  @CacheKeyFrom({ model: 'Post', id: 'id', parse: Number }, 'Author')
+  show(@Param('id', ParseIntPipe) id: number): Promise<PostView> {
     return this.blog.getPost(id);
   }
 
   /** `POST /posts` with `{ title, body, authorId }`. */
   @HttpPost()
-  create(@Body() body: unknown): Promise<Post> {
+  create(@Body() body: unknown): Promise<PostView> {
     return this.blog.createPost(parsePostInput(body, false));
   }
 
   /** `PUT /posts/42` with any of `{ title, body, authorId }`. */
   @Put(':id')
-  update(@Param('id', ParseIntPipe) id: number, @Body() body: unknown): Promise<Post> {
+  update(@Param('id', ParseIntPipe) id: number, @Body() body: unknown): Promise<PostView> {
     return this.blog.updatePost(id, parsePostInput(body, true));
   }
 

@@ -1,7 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { Author } from './author.entity.js';
-import { Post } from './post.entity.js';
+import { BlogStore } from './blog.store.js';
 
 const AUTHORS = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing'];
 const TOPICS = [
@@ -33,28 +31,22 @@ export function seedTitle(n: number): string {
 export class SeedService implements OnApplicationBootstrap {
   private readonly logger = new Logger(SeedService.name);
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly store: BlogStore) {}
 
   // After the global modules' hooks: the event listeners of the cache are registered by then, so
-  // the subscriber's events for the seeded rows clear pages a shared Redis kept from an older run.
+  // the integration's events for the seeded rows clear pages a shared Redis kept from an older run.
   async onApplicationBootstrap(): Promise<void> {
-    if ((await this.dataSource.getRepository(Post).count()) > 0) return;
-    await this.dataSource.transaction(async manager => {
-      const authors = await manager.save(
-        Author,
-        AUTHORS.map(name => manager.create(Author, { name })),
-      );
-      const posts = Array.from({ length: SEED_POSTS }, (_, i) => {
-        const n = i + 1;
-        const body = Array.from(
-          { length: 3 + (n % 3) },
-          (_, j) => SENTENCES[(n + j) % SENTENCES.length],
-        ).join(' ');
-        return manager.create(Post, { title: seedTitle(n), body, author: authors[i % 3] });
-      });
-      // One by one, so ids follow the post numbers.
-      for (const post of posts) await manager.save(Post, post);
+    await this.store.prepare();
+    if ((await this.store.countPosts()) > 0) return;
+    const posts = Array.from({ length: SEED_POSTS }, (_, i) => {
+      const n = i + 1;
+      const body = Array.from(
+        { length: 3 + (n % 3) },
+        (_, j) => SENTENCES[(n + j) % SENTENCES.length],
+      ).join(' ');
+      return { title: seedTitle(n), body, author: i % 3 };
     });
+    await this.store.seed(AUTHORS, posts);
     this.logger.log(`Seeded ${AUTHORS.length} authors and ${SEED_POSTS} posts`);
   }
 }

@@ -32,6 +32,7 @@ import {
 } from '../invalidation/entity-events.js';
 import type { JournalEntry } from '../invalidation/invalidation-journal.js';
 import { OutboxDelivery } from '../invalidation/outbox-delivery.js';
+import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { parseTtl, type Ttl } from '../ttl.js';
 import { OUTBOX_TABLE, TypeOrmOutbox } from './typeorm-outbox.js';
 
@@ -240,15 +241,24 @@ function depthOf(runner: QueryRunner): number {
   return typeof depth === 'number' ? depth : runner.isTransactionActive ? 1 : 0;
 }
 
-/** The primary key of the first candidate that has one (a single-column key only). */
+/**
+ * The primary key of the first candidate that has it whole (a key of several columns encoded as a
+ * `@CacheKeyFrom` page names it); `undefined` (the whole model is cleared) when none has.
+ */
 function idOf(metadata: EntityMetadata, candidates: unknown[]): string | number | undefined {
-  if (metadata.primaryColumns.length !== 1) return undefined;
-  const column = metadata.primaryColumns[0];
+  const columns = metadata.primaryColumns;
+  if (columns.length === 0) return undefined;
   for (const candidate of candidates) {
     if (candidate === undefined || candidate === null) continue;
-    const value =
-      typeof candidate === 'object' ? column.getEntityValue(candidate as ObjectLiteral) : candidate;
-    if (typeof value === 'string' || typeof value === 'number') return value;
+    // `remove` by id: a scalar names a one-column key only.
+    const values =
+      typeof candidate === 'object'
+        ? columns.map(column => column.getEntityValue(candidate as ObjectLiteral))
+        : columns.length === 1
+          ? [candidate]
+          : [];
+    const id = values.length > 0 ? primaryKeyId(values) : undefined;
+    if (id !== undefined) return id;
   }
   return undefined;
 }

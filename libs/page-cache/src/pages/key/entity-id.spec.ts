@@ -1,4 +1,4 @@
-import { canonicalEntityId } from './entity-id.js';
+import { canonicalEntityId, compositeEntityId } from './entity-id.js';
 
 describe('canonicalEntityId', () => {
   it('keeps ids no database reads as another value', () => {
@@ -45,5 +45,34 @@ describe('canonicalEntityId', () => {
       }),
     ).toBeUndefined();
     expect(canonicalEntityId('9007199254740993', BigInt)).toBe('9007199254740993');
+  });
+});
+
+describe('compositeEntityId', () => {
+  it('encodes the parts of a key so that a route and the database agree', () => {
+    expect(compositeEntityId([7, 'en'])).toBe('7,en');
+    expect(compositeEntityId(['7', 'en'])).toBe('7,en');
+    expect(compositeEntityId([7n, 'en'])).toBe('7,en');
+    expect(compositeEntityId([7])).toBe(7);
+  });
+
+  it('never gives two different keys one encoding', () => {
+    const keys: unknown[][] = [
+      ['a,b', 'c'],
+      ['a', 'b,c'],
+      ['a', 'b', 'c'],
+      ['a%2Cb', 'c'],
+      ['a,b,c', 'd'],
+    ];
+    const encoded = keys.map(compositeEntityId);
+    expect(new Set(encoded).size).toBe(keys.length);
+  });
+
+  it('refuses a missing or non-canonical part', () => {
+    expect(compositeEntityId([])).toBeUndefined();
+    expect(compositeEntityId([7, undefined])).toBeUndefined();
+    expect(compositeEntityId(['07', 'en'])).toBeUndefined();
+    expect(compositeEntityId([7, ' en'])).toBeUndefined();
+    expect(compositeEntityId([7, new Date(0)])).toBeUndefined();
   });
 });

@@ -45,3 +45,29 @@ function acceptable(value: unknown): string | number | undefined {
   if (typeof value === 'string' && value.length > 0) return value;
   return undefined;
 }
+
+/**
+ * The id of an entity whose primary key has several columns, in the one form both sides use: the
+ * ORM integrations put it in their events, and a page names it with
+ * `@CacheKeyFrom({ model, id: req => compositeEntityId([req.params.a, req.params.b]) })`.
+ *
+ * Each part must be canonical as {@link canonicalEntityId} defines it (a route's `'7'` and the
+ * database's `7` are the same part; `'07'` is refused), and is percent-encoded before the parts are
+ * joined with `,`, so no two different keys share an encoding (`['a,b', 'c']` is `a%2Cb,c`).
+ * Parts are in the order of the key's columns (as the ORM declares them). A single part is that
+ * part's canonical id, unencoded, as for a one-column key.
+ *
+ * @returns `undefined` when a part is missing or not canonical (a page then bypasses the cache; an
+ *   event then clears the whole model).
+ */
+export function compositeEntityId(parts: readonly unknown[]): string | number | undefined {
+  if (parts.length === 0) return undefined;
+  if (parts.length === 1) return canonicalEntityId(parts[0]);
+  const encoded: string[] = [];
+  for (const part of parts) {
+    const canonical = canonicalEntityId(part);
+    if (canonical === undefined) return undefined;
+    encoded.push(encodeURIComponent(String(canonical)));
+  }
+  return encoded.join(',');
+}

@@ -1,0 +1,93 @@
+import type { EventEmitter2 } from '@nestjs/event-emitter';
+import type { ENTITY_DELETED, ENTITY_SAVED, EntityDescriptor } from './entity-events.js';
+import type { JournalEntry } from './invalidation-journal.js';
+
+/** An event an ORM integration owes once the change it reports is committed. */
+export interface OwedEvent {
+  event: typeof ENTITY_SAVED | typeof ENTITY_DELETED;
+  payload: EntityDescriptor;
+  /** Its outbox record, written in the change's transaction, when the integration keeps one. */
+  record?: JournalEntry;
+}
+
+/**
+ * The events of changes made inside transactions, held per transaction level until the outermost
+ * commit — the rules of the TypeORM integration, for ORMs that name each level by an object or an
+ * id of their own (a MikroORM/knex transaction, a Prisma transaction scope):
+ * - a change is held by the level it was made in;
+ * - a savepoint's release is not a commit: its events move to the level around it;
+ * - a rolled-back level drops its own events (and those its released savepoints gave it) only;
+ * - the outermost commit hands over everything its levels hold, once.
+ * Invalidating before the outermost commit would let a concurrent request re-cache the data the
+ * commit is about to replace.
+ */
+export class TransactionLevels<Level> {
+  private readonly held = new Map<Level, OwedEvent[]>();
+  private readonly parents = new Map<Level, Level>();
+
+  /** A level began: a transaction, or a savepoint inside `parent`. */
+  began(level: Level, parent?: Level): void {
+    this.held.set(level, []);
+    if (parent !== undefined) this.parents.set(level, parent);
+  }
+
+  /** Holds an event of a change made in `level` (a level not seen begin is a transaction). */
+  hold(level: Level, owed: OwedEvent): void {
+    const events = this.held.get(level);
+    if (events) events.push(owed);
+    else this.held.set(level, [owed]);
+  }
+
+  /** A savepoint was released: its events wait for the level around it. */
+  released(level: Level): void {
+    const parent = this.parents.get(level);
+    const events = this.end(level);
+    if (parent === undefined) return;
+    for (const owed of events) this.hold(parent, owed);
+  }
+
+  /** A level rolled back: its changes never happened. */
+  rolledBack(level: Level): void {
+    this.end(level);
+  }
+
+  /** The outermost transaction committed: everything it owes (each with its record). */
+  committed(level: Level): OwedEvent[] {
+    return this.end(level);
+  }
+
+  /** Levels still open (for tests: every transaction that ended was forgotten). */
+  get open(): number {
+    return this.held.size;
+  }
+
+  private end(level: Level): OwedEvent[] {
+    const events = this.held.get(level) ?? [];
+    this.held.delete(level);
+    this.parents.delete(level);
+    return events;
+  }
+}
+
+/**
+ * Emits owed events in order, each awaited, so the caller resumes once the pages are gone; the same
+ * event for the same entity twice in one commit is emitted once.
+ */
+export async function emitOwed(events: EventEmitter2, owed: readonly OwedEvent[]): Promise<void> {
+  for (const { event, payload } of distinct(owed)) await events.emitAsync(event, payload);
+}
+
+/** The same event for the same entity twice in one commit invalidates once. */
+function distinct(owed: readonly OwedEvent[]): OwedEvent[] {
+  const seen = new Set<string>();
+  const kept: OwedEvent[] = [];
+  for (const item of owed) {
+    const { model, id } = item.payload;
+    const name = typeof model === 'function' ? model.name : model;
+    const key = JSON.stringify([item.event, name, id ?? null]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(item);
+  }
+  return kept;
+}

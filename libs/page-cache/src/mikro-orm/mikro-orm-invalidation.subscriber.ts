@@ -1,0 +1,222 @@
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnModuleDestroy,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { randomUUID } from 'node:crypto';
+import {
+  MikroORM,
+  Utils,
+  wrap,
+  type EntityManager,
+  type EntityName,
+  type EventArgs,
+  type EventSubscriber,
+  type Transaction,
+  type TransactionEventArgs,
+} from '@mikro-orm/core';
+import { CacheService } from '../cache.service.js';
+import {
+  DELIVERED,
+  ENTITY_DELETED,
+  ENTITY_SAVED,
+  type EntityDescriptor,
+} from '../invalidation/entity-events.js';
+import type { JournalEntry } from '../invalidation/invalidation-journal.js';
+import { OutboxDelivery } from '../invalidation/outbox-delivery.js';
+import { primaryKeyId } from '../invalidation/primary-key-id.js';
+import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
+import {
+  hookNativeWrites,
+  NATIVE_WRITE,
+  type NativeWrite,
+  type NativeWriteListener,
+} from './native-writes.hook.js';
+import { MIKRO_ORM_OUTBOX_TABLE, MikroOrmOutbox } from './mikro-orm-outbox.js';
+import { watchSavepoints } from './savepoints.hook.js';
+import { parseTtl, type Ttl } from '../ttl.js';
+
+/** Options of the MikroORM integration (`MikroOrmCacheInvalidation.withOptions()`). */
+export interface MikroOrmCacheInvalidationOptions {
+  /**
+   * Record every invalidation in an outbox table of your database, in the same transaction as
+   * the change, so that it reaches the store even if this process dies before the store answers.
+   * `false` keeps only the in-memory retry. Default `true`.
+   */
+  outbox?: boolean;
+  /** Name of the outbox table. Default `page_cache_outbox`. */
+  table?: string;
+  /** How often any process delivers what the outbox holds (ms or `'1s'`). Default `'1s'`. */
+  interval?: Ttl;
+}
+
+/** Injection token of {@link MikroOrmCacheInvalidationOptions}. */
+export const MIKRO_ORM_CACHE_INVALIDATION_OPTIONS = Symbol('MIKRO_ORM_CACHE_INVALIDATION_OPTIONS');
+
+/**
+ * Emits `ENTITY_SAVED` / `ENTITY_DELETED` for every entity MikroORM creates, updates, upserts or
+ * deletes, so cached pages are cleared without the application emitting anything. The model is the
+ * entity's class name, the id its primary key (a key of several columns encoded as
+ * `compositeEntityId` does); `em.nativeUpdate()`, `em.nativeDelete()`, `em.insert()` and
+ * `em.insertMany()` name the model alone, which clears it as a whole.
+ *
+ * Events of changes made in a transaction — a `flush()`'s own, or `em.transactional()`'s — wait for
+ * the outermost commit and are dropped on rollback; a nested `em.transactional()` (a savepoint)
+ * that rolls back drops only its own. They are awaited: `flush()` and `em.transactional()` resolve
+ * once the cache no longer holds pages built from the old rows.
+ *
+ * ```ts
+ * @Module({ imports: [EventEmitterModule.forRoot(), CacheModule.forRoot(…)],
+ *          providers: [mikroOrmProvider, MikroOrmCacheInvalidation] })
+ * ```
+ * It needs the `MikroORM` instance (from `@mikro-orm/core`) as a provider.
+ */
+@Injectable()
+export class MikroOrmCacheInvalidation
+  implements EventSubscriber, NativeWriteListener, OnModuleInit, OnModuleDestroy
+{
+  private readonly levels = new TransactionLevels<Transaction>();
+  private outbox?: MikroOrmOutbox;
+  private delivery?: OutboxDelivery;
+  private cache?: CacheService;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly events: EventEmitter2,
+    @Optional() private readonly moduleRef?: ModuleRef,
+    @Optional()
+    @Inject(MIKRO_ORM_CACHE_INVALIDATION_OPTIONS)
+    private readonly options: MikroOrmCacheInvalidationOptions = {},
+  ) {
+    orm.em.getEventManager().registerSubscriber(this);
+    watchSavepoints(orm.em.getConnection('write'), this.levels);
+    hookNativeWrites();
+  }
+
+  /** The integration with options: `providers: [...MikroOrmCacheInvalidation.withOptions({ … })]`. */
+  static withOptions(options: MikroOrmCacheInvalidationOptions): Provider[] {
+    return [{ provide: MIKRO_ORM_CACHE_INVALIDATION_OPTIONS, useValue: options }, this];
+  }
+
+  /**
+   * Creates the outbox table if needed and delivers what it holds — records a process left when it
+   * died, or could not reach the store — before the app serves; then every `interval`.
+   */
+  async onModuleInit(): Promise<void> {
+    if (this.options.outbox === false || !this.moduleRef) return;
+    this.cache = this.moduleRef.get(CacheService, { strict: false });
+    this.outbox = new MikroOrmOutbox(
+      this.orm.em.getConnection('write'),
+      this.options.table ?? MIKRO_ORM_OUTBOX_TABLE,
+    );
+    await this.outbox.ensureTable();
+    this.delivery = new OutboxDelivery(
+      this.outbox,
+      this.cache,
+      parseTtl(this.options.interval ?? '1s', 'MikroOrmCacheInvalidation option interval'),
+    );
+    await this.delivery.start();
+  }
+
+  onModuleDestroy(): void {
+    this.delivery?.stop();
+  }
+
+  afterCreate(args: EventArgs<object>): Promise<void> {
+    return this.entityChanged(ENTITY_SAVED, args);
+  }
+
+  afterUpdate(args: EventArgs<object>): Promise<void> {
+    return this.entityChanged(ENTITY_SAVED, args);
+  }
+
+  afterUpsert(args: EventArgs<object>): Promise<void> {
+    return this.entityChanged(ENTITY_SAVED, args);
+  }
+
+  afterDelete(args: EventArgs<object>): Promise<void> {
+    return this.entityChanged(ENTITY_DELETED, args);
+  }
+
+  /** The outermost transaction committed: its changes are visible, their pages go. */
+  async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
+    if (args.transaction === undefined) return;
+    await this.dispatch(this.levels.committed(args.transaction));
+  }
+
+  afterTransactionRollback(args: TransactionEventArgs): void {
+    if (args.transaction !== undefined) this.levels.rolledBack(args.transaction);
+  }
+
+  /** A write without entity events changed rows of `entityName`: the whole model is outdated. */
+  async [NATIVE_WRITE](
+    em: EntityManager,
+    entityName: EntityName<object>,
+    write: NativeWrite,
+    ctx?: Transaction,
+  ): Promise<void> {
+    const className = Utils.className(entityName);
+    const model = em.getMetadata().find(className)?.className ?? className;
+    const event = write === 'nativeDelete' ? ENTITY_DELETED : ENTITY_SAVED;
+    await this.owe(ctx ?? em.getTransactionContext(), { event, payload: { model } });
+  }
+
+  private async entityChanged(event: OwedEvent['event'], args: EventArgs<object>): Promise<void> {
+    const payload: EntityDescriptor = { model: args.meta.className };
+    const id = primaryKeyId(wrap(args.entity, true).getPrimaryKeys() ?? []);
+    if (id !== undefined) payload.id = id;
+    await this.owe(args.em.getTransactionContext(), { event, payload });
+    // A changed primary key leaves pages of the old one: name the old entity too.
+    const original = args.changeSet?.originalEntity;
+    if (event === ENTITY_SAVED && original && id !== undefined) {
+      const before = primaryKeyId(args.meta.primaryKeys.map(key => original[key]));
+      if (before !== undefined && before !== id) {
+        const old: OwedEvent = { event, payload: { model: payload.model, id: before } };
+        await this.owe(args.em.getTransactionContext(), old);
+      }
+    }
+  }
+
+  /**
+   * Records the invalidation in the outbox, in the change's own transaction (it commits with the
+   * change, or not at all). In a transaction the event then waits for the commit; outside one the
+   * row is written, and it is delivered now.
+   */
+  private async owe(transaction: Transaction | undefined, owed: OwedEvent): Promise<void> {
+    const inTransaction = transaction !== undefined && transaction !== null;
+    if (this.outbox) {
+      const { model, id } = owed.payload;
+      const record: JournalEntry = {
+        id: randomUUID(),
+        model: String(model),
+        entityId: id === undefined ? null : String(id),
+      };
+      await this.outbox.recordWith(inTransaction ? transaction : undefined, [record]);
+      owed = { ...owed, record };
+    }
+    if (inTransaction) this.levels.hold(transaction, owed);
+    else await this.dispatch([owed]);
+  }
+
+  /**
+   * After the commit: delivers the outbox records (this process first; if the store cannot be
+   * reached they stay recorded, their models bypass the cache, and any process delivers them
+   * later), then emits the events for the application's own listeners.
+   */
+  private async dispatch(owed: OwedEvent[]): Promise<void> {
+    if (this.delivery && this.cache) {
+      const records = owed.flatMap(({ record }) => (record ? [record] : []));
+      for (const record of records) this.cache.pendingInvalidations.add(record.id, record.model);
+      await this.delivery.deliver(records);
+      for (const { payload } of owed) {
+        Object.defineProperty(payload, DELIVERED, { value: true, enumerable: false });
+      }
+    }
+    await emitOwed(this.events, owed);
+  }
+}

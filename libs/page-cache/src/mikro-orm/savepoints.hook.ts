@@ -1,0 +1,59 @@
+import type { Connection, Transaction } from '@mikro-orm/core';
+
+/** What the hook reports: the savepoints (nested transactions) of one connection. */
+export interface SavepointListener {
+  /** A savepoint began inside `parent` (a transaction or another savepoint). */
+  began(savepoint: Transaction, parent: Transaction): void;
+  /** A savepoint was released: not a commit; its changes now belong to its parent. */
+  released(savepoint: Transaction): void;
+  /** A savepoint rolled back: its changes never happened. */
+  rolledBack(savepoint: Transaction): void;
+}
+
+const WATCHED = Symbol.for('nestjs-page-cache:mikro-orm-savepoints');
+
+type Begin = Connection['begin'];
+type End = Connection['commit'];
+
+/**
+ * Reports the savepoints of `connection` to `listener`.
+ *
+ * MikroORM broadcasts transaction events for the outermost transaction only: a savepoint that
+ * `em.transactional()` opens inside another transaction is released or rolled back silently. Its
+ * rollback must still drop the events of its own changes, so the connection's `begin`, `commit`
+ * and `rollback` (which `em.transactional()`, `em.begin()` and `flush()` all go through) are
+ * wrapped on this one connection instance; the outermost transaction is left to the events.
+ */
+export function watchSavepoints(connection: Connection, listener: SavepointListener): void {
+  const target = connection as Connection & { [WATCHED]?: Set<SavepointListener> };
+  if (target[WATCHED]) {
+    target[WATCHED].add(listener);
+    return;
+  }
+  const listeners = new Set([listener]);
+  target[WATCHED] = listeners;
+  const begin: Begin = connection.begin.bind(connection);
+  const commit: End = connection.commit.bind(connection);
+  const rollback: End = connection.rollback.bind(connection);
+  const savepoints = new WeakSet<object>();
+
+  connection.begin = (async (options?: Parameters<Begin>[0]) => {
+    const transaction = await begin(options);
+    if (options?.ctx !== undefined && options.ctx !== null) {
+      savepoints.add(transaction as object);
+      for (const each of listeners) each.began(transaction, options.ctx);
+    }
+    return transaction;
+  }) as Begin;
+  connection.commit = async (ctx, ...rest) => {
+    await commit(ctx, ...rest);
+    if (savepoints.has(ctx as object)) for (const each of listeners) each.released(ctx);
+  };
+  connection.rollback = async (ctx, ...rest) => {
+    try {
+      await rollback(ctx, ...rest);
+    } finally {
+      if (savepoints.has(ctx as object)) for (const each of listeners) each.rolledBack(ctx);
+    }
+  };
+}

@@ -1,0 +1,207 @@
+import type { EventEmitter2 } from '@nestjs/event-emitter';
+import { Prisma } from '@prisma/client/extension';
+import type { DefaultArgs } from '@prisma/client/runtime/client';
+import {
+  ENTITY_DELETED,
+  ENTITY_SAVED,
+  type EntityDescriptor,
+} from '../invalidation/entity-events.js';
+import { primaryKeyId } from '../invalidation/primary-key-id.js';
+import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
+import { parsePrimaryKeys, type PrismaPrimaryKeys } from './prisma-primary-keys.js';
+
+/** Options of {@link prismaCacheInvalidation}. */
+export interface PrismaCacheInvalidationOptions {
+  /**
+   * The primary key fields of models, in key order (`{ Edition: ['bookId', 'lang'] }`). Read from
+   * the schema the client was generated from by default; a model whose key is unknown is
+   * invalidated as a whole.
+   */
+  primaryKeys?: PrismaPrimaryKeys;
+}
+
+/**
+ * What `prismaCacheInvalidation()` returns, for `prisma.$extends()`: it adds no model, result or
+ * client method to the client's type (it only overrides `$transaction`'s behaviour), so the extended
+ * client keeps the generated client's types.
+ */
+export type PrismaCacheInvalidationExtension = (client: unknown) => {
+  $extends: { extArgs: DefaultArgs };
+};
+
+/** Writes of one row: the event names that row. */
+const ROW_WRITES = new Set(['create', 'update', 'upsert', 'delete']);
+/** Writes of any number of rows: the event names the model as a whole. */
+const BULK_WRITES = new Set([
+  'createMany',
+  'createManyAndReturn',
+  'updateMany',
+  'updateManyAndReturn',
+  'deleteMany',
+]);
+
+/** Where Prisma keeps the transaction scope on an interactive transaction's client. */
+const SCOPE = Symbol.for('prisma.client.transaction.scope_context');
+
+interface TransactionScope {
+  txId: string;
+  scopeId: string;
+}
+
+/** The parts of Prisma's client this extension reads that its public types do not show. */
+interface ClientInternals {
+  _engineConfig?: { inlineSchema?: string };
+  _originalClient: object;
+  [SCOPE]?: TransactionScope;
+}
+
+type TransactionMethod = (this: unknown, input: unknown, options?: unknown) => Promise<unknown>;
+
+/**
+ * A Prisma Client extension that emits `ENTITY_SAVED` / `ENTITY_DELETED` after each successful
+ * write, so cached pages are cleared without the application emitting anything:
+ *
+ * ```ts
+ * const prisma = new PrismaClient({ adapter }).$extends(prismaCacheInvalidation(eventEmitter));
+ * ```
+ * - `create`, `update`, `upsert` and `delete` name the row: the model name and its primary key (a
+ *   key of several fields encoded as `compositeEntityId` does; a changed key names the old one too);
+ * - `createMany`, `updateMany`, `deleteMany` (and their `AndReturn` forms) name the model alone,
+ *   which clears it as a whole.
+ *
+ * A write inside an interactive transaction (`$transaction(async tx => …)`) waits for the outermost
+ * commit, and a rolled-back transaction emits nothing; a nested `tx.$transaction()` (a savepoint)
+ * that fails drops only its own writes' events. Events are awaited: the write (or the
+ * `$transaction`) resolves once the cache no longer holds pages built from the old rows. Raw SQL
+ * (`$executeRaw`) is not seen: emit for it yourself.
+ */
+export function prismaCacheInvalidation(
+  events: EventEmitter2,
+  options: PrismaCacheInvalidationOptions = {},
+): PrismaCacheInvalidationExtension {
+  const extension = Prisma.defineExtension(client => {
+    const internals = client as unknown as ClientInternals;
+    const keys: PrismaPrimaryKeys = {
+      ...parsePrimaryKeys(internals._engineConfig?.inlineSchema ?? ''),
+      ...options.primaryKeys,
+    };
+    const levels = new TransactionLevels<string>();
+    /** The open scopes of each interactive transaction, outermost first. */
+    const scopes = new Map<string, string[]>();
+
+    /** Holds the events of a write made in an open interactive transaction, or emits them. */
+    const owe = async (owed: OwedEvent[], transaction: unknown): Promise<void> => {
+      const { kind, id } = (transaction ?? {}) as { kind?: string; id?: string };
+      const scope = kind === 'itx' && id !== undefined ? scopes.get(id)?.at(-1) : undefined;
+      if (scope === undefined) {
+        // No transaction, a batch `$transaction([…])` (its queries resolve after its commit), or an
+        // interactive one started before this extension was applied.
+        await emitOwed(events, owed);
+        return;
+      }
+      for (const item of owed) levels.hold(scope, item);
+    };
+
+    const transaction: TransactionMethod = async function (this: unknown, input, txOptions) {
+      const self = Prisma.getExtensionContext(this) as unknown as ClientInternals;
+      const prototype = Object.getPrototypeOf(self._originalClient) as {
+        $transaction: TransactionMethod;
+      };
+      if (typeof input !== 'function') return prototype.$transaction.call(self, input, txOptions);
+      const callback = input as (tx: unknown) => Promise<unknown>;
+      let scope: (TransactionScope & { parent?: string }) | undefined;
+      try {
+        const result = await prototype.$transaction.call(
+          self,
+          (tx: ClientInternals) => {
+            const { txId, scopeId } = tx[SCOPE]!;
+            const stack = scopes.get(txId) ?? [];
+            scope = { txId, scopeId, parent: stack.at(-1) };
+            stack.push(scopeId);
+            scopes.set(txId, stack);
+            levels.began(scopeId, scope.parent);
+            return callback(tx);
+          },
+          txOptions,
+        );
+        if (scope) {
+          close(scope);
+          if (scope.parent !== undefined) levels.released(scope.scopeId);
+          else await emitOwed(events, levels.committed(scope.scopeId));
+        }
+        return result;
+      } catch (error) {
+        if (scope) {
+          close(scope);
+          levels.rolledBack(scope.scopeId);
+        }
+        throw error;
+      }
+    };
+
+    const close = ({ txId, scopeId }: TransactionScope): void => {
+      const stack = scopes.get(txId);
+      if (stack?.at(-1) === scopeId) stack.pop();
+      if (stack?.length === 0) scopes.delete(txId);
+    };
+
+    return client.$extends({
+      name: 'nestjs-page-cache',
+      query: {
+        $allModels: {
+          async $allOperations({ model, operation, args, query, ...rest }) {
+            if (!ROW_WRITES.has(operation) && !BULK_WRITES.has(operation)) return query(args);
+            const result: unknown = await query(args);
+            const owed = eventsOf(model, operation, args, result, keys[model]);
+            const params = (rest as { __internalParams?: { transaction?: unknown } })
+              .__internalParams;
+            await owe(owed, params?.transaction);
+            return result;
+          },
+        },
+      },
+      client: { $transaction: transaction },
+    });
+  });
+  return extension as unknown as PrismaCacheInvalidationExtension;
+}
+
+/** What a successful write owes: its row (and the row's old key), or its model. */
+function eventsOf(
+  model: string,
+  operation: string,
+  args: unknown,
+  result: unknown,
+  key: readonly string[] | undefined,
+): OwedEvent[] {
+  const event = operation.startsWith('delete') ? ENTITY_DELETED : ENTITY_SAVED;
+  const whole: OwedEvent[] = [{ event, payload: { model } }];
+  if (!ROW_WRITES.has(operation) || key === undefined || key.length === 0) return whole;
+  const after = idIn(result, key);
+  const before = idIn((args as { where?: unknown } | undefined)?.where, key);
+  const ids = [...new Set([after, before].filter(id => id !== undefined))];
+  // A row whose key the answer does not hold (a `select` without it) is known only as its model.
+  if (after === undefined) return whole;
+  return ids.map(id => ({ event, payload: { model, id } satisfies EntityDescriptor }));
+}
+
+/** The key of a row, or of a unique `where` (fields at its top, or under a compound key's name). */
+function idIn(source: unknown, key: readonly string[]): string | number | undefined {
+  if (typeof source !== 'object' || source === null) return undefined;
+  const record = source as Record<string, unknown>;
+  if (key.every(field => isScalar(record[field]))) {
+    return primaryKeyId(key.map(field => record[field]));
+  }
+  for (const value of Object.values(record)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    const nested = value as Record<string, unknown>;
+    if (key.every(field => isScalar(nested[field]))) {
+      return primaryKeyId(key.map(field => nested[field]));
+    }
+  }
+  return undefined;
+}
+
+function isScalar(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint';
+}

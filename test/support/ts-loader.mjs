@@ -14,6 +14,7 @@ const aliases = {
   'nestjs-page-cache/mikro-orm': new URL('libs/page-cache/src/mikro-orm/index.ts', root).href,
   'nestjs-page-cache/prisma': new URL('libs/page-cache/src/prisma/index.ts', root).href,
   'nestjs-page-cache/prometheus': new URL('libs/page-cache/src/prometheus/index.ts', root).href,
+  'nestjs-page-cache/varnish': new URL('libs/page-cache/src/varnish/index.ts', root).href,
   'nestjs-page-cache/terminus': new URL('libs/page-cache/src/terminus/index.ts', root).href,
 };
 const compilerOptions = {

@@ -21,7 +21,8 @@ export type BypassReason =
   | 'host'
   | 'unkeyed-input'
   | 'body'
-  | 'pending-invalidation';
+  | 'pending-invalidation'
+  | 'url';
 
 /** Counters of one cached view (or of all of them). */
 export interface PageStats {

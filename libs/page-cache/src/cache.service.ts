@@ -408,10 +408,15 @@ export class CacheService {
     return (await this.decodeValues([full], [raw], { deps, tokens }))[0] as T;
   }
 
-  /** Whether tokens a value was computed under are all still current (unknown: the store was down, and no invalidation can have resolved). */
+  /**
+   * Whether a caller may take the value of a fill already in flight: only while the tokens it was
+   * computed under are all still current. A fill that could not read its tokens (the store was
+   * down, or its epoch unknown) is shared only with callers that cannot read them either: once
+   * they can, an invalidation may have resolved since the fill read its data.
+   */
   private async stillCurrent(deps: string[], generations: string[] | undefined): Promise<boolean> {
-    if (!generations) return true;
     const current = await this.softly(() => this.tracker.currentGenerations(deps), undefined);
+    if (!generations) return current === undefined;
     return current !== undefined && DependencyTracker.isCurrent(generations, current);
   }
 

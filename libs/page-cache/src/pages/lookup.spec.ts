@@ -131,3 +131,19 @@ describe('lookupPage reusing bodies', () => {
     expect(small.get('k0')).toBeUndefined();
   });
 });
+
+describe('lookupPage while the store epoch is unknown', () => {
+  it('never rejects: a miss it cannot take tokens for is the store being down', async () => {
+    /** A store that reconnected and does not know its epoch yet. */
+    class Reconnecting extends MemoryStore {
+      epoch(): string | undefined {
+        return undefined;
+      }
+    }
+    const store = new Reconnecting();
+    const tracker = new DependencyTracker(store, 'ns:3');
+    await expect(lookupPage(store, tracker, { key: 'k', deps: ['Post'] }, 1024)).resolves.toEqual(
+      {},
+    );
+  });
+});

@@ -41,17 +41,17 @@ export async function lookupPage(
     if (known !== undefined && store.getHead) {
       const [header, current] = await store.getHead(location.key, known.header.length, tokenKeys);
       if (header !== undefined && header.equals(known.header)) {
-        return found(tracker, location, known.page, current);
+        return await found(tracker, location, known.page, current);
       }
-      // Replaced or removed: read it whole (with the tokens just read).
       bodies!.delete(location.key);
-      const bytes = header === undefined ? undefined : await store.get(location.key);
-      return found(tracker, location, read(store, location, bytes, maxEntrySize, bodies), current);
+      // Removed: a miss, with the tokens just read.
+      if (header === undefined) return await found(tracker, location, undefined, current);
+      // Replaced: read it whole, with its tokens again (an invalidation may have come between).
     }
     tokenKeys.unshift(location.key);
     const replies = await store.getMany(tokenKeys);
     const page = read(store, location, replies[0], maxEntrySize, bodies);
-    return found(tracker, location, page, replies.slice(1));
+    return await found(tracker, location, page, replies.slice(1));
   } catch {
     return {};
   }

@@ -42,7 +42,7 @@ import { rejectResponse, storedHeaders, strongEtag, withoutHeader } from './fill
 import { storePage } from './fill/store-page.js';
 import { unkeyedInputWarning, watchInputs } from './fill/unkeyed-inputs.js';
 import { isBypass, locatePage, type PageBypass, type PageLocation } from './key/page-key.js';
-import { hasBody, hostAllowed } from './key/request-checks.js';
+import { hasBody, hostAllowed, plainTarget } from './key/request-checks.js';
 import { LocalBodies } from './local-bodies.js';
 import { freshness, lookupPage, type Lookup, type StoredPage } from './lookup.js';
 import type { PageRequest } from './page-metadata.js';
@@ -306,6 +306,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     }
     // Express parses bodies of GET requests too; no key covers a body.
     if (hasBody(request)) return 'body';
+    // Targets routers read differently (absolute-form, `//`, `;`): no tag could find their page.
+    if (!plainTarget(request.url)) return 'url';
     // An invalidation of a model this page depends on has not reached the store yet.
     const pending = this.cache.pendingInvalidations;
     if (pending.size > 0 && pending.affects(policy.dependsOn ?? policy.models)) {

@@ -3,6 +3,12 @@ import { createHash } from 'node:crypto';
 
 /** How long to wait before asking again when a server did not say who it is (ms), at most. */
 const RETRY_MS = 1_000;
+/**
+ * How often a known epoch is checked again (ms): a master demoted in place (`REPLICAOF` sent by a
+ * script; Sentinel closes the connections itself) resyncs from another server without closing
+ * the connection, so only asking again shows its new replication id.
+ */
+export const EPOCH_CHECK_MS = 250;
 
 /**
  * Which life of the Redis data this client is talking to, for `CacheStore.epoch`.
@@ -10,15 +16,19 @@ const RETRY_MS = 1_000;
  * A Redis restarted from its RDB/AOF file, or a replica promoted after asynchronous replication
  * lost writes, comes back holding older data than it acknowledged: an invalidated page together
  * with the generation token it was current under. Each server process has a random `run_id`
- * (`INFO server`) that no restart or other server repeats, so the epoch is a digest of the
- * `run_id` of the server (of every master, on a Cluster): a restarted or failed-over Redis is a new
- * epoch, in which every token is missing and nothing written before can look current. Every
- * process that talks to the same servers computes the same epoch, without coordinating.
+ * (`INFO server`) that no restart or other server repeats, and each dataset history a replication
+ * id (`master_replid`, `INFO replication`) that changes when a replica is promoted or a server
+ * resyncs from another; so the epoch is a digest of the role, `run_id` and replication id of the
+ * server (of every master, on a Cluster): a restarted, promoted or resynced Redis is a new epoch,
+ * in which every token is missing and nothing written before can look current. Every process that
+ * talks to the same servers computes the same epoch, without coordinating.
  *
- * A restart or failover always drops the connection, so the epoch is forgotten on every `close`
- * and asked again on every `ready`; until it is known again the cache treats the store as down.
- * `serial` counts the closes, so a read sent before one and answered after it (a client resending
- * unanswered commands to the new server) is recognised and discarded.
+ * A restart or a Sentinel failover drops the connection, so the epoch is forgotten on every
+ * `close` and asked again on every `ready`; a Cluster redirect (`MOVED`/`ASK`: the slot has another
+ * master now) forgets it too; and a known epoch is checked again every {@link EPOCH_CHECK_MS}, for
+ * role changes that keep the connection. Until it is known again the cache treats the store as
+ * down. `serial` counts these losses, so a read sent before one and answered after it (a client
+ * resending unanswered or redirected commands to another server) is recognised and discarded.
  *
  * Servers that refuse `INFO` (some proxies, ACLs without `+info`) get a stored random epoch
  * instead (`SET NX`), which does not detect restarts; `onUndetectable` is told once.
@@ -29,6 +39,7 @@ export class RedisEpoch {
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
   private failures = 0;
+  private readonly check: NodeJS.Timeout;
   private waiters: (() => void)[] = [];
   /** Closes of any connection to the servers since the start. */
   serial = 0;
@@ -54,7 +65,25 @@ export class RedisEpoch {
         lost();
         found();
       });
+      client.on('refresh', found);
+      // ioredis follows a redirect by itself, at once: the slot has a new master, whose data may be
+      // older. Forget the epoch before the command is sent again, so its answer is discarded.
+      const cluster = client as Cluster & {
+        handleError?: (error: Error, ...rest: unknown[]) => void;
+      };
+      const handleError = cluster.handleError;
+      if (typeof handleError === 'function') {
+        cluster.handleError = function (this: Cluster, error: Error, ...rest: unknown[]) {
+          if (/^(MOVED|ASK) /.test(error?.message ?? '')) {
+            lost();
+            found();
+          }
+          return handleError.call(this, error, ...rest);
+        };
+      }
     }
+    this.check = setInterval(() => void this.verify(), EPOCH_CHECK_MS);
+    this.check.unref();
     if (client.status === 'ready') void this.refresh();
   }
 
@@ -84,6 +113,22 @@ export class RedisEpoch {
   stop(): void {
     this.closed = true;
     clearTimeout(this.retry);
+    clearInterval(this.check);
+  }
+
+  /** Asks a known epoch again; a different answer is a new epoch (reads in flight discarded). */
+  private async verify(): Promise<void> {
+    if (this.value === undefined || this.refreshing || this.closed) return;
+    const serial = this.serial;
+    try {
+      const id = await this.serverIds();
+      if (serial === this.serial && this.value !== undefined && id !== this.value) {
+        this.lose();
+        this.value = id;
+      }
+    } catch {
+      // Unreachable: the connection's own close (or the next check) says so.
+    }
   }
 
   private lose(): void {
@@ -125,7 +170,12 @@ export class RedisEpoch {
     if (servers.length === 0) throw new Error('no master known yet');
     let ids: string[];
     try {
-      ids = await Promise.all(servers.map(async server => runIdOf(await server.info('server'))));
+      ids = await Promise.all(
+        servers.map(
+          async server =>
+            `${runIdOf(await server.info('server'))}/${replicationOf(await server.info('replication'))}`,
+        ),
+      );
     } catch (error) {
       if (!isRefusal(error)) throw error;
       this.onUndetectable(
@@ -147,6 +197,13 @@ export class RedisEpoch {
     if (!stored) throw new Error('the stored epoch vanished');
     return stored;
   }
+}
+
+/** The role and replication id of a server (`INFO replication`). */
+function replicationOf(info: string): string {
+  const role = /^role:(\w+)\s*$/m.exec(info)?.[1] ?? '';
+  const replid = /^master_replid:([0-9a-f]+)\s*$/m.exec(info)?.[1] ?? '';
+  return `${role}/${replid}`;
 }
 
 function runIdOf(info: string): string {

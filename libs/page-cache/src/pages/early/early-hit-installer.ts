@@ -83,10 +83,55 @@ export class EarlyHitInstaller implements OnModuleInit {
         hook: (request: PageRequest, reply: FastifyReplyLike) => Promise<unknown>,
       ): void;
     };
-    fastify.addHook('onRequest', async (request, reply) => {
+    const earlyHit = async function nestjsPageCacheEarlyHit(
+      request: PageRequest,
+      reply: FastifyReplyLike,
+    ): Promise<unknown> {
+      if (!lastHookOf(request, earlyHit)) return undefined;
       const served = await interceptor.serveEarly(request, reply, reply.raw).catch(() => false);
       // A sent reply ends the hooks: Nest's handler does not run.
       return served ? reply : undefined;
-    });
+    };
+    fastify.addHook('onRequest', earlyHit);
   }
+}
+
+/** Hooks of a Fastify route that run after `onRequest` and before the handler. */
+const LATER_HOOKS = ['preParsing', 'preValidation', 'preHandler'] as const;
+/** Per Fastify route context: whether nothing the app added runs after the early hit. */
+const LAST_HOOK = new WeakMap<object, boolean>();
+
+/**
+ * Whether the early hit is the last hook of the request's Fastify route before its handler: no
+ * `onRequest` hook registered after it, and no `preParsing`/`preValidation`/`preHandler` hook at
+ * all. Apps check access in such hooks too (not only in Nest guards); answering before them
+ * would skip them. Routes with them are served by the interceptor, after every hook.
+ */
+function lastHookOf(request: PageRequest, hook: (...args: never[]) => unknown): boolean {
+  const context = routeContextOf(request);
+  if (context === undefined) return false;
+  let last = LAST_HOOK.get(context);
+  if (last === undefined) {
+    const hooks = context as Record<string, unknown[] | null | undefined>;
+    const onRequest = hooks.onRequest;
+    // Fastify keeps hooks bound to their instance: a bound copy is named after the original.
+    const final = Array.isArray(onRequest) ? onRequest[onRequest.length - 1] : undefined;
+    last =
+      (final === hook || (typeof final === 'function' && final.name === `bound ${hook.name}`)) &&
+      LATER_HOOKS.every(name => !hooks[name]?.length);
+    LAST_HOOK.set(context, last);
+  }
+  return last;
+}
+
+let contextSymbol: symbol | undefined;
+
+/** Fastify's route context of a request (under its `fastify.context` symbol). */
+function routeContextOf(request: PageRequest): object | undefined {
+  contextSymbol ??= Object.getOwnPropertySymbols(request).find(
+    symbol => symbol.description === 'fastify.context',
+  );
+  if (contextSymbol === undefined) return undefined;
+  const context = (request as unknown as Record<symbol, unknown>)[contextSymbol];
+  return typeof context === 'object' && context !== null ? context : undefined;
 }

@@ -2,6 +2,20 @@ import type { PageRequest } from '../page-metadata.js';
 import { hostnameOf, type HostCheck } from './allowed-hosts.js';
 
 /** Whether a request carries a body (which no key covers; Express parses GET bodies too). */
+/**
+ * Whether a request target is a plain path that every reading of it agrees on: origin-form (one
+ * leading `/`, not an absolute URL such as `http://host/path`), no empty segment (`//`) and no
+ * `;`. Routers treat those differently (Fastify's `ignoreDuplicateSlashes` and
+ * `useSemicolonDelimiter`, absolute-form targets routed by their path), so a page's URL tags —
+ * what `expirePage` and edge purges reach it by — could miss it.
+ */
+export function plainTarget(url: string): boolean {
+  if (url.charCodeAt(0) !== 47 /* / */) return false;
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  return !path.includes('//') && !path.includes(';');
+}
+
 export function hasBody(request: PageRequest): boolean {
   const length = request.headers['content-length'];
   return (

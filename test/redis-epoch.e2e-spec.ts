@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheService } from 'nestjs-page-cache';
 import { EPOCH_CHECK_MS } from '../libs/page-cache/src/stores/redis-epoch.js';
-import { fetchPage, json, type Page } from './fixtures/pages/fetch-page.js';
+import { fetchPage, json, untilHit } from './fixtures/pages/fetch-page.js';
 import { Post, RestartData, restartModule } from './fixtures/freshness/restart.fixture.js';
 import { startApp, type RunningApp } from './support/http-app.js';
 import { RedisServer } from './support/redis-server.js';
@@ -27,18 +27,6 @@ describe('a Redis whose data goes back in time without a new run_id', () => {
     servers = [];
     await rm(dir, { recursive: true, force: true });
   });
-
-  async function untilHit(running: RunningApp, path: string): Promise<Page> {
-    let hit!: Page;
-    await vi.waitFor(
-      async () => {
-        hit = await fetchPage(running, path);
-        expect(hit.cache).toBe('HIT');
-      },
-      { timeout: 10_000, interval: 50 },
-    );
-    return hit;
-  }
 
   it('old master demoted (REPLICAOF) to a promoted replica that missed the invalidation', async () => {
     const a = await RedisServer.start({ args: ['--save', '', '--appendonly', 'no'] });

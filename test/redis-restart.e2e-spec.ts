@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheService } from 'nestjs-page-cache';
-import { fetchPage, json, type Page } from './fixtures/pages/fetch-page.js';
+import { fetchPage, json, untilHit } from './fixtures/pages/fetch-page.js';
 import { Post, RestartData, restartModule } from './fixtures/freshness/restart.fixture.js';
 import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
 import { RedisServer } from './support/redis-server.js';
@@ -28,19 +28,6 @@ describe.each(ADAPTERS)('a Redis restarted from its snapshot, on %s', adapter =>
     await server.kill();
     await rm(dir, { recursive: true, force: true });
   });
-
-  /** Requests `path` until the app serves it from the cache again (the store reconnected). */
-  async function untilHit(running: RunningApp, path: string): Promise<Page> {
-    let hit!: Page;
-    await vi.waitFor(
-      async () => {
-        hit = await fetchPage(running, path);
-        expect(hit.cache).toBe('HIT');
-      },
-      { timeout: 10_000, interval: 50 },
-    );
-    return hit;
-  }
 
   /** Restarts Redis from the snapshot, and waits until the app's client is connected again. */
   async function restartFromSnapshot(): Promise<void> {

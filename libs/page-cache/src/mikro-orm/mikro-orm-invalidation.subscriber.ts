@@ -28,7 +28,7 @@ import {
   type EntityDescriptor,
 } from '../invalidation/entity-events.js';
 import type { JournalEntry } from '../invalidation/invalidation-journal.js';
-import { OutboxDelivery } from '../invalidation/outbox-delivery.js';
+import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
 import {
@@ -39,7 +39,7 @@ import {
 } from './native-writes.hook.js';
 import { MIKRO_ORM_OUTBOX_TABLE, MikroOrmOutbox } from './mikro-orm-outbox.js';
 import { watchSavepoints } from './savepoints.hook.js';
-import { parseTtl, type Ttl } from '../ttl.js';
+import type { Ttl } from '../ttl.js';
 
 /** Options of the MikroORM integration (`MikroOrmCacheInvalidation.withOptions()`). */
 export interface MikroOrmCacheInvalidationOptions {
@@ -114,13 +114,12 @@ export class MikroOrmCacheInvalidation
       this.orm.em.getConnection('write'),
       this.options.table ?? MIKRO_ORM_OUTBOX_TABLE,
     );
-    await this.outbox.ensureTable();
-    this.delivery = new OutboxDelivery(
+    this.delivery = await startOutboxDelivery(
       this.outbox,
       this.cache,
-      parseTtl(this.options.interval ?? '1s', 'MikroOrmCacheInvalidation option interval'),
+      this.options.interval,
+      'MikroOrmCacheInvalidation option interval',
     );
-    await this.delivery.start();
   }
 
   onModuleDestroy(): void {

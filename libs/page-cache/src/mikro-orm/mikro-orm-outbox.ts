@@ -1,8 +1,18 @@
 import type { Connection, Transaction } from '@mikro-orm/core';
 import type { InvalidationJournal, JournalEntry } from '../invalidation/invalidation-journal.js';
+import {
+  assertOutboxTable,
+  createOutboxTableSql,
+  entryOfRow,
+  OUTBOX_REMOVE_BATCH,
+  OUTBOX_TABLE,
+  outboxTableError,
+  pendingOutboxSql,
+  type OutboxRow,
+} from '../invalidation/outbox-table.js';
 
 /** Default name of the outbox table: the same table the TypeORM integration uses. */
-export const MIKRO_ORM_OUTBOX_TABLE = 'page_cache_outbox';
+export const MIKRO_ORM_OUTBOX_TABLE = OUTBOX_TABLE;
 
 /**
  * The transactional outbox of the MikroORM integration: each invalidation is written into a table
@@ -15,11 +25,7 @@ export class MikroOrmOutbox implements InvalidationJournal {
     private readonly connection: Connection,
     readonly table = MIKRO_ORM_OUTBOX_TABLE,
   ) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
-      throw new TypeError(
-        `Invalid outbox table name: ${JSON.stringify(table)}. Expected letters, digits and "_".`,
-      );
-    }
+    assertOutboxTable(table);
   }
 
   /**
@@ -28,20 +34,12 @@ export class MikroOrmOutbox implements InvalidationJournal {
    */
   async ensureTable(): Promise<void> {
     try {
-      await this.connection.execute(
-        `CREATE TABLE IF NOT EXISTS ${this.table} (` +
-          'id varchar(36) NOT NULL PRIMARY KEY, ' +
-          'model varchar(255) NOT NULL, ' +
-          'entity_id varchar(255) NULL, ' +
-          'created_at bigint NOT NULL)',
-        [],
-        'run',
-      );
+      await this.connection.execute(createOutboxTableSql(this.table), [], 'run');
     } catch (error) {
-      throw new Error(
-        `nestjs-page-cache could not create its invalidation outbox table "${this.table}": ${(error as Error).message}. ` +
-          'Create it yourself (id varchar(36) primary key, model varchar(255), entity_id varchar(255) null, created_at bigint), ' +
-          'or turn the outbox off with MikroOrmCacheInvalidation.withOptions({ outbox: false }).',
+      throw outboxTableError(
+        this.table,
+        error,
+        'MikroOrmCacheInvalidation.withOptions({ outbox: false })',
       );
     }
   }
@@ -67,16 +65,16 @@ export class MikroOrmOutbox implements InvalidationJournal {
 
   async pending(limit: number): Promise<JournalEntry[]> {
     const rows = (await this.connection.execute(
-      `SELECT id, model, entity_id FROM ${this.table} ORDER BY created_at LIMIT ${Math.floor(limit)}`,
+      pendingOutboxSql(this.table, limit),
       [],
       'all',
-    )) as { id: string; model: string; entity_id: string | null }[];
-    return rows.map(row => ({ id: row.id, model: row.model, entityId: row.entity_id }));
+    )) as OutboxRow[];
+    return rows.map(entryOfRow);
   }
 
   async remove(ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 100) {
-      const chunk = ids.slice(i, i + 100);
+    for (let i = 0; i < ids.length; i += OUTBOX_REMOVE_BATCH) {
+      const chunk = ids.slice(i, i + OUTBOX_REMOVE_BATCH);
       await this.connection.execute(
         `DELETE FROM ${this.table} WHERE id IN (${chunk.map(() => '?').join(', ')})`,
         chunk,

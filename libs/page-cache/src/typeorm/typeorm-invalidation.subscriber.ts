@@ -31,9 +31,9 @@ import {
   type EntityDescriptor,
 } from '../invalidation/entity-events.js';
 import type { JournalEntry } from '../invalidation/invalidation-journal.js';
-import { OutboxDelivery } from '../invalidation/outbox-delivery.js';
+import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
-import { parseTtl, type Ttl } from '../ttl.js';
+import type { Ttl } from '../ttl.js';
 import { OUTBOX_TABLE, TypeOrmOutbox } from './typeorm-outbox.js';
 
 type Pending = [
@@ -105,13 +105,12 @@ export class TypeOrmCacheInvalidation
     if (this.options.outbox === false) return;
     this.cache = this.moduleRef.get(CacheService, { strict: false });
     this.outbox = new TypeOrmOutbox(this.dataSource, this.options.table ?? OUTBOX_TABLE);
-    await this.outbox.ensureTable();
-    this.delivery = new OutboxDelivery(
+    this.delivery = await startOutboxDelivery(
       this.outbox,
       this.cache,
-      parseTtl(this.options.interval ?? '1s', 'TypeOrmCacheInvalidation option interval'),
+      this.options.interval,
+      'TypeOrmCacheInvalidation option interval',
     );
-    await this.delivery.start();
   }
 
   onModuleDestroy(): void {

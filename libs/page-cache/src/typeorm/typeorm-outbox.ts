@@ -1,8 +1,17 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { InvalidationJournal, JournalEntry } from '../invalidation/invalidation-journal.js';
+import {
+  assertOutboxTable,
+  createOutboxTableSql,
+  entryOfRow,
+  OUTBOX_REMOVE_BATCH,
+  OUTBOX_TABLE,
+  outboxTableError,
+  pendingOutboxSql,
+  type OutboxRow,
+} from '../invalidation/outbox-table.js';
 
-/** Default name of the outbox table. */
-export const OUTBOX_TABLE = 'page_cache_outbox';
+export { OUTBOX_TABLE };
 
 /**
  * The transactional outbox of the TypeORM integration: a table of the application's own database
@@ -14,11 +23,7 @@ export class TypeOrmOutbox implements InvalidationJournal {
     private readonly dataSource: DataSource,
     readonly table = OUTBOX_TABLE,
   ) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
-      throw new TypeError(
-        `Invalid outbox table name: ${JSON.stringify(table)}. Expected letters, digits and "_".`,
-      );
-    }
+    assertOutboxTable(table);
   }
 
   /**
@@ -27,18 +32,12 @@ export class TypeOrmOutbox implements InvalidationJournal {
    */
   async ensureTable(): Promise<void> {
     try {
-      await this.dataSource.query(
-        `CREATE TABLE IF NOT EXISTS ${this.table} (` +
-          'id varchar(36) NOT NULL PRIMARY KEY, ' +
-          'model varchar(255) NOT NULL, ' +
-          'entity_id varchar(255) NULL, ' +
-          'created_at bigint NOT NULL)',
-      );
+      await this.dataSource.query(createOutboxTableSql(this.table));
     } catch (error) {
-      throw new Error(
-        `nestjs-page-cache could not create its invalidation outbox table "${this.table}": ${(error as Error).message}. ` +
-          'Create it yourself (id varchar(36) primary key, model varchar(255), entity_id varchar(255) null, created_at bigint), ' +
-          'or turn the outbox off with TypeOrmCacheInvalidation.withOptions({ outbox: false }).',
+      throw outboxTableError(
+        this.table,
+        error,
+        'TypeOrmCacheInvalidation.withOptions({ outbox: false })',
       );
     }
   }
@@ -63,15 +62,13 @@ export class TypeOrmOutbox implements InvalidationJournal {
   }
 
   async pending(limit: number): Promise<JournalEntry[]> {
-    const rows = (await this.dataSource.query(
-      `SELECT id, model, entity_id FROM ${this.table} ORDER BY created_at LIMIT ${Math.floor(limit)}`,
-    )) as { id: string; model: string; entity_id: string | null }[];
-    return rows.map(row => ({ id: row.id, model: row.model, entityId: row.entity_id }));
+    const rows = (await this.dataSource.query(pendingOutboxSql(this.table, limit))) as OutboxRow[];
+    return rows.map(entryOfRow);
   }
 
   async remove(ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 100) {
-      const chunk = ids.slice(i, i + 100);
+    for (let i = 0; i < ids.length; i += OUTBOX_REMOVE_BATCH) {
+      const chunk = ids.slice(i, i + OUTBOX_REMOVE_BATCH);
       const [sql, parameters] = this.dataSource.driver.escapeQueryWithParameters(
         `DELETE FROM ${this.table} WHERE id IN (:...ids)`,
         { ids: chunk },

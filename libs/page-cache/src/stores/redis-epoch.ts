@@ -119,6 +119,7 @@ export class RedisEpoch {
   /** Asks a known epoch again; a different answer is a new epoch (reads in flight discarded). */
   private async verify(): Promise<void> {
     if (this.value === undefined || this.refreshing || this.closed) return;
+    if (this.client.status !== 'ready') return;
     const serial = this.serial;
     try {
       const id = await this.serverIds();
@@ -137,7 +138,9 @@ export class RedisEpoch {
   }
 
   private async refresh(): Promise<void> {
-    if (this.refreshing || this.closed) return;
+    // Its own `ready` asks: a Cluster still connecting must not be sent commands by us (it
+    // answers them by starting over).
+    if (this.refreshing || this.closed || this.client.status !== 'ready') return;
     this.refreshing = true;
     clearTimeout(this.retry);
     const serial = this.serial;

@@ -1,6 +1,7 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { RouteSchema, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fp from 'fastify-plugin';
 import { CacheModule, CachePage, CacheService } from 'nestjs-page-cache';
 import { rawRequest, startApp, type RunningApp } from './support/http-app.js';
@@ -90,4 +91,86 @@ describe.each([
       expect(`${anonymous.status} ${anonymous.cache} ${anonymous.body}`).toMatch(/^401 /);
     },
   );
+});
+
+/** An access-control `onRequest` hook added by a module of the app, between two page caches. */
+@Injectable()
+class TokenHook implements OnModuleInit {
+  constructor(private readonly host: HttpAdapterHost) {}
+  onModuleInit(): void {
+    (this.host.httpAdapter.getInstance() as unknown as Hooked).addHook(
+      'onRequest',
+      async (req, reply) => {
+        if (req.headers['x-token'] !== 'secret') return reply.code(401).send({ error: 'no' });
+      },
+    );
+  }
+}
+
+@Module({ providers: [TokenHook] })
+class TokenHookModule {}
+
+/** The default page cache, the access hook, then a named cache: three onRequest hooks. */
+@Module({
+  imports: [
+    EventEmitterModule.forRoot(),
+    CacheModule.forRoot({ redis: redisUrl(), keyPrefix: uniquePrefix('hooks_a'), isGlobal: true }),
+    TokenHookModule,
+    CacheModule.forRoot({
+      redis: redisUrl(),
+      keyPrefix: uniquePrefix('hooks_b'),
+      name: 'sessions',
+    }),
+  ],
+  controllers: [ReportController],
+})
+class TwoCachesModule {}
+
+@Controller()
+class SchemaController {
+  @Get('report')
+  @CachePage('1h')
+  @RouteSchema({
+    headers: {
+      type: 'object',
+      required: ['x-api-key'],
+      properties: { 'x-api-key': { const: 'secret' } },
+    },
+  })
+  report() {
+    return { report: 'internal numbers' };
+  }
+}
+
+@Module({
+  imports: [
+    EventEmitterModule.forRoot(),
+    CacheModule.forRoot({ redis: redisUrl(), keyPrefix: uniquePrefix('hooks_schema') }),
+  ],
+  controllers: [SchemaController],
+})
+class SchemaModule {}
+
+describe('early hits and what else Fastify runs before the handler', () => {
+  let app: RunningApp;
+  afterEach(async () => {
+    await app.app.get(CacheService).clear();
+    await app.close();
+  });
+
+  it('an access hook between the early hooks of two page caches still refuses on a hit', async () => {
+    app = await startApp('fastify', TwoCachesModule);
+    expect((await rawRequest(app, '/report')).status).toBe(401);
+    expect((await rawRequest(app, '/report', { 'x-token': 'secret' })).status).toBe(200);
+    expect((await rawRequest(app, '/report', { 'x-token': 'secret' })).cache).toBe('HIT');
+    expect((await rawRequest(app, '/report')).status).toBe(401);
+  });
+
+  it('a request failing the route schema (@RouteSchema) is refused after a valid one was cached', async () => {
+    app = await startApp('fastify', SchemaModule);
+    expect((await rawRequest(app, '/report')).status).toBe(400);
+    expect((await rawRequest(app, '/report', { 'x-api-key': 'secret' })).status).toBe(200);
+    expect((await rawRequest(app, '/report', { 'x-api-key': 'secret' })).cache).toBe('HIT');
+    expect((await rawRequest(app, '/report')).status).toBe(400);
+  });
 });

@@ -11,7 +11,7 @@ describe.each([
   ['express', {}],
   ['fastify', {}],
   ['fastify', { ignoreDuplicateSlashes: true, useSemicolonDelimiter: true }],
-] as const)('expirePage and URL spellings on %s %j', (adapter, adapterOptions) => {
+] as const)('R2 spellings on %s %j', (adapter, adapterOptions) => {
   let app: RunningApp;
   afterEach(async () => {
     await app.app.get(CacheService).clear();
@@ -37,6 +37,16 @@ describe.each([
       '/notice/',
       '/./notice',
       '/x/../notice',
+      '/notice#frag',
+      '/notice#',
+      '/notice?',
+      '/notice?#x',
+      '/notice%2F',
+      '/notice%23x',
+      '/notice\\',
+      '/notice%20',
+      '/notice.',
+      '/notice?a=1#/../other',
     ];
     const routed: string[] = [];
     for (const s of spellings) {

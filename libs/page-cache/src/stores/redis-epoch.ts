@@ -40,6 +40,8 @@ export class RedisEpoch {
   private closed = false;
   private failures = 0;
   private readonly check: NodeJS.Timeout;
+  /** `host:port` of the masters the current epoch was computed from (a Cluster's). */
+  private readonly masters = new Set<string>();
   private waiters: (() => void)[] = [];
   /** Closes of any connection to the servers since the start. */
   serial = 0;
@@ -68,14 +70,19 @@ export class RedisEpoch {
       client.on('refresh', found);
       // ioredis follows a redirect by itself, at once: the slot has a new master, whose data may be
       // older. Forget the epoch before the command is sent again, so its answer is discarded.
+      const masters = this.masters;
       const cluster = client as Cluster & {
         handleError?: (error: Error, ...rest: unknown[]) => void;
       };
       const handleError = cluster.handleError;
       if (typeof handleError === 'function') {
         cluster.handleError = function (this: Cluster, error: Error, ...rest: unknown[]) {
-          if (/^(MOVED|ASK) /.test(error?.message ?? '')) {
-            lost();
+          // ASK only ever means a slot being migrated (the same data, moving); a MOVED to a node
+          // that was a master already is the end of one. A MOVED to any other node is a new
+          // master (a failover): its data may be older.
+          const message = error?.message ?? '';
+          if (message.startsWith('MOVED ')) {
+            if (!masters.has(message.split(' ')[2] ?? '')) lost();
             found();
           }
           return handleError.call(this, error, ...rest);
@@ -171,6 +178,7 @@ export class RedisEpoch {
   private async serverIds(): Promise<string> {
     const servers = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
     if (servers.length === 0) throw new Error('no master known yet');
+    const addresses = servers.map(server => `${server.options.host}:${server.options.port}`);
     let ids: string[];
     try {
       ids = await Promise.all(
@@ -186,6 +194,8 @@ export class RedisEpoch {
       );
       return this.storedEpoch();
     }
+    this.masters.clear();
+    for (const address of addresses) this.masters.add(address);
     return createHash('sha256').update(ids.sort().join(',')).digest('base64url').slice(0, 12);
   }
 

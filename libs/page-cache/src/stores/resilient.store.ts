@@ -230,6 +230,8 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 function isAvailabilityError(error: unknown): boolean {
   if (!(error instanceof Error)) return true;
   if (error instanceof TypeError || error instanceof RangeError) return false;
+  // A read discarded because its connection changed under it: the store answered.
+  if (error.name === 'StoreReconnectedError') return false;
   // ioredis' ReplyError: Redis answered, so it is reachable.
   if (error.name === 'ReplyError' || /^(ERR|WRONGTYPE|NOSCRIPT)\b/.test(error.message))
     return false;

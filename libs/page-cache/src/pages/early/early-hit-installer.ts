@@ -83,34 +83,44 @@ export class EarlyHitInstaller implements OnModuleInit {
         hook: (request: PageRequest, reply: FastifyReplyLike) => Promise<unknown>,
       ): void;
     };
-    const earlyHit = async function nestjsPageCacheEarlyHit(
-      request: PageRequest,
-      reply: FastifyReplyLike,
-    ): Promise<unknown> {
-      if (!lastHookOf(request, earlyHit)) return undefined;
+    // Per Fastify route context: whether this hook is the last step before the handler.
+    const last = new WeakMap<object, boolean>();
+    const earlyHit = async (request: PageRequest, reply: FastifyReplyLike): Promise<unknown> => {
+      if (!lastHookOf(request, earlyHit, last)) return undefined;
       const served = await interceptor.serveEarly(request, reply, reply.raw).catch(() => false);
       // A sent reply ends the hooks: Nest's handler does not run.
       return served ? reply : undefined;
     };
+    // Fastify keeps a bound copy, named after the function: a name no other hook has (one early
+    // hook per page cache) tells this one apart.
+    Object.defineProperty(earlyHit, 'name', {
+      value: `nestjsPageCacheEarlyHit${++installed}:${this.cacheName}`,
+    });
     fastify.addHook('onRequest', earlyHit);
   }
 }
 
+/** Early hooks installed in this process (each gets a name of its own). */
+let installed = 0;
+
 /** Hooks of a Fastify route that run after `onRequest` and before the handler. */
 const LATER_HOOKS = ['preParsing', 'preValidation', 'preHandler'] as const;
-/** Per Fastify route context: whether nothing the app added runs after the early hit. */
-const LAST_HOOK = new WeakMap<object, boolean>();
 
 /**
- * Whether the early hit is the last hook of the request's Fastify route before its handler: no
- * `onRequest` hook registered after it, and no `preParsing`/`preValidation`/`preHandler` hook at
- * all. Apps check access in such hooks too (not only in Nest guards); answering before them
- * would skip them. Routes with them are served by the interceptor, after every hook.
+ * Whether the early hit is the last step of the request's Fastify route before its handler: no
+ * `onRequest` hook registered after it, no `preParsing`/`preValidation`/`preHandler` hook, and no
+ * schema (Fastify validates, and coerces the query, after `onRequest`). Apps check access in
+ * such hooks and schemas too (not only in Nest guards); answering before them would skip them.
+ * Routes with them are served by the interceptor, after every hook.
  */
-function lastHookOf(request: PageRequest, hook: (...args: never[]) => unknown): boolean {
+function lastHookOf(
+  request: PageRequest,
+  hook: (...args: never[]) => unknown,
+  judged: WeakMap<object, boolean>,
+): boolean {
   const context = routeContextOf(request);
   if (context === undefined) return false;
-  let last = LAST_HOOK.get(context);
+  let last = judged.get(context);
   if (last === undefined) {
     const hooks = context as Record<string, unknown[] | null | undefined>;
     const onRequest = hooks.onRequest;
@@ -118,8 +128,9 @@ function lastHookOf(request: PageRequest, hook: (...args: never[]) => unknown): 
     const final = Array.isArray(onRequest) ? onRequest[onRequest.length - 1] : undefined;
     last =
       (final === hook || (typeof final === 'function' && final.name === `bound ${hook.name}`)) &&
-      LATER_HOOKS.every(name => !hooks[name]?.length);
-    LAST_HOOK.set(context, last);
+      LATER_HOOKS.every(name => !hooks[name]?.length) &&
+      !(request as { routeOptions?: { schema?: unknown } }).routeOptions?.schema;
+    judged.set(context, last);
   }
   return last;
 }

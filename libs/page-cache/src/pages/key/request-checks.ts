@@ -4,13 +4,13 @@ import { hostnameOf, type HostCheck } from './allowed-hosts.js';
 /** Whether a request carries a body (which no key covers; Express parses GET bodies too). */
 /**
  * Whether a request target is a plain path that every reading of it agrees on: origin-form (one
- * leading `/`, not an absolute URL such as `http://host/path`), no empty segment (`//`) and no
- * `;`. Routers treat those differently (Fastify's `ignoreDuplicateSlashes` and
+ * leading `/`, not an absolute URL such as `http://host/path`), no empty segment (`//`), no `;`
+ * and no `#` (both adapters end the path at a fragment, which browsers never send). Routers treat those differently (Fastify's `ignoreDuplicateSlashes` and
  * `useSemicolonDelimiter`, absolute-form targets routed by their path), so a page's URL tags —
  * what `expirePage` and edge purges reach it by — could miss it.
  */
 export function plainTarget(url: string): boolean {
-  if (url.charCodeAt(0) !== 47 /* / */) return false;
+  if (url.charCodeAt(0) !== 47 /* / */ || url.includes('#')) return false;
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   return !path.includes('//') && !path.includes(';');

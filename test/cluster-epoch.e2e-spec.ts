@@ -67,49 +67,52 @@ describe('a Redis Cluster failover between nodes the client is connected to', ()
     for (let i = 0; i < 20; i++) await client.get(`k${i}`).catch(() => undefined);
     await sleep(1_500);
 
-    // The failovers above changed the masters: wait until the epoch has settled on the new ones.
-    let epoch = store.epoch();
-    for (let stable = 0; stable < 10;) {
-      await sleep(100);
-      const now = store.epoch();
-      stable = now !== undefined && now === epoch ? stable + 1 : 0;
-      epoch = now;
-    }
-    if (epoch === undefined) throw new Error('no epoch');
-    const tokenKey = generationKey(ns, dep, epoch);
-    const owner = await cluster.masterOf(keySlot(tokenKey));
-    const follower = await replicaOf(owner);
-    // The page key in the token's shard: find a variant whose slot the same master serves.
-    let pageKey = '';
-    const topo = await cluster.topology();
-    const ranges = topo.find(n => n.port === owner.port)!.slots;
-    for (let i = 0; ; i++) {
-      const candidate = `${ns}:page:v:${dep}:${i}`;
-      const s = keySlot(candidate);
-      if (ranges.some(([a, b]) => s >= a && s <= b)) {
-        pageKey = candidate;
-        break;
+    // The failovers above changed the masters, and ioredis drops the connections it no longer
+    // needs for a while after: set the page up once the epoch has settled, again if it moves.
+    let setUp: { tokenKey: string; pageKey: string; owner: RedisServer } | undefined;
+    for (let attempt = 0; setUp === undefined; attempt++) {
+      if (attempt === 20) throw new Error('the epoch never settled');
+      await sleep(200);
+      const epoch = store.epoch();
+      if (epoch === undefined) continue;
+      const tokenKey = generationKey(ns, dep, epoch);
+      const owner = await cluster.masterOf(keySlot(tokenKey));
+      // The page key in the token's shard: find a variant whose slot the same master serves.
+      const topo = await cluster.topology();
+      const ranges = topo.find(n => n.port === owner.port)!.slots;
+      let pageKey = '';
+      for (let i = 0; pageKey === ''; i++) {
+        const candidate = `${ns}:page:v:${dep}:${i}`;
+        const slot = keySlot(candidate);
+        if (ranges.some(([a, b]) => slot >= a && slot <= b)) pageKey = candidate;
       }
+      const body = 'old data';
+      try {
+        const generations = await tracker.generationsForWrite([dep]);
+        const meta: PageMeta = {
+          k: 'page',
+          s: 200,
+          h: [],
+          e: '"e"',
+          t: Date.now(),
+          l: 0,
+          r: 1,
+          b: createHash('sha256').update(body).digest('base64url').slice(0, 22),
+          d: [dep],
+          g: generations,
+        };
+        const bytes = encodeEntry(meta, Buffer.from(body));
+        if (!(await tracker.write(pageKey, bytes, 0, [dep], generations))) continue;
+        const found = await lookupPage(store, tracker, { key: pageKey, deps: [dep] }, 1 << 20);
+        if (found.page?.body.toString() !== body || store.epoch() !== epoch) continue;
+      } catch {
+        continue; // a connection changed under the setup: start it again
+      }
+      setUp = { tokenKey, pageKey, owner };
     }
+    const { tokenKey, pageKey, owner } = setUp;
+    const follower = await replicaOf(owner);
     const at = { key: pageKey, deps: [dep] };
-    const generations = await tracker.generationsForWrite(at.deps);
-    const body = 'old data';
-    const meta: PageMeta = {
-      k: 'page',
-      s: 200,
-      h: [],
-      e: '"e"',
-      t: Date.now(),
-      l: 0,
-      r: 1,
-      b: createHash('sha256').update(body).digest('base64url').slice(0, 22),
-      d: at.deps,
-      g: generations,
-    };
-    expect(
-      await tracker.write(at.key, encodeEntry(meta, Buffer.from(body)), 0, at.deps, generations),
-    ).toBe(true);
-    expect((await lookupPage(store, tracker, at, 1 << 20)).page?.body.toString()).toBe('old data');
     await sleep(300); // replicated to the follower
 
     // The save's invalidation is acknowledged by the master but never reaches its replica

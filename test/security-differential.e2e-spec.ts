@@ -18,13 +18,16 @@ const sometimes = <T>(...values: T[]) =>
     { arbitrary: pick(...values), weight: 1 },
   );
 
-/** Path spellings a router may read alike or apart: case, trailing slashes, encodings. */
+/**
+ * Path spellings a router may read alike or apart: case, trailing slashes, encodings, empty
+ * segments, `;` and absolute-form targets.
+ */
 const path = fc.oneof(
   fc
     .tuple(
-      pick('/d/items/', '/D/items/', '/d/ITEMS/', '/d//items/'),
-      pick('1', '01', '%31', 'a', 'A', '%61', '%FF', '%fe', 'x%20y', 'x+y', '%2e', '..'),
-      pick('', '/', '//'),
+      pick('/d/items/', '/D/items/', '/d/ITEMS/', '/d//items/', 'http://a.test/d/items/'),
+      pick('1', '01', '%31', 'a', 'A', '%61', '%FF', '%fe', 'x%20y', 'x+y', '%2e', '..', '1;x'),
+      pick('', '/', '//', ';'),
     )
     .map(([prefix, id, tail]) => `${prefix}${id}${tail}`),
   pick('/d/list', '/d/list/', '/D/list', '/d/me', '/d/me/', '/d/lang', '/d/LANG'),

@@ -27,10 +27,19 @@ describe('a Redis Cluster failover between nodes the client is connected to', ()
     await cluster.stop();
   });
 
+  /**
+   * The replica following `master`, as the master itself reports it (`INFO replication`): another
+   * node's `CLUSTER NODES` may not have heard of the replica yet right after a start or failover.
+   */
   async function replicaOf(master: RedisServer): Promise<RedisServer> {
-    const topology = await cluster.topology();
-    const id = topology.find(n => n.port === master.port)!.id;
-    return cluster.server(topology.find(n => n.masterId === id)!.port);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const info = await master.command('INFO', 'replication');
+      const port = /slave\d+:ip=[^,]+,port=(\d+),state=online/.exec(info)?.[1];
+      if (port !== undefined) return cluster.server(Number(port));
+      if (Date.now() > deadline) throw new Error(`no online replica of ${master.port}: ${info}`);
+      await sleep(100);
+    }
   }
   async function failover(to: RedisServer, mode: string[] = []): Promise<void> {
     await to.command('CLUSTER', 'FAILOVER', ...mode);

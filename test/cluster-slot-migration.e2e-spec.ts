@@ -25,7 +25,9 @@ describe('a routine slot migration (no failover, no data lost)', () => {
     const topology = await cluster.topology();
     const src = await cluster.masterOf(slot);
     const srcId = topology.find(n => n.port === src.port)!.id;
-    const dst = topology.find(n => n.port !== src.port && !n.masterId)!;
+    const dst = topology.find(
+      n => n.port !== src.port && n.role === 'master' && n.slots.length > 0,
+    )!;
     const dstServer = cluster.server(dst.port);
     await dstServer.command('CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', srcId);
     await src.command('CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', dst.id);

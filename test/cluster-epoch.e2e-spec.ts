@@ -85,18 +85,21 @@ describe('a Redis Cluster failover between nodes the client is connected to', ()
       const epoch = store.epoch();
       if (epoch === undefined) continue;
       const tokenKey = generationKey(ns, dep, epoch);
-      const owner = await cluster.masterOf(keySlot(tokenKey));
-      // The page key in the token's shard: find a variant whose slot the same master serves.
-      const topo = await cluster.topology();
-      const ranges = topo.find(n => n.port === owner.port)!.slots;
-      let pageKey = '';
-      for (let i = 0; pageKey === ''; i++) {
-        const candidate = `${ns}:page:v:${dep}:${i}`;
-        const slot = keySlot(candidate);
-        if (ranges.some(([a, b]) => slot >= a && slot <= b)) pageKey = candidate;
-      }
       const body = 'old data';
+      let owner: RedisServer;
+      let pageKey = '';
       try {
+        // The page key in the token's shard: a variant whose slot the same master serves (the
+        // node asked may not have heard of a failover yet: then start again).
+        owner = await cluster.masterOf(keySlot(tokenKey));
+        const topo = await cluster.topology();
+        const ranges = topo.find(n => n.port === owner.port)?.slots ?? [];
+        for (let i = 0; pageKey === '' && i < 1_000_000; i++) {
+          const candidate = `${ns}:page:v:${dep}:${i}`;
+          const slot = keySlot(candidate);
+          if (ranges.some(([a, b]) => slot >= a && slot <= b)) pageKey = candidate;
+        }
+        if (pageKey === '') continue;
         const generations = await tracker.generationsForWrite([dep]);
         const meta: PageMeta = {
           k: 'page',

@@ -27,10 +27,8 @@ import type { BypassReason } from '../cache-statistics.js';
 import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import { CacheService } from '../cache.service.js';
-import type { PageMeta } from '../codec.js';
-import { notSharedReason } from '../edge/edge-eligibility.js';
-import { EDGE_REPURGE_MS, EdgePurger } from '../edge/edge-purger.js';
-import { edgeHeaderValue, edgeTags } from '../edge/edge-tags.js';
+import { EdgePurger } from '../edge/edge-purger.js';
+import { PageEdgeMarks } from '../edge/page-edge-marks.js';
 import { InvalidatesInterceptor } from '../invalidation/invalidates.interceptor.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
 import { rawResponse, type AdapterResponse, type FastifyReplyLike } from './adapter-response.js';
@@ -38,7 +36,7 @@ import { notEarlyReason, routeToken } from './early/early-eligibility.js';
 import { captureResponse, type CaptureDecision, type CapturedResponse } from './fill/capture.js';
 import { FillLock } from './fill/fill-lock.js';
 import { SingleFlight, within } from './fill/single-flight.js';
-import { rejectResponse, storedHeaders, strongEtag, withoutHeader } from './fill/storability.js';
+import { pageMetaOf, rejectResponse, withoutHeader } from './fill/storability.js';
 import { storePage } from './fill/store-page.js';
 import { unkeyedInputWarning, watchInputs } from './fill/unkeyed-inputs.js';
 import { isBypass, locatePage, type PageBypass, type PageLocation } from './key/page-key.js';
@@ -46,7 +44,7 @@ import { hasBody, hostAllowed, plainTarget } from './key/request-checks.js';
 import { LocalBodies } from './local-bodies.js';
 import { freshness, lookupPage, type Lookup, type StoredPage } from './lookup.js';
 import type { PageRequest } from './page-metadata.js';
-import { privateCacheControl, type PagePolicy } from './policy/page-policy.js';
+import type { PagePolicy } from './policy/page-policy.js';
 import { PolicyRegistry } from './policy/policy-registry.js';
 import { writeStoredPage, type HitLabel } from './serve.js';
 
@@ -111,6 +109,9 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   @Inject(DiscoveryService)
   private readonly discovery?: DiscoveryService;
 
+  /** What responses are marked with for an edge cache (`pages.edge`); built on first use. */
+  private edgeMarks?: PageEdgeMarks;
+
   constructor(
     protected readonly reflector: Reflector,
     protected readonly cache: CacheService,
@@ -131,6 +132,17 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   /** Builds the policy of every GET route at startup, so none is built on a request. */
   onModuleInit(): void {
     if (this.discovery) this.policies.preload(this.discovery);
+  }
+
+  /** The edge marks (after injection: they need the app's config and the purger). */
+  private get edge(): PageEdgeMarks {
+    this.edgeMarks ??= new PageEdgeMarks(
+      this.options.pages.edge,
+      this.appConfig,
+      this.edgePurger,
+      message => this.warnOnce(message),
+    );
+    return this.edgeMarks;
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -344,7 +356,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   ): Observable<unknown> {
     this.onBypass(policy, reason);
     if (!raw.headersSent) raw.setHeader('x-cache', 'BYPASS');
-    this.keepFromEdge(raw);
+    this.edge.keepPrivate(raw);
     return next.handle();
   }
 
@@ -362,7 +374,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       // The store failed: answer from the handler, neither reading nor writing the cache.
       this.onBypass(exchange.policy, 'store-error');
       exchange.raw.setHeader('x-cache', 'MISS');
-      this.keepFromEdge(exchange.raw);
+      this.edge.keepPrivate(exchange.raw);
       return exchange.next.handle();
     }
     const pending = this.fills.get(location.key);
@@ -453,20 +465,15 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     }
     if (!generations || request.method === 'HEAD') {
       if (request.method === 'HEAD') this.onBypass(policy, 'head');
-      this.keepFromEdge(raw);
+      this.edge.keepPrivate(raw);
       onSettled(undefined);
       return next.handle();
     }
-    const edge = this.edgeHeader(exchange);
+    const edge = this.edge;
+    const tag = edge.tagHeader(policy, location, exchange.controller, exchange.handler);
     // Only responses that are checked before they are sent get the configured Cache-Control; a
-    // handler's own (@Header, set before interceptors run on Express) wins. With an edge cache,
-    // a page it may not keep for everyone is private, whatever the configured value says.
-    const cacheControl =
-      this.options.pages.edge && !edge
-        ? policy.cacheControl === undefined
-          ? 'private'
-          : privateCacheControl(policy.cacheControl)
-        : policy.cacheControl;
+    // handler's own (@Header, set before interceptors run on Express) wins.
+    const cacheControl = edge.cacheControl(policy, tag);
     if (cacheControl && !raw.hasHeader('cache-control')) {
       raw.setHeader('cache-control', cacheControl);
     }
@@ -507,28 +514,12 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
         // Not a cacheable page after all (a 404, a Set-Cookie, a stream…): no shared cache may
         // keep it. With an edge cache it is said so, unless the handler said otherwise (an error
         // answer, whose filter drops the headers set before, included): no purge would reach it.
-        if (this.options.pages.edge && (ours || !captured.headers.has('cache-control'))) {
+        if (edge.enabled && (ours || !captured.headers.has('cache-control'))) {
           return { headers: { 'cache-control': 'private' } };
         }
         return ours ? { remove: ['cache-control'] } : undefined;
       }
-      const etag = strongEtag(captured.headers.get('etag'), captured.body);
-      let headers = storedHeaders(captured);
-      if (edge) {
-        // Ours replaces a tag header the handler set: the page's tags are what purges name.
-        const name = edge.name.toLowerCase();
-        headers = headers.filter(([header]) => header !== name);
-        headers.push([name, edge.value]);
-      }
-      const meta: PageMeta = {
-        k: 'page',
-        s: captured.status,
-        h: headers,
-        e: etag,
-        t: Date.now(),
-        l: policy.ttlMs,
-        r: Math.round(performance.now() - started),
-      };
+      const meta = pageMetaOf(captured, policy, performance.now() - started, tag);
       // The response is held until the entry is stored (bounded by the store's command
       // timeout), so a client that has its answer finds the page cached.
       const stored = storePage(
@@ -542,10 +533,10 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
         generations,
       );
       return {
-        headers: edge ? { etag, [edge.name]: edge.value } : { etag },
+        headers: tag ? { etag: meta.e, [tag.name]: tag.value } : { etag: meta.e },
         wait: stored.then(page => {
           settle(page);
-          if (!page && edge) this.purgeWhenSent(raw, location);
+          if (!page && tag) edge.purgeWhenSent(raw, location);
         }),
       };
     });
@@ -567,52 +558,6 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
         return this.serveStored(exchange, fallback, 'STALE');
       }),
     );
-  }
-
-  /**
-   * The tag header of a page an edge cache may keep for everyone (see `notSharedReason`), or
-   * `undefined`: no edge configured, a page the edge must not share, or more tags than the header
-   * holds.
-   */
-  private edgeHeader(exchange: Exchange): { name: string; value: string } | undefined {
-    const edge = this.options.pages.edge;
-    if (!edge) return undefined;
-    const { policy, location } = exchange;
-    if (notSharedReason(policy, exchange.controller, exchange.handler, this.appConfig)) {
-      return undefined;
-    }
-    const value = edgeHeaderValue(edgeTags(location.deps), edge.header);
-    if (value === undefined) {
-      this.warnOnce(
-        `${policy.view} has more edge tags than a ${edge.header} header holds: its pages are sent with Cache-Control: private.`,
-      );
-    }
-    return value === undefined ? undefined : { name: edge.header, value };
-  }
-
-  /**
-   * Purges the edge copies of a tagged page that could not be stored: most likely a save
-   * replaced its tokens while it rendered (the store refused it as outdated), and the purge of
-   * that save went out before this response reached the edge, which would keep it. Once it is
-   * sent (and a little later, for the edge to take it in), its URL's variants are purged.
-   */
-  private purgeWhenSent(raw: ServerResponse, location: PageLocation): void {
-    const purger = this.edgePurger;
-    if (!purger) return;
-    const tags = location.deps.filter(tag => tag.startsWith('@url:'));
-    raw.once('finish', () => {
-      setTimeout(() => void purger.purge(tags), EDGE_REPURGE_MS).unref();
-    });
-  }
-
-  /**
-   * With an edge cache, a response the page cache does not tag is marked private (unless the
-   * handler sets its own Cache-Control): no purge would ever reach an edge copy of it.
-   */
-  private keepFromEdge(raw: ServerResponse): void {
-    if (this.options.pages.edge && !raw.headersSent && !raw.hasHeader('cache-control')) {
-      raw.setHeader('cache-control', 'private');
-    }
   }
 
   private serveStored(exchange: Exchange, page: StoredPage, label: HitLabel): Observable<unknown> {

@@ -1,6 +1,6 @@
 import type { PagePolicy } from '../policy/page-policy.js';
 import type { CapturedResponse } from './capture.js';
-import { rejectResponse, storedHeaders, strongEtag } from './storability.js';
+import { pageMetaOf, rejectResponse, storedHeaders, strongEtag } from './storability.js';
 
 const policy = {
   statuses: new Set([200]),
@@ -58,5 +58,36 @@ describe('storedHeaders and strongEtag', () => {
   it("keeps the handler's strong ETag and replaces a weak one", () => {
     expect(strongEtag('"mine"', Buffer.from('x'))).toBe('"mine"');
     expect(strongEtag('W/"weak"', Buffer.from('x'))).toMatch(/^"[\w-]+"$/);
+  });
+});
+
+describe('pageMetaOf', () => {
+  it('stores the status, the kept headers, a strong ETag, the TTL and the render time', () => {
+    const before = Date.now();
+    const meta = pageMetaOf(
+      response({ 'content-type': 'text/plain', date: 'x' }, { status: 203 }),
+      { ttlMs: 5_000 },
+      12.6,
+    );
+    expect(meta).toMatchObject({
+      k: 'page',
+      s: 203,
+      h: [['content-type', 'text/plain']],
+      l: 5_000,
+      r: 13,
+    });
+    expect(meta.e).toBe(strongEtag(undefined, Buffer.from('body')));
+    expect(meta.t).toBeGreaterThanOrEqual(before);
+  });
+
+  it("replaces the handler's own tag header with the page's tags", () => {
+    const meta = pageMetaOf(response({ 'cache-tag': 'forged', link: '<a>' }), { ttlMs: 0 }, 0, {
+      name: 'Cache-Tag',
+      value: 'pc-post',
+    });
+    expect(meta.h).toEqual([
+      ['link', '<a>'],
+      ['cache-tag', 'pc-post'],
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BypassReason } from '../../cache-statistics.js';
+import type { PageMeta } from '../../codec.js';
 import type { PagePolicy } from '../policy/page-policy.js';
 import type { CapturedResponse } from './capture.js';
 
@@ -78,4 +79,32 @@ export function withoutHeader(captured: CapturedResponse, name: string): Capture
   const headers = new Map(captured.headers);
   headers.delete(name);
   return { ...captured, headers };
+}
+
+/**
+ * The header of the entry a captured response is stored as, and the ETag it is sent with. A
+ * `tag` header (the edge's) replaces one of that name the handler set: the page's own tags are
+ * what purges name. Dependencies, tokens and the body digest are added when it is stored.
+ */
+export function pageMetaOf(
+  captured: CapturedResponse,
+  policy: Pick<PagePolicy, 'ttlMs'>,
+  renderMs: number,
+  tag?: { name: string; value: string },
+): PageMeta {
+  let headers = storedHeaders(captured);
+  if (tag) {
+    const name = tag.name.toLowerCase();
+    headers = headers.filter(([header]) => header !== name);
+    headers.push([name, tag.value]);
+  }
+  return {
+    k: 'page',
+    s: captured.status,
+    h: headers,
+    e: strongEtag(captured.headers.get('etag'), captured.body),
+    t: Date.now(),
+    l: policy.ttlMs,
+    r: Math.round(renderMs),
+  };
 }

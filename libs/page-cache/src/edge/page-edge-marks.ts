@@ -1,0 +1,94 @@
+import type { Type } from '@nestjs/common';
+import type { ApplicationConfig } from '@nestjs/core';
+import type { ServerResponse } from 'node:http';
+import type { PageLocation } from '../pages/key/page-key.js';
+import { privateCacheControl, type PagePolicy } from '../pages/policy/page-policy.js';
+import { notSharedReason } from './edge-eligibility.js';
+import type { ResolvedEdgeOptions } from './edge-options.js';
+import { EDGE_REPURGE_MS, type EdgePurger } from './edge-purger.js';
+import { edgeHeaderValue, edgeTags } from './edge-tags.js';
+
+/** The tag header a page is sent with, for the edge to file it under its tags. */
+export interface EdgeTagHeader {
+  name: string;
+  value: string;
+}
+
+/**
+ * What the page cache writes on its responses for an edge cache in front of the app
+ * (`pages.edge`): the tag header of a page the edge may keep for everyone, `Cache-Control:
+ * private` on every other response (no purge would ever reach an edge copy of it), and a second
+ * purge of a tagged page that was sent but could not be stored. Without an edge, it writes
+ * nothing.
+ */
+export class PageEdgeMarks {
+  constructor(
+    private readonly edge: ResolvedEdgeOptions | undefined,
+    private readonly appConfig: ApplicationConfig | undefined,
+    private readonly purger: EdgePurger | undefined,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Whether an edge cache is configured. */
+  get enabled(): boolean {
+    return this.edge !== undefined;
+  }
+
+  /**
+   * The tag header of a page an edge cache may keep for everyone (see `notSharedReason`), or
+   * `undefined`: no edge configured, a page the edge must not share, or more tags than the header
+   * holds.
+   */
+  tagHeader(
+    policy: PagePolicy,
+    location: PageLocation,
+    controller: Type,
+    handler: object,
+  ): EdgeTagHeader | undefined {
+    const edge = this.edge;
+    if (!edge) return undefined;
+    if (notSharedReason(policy, controller, handler, this.appConfig)) return undefined;
+    const value = edgeHeaderValue(edgeTags(location.deps), edge.header);
+    if (value === undefined) {
+      this.warn(
+        `${policy.view} has more edge tags than a ${edge.header} header holds: its pages are sent with Cache-Control: private.`,
+      );
+    }
+    return value === undefined ? undefined : { name: edge.header, value };
+  }
+
+  /**
+   * The Cache-Control a page about to render is sent with: the configured one, except that with
+   * an edge cache a page without a tag header (one it may not keep for everyone) is private,
+   * whatever the configured value says.
+   */
+  cacheControl(policy: PagePolicy, tag: EdgeTagHeader | undefined): string | undefined {
+    if (!this.edge || tag) return policy.cacheControl;
+    return policy.cacheControl === undefined ? 'private' : privateCacheControl(policy.cacheControl);
+  }
+
+  /**
+   * Marks a response the page cache does not tag private (unless the handler sets its own
+   * Cache-Control): no purge would ever reach an edge copy of it.
+   */
+  keepPrivate(raw: ServerResponse): void {
+    if (this.edge && !raw.headersSent && !raw.hasHeader('cache-control')) {
+      raw.setHeader('cache-control', 'private');
+    }
+  }
+
+  /**
+   * Purges the edge copies of a tagged page that could not be stored: most likely a save
+   * replaced its tokens while it rendered (the store refused it as outdated), and the purge of
+   * that save went out before this response reached the edge, which would keep it. Once it is
+   * sent (and a little later, for the edge to take it in), its URL's variants are purged.
+   */
+  purgeWhenSent(raw: ServerResponse, location: PageLocation): void {
+    const purger = this.purger;
+    if (!purger) return;
+    const tags = location.deps.filter(tag => tag.startsWith('@url:'));
+    raw.once('finish', () => {
+      setTimeout(() => void purger.purge(tags), EDGE_REPURGE_MS).unref();
+    });
+  }
+}

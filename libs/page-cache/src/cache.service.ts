@@ -5,13 +5,11 @@ import { CacheStatistics, type CacheStats } from './cache-statistics.js';
 import { CACHE_OPTIONS } from './cache.constants.js';
 import type { ModelRef } from './interfaces/model-ref.interface.js';
 import type { ResolvedCacheOptions } from './cache.options.js';
-import { decodeEntry, encodeEntry, type ValueMeta } from './codec.js';
 import { plainIntegerOf } from './counter.js';
 import { DependencyTracker } from './dependency-tracker.js';
 import { EdgePurger } from './edge/edge-purger.js';
 import { PendingInvalidations } from './invalidation/pending-invalidations.js';
 import { assertValidKey, namespacedGlob } from './keys.js';
-import type { FillLock } from './pages/fill/fill-lock.js';
 import { urlTagOf } from './pages/key/page-key.js';
 import {
   entryDependencies,
@@ -21,6 +19,9 @@ import {
 } from './models.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { parseTtl, type Ttl } from './ttl.js';
+import { softly } from './values/softly.js';
+import { ValueEntries } from './values/value-entries.js';
+import { ValueFills, type MethodCall } from './values/value-fills.js';
 
 /** Options of {@link CacheService.set} and {@link CacheService.getOrSet}. */
 export interface CacheSetOptions {
@@ -42,25 +43,6 @@ export interface TrackedModels {
   readonly deps: readonly string[];
   /** @internal Undefined when the store could not be read: the value is then not stored. */
   readonly generations?: readonly string[];
-}
-
-/** @internal How a `@Cached` method's calls are cached (see {@link CacheService.callOnce}). */
-export interface MethodCall {
-  /** `Class.method`, for the statistics. */
-  view: string;
-  /** Lifetime in ms; undefined: the module's `ttl`. */
-  ttlMs?: number;
-  /** Models the result is built from. */
-  models: readonly ModelDependency[];
-  /** The cross-process fill lock. */
-  lock: FillLock;
-  /** Told when a result cannot be serialized: it is returned, not stored. */
-  unstorable(error: TypeError): void;
-}
-
-/** Whether two lists hold the same strings in the same order. */
-function sameList(a: readonly string[], b: readonly string[] | undefined): boolean {
-  return b !== undefined && a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 /** The name of the model a dependency is built from. */
@@ -116,16 +98,14 @@ export class CacheLockTimeoutError extends Error {
  */
 @Injectable()
 export class CacheService {
-  /** Fills in progress in this process, for `getOrSet`'s single flight. */
-  /** Fills of `getOrSet` in progress: the value, and the tokens it was computed under. */
-  private readonly inflight = new Map<
-    string,
-    { value: Promise<unknown>; deps: string[]; generations?: string[] }
-  >();
   /** @internal */
   readonly tracker: DependencyTracker;
   /** @internal Models with invalidations that have not reached the store yet (see the outbox). */
   readonly pendingInvalidations = new PendingInvalidations();
+  /** How values are encoded, and checked against their models' tokens when read. */
+  private readonly entries: ValueEntries;
+  /** The single flight of `getOrSet` and `@Cached`. */
+  private readonly fills: ValueFills;
 
   constructor(
     @Inject(CacheStore) protected readonly store: CacheStore,
@@ -135,6 +115,8 @@ export class CacheService {
     @Optional() private readonly edge?: EdgePurger,
   ) {
     this.tracker = new DependencyTracker(store, options.namespace, options.generationTtlMs);
+    this.entries = new ValueEntries(store, this.tracker, options);
+    this.fills = new ValueFills(store, this.tracker, statistics, this.entries);
   }
 
   /** `{keyPrefix}:{version}`, the part every key of this cache starts with. */
@@ -150,7 +132,7 @@ export class CacheService {
   async get<T = unknown>(key: string): Promise<T | undefined> {
     const full = this.fullKey(key);
     const raw = await this.softly(() => this.store.get(full), undefined);
-    const value = raw === undefined ? undefined : (await this.decodeValues([full], [raw]))[0];
+    const value = raw === undefined ? undefined : (await this.entries.decode([full], [raw]))[0];
     this.statistics.valueRead(value !== undefined);
     return value as T | undefined;
   }
@@ -163,21 +145,21 @@ export class CacheService {
     const full = this.fullKey(key);
     const { ttlMs, deps } = this.writeOptions(ttlOrOptions);
     if (deps.length === 0) {
-      const bytes = this.encode(value);
+      const bytes = this.entries.encode(value);
       if (await this.softly(() => this.store.set(full, bytes, ttlMs), false)) {
         this.statistics.write(undefined, key, bytes.length);
       }
       return;
     }
     // Serialize first so that a bad value fails before anything is written.
-    this.encode(value);
+    this.entries.encode(value);
     const tracked = typeof ttlOrOptions === 'object' ? ttlOrOptions?.tracked : undefined;
     if (tracked && !tracked.generations) return; // the store was down when they were tracked
     await this.softly(async () => {
       const generations = tracked
         ? [...tracked.generations!]
         : await this.tracker.generationsForWrite(deps);
-      const bytes = this.encode(value, deps, generations);
+      const bytes = this.entries.encode(value, deps, generations);
       if (await this.tracker.write(full, bytes, ttlMs, deps, generations)) {
         this.statistics.write(undefined, key, bytes.length);
       }
@@ -208,7 +190,7 @@ export class CacheService {
   async add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
     const full = this.fullKey(key);
     const ttlMs = this.ttlOf(ttl);
-    return this.store.set(full, this.encode(value), ttlMs, { onlyIfAbsent: true });
+    return this.store.set(full, this.entries.encode(value), ttlMs, { onlyIfAbsent: true });
   }
 
   /** Whether `key` holds a value. */
@@ -232,7 +214,7 @@ export class CacheService {
     const list = [...keys];
     const full = list.map(key => this.fullKey(key));
     const raws = await this.softly(() => this.store.getMany(full), []);
-    const values = await this.decodeValues(full, raws);
+    const values = await this.entries.decode(full, raws);
     const found = new Map<string, T>();
     values.forEach((value, i) => {
       if (value !== undefined) found.set(list[i], value as T);
@@ -251,7 +233,9 @@ export class CacheService {
         ? [...(entries as Iterable<readonly [string, unknown]>)]
         : Object.entries(entries);
     const ttlMs = this.ttlOf(ttl);
-    const encoded = pairs.map(([key, value]) => [this.fullKey(key), this.encode(value)] as const);
+    const encoded = pairs.map(
+      ([key, value]) => [this.fullKey(key), this.entries.encode(value)] as const,
+    );
     await this.softly(async () => {
       await this.store.setMany(encoded, ttlMs);
       pairs.forEach(([key], i) => this.statistics.write(undefined, key, encoded[i]![1].length));
@@ -268,7 +252,9 @@ export class CacheService {
     factory: () => T | Promise<T>,
     ttlOrOptions?: Ttl | CacheSetOptions,
   ): Promise<T> {
-    return this.fillOnce(key, factory, this.writeOptions(ttlOrOptions));
+    const full = this.fullKey(key);
+    const fill = { key, full, ...this.writeOptions(ttlOrOptions) };
+    return this.fills.run(fill, factory, () => this.get<T>(key));
   }
 
   /**
@@ -285,139 +271,9 @@ export class CacheService {
       return run();
     }
     const deps = [...new Set(call.models.flatMap(model => entryDependencies(model)))];
-    return this.fillOnce(key, run, { ttlMs: call.ttlMs ?? this.options.ttlMs, deps }, call);
-  }
-
-  /**
-   * The single flight behind `getOrSet` and `@Cached`: concurrent callers of a missing key in this
-   * process share one factory call; with `call`, processes share it too through the fill lock.
-   */
-  private async fillOnce<T>(
-    key: string,
-    factory: () => T | Promise<T>,
-    settings: { ttlMs: number; deps: string[] },
-    call?: MethodCall,
-  ): Promise<T> {
     const full = this.fullKey(key);
-    const pending = this.inflight.get(full);
-    if (pending) {
-      const value = (await pending.value) as T;
-      // That fill may have read its data before an invalidation that resolved since this call
-      // began: its value is returned only while the tokens it was computed under are current.
-      if (
-        pending.deps.length === 0 ||
-        (await this.stillCurrent(pending.deps, pending.generations))
-      ) {
-        if (call) this.statistics.methodRead(call.view, true);
-        return value;
-      }
-      return this.fillOnce(key, factory, settings, call);
-    }
-    const flight: { value: Promise<unknown>; deps: string[]; generations?: string[] } = {
-      value: Promise.resolve(undefined),
-      deps: settings.deps,
-    };
-    const fill = (async () => {
-      const cached = call ? await this.read<T>(full, settings.deps) : await this.get<T>(key);
-      if (cached !== undefined) {
-        if (call) this.statistics.methodRead(call.view, true);
-        return cached;
-      }
-      let release: (() => Promise<unknown>) | undefined;
-      if (call) {
-        // Another process may be computing it: wait (bounded) for its entry rather than compute.
-        const lock = await call.lock.acquire({ key: full }, () =>
-          this.read<T>(full, settings.deps),
-        );
-        if (lock.page !== undefined) {
-          this.statistics.methodRead(call.view, true);
-          return lock.page;
-        }
-        release = lock.release;
-        this.statistics.methodRead(call.view, false);
-      }
-      try {
-        return await this.compute(key, full, factory, settings, flight, call);
-      } finally {
-        if (release) void release();
-      }
-    })();
-    flight.value = fill;
-    this.inflight.set(full, flight);
-    try {
-      return await fill;
-    } finally {
-      if (this.inflight.get(full) === flight) this.inflight.delete(full);
-    }
-  }
-
-  /** Runs the factory of a fill and stores its value under the tokens read just before. */
-  private async compute<T>(
-    key: string,
-    full: string,
-    factory: () => T | Promise<T>,
-    settings: { ttlMs: number; deps: string[] },
-    flight: { generations?: string[] },
-    call: MethodCall | undefined,
-  ): Promise<T> {
-    const { deps, ttlMs } = settings;
-    // Tokens are read before the factory reads its data (see DependencyTracker).
-    const generations =
-      deps.length > 0
-        ? await this.softly(() => this.tracker.generationsForWrite(deps), undefined)
-        : [];
-    flight.generations = generations;
-    const value = await factory();
-    let bytes: Buffer;
-    try {
-      bytes = this.encode(value, deps, generations);
-    } catch (error) {
-      if (!call || !(error instanceof TypeError)) throw error;
-      call.unstorable(error);
-      return value;
-    }
-    await this.softly(async () => {
-      const stored =
-        deps.length === 0
-          ? await this.store.set(full, bytes, ttlMs)
-          : generations !== undefined &&
-            (await this.tracker.write(full, bytes, ttlMs, deps, generations));
-      if (!stored) return;
-      if (call) this.statistics.methodWrite(call.view, key, bytes.length);
-      else this.statistics.write(undefined, key, bytes.length);
-    }, undefined);
-    return value;
-  }
-
-  /**
-   * Reads one value by its wire key, as `get` does, without counting it as a value read. The
-   * tokens of `deps` — the dependencies the entry is expected to record — are read in the same
-   * round trip, as the page lookup does, rather than after the entry.
-   */
-  private async read<T>(full: string, deps: readonly string[]): Promise<T | undefined> {
-    if (deps.length === 0) {
-      const raw = await this.softly(() => this.store.get(full), undefined);
-      return raw === undefined ? undefined : ((await this.decodeValues([full], [raw]))[0] as T);
-    }
-    const found = await this.softly(
-      () => Promise.all([this.store.get(full), this.tracker.currentGenerations(deps)]),
-      undefined,
-    );
-    if (found?.[0] === undefined) return undefined;
-    const [raw, tokens] = found;
-    return (await this.decodeValues([full], [raw], { deps, tokens }))[0] as T;
-  }
-
-  /**
-   * Whether a caller may take the value of a fill already in flight: only while the tokens it was
-   * computed under are all still current. A fill that could not read its tokens (the store was
-   * down, or its epoch unknown) is shared only with callers that cannot read them either: once
-   * they can, an invalidation may have resolved since the fill read its data.
-   */
-  private async stillCurrent(deps: string[], generations: string[] | undefined): Promise<boolean> {
-    const current = await this.softly(() => this.tracker.currentGenerations(deps), undefined);
-    if (!generations) return current === undefined;
-    return current !== undefined && DependencyTracker.isCurrent(generations, current);
+    const fill = { key, full, ttlMs: call.ttlMs ?? this.options.ttlMs, deps };
+    return this.fills.run(fill, run, () => this.entries.read<T>(full, deps), call);
   }
 
   /**
@@ -653,13 +509,8 @@ export class CacheService {
    * Runs a store call whose failure must not reach the caller. Outages are logged once by the
    * store's circuit breaker, not here on every call.
    */
-  protected async softly<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof TypeError) throw error;
-      return fallback;
-    }
+  protected softly<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
+    return softly(operation, fallback);
   }
 
   private ttlOf(ttl: Ttl | undefined): number {
@@ -680,95 +531,6 @@ export class CacheService {
       return { ttlMs: this.ttlOf(ttlOrOptions.ttl), deps };
     }
     return { ttlMs: this.ttlOf(ttlOrOptions), deps: [] };
-  }
-
-  private encode(
-    value: unknown,
-    deps: readonly string[] = [],
-    generations: readonly string[] = [],
-  ): Buffer {
-    const withDeps = deps.length > 0 ? { d: [...deps], g: [...generations] } : {};
-    if (Buffer.isBuffer(value))
-      return encodeEntry({ k: 'buf', ...withDeps }, value, this.options.compressAbove);
-    if (this.options.serializer) {
-      let out: Buffer | string;
-      try {
-        out = this.options.serializer.serialize(value);
-      } catch (error) {
-        throw new TypeError(`Cannot serialize cache value: ${(error as Error).message}`);
-      }
-      return encodeEntry({ k: 'ser', ...withDeps }, Buffer.isBuffer(out) ? out : Buffer.from(out));
-    }
-    // Integers stay plain decimal so that incr/decr (Redis INCRBY) work on them.
-    if (deps.length === 0 && Number.isSafeInteger(value)) return Buffer.from(String(value));
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(value);
-    } catch (error) {
-      throw new TypeError(`Cannot serialize cache value: ${(error as Error).message}`);
-    }
-    if (json === undefined) {
-      throw new TypeError(
-        `Cannot serialize cache value of type ${typeof value}: JSON has no representation for it.`,
-      );
-    }
-    return encodeEntry({ k: 'json', ...withDeps }, Buffer.from(json), this.options.compressAbove);
-  }
-
-  /**
-   * Decodes raw values; entries that are foreign, corrupt, of an older format, or outdated by an
-   * invalidation are misses, and foreign or corrupt ones are removed.
-   */
-  private async decodeValues(
-    fullKeys: readonly string[],
-    raws: readonly (Buffer | undefined)[],
-    /** Tokens already read for these dependencies (used when an entry records exactly them). */
-    known?: { deps: readonly string[]; tokens: readonly (Buffer | undefined)[] },
-  ): Promise<unknown[]> {
-    const out: unknown[] = Array.from({ length: raws.length });
-    const garbage: string[] = [];
-    await Promise.all(
-      raws.map(async (raw, i) => {
-        if (raw === undefined) return;
-        const integer = plainIntegerOf(raw);
-        if (integer !== undefined) {
-          out[i] = integer;
-          return;
-        }
-        const entry = decodeEntry(raw, this.options.maxEntrySize);
-        if (!entry) {
-          garbage.push(fullKeys[i]);
-          return;
-        }
-        if (entry.meta.k === 'page') return;
-        const meta = entry.meta as ValueMeta;
-        if (meta.d?.length) {
-          const current = sameList(meta.d, known?.deps)
-            ? known!.tokens
-            : await this.softly(() => this.tracker.currentGenerations(meta.d!), undefined);
-          if (!current || !DependencyTracker.isCurrent(meta.g, current)) return;
-        }
-        try {
-          out[i] = this.decodePayload(meta, entry.payload);
-        } catch {
-          garbage.push(fullKeys[i]);
-        }
-      }),
-    );
-    if (garbage.length > 0) await this.softly(() => this.store.delete(garbage), 0);
-    return out;
-  }
-
-  private decodePayload(meta: ValueMeta, payload: Buffer): unknown {
-    switch (meta.k) {
-      case 'buf':
-        return Buffer.from(payload);
-      case 'ser':
-        if (!this.options.serializer) throw new Error('no serializer configured');
-        return this.options.serializer.deserialize(payload);
-      default:
-        return JSON.parse(payload.toString('utf8'));
-    }
   }
 
   private assertGlob(glob: string): void {

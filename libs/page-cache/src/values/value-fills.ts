@@ -1,0 +1,157 @@
+import type { CacheStatistics } from '../cache-statistics.js';
+import { DependencyTracker } from '../dependency-tracker.js';
+import type { ModelDependency } from '../models.js';
+import type { FillLock } from '../pages/fill/fill-lock.js';
+import type { CacheStore } from '../stores/cache-store.interface.js';
+import { softly } from './softly.js';
+import type { ValueEntries } from './value-entries.js';
+
+/** @internal How a `@Cached` method's calls are cached (see `CacheService.callOnce`). */
+export interface MethodCall {
+  /** `Class.method`, for the statistics. */
+  view: string;
+  /** Lifetime in ms; undefined: the module's `ttl`. */
+  ttlMs?: number;
+  /** Models the result is built from. */
+  models: readonly ModelDependency[];
+  /** The cross-process fill lock. */
+  lock: FillLock;
+  /** Told when a result cannot be serialized: it is returned, not stored. */
+  unstorable(error: TypeError): void;
+}
+
+/** One value to fill: its user key, wire key, lifetime and dependencies. */
+export interface ValueFill {
+  key: string;
+  full: string;
+  ttlMs: number;
+  deps: string[];
+}
+
+/** A fill in progress: its value, and the tokens it was computed under. */
+interface Flight {
+  value: Promise<unknown>;
+  deps: string[];
+  generations?: string[];
+}
+
+/**
+ * The single flight behind `getOrSet` and `@Cached`: concurrent callers of a missing key in this
+ * process share one factory call; for a `@Cached` call, processes share it too through the fill
+ * lock. A factory's value is stored under the tokens read just before it ran, and given to a
+ * caller that joined the flight only while those tokens are still current.
+ */
+export class ValueFills {
+  private readonly inflight = new Map<string, Flight>();
+
+  constructor(
+    private readonly store: CacheStore,
+    private readonly tracker: DependencyTracker,
+    private readonly statistics: CacheStatistics,
+    private readonly entries: ValueEntries,
+  ) {}
+
+  /**
+   * The value of `fill`: the stored one (`lookup`), the one of a flight in progress, or the
+   * factory's, stored.
+   */
+  async run<T>(
+    fill: ValueFill,
+    factory: () => T | Promise<T>,
+    lookup: () => Promise<T | undefined>,
+    call?: MethodCall,
+  ): Promise<T> {
+    const { full, deps } = fill;
+    const pending = this.inflight.get(full);
+    if (pending) {
+      const value = (await pending.value) as T;
+      // That fill may have read its data before an invalidation that resolved since this call
+      // began: its value is returned only while the tokens it was computed under are current.
+      if (
+        pending.deps.length === 0 ||
+        (await this.stillCurrent(pending.deps, pending.generations))
+      ) {
+        if (call) this.statistics.methodRead(call.view, true);
+        return value;
+      }
+      return this.run(fill, factory, lookup, call);
+    }
+    const flight: Flight = { value: Promise.resolve(undefined), deps };
+    const filling = (async () => {
+      const cached = await lookup();
+      if (cached !== undefined) {
+        if (call) this.statistics.methodRead(call.view, true);
+        return cached;
+      }
+      let release: (() => Promise<unknown>) | undefined;
+      if (call) {
+        // Another process may be computing it: wait (bounded) for its entry rather than compute.
+        const lock = await call.lock.acquire({ key: full }, lookup);
+        if (lock.page !== undefined) {
+          this.statistics.methodRead(call.view, true);
+          return lock.page;
+        }
+        release = lock.release;
+        this.statistics.methodRead(call.view, false);
+      }
+      try {
+        return await this.compute(fill, factory, flight, call);
+      } finally {
+        if (release) void release();
+      }
+    })();
+    flight.value = filling;
+    this.inflight.set(full, flight);
+    try {
+      return await filling;
+    } finally {
+      if (this.inflight.get(full) === flight) this.inflight.delete(full);
+    }
+  }
+
+  /** Runs the factory of a fill and stores its value under the tokens read just before. */
+  private async compute<T>(
+    fill: ValueFill,
+    factory: () => T | Promise<T>,
+    flight: Flight,
+    call: MethodCall | undefined,
+  ): Promise<T> {
+    const { key, full, deps, ttlMs } = fill;
+    // Tokens are read before the factory reads its data (see DependencyTracker).
+    const generations =
+      deps.length > 0 ? await softly(() => this.tracker.generationsForWrite(deps), undefined) : [];
+    flight.generations = generations;
+    const value = await factory();
+    let bytes: Buffer;
+    try {
+      bytes = this.entries.encode(value, deps, generations);
+    } catch (error) {
+      if (!call || !(error instanceof TypeError)) throw error;
+      call.unstorable(error);
+      return value;
+    }
+    await softly(async () => {
+      const stored =
+        deps.length === 0
+          ? await this.store.set(full, bytes, ttlMs)
+          : generations !== undefined &&
+            (await this.tracker.write(full, bytes, ttlMs, deps, generations));
+      if (!stored) return;
+      if (call) this.statistics.methodWrite(call.view, key, bytes.length);
+      else this.statistics.write(undefined, key, bytes.length);
+    }, undefined);
+    return value;
+  }
+
+  /**
+   * Whether a caller may take the value of a fill already in flight: only while the tokens it was
+   * computed under are all still current. A fill that could not read its tokens (the store was
+   * down, or its epoch unknown) is shared only with callers that cannot read them either: once
+   * they can, an invalidation may have resolved since the fill read its data.
+   */
+  private async stillCurrent(deps: string[], generations: string[] | undefined): Promise<boolean> {
+    const current = await softly(() => this.tracker.currentGenerations(deps), undefined);
+    if (!generations) return current === undefined;
+    return current !== undefined && DependencyTracker.isCurrent(generations, current);
+  }
+}

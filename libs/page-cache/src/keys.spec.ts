@@ -1,4 +1,4 @@
-import { DIGEST_MEMO_LIMITS, digestMemoSize, variantDigest } from './keys.js';
+import { assertValidKey, DIGEST_MEMO_LIMITS, digestMemoSize, variantDigest } from './keys.js';
 
 describe('variantDigest', () => {
   it('encodes parts unambiguously', () => {
@@ -22,5 +22,15 @@ describe('variantDigest', () => {
   it('gives a long input the same digest whether remembered or not', () => {
     const parts = [`/q?${'z'.repeat(5_000)}`];
     expect(variantDigest(parts)).toBe(variantDigest([...parts]));
+  });
+});
+
+describe('assertValidKey', () => {
+  it('refuses a lone surrogate, which the store would read as U+FFFD (another key)', () => {
+    for (const key of ['search:\ud800', 'search:\udc00x', 'a\ud800\ud800b']) {
+      expect(() => assertValidKey(key)).toThrow(/lone surrogate/);
+    }
+    expect(() => assertValidKey('search:\ufffd')).not.toThrow();
+    expect(() => assertValidKey('search:\ud83d\ude00')).not.toThrow(); // a real pair: 😀
   });
 });

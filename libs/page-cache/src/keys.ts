@@ -34,9 +34,12 @@ export function namespaceOf(keyPrefix: string, version: number): string {
   return `${keyPrefix}:${version}`;
 }
 
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
- * Checks a user key: a non-empty string without control characters, at most 1024 UTF-8 bytes, not
- * starting with the reserved `~`.
+ * Checks a user key: a non-empty string of well-formed UTF-16 without control characters, at most
+ * 1024 UTF-8 bytes, not starting with the reserved `~`.
  * @throws TypeError naming the key.
  */
 export function assertValidKey(key: unknown): asserts key is string {
@@ -45,6 +48,12 @@ export function assertValidKey(key: unknown): asserts key is string {
   }
   if (hasControlCharacter(key)) {
     throw new TypeError(`Invalid cache key: ${JSON.stringify(key)} contains a control character.`);
+  }
+  if (LONE_SURROGATE.test(key)) {
+    // Sent to the store as UTF-8, a lone surrogate becomes U+FFFD: two keys would be one entry.
+    throw new TypeError(
+      `Invalid cache key: ${JSON.stringify(key)} contains a lone surrogate (not well-formed UTF-16).`,
+    );
   }
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
     throw new TypeError(

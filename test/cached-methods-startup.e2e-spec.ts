@@ -1,4 +1,4 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Inject, Injectable, Module } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import {
   Cached,
@@ -113,5 +113,86 @@ describe.each(ADAPTERS)('@Cached and @Invalidates at startup on %s', adapter => 
     } finally {
       await app.close();
     }
+  });
+
+  describe('a class provided more than once', () => {
+    /** One class, two instances with different configuration (a client per region). */
+    @Injectable()
+    class RatesClient {
+      runs = 0;
+      constructor(@Inject('REGION') readonly region: string) {}
+
+      @Cached({ ttl: '1h' })
+      async rate(currency: string): Promise<string> {
+        this.runs += 1;
+        return `${this.region}:${currency}`;
+      }
+    }
+    @Injectable()
+    class KeyedRatesClient extends RatesClient {
+      @Cached({
+        key(this: KeyedRatesClient, currency: string) {
+          return `rates:${this.region}:${currency}`;
+        },
+      })
+      async quote(currency: string): Promise<string> {
+        return `${this.region}:${currency}`;
+      }
+    }
+    const cacheModule = () =>
+      CacheModule.forRoot({ redis: redisUrl(), keyPrefix: uniquePrefix('methods_instances') });
+
+    it("keys each instance by its own provider token: no instance gets the other's results", async () => {
+      @Module({
+        imports: [EventEmitterModule.forRoot(), cacheModule()],
+        providers: [
+          { provide: 'EU_RATES', useFactory: () => new RatesClient('eu') },
+          { provide: 'US_RATES', useFactory: () => new RatesClient('us') },
+          { provide: 'EU_QUOTES', useFactory: () => new KeyedRatesClient('eu') },
+          { provide: 'US_QUOTES', useFactory: () => new KeyedRatesClient('us') },
+        ],
+      })
+      class RegionsModule {}
+      const app = await startApp(adapter, RegionsModule);
+      try {
+        const eu = app.app.get<RatesClient>('EU_RATES');
+        const us = app.app.get<RatesClient>('US_RATES');
+        expect(await eu.rate('USD')).toBe('eu:USD');
+        expect(await us.rate('USD')).toBe('us:USD');
+        expect(await eu.rate('USD')).toBe('eu:USD');
+        expect([eu.runs, us.runs]).toEqual([1, 1]);
+        const cache = app.app.get(CacheService);
+        expect(Object.keys(cache.stats().methods).sort()).toEqual([
+          'RatesClient["EU_RATES"].rate',
+          'RatesClient["US_RATES"].rate',
+        ]);
+        // A key function is called with the instance as `this`, and tells them apart itself.
+        const euQuotes = app.app.get<KeyedRatesClient>('EU_QUOTES');
+        const usQuotes = app.app.get<KeyedRatesClient>('US_QUOTES');
+        expect(await euQuotes.quote('CHF')).toBe('eu:CHF');
+        expect(await usQuotes.quote('CHF')).toBe('us:CHF');
+        expect(await cache.get('rates:us:CHF')).toBe('us:CHF');
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('refuses instances its provider tokens cannot tell apart, naming the class and where', async () => {
+      @Module({
+        providers: [{ provide: 'REGION', useValue: 'eu' }, RatesClient],
+        exports: [RatesClient],
+      })
+      class EuModule {}
+      @Module({
+        providers: [{ provide: 'REGION', useValue: 'us' }, RatesClient],
+        exports: [RatesClient],
+      })
+      class UsModule {}
+      @Module({ imports: [EventEmitterModule.forRoot(), cacheModule(), EuModule, UsModule] })
+      class TwiceModule {}
+      await expect(startApp(adapter, TwiceModule)).rejects.toThrow(
+        /@Cached RatesClient\.rate: the class is provided 2 times \(RatesClient in EuModule, RatesClient in UsModule\).*share their cached results/,
+      );
+    });
   });
 });

@@ -11,9 +11,11 @@ export interface CachedOptions {
   ttl?: Ttl;
   /**
    * The whole cache key of a call, from its arguments (a key of the cache's namespace, as
-   * `cache.get(key)` takes it). Default: `Class.method:` and an encoding of the arguments.
+   * `cache.get(key)` takes it), called with the provider's instance as `this` (a `function`, not
+   * an arrow, can read it). Default: `Class.method:` and an encoding of the arguments; for a class
+   * provided several times, `Class["token"].method:` and the arguments.
    */
-  key?: (...args: any[]) => string;
+  key?: (this: any, ...args: any[]) => string;
   /**
    * Models the result is built from: saving one clears it. A list, or a function of the
    * arguments (read before the method runs), e.g. `(id: number) => [{ model: Price, id }]`.

@@ -24,8 +24,8 @@ export function cachedMethod(
 ): AnyMethod {
   const { key, models } = spec;
   const keyOf = key
-    ? (args: unknown[]) => {
-        const found: unknown = key(...args);
+    ? (instance: unknown, args: unknown[]) => {
+        const found: unknown = key.apply(instance, args);
         if (typeof found !== 'string') {
           throw new TypeError(
             `@Cached ${view}: its key function returned ${describe(found)}, not a string.`,
@@ -33,7 +33,7 @@ export function cachedMethod(
         }
         return found;
       }
-    : (args: unknown[]) => `${view}:${argumentKey(view, args)}`;
+    : (_instance: unknown, args: unknown[]) => `${view}:${argumentKey(view, args)}`;
   const modelsOf =
     typeof models === 'function'
       ? (args: unknown[]) => checkedModels(view, models(...args))
@@ -48,7 +48,7 @@ export function cachedMethod(
     );
   };
   return async function cached(this: unknown, ...args: unknown[]): Promise<unknown> {
-    const callKey = keyOf(args);
+    const callKey = keyOf(this, args);
     const callModels = modelsOf(args);
     return cache.callOnce(callKey, () => method.apply(this, args), {
       view,

@@ -37,7 +37,11 @@ const INSTALLED = new WeakMap<object, Set<string>>();
  * - `@Cached` on a controller (use `@CachePage`), `@Invalidates` with `idFrom` on a controller
  *   (route handlers take `id`), `@Invalidates` on a provider class, or both decorators on one
  *   method;
- * - two different classes of one name caching a method of the same name (they would share keys).
+ * - two different classes of one name caching a method of the same name (they would share keys);
+ * - a class provided more than once (two instances, e.g. one per region or per dynamic module)
+ *   whose instances cannot be told apart by their provider token: each instance's results would be
+ *   handed to the other. Instances provided under distinct string (or described symbol) tokens are
+ *   keyed by their token; with a `key` function, telling them apart is that function's job.
  */
 @Injectable()
 export class MethodCacheExplorer implements OnModuleInit {
@@ -57,14 +61,18 @@ export class MethodCacheExplorer implements OnModuleInit {
   onModuleInit(): void {
     const lock = new FillLock(this.store, this.options.namespace, this.options.pages.fillLock);
     const views = new Map<string, Function>();
-    for (const wrapper of this.discovery.getProviders()) {
-      if (wrapper.isAlias) continue;
-      this.explore(wrapper, lock, views);
-    }
+    const providers = this.discovery.getProviders().filter(wrapper => !wrapper.isAlias);
+    const instances = instancesByClass(providers);
+    for (const wrapper of providers) this.explore(wrapper, lock, views, instances);
     for (const wrapper of this.discovery.getControllers()) this.checkController(wrapper);
   }
 
-  private explore(wrapper: InstanceWrapper, lock: FillLock, views: Map<string, Function>): void {
+  private explore(
+    wrapper: InstanceWrapper,
+    lock: FillLock,
+    views: Map<string, Function>,
+    instances: Map<Function, Map<object, InstanceWrapper>>,
+  ): void {
     const instance = wrapper.instance as Record<string, unknown> | null | undefined;
     const prototype =
       instance !== null && typeof instance === 'object'
@@ -99,8 +107,13 @@ export class MethodCacheExplorer implements OnModuleInit {
           );
         }
         views.set(view, type!);
+        const siblings = instances.get(type!);
+        const instanceView =
+          siblings && siblings.size > 1 && !cached.key
+            ? `${className}[${JSON.stringify(instanceName(view, instance, siblings))}].${name}`
+            : view;
         this.install(instance, name, 'cached', current =>
-          cachedMethod(current, view, cached, this.cache, lock, message =>
+          cachedMethod(current, instanceView, cached, this.cache, lock, message =>
             this.logger.warn(message),
           ),
         );
@@ -212,4 +225,55 @@ export class MethodCacheExplorer implements OnModuleInit {
       enumerable: false,
     });
   }
+}
+
+/** The distinct instances of each provider class, with the (first) provider that holds each. */
+function instancesByClass(
+  providers: readonly InstanceWrapper[],
+): Map<Function, Map<object, InstanceWrapper>> {
+  const out = new Map<Function, Map<object, InstanceWrapper>>();
+  for (const wrapper of providers) {
+    const instance: unknown = wrapper.instance;
+    if (instance === null || typeof instance !== 'object') continue;
+    const type = (Object.getPrototypeOf(instance) as { constructor?: Function } | null)
+      ?.constructor;
+    if (!type || type === Object) continue;
+    let byInstance = out.get(type);
+    if (!byInstance) out.set(type, (byInstance = new Map()));
+    if (!byInstance.has(instance)) byInstance.set(instance, wrapper);
+  }
+  return out;
+}
+
+/** A provider token as a stable name (the same in every process), if it has one. */
+function tokenName(token: unknown): string | undefined {
+  if (typeof token === 'string' && token !== '') return token;
+  if (typeof token === 'symbol' && token.description) return `Symbol(${token.description})`;
+  return undefined; // a class token: the same for every instance of the class
+}
+
+/**
+ * The name that keys one of several instances of a class: its provider token, when every instance
+ * has a token of its own.
+ * @throws naming the method and the providers, when instances cannot be told apart.
+ */
+function instanceName(
+  view: string,
+  instance: object,
+  siblings: Map<object, InstanceWrapper>,
+): string {
+  const names = [...siblings.values()].map(wrapper => tokenName(wrapper.token));
+  const own = tokenName(siblings.get(instance)?.token);
+  if (own !== undefined && names.filter(name => name === own).length === 1) return own;
+  const where = [...siblings.values()]
+    .map(
+      wrapper =>
+        `${String(tokenName(wrapper.token) ?? wrapper.name)} in ${wrapper.host?.name ?? '?'}`,
+    )
+    .join(', ');
+  throw new Error(
+    `@Cached ${view}: the class is provided ${siblings.size} times (${where}), and its instances would share their cached results. ` +
+      "Provide each instance under a string token of its own ({ provide: 'EU_RATES', useFactory: … }): the key then includes the token. " +
+      'Or give @Cached a key function that tells the instances apart (it is called with the instance as `this`).',
+  );
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Controller, Get, UseGuards, type CanActivate, type Type } from '@nestjs/common';
 import type { ApplicationConfig } from '@nestjs/core';
 import type { PagePolicy } from '../pages/policy/page-policy.js';
-import { notSharedReason } from './edge-eligibility.js';
+import { hostFromProxy, notSharedReason } from './edge-eligibility.js';
 
 class Open implements CanActivate {
   canActivate(): boolean {
@@ -73,5 +73,26 @@ describe('notSharedReason', () => {
     expect(notSharedReason(policy(false), ...open, config(1))).toBe('guards');
     // Global guards cannot be ruled out without the app's config.
     expect(notSharedReason(policy(false), ...open, undefined)).toBe('guards');
+  });
+});
+
+describe('hostFromProxy', () => {
+  const request = (host: string | undefined, reported: { host?: string; hostname?: string }) => ({
+    method: 'GET',
+    url: '/',
+    headers: { host },
+    ...reported,
+  });
+
+  it('is false when the framework reports the Host header (any case, port or not)', () => {
+    expect(hostFromProxy(request('Example.com:8080', { host: 'example.com:8080' }))).toBe(false);
+    expect(hostFromProxy(request('example.com:8080', { hostname: 'example.com' }))).toBe(false);
+    expect(hostFromProxy(request('example.com', {}))).toBe(false);
+  });
+
+  it('is true when the host came from a proxy header, or there is no Host', () => {
+    expect(hostFromProxy(request('example.com', { host: 'evil.example' }))).toBe(true);
+    expect(hostFromProxy(request('example.com:80', { hostname: 'evil.example' }))).toBe(true);
+    expect(hostFromProxy(request(undefined, { hostname: 'example.com' }))).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { GUARDS_METADATA } from '@nestjs/common/constants.js';
 import type { ApplicationConfig } from '@nestjs/core';
+import type { PageRequest } from '../interfaces/page-options.interface.js';
 import type { PagePolicy } from '../pages/policy/page-policy.js';
 
 /** Why a cached page is not given to the edge (no tag header, `Cache-Control: private`). */
@@ -32,6 +33,24 @@ export function notSharedReason(
     return 'guards';
   }
   return undefined;
+}
+
+/**
+ * Whether the framework reports another host than the request's `Host` header: a trusted proxy's
+ * `X-Forwarded-Host` (Express `trust proxy`, Fastify `trustProxy`). The page is keyed by that host,
+ * but an edge files it under the URL and the `Host` it received: one request with a forged
+ * `X-Forwarded-Host` would decide the page everyone gets from the edge. Such a response is not
+ * given to the edge.
+ */
+export function hostFromProxy(request: PageRequest): boolean {
+  const header = request.headers.host;
+  if (typeof header !== 'string') return true;
+  const given = header.toLowerCase();
+  if (request.host !== undefined) return request.host.toLowerCase() !== given;
+  if (request.hostname !== undefined) {
+    return request.hostname.toLowerCase() !== given.replace(/:\d+$/, '');
+  }
+  return false;
 }
 
 function has(target: object): boolean {

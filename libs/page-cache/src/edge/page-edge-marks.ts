@@ -1,9 +1,10 @@
 import type { Type } from '@nestjs/common';
 import type { ApplicationConfig } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
+import type { PageRequest } from '../interfaces/page-options.interface.js';
 import type { PageLocation } from '../pages/key/page-key.js';
 import { privateCacheControl, type PagePolicy } from '../pages/policy/page-policy.js';
-import { notSharedReason } from './edge-eligibility.js';
+import { hostFromProxy, notSharedReason } from './edge-eligibility.js';
 import type { ResolvedEdgeOptions } from './edge-options.js';
 import { EDGE_REPURGE_MS, type EdgePurger } from './edge-purger.js';
 import { edgeHeaderValue, edgeTags } from './edge-tags.js';
@@ -12,7 +13,16 @@ import { edgeHeaderValue, edgeTags } from './edge-tags.js';
 export interface EdgeTagHeader {
   name: string;
   value: string;
+  /** A request header the edge must add to its key (`Vary`), as the page's key holds it. */
+  vary: string;
 }
+
+/**
+ * The page's key holds the protocol the framework reports, which behind a trusted proxy is its
+ * `X-Forwarded-Proto`; an edge keys on the URL and `Host` only. Tagged pages vary on it, so a
+ * request with a forged one cannot decide the page everyone else gets from the edge.
+ */
+const EDGE_VARY = 'X-Forwarded-Proto';
 
 /**
  * What the page cache writes on its responses for an edge cache in front of the app
@@ -36,25 +46,27 @@ export class PageEdgeMarks {
 
   /**
    * The tag header of a page an edge cache may keep for everyone (see `notSharedReason`), or
-   * `undefined`: no edge configured, a page the edge must not share, or more tags than the header
-   * holds.
+   * `undefined`: no edge configured, a page the edge must not share, a request whose host came
+   * from a proxy header (see `hostFromProxy`), or more tags than the header holds.
    */
   tagHeader(
     policy: PagePolicy,
     location: PageLocation,
+    request: PageRequest,
     controller: Type,
     handler: object,
   ): EdgeTagHeader | undefined {
     const edge = this.edge;
     if (!edge) return undefined;
     if (notSharedReason(policy, controller, handler, this.appConfig)) return undefined;
+    if (hostFromProxy(request)) return undefined;
     const value = edgeHeaderValue(edgeTags(location.deps), edge.header);
     if (value === undefined) {
       this.warn(
         `${policy.view} has more edge tags than a ${edge.header} header holds: its pages are sent with Cache-Control: private.`,
       );
     }
-    return value === undefined ? undefined : { name: edge.header, value };
+    return value === undefined ? undefined : { name: edge.header, value, vary: EDGE_VARY };
   }
 
   /**

@@ -470,7 +470,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       return next.handle();
     }
     const edge = this.edge;
-    const tag = edge.tagHeader(policy, location, exchange.controller, exchange.handler);
+    const tag = edge.tagHeader(policy, location, request, exchange.controller, exchange.handler);
     // Only responses that are checked before they are sent get the configured Cache-Control; a
     // handler's own (@Header, set before interceptors run on Express) wins.
     const cacheControl = edge.cacheControl(policy, tag);
@@ -533,7 +533,14 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
         generations,
       );
       return {
-        headers: tag ? { etag: meta.e, [tag.name]: tag.value } : { etag: meta.e },
+        headers: tag
+          ? {
+              etag: meta.e,
+              ...Object.fromEntries(
+                meta.h.filter(([name]) => name === 'vary' || name === tag.name.toLowerCase()),
+              ),
+            }
+          : { etag: meta.e },
         wait: stored.then(page => {
           settle(page);
           if (!page && tag) edge.purgeWhenSent(raw, location);

@@ -91,3 +91,17 @@ describe('pageMetaOf', () => {
     ]);
   });
 });
+
+describe('pageMetaOf with an edge tag that varies', () => {
+  it("joins the tag's Vary to the handler's, in one header", () => {
+    const tag = { name: 'xkey', value: 'Post', vary: 'X-Forwarded-Proto' };
+    expect(pageMetaOf(response({ vary: 'Accept-Encoding' }), { ttlMs: 0 }, 0, tag).h).toEqual([
+      ['vary', 'Accept-Encoding, X-Forwarded-Proto'],
+      ['xkey', 'Post'],
+    ]);
+    expect(pageMetaOf(response(), { ttlMs: 0 }, 0, tag).h).toEqual([
+      ['vary', 'X-Forwarded-Proto'],
+      ['xkey', 'Post'],
+    ]);
+  });
+});

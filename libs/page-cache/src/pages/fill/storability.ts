@@ -84,18 +84,22 @@ export function withoutHeader(captured: CapturedResponse, name: string): Capture
 /**
  * The header of the entry a captured response is stored as, and the ETag it is sent with. A
  * `tag` header (the edge's) replaces one of that name the handler set: the page's own tags are
- * what purges name. Dependencies, tokens and the body digest are added when it is stored.
+ * what purges name; its `vary` joins the handler's `Vary` (in one header). Dependencies, tokens
+ * and the body digest are added when it is stored.
  */
 export function pageMetaOf(
   captured: CapturedResponse,
   policy: Pick<PagePolicy, 'ttlMs'>,
   renderMs: number,
-  tag?: { name: string; value: string },
+  tag?: { name: string; value: string; vary?: string },
 ): PageMeta {
   let headers = storedHeaders(captured);
   if (tag) {
     const name = tag.name.toLowerCase();
-    headers = headers.filter(([header]) => header !== name);
+    const vary = headers.filter(([header]) => header === 'vary').map(([, value]) => value);
+    headers = headers.filter(([header]) => header !== name && header !== 'vary');
+    if (tag.vary) vary.push(tag.vary);
+    if (vary.length > 0) headers.push(['vary', vary.join(', ')]);
     headers.push([name, tag.value]);
   }
   return {

@@ -1,4 +1,4 @@
-import type { ColumnMetadata, EntityMetadata, ObjectLiteral } from 'typeorm';
+import type { EntityMetadata, ObjectLiteral } from 'typeorm';
 import type { EntityDescriptor } from '../invalidation/entity-events.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 
@@ -54,6 +54,9 @@ function linkedEntities(
     return withParents(side, row ? sideId(side, columns, row) : undefined);
   });
 }
+
+/** A column of an entity's table (TypeORM exports the class from its metadata folder only). */
+type ColumnMetadata = EntityMetadata['primaryColumns'][number];
 
 /** The key of one side of a link, read off the join table's columns that reference it. */
 function sideId(

@@ -1,8 +1,14 @@
 import { Injectable, Module } from '@nestjs/common';
-import { EventEmitterModule } from '@nestjs/event-emitter';
+import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
-import { CacheModule, CacheService } from 'nestjs-page-cache';
+import {
+  CacheModule,
+  CacheService,
+  ENTITY_DELETED,
+  ENTITY_SAVED,
+  type EntityDescriptor,
+} from 'nestjs-page-cache';
 import { TypeOrmCacheInvalidation } from 'nestjs-page-cache/typeorm';
 import {
   ChildEntity,
@@ -128,6 +134,25 @@ describe('TypeORM subscriber: many-to-many relations and inheritance', () => {
       c: await cache.get('label c'),
       other: await cache.get('other note'),
     }).toEqual({ note: undefined, a: undefined, b: undefined, c: 'c', other: ['c'] });
+  });
+
+  it('removing an entity names the entities it was linked to as saved, not deleted', async () => {
+    const [a] = await db.getRepository(Label).save([{ name: 'a' }]);
+    const note = await db.getRepository(Note).save({ title: 'n', labels: [a!] });
+    const seen: string[] = [];
+    const events = module.get(EventEmitter2);
+    for (const name of [ENTITY_SAVED, ENTITY_DELETED]) {
+      events.on(name, ({ model, id }: EntityDescriptor) => {
+        seen.push(`${name} ${String(model)} ${id}`);
+      });
+    }
+    await cache.set('label a', 'a', { models: [{ model: Label, id: a!.id }] });
+
+    await db.getRepository(Note).remove(note);
+    expect(await cache.get('label a')).toBeUndefined();
+    expect(await db.getRepository(Label).count()).toBe(1);
+    expect(seen).toContain('entity.saved Label 1');
+    expect(seen).not.toContain('entity.deleted Label 1');
   });
 
   it('a saved child entity (single-table inheritance) clears the lists of its parent model', async () => {

@@ -62,7 +62,9 @@ export const TYPEORM_CACHE_INVALIDATION_OPTIONS = Symbol('TYPEORM_CACHE_INVALIDA
 
 /**
  * Emits `ENTITY_SAVED` / `ENTITY_DELETED` for every entity TypeORM inserts, updates or removes,
- * so cached pages are cleared without the application emitting anything.
+ * so cached pages are cleared without the application emitting anything. A child entity of table
+ * inheritance names its parent models too; a many-to-many link added or removed names the entity
+ * at each end (see `touchedEntities`).
  *
  * Inside a transaction the events wait for the commit (and are dropped on rollback): invalidating
  * before the commit would let a concurrent request re-cache the pre-commit data. The emit is
@@ -203,6 +205,8 @@ export class TypeOrmCacheInvalidation
     metadata: EntityMetadata,
     ...candidates: unknown[]
   ): Promise<void> {
+    // A join table's row removed unlinks two entities that still exist: both are saved, not deleted.
+    const event = metadata.isJunction ? ENTITY_SAVED : name;
     const pending = touchedEntities(metadata, candidates).map((payload): Pending => {
       const { model, id } = payload;
       const record: JournalEntry = {
@@ -210,7 +214,7 @@ export class TypeOrmCacheInvalidation
         model: String(model),
         entityId: id === undefined ? null : String(id),
       };
-      return [name, payload, record];
+      return [event, payload, record];
     });
     // In the change's own transaction: it commits with the change, or not at all.
     if (this.outbox)

@@ -15,6 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SCHEMAS = [
   'test/fixtures/orm/prisma/postgresql.prisma',
   'test/fixtures/orm/prisma/sqlite.prisma',
+  'test/fixtures/orm/prisma/nested-writes.prisma',
   'apps/demo/prisma/sqlite.prisma',
   'apps/demo/prisma/postgresql.prisma',
 ];

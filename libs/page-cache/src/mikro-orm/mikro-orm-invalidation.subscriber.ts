@@ -17,8 +17,10 @@ import {
   type EntityName,
   type EventArgs,
   type EventSubscriber,
+  type FlushEventArgs,
   type Transaction,
   type TransactionEventArgs,
+  type UnitOfWork,
 } from '@mikro-orm/core';
 import { CacheService } from '../cache.service.js';
 import {
@@ -37,6 +39,12 @@ import {
   type NativeWrite,
   type NativeWriteListener,
 } from './native-writes.hook.js';
+import {
+  collectionChangesOf,
+  describeCollectionChanges,
+  type CollectionChange,
+} from './collection-changes.js';
+import { inheritedModels } from './inherited-models.js';
 import { MIKRO_ORM_OUTBOX_TABLE, MikroOrmOutbox } from './mikro-orm-outbox.js';
 import { watchSavepoints } from './savepoints.hook.js';
 import type { Ttl } from '../ttl.js';
@@ -63,7 +71,9 @@ export const MIKRO_ORM_CACHE_INVALIDATION_OPTIONS = Symbol('MIKRO_ORM_CACHE_INVA
  * deletes, so cached pages are cleared without the application emitting anything. The model is the
  * entity's class name, the id its primary key (a key of several columns encoded as
  * `compositeEntityId` does); `em.nativeUpdate()`, `em.nativeDelete()`, `em.insert()` and
- * `em.insertMany()` name the model alone, which clears it as a whole.
+ * `em.insertMany()` name the model alone, which clears it as a whole. A child entity of single-table
+ * inheritance names the entities it extends too (same id); a flush that changes a many-to-many
+ * collection names its owner and the items added or removed (see `collectionChangesOf`).
  *
  * Events of changes made in a transaction — a `flush()`'s own, or `em.transactional()`'s — wait for
  * the outermost commit and are dropped on rollback; a nested `em.transactional()` (a savepoint)
@@ -81,6 +91,8 @@ export class MikroOrmCacheInvalidation
   implements EventSubscriber, NativeWriteListener, OnModuleInit, OnModuleDestroy
 {
   private readonly levels = new TransactionLevels<Transaction>();
+  /** Collection changes of a flush under way, until they are owed in its transaction. */
+  private readonly collectionChanges = new WeakMap<UnitOfWork, CollectionChange[]>();
   private outbox?: MikroOrmOutbox;
   private delivery?: OutboxDelivery;
   private cache?: CacheService;
@@ -142,6 +154,28 @@ export class MikroOrmCacheInvalidation
     return this.entityChanged(ENTITY_DELETED, args);
   }
 
+  /**
+   * A flush that changes a many-to-many collection writes only the pivot table and fires no entity
+   * event for it: its changes are read here, before the flush writes, and owed once it has.
+   */
+  onFlush(args: FlushEventArgs): void {
+    const changes = collectionChangesOf(args.uow);
+    if (changes.length > 0) this.collectionChanges.set(args.uow, changes);
+    else this.collectionChanges.delete(args.uow);
+  }
+
+  /** A flush's own transaction is about to commit: its collection changes are owed in it. */
+  async beforeTransactionCommit(args: TransactionEventArgs): Promise<void> {
+    if (args.uow && args.transaction !== undefined) {
+      await this.oweCollectionChanges(args.uow, args.em, args.transaction);
+    }
+  }
+
+  /** A flush in a transaction of the caller's (or without one): its changes wait for that one. */
+  async afterFlush(args: FlushEventArgs): Promise<void> {
+    await this.oweCollectionChanges(args.uow, args.em, args.em.getTransactionContext());
+  }
+
   /** The outermost transaction committed: its changes are visible, their pages go. */
   async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
     if (args.transaction === undefined) return;
@@ -160,23 +194,44 @@ export class MikroOrmCacheInvalidation
     ctx?: Transaction,
   ): Promise<void> {
     const className = Utils.className(entityName);
-    const model = em.getMetadata().find(className)?.className ?? className;
+    const meta = em.getMetadata().find(className);
+    const models = meta ? inheritedModels(meta, em.getMetadata()) : [className];
     const event = write === 'nativeDelete' ? ENTITY_DELETED : ENTITY_SAVED;
-    await this.owe(ctx ?? em.getTransactionContext(), { event, payload: { model } });
+    for (const model of models) {
+      await this.owe(ctx ?? em.getTransactionContext(), { event, payload: { model } });
+    }
+  }
+
+  private async oweCollectionChanges(
+    uow: UnitOfWork,
+    em: EntityManager,
+    transaction: Transaction | undefined,
+  ): Promise<void> {
+    const changes = this.collectionChanges.get(uow);
+    if (!changes) return;
+    this.collectionChanges.delete(uow);
+    for (const payload of describeCollectionChanges(changes, em.getMetadata())) {
+      await this.owe(transaction, { event: ENTITY_SAVED, payload });
+    }
   }
 
   private async entityChanged(event: OwedEvent['event'], args: EventArgs<object>): Promise<void> {
-    const payload: EntityDescriptor = { model: args.meta.className };
     const id = primaryKeyId(wrap(args.entity, true).getPrimaryKeys() ?? []);
-    if (id !== undefined) payload.id = id;
-    await this.owe(args.em.getTransactionContext(), { event, payload });
-    // A changed primary key leaves pages of the old one: name the old entity too.
-    const original = args.changeSet?.originalEntity;
-    if (event === ENTITY_SAVED && original && id !== undefined) {
-      const before = primaryKeyId(args.meta.primaryKeys.map(key => original[key]));
-      if (before !== undefined && before !== id) {
-        const old: OwedEvent = { event, payload: { model: payload.model, id: before } };
-        await this.owe(args.em.getTransactionContext(), old);
+    // A child entity of single-table inheritance is a row of its parents' models too.
+    for (const model of inheritedModels(args.meta, args.em.getMetadata())) {
+      const payload: EntityDescriptor = { model };
+      if (id !== undefined) payload.id = id;
+      await this.owe(args.em.getTransactionContext(), { event, payload });
+      // A changed primary key leaves pages of the old one: name the old entity too.
+      const original = args.changeSet?.originalEntity;
+      if (event === ENTITY_SAVED && original && id !== undefined) {
+        const before = primaryKeyId(args.meta.primaryKeys.map(key => original[key]));
+        if (before !== undefined && before !== id) {
+          await this.owe(args.em.getTransactionContext(), {
+            event,
+            payload: { model, id: before },
+          });
+        }
       }
     }
   }

@@ -8,6 +8,7 @@ import {
 } from '../invalidation/entity-events.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
+import { nestedWriteEvents, type PrismaDataModel } from './nested-writes.js';
 import { parsePrimaryKeys, type PrismaPrimaryKeys } from './prisma-primary-keys.js';
 
 /** Options of {@link prismaCacheInvalidation}. */
@@ -51,6 +52,8 @@ interface TransactionScope {
 /** The parts of Prisma's client this extension reads that its public types do not show. */
 interface ClientInternals {
   _engineConfig?: { inlineSchema?: string };
+  /** The generated client's data model: which fields are relations, and to which model. */
+  _runtimeDataModel?: PrismaDataModel;
   _originalClient: object;
   [SCOPE]?: TransactionScope;
 }
@@ -67,7 +70,9 @@ type TransactionMethod = (this: unknown, input: unknown, options?: unknown) => P
  * - `create`, `update`, `upsert` and `delete` name the row: the model name and its primary key (a
  *   key of several fields encoded as `compositeEntityId` does; a changed key names the old one too);
  * - `createMany`, `updateMany`, `deleteMany` (and their `AndReturn` forms) name the model alone,
- *   which clears it as a whole.
+ *   which clears it as a whole;
+ * - nested writes (`data: { posts: { update: … } }`, `connect`, `disconnect`, `set`, … at any
+ *   depth) name each related model they touch as a whole.
  *
  * A write inside an interactive transaction (`$transaction(async tx => …)`) waits for the outermost
  * commit, and a rolled-back transaction emits nothing; a nested `tx.$transaction()` (a savepoint)
@@ -152,7 +157,10 @@ export function prismaCacheInvalidation(
           async $allOperations({ model, operation, args, query, ...rest }) {
             if (!ROW_WRITES.has(operation) && !BULK_WRITES.has(operation)) return query(args);
             const result: unknown = await query(args);
-            const owed = eventsOf(model, operation, args, result, keys[model]);
+            const owed = [
+              ...eventsOf(model, operation, args, result, keys[model]),
+              ...nestedWriteEvents(model, operation, args, internals._runtimeDataModel),
+            ];
             const params = (rest as { __internalParams?: { transaction?: unknown } })
               .__internalParams;
             await owe(owed, params?.transaction);

@@ -32,8 +32,8 @@ import {
 } from '../invalidation/entity-events.js';
 import type { JournalEntry } from '../invalidation/invalidation-journal.js';
 import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
-import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import type { Ttl } from '../ttl.js';
+import { touchedEntities } from './touched-entities.js';
 import { OUTBOX_TABLE, TypeOrmOutbox } from './typeorm-outbox.js';
 
 type Pending = [
@@ -62,7 +62,9 @@ export const TYPEORM_CACHE_INVALIDATION_OPTIONS = Symbol('TYPEORM_CACHE_INVALIDA
 
 /**
  * Emits `ENTITY_SAVED` / `ENTITY_DELETED` for every entity TypeORM inserts, updates or removes,
- * so cached pages are cleared without the application emitting anything.
+ * so cached pages are cleared without the application emitting anything. A child entity of table
+ * inheritance names its parent models too; a many-to-many link added or removed names the entity
+ * at each end (see `touchedEntities`).
  *
  * Inside a transaction the events wait for the commit (and are dropped on rollback): invalidating
  * before the commit would let a concurrent request re-cache the pre-commit data. The emit is
@@ -118,7 +120,14 @@ export class TypeOrmCacheInvalidation
   }
 
   afterInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
-    return this.record(event.queryRunner, ENTITY_SAVED, event.metadata, event.entity);
+    // A join table's row has no entity: its key (both ends of the link) is all there is.
+    return this.record(
+      event.queryRunner,
+      ENTITY_SAVED,
+      event.metadata,
+      event.entity,
+      event.entityId as unknown,
+    );
   }
 
   afterUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
@@ -196,24 +205,31 @@ export class TypeOrmCacheInvalidation
     metadata: EntityMetadata,
     ...candidates: unknown[]
   ): Promise<void> {
-    const payload: EntityDescriptor = { model: metadata.targetName || metadata.name };
-    const id = idOf(metadata, candidates);
-    if (id !== undefined) payload.id = id;
-    const record: JournalEntry = {
-      id: randomUUID(),
-      model: payload.model as string,
-      entityId: id === undefined ? null : String(id),
-    };
+    // A join table's row removed unlinks two entities that still exist: both are saved, not deleted.
+    const event = metadata.isJunction ? ENTITY_SAVED : name;
+    const pending = touchedEntities(metadata, candidates).map((payload): Pending => {
+      const { model, id } = payload;
+      const record: JournalEntry = {
+        id: randomUUID(),
+        model: String(model),
+        entityId: id === undefined ? null : String(id),
+      };
+      return [event, payload, record];
+    });
     // In the change's own transaction: it commits with the change, or not at all.
-    if (this.outbox) await this.outbox.recordWith(queryRunner, [record]);
+    if (this.outbox)
+      await this.outbox.recordWith(
+        queryRunner,
+        pending.map(([, , record]) => record),
+      );
     if (queryRunner.isTransactionActive) {
       // One list per transaction level (1 = the outermost; savepoints nest below it).
       const levels = ((queryRunner.data[PENDING] as Pending[][] | undefined) ??= []);
       queryRunner.data[PENDING] = levels;
-      (levels[Math.max(1, depthOf(queryRunner))] ??= []).push([name, payload, record]);
+      (levels[Math.max(1, depthOf(queryRunner))] ??= []).push(...pending);
       return;
     }
-    await this.dispatch([[name, payload, record]]);
+    await this.dispatch(pending);
   }
 
   /**
@@ -238,26 +254,4 @@ export class TypeOrmCacheInvalidation
 function depthOf(runner: QueryRunner): number {
   const depth = (runner as unknown as { transactionDepth?: unknown }).transactionDepth;
   return typeof depth === 'number' ? depth : runner.isTransactionActive ? 1 : 0;
-}
-
-/**
- * The primary key of the first candidate that has it whole (a key of several columns encoded as a
- * `@CacheKeyFrom` page names it); `undefined` (the whole model is cleared) when none has.
- */
-function idOf(metadata: EntityMetadata, candidates: unknown[]): string | number | undefined {
-  const columns = metadata.primaryColumns;
-  if (columns.length === 0) return undefined;
-  for (const candidate of candidates) {
-    if (candidate === undefined || candidate === null) continue;
-    // `remove` by id: a scalar names a one-column key only.
-    const values =
-      typeof candidate === 'object'
-        ? columns.map(column => column.getEntityValue(candidate as ObjectLiteral))
-        : columns.length === 1
-          ? [candidate]
-          : [];
-    const id = values.length > 0 ? primaryKeyId(values) : undefined;
-    if (id !== undefined) return id;
-  }
-  return undefined;
 }

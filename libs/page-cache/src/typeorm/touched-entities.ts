@@ -1,0 +1,97 @@
+import type { EntityMetadata, ObjectLiteral } from 'typeorm';
+import type { EntityDescriptor } from '../invalidation/entity-events.js';
+import { primaryKeyId } from '../invalidation/primary-key-id.js';
+
+/**
+ * The entities a row written by TypeORM stands for, as events name them:
+ *
+ * - a row of an entity's table names the entity — and, for a child entity of single-table (or any)
+ *   inheritance, every parent model with the same id too, so what was built from `Content` is
+ *   cleared when an `Article` changes;
+ * - a row of a many-to-many join table (a link added or removed by `save()` of either side) names
+ *   the entity at each end of the link, never the join table itself, which no page is built from.
+ *
+ * `candidates` are the values the event carries that may hold the key (the entity, the database
+ * entity, the id a `remove` was given), tried in order.
+ */
+export function touchedEntities(
+  metadata: EntityMetadata,
+  candidates: readonly unknown[],
+): EntityDescriptor[] {
+  if (metadata.isJunction) return linkedEntities(metadata, candidates);
+  return withParents(metadata, idOf(metadata, candidates));
+}
+
+/** The model and every model it inherits from, each with the same id. */
+function withParents(
+  metadata: EntityMetadata,
+  id: string | number | undefined,
+): EntityDescriptor[] {
+  const named: EntityDescriptor[] = [];
+  for (
+    let level: EntityMetadata | undefined = metadata;
+    level;
+    level = level.parentEntityMetadata
+  ) {
+    const payload: EntityDescriptor = { model: level.targetName || level.name };
+    if (id !== undefined) payload.id = id;
+    named.push(payload);
+  }
+  return named;
+}
+
+/** Both ends of a join table's row: each side's model, named by its key when the row holds it. */
+function linkedEntities(
+  junction: EntityMetadata,
+  candidates: readonly unknown[],
+): EntityDescriptor[] {
+  const row = candidates.find(
+    (candidate): candidate is ObjectLiteral => typeof candidate === 'object' && candidate !== null,
+  );
+  return [junction.ownerColumns, junction.inverseColumns].flatMap(columns => {
+    const side = columns[0]?.referencedColumn?.entityMetadata;
+    if (!side) return [];
+    return withParents(side, row ? sideId(side, columns, row) : undefined);
+  });
+}
+
+/** A column of an entity's table (TypeORM exports the class from its metadata folder only). */
+type ColumnMetadata = EntityMetadata['primaryColumns'][number];
+
+/** The key of one side of a link, read off the join table's columns that reference it. */
+function sideId(
+  side: EntityMetadata,
+  columns: readonly ColumnMetadata[],
+  row: ObjectLiteral,
+): string | number | undefined {
+  const values = side.primaryColumns.map(primary => {
+    const column = columns.find(candidate => candidate.referencedColumn === primary);
+    return column ? column.getEntityValue(row) : undefined;
+  });
+  return values.length > 0 ? primaryKeyId(values) : undefined;
+}
+
+/**
+ * The primary key of the first candidate that has it whole (a key of several columns encoded as a
+ * `@CacheKeyFrom` page names it); `undefined` (the whole model is cleared) when none has.
+ */
+function idOf(
+  metadata: EntityMetadata,
+  candidates: readonly unknown[],
+): string | number | undefined {
+  const columns = metadata.primaryColumns;
+  if (columns.length === 0) return undefined;
+  for (const candidate of candidates) {
+    if (candidate === undefined || candidate === null) continue;
+    // `remove` by id: a scalar names a one-column key only.
+    const values =
+      typeof candidate === 'object'
+        ? columns.map(column => column.getEntityValue(candidate as ObjectLiteral))
+        : columns.length === 1
+          ? [candidate]
+          : [];
+    const id = values.length > 0 ? primaryKeyId(values) : undefined;
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}

@@ -115,7 +115,7 @@ export class CacheService {
     @Optional() private readonly edge?: EdgePurger,
   ) {
     this.tracker = new DependencyTracker(store, options.namespace, options.generationTtlMs);
-    this.entries = new ValueEntries(store, this.tracker, options);
+    this.entries = new ValueEntries(store, this.tracker, options, this.pendingInvalidations);
     this.fills = new ValueFills(store, this.tracker, statistics, this.entries);
   }
 
@@ -245,7 +245,8 @@ export class CacheService {
   /**
    * Returns the cached value, or calls `factory`, caches and returns its result. Concurrent
    * callers of the same missing key in this process share one factory call; its rejection
-   * reaches every waiter and nothing is cached.
+   * reaches every waiter and nothing is cached. While one of its `models` has an invalidation
+   * that has not reached the store yet, `factory` is called and its result returned, not stored.
    */
   async getOrSet<T>(
     key: string,
@@ -254,6 +255,12 @@ export class CacheService {
   ): Promise<T> {
     const full = this.fullKey(key);
     const fill = { key, full, ...this.writeOptions(ttlOrOptions) };
+    if (this.pendingInvalidations.affectsDependencies(fill.deps)) {
+      // As callOnce: the store still holds the old tokens, so neither a stored value nor one in
+      // flight can be trusted, and one stored now would be outdated once the invalidation lands.
+      this.statistics.valueRead(false);
+      return factory();
+    }
     return this.fills.run(fill, factory, () => this.get<T>(key));
   }
 

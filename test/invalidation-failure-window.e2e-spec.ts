@@ -171,4 +171,30 @@ describe('an invalidation that failed while the store was unreachable', () => {
     const { getOrSet } = await saveWhileBreakerOpen(events, { getOrSet: read }, 4_000);
     expect(getOrSet.filter(answer => answer === 'v1')).toEqual([]);
   }, 30_000);
+
+  it('purges the edge while Redis is unreachable, and again once the retried invalidation lands', async () => {
+    const { posts, cache, events } = await boot();
+    await posts.title();
+    proxy.drop();
+    await events.emitAsync(ENTITY_SAVED, { model: 'Post', id: 1 });
+    // The edge is up and answering; only Redis is away.
+    expect(purged).toEqual([['Post', 'Post/1']]);
+    expect(cache.pendingInvalidations.models()).toEqual(['Post']);
+
+    await sleep(500);
+    proxy.heal();
+    // A page rendered from old data meanwhile may have reached the edge: purged once more.
+    await vi.waitFor(() => expect(cache.pendingInvalidations.size).toBe(0), { timeout: 15_000 });
+    expect(purged).toEqual([
+      ['Post', 'Post/1'],
+      ['Post', 'Post/1'],
+    ]);
+  }, 30_000);
+
+  it('expirePage purges the edge even when Redis is unreachable', async () => {
+    const { cache } = await boot();
+    proxy.drop();
+    await expect(cache.expirePage('/post')).rejects.toThrow();
+    expect(purged).toHaveLength(1);
+  }, 30_000);
 });

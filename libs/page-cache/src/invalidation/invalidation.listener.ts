@@ -123,7 +123,7 @@ export class InvalidationListener implements OnModuleDestroy {
     for (const [key, { payload, record }] of this.pending) {
       const { model, id: entityId } = payload as { model: string; id?: string | number };
       try {
-        await this.cache.invalidate(model, entityId);
+        await this.cache.retryInvalidation(model, entityId);
         this.pending.delete(key);
         this.cache.pendingInvalidations.delivered([record]);
       } catch {

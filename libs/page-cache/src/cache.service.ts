@@ -115,7 +115,7 @@ export class CacheService {
     @Optional() private readonly edge?: EdgePurger,
   ) {
     this.tracker = new DependencyTracker(store, options.namespace, options.generationTtlMs);
-    this.entries = new ValueEntries(store, this.tracker, options);
+    this.entries = new ValueEntries(store, this.tracker, options, this.pendingInvalidations);
     this.fills = new ValueFills(store, this.tracker, statistics, this.entries);
   }
 
@@ -245,7 +245,8 @@ export class CacheService {
   /**
    * Returns the cached value, or calls `factory`, caches and returns its result. Concurrent
    * callers of the same missing key in this process share one factory call; its rejection
-   * reaches every waiter and nothing is cached.
+   * reaches every waiter and nothing is cached. While one of its `models` has an invalidation
+   * that has not reached the store yet, `factory` is called and its result returned, not stored.
    */
   async getOrSet<T>(
     key: string,
@@ -254,6 +255,12 @@ export class CacheService {
   ): Promise<T> {
     const full = this.fullKey(key);
     const fill = { key, full, ...this.writeOptions(ttlOrOptions) };
+    if (this.pendingInvalidations.affectsDependencies(fill.deps)) {
+      // As callOnce: the store still holds the old tokens, so neither a stored value nor one in
+      // flight can be trusted, and one stored now would be outdated once the invalidation lands.
+      this.statistics.valueRead(false);
+      return factory();
+    }
     return this.fills.run(fill, factory, () => this.get<T>(key));
   }
 
@@ -427,16 +434,63 @@ export class CacheService {
   /**
    * Removes every page and value built from `model` (or from its entity `id`), and outdates any
    * that is being computed right now; then, with `pages.edge.purge`, purges the edge copies of
-   * those pages (a failed purge is retried in the background and never rejects this call).
+   * those pages (a failed purge is retried in the background and never rejects this call). The
+   * edge is purged even when the store cannot be reached (this call then rejects); the retry of
+   * the invalidation purges it again once the store has it.
    * @returns how many entries were removed.
    */
   async invalidate(model: ModelRef, id?: string | number): Promise<number> {
+    return this.invalidateAndPurge(model, id, true);
+  }
+
+  /**
+   * @internal `invalidate` again, for an invalidation that failed before: the edge was purged
+   * then, so a failure now purges nothing (a store down for long would otherwise have the edge
+   * purged on every retry); a success purges it once more.
+   */
+  async retryInvalidation(model: ModelRef, id?: string | number): Promise<number> {
+    return this.invalidateAndPurge(model, id, false);
+  }
+
+  private invalidateAndPurge(
+    model: ModelRef,
+    id: string | number | undefined,
+    purgeOnFailure: boolean,
+  ): Promise<number> {
     const targets = invalidationTargets(model, id);
-    const removed = await this.tracker.invalidate(targets);
-    this.statistics.invalidated(targets[0], id, removed);
+    return this.purgingEdge(
+      targets,
+      async () => {
+        const removed = await this.tracker.invalidate(targets);
+        this.statistics.invalidated(targets[0], id, removed);
+        return removed;
+      },
+      purgeOnFailure,
+    );
+  }
+
+  /**
+   * Runs the Redis step of an invalidation, then purges the edge copies of `targets` — also when
+   * that step failed (unless `purgeOnFailure` is false): the edge does not depend on Redis, and
+   * its copies would otherwise be served for as long as it keeps them. A page rendered from old
+   * data after that purge and before the store has the new tokens may reach the edge again; the
+   * retried invalidation purges once more when it succeeds.
+   */
+  private async purgingEdge<T>(
+    targets: string[],
+    redisStep: () => Promise<T>,
+    purgeOnFailure = true,
+  ): Promise<T> {
+    let result: T;
+    try {
+      result = await redisStep();
+    } catch (error) {
+      if (purgeOnFailure) await this.edge?.purge(targets);
+      throw error;
+    }
     // Even when Redis held nothing: the edge may keep a page Redis has evicted or expired.
     await this.edge?.purge(targets);
-    return removed;
+    return result;
   }
 
   /** Hit rates and counters of this cache since startup (in this process). */
@@ -465,7 +519,8 @@ export class CacheService {
    * Removes every cached variant of one URL (all vary combinations), as Django's
    * `expire_view_cache`. With `query`, only the variants of that query (as the page sees it, after
    * its `query` whitelist). Costs what it removes, not the size of the keyspace. With
-   * `pages.edge.purge`, the edge copies of those variants are purged too.
+   * `pages.edge.purge`, the edge copies of those variants are purged too — even when the store
+   * cannot be reached (the call then rejects, and is yours to retry).
    * @returns how many entries were removed.
    */
   async expirePage(
@@ -481,9 +536,7 @@ export class CacheService {
     // indexed or not, or still being rendered — is served after it), then the pages indexed
     // under it are removed, then the edge copies purged.
     const tag = urlTagOf(path, options.query);
-    const removed = await this.tracker.invalidate([tag]);
-    await this.edge?.purge([tag]);
-    return removed;
+    return this.purgingEdge([tag], () => this.tracker.invalidate([tag]));
   }
 
   /**

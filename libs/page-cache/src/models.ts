@@ -19,6 +19,12 @@ export function entryDependencies(dep: ModelDependency): string[] {
   return [dependency.model(modelName(dep))];
 }
 
+/** The name of the model a dependency (`Post`, `Post/42`, `Post/`) belongs to. */
+export function dependencyModel(dep: string): string {
+  const slash = dep.indexOf('/');
+  return slash === -1 ? dep : dep.slice(0, slash);
+}
+
 /**
  * The dependencies a save of `model` (or of its entity `id`) outdates: the model as a whole, and
  * that entity, or every entity when no id is given.

@@ -20,12 +20,15 @@ const MAX_RETRY_DELAY_MS = 5_000;
  * application's event emitter (`EventEmitterModule.forRoot()`).
  *
  * An invalidation that fails because the store is unreachable is retried until it succeeds:
- * entries written before the outage must not be served once the store is back.
+ * entries written before the outage must not be served once the store is back. Until it
+ * succeeds its model is pending (`CacheService.pendingInvalidations`): this process serves no
+ * page, `@Cached` result or value built from it from the cache.
  */
 @Injectable()
 export class InvalidationListener implements OnModuleDestroy {
   protected readonly logger = new Logger('CacheInvalidation');
-  private readonly pending = new Map<string, EntityEventPayload>();
+  /** Invalidations to retry: `model\0id` → what to invalidate, and its pending record's id. */
+  private readonly pending = new Map<string, { payload: EntityEventPayload; record: string }>();
   private retryTimer?: NodeJS.Timeout;
   private retryDelay = 100;
 
@@ -71,9 +74,15 @@ export class InvalidationListener implements OnModuleDestroy {
       }
       const name = typeof entity.model === 'function' ? entity.model.name : entity.model;
       this.logger.warn(
-        `Invalidation of ${name}${entity.id === undefined ? '' : ` ${entity.id}`} failed, retrying: ${(error as Error).message}`,
+        `Invalidation of ${name}${entity.id === undefined ? '' : ` ${entity.id}`} failed, retrying; until it succeeds, what is built from ${name} bypasses the cache: ${(error as Error).message}`,
       );
-      this.pending.set(`${name}\u0000${entity.id ?? ''}`, { model: entity.model, id: entity.id });
+      const key = `${name}\u0000${entity.id ?? ''}`;
+      if (!this.pending.has(key)) {
+        // The model as a whole, whether the save named an entity or not (as the journal does).
+        const record = randomUUID();
+        this.cache.pendingInvalidations.add(record, name);
+        this.pending.set(key, { payload: { model: entity.model, id: entity.id }, record });
+      }
       this.scheduleRetry();
     }
   }
@@ -111,11 +120,12 @@ export class InvalidationListener implements OnModuleDestroy {
 
   private async retry(): Promise<void> {
     this.retryTimer = undefined;
-    for (const [id, payload] of this.pending) {
+    for (const [key, { payload, record }] of this.pending) {
       const { model, id: entityId } = payload as { model: string; id?: string | number };
       try {
-        await this.cache.invalidate(model, entityId);
-        this.pending.delete(id);
+        await this.cache.retryInvalidation(model, entityId);
+        this.pending.delete(key);
+        this.cache.pendingInvalidations.delivered([record]);
       } catch {
         this.retryDelay = Math.min(this.retryDelay * 2, MAX_RETRY_DELAY_MS);
         this.scheduleRetry();

@@ -44,15 +44,18 @@ export class OutboxDelivery {
   }
 
   /**
-   * Delivers records just written (after their transaction committed).
+   * Delivers records just written (after their transaction committed), or, from a pass, records
+   * left behind (`retry`: their edge copies were purged when they were first delivered, so a
+   * failure now does not purge them again).
    * @returns whether all reached the store (the others stay in the journal for a later pass).
    */
-  async deliver(entries: readonly JournalEntry[]): Promise<boolean> {
+  async deliver(entries: readonly JournalEntry[], retry = false): Promise<boolean> {
     const delivered: string[] = [];
     let complete = true;
     for (const [model, id, ids] of group(entries)) {
       try {
-        await this.cache.invalidate(model, id ?? undefined);
+        if (retry) await this.cache.retryInvalidation(model, id ?? undefined);
+        else await this.cache.invalidate(model, id ?? undefined);
         delivered.push(...ids);
       } catch {
         complete = false;
@@ -77,7 +80,7 @@ export class OutboxDelivery {
         const entries = await this.journal.pending(BATCH);
         this.cache.pendingInvalidations.replaceSeen(entries.map(entry => entry.model));
         if (entries.length === 0) return;
-        const complete = await this.deliver(entries);
+        const complete = await this.deliver(entries, true);
         if (complete) {
           const left = await this.journal.pending(BATCH);
           this.cache.pendingInvalidations.replaceSeen(left.map(entry => entry.model));

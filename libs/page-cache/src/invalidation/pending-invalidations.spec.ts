@@ -15,4 +15,14 @@ describe('PendingInvalidations', () => {
     pending.replaceSeen([]);
     expect([pending.size, pending.affects(['Post', 'Author'])]).toEqual([0, false]);
   });
+
+  it("finds an entry's model in its recorded dependencies, entity-level ones included", () => {
+    const pending = new PendingInvalidations();
+    pending.add('r1', 'Post');
+    expect(pending.affectsDependencies(['Post'])).toBe(true);
+    expect(pending.affectsDependencies(['Author', 'Post/42', 'Post/'])).toBe(true);
+    expect(pending.affectsDependencies(['Postal', 'Postal/1', 'Author/'])).toBe(false);
+    pending.delivered(['r1']);
+    expect(pending.affectsDependencies(['Post/42'])).toBe(false);
+  });
 });

@@ -1,9 +1,12 @@
+import { dependencyModel } from '../models.js';
+
 /**
  * The models this process knows have invalidations that have not reached the store yet: its own
- * (a save committed while the store was unreachable) and those found in the durable outbox that
- * any process wrote. A page built from one of them is not served from the cache — it bypasses —
- * until the invalidation is delivered: a process that knows it is behind does not serve what may
- * be stale.
+ * (a save committed while the store was unreachable, recorded in a journal or outbox or only
+ * retried in memory) and those found in the durable outbox that any process wrote. A page, a
+ * `@Cached` result or a value built from one of them is not served from the cache — it bypasses
+ * — until the invalidation is delivered: a process that knows it is behind does not serve what
+ * may be stale.
  *
  * The hit path reads `size` only (0 in normal operation).
  */
@@ -22,6 +25,16 @@ export class PendingInvalidations {
   affects(models: Iterable<string>): boolean {
     if (this.merged.size === 0) return false;
     for (const model of models) if (this.merged.has(model)) return true;
+    return false;
+  }
+
+  /**
+   * Whether an entry that recorded `deps` (its dependencies: `Post`, `Post/42`…) is built from a
+   * model with an undelivered invalidation.
+   */
+  affectsDependencies(deps: readonly string[]): boolean {
+    if (this.merged.size === 0) return false;
+    for (const dep of deps) if (this.merged.has(dependencyModel(dep))) return true;
     return false;
   }
 

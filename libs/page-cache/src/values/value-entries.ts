@@ -1,6 +1,7 @@
 import { decodeEntry, type ValueMeta } from '../codec.js';
 import { plainIntegerOf } from '../counter.js';
 import { DependencyTracker } from '../dependency-tracker.js';
+import type { PendingInvalidations } from '../invalidation/pending-invalidations.js';
 import type { CacheStore } from '../stores/cache-store.interface.js';
 import { softly } from './softly.js';
 import { decodeValuePayload, encodeValue, type ValueCodecOptions } from './value-codec.js';
@@ -12,13 +13,15 @@ function sameList(a: readonly string[], b: readonly string[] | undefined): boole
 
 /**
  * How values are written to and read back from the store: their encoding, and the check that an
- * entry built from models is still current (its recorded tokens against the tracker's).
+ * entry built from models is still current (its recorded tokens against the tracker's, and none
+ * of its models with an invalidation this process knows has not reached the store yet).
  */
 export class ValueEntries {
   constructor(
     private readonly store: CacheStore,
     private readonly tracker: DependencyTracker,
     private readonly options: ValueCodecOptions & { maxEntrySize: number },
+    private readonly pending: PendingInvalidations,
   ) {}
 
   /** The stored form of a value (see {@link encodeValue}). @throws TypeError naming why. */
@@ -27,8 +30,9 @@ export class ValueEntries {
   }
 
   /**
-   * Decodes raw values; entries that are foreign, corrupt, of an older format, or outdated by an
-   * invalidation are misses, and foreign or corrupt ones are removed.
+   * Decodes raw values; entries that are foreign, corrupt, of an older format, outdated by an
+   * invalidation, or built from a model whose invalidation has not reached the store yet (its
+   * tokens there are still the old ones) are misses, and foreign or corrupt ones are removed.
    */
   async decode(
     fullKeys: readonly string[],
@@ -54,6 +58,7 @@ export class ValueEntries {
         if (entry.meta.k === 'page') return;
         const meta = entry.meta as ValueMeta;
         if (meta.d?.length) {
+          if (this.pending.affectsDependencies(meta.d)) return;
           const current = sameList(meta.d, known?.deps)
             ? known!.tokens
             : await softly(() => this.tracker.currentGenerations(meta.d!), undefined);

@@ -16,7 +16,7 @@ export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
 
   constructor(cache: CacheService, @Inject(CACHE_OPTIONS) options: ResolvedCacheOptions) {
     this.journal = options.invalidationJournal;
-    if (this.journal) this.delivery = new OutboxDelivery(this.journal, cache, 1_000);
+    if (this.journal) this.delivery = new OutboxDelivery(this.journal, [cache], 1_000);
   }
 
   async onModuleInit(): Promise<void> {

@@ -9,11 +9,11 @@ const BATCH = 500;
 const MAX_DELAY_MS = 5_000;
 
 /**
- * Delivers the invalidations a journal holds to the store, and keeps the cache's
- * `PendingInvalidations` in step with it: at startup, after each save (the saving process
+ * Delivers the invalidations a journal holds to the store of every cache it serves, and keeps
+ * their `PendingInvalidations` in step with it: at startup, after each save (the saving process
  * delivers its own records at once), and every `intervalMs` for records any process left behind
- * (one that died, or could not reach the store). Delivery is idempotent: replacing a generation
- * token twice only costs one more miss.
+ * (one that died, or could not reach the store). A record leaves the journal once every cache
+ * has it. Delivery is idempotent: replacing a generation token twice only costs one more miss.
  */
 export class OutboxDelivery {
   private readonly logger = new Logger('CacheInvalidation');
@@ -26,10 +26,17 @@ export class OutboxDelivery {
 
   constructor(
     private readonly journal: InvalidationJournal,
-    private readonly cache: CacheService,
+    private readonly caches: readonly CacheService[],
     private readonly intervalMs: number,
   ) {
     this.delayMs = intervalMs;
+  }
+
+  /** Records just written (before their commit's delivery): their models bypass every cache. */
+  recorded(entries: readonly JournalEntry[]): void {
+    for (const cache of this.caches) {
+      for (const entry of entries) cache.pendingInvalidations.add(entry.id, entry.model);
+    }
   }
 
   /** Delivers what is pending now, then every `intervalMs`. */
@@ -53,15 +60,19 @@ export class OutboxDelivery {
     const delivered: string[] = [];
     let complete = true;
     for (const [model, id, ids] of group(entries)) {
-      try {
-        if (retry) await this.cache.retryInvalidation(model, id ?? undefined);
-        else await this.cache.invalidate(model, id ?? undefined);
-        delivered.push(...ids);
-      } catch {
-        complete = false;
+      let reached = true;
+      for (const cache of this.caches) {
+        try {
+          if (retry) await cache.retryInvalidation(model, id ?? undefined);
+          else await cache.invalidate(model, id ?? undefined);
+        } catch {
+          reached = false;
+        }
       }
+      if (reached) delivered.push(...ids);
+      else complete = false;
     }
-    this.cache.pendingInvalidations.delivered(delivered);
+    for (const cache of this.caches) cache.pendingInvalidations.delivered(delivered);
     if (delivered.length > 0) {
       try {
         await this.journal.remove(delivered);
@@ -78,12 +89,11 @@ export class OutboxDelivery {
     this.running ??= (async () => {
       try {
         const entries = await this.journal.pending(BATCH);
-        this.cache.pendingInvalidations.replaceSeen(entries.map(entry => entry.model));
+        this.seen(entries);
         if (entries.length === 0) return;
         const complete = await this.deliver(entries, true);
         if (complete) {
-          const left = await this.journal.pending(BATCH);
-          this.cache.pendingInvalidations.replaceSeen(left.map(entry => entry.model));
+          this.seen(await this.journal.pending(BATCH));
         }
         if (complete !== !this.failing) return;
         this.failing = !complete;
@@ -101,6 +111,12 @@ export class OutboxDelivery {
       }
     })();
     return this.running;
+  }
+
+  /** What the journal holds now: its models bypass every cache until delivered. */
+  private seen(entries: readonly JournalEntry[]): void {
+    const models = entries.map(entry => entry.model);
+    for (const cache of this.caches) cache.pendingInvalidations.replaceSeen(models);
   }
 
   private schedule(): void {
@@ -136,12 +152,12 @@ function group(entries: readonly JournalEntry[]): [string, string | null, string
  */
 export async function startOutboxDelivery(
   outbox: InvalidationJournal & { ensureTable(): Promise<void> },
-  cache: CacheService,
+  caches: readonly CacheService[],
   interval: Ttl | undefined,
   option: string,
 ): Promise<OutboxDelivery> {
   await outbox.ensureTable();
-  const delivery = new OutboxDelivery(outbox, cache, parseTtl(interval ?? '1s', option));
+  const delivery = new OutboxDelivery(outbox, caches, parseTtl(interval ?? '1s', option));
   await delivery.start();
   return delivery;
 }

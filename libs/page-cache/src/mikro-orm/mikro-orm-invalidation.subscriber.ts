@@ -22,7 +22,6 @@ import {
   type TransactionEventArgs,
   type UnitOfWork,
 } from '@mikro-orm/core';
-import { CacheService } from '../cache.service.js';
 import {
   DELIVERED,
   ENTITY_DELETED,
@@ -31,6 +30,7 @@ import {
 } from '../invalidation/entity-events.js';
 import type { JournalEntry } from '../invalidation/invalidation-journal.js';
 import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
+import { registeredCaches } from '../invalidation/registered-caches.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
 import {
@@ -95,7 +95,6 @@ export class MikroOrmCacheInvalidation
   private readonly collectionChanges = new WeakMap<UnitOfWork, CollectionChange[]>();
   private outbox?: MikroOrmOutbox;
   private delivery?: OutboxDelivery;
-  private cache?: CacheService;
 
   constructor(
     private readonly orm: MikroORM,
@@ -121,14 +120,13 @@ export class MikroOrmCacheInvalidation
    */
   async onModuleInit(): Promise<void> {
     if (this.options.outbox === false || !this.moduleRef) return;
-    this.cache = this.moduleRef.get(CacheService, { strict: false });
     this.outbox = new MikroOrmOutbox(
       this.orm.em.getConnection('write'),
       this.options.table ?? MIKRO_ORM_OUTBOX_TABLE,
     );
     this.delivery = await startOutboxDelivery(
       this.outbox,
-      this.cache,
+      registeredCaches(this.moduleRef),
       this.options.interval,
       'MikroOrmCacheInvalidation option interval',
     );
@@ -263,9 +261,9 @@ export class MikroOrmCacheInvalidation
    * later), then emits the events for the application's own listeners.
    */
   private async dispatch(owed: OwedEvent[]): Promise<void> {
-    if (this.delivery && this.cache) {
+    if (this.delivery) {
       const records = owed.flatMap(({ record }) => (record ? [record] : []));
-      for (const record of records) this.cache.pendingInvalidations.add(record.id, record.model);
+      this.delivery.recorded(records);
       await this.delivery.deliver(records);
       for (const { payload } of owed) {
         Object.defineProperty(payload, DELIVERED, { value: true, enumerable: false });

@@ -23,7 +23,6 @@ import {
   type TransactionRollbackEvent,
   type UpdateEvent,
 } from 'typeorm';
-import { CacheService } from '../cache.service.js';
 import {
   DELIVERED,
   ENTITY_DELETED,
@@ -32,6 +31,7 @@ import {
 } from '../invalidation/entity-events.js';
 import type { JournalEntry } from '../invalidation/invalidation-journal.js';
 import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
+import { registeredCaches } from '../invalidation/registered-caches.js';
 import type { Ttl } from '../ttl.js';
 import { touchedEntities } from './touched-entities.js';
 import { OUTBOX_TABLE, TypeOrmOutbox } from './typeorm-outbox.js';
@@ -81,7 +81,6 @@ export class TypeOrmCacheInvalidation
 {
   private outbox?: TypeOrmOutbox;
   private delivery?: OutboxDelivery;
-  private cache?: CacheService;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -105,11 +104,10 @@ export class TypeOrmCacheInvalidation
    */
   async onModuleInit(): Promise<void> {
     if (this.options.outbox === false) return;
-    this.cache = this.moduleRef.get(CacheService, { strict: false });
     this.outbox = new TypeOrmOutbox(this.dataSource, this.options.table ?? OUTBOX_TABLE);
     this.delivery = await startOutboxDelivery(
       this.outbox,
-      this.cache,
+      registeredCaches(this.moduleRef),
       this.options.interval,
       'TypeOrmCacheInvalidation option interval',
     );
@@ -238,9 +236,9 @@ export class TypeOrmCacheInvalidation
    * later), then emits the events for the application's own listeners.
    */
   private async dispatch(pending: Pending[]): Promise<void> {
-    if (this.delivery && this.cache) {
+    if (this.delivery) {
       const records = pending.map(([, , record]) => record);
-      for (const record of records) this.cache.pendingInvalidations.add(record.id, record.model);
+      this.delivery.recorded(records);
       await this.delivery.deliver(records);
       for (const [, payload] of pending) {
         Object.defineProperty(payload, DELIVERED, { value: true, enumerable: false });

@@ -130,12 +130,18 @@ describe.each(ADAPTERS)('@Cached and @Invalidates at startup on %s', adapter => 
     }
     @Injectable()
     class KeyedRatesClient extends RatesClient {
+      quotes = 0;
+
       @Cached({
         key(this: KeyedRatesClient, currency: string) {
           return `rates:${this.region}:${currency}`;
         },
+        models(this: KeyedRatesClient, currency: string) {
+          return [{ model: 'Rate', id: `${this.region}-${currency}` }];
+        },
       })
       async quote(currency: string): Promise<string> {
+        this.quotes += 1;
         return `${this.region}:${currency}`;
       }
     }
@@ -172,6 +178,11 @@ describe.each(ADAPTERS)('@Cached and @Invalidates at startup on %s', adapter => 
         expect(await euQuotes.quote('CHF')).toBe('eu:CHF');
         expect(await usQuotes.quote('CHF')).toBe('us:CHF');
         expect(await cache.get('rates:us:CHF')).toBe('us:CHF');
+        // So is the models function: a save of the US rate clears the US quote only.
+        await cache.invalidate('Rate', 'us-CHF');
+        expect(await usQuotes.quote('CHF')).toBe('us:CHF');
+        expect(await euQuotes.quote('CHF')).toBe('eu:CHF');
+        expect([euQuotes.quotes, usQuotes.quotes]).toEqual([1, 2]);
       } finally {
         await app.close();
       }

@@ -18,9 +18,10 @@ export interface CachedOptions {
   key?: (this: any, ...args: any[]) => string;
   /**
    * Models the result is built from: saving one clears it. A list, or a function of the
-   * arguments (read before the method runs), e.g. `(id: number) => [{ model: Price, id }]`.
+   * arguments (read before the method runs, with the instance as `this`), e.g.
+   * `(id: number) => [{ model: Price, id }]`.
    */
-  models?: readonly ModelDependency[] | ((...args: any[]) => readonly ModelDependency[]);
+  models?: readonly ModelDependency[] | ((this: any, ...args: any[]) => readonly ModelDependency[]);
   /** The named cache to store results in (`CacheModule.forRoot({ name })`). Default: the default one. */
   cache?: string;
 }

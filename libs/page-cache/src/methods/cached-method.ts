@@ -36,7 +36,7 @@ export function cachedMethod(
     : (_instance: unknown, args: unknown[]) => `${view}:${argumentKey(view, args)}`;
   const modelsOf =
     typeof models === 'function'
-      ? (args: unknown[]) => checkedModels(view, models(...args))
+      ? (instance: unknown, args: unknown[]) => checkedModels(view, models.apply(instance, args))
       : () => models ?? [];
   let warned = false;
   const unstorable = (error: TypeError) => {
@@ -49,7 +49,7 @@ export function cachedMethod(
   };
   return async function cached(this: unknown, ...args: unknown[]): Promise<unknown> {
     const callKey = keyOf(this, args);
-    const callModels = modelsOf(args);
+    const callModels = modelsOf(this, args);
     return cache.callOnce(callKey, () => method.apply(this, args), {
       view,
       ttlMs: spec.ttlMs,

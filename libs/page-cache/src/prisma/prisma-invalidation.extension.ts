@@ -162,15 +162,17 @@ export function prismaCacheInvalidation(
           async $allOperations({ model, operation, args, query, ...rest }) {
             if (!ROW_WRITES.has(operation) && !BULK_WRITES.has(operation)) return query(args);
             const result: unknown = await query(args);
-            const owed = [
+            const written = [
               ...eventsOf(model, operation, args, result, keys[model]),
               ...nestedWriteEvents(model, operation, args, internals._runtimeDataModel),
             ];
             // What the database deletes or changes with the deleted rows (cascades, links).
-            for (const { event, payload } of [...owed]) {
-              if (event === ENTITY_DELETED)
-                owed.push(...deletedWith(String(payload.model), relations));
-            }
+            const owed = [
+              ...written,
+              ...written.flatMap(({ event, payload }) =>
+                event === ENTITY_DELETED ? deletedWith(String(payload.model), relations) : [],
+              ),
+            ];
             const params = (rest as { __internalParams?: { transaction?: unknown } })
               .__internalParams;
             await owe(owed, params?.transaction);

@@ -74,8 +74,10 @@ export const MIKRO_ORM_CACHE_INVALIDATION_OPTIONS = Symbol('MIKRO_ORM_CACHE_INVA
  * entity's class name, the id its primary key (a key of several columns encoded as
  * `compositeEntityId` does); `em.nativeUpdate()`, `em.nativeDelete()`, `em.insert()` and
  * `em.insertMany()` name the model alone, which clears it as a whole. A child entity of single-table
- * inheritance names the entities it extends too (same id); a flush that changes a many-to-many
- * collection names its owner and the items added or removed (see `collectionChangesOf`).
+ * inheritance names the entities it extends too (same id), a native write through a parent the
+ * entities extending it; a flush that changes a many-to-many collection names its owner and the
+ * items added or removed (see `collectionChangesOf`); a delete names what the database deletes or
+ * changes with it (see `cascadedModels`).
  *
  * Events of changes made in a transaction — a `flush()`'s own, or `em.transactional()`'s — wait for
  * the outermost commit and are dropped on rollback; a nested `em.transactional()` (a savepoint)

@@ -64,8 +64,9 @@ export const TYPEORM_CACHE_INVALIDATION_OPTIONS = Symbol('TYPEORM_CACHE_INVALIDA
 /**
  * Emits `ENTITY_SAVED` / `ENTITY_DELETED` for every entity TypeORM inserts, updates or removes,
  * so cached pages are cleared without the application emitting anything. A child entity of table
- * inheritance names its parent models too; a many-to-many link added or removed names the entity
- * at each end (see `touchedEntities`).
+ * inheritance names its parent models too, a write through a parent its child models; a
+ * many-to-many link added or removed names the entity at each end (see `touchedEntities`); a
+ * delete names what the database deletes or changes with it (see `cascadedEntities`).
  *
  * Inside a transaction the events wait for the commit (and are dropped on rollback): invalidating
  * before the commit would let a concurrent request re-cache the pre-commit data. The emit is

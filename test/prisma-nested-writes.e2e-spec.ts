@@ -103,8 +103,23 @@ describe('Prisma extension: nested writes', () => {
 
   it('a nested delete names the related model as deleted', async () => {
     await prisma.post.update({ where: { id: 1 }, data: { tags: { deleteMany: {} } } });
-    expect(seen).toEqual(['entity.saved Post 1', 'entity.deleted Tag']);
+    // The deleted tags' links to any post went with them: Post changed as a whole.
+    expect(seen).toEqual(['entity.saved Post 1', 'entity.deleted Tag', 'entity.saved Post']);
     expect(await prisma.tag.count()).toBe(0);
+  });
+
+  it.each([
+    ['delete', () => prisma.post.delete({ where: { id: 1 } })],
+    ['deleteMany', () => prisma.post.deleteMany({ where: { id: 1 } })],
+    [
+      'a nested delete',
+      () => prisma.author.update({ where: { id: 1 }, data: { posts: { delete: { id: 1 } } } }),
+    ],
+  ])('%s of a post names the tags it was linked to (the links went with it)', async (_, remove) => {
+    await remove();
+    const tag = await prisma.tag.findUniqueOrThrow({ where: { id: 1 }, include: { posts: true } });
+    expect(tag.posts).toEqual([]);
+    expect(seen).toContain('entity.saved Tag');
   });
 
   it('a nested write in an interactive transaction waits for the commit; a rollback names nothing', async () => {

@@ -18,3 +18,18 @@ export function inheritedModels(meta: EntityMetadata, metadata: MetadataStorage)
 function parentOf(meta: EntityMetadata, metadata: MetadataStorage): EntityMetadata | undefined {
   return meta.extends ? metadata.find(meta.extends) : undefined;
 }
+
+/**
+ * The models a row written through `meta` without an entity (`nativeUpdate`, `nativeDelete`) may
+ * belong to: {@link inheritedModels}, and every entity that extends `meta` at any depth — a write
+ * through the root of single-table inheritance (`nativeUpdate(Content, …)`) changes `Article` rows
+ * too, and does not say which rows it changed.
+ */
+export function rowModels(meta: EntityMetadata, metadata: MetadataStorage): string[] {
+  const names = inheritedModels(meta, metadata);
+  for (const other of Object.values(metadata.getAll())) {
+    if (names.includes(other.className)) continue;
+    if (inheritedModels(other, metadata).includes(meta.className)) names.push(other.className);
+  }
+  return names;
+}

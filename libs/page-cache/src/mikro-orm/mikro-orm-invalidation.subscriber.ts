@@ -14,6 +14,7 @@ import {
   Utils,
   wrap,
   type EntityManager,
+  type EntityMetadata,
   type EntityName,
   type EventArgs,
   type EventSubscriber,
@@ -44,7 +45,8 @@ import {
   describeCollectionChanges,
   type CollectionChange,
 } from './collection-changes.js';
-import { inheritedModels } from './inherited-models.js';
+import { cascadedModels } from './cascaded-models.js';
+import { inheritedModels, rowModels } from './inherited-models.js';
 import { MIKRO_ORM_OUTBOX_TABLE, MikroOrmOutbox } from './mikro-orm-outbox.js';
 import { watchSavepoints } from './savepoints.hook.js';
 import type { Ttl } from '../ttl.js';
@@ -72,8 +74,10 @@ export const MIKRO_ORM_CACHE_INVALIDATION_OPTIONS = Symbol('MIKRO_ORM_CACHE_INVA
  * entity's class name, the id its primary key (a key of several columns encoded as
  * `compositeEntityId` does); `em.nativeUpdate()`, `em.nativeDelete()`, `em.insert()` and
  * `em.insertMany()` name the model alone, which clears it as a whole. A child entity of single-table
- * inheritance names the entities it extends too (same id); a flush that changes a many-to-many
- * collection names its owner and the items added or removed (see `collectionChangesOf`).
+ * inheritance names the entities it extends too (same id), a native write through a parent the
+ * entities extending it; a flush that changes a many-to-many collection names its owner and the
+ * items added or removed (see `collectionChangesOf`); a delete names what the database deletes or
+ * changes with it (see `cascadedModels`).
  *
  * Events of changes made in a transaction — a `flush()`'s own, or `em.transactional()`'s — wait for
  * the outermost commit and are dropped on rollback; a nested `em.transactional()` (a savepoint)
@@ -193,11 +197,24 @@ export class MikroOrmCacheInvalidation
   ): Promise<void> {
     const className = Utils.className(entityName);
     const meta = em.getMetadata().find(className);
-    const models = meta ? inheritedModels(meta, em.getMetadata()) : [className];
+    // A write through a parent model may change rows of the entities that extend it.
+    const models = meta ? rowModels(meta, em.getMetadata()) : [className];
     const event = write === 'nativeDelete' ? ENTITY_DELETED : ENTITY_SAVED;
     for (const model of models) {
       await this.owe(ctx ?? em.getTransactionContext(), { event, payload: { model } });
     }
+    if (meta && event === ENTITY_DELETED) {
+      await this.oweCascades(meta, em, ctx ?? em.getTransactionContext());
+    }
+  }
+
+  /** What the database deletes or changes with deleted rows (delete rule cascade / set null). */
+  private async oweCascades(
+    meta: EntityMetadata,
+    em: EntityManager,
+    transaction: Transaction | undefined,
+  ): Promise<void> {
+    for (const owed of cascadedModels(meta, em.getMetadata())) await this.owe(transaction, owed);
   }
 
   private async oweCollectionChanges(
@@ -231,6 +248,9 @@ export class MikroOrmCacheInvalidation
           });
         }
       }
+    }
+    if (event === ENTITY_DELETED) {
+      await this.oweCascades(args.meta, args.em, args.em.getTransactionContext());
     }
   }
 

@@ -8,6 +8,7 @@ import {
 } from '../invalidation/entity-events.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
+import { deletedWith, parseRelations } from './deleted-with.js';
 import { nestedWriteEvents, type PrismaDataModel } from './nested-writes.js';
 import { parsePrimaryKeys, type PrismaPrimaryKeys } from './prisma-primary-keys.js';
 
@@ -72,7 +73,10 @@ type TransactionMethod = (this: unknown, input: unknown, options?: unknown) => P
  * - `createMany`, `updateMany`, `deleteMany` (and their `AndReturn` forms) name the model alone,
  *   which clears it as a whole;
  * - nested writes (`data: { posts: { update: … } }`, `connect`, `disconnect`, `set`, … at any
- *   depth) name each related model they touch as a whole.
+ *   depth) name each related model they touch as a whole;
+ * - a delete also names, as a whole, the models whose rows the database deletes or changes with
+ *   the deleted ones (`onDelete: Cascade` at any depth, `SetNull`, `SetDefault`) and the model at
+ *   the other end of each implicit many-to-many relation (its links go).
  *
  * A write inside an interactive transaction (`$transaction(async tx => …)`) waits for the outermost
  * commit, and a rolled-back transaction emits nothing; a nested `tx.$transaction()` (a savepoint)
@@ -90,6 +94,7 @@ export function prismaCacheInvalidation(
       ...parsePrimaryKeys(internals._engineConfig?.inlineSchema ?? ''),
       ...options.primaryKeys,
     };
+    const relations = parseRelations(internals._engineConfig?.inlineSchema ?? '');
     const levels = new TransactionLevels<string>();
     /** The open scopes of each interactive transaction, outermost first. */
     const scopes = new Map<string, string[]>();
@@ -157,9 +162,16 @@ export function prismaCacheInvalidation(
           async $allOperations({ model, operation, args, query, ...rest }) {
             if (!ROW_WRITES.has(operation) && !BULK_WRITES.has(operation)) return query(args);
             const result: unknown = await query(args);
-            const owed = [
+            const written = [
               ...eventsOf(model, operation, args, result, keys[model]),
               ...nestedWriteEvents(model, operation, args, internals._runtimeDataModel),
+            ];
+            // What the database deletes or changes with the deleted rows (cascades, links).
+            const owed = [
+              ...written,
+              ...written.flatMap(({ event, payload }) =>
+                event === ENTITY_DELETED ? deletedWith(String(payload.model), relations) : [],
+              ),
             ];
             const params = (rest as { __internalParams?: { transaction?: unknown } })
               .__internalParams;

@@ -8,6 +8,10 @@ import { primaryKeyId } from '../invalidation/primary-key-id.js';
  * - a row of an entity's table names the entity — and, for a child entity of single-table (or any)
  *   inheritance, every parent model with the same id too, so what was built from `Content` is
  *   cleared when an `Article` changes;
+ * - a row written through a parent model (`getRepository(Content).update(…)`) may be a row of any
+ *   of its child entities: the instance the write holds names its own class when it is one of them,
+ *   otherwise every child model is named too (with the id, which clears its lists as well, or as a
+ *   whole when the write does not name one row);
  * - a row of a many-to-many join table (a link added or removed by `save()` of either side) names
  *   the entity at each end of the link, never the join table itself, which no page is built from.
  *
@@ -19,7 +23,45 @@ export function touchedEntities(
   candidates: readonly unknown[],
 ): EntityDescriptor[] {
   if (metadata.isJunction) return linkedEntities(metadata, candidates);
-  return withParents(metadata, idOf(metadata, candidates));
+  const id = idOf(metadata, candidates);
+  return unique([...withParents(metadata, id), ...withChildren(metadata, id, candidates)]);
+}
+
+/**
+ * The child models a row written through `metadata` may belong to: the class of the instance the
+ * write holds when it is one of them (TypeORM loads a row of a child entity as that child), else
+ * every one of them.
+ */
+function withChildren(
+  metadata: EntityMetadata,
+  id: string | number | undefined,
+  candidates: readonly unknown[],
+): EntityDescriptor[] {
+  const children = metadata.childEntityMetadatas.filter(child => child !== metadata);
+  if (children.length === 0) return [];
+  for (const candidate of candidates) {
+    if (typeof candidate !== 'object' || candidate === null) continue;
+    const own = children.find(child => child.target === candidate.constructor);
+    if (own) return withParents(own, id);
+  }
+  return children.map(child => describe(child, id));
+}
+
+/** Each model once, in the order first named. */
+function unique(named: readonly EntityDescriptor[]): EntityDescriptor[] {
+  const seen = new Set<string>();
+  return named.filter(({ model, id }) => {
+    const key = `${String(model)}\u0000${id ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function describe(metadata: EntityMetadata, id: string | number | undefined): EntityDescriptor {
+  const payload: EntityDescriptor = { model: metadata.targetName || metadata.name };
+  if (id !== undefined) payload.id = id;
+  return payload;
 }
 
 /** The model and every model it inherits from, each with the same id. */
@@ -33,9 +75,7 @@ function withParents(
     level;
     level = level.parentEntityMetadata
   ) {
-    const payload: EntityDescriptor = { model: level.targetName || level.name };
-    if (id !== undefined) payload.id = id;
-    named.push(payload);
+    named.push(describe(level, id));
   }
   return named;
 }

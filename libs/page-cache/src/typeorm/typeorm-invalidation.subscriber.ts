@@ -33,6 +33,7 @@ import type { JournalEntry } from '../invalidation/invalidation-journal.js';
 import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
 import { registeredCaches } from '../invalidation/registered-caches.js';
 import type { Ttl } from '../ttl.js';
+import { cascadedEntities, type NamedEntity } from './cascaded-entities.js';
 import { touchedEntities } from './touched-entities.js';
 import { OUTBOX_TABLE, TypeOrmOutbox } from './typeorm-outbox.js';
 
@@ -63,8 +64,9 @@ export const TYPEORM_CACHE_INVALIDATION_OPTIONS = Symbol('TYPEORM_CACHE_INVALIDA
 /**
  * Emits `ENTITY_SAVED` / `ENTITY_DELETED` for every entity TypeORM inserts, updates or removes,
  * so cached pages are cleared without the application emitting anything. A child entity of table
- * inheritance names its parent models too; a many-to-many link added or removed names the entity
- * at each end (see `touchedEntities`).
+ * inheritance names its parent models too, a write through a parent its child models; a
+ * many-to-many link added or removed names the entity at each end (see `touchedEntities`); a
+ * delete names what the database deletes or changes with it (see `cascadedEntities`).
  *
  * Inside a transaction the events wait for the commit (and are dropped on rollback): invalidating
  * before the commit would let a concurrent request re-cache the pre-commit data. The emit is
@@ -138,15 +140,22 @@ export class TypeOrmCacheInvalidation
     );
   }
 
+  /** Also names what the database deletes or changes with the row (ON DELETE CASCADE / SET NULL). */
   afterRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
-    return this.record(
-      event.queryRunner,
-      ENTITY_DELETED,
-      event.metadata,
-      event.databaseEntity,
-      event.entity,
-      event.entityId as unknown,
-    );
+    const { metadata, entity, databaseEntity } = event;
+    const candidates = [databaseEntity, entity, event.entityId as unknown];
+    if (metadata.isJunction) {
+      return this.record(event.queryRunner, ENTITY_DELETED, metadata, ...candidates);
+    }
+    // `remove(entity)` deleted the entity's links itself (and named them); `delete(…)` did not.
+    const linksRemoved = entity !== undefined || databaseEntity !== undefined;
+    return this.recordNamed(event.queryRunner, [
+      ...touchedEntities(metadata, candidates).map((payload): NamedEntity => [
+        ENTITY_DELETED,
+        payload,
+      ]),
+      ...cascadedEntities(metadata, linksRemoved),
+    ]);
   }
 
   afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {
@@ -197,7 +206,7 @@ export class TypeOrmCacheInvalidation
     if (depth === 0) delete event.queryRunner.data[PENDING];
   }
 
-  private async record(
+  private record(
     queryRunner: QueryRunner,
     name: Pending[0],
     metadata: EntityMetadata,
@@ -205,7 +214,14 @@ export class TypeOrmCacheInvalidation
   ): Promise<void> {
     // A join table's row removed unlinks two entities that still exist: both are saved, not deleted.
     const event = metadata.isJunction ? ENTITY_SAVED : name;
-    const pending = touchedEntities(metadata, candidates).map((payload): Pending => {
+    return this.recordNamed(
+      queryRunner,
+      touchedEntities(metadata, candidates).map((payload): NamedEntity => [event, payload]),
+    );
+  }
+
+  private async recordNamed(queryRunner: QueryRunner, named: NamedEntity[]): Promise<void> {
+    const pending = named.map(([event, payload]): Pending => {
       const { model, id } = payload;
       const record: JournalEntry = {
         id: randomUUID(),

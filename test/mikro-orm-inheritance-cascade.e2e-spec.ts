@@ -1,9 +1,6 @@
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
-import { Collection, EntitySchema, MikroORM } from '@mikro-orm/core';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { ENTITY_DELETED, ENTITY_SAVED, type EntityDescriptor } from 'nestjs-page-cache';
-import { MikroOrmCacheInvalidation } from 'nestjs-page-cache/mikro-orm';
-import { createDatabase, type TestDatabase } from './fixtures/orm/databases.js';
+import { ENTITY_DELETED, ENTITY_SAVED } from 'nestjs-page-cache';
+import { Collection, EntitySchema, type MikroORM } from '@mikro-orm/core';
+import { mikroOrmWithEvents, type MikroOrmWithEvents } from './fixtures/orm/mikro-orm-events.js';
 
 class Content {
   id!: number;
@@ -98,26 +95,13 @@ const ENTITIES = [
  * rows). Events are read off a real event emitter, after real SQLite writes.
  */
 describe('MikroORM integration: writes through a parent model, and database cascades', () => {
-  let database: TestDatabase;
+  let booted: MikroOrmWithEvents;
   let orm: MikroORM;
   let seen: string[];
 
   beforeEach(async () => {
-    database = await createDatabase('sqlite');
-    orm = await MikroORM.init({
-      driver: BetterSqliteDriver,
-      dbName: database.url,
-      entities: ENTITIES,
-    });
-    await orm.getSchemaGenerator().createSchema();
-    const events = new EventEmitter2();
-    seen = [];
-    for (const name of [ENTITY_SAVED, ENTITY_DELETED]) {
-      events.on(name, ({ model, id }: EntityDescriptor) => {
-        seen.push(`${name} ${String(model)}${id === undefined ? '' : ` ${id}`}`);
-      });
-    }
-    new MikroOrmCacheInvalidation(orm, events);
+    booted = await mikroOrmWithEvents(ENTITIES);
+    ({ orm, seen } = booted);
     const em = orm.em.fork();
     em.create(Article, { id: 1, title: 'first', kind: 'article' });
     const thread = em.create(Thread, { id: 1, title: 't' });
@@ -128,10 +112,7 @@ describe('MikroORM integration: writes through a parent model, and database casc
     await em.flush();
     seen.length = 0;
   });
-  afterEach(async () => {
-    await orm.close();
-    await database.drop();
-  });
+  afterEach(() => booted.close());
 
   type Em = ReturnType<MikroORM['em']['fork']>;
 

@@ -1,9 +1,5 @@
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
-import { Collection, EntitySchema, MikroORM } from '@mikro-orm/core';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { ENTITY_DELETED, ENTITY_SAVED, type EntityDescriptor } from 'nestjs-page-cache';
-import { MikroOrmCacheInvalidation } from 'nestjs-page-cache/mikro-orm';
-import { createDatabase, type TestDatabase } from './fixtures/orm/databases.js';
+import { Collection, EntitySchema, type MikroORM } from '@mikro-orm/core';
+import { mikroOrmWithEvents, type MikroOrmWithEvents } from './fixtures/orm/mikro-orm-events.js';
 
 class Label {
   id!: number;
@@ -59,31 +55,15 @@ const ENTITIES = [
  * are read off a real event emitter, after real SQLite writes.
  */
 describe('MikroORM integration: many-to-many collections and inheritance', () => {
-  let database: TestDatabase;
+  let booted: MikroOrmWithEvents;
   let orm: MikroORM;
   let seen: string[];
 
   beforeEach(async () => {
-    database = await createDatabase('sqlite');
-    orm = await MikroORM.init({
-      driver: BetterSqliteDriver,
-      dbName: database.url,
-      entities: ENTITIES,
-    });
-    await orm.getSchemaGenerator().createSchema();
-    const events = new EventEmitter2();
-    seen = [];
-    for (const name of [ENTITY_SAVED, ENTITY_DELETED]) {
-      events.on(name, ({ model, id }: EntityDescriptor) => {
-        seen.push(`${name} ${String(model)}${id === undefined ? '' : ` ${id}`}`);
-      });
-    }
-    new MikroOrmCacheInvalidation(orm, events);
+    booted = await mikroOrmWithEvents(ENTITIES);
+    ({ orm, seen } = booted);
   });
-  afterEach(async () => {
-    await orm.close();
-    await database.drop();
-  });
+  afterEach(() => booted.close());
 
   async function noteWithLabelA() {
     const em = orm.em.fork();

@@ -1,9 +1,5 @@
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
-import { EntitySchema, MikroORM } from '@mikro-orm/core';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { ENTITY_DELETED, ENTITY_SAVED, type EntityDescriptor } from 'nestjs-page-cache';
-import { MikroOrmCacheInvalidation } from 'nestjs-page-cache/mikro-orm';
-import { createDatabase, type TestDatabase } from './fixtures/orm/databases.js';
+import { EntitySchema, type MikroORM } from '@mikro-orm/core';
+import { mikroOrmWithEvents, type MikroOrmWithEvents } from './fixtures/orm/mikro-orm-events.js';
 
 class Book {
   id!: number;
@@ -39,36 +35,20 @@ const ENTITIES = [
  * changed primary key. Events are read off a real event emitter, after real SQLite writes.
  */
 describe('MikroORM writes outside the unit of work', () => {
-  let database: TestDatabase;
+  let booted: MikroOrmWithEvents;
   let orm: MikroORM;
   let seen: string[];
 
   beforeEach(async () => {
-    database = await createDatabase('sqlite');
-    orm = await MikroORM.init({
-      driver: BetterSqliteDriver,
-      dbName: database.url,
-      entities: ENTITIES,
-    });
-    await orm.getSchemaGenerator().createSchema();
-    const events = new EventEmitter2();
-    seen = [];
-    for (const name of [ENTITY_SAVED, ENTITY_DELETED]) {
-      events.on(name, ({ model, id }: EntityDescriptor) => {
-        seen.push(`${name} ${String(model)}${id === undefined ? '' : ` ${id}`}`);
-      });
-    }
-    new MikroOrmCacheInvalidation(orm, events);
+    booted = await mikroOrmWithEvents(ENTITIES);
+    ({ orm, seen } = booted);
     const em = orm.em.fork();
     em.create(Book, { title: 'a' });
     em.create(Edition, { bookId: 1, lang: 'en', title: 'en' });
     await em.flush();
     seen.length = 0;
   });
-  afterEach(async () => {
-    await orm.close();
-    await database.drop();
-  });
+  afterEach(() => booted.close());
 
   it('an upsert names its row', async () => {
     await orm.em.fork().upsert(Book, { id: 1, title: 'upserted' });

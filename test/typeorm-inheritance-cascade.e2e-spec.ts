@@ -1,13 +1,8 @@
-import { Injectable, Module } from '@nestjs/common';
-import { EventEmitterModule } from '@nestjs/event-emitter';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
-import { CacheModule, CacheService } from 'nestjs-page-cache';
-import { TypeOrmCacheInvalidation } from 'nestjs-page-cache/typeorm';
+import type { CacheService } from 'nestjs-page-cache';
 import {
   ChildEntity,
   Column,
-  DataSource,
+  type DataSource,
   Entity,
   JoinTable,
   ManyToMany,
@@ -16,7 +11,7 @@ import {
   PrimaryGeneratedColumn,
   TableInheritance,
 } from 'typeorm';
-import { redisUrl, uniquePrefix } from './support/redis.js';
+import { typeOrmSqliteApp, type TypeOrmSqliteApp } from './fixtures/orm/typeorm-sqlite-app.js';
 
 /** Single-table inheritance, as in test/typeorm-relations.e2e-spec.ts. */
 @Entity()
@@ -93,41 +88,19 @@ class Bookmark {
   thread!: Thread | null;
 }
 
-@Injectable()
-class Db {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
-}
-
-@Module({
-  imports: [
-    EventEmitterModule.forRoot(),
-    TypeOrmModule.forRoot({
-      type: 'better-sqlite3',
-      database: ':memory:',
-      entities: [Doc, Story, Topic, Thread, Reply, Reaction, Bookmark],
-      synchronize: true,
-    }),
-    CacheModule.forRoot({ redis: redisUrl(), keyPrefix: uniquePrefix('typeorm-cascade') }),
-  ],
-  providers: [TypeOrmCacheInvalidation, Db],
-})
-class AppModule {}
-
 describe('TypeORM subscriber: writes through a parent model, and database cascades', () => {
-  let module: TestingModule;
+  let app: TypeOrmSqliteApp;
   let db: DataSource;
   let cache: CacheService;
 
   beforeEach(async () => {
-    module = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    await module.init();
-    db = module.get(Db).db;
-    cache = module.get(CacheService);
+    app = await typeOrmSqliteApp(
+      [Doc, Story, Topic, Thread, Reply, Reaction, Bookmark],
+      'typeorm-cascade',
+    );
+    ({ db, cache } = app);
   });
-  afterEach(async () => {
-    await cache.clear();
-    await module.close();
-  });
+  afterEach(() => app.close());
 
   it.each([
     [

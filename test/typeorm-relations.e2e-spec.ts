@@ -1,26 +1,21 @@
-import { Injectable, Module } from '@nestjs/common';
-import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import {
-  CacheModule,
-  CacheService,
+  type CacheService,
   ENTITY_DELETED,
   ENTITY_SAVED,
   type EntityDescriptor,
 } from 'nestjs-page-cache';
-import { TypeOrmCacheInvalidation } from 'nestjs-page-cache/typeorm';
 import {
   ChildEntity,
   Column,
-  DataSource,
+  type DataSource,
   Entity,
   JoinTable,
   ManyToMany,
   PrimaryGeneratedColumn,
   TableInheritance,
 } from 'typeorm';
-import { redisUrl, uniquePrefix } from './support/redis.js';
+import { typeOrmSqliteApp, type TypeOrmSqliteApp } from './fixtures/orm/typeorm-sqlite-app.js';
 
 @Entity()
 class Label {
@@ -61,45 +56,20 @@ class Article extends Content {
   body?: string;
 }
 
-@Injectable()
-class Db {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
-}
-
-@Module({
-  imports: [
-    EventEmitterModule.forRoot(),
-    TypeOrmModule.forRoot({
-      type: 'better-sqlite3',
-      database: ':memory:',
-      entities: [Label, Note, Content, Article],
-      synchronize: true,
-    }),
-    CacheModule.forRoot({ redis: redisUrl(), keyPrefix: uniquePrefix('typeorm-relations') }),
-  ],
-  providers: [TypeOrmCacheInvalidation, Db],
-})
-class AppModule {}
-
 /**
  * Writes TypeORM makes to rows other than the saved entity's own: the join table of a many-to-many
  * relation, and the table a child entity of single-table inheritance shares with its parents.
  */
 describe('TypeORM subscriber: many-to-many relations and inheritance', () => {
-  let module: TestingModule;
+  let app: TypeOrmSqliteApp;
   let db: DataSource;
   let cache: CacheService;
 
   beforeEach(async () => {
-    module = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    await module.init();
-    db = module.get(Db).db;
-    cache = module.get(CacheService);
+    app = await typeOrmSqliteApp([Label, Note, Content, Article], 'typeorm-relations');
+    ({ db, cache } = app);
   });
-  afterEach(async () => {
-    await cache.clear();
-    await module.close();
-  });
+  afterEach(() => app.close());
 
   it('a save that changes only a many-to-many relation clears both sides of each changed link', async () => {
     const [a, b, c] = await db
@@ -140,7 +110,7 @@ describe('TypeORM subscriber: many-to-many relations and inheritance', () => {
     const [a] = await db.getRepository(Label).save([{ name: 'a' }]);
     const note = await db.getRepository(Note).save({ title: 'n', labels: [a!] });
     const seen: string[] = [];
-    const events = module.get(EventEmitter2);
+    const events = app.module.get(EventEmitter2);
     for (const name of [ENTITY_SAVED, ENTITY_DELETED]) {
       events.on(name, ({ model, id }: EntityDescriptor) => {
         seen.push(`${name} ${String(model)} ${id}`);

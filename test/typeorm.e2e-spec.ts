@@ -1,11 +1,6 @@
-import { Injectable, Module } from '@nestjs/common';
-import { EventEmitterModule } from '@nestjs/event-emitter';
-import { Test, type TestingModule } from '@nestjs/testing';
-import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
-import { CacheModule, CacheService } from 'nestjs-page-cache';
-import { TypeOrmCacheInvalidation } from 'nestjs-page-cache/typeorm';
-import { Column, DataSource, DeleteDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { redisUrl, uniquePrefix } from './support/redis.js';
+import type { CacheService } from 'nestjs-page-cache';
+import { Column, type DataSource, DeleteDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { typeOrmSqliteApp, type TypeOrmSqliteApp } from './fixtures/orm/typeorm-sqlite-app.js';
 
 @Entity()
 class Book {
@@ -28,46 +23,21 @@ class Shelf {
   deletedAt?: Date | null;
 }
 
-@Injectable()
-class Library {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
-}
-
-@Module({
-  imports: [
-    EventEmitterModule.forRoot(),
-    TypeOrmModule.forRoot({
-      type: 'better-sqlite3',
-      database: ':memory:',
-      entities: [Book, Shelf],
-      synchronize: true,
-    }),
-    CacheModule.forRoot({ redis: redisUrl(), keyPrefix: uniquePrefix('orm') }),
-  ],
-  providers: [TypeOrmCacheInvalidation, Library],
-})
-class LibraryModule {}
-
 describe('TypeORM subscriber', () => {
-  let module: TestingModule;
+  let app: TypeOrmSqliteApp;
   let db: DataSource;
   let cache: CacheService;
   let book: Book;
 
   beforeEach(async () => {
-    module = await Test.createTestingModule({ imports: [LibraryModule] }).compile();
-    await module.init();
-    db = module.get(Library).db;
-    cache = module.get(CacheService);
+    app = await typeOrmSqliteApp([Book, Shelf], 'orm');
+    ({ db, cache } = app);
     book = await db.getRepository(Book).save({ title: 'Dune' });
     await cache.set('book', book.title, { models: [{ model: Book, id: book.id }] });
     await cache.set('books', ['Dune'], { models: [Book] });
     await cache.set('other', 'kept', { models: [{ model: Book, id: book.id + 100 }] });
   });
-  afterEach(async () => {
-    await cache.clear();
-    await module.close();
-  });
+  afterEach(() => app.close());
 
   it('clears what was built from a saved entity once save() resolves', async () => {
     await db.getRepository(Book).save({ ...book, title: 'Dune Messiah' });

@@ -11,12 +11,7 @@ import { EdgePurger } from './edge/edge-purger.js';
 import { PendingInvalidations } from './invalidation/pending-invalidations.js';
 import { assertValidKey, namespacedGlob } from './keys.js';
 import { urlTagOf } from './pages/key/page-key.js';
-import {
-  entryDependencies,
-  invalidationTargets,
-  modelName,
-  type ModelDependency,
-} from './models.js';
+import { entryDependencies, invalidationTargets, type ModelDependency } from './models.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { parseTtl, type Ttl } from './ttl.js';
 import { softly } from './values/softly.js';
@@ -43,11 +38,6 @@ export interface TrackedModels {
   readonly deps: readonly string[];
   /** @internal Undefined when the store could not be read: the value is then not stored. */
   readonly generations?: readonly string[];
-}
-
-/** The name of the model a dependency is built from. */
-function modelOf(dependency: ModelDependency): string {
-  return modelName(typeof dependency === 'object' ? dependency.model : dependency);
 }
 
 /** Options of {@link CacheService.incr}. */
@@ -270,14 +260,13 @@ export class CacheService {
    * (`undefined`, a cycle…) without storing it.
    */
   async callOnce<T>(key: string, run: () => Promise<T>, call: MethodCall): Promise<T> {
-    const pending = this.pendingInvalidations;
-    if (pending.size > 0 && pending.affects(call.models.map(modelOf))) {
+    const deps = [...new Set(call.models.flatMap(model => entryDependencies(model)))];
+    if (this.pendingInvalidations.affectsDependencies(deps)) {
       // An invalidation of one of its models has not reached the store yet (see the outbox): a
       // stored result may predate it, and one computed now could be stored under current tokens.
       this.statistics.methodRead(call.view, false);
       return run();
     }
-    const deps = [...new Set(call.models.flatMap(model => entryDependencies(model)))];
     const full = this.fullKey(key);
     const fill = { key, full, ttlMs: call.ttlMs ?? this.options.ttlMs, deps };
     return this.fills.run(fill, run, () => this.entries.read<T>(full, deps), call);

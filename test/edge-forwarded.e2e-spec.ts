@@ -1,17 +1,12 @@
 import { Controller, Get, Module, Req } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { fileURLToPath } from 'node:url';
 import { CacheModule, CachePage, CacheService, type CacheModuleOptions } from 'nestjs-page-cache';
 import { varnishPurge } from 'nestjs-page-cache/varnish';
 import { PurgeReceiver } from './fixtures/edge/purge-receiver.js';
-import { freePort } from './support/free-port.js';
+import { startBehindVarnish } from './support/behind-varnish.js';
 import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
 import { VarnishServer, varnishMissing } from './support/varnish.js';
-
-const VCL = fileURLToPath(
-  new URL('../libs/page-cache/src/varnish/page-cache.vcl', import.meta.url),
-);
 
 /** A page with an absolute link, built from the host and protocol the framework reports. */
 @Controller('home')
@@ -87,19 +82,13 @@ describe.skipIf(missing !== undefined).each(ADAPTERS)(
     let varnish: VarnishServer;
 
     beforeEach(async () => {
-      const varnishPort = await freePort();
-      const edge = {
-        header: 'xkey' as const,
-        purge: varnishPurge({ url: `http://127.0.0.1:${varnishPort}/` }),
-      };
-      app = await startApp(
+      ({ app, varnish } = await startBehindVarnish(
         adapter,
-        homeModule({ redis: redisUrl(), keyPrefix: uniquePrefix('forwarded'), pages: { edge } }),
+        edge =>
+          homeModule({ redis: redisUrl(), keyPrefix: uniquePrefix('forwarded'), pages: { edge } }),
         undefined,
         { trustProxy: true },
-      );
-      varnish = new VarnishServer(VCL, varnishPort, Number(new URL(app.url).port));
-      await varnish.start();
+      ));
     }, 60_000);
     afterEach(async () => {
       await app?.app.get(CacheService).clear();

@@ -111,19 +111,27 @@ describe.each(ADAPTERS)('the key is the request as the handler sees it, on %s', 
       );
     });
 
+    it('warns once per route and reason, with nothing taken from the requests', async () => {
+      const ids = Array.from({ length: 40 }, (_, i) => `0${i + 1}`);
+      for (const id of ids) expect((await get(`/raw-posts/${id}`)).cache).toBe('BYPASS');
+      const said = warnings.filter(w => w.includes('KeyedController.rawShow'));
+      expect(said).toHaveLength(1);
+      for (const id of ids) expect(said[0]).not.toContain(`"${id}"`);
+    });
+
     it('expirePage reaches every spelling of a URL the router accepts', async () => {
       const spellings = ['/posts/3', '/posts/3/', '/POSTS/3', '/posts/%33', '/Posts/3?'];
-      const served: string[] = [];
+      let served = 0;
       for (const spelling of spellings) {
         const first = await get(spelling);
         if (first.status !== 200) continue;
-        served.push(spelling);
+        served++;
         expect((await get(spelling)).cache, spelling).toBe('HIT');
+        await app.app.get(CacheService).expirePage('/posts/3');
+        expect((await get(spelling)).cache, spelling).toBe('MISS');
       }
       // Express routes all of them to the handler; Fastify at least /posts/3 and /posts/%33.
-      expect(served.length).toBeGreaterThanOrEqual(adapter === 'express' ? 5 : 2);
-      await app.app.get(CacheService).expirePage('/posts/3');
-      for (const spelling of served) expect((await get(spelling)).cache, spelling).toBe('MISS');
+      expect(served).toBeGreaterThanOrEqual(adapter === 'express' ? 5 : 2);
     });
   });
 

@@ -162,17 +162,37 @@ describe.each(ADAPTERS)('what is stored is what was sent, on %s', adapter => {
         'notexample.org',
         'example.com:@evil.test',
         'example.com:x',
+        // A port that is neither the default nor the server's own is another host, unlisted.
+        'example.com:8080',
+        'www.example.org:8443',
       ]) {
         const answer = await rawRequest(app, '/public', { host });
         expect(answer.cache, host).toBe('BYPASS');
       }
       expect(await redis.keys(`${namespace}:*`)).toEqual([]);
-      for (const host of ['example.com', 'www.example.org:8080', 'EXAMPLE.ORG']) {
+      for (const host of ['example.com', 'www.example.org', 'EXAMPLE.ORG']) {
         await rawRequest(app, '/public', { host });
+        expect((await rawRequest(app, '/public', { host })).cache, host).toBe('HIT');
+      }
+      // Letter case and the default port spell one host: one entry, hit by every spelling.
+      for (const host of ['Example.COM', 'example.com:80', 'EXAMPLE.com:80']) {
         expect((await rawRequest(app, '/public', { host })).cache, host).toBe('HIT');
       }
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('allows a port listed with its host, and only that port', async () => {
+    const app = await start({ pages: { hosts: ['example.com:8080', '.example.org:8443'] } });
+    for (const [host, cache] of [
+      ['example.com:8080', 'MISS'],
+      ['EXAMPLE.com:8080', 'HIT'],
+      ['www.example.org:8443', 'MISS'],
+      ['example.com', 'BYPASS'],
+      ['example.com:8081', 'BYPASS'],
+    ] as const) {
+      expect((await rawRequest(app, '/public', { host })).cache, host).toBe(cache);
     }
   });
 

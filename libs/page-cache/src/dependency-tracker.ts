@@ -36,17 +36,24 @@ export class DependencyTracker {
 
   /**
    * Current tokens of `deps`, creating missing ones. Called before the data of an entry is read.
+   * A token created here lives {@link RENDER_LEASE_MS} unless an entry recording it is written
+   * (`write` then extends it to the entry's lifetime): a miss that stores nothing — a 404, a
+   * page that turned out not cacheable, a client's made-up URL — leaves nothing that outlives it
+   * by more than that. A render or computation longer than the lease finds its token gone when
+   * it writes, and its entry is not kept (never served stale: a missing token is never current).
    */
   async generationsForWrite(deps: readonly string[]): Promise<string[]> {
     if (deps.length === 0) return [];
     const keys = this.tokenKeys(deps);
     const found = await this.store.getMany(keys);
+    const lease =
+      this.tokenTtlMs === 0 ? RENDER_LEASE_MS : Math.min(RENDER_LEASE_MS, this.tokenTtlMs);
     return Promise.all(
       found.map(async (token, i) => {
         if (token) return token.toString('latin1');
         const fresh = newToken();
         if (
-          await this.store.set(keys[i], Buffer.from(fresh, 'latin1'), this.tokenTtlMs, {
+          await this.store.set(keys[i], Buffer.from(fresh, 'latin1'), lease, {
             onlyIfAbsent: true,
           })
         ) {
@@ -82,6 +89,19 @@ export class DependencyTracker {
     return deps.map(dep => generationKey(this.namespace, dep, epoch));
   }
 
+  /** Makes the tokens of `deps` live at least as long as an entry written with `ttlMs`. */
+  private async extendTokens(deps: readonly string[], ttlMs: number): Promise<void> {
+    const lifetime =
+      ttlMs === 0
+        ? this.tokenTtlMs
+        : this.tokenTtlMs === 0
+          ? ttlMs
+          : Math.min(ttlMs, this.tokenTtlMs);
+    const keys = this.tokenKeys(deps);
+    if (this.store.extendTtl) await this.store.extendTtl(keys, lifetime);
+    else await Promise.all(keys.map(key => this.store.expire(key, lifetime)));
+  }
+
   /** Whether tokens recorded in an entry are all still current. */
   static isCurrent(
     recorded: readonly string[] | undefined,
@@ -97,9 +117,11 @@ export class DependencyTracker {
   }
 
   /**
-   * Stores an entry and indexes it under its dependencies (models, entities, a page's URL tags).
-   * Then re-reads the tokens: if an invalidation replaced one since `generations` were read, the
-   * entry was computed from outdated data and is removed again.
+   * Stores an entry and indexes it under its dependencies (models, entities, a page's URL tags),
+   * and makes its tokens live as long as it does (never shorter than they already live, never
+   * longer than the token lifetime). Then re-reads the tokens: if an invalidation replaced or
+   * removed one since `generations` were read (or its lease ran out), the entry was computed from
+   * outdated data and is removed again.
    * @returns whether the entry is stored and current.
    */
   async write(
@@ -116,6 +138,7 @@ export class DependencyTracker {
       key,
       ttlMs,
     );
+    await this.extendTokens(deps, ttlMs);
     // The order matters: entry and index first, tokens second. An invalidation replaces tokens
     // first and reads the index second, so either it finds this entry in the index, or this
     // check sees its new token. Either way the outdated entry is removed.
@@ -126,16 +149,16 @@ export class DependencyTracker {
   }
 
   /**
-   * Outdates every entry built from any of `deps` and removes those entries.
+   * Outdates every entry built from any of `deps` and removes those entries. The tokens are
+   * removed, not replaced: a missing token outdates every entry that recorded it just as a new
+   * one does (the next reader creates a new random one), a removal is what Redis still accepts
+   * when it refuses writes (`noeviction` with memory full), and an invalidation of ids nobody
+   * cached leaves nothing behind.
    * @returns how many entries were removed.
    */
   async invalidate(deps: readonly string[]): Promise<number> {
     if (deps.length === 0) return 0;
-    await Promise.all(
-      this.tokenKeys(deps).map(key =>
-        this.store.set(key, Buffer.from(newToken(), 'latin1'), this.tokenTtlMs),
-      ),
-    );
+    await this.store.delete(this.tokenKeys(deps));
     return this.removeTagged(deps);
   }
 
@@ -186,6 +209,12 @@ export class DependencyTracker {
 
 /** The epoch reads use while the real one is not known: never a digest (those are base64url). */
 const UNKNOWN_EPOCH = '!';
+
+/**
+ * How long a token created for a read lives until an entry recording it is written: the longest
+ * a render or computation can take and still store its result.
+ */
+export const RENDER_LEASE_MS = 60_000;
 
 /** Default lifetime of generation tokens: 7 days. */
 export const DEFAULT_TOKEN_TTL_MS = 7 * 24 * 3_600_000;

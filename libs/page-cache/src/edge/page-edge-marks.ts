@@ -1,10 +1,9 @@
-import type { Type } from '@nestjs/common';
-import type { ApplicationConfig } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import type { PageRequest } from '../interfaces/page-options.interface.js';
 import type { PageLocation } from '../pages/key/page-key.js';
-import { privateCacheControl, type PagePolicy } from '../pages/policy/page-policy.js';
-import { hostFromProxy, notSharedReason } from './edge-eligibility.js';
+import type { PagePolicy } from '../pages/policy/page-policy.js';
+import { pageCacheControl, type RouteJudgement } from '../pages/policy/route-judgement.js';
+import { hostFromProxy } from './host-from-proxy.js';
 import type { ResolvedEdgeOptions } from './edge-options.js';
 import { EDGE_REPURGE_MS, type EdgePurger } from './edge-purger.js';
 import { edgeHeaderValue, edgeTags } from './edge-tags.js';
@@ -34,7 +33,6 @@ const EDGE_VARY = 'X-Forwarded-Proto';
 export class PageEdgeMarks {
   constructor(
     private readonly edge: ResolvedEdgeOptions | undefined,
-    private readonly appConfig: ApplicationConfig | undefined,
     private readonly purger: EdgePurger | undefined,
     private readonly warn: (message: string) => void,
   ) {}
@@ -45,20 +43,20 @@ export class PageEdgeMarks {
   }
 
   /**
-   * The tag header of a page an edge cache may keep for everyone (see `notSharedReason`), or
-   * `undefined`: no edge configured, a page the edge must not share, a request whose host came
-   * from a proxy header (see `hostFromProxy`), or more tags than the header holds.
+   * The tag header of a page an edge cache may keep for everyone (the route's judgement, see
+   * `route-judgement.ts`), or `undefined`: no edge configured, a route whose pages no shared
+   * cache may keep, a request whose host came from a proxy header (see `hostFromProxy`), or more
+   * tags than the header holds.
    */
   tagHeader(
     policy: PagePolicy,
+    judgement: RouteJudgement,
     location: PageLocation,
     request: PageRequest,
-    controller: Type,
-    handler: object,
   ): EdgeTagHeader | undefined {
     const edge = this.edge;
     if (!edge) return undefined;
-    if (notSharedReason(policy, controller, handler, this.appConfig)) return undefined;
+    if (judgement.notShared !== undefined) return undefined;
     if (hostFromProxy(request)) return undefined;
     const value = edgeHeaderValue(edgeTags(location.deps), edge.header);
     if (value === undefined) {
@@ -70,13 +68,19 @@ export class PageEdgeMarks {
   }
 
   /**
-   * The Cache-Control a page about to render is sent with: the configured one, except that with
-   * an edge cache a page without a tag header (one it may not keep for everyone) is private,
-   * whatever the configured value says.
+   * The Cache-Control a page about to render is sent with: the configured one when the route's
+   * judgement lets shared caches keep it (and, with an edge cache, when it is tagged), else
+   * private (see `pageCacheControl`).
    */
-  cacheControl(policy: PagePolicy, tag: EdgeTagHeader | undefined): string | undefined {
-    if (!this.edge || tag) return policy.cacheControl;
-    return policy.cacheControl === undefined ? 'private' : privateCacheControl(policy.cacheControl);
+  cacheControl(
+    policy: PagePolicy,
+    judgement: RouteJudgement,
+    tag: EdgeTagHeader | undefined,
+  ): string | undefined {
+    return pageCacheControl(policy.cacheControl, judgement, {
+      enabled: this.edge !== undefined,
+      tagged: tag !== undefined,
+    });
   }
 
   /**

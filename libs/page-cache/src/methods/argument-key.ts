@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { digest } from '../keys.js';
 
 /**
@@ -13,11 +14,32 @@ import { digest } from '../keys.js';
  *   drop it: a different entry for inputs most methods treat alike costs a miss, a shared one
  *   would cost a wrong answer;
  * - plain objects are written with their keys sorted (insertion order is not an input);
- * - `Date`s and other objects with `toJSON()` are written as their class name and what `toJSON()`
- *   returns; `Map` and `Set` as their entries in order.
- * Anything else — functions, symbols, class instances without `toJSON()` (their state is not
- * visible), cycles, symbol keys — cannot be encoded: the call fails with a `TypeError` naming the
- * method, the argument and where in it, rather than sharing an entry with another call.
+ *   null-prototype objects (`Object.create(null)`, parsed query strings) likewise, after `null`,
+ *   since `'toString' in o` tells them from `{}`;
+ * - `Date`s and other class instances with `toJSON()` (a `Buffer` too) are written as their class
+ *   name and what `toJSON()` returns; `Map` and `Set` as their entries in order.
+ * Only what methods read is encoded; whether an object is frozen or its properties writable is not
+ * an input, nor are non-enumerable symbol keys other than the well-known ones (libraries keep
+ * private bookkeeping there).
+ *
+ * Anything else cannot be encoded: the call fails with a `TypeError` naming the method, the
+ * argument and where in it, rather than sharing an entry with another call. Refused are:
+ * - functions and symbols;
+ * - class instances without `toJSON()` (their state is not visible): `Promise`, `RegExp`, `Error`,
+ *   `WeakMap`, DTOs…, and subclasses of `Array`, `Map` and `Set` (`class Tags extends Set {}`):
+ *   only objects whose prototype is exactly `Array.prototype`, `Map.prototype` or
+ *   `Set.prototype` are encoded as such (a subclass with its own `toJSON()` goes through it);
+ * - binary data without `toJSON()`: typed arrays, `ArrayBuffer`, `SharedArrayBuffer`, `DataView`
+ *   (refused rather than encoded, so that no byte array can pass for a number array);
+ * - boxed primitives (`new String('a')`, `Object(1n)`), `arguments` objects and `Proxy`s (what a
+ *   proxy reads as cannot be known without running its traps);
+ * - plain objects with a `toJSON` function (it would hide their other fields), and arrays, `Map`s
+ *   and `Set`s with properties of their own besides their elements;
+ * - properties that are non-enumerable (`o.a` reads them, `Object.keys(o)` does not) or accessors
+ *   (getters and setters: read anew at each access), and symbol keys that are enumerable or
+ *   well-known (`Symbol.iterator`, `Symbol.toPrimitive`…);
+ * - cycles, values nested deeper than {@link MAX_DEPTH} levels, and arguments holding more than
+ *   {@link MAX_VALUES} values in all (holes, and values shared by several branches, included).
  *
  * Encodings longer than {@link MAX_READABLE_ARGUMENTS} characters are replaced by a digest, so
  * keys stay short whatever the arguments; short ones stay readable in `redis-cli`.
@@ -27,9 +49,10 @@ import { digest } from '../keys.js';
  */
 export function argumentKey(method: string, args: readonly unknown[]): string {
   const parts: string[] = [];
+  const context: Context = { ancestors: new Set(), values: 0 };
   for (let i = 0; i < args.length; i++) {
     try {
-      parts.push(encode(args[i], [], ''));
+      parts.push(encode(args[i], context, ''));
     } catch (error) {
       if (!(error instanceof Unencodable)) throw error;
       const at = error.path === '' ? '' : ` (at ${error.path})`;
@@ -47,6 +70,27 @@ export function argumentKey(method: string, args: readonly unknown[]): string {
 /** Longest encoding kept as it is in the key; longer ones are hashed (SHA-256, 192 bits). */
 export const MAX_READABLE_ARGUMENTS = 200;
 
+/**
+ * Deepest nesting of objects, arrays, `Map`s and `Set`s encoded (an argument that is an array is
+ * at depth 1): deeper arguments are refused, rather than overflowing the stack.
+ */
+export const MAX_DEPTH = 64;
+
+/**
+ * Most values (elements, entries, fields, holes of sparse arrays) encoded for one call. A value
+ * shared by several branches is encoded, and counted, each time, so that a small object graph
+ * such as `let v = []; for (…) v = [v, v]` cannot take exponential time; nor can a sparse array
+ * of length 2³² − 1.
+ */
+export const MAX_VALUES = 1_000_000;
+
+interface Context {
+  /** Objects being encoded, from the argument down to the current value: a repeat is a cycle. */
+  readonly ancestors: Set<object>;
+  /** Values encoded so far, against {@link MAX_VALUES}. */
+  values: number;
+}
+
 class Unencodable extends Error {
   constructor(
     readonly reason: string,
@@ -56,11 +100,18 @@ class Unencodable extends Error {
   }
 }
 
-function encode(value: unknown, ancestors: object[], path: string): string {
+/** `Symbol.iterator`, `Symbol.toPrimitive`…: they change how the language itself reads an object. */
+const WELL_KNOWN_SYMBOLS: ReadonlySet<symbol> = new Set(
+  Object.getOwnPropertyNames(Symbol)
+    .map(name => (Symbol as unknown as Record<string, unknown>)[name])
+    .filter((value): value is symbol => typeof value === 'symbol'),
+);
+
+function encode(value: unknown, context: Context, path: string): string {
+  if (++context.values > MAX_VALUES) throw tooLarge(path);
   switch (typeof value) {
     case 'string':
-      // JSON escapes control characters but not DEL, which keys may not hold either.
-      return JSON.stringify(value).replace(/\u007f/g, '\\u007f');
+      return encodeString(value);
     case 'number':
       return Object.is(value, -0) ? '-0' : String(value);
     case 'boolean':
@@ -76,70 +127,227 @@ function encode(value: unknown, ancestors: object[], path: string): string {
   }
   if (value === null) return 'null';
   const object = value as object;
-  if (ancestors.includes(object)) throw new Unencodable('it contains itself (a cycle)', path);
-  ancestors.push(object);
+  const { ancestors } = context;
+  if (ancestors.has(object)) throw new Unencodable('it contains itself (a cycle)', path);
+  if (ancestors.size >= MAX_DEPTH) {
+    throw new Unencodable(`it is nested deeper than the limit of ${MAX_DEPTH} levels`, path);
+  }
+  ancestors.add(object);
   try {
-    return encodeObject(object, ancestors, path);
+    return encodeObject(object, context, path);
   } finally {
-    ancestors.pop();
+    ancestors.delete(object);
   }
 }
 
-function encodeObject(object: object, ancestors: object[], path: string): string {
-  if (Array.isArray(object)) {
-    const items: string[] = [];
-    for (let i = 0; i < object.length; i++) {
-      // A hole stays empty, as in `[1, , 3]`, unlike an undefined element.
-      items.push(i in object ? encode(object[i], ancestors, `${path}[${i}]`) : '');
-    }
-    // As in JavaScript's own syntax, a trailing hole takes one more comma: `[,]` has one slot,
-    // `[]` none.
-    const trailingHole = object.length > 0 && !(object.length - 1 in object);
-    return `[${items.join(',')}${trailingHole ? ',' : ''}]`;
+function encodeString(text: string): string {
+  // JSON escapes control characters (and lone surrogates) but not DEL, which keys may not hold.
+  return JSON.stringify(text).replace(/\u007f/g, '\\u007f');
+}
+
+function encodeObject(object: object, context: Context, path: string): string {
+  // First, as a proxy's traps would answer every question below.
+  if (types.isProxy(object)) {
+    throw new Unencodable('it is a Proxy (what it reads as depends on its handler)', path);
   }
-  if (object instanceof Map) {
+  const prototype = Object.getPrototypeOf(object) as object | null;
+  // Exact prototypes only: a subclass may hold state or behaviour the key cannot see.
+  if (prototype === Array.prototype && Array.isArray(object)) {
+    return encodeArray(object as unknown[], context, path);
+  }
+  if (prototype === Map.prototype && types.isMap(object)) {
+    refuseOwnProperties(object, 'a Map', path);
     const entries: string[] = [];
     let i = 0;
-    for (const [key, item] of object) {
+    for (const [key, item] of object as Map<unknown, unknown>) {
       const at = `${path}.get(#${i++})`;
-      entries.push(`${encode(key, ancestors, at)}=>${encode(item, ancestors, at)}`);
+      entries.push(`${encode(key, context, at)}=>${encode(item, context, at)}`);
     }
     return `Map{${entries.join(',')}}`;
   }
-  if (object instanceof Set) {
+  if (prototype === Set.prototype && types.isSet(object)) {
+    refuseOwnProperties(object, 'a Set', path);
     const items: string[] = [];
     let i = 0;
-    for (const item of object) items.push(encode(item, ancestors, `${path}.values()[${i++}]`));
+    for (const item of object as Set<unknown>) {
+      items.push(encode(item, context, `${path}.values()[${i++}]`));
+    }
     return `Set{${items.join(',')}}`;
   }
-  const prototype = Object.getPrototypeOf(object) as object | null;
+  // Its prototype is Object.prototype, but `arguments.length` and `arguments.callee` are read too.
+  if (types.isArgumentsObject(object)) {
+    throw new Unencodable('it is an `arguments` object (pass an array instead)', path);
+  }
+  if (prototype === Object.prototype) return encodeFields(object, '', context, path);
+  if (prototype === null) return encodeFields(object, 'null', context, path);
+  const name = className(prototype);
+  if (types.isBoxedPrimitive(object)) {
+    throw new Unencodable(
+      `it is a boxed primitive (a ${name || 'primitive'} object; pass the primitive itself)`,
+      path,
+    );
+  }
+  if (name === 'Object') {
+    // Another realm's Object.prototype (a vm context), or an object whose prototype was changed.
+    throw new Unencodable(
+      'it is an object from another realm, or whose prototype was changed',
+      path,
+    );
+  }
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
-    const name = (object.constructor as { name?: string } | undefined)?.name || 'Object';
+    // The class name is what tells a Date from an object whose toJSON() returns the same string.
+    if (!/^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u.test(name)) {
+      throw new Unencodable(
+        name === ''
+          ? 'it is an instance of an anonymous class (its toJSON() alone does not tell it from another class)'
+          : `it is an instance of a class whose name ${JSON.stringify(name)} is not an identifier`,
+        path,
+      );
+    }
     let json: unknown;
     try {
       json = (toJSON as (key: string) => unknown).call(object, '');
     } catch (error) {
       throw new Unencodable(`its toJSON() threw: ${(error as Error).message}`, path);
     }
-    return `${name}(${encode(json, ancestors, `${path}.toJSON()`)})`;
+    return `${name}(${encode(json, context, `${path}.toJSON()`)})`;
   }
-  if (prototype !== Object.prototype && prototype !== null) {
-    const name = (object.constructor as { name?: string } | undefined)?.name || 'anonymous class';
-    throw new Unencodable(`it is an instance of ${name}, which has no toJSON()`, path);
+  for (const [base, is, kind] of [
+    ['Array', Array.isArray, 'an array'],
+    ['Map', types.isMap, 'a Map'],
+    ['Set', types.isSet, 'a Set'],
+  ] as const) {
+    if (!is(object)) continue;
+    throw new Unencodable(
+      name === base
+        ? `it is ${kind} from another realm, or whose prototype was changed`
+        : `it is an instance of ${name || 'an anonymous class'}, a subclass of ${base} without toJSON()`,
+      path,
+    );
   }
-  for (const symbol of Object.getOwnPropertySymbols(object)) {
-    if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
-      throw new Unencodable(`it has a symbol key (${symbol.toString()})`, path);
+  if (types.isArrayBufferView(object) || types.isAnyArrayBuffer(object)) {
+    // Refused rather than encoded as `Uint8Array[…]`: no binary argument needs to share a key
+    // with anything, and hex or base64 text is both shorter and readable.
+    throw new Unencodable(
+      `it is binary data (${name || 'an ArrayBuffer view'}; pass it as a hex or base64 string)`,
+      path,
+    );
+  }
+  throw new Unencodable(
+    name
+      ? `it is an instance of ${name}, which has no toJSON()`
+      : 'it is an object whose prototype is not a class (an Object.create(…) chain)',
+    path,
+  );
+}
+
+function encodeArray(array: unknown[], context: Context, path: string): string {
+  const keys = Reflect.ownKeys(array);
+  // Own keys come as indices in order, then other strings ('length' first), then symbols: this
+  // many keys ending in 'length' can only be every index and 'length', the usual case.
+  const dense = keys.length === array.length + 1 && keys[array.length] === 'length';
+  let present = dense ? array.length : 0;
+  if (!dense) {
+    for (const key of keys) {
+      if (typeof key === 'symbol') refuseSymbol(array, key, path);
+      // Own index keys are always below the length; '4294967295', '01' or '-1' are not indices.
+      else if (/^(?:0|[1-9]\d*)$/.test(key) && Number(key) < array.length) present++;
+      else if (key !== 'length') {
+        throw new Unencodable(
+          'it is a property of an array besides its elements',
+          `${path}${member(key)}`,
+        );
+      }
     }
   }
+  // Each hole takes a comma, and a turn of the loop below.
+  context.values += array.length - present;
+  if (context.values > MAX_VALUES) throw tooLarge(path);
+  const items: string[] = [];
+  for (let i = 0; i < array.length; i++) {
+    const descriptor = Reflect.getOwnPropertyDescriptor(array, i);
+    if (descriptor === undefined) {
+      // A hole stays empty, as in `[1, , 3]`, unlike an undefined element.
+      items.push('');
+    } else {
+      refuseUnusual(descriptor, path, i);
+      items.push(encode(descriptor.value, context, `${path}[${i}]`));
+    }
+  }
+  // As in JavaScript's own syntax, a trailing hole takes one more comma: `[,]` has one slot,
+  // `[]` none.
+  const trailingHole = array.length > 0 && !Object.hasOwn(array, array.length - 1);
+  return `[${items.join(',')}${trailingHole ? ',' : ''}]`;
+}
+
+/** `{…}` for a plain object, `null{…}` for a null-prototype one. */
+function encodeFields(object: object, prefix: string, context: Context, path: string): string {
+  const keys: string[] = [];
+  for (const key of Reflect.ownKeys(object)) {
+    if (typeof key === 'symbol') refuseSymbol(object, key, path);
+    else {
+      refuseUnusual(Reflect.getOwnPropertyDescriptor(object, key)!, path, key);
+      keys.push(key);
+    }
+  }
+  // Checked above: an enumerable data property, so reading it runs no code.
   const record = object as Record<string, unknown>;
-  const fields = Object.keys(record)
+  const fields = keys
     .sort()
-    .map(
-      key => `${JSON.stringify(key)}:${encode(record[key], ancestors, `${path}${member(key)}`)}`,
-    );
-  return `{${fields.join(',')}}`;
+    .map(key => `${encodeString(key)}:${encode(record[key], context, `${path}${member(key)}`)}`);
+  return `${prefix}{${fields.join(',')}}`;
+}
+
+/**
+ * Refuses a property that the usual reads (`o.a`, `Object.keys(o)`, spreading) see differently,
+ * or differently each time.
+ */
+function refuseUnusual(descriptor: PropertyDescriptor, path: string, key: string | number): void {
+  if (descriptor.enumerable && 'value' in descriptor) return;
+  const at = typeof key === 'number' ? `${path}[${key}]` : `${path}${member(key)}`;
+  if (!('value' in descriptor)) {
+    throw new Unencodable('it is a getter or setter (read anew at each access)', at);
+  }
+  throw new Unencodable('it is a non-enumerable property (read by o.a, not by Object.keys)', at);
+}
+
+function refuseSymbol(object: object, symbol: symbol, path: string): void {
+  if (
+    WELL_KNOWN_SYMBOLS.has(symbol) ||
+    Object.prototype.propertyIsEnumerable.call(object, symbol)
+  ) {
+    throw new Unencodable(`it has a symbol key (${symbol.toString()})`, path);
+  }
+}
+
+/** For `Map`s and `Set`s, whose content is their entries: other own properties would be hidden. */
+function refuseOwnProperties(object: object, kind: string, path: string): void {
+  for (const key of Reflect.ownKeys(object)) {
+    if (typeof key === 'symbol') refuseSymbol(object, key, path);
+    else {
+      throw new Unencodable(
+        `it is a property of ${kind} besides its entries`,
+        `${path}${member(key)}`,
+      );
+    }
+  }
+}
+
+function tooLarge(path: string): Unencodable {
+  return new Unencodable(
+    `the arguments hold more than ${MAX_VALUES} values (elements, entries, fields and holes, ` +
+      'a value shared by several branches counting each time)',
+    path,
+  );
+}
+
+/** The name of the class whose prototype this is, or '' (no own `constructor`, or no name). */
+function className(prototype: object): string {
+  const constructor = Object.getOwnPropertyDescriptor(prototype, 'constructor')?.value as unknown;
+  if (typeof constructor !== 'function') return '';
+  const name = (constructor as { name?: unknown }).name;
+  return typeof name === 'string' ? name : '';
 }
 
 function member(key: string): string {

@@ -32,13 +32,18 @@ import { PageEdgeMarks } from '../edge/page-edge-marks.js';
 import { InvalidatesInterceptor } from '../invalidation/invalidates.interceptor.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
 import { rawResponse, type AdapterResponse, type FastifyReplyLike } from './adapter-response.js';
-import { notEarlyReason, routeToken } from './early/early-eligibility.js';
+import { routeToken } from './early/route-token.js';
 import { captureResponse, type CaptureDecision, type CapturedResponse } from './fill/capture.js';
 import { FillLock } from './fill/fill-lock.js';
 import { SingleFlight, within } from './fill/single-flight.js';
 import { pageMetaOf, rejectResponse, withoutHeader } from './fill/storability.js';
 import { storePage } from './fill/store-page.js';
-import { unkeyedInputWarning, watchInputs } from './fill/unkeyed-inputs.js';
+import {
+  spellingWarning,
+  unkeyedInputWarning,
+  watchInputs,
+  type InputRead,
+} from './fill/unkeyed-inputs.js';
 import { isBypass, locatePage, type PageBypass, type PageLocation } from './key/page-key.js';
 import { hasBody, hostAllowed, plainTarget } from './key/request-checks.js';
 import { LocalBodies } from './local-bodies.js';
@@ -46,9 +51,10 @@ import { freshness, lookupPage, type Lookup, type StoredPage } from './lookup.js
 import type { PageRequest } from './page-metadata.js';
 import type { PagePolicy } from './policy/page-policy.js';
 import { PolicyRegistry } from './policy/policy-registry.js';
+import { judgeRoute, type RouteJudgement } from './policy/route-judgement.js';
 import { writeStoredPage, type HitLabel } from './serve.js';
 
-/** Most distinct warnings remembered (views × inputs are bounded by code, this by memory). */
+/** Most distinct warnings remembered (routes × reasons are bounded by code, this by memory). */
 const MAX_WARNINGS = 1000;
 const HANDLED = Symbol('nestjs-page-cache:handled');
 
@@ -59,10 +65,9 @@ interface Exchange {
   raw: ServerResponse;
   next: CallHandler;
   policy: PagePolicy;
+  /** What the route may skip and who may share its pages (judged once per route). */
+  judgement: RouteJudgement;
   location: PageLocation;
-  /** The route's controller class and handler (whether an edge may keep its pages). */
-  controller: Type;
-  handler: object;
   /** `performance.now()` when the request reached the cache, only while hits are timed. */
   startedAt?: number;
 }
@@ -91,8 +96,15 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   private readonly logger = new Logger('PageCache');
   /** Routes seen on this path whose hits may be served early: route token → policy. */
   private readonly earlyRoutes = new WeakMap<object, PagePolicy>();
-  /** Routes already judged for the early path (so each is judged once). */
-  private readonly judged = new WeakSet<object>();
+  /** Each route's judgement, by route token (so each is judged once). */
+  private readonly judged = new WeakMap<object, RouteJudgement>();
+  /**
+   * Routes whose render read the request's spelling (`req.url`, the `Host` header…): their pages
+   * are keyed by the request as sent, each spelling its own entry.
+   */
+  private readonly rawSpellings = new WeakSet<PagePolicy>();
+  /** The early hit path's Fastify hook, to judge whether it is a route's last step. */
+  private earlyHook?: (...args: never[]) => unknown;
 
   /** Where the app's global enhancers are listed (for the early path's checks). */
   @Optional()
@@ -136,11 +148,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
 
   /** The edge marks (after injection: they need the app's config and the purger). */
   private get edge(): PageEdgeMarks {
-    this.edgeMarks ??= new PageEdgeMarks(
-      this.options.pages.edge,
-      this.appConfig,
-      this.edgePurger,
-      message => this.warnOnce(message),
+    this.edgeMarks ??= new PageEdgeMarks(this.options.pages.edge, this.edgePurger, message =>
+      this.warnOnce(message),
     );
     return this.edgeMarks;
   }
@@ -160,7 +169,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     );
     if (!policy) return next.handle();
     request[HANDLED] = true;
-    this.learnRoute(context, request, policy);
+    const judgement = this.judge(context, request, policy);
     // The clock is read only when someone times hits (the Prometheus integration).
     const startedAt = this.cache.counters.timesHits ? performance.now() : undefined;
 
@@ -171,7 +180,10 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     const location = this.locate(policy, request);
     if (isBypass(location)) {
       if (location.advice) {
-        this.warnOnce(`${policy.view} bypassed the cache for a request: ${location.advice}.`);
+        this.warnOnce(
+          `${policy.view} bypassed the cache for a request: ${location.advice}.`,
+          `${policy.view}\u0000${location.bypass}`,
+        );
       }
       return this.bypass(policy, raw, next, location.bypass);
     }
@@ -181,9 +193,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       raw,
       next,
       policy,
+      judgement,
       location,
-      controller: context.getClass() as Type,
-      handler: context.getHandler(),
       startedAt,
     };
     // A plain Observable around the lookup: the hit path runs once per request, and rxjs'
@@ -238,19 +249,39 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     return true;
   }
 
-  /** Remembers a route for the early path, if nobody could tell an early hit from this path. */
-  private learnRoute(context: ExecutionContext, request: PageRequest, policy: PagePolicy): void {
+  /**
+   * The early hit path's Fastify `onRequest` hook (set by `CacheModule` when it installs it): a
+   * route goes early only where that hook is its last step before the handler.
+   */
+  useEarlyHook(hook: (...args: never[]) => unknown): void {
+    this.earlyHook = hook;
+  }
+
+  /**
+   * The route's one judgement (see `route-judgement.ts`), made on its first request and read by
+   * the early path, the edge tags and the `Cache-Control` alike; a route nobody could tell an
+   * early hit from this path is remembered for the early path.
+   */
+  private judge(context: ExecutionContext, request: PageRequest, policy: PagePolicy) {
     const token = routeToken(request);
-    if (!token || this.judged.has(token)) return;
-    this.judged.add(token);
-    const reason = notEarlyReason(
+    const known = token && this.judged.get(token);
+    if (known) return known;
+    const controller = context.getClass() as Type;
+    const judgement = judgeRoute({
       policy,
-      context.getClass() as Type,
-      context.getHandler(),
-      this.appConfig,
-      this,
-    );
-    if (reason === undefined) this.earlyRoutes.set(token, policy);
+      controller,
+      handler: context.getHandler(),
+      config: this.appConfig,
+      interceptor: this,
+      staticTree: this.policies.staticTree(controller),
+      fastifyRoute: fastifyRouteOf(request),
+      earlyHook: this.earlyHook,
+    });
+    if (token) {
+      this.judged.set(token, judgement);
+      if (judgement.notEarly === undefined) this.earlyRoutes.set(token, policy);
+    }
+    return judgement;
   }
 
   /**
@@ -258,7 +289,13 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
    * safely. Override to add inputs (call `super` and adjust the result).
    */
   protected locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass {
-    return locatePage(this.options.namespace, policy, request, this.userOf);
+    return locatePage(
+      this.options.namespace,
+      policy,
+      request,
+      this.userOf,
+      this.rawSpellings.has(policy),
+    );
   }
 
   /**
@@ -331,11 +368,42 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     return undefined;
   }
 
-  /** Logs a warning the first time it is given (bounded). */
-  private warnOnce(message: string): void {
-    if (this.warned.has(message) || this.warned.size >= MAX_WARNINGS) return;
-    this.warned.add(message);
+  /**
+   * Logs a warning the first time it is given (bounded), once per `key` (a route and a reason):
+   * warnings name routes, options and inputs the code names, never a request's data.
+   */
+  private warnOnce(message: string, key = message): void {
+    if (this.warned.has(key) || this.warned.size >= MAX_WARNINGS) return;
+    this.warned.add(key);
     this.logger.warn(message);
+  }
+
+  /**
+   * Sorts the inputs a render read that its key does not hold: a read of the request's spelling
+   * switches the route to keys of the request as sent (and this render is not stored: its key
+   * merged spellings the handler told apart); any other is reported per `pages.unkeyedInputs`.
+   * @returns why this render may not be stored, if so.
+   */
+  private judgeReads(policy: PagePolicy, reads: InputRead[]): BypassReason | undefined {
+    let rejected: BypassReason | undefined;
+    const keyedAsSent = this.rawSpellings.has(policy);
+    for (const read of reads) {
+      if ((read.kind === 'URL' || read.kind === 'host') && !keyedAsSent) {
+        this.rawSpellings.add(policy);
+        rejected = 'unkeyed-input';
+        // With a query allowlist the URL is not keyed even as sent: that warning says more.
+        if (!(read.kind === 'URL' && policy.query)) {
+          this.warnOnce(spellingWarning(policy.view, read), `${policy.view}\u0000spelling`);
+          continue;
+        }
+      }
+      const mode = this.options.pages.unkeyedInputs;
+      if (mode === 'off') continue;
+      const warning = unkeyedInputWarning(policy.view, read);
+      this.warnOnce(warning);
+      if (mode === 'bypass') rejected = 'unkeyed-input';
+    }
+    return rejected;
   }
 
   private lookup(location: PageLocation): Promise<Lookup> {
@@ -470,10 +538,11 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       return next.handle();
     }
     const edge = this.edge;
-    const tag = edge.tagHeader(policy, location, request, exchange.controller, exchange.handler);
+    const { judgement } = exchange;
+    const tag = edge.tagHeader(policy, judgement, location, request);
     // Only responses that are checked before they are sent get the configured Cache-Control; a
     // handler's own (@Header, set before interceptors run on Express) wins.
-    const cacheControl = edge.cacheControl(policy, tag);
+    const cacheControl = edge.cacheControl(policy, judgement, tag);
     if (cacheControl && !raw.hasHeader('cache-control')) {
       raw.setHeader('cache-control', cacheControl);
     }
@@ -484,8 +553,12 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       settled = true;
       onSettled(page);
     };
-    const mode = this.options.pages.unkeyedInputs;
-    let stopWatching = mode === 'off' ? undefined : watchInputs(request, policy);
+    // The request's spelling is always watched (it decides the route's key form); other inputs
+    // only when pages.unkeyedInputs asks.
+    let stopWatching: (() => InputRead[]) | undefined = watchInputs(request, policy, {
+      rawSpellings: this.rawSpellings.has(policy),
+      all: this.options.pages.unkeyedInputs !== 'off',
+    });
     /** Stops recording (once) and returns the reads that are not in the key. */
     const unkeyedReads = () => {
       const stop = stopWatching;
@@ -504,10 +577,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       let rejected: BypassReason | undefined = captured.streamed
         ? 'stream'
         : this.rejectResponse(ours ? withoutHeader(captured, 'cache-control') : captured, policy);
-      if (!rejected && reads.length > 0) {
-        for (const read of reads) this.warnOnce(unkeyedInputWarning(policy.view, read));
-        if (mode === 'bypass') rejected = 'unkeyed-input';
-      }
+      if (!rejected && reads.length > 0) rejected = this.judgeReads(policy, reads);
       if (rejected) {
         this.onBypass(policy, rejected);
         settle(undefined);
@@ -580,4 +650,14 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     this.onHit(policy, location, page, label === 'STALE', bytesSent, startedAt);
     return of(result);
   }
+}
+
+/** Fastify's route context of a request (its hooks and schema), under `fastify.context`. */
+function fastifyRouteOf(request: PageRequest): object | undefined {
+  const symbol = Object.getOwnPropertySymbols(request).find(
+    candidate => candidate.description === 'fastify.context',
+  );
+  if (symbol === undefined) return undefined;
+  const context = (request as unknown as Record<symbol, unknown>)[symbol];
+  return typeof context === 'object' && context !== null ? context : undefined;
 }

@@ -46,6 +46,12 @@ export interface CacheStore {
   incrBy(key: string, delta: number, ttlMs: number): Promise<number>;
   /** Sets a new TTL on an existing key (`0` removes its expiry). @returns whether the key exists. */
   expire(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Makes each key that exists live at least `ttlMs` from now (`0`: forever): never creates a key,
+   * never shortens a lifetime. Optional: without it the dependency tracker calls `expire`, which
+   * may shorten a generation token's life (an extra miss later, never a stale hit).
+   */
+  extendTtl?(keys: readonly string[], ttlMs: number): Promise<void>;
   /** Remaining lifetime in ms, `null` when the key never expires, `undefined` when it is missing. */
   ttl(key: string): Promise<number | null | undefined>;
   /**

@@ -197,6 +197,18 @@ export class MemoryStore implements CacheStore {
     return true;
   }
 
+  /** {@inheritDoc CacheStore.extendTtl} */
+  async extendTtl(keys: readonly string[], ttlMs: number): Promise<void> {
+    checkTtl(ttlMs);
+    const now = Date.now();
+    const expiresAt = expiryOf(ttlMs, now);
+    for (const key of keys) {
+      const entry = this.live(key, now);
+      if (!entry || entry.expiresAt === 0) continue;
+      entry.expiresAt = expiresAt === 0 ? 0 : Math.max(entry.expiresAt, expiresAt);
+    }
+  }
+
   /** {@inheritDoc CacheStore.ttl} */
   async ttl(key: string): Promise<number | null | undefined> {
     const now = Date.now();

@@ -61,9 +61,21 @@ else
 end
 return 1`,
   },
+  // A missing key stays missing (a generation token is never brought back); a longer or endless
+  // lifetime is kept.
+  pcExtendTtl: {
+    numberOfKeys: 1,
+    lua: `local current = redis.call('PTTL', KEYS[1])
+if current < 0 then return 0 end
+local ttl = tonumber(ARGV[1])
+if ttl == 0 then return redis.call('PERSIST', KEYS[1]) end
+if current < ttl then return redis.call('PEXPIRE', KEYS[1], ttl) end
+return 0`,
+  },
 } as const;
 
 interface ScriptCommands {
+  pcExtendTtl(key: string, ttlMs: number): Promise<number>;
   pcIncrBy(key: string, delta: number, ttlMs: number): Promise<string>;
   pcDeleteIfEquals(key: string, value: Buffer): Promise<number>;
   pcAddToSet(key: string, member: string, ttlMs: number): Promise<number>;
@@ -240,6 +252,10 @@ export class RedisStore implements CacheStore {
       return persisted === 1 || exists === 1;
     }
     return (await this.client.pexpire(key, ttlMs)) === 1;
+  }
+
+  async extendTtl(keys: readonly string[], ttlMs: number): Promise<void> {
+    await Promise.all(keys.map(key => this.commands.pcExtendTtl(key, ttlMs)));
   }
 
   async ttl(key: string): Promise<number | null | undefined> {

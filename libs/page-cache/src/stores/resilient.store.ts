@@ -105,6 +105,14 @@ export class ResilientStore implements CacheStore {
   expire(key: string, ttlMs: number): Promise<boolean> {
     return this.call(() => this.inner.expire(key, ttlMs));
   }
+  extendTtl(keys: readonly string[], ttlMs: number): Promise<void> {
+    const inner = this.inner;
+    return this.call(() =>
+      inner.extendTtl
+        ? inner.extendTtl(keys, ttlMs)
+        : Promise.all(keys.map(key => inner.expire(key, ttlMs))).then(() => undefined),
+    );
+  }
   ttl(key: string): Promise<number | null | undefined> {
     return this.call(() => this.inner.ttl(key));
   }

@@ -83,10 +83,9 @@ export class EarlyHitInstaller implements OnModuleInit {
         hook: (request: PageRequest, reply: FastifyReplyLike) => Promise<unknown>,
       ): void;
     };
-    // Per Fastify route context: whether this hook is the last step before the handler.
-    const last = new WeakMap<object, boolean>();
+    // Routes where this hook is not the last step before the handler (a later onRequest hook,
+    // a preHandler hook, a schema) are judged not early by the interceptor: serveEarly declines.
     const earlyHit = async (request: PageRequest, reply: FastifyReplyLike): Promise<unknown> => {
-      if (!lastHookOf(request, earlyHit, last)) return undefined;
       const served = await interceptor.serveEarly(request, reply, reply.raw).catch(() => false);
       // A sent reply ends the hooks: Nest's handler does not run.
       return served ? reply : undefined;
@@ -96,53 +95,10 @@ export class EarlyHitInstaller implements OnModuleInit {
     Object.defineProperty(earlyHit, 'name', {
       value: `nestjsPageCacheEarlyHit${++installed}:${this.cacheName}`,
     });
+    interceptor.useEarlyHook(earlyHit);
     fastify.addHook('onRequest', earlyHit);
   }
 }
 
 /** Early hooks installed in this process (each gets a name of its own). */
 let installed = 0;
-
-/** Hooks of a Fastify route that run after `onRequest` and before the handler. */
-const LATER_HOOKS = ['preParsing', 'preValidation', 'preHandler'] as const;
-
-/**
- * Whether the early hit is the last step of the request's Fastify route before its handler: no
- * `onRequest` hook registered after it, no `preParsing`/`preValidation`/`preHandler` hook, and no
- * schema (Fastify validates, and coerces the query, after `onRequest`). Apps check access in
- * such hooks and schemas too (not only in Nest guards); answering before them would skip them.
- * Routes with them are served by the interceptor, after every hook.
- */
-function lastHookOf(
-  request: PageRequest,
-  hook: (...args: never[]) => unknown,
-  judged: WeakMap<object, boolean>,
-): boolean {
-  const context = routeContextOf(request);
-  if (context === undefined) return false;
-  let last = judged.get(context);
-  if (last === undefined) {
-    const hooks = context as Record<string, unknown[] | null | undefined>;
-    const onRequest = hooks.onRequest;
-    // Fastify keeps hooks bound to their instance: a bound copy is named after the original.
-    const final = Array.isArray(onRequest) ? onRequest[onRequest.length - 1] : undefined;
-    last =
-      (final === hook || (typeof final === 'function' && final.name === `bound ${hook.name}`)) &&
-      LATER_HOOKS.every(name => !hooks[name]?.length) &&
-      !(request as { routeOptions?: { schema?: unknown } }).routeOptions?.schema;
-    judged.set(context, last);
-  }
-  return last;
-}
-
-let contextSymbol: symbol | undefined;
-
-/** Fastify's route context of a request (under its `fastify.context` symbol). */
-function routeContextOf(request: PageRequest): object | undefined {
-  contextSymbol ??= Object.getOwnPropertySymbols(request).find(
-    symbol => symbol.description === 'fastify.context',
-  );
-  if (contextSymbol === undefined) return undefined;
-  const context = (request as unknown as Record<symbol, unknown>)[contextSymbol];
-  return typeof context === 'object' && context !== null ? context : undefined;
-}

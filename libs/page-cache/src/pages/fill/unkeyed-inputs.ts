@@ -3,10 +3,22 @@ import type { PageRequest } from '../page-metadata.js';
 
 export type { UnkeyedInputsMode } from '../../interfaces/cache-module-options.interface.js';
 
-/** One request input a render read: a header, a cookie or a query parameter. */
+/**
+ * One request input a render read: a header, a cookie or a query parameter; or the request's
+ * spelling — its target as sent (`URL`: `req.url`, `req.originalUrl`, `req.path`) or its host as
+ * sent (`host`: the `Host` header, `req.host`, `req.hostname`).
+ */
 export interface InputRead {
-  kind: 'header' | 'cookie' | 'query parameter' | 'URL' | 'raw headers';
+  kind: 'header' | 'cookie' | 'query parameter' | 'URL' | 'host' | 'raw headers';
   name: string;
+}
+
+/** What to watch: the request's spelling always, every other input with `all`. */
+export interface WatchOptions {
+  /** The route's pages are keyed by the request as sent (its spelling reads are keyed). */
+  rawSpellings: boolean;
+  /** Headers, cookies and query parameters too (`pages.unkeyedInputs` is not `'off'`). */
+  all: boolean;
 }
 
 /**
@@ -16,7 +28,6 @@ export interface InputRead {
  * headers read by the framework's host/protocol getters, which are keyed.
  */
 const NOT_REPORTED = new Set([
-  'host',
   'if-none-match',
   'if-modified-since',
   'if-match',
@@ -32,8 +43,19 @@ const NOT_REPORTED = new Set([
   'authorization',
 ]);
 
-/** Framework getters whose result is keyed (host and protocol): their reads are not reported. */
-const KEYED_GETTERS = ['host', 'hostname', 'protocol', 'secure', 'path'];
+/**
+ * Framework getters that read headers or the URL for their result: their own reads are not
+ * reported; a read of the getter itself is, as the spelling it returns (`protocol` and `secure`
+ * are keyed as they are; Express's `query` parses the URL, and what it returns is keyed).
+ */
+const GETTERS: Readonly<Record<string, InputRead['kind'] | undefined>> = {
+  host: 'host',
+  hostname: 'host',
+  path: 'URL',
+  protocol: undefined,
+  secure: undefined,
+  query: undefined,
+};
 
 /** Most distinct inputs remembered per render (an attacker's request cannot grow it further). */
 const MAX_READS = 64;
@@ -49,7 +71,12 @@ const MAX_NAME = 100;
  * Reads made before the page cache runs (middleware, guards, interceptors outside it) are not
  * seen: vary on what your guards read.
  */
-export function watchInputs(request: PageRequest, policy: PagePolicy): () => InputRead[] {
+export function watchInputs(
+  request: PageRequest,
+  policy: PagePolicy,
+  options: WatchOptions = { rawSpellings: false, all: true },
+): () => InputRead[] {
+  const { all } = options;
   const reads = new Map<string, InputRead>();
   let quiet = 0;
   const record = (kind: InputRead['kind'], name: string) => {
@@ -66,20 +93,24 @@ export function watchInputs(request: PageRequest, policy: PagePolicy): () => Inp
   };
   const headers = headerHolder.headers;
   if (headers && typeof headers === 'object') {
-    headerHolder.headers = recording(headers, name => record('header', name.toLowerCase()));
+    headerHolder.headers = recording(headers, name => {
+      const lower = name.toLowerCase();
+      if (lower === 'host') record('host', 'Host header');
+      else if (all) record('header', lower);
+    });
     undo.push(() => (headerHolder.headers = headers));
   }
 
   // Every header at once, past req.headers: none of them is keyed as such.
   for (const name of ['rawHeaders', 'headersDistinct']) {
-    if (name in headerHolder) {
+    if (all && name in headerHolder) {
       undo.push(observeProperty(headerHolder, name, () => record('raw headers', name)));
     }
   }
 
   for (const jar of ['cookies', 'signedCookies'] as const) {
     const cookies = (request as unknown as Record<string, unknown>)[jar];
-    if (cookies && typeof cookies === 'object') {
+    if (all && cookies && typeof cookies === 'object') {
       undo.push(
         shadow(
           request,
@@ -90,7 +121,7 @@ export function watchInputs(request: PageRequest, policy: PagePolicy): () => Inp
     }
   }
 
-  if (policy.query) {
+  if (all && policy.query) {
     const query = request.query;
     if (query && typeof query === 'object') {
       undo.push(
@@ -101,22 +132,26 @@ export function watchInputs(request: PageRequest, policy: PagePolicy): () => Inp
         ),
       );
     }
-    // With an allowlist the key holds the path and the listed parameters, not the whole URL.
-    const holders = raw && typeof raw === 'object' && raw !== request ? [request, raw] : [request];
-    for (const holder of holders) {
-      for (const name of ['url', 'originalUrl']) {
-        if (!(name in holder)) continue;
-        undo.push(observeProperty(holder, name, () => record('URL', name)));
-      }
+  }
+
+  // The target as sent: keyed in canonical form unless the route keys it as sent, and with an
+  // allowlist only its path and the listed parameters are keyed.
+  const holders = raw && typeof raw === 'object' && raw !== request ? [request, raw] : [request];
+  for (const holder of holders) {
+    for (const name of ['url', 'originalUrl']) {
+      if (!(name in holder)) continue;
+      undo.push(observeProperty(holder, name, () => record('URL', name)));
     }
   }
 
-  // host/hostname/protocol read X-Forwarded-* through req.headers; what they return is keyed.
-  for (const name of KEYED_GETTERS) {
+  // host/hostname/protocol read X-Forwarded-* through req.headers, Express's path and query read
+  // req.url: those reads are the framework's; the getter's own read is reported as its kind.
+  for (const [name, kind] of Object.entries(GETTERS)) {
     const getter = findGetter(request, name);
     if (!getter) continue;
     undo.push(
       shadowGetter(request, name, function (this: unknown) {
+        if (kind) record(kind, name);
         quiet++;
         try {
           return getter.call(this);
@@ -130,14 +165,16 @@ export function watchInputs(request: PageRequest, policy: PagePolicy): () => Inp
   return () => {
     for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
     undo.length = 0;
-    return [...reads.values()].filter(read => !isKeyed(read, policy));
+    return [...reads.values()].filter(read => !isKeyed(read, policy, options.rawSpellings));
   };
 }
 
 /** Whether an input read is part of the page's key (or harmless to leave out of it). */
-function isKeyed(read: InputRead, policy: PagePolicy): boolean {
+function isKeyed(read: InputRead, policy: PagePolicy, rawSpellings: boolean): boolean {
   const { vary } = policy;
   switch (read.kind) {
+    case 'host':
+      return rawSpellings;
     case 'header':
       return NOT_REPORTED.has(read.name) || vary.headers.includes(read.name);
     case 'cookie':
@@ -145,10 +182,22 @@ function isKeyed(read: InputRead, policy: PagePolicy): boolean {
     case 'query parameter':
       return !policy.query || policy.query.has(read.name) || vary.query.includes(read.name);
     case 'URL':
-      return !policy.query;
+      return rawSpellings && !policy.query;
     case 'raw headers':
       return false;
   }
+}
+
+/**
+ * The warning for a route whose render read the request's spelling: from then on its pages are
+ * keyed by the request as sent.
+ */
+export function spellingWarning(view: string, read: InputRead): string {
+  const what =
+    read.kind === 'host'
+      ? `the host as sent (${read.name === 'Host header' ? 'the Host header' : `req.${read.name}`})`
+      : `the URL as sent (req.${read.name})`;
+  return `${view} read ${what}: its pages are now keyed by the request as sent, so each spelling of a URL or host (letter case, a default port, %-escapes) is an entry of its own. Read @Param() and @Query() instead to share one entry.`;
 }
 
 /** The warning for one unkeyed read, naming the fix. */

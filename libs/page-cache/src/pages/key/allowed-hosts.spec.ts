@@ -29,6 +29,21 @@ describe('allowedHosts', () => {
     expect(allowedHosts(['*'])!('anything.example')).toBe(true);
   });
 
+  it('takes a port other than the default only where it is listed with the name', () => {
+    const allowed = allowedHosts(['example.com', 'localhost:3000', '.example.org:8443', /^x:9$/])!;
+    expect(allowed('example.com')).toBe(true);
+    expect(allowed('example.com', '8080')).toBe(false);
+    expect(allowed('localhost', '3000')).toBe(true);
+    expect(allowed('LOCALHOST', '3000')).toBe(true);
+    expect(allowed('localhost')).toBe(false);
+    expect(allowed('localhost', '3001')).toBe(false);
+    expect(allowed('a.example.org', '8443')).toBe(true);
+    expect(allowed('a.example.org')).toBe(false);
+    expect(allowed('x', '9')).toBe(true);
+    expect(allowed('x')).toBe(false);
+    expect(allowedHosts(['*'])!('any.test', '1234')).toBe(true);
+  });
+
   it('refuses entries that are not names or RegExps, naming them', () => {
     expect(() => allowedHosts(['ok.test', 'bad host'])).toThrow(/pages\.hosts entry: "bad host"/);
     expect(() => allowedHosts([''])).toThrow(TypeError);

@@ -1,13 +1,22 @@
-/** An allowed host: a name (`example.com`, `.example.com` for it and its subdomains, `*`) or a RegExp. */
+/**
+ * An allowed host: a name (`example.com`, `.example.com` for it and its subdomains, `*`), a name
+ * with a port (`localhost:3000`), or a RegExp.
+ */
 export type HostPattern = string | RegExp;
 
-/** Whether a host name is allowed by `pages.hosts`; always true without the option. */
-export type HostCheck = (hostname: string | undefined) => boolean;
+/**
+ * Whether a host is allowed by `pages.hosts`. `port` is `undefined` for a host on the protocol's
+ * default port or the server's own (see `defaultPorts`), else the port as written.
+ */
+export type HostCheck = (hostname: string | undefined, port?: string) => boolean;
 
 /**
- * Builds the check of `pages.hosts`, Django's `ALLOWED_HOSTS`: names match case-insensitively and
- * without the port; a leading dot matches the domain and every subdomain; a RegExp is tested
- * against the lower-case host name.
+ * Builds the check of `pages.hosts`, Django's `ALLOWED_HOSTS`: names match case-insensitively; a
+ * leading dot matches the domain and every subdomain. A name without a port matches the host on
+ * its default port (or the port the server listens on) only; any other port must be listed with
+ * the name (`example.com:8080`): each port is a host of its own, which a client could otherwise
+ * use to multiply the entries of every page. A RegExp is tested against the lower-case host name,
+ * followed by `:port` when the port is not a default one. `'*'` allows every host and port.
  * @throws TypeError naming an entry that is neither a non-empty name nor a RegExp.
  */
 export function allowedHosts(patterns: readonly HostPattern[] | undefined): HostCheck | undefined {
@@ -17,8 +26,10 @@ export function allowedHosts(patterns: readonly HostPattern[] | undefined): Host
       `Invalid CacheModule option pages.hosts: ${String(patterns)}. Expected an array of host names or RegExps.`,
     );
   }
+  /** `name` or `name:port`. */
   const exact = new Set<string>();
-  const suffixes: string[] = [];
+  /** `.domain` or `.domain:port`, split. */
+  const suffixes: { suffix: string; port: string | undefined }[] = [];
   const expressions: RegExp[] = [];
   let any = false;
   for (const pattern of patterns) {
@@ -27,23 +38,30 @@ export function allowedHosts(patterns: readonly HostPattern[] | undefined): Host
     } else if (typeof pattern === 'string' && /^[^\s/]+$/.test(pattern)) {
       const name = pattern.toLowerCase();
       if (name === '*') any = true;
-      else if (name.startsWith('.')) suffixes.push(name);
-      else exact.add(name);
+      else if (name.startsWith('.')) {
+        const colon = name.indexOf(':');
+        suffixes.push(
+          colon === -1
+            ? { suffix: name, port: undefined }
+            : { suffix: name.slice(0, colon), port: name.slice(colon + 1) },
+        );
+      } else exact.add(name);
     } else {
       throw new TypeError(
-        `Invalid CacheModule option pages.hosts entry: ${JSON.stringify(String(pattern))}. Expected a host name ('example.com', '.example.com', '*') or a RegExp.`,
+        `Invalid CacheModule option pages.hosts entry: ${JSON.stringify(String(pattern))}. Expected a host name ('example.com', '.example.com', 'localhost:3000', '*') or a RegExp.`,
       );
     }
   }
-  return hostname => {
+  return (hostname, port) => {
     if (hostname === undefined || hostname === '') return false;
     if (any) return true;
     const name = hostname.toLowerCase();
-    if (exact.has(name)) return true;
-    for (const suffix of suffixes) {
-      if (name === suffix.slice(1) || name.endsWith(suffix)) return true;
+    const spelled = port === undefined ? name : `${name}:${port}`;
+    if (exact.has(spelled)) return true;
+    for (const { suffix, port: listed } of suffixes) {
+      if (listed === port && (name === suffix.slice(1) || name.endsWith(suffix))) return true;
     }
-    for (const expression of expressions) if (expression.test(name)) return true;
+    for (const expression of expressions) if (expression.test(spelled)) return true;
     return false;
   };
 }

@@ -1,6 +1,13 @@
 import type { PageRequest } from '../page-metadata.js';
 import type { PagePolicy } from '../policy/page-policy.js';
-import { isBypass, locatePage, urlTagOf, type PageLocation } from './page-key.js';
+import {
+  isBypass,
+  locatePage,
+  TAG_MEMO_BYTES,
+  tagMemoSize,
+  urlTagOf,
+  type PageLocation,
+} from './page-key.js';
 
 const policy = (over: Partial<PagePolicy> = {}): PagePolicy => ({
   view: 'Posts.show',
@@ -29,7 +36,45 @@ const keyOf = (p: PagePolicy, r: PageRequest) =>
   (locatePage('ns:1', p, r, noUser) as PageLocation).key;
 
 describe('locatePage', () => {
-  it('keys the request target exactly as sent', () => {
+  it('keys spellings every reader takes alike as one: unreserved escapes, hex case, host case and default port', () => {
+    const one = ['/p/a-b?x=%2F', '/p/%61-b?x=%2f', '/p/a%2Db?x=%2F', '/p/a%2db?x=%2f'];
+    expect(new Set(one.map(url => keyOf(policy(), request(url)))).size).toBe(1);
+    const hosts = ['a.test', 'A.TEST', 'a.test:80', 'A.test:80'];
+    const byHost = hosts.map(host => keyOf(policy(), request('/p', { headers: { host } })));
+    expect(new Set(byHost).size).toBe(1);
+    // Distinct to some reader: a slash, a dot segment, a space, invalid UTF-8, another port.
+    const apart = [
+      '/p/a%2Fb',
+      '/p/a/b',
+      '/p/%2E%2E',
+      '/p/..',
+      '/p/a+b',
+      '/p/a%20b',
+      '/p/%FF',
+      '/p/%ff',
+    ];
+    expect(new Set(apart.map(url => keyOf(policy(), request(url)))).size).toBe(apart.length);
+    const port = keyOf(policy(), request('/p', { headers: { host: 'a.test:8080' } }));
+    expect(byHost).not.toContain(port);
+  });
+
+  it('keys the request as sent for a route that reads its spelling, apart from canonical keys', () => {
+    const raw = (url: string, host = 'a.test') =>
+      (
+        locatePage(
+          'ns:1',
+          policy(),
+          request(url, { headers: { host } }),
+          noUser,
+          true,
+        ) as PageLocation
+      ).key;
+    expect(raw('/p/a-b')).not.toBe(raw('/p/%61-b'));
+    expect(raw('/p', 'a.test')).not.toBe(raw('/p', 'A.TEST'));
+    expect(raw('/p/a-b')).not.toBe(keyOf(policy(), request('/p/a-b')));
+  });
+
+  it('keys the request target as sent, but for unreserved escapes', () => {
     const keys = ['/p?a=1&b=2', '/p?b=2&a=1', '/p??a=1', '/p?a=%31', '/P?a=1', '/p/?a=1'].map(url =>
       keyOf(policy(), request(url)),
     );
@@ -86,5 +131,21 @@ describe('locatePage', () => {
     );
     expect(new Set(tags).size).toBe(1);
     expect(tags[0]).toBe(urlTagOf('/posts/3'));
+  });
+});
+
+describe('the lookup-tag memo', () => {
+  it('stays within one byte bound for the whole process, however many routes and URLs', () => {
+    for (let route = 0; route < 200; route++) {
+      const routePolicy = policy({ view: `Route${route}` });
+      for (let i = 0; i < 50; i++) {
+        locatePage('ns', routePolicy, request(`/r${route}/${'x'.repeat(900)}/${i}`), noUser);
+      }
+    }
+    const { entries, bytes } = tagMemoSize();
+    expect(bytes).toBeLessThanOrEqual(TAG_MEMO_BYTES);
+    // Full, not empty: the bound is what stopped it.
+    expect(bytes).toBeGreaterThan(TAG_MEMO_BYTES * 0.9);
+    expect(entries).toBeLessThan(200 * 50);
   });
 });

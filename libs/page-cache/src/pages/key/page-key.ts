@@ -2,6 +2,7 @@ import type { BypassReason } from '../../cache-statistics.js';
 import { dependency, pageKey, pathTag, urlTag, variantDigest } from '../../keys.js';
 import type { PageRequest } from '../page-metadata.js';
 import type { PagePolicy } from '../policy/page-policy.js';
+import { keyedSpellings } from './canonical-request.js';
 import { canonicalEntityId } from './entity-id.js';
 
 /** Where a page lives and what it is indexed under. */
@@ -33,11 +34,12 @@ export type UserResolver = (request: PageRequest) => unknown;
  * can be found by pattern) and the digest covers everything else that selects the variant.
  *
  * The variant is the request as the handler sees it, never a second reading of it:
- * - the request target exactly as received (`url`, undecoded, unsorted: two spellings that the
- *   framework parses differently can never share an entry), or, with `@CachePage({ query })`, the
- *   path as received plus those parameters as the adapter's query parser read them;
+ * - the request target (`url`, unsorted, in the canonical form of `canonical-request.ts`, or as
+ *   sent with `rawSpellings`: two spellings that the framework parses differently can never share
+ *   an entry), or, with `@CachePage({ query })`, its path plus those parameters as the adapter's
+ *   query parser read them;
  * - the `Host` header, and host and protocol as the framework reports them (so a trusted
- *   `X-Forwarded-Host`/`-Proto` selects its own entry);
+ *   `X-Forwarded-Host`/`-Proto` selects its own entry), canonical or as sent likewise;
  * - each varied header, cookie, query parameter, the principal and each vary function's result.
  * Inputs are JSON-encoded as one array before hashing, so a missing value, an empty one and one
  * that contains a separator never collide.
@@ -50,6 +52,7 @@ export function locatePage(
   policy: PagePolicy,
   request: PageRequest,
   userOf: UserResolver,
+  rawSpellings = false,
 ): PageLocation | PageBypass {
   const shown: string[] = [...policy.models];
   const deps: string[] = [...policy.models];
@@ -60,7 +63,7 @@ export function locatePage(
     if (canonical === undefined) {
       return {
         bypass: 'entity-id',
-        advice: `its ${model} id ${JSON.stringify(String(raw))} is not in canonical form: give @CacheKeyFrom({ model: ${model}, id, parse }) a parse function (such as Number) so that it is keyed as your events name it`,
+        advice: `a ${model} id in a request was not in canonical form (such as 07 for 7): give @CacheKeyFrom({ model: ${model}, id, parse }) a parse function (such as Number) so that it is keyed as your events name it`,
       };
     }
     const entity = dependency.entity(model, canonical);
@@ -70,14 +73,17 @@ export function locatePage(
 
   const url = request.url;
   const { path, search } = splitUrl(url);
+  const spelled = keyedSpellings(request, rawSpellings);
   const parts: unknown[] = [
     policy.route ?? null,
-    policy.query ? path : url,
-    request.originalUrl !== undefined && request.originalUrl !== url ? request.originalUrl : null,
-    request.headers.host ?? null,
-    request.host ?? request.hostname ?? null,
+    policy.query ? splitUrl(spelled.url).path : spelled.url,
+    spelled.originalUrl,
+    spelled.hostHeader,
+    spelled.host,
     request.protocol ?? null,
   ];
+  // Keys of the two forms never meet, whatever the spelling.
+  if (rawSpellings) parts.push('raw');
   const { vary } = policy;
   if (policy.query || vary.query.length > 0) {
     const query = request.query;
@@ -114,10 +120,10 @@ export function locatePage(
     let value: unknown;
     try {
       value = fn(request);
-    } catch (error) {
+    } catch {
       return {
         bypass: 'variant',
-        advice: `a @VaryOn function threw (${error instanceof Error ? error.message : String(error)}): make it return undefined when its input is missing`,
+        advice: `a @VaryOn function threw: make it return undefined when its input is missing`,
       };
     }
     if (value !== undefined && value !== null && !isScalar(value)) {
@@ -135,16 +141,23 @@ export function locatePage(
   return { key: pageKey(namespace, policy.view, shown, variantDigest(parts)), deps: unique };
 }
 
-/** Most URLs whose lookup tags are remembered per route, and the longest URL remembered. */
-const TAG_MEMO_ENTRIES = 1_000;
+/** Longest URL whose lookup tags are remembered. */
 const TAG_MEMO_URL = 1_024;
-const TAG_MEMO = new WeakMap<PagePolicy, Map<string, readonly [string, string]>>();
+/** Bytes the memo of lookup tags may hold, all routes together (about 5,000 typical URLs). */
+export const TAG_MEMO_BYTES = 2 * 1024 * 1024;
+/** What one remembered URL costs beside its text: two tags, the map entry, the key's prefix. */
+const TAG_MEMO_OVERHEAD = 160;
+const TAG_MEMO = new Map<string, { tags: readonly [string, string]; bytes: number }>();
+let tagMemoBytes = 0;
+const ROUTE_IDS = new WeakMap<PagePolicy, number>();
+let routeIds = 0;
 
 /**
  * The lookup tags of a request target for one route, remembered for recent URLs: each costs a
- * decode, a query parse and two hashes, and every hit needs them (they are dependencies). Bounded
- * per route by count (oldest first out) and by URL length, so unique or huge URLs cannot grow the
- * heap. The tags are a pure function of the URL and the route's query allowlist.
+ * decode, a query parse and two hashes, and every hit needs them (they are dependencies). One
+ * memo for the process, bounded in bytes (oldest first out) and by URL length, so unique or huge
+ * URLs on any number of routes cannot grow the heap past {@link TAG_MEMO_BYTES}. The tags are a
+ * pure function of the URL and the route's query allowlist.
  */
 function lookupTagsOf(
   policy: PagePolicy,
@@ -153,15 +166,26 @@ function lookupTagsOf(
   search: string,
 ): readonly [string, string] {
   if (url.length > TAG_MEMO_URL) return lookupTags(path, search, policy.query);
-  let memo = TAG_MEMO.get(policy);
-  if (memo === undefined) TAG_MEMO.set(policy, (memo = new Map()));
-  let tags = memo.get(url);
-  if (tags === undefined) {
-    tags = lookupTags(path, search, policy.query);
-    if (memo.size >= TAG_MEMO_ENTRIES) memo.delete(memo.keys().next().value!);
-    memo.set(url, tags);
+  let id = ROUTE_IDS.get(policy);
+  if (id === undefined) ROUTE_IDS.set(policy, (id = ++routeIds));
+  const key = `${id} ${url}`;
+  const known = TAG_MEMO.get(key);
+  if (known !== undefined) return known.tags;
+  const tags = lookupTags(path, search, policy.query);
+  const bytes = key.length * 2 + TAG_MEMO_OVERHEAD;
+  while (tagMemoBytes + bytes > TAG_MEMO_BYTES && TAG_MEMO.size > 0) {
+    const [oldest, entry] = TAG_MEMO.entries().next().value!;
+    TAG_MEMO.delete(oldest);
+    tagMemoBytes -= entry.bytes;
   }
+  TAG_MEMO.set(key, { tags, bytes });
+  tagMemoBytes += bytes;
   return tags;
+}
+
+/** Bytes the lookup-tag memo holds now (for tests of its bound). */
+export function tagMemoSize(): { entries: number; bytes: number } {
+  return { entries: TAG_MEMO.size, bytes: tagMemoBytes };
 }
 
 /** Whether a location is a bypass. */

@@ -1,5 +1,6 @@
 import type { PageRequest } from '../page-metadata.js';
-import { hostnameOf, type HostCheck } from './allowed-hosts.js';
+import type { HostCheck } from './allowed-hosts.js';
+import { defaultPorts, splitHost } from './canonical-request.js';
 
 /** Whether a request carries a body (which no key covers; Express parses GET bodies too). */
 /**
@@ -28,12 +29,17 @@ const VALID_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 
 /**
  * `pages.hosts` applied to the `Host` header itself, whose port must be digits (both adapters cut
- * `example.com:@evil.test` at the colon), and to the host the framework reports (`X-Forwarded-Host`
- * behind a trusted proxy).
+ * `example.com:@evil.test` at the colon) and, unless it is a default one, listed; and to the host
+ * the framework reports (`X-Forwarded-Host` behind a trusted proxy).
  */
 export function hostAllowed(allowed: HostCheck, request: PageRequest): boolean {
   const header = request.headers.host;
   if (typeof header !== 'string' || !VALID_HOST.test(header)) return false;
-  if (!allowed(hostnameOf(header))) return false;
-  return request.hostname === undefined || allowed(request.hostname);
+  const { name, port } = splitHost(header);
+  const other = port !== undefined && !defaultPorts(request).includes(port) ? port : undefined;
+  if (!allowed(name, other)) return false;
+  // The host the framework reports, when a trusted proxy's header gave another one.
+  const reported = request.hostname;
+  if (reported === undefined || reported.toLowerCase() === name.toLowerCase()) return true;
+  return allowed(reported);
 }

@@ -42,7 +42,10 @@ export interface PagePolicy {
   allowsAuthorization: boolean;
   /** The page varies on the user, a cookie, `Authorization` or a function: never `public`. */
   personalised: boolean;
-  /** `Cache-Control` sent with this page's cacheable responses (`private` when personalised). */
+  /**
+   * `pages.cacheControl`: sent with this page's cacheable responses as it is when shared caches
+   * may keep them, made private otherwise (see `route-judgement.ts`).
+   */
   cacheControl?: string;
   /** How long past its TTL a page may be served while it is refreshed (ms). */
   graceMs: number;
@@ -117,8 +120,7 @@ export function buildPagePolicy(
       Reflect.getMetadata(VERSION_METADATA, handler) ?? null,
     ]),
     personalised,
-    cacheControl:
-      cacheControl !== undefined && personalised ? privateCacheControl(cacheControl) : cacheControl,
+    cacheControl,
     ttlMs: options.ttl === undefined ? moduleOptions.pages.ttlMs : parseTtl(options.ttl),
     query: options.query ? new Set(options.query) : undefined,
     statuses: new Set(options.statuses ?? [200]),

@@ -10,6 +10,8 @@ import { buildPagePolicy, type PagePolicy } from './page-policy.js';
  */
 export class PolicyRegistry {
   private readonly byController = new WeakMap<object, Map<unknown, PagePolicy | null>>();
+  /** Whether each controller's dependency tree is static in every module that declares it. */
+  private readonly staticTrees = new WeakMap<object, boolean>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -25,6 +27,8 @@ export class PolicyRegistry {
     for (const wrapper of discovery.getControllers()) {
       const controller = wrapper.metatype as Type | undefined;
       if (!controller || typeof controller !== 'function') continue;
+      const isStatic = wrapper.isDependencyTreeStatic();
+      this.staticTrees.set(controller, (this.staticTrees.get(controller) ?? true) && isStatic);
       // Inherited handlers too: a base controller's routes belong to each subclass.
       const names = new Set<string>();
       for (
@@ -43,6 +47,15 @@ export class PolicyRegistry {
         }
       }
     }
+  }
+
+  /**
+   * Whether `controller`'s whole dependency tree is static, as Nest decides it (no request-scoped
+   * or durable provider anywhere in it, nor in its enhancers); `undefined` when it was not found
+   * among the app's controllers.
+   */
+  staticTree(controller: Type): boolean | undefined {
+    return this.staticTrees.get(controller);
   }
 
   /** The policy of `handler` as a route of `controller`, or `null` when it is not cached. */

@@ -1,0 +1,46 @@
+import {
+  canonicalHost,
+  canonicalTarget,
+  defaultPorts,
+  keyedSpellings,
+} from './canonical-request.js';
+
+describe('canonicalTarget', () => {
+  it('decodes percent-encoded unreserved characters and upper-cases the other escapes', () => {
+    expect(canonicalTarget('/articles/hello%2Dworld')).toBe('/articles/hello-world');
+    expect(canonicalTarget('/%61%5F%7e%30?q=%41%2b')).toBe('/a_~0?q=A%2B');
+    expect(canonicalTarget('/a%2fb%c3%a9')).toBe('/a%2Fb%C3%A9');
+  });
+
+  it('keeps what some reader takes apart: slashes, dots, spaces, plus signs, invalid UTF-8', () => {
+    for (const url of ['/a%2Fb', '/%2E%2E/x', '/a%20b', '/a+b', '/p?x=%3D']) {
+      expect(canonicalTarget(url)).toBe(url);
+    }
+    // Not UTF-8: routers disagree, so it is kept exactly as sent (hex case included).
+    expect(canonicalTarget('/a%ff%41')).toBe('/a%ff%41');
+    expect(canonicalTarget('/plain?x=1')).toBe('/plain?x=1');
+  });
+});
+
+describe('canonicalHost', () => {
+  it('lower-cases and drops a default port, keeping any other', () => {
+    expect(canonicalHost('Example.COM:80', ['80'])).toBe('example.com');
+    expect(canonicalHost('example.com:3000', ['80', '3000'])).toBe('example.com');
+    expect(canonicalHost('example.com:8080', ['80'])).toBe('example.com:8080');
+    expect(canonicalHost('[::1]:443', ['443'])).toBe('[::1]');
+  });
+
+  it('takes the protocol default and the port the connection came in on as default', () => {
+    const request = { method: 'GET', url: '/', headers: {}, protocol: 'https' };
+    expect(defaultPorts(request)).toEqual(['443']);
+    expect(
+      defaultPorts({ ...request, protocol: 'http', socket: { localPort: 3000 } } as never),
+    ).toEqual(['80', '3000']);
+  });
+
+  it('gives the spellings as sent when the route reads them', () => {
+    const request = { method: 'GET', url: '/%61', headers: { host: 'A.test:80' } };
+    expect(keyedSpellings(request, false)).toMatchObject({ url: '/a', hostHeader: 'a.test' });
+    expect(keyedSpellings(request, true)).toMatchObject({ url: '/%61', hostHeader: 'A.test:80' });
+  });
+});

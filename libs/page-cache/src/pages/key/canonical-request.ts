@@ -1,0 +1,109 @@
+import type { PageRequest } from '../page-metadata.js';
+
+/**
+ * The spellings of a request a page is keyed by. Two requests that reach the same handler with
+ * the same parameters, query and vary inputs must share one entry, or a client can multiply the
+ * entries of one page without bound (`/articles/hello%2Dworld`, `EXAMPLE.com:80`…). So the key
+ * holds the request target and host in a canonical form, where only spellings that every router
+ * and parser reads alike are merged:
+ * - percent-encoded unreserved characters (`A-Z a-z 0-9 - _ ~`, RFC 3986 §2.3) are decoded and
+ *   the hex digits of every other escape are upper-cased; `%2F` stays distinct from `/`, `%2E`
+ *   from `.` (dot segments), `+` from `%20`. A target that does not decode as UTF-8 is kept as
+ *   sent (routers disagree on such targets).
+ * - the host is lower-cased and its port dropped when it is the protocol's default or the port
+ *   the server accepted the connection on.
+ * A handler that reads the spelling itself (`req.url`, `req.originalUrl`, `req.path`, `req.host`,
+ * `req.hostname`, the `Host` header) would see the difference: the page cache sees that read
+ * while the page renders and keys that route's pages by the request as sent from then on
+ * (`rawSpellings`).
+ */
+export interface KeyedSpellings {
+  url: string;
+  originalUrl: string | null;
+  hostHeader: string | null;
+  host: string | null;
+}
+
+/** The request's spellings for its key: canonical, or as sent (`raw`). */
+export function keyedSpellings(request: PageRequest, raw: boolean): KeyedSpellings {
+  const url = request.url;
+  const original =
+    request.originalUrl !== undefined && request.originalUrl !== url ? request.originalUrl : null;
+  const header = request.headers.host;
+  const hostHeader = typeof header === 'string' ? header : null;
+  const host = request.host ?? request.hostname ?? null;
+  if (raw) return { url, originalUrl: original, hostHeader, host };
+  return {
+    url: canonicalTarget(url),
+    originalUrl: original === null ? null : canonicalTarget(original),
+    hostHeader: hostHeader === null ? null : hostOf(hostHeader, request),
+    host: host === null ? null : hostOf(host, request),
+  };
+}
+
+/** `canonicalHost`, reading the request's default ports only when the host has a port. */
+function hostOf(host: string, request: PageRequest): string {
+  const lower = host.toLowerCase();
+  const bracket = lower.lastIndexOf(']');
+  if (lower.indexOf(':', bracket + 1) === -1) return lower;
+  return canonicalHost(lower, defaultPorts(request));
+}
+
+const ESCAPE = /%([0-9A-Fa-f]{2})/g;
+
+/**
+ * A request target with percent-encoded unreserved characters decoded and the other escapes'
+ * hex digits upper-cased; as sent when it holds no `%` or does not decode as UTF-8.
+ */
+export function canonicalTarget(url: string): string {
+  if (!url.includes('%')) return url;
+  try {
+    decodeURIComponent(url);
+  } catch {
+    return url;
+  }
+  return url.replace(ESCAPE, (escape: string, hex: string) => {
+    const code = parseInt(hex, 16);
+    return unreserved(code) ? String.fromCharCode(code) : `%${hex.toUpperCase()}`;
+  });
+}
+
+/** `A-Z a-z 0-9 - _ ~` (not `.`: `%2E%2E` is not a dot segment to every reader). */
+function unreserved(code: number): boolean {
+  return (
+    (code >= 0x41 && code <= 0x5a) ||
+    (code >= 0x61 && code <= 0x7a) ||
+    (code >= 0x30 && code <= 0x39) ||
+    code === 0x2d ||
+    code === 0x5f ||
+    code === 0x7e
+  );
+}
+
+/** A host lower-cased, without a port that is the protocol's default or the server's own. */
+export function canonicalHost(host: string, defaults: readonly string[]): string {
+  const lower = host.toLowerCase();
+  const { name, port } = splitHost(lower);
+  return port === undefined || defaults.includes(port) ? name : lower;
+}
+
+/** The host name and port (digits as written, `undefined` without one) of a `Host` value. */
+export function splitHost(host: string): { name: string; port: string | undefined } {
+  const end = host.startsWith('[') ? host.indexOf(']') + 1 : 0;
+  const colon = host.indexOf(':', end);
+  return colon === -1
+    ? { name: host, port: undefined }
+    : { name: host.slice(0, colon), port: host.slice(colon + 1) };
+}
+
+/**
+ * Ports that name no other host than the host itself: the protocol's default and the port the
+ * server accepted the connection on (a client cannot choose it).
+ */
+export function defaultPorts(request: PageRequest): string[] {
+  const ports = [request.protocol === 'https' ? '443' : '80'];
+  const socket = (request as { socket?: { localPort?: unknown } }).socket;
+  const local = socket?.localPort;
+  if (typeof local === 'number') ports.push(String(local));
+  return ports;
+}

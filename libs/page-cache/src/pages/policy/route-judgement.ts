@@ -1,0 +1,193 @@
+import { VersioningType, type Type } from '@nestjs/common';
+import { GUARDS_METADATA, HOST_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
+import type { ApplicationConfig } from '@nestjs/core';
+import { privateCacheControl, type PagePolicy } from './page-policy.js';
+
+/** Why a cached route is answered on the interceptor path only (`undefined`: it may go early). */
+export const NOT_EARLY_REASONS = [
+  'off',
+  'guards',
+  'request-scoped',
+  'interceptors-before',
+  'versioning',
+  'host-routing',
+  'fastify-hooks',
+  'fastify-later-steps',
+  'not-global',
+] as const;
+export type NotEarlyReason = (typeof NOT_EARLY_REASONS)[number];
+
+/**
+ * Why a route's pages may not be kept by a shared cache — no edge tags, never `public` or
+ * `s-maxage` (`undefined`: they may).
+ */
+export const NOT_SHARED_REASONS = [
+  'personalised',
+  'varies',
+  'guards',
+  'request-scoped',
+  'versioning',
+  'host-routing',
+  'fastify-hooks',
+] as const;
+export type NotSharedReason = (typeof NOT_SHARED_REASONS)[number];
+
+/**
+ * The one judgement of a route that every consumer reads — the early hit path, the edge tags and
+ * the `Cache-Control` a page goes out with — and none re-derives.
+ */
+export interface RouteJudgement {
+  /** Why its hits may not be served before Nest's pipeline; `undefined`: they may. */
+  notEarly?: NotEarlyReason;
+  /** Why a shared cache (an edge, a proxy) may not keep its pages; `undefined`: it may. */
+  notShared?: NotSharedReason;
+}
+
+/** What a route is judged from: Nest's own metadata, the app's config, the adapter's route. */
+export interface RouteFacts {
+  policy: PagePolicy;
+  controller: Type;
+  handler: object;
+  /** The app's config (global enhancers, versioning); `undefined` when not known. */
+  config: ApplicationConfig | undefined;
+  /** The page cache's interceptor, to find its place among the global interceptors. */
+  interceptor: object;
+  /**
+   * Whether the controller's whole dependency tree is static, as Nest decides it
+   * (`InstanceWrapper.isDependencyTreeStatic()`: no request-scoped, durable or request-bound
+   * transient provider anywhere in it); `undefined` when the controller is not known.
+   */
+  staticTree: boolean | undefined;
+  /** The Fastify route's context (its hooks), when the app runs on Fastify. */
+  fastifyRoute?: object;
+  /** The early hit path's `onRequest` hook on Fastify, to tell whether it is the route's last. */
+  earlyHook?: (...args: never[]) => unknown;
+}
+
+/**
+ * Judges a route once. A shared cache and the early path both answer before parts of the app
+ * run, so both need that nothing skipped could refuse or change the answer:
+ * - the controller's dependency tree is static (a request-scoped provider's factory runs per
+ *   request, before guards, and may check a tenant or a session), and no global enhancer is
+ *   request-scoped;
+ * - no guard at any level (global, controller, handler);
+ * - the URL and `Host` alone chose the handler: no header, media-type or custom versioning, no
+ *   `@Controller({ host })`;
+ * - on Fastify, no `preParsing`/`preValidation`/`preHandler` hook (access checks live there too).
+ * A shared cache also needs a page the URL alone selects: not personalised (user, cookie,
+ * `Authorization`, a vary function) and not varied on a header (Cloudflare ignores `Vary`; a
+ * tenant header would hand one tenant's page to another). The early path also needs to be the
+ * last step before the handler: the page cache is the first global interceptor (unless `early:
+ * true`), and on Fastify its hook is the route's last `onRequest` hook and no schema validates or
+ * coerces the request after it.
+ */
+export function judgeRoute(facts: RouteFacts): RouteJudgement {
+  const pipeline = pipelineReason(facts);
+  return { notEarly: notEarly(facts, pipeline), notShared: notShared(facts, pipeline) };
+}
+
+/** The reasons that keep a route from both the early path and shared caches. */
+type PipelineReason = Exclude<NotSharedReason, 'personalised' | 'varies'>;
+
+function pipelineReason(facts: RouteFacts): PipelineReason | undefined {
+  const { controller, handler, config } = facts;
+  if (
+    has(GUARDS_METADATA, controller) ||
+    has(GUARDS_METADATA, handler) ||
+    config === undefined ||
+    config.getGlobalGuards().length > 0 ||
+    config.getGlobalRequestGuards().length > 0
+  ) {
+    return 'guards';
+  }
+  if (
+    facts.staticTree !== true ||
+    config.getGlobalRequestInterceptors().length > 0 ||
+    config.getGlobalRequestPipes().length > 0 ||
+    config.getGlobalRequestFilters().length > 0
+  ) {
+    return 'request-scoped';
+  }
+  const versioning = config.getVersioning();
+  if (versioning && versioning.type !== VersioningType.URI) return 'versioning';
+  if (!versioning && Reflect.getMetadata(VERSION_METADATA, controller) !== undefined) {
+    return 'versioning';
+  }
+  if (Reflect.getMetadata(HOST_METADATA, controller) !== undefined) return 'host-routing';
+  if (facts.fastifyRoute && LATER_HOOKS.some(name => hooksOf(facts.fastifyRoute!, name) > 0)) {
+    return 'fastify-hooks';
+  }
+  return undefined;
+}
+
+function notEarly(
+  facts: RouteFacts,
+  pipeline: PipelineReason | undefined,
+): NotEarlyReason | undefined {
+  const { policy, config } = facts;
+  if (policy.early === false) return 'off';
+  if (!config) return 'not-global';
+  if (pipeline) return pipeline;
+  const position = config.getGlobalInterceptors().indexOf(facts.interceptor as never);
+  if (position === -1) return 'not-global';
+  if (position > 0 && policy.early !== true) return 'interceptors-before';
+  if (facts.fastifyRoute && !lastStep(facts.fastifyRoute, facts.earlyHook)) {
+    return 'fastify-later-steps';
+  }
+  return undefined;
+}
+
+function notShared(
+  facts: RouteFacts,
+  pipeline: PipelineReason | undefined,
+): NotSharedReason | undefined {
+  if (facts.policy.personalised) return 'personalised';
+  if (facts.policy.vary.headers.length > 0) return 'varies';
+  return pipeline;
+}
+
+/**
+ * The `Cache-Control` a cacheable page of the route goes out with: the configured one
+ * (`pages.cacheControl`) when a shared cache may keep it (and, with an edge, when it is tagged),
+ * else the same made private (`public`, `s-maxage` and `proxy-revalidate` dropped) — and with an
+ * edge configured, `private` even when none is configured, since no purge would reach an edge copy
+ * of an untagged page.
+ */
+export function pageCacheControl(
+  configured: string | undefined,
+  judgement: RouteJudgement,
+  edge: { enabled: boolean; tagged: boolean },
+): string | undefined {
+  const shared = judgement.notShared === undefined && (!edge.enabled || edge.tagged);
+  if (shared) return configured;
+  if (configured !== undefined) return privateCacheControl(configured);
+  return edge.enabled ? 'private' : undefined;
+}
+
+/** Hooks of a Fastify route that run after `onRequest` and before the handler. */
+const LATER_HOOKS = ['preParsing', 'preValidation', 'preHandler'] as const;
+
+function hooksOf(route: object, name: string): number {
+  const hooks = (route as Record<string, unknown>)[name];
+  return Array.isArray(hooks) ? hooks.length : 0;
+}
+
+/**
+ * Whether the early hook is the last step of a Fastify route before its handler: the last
+ * `onRequest` hook (Fastify keeps hooks bound to their instance: a bound copy is named after the
+ * original), and no schema (Fastify validates, and coerces the query, after `onRequest`).
+ */
+function lastStep(route: object, hook: ((...args: never[]) => unknown) | undefined): boolean {
+  if (!hook) return false;
+  const onRequest = (route as { onRequest?: unknown }).onRequest;
+  const final: unknown = Array.isArray(onRequest) ? onRequest[onRequest.length - 1] : undefined;
+  const isOurs =
+    final === hook || (typeof final === 'function' && final.name === `bound ${hook.name}`);
+  const schema = (route as { schema?: unknown }).schema;
+  return isOurs && (schema === undefined || schema === null);
+}
+
+function has(key: string, target: object): boolean {
+  const value: unknown = Reflect.getMetadata(key, target);
+  return Array.isArray(value) && value.length > 0;
+}

@@ -435,6 +435,25 @@ describe('nestjs-page-cache CLI: changing a namespace', SLOW, () => {
     }
   });
 
+  it('expire outdates a page the index no longer lists, as expirePage does', async () => {
+    const prefix = uniquePrefix('cli_exp_lost');
+    const { app, cache } = await blog(prefix, '/articles/1');
+    const redis = new Redis(redisUrl());
+    try {
+      // The index sets of the page are lost (evicted): only its token can outdate it now.
+      const sets = await redis.keys(`${prefix}:1:~idx:*`);
+      expect(sets.length).toBeGreaterThan(0);
+      await redis.del(...sets);
+      expect(await cacheStatus(app, '/articles/1')).toBe('HIT');
+      expect((await cliOn(prefix, 'in-process')('expire', '/articles/1')).code).toBe(0);
+      expect(await cacheStatus(app, '/articles/1')).toBe('MISS');
+    } finally {
+      redis.disconnect();
+      await cache.clear();
+      await app.close();
+    }
+  });
+
   it('clear refuses without --yes off a terminal, and deletes this namespace only with it', async () => {
     const prefix = uniquePrefix('cli_clear');
     const { app, cache } = await blog(prefix, '/articles', '/articles/1');

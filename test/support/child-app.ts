@@ -9,6 +9,8 @@ const EXIT_WITH_PARENT = fileURLToPath(new URL('./exit-with-parent.mjs', import.
 export interface ChildApp {
   url: string;
   process: ChildProcess;
+  /** What it has written to stdout and stderr so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startChildApp(
   return {
     url: `http://127.0.0.1:${port}`,
     process: child,
+    output: () => output,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

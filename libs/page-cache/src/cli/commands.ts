@@ -619,8 +619,9 @@ async function expire(ctx: CliContext): Promise<number> {
       `Invalid page path: ${JSON.stringify(path)}. Expected a path such as /posts or /posts?page=2.`,
     );
   }
-  // What CacheService.expirePage(path) removes.
-  const removed = await ctx.tracker.removeTagged([urlTagOf(path)]);
+  // What CacheService.expirePage(path) does (but the edge purge): its URL tag's token goes first,
+  // so a page whose index membership was lost, or a render in flight, is not served after it.
+  const removed = await ctx.tracker.invalidate([urlTagOf(path)]);
   if (ctx.line.json) {
     printJson(ctx, { namespace: ctx.namespace, path, removed });
   } else {

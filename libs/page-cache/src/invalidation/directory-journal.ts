@@ -32,6 +32,10 @@ export class DirectoryInvalidationJournal implements InvalidationJournal {
     }
   }
 
+  async pendingModels(): Promise<string[]> {
+    return [...new Set((await this.pending(Infinity)).map(entry => entry.model))];
+  }
+
   async pending(limit: number): Promise<JournalEntry[]> {
     let names: string[];
     try {

@@ -19,6 +19,12 @@ export interface InvalidationJournal {
   record(entries: readonly JournalEntry[]): Promise<void>;
   /** Undelivered records, oldest first, at most `limit`. */
   pending(limit: number): Promise<JournalEntry[]>;
+  /**
+   * The models of every undelivered record, however many there are (one indexed query). Optional:
+   * without it a process knows only the models of the records it reads in a pass, and those
+   * further back are served from the cache until a pass reaches them.
+   */
+  pendingModels?(): Promise<string[]>;
   /** Drops records that reached the store. */
   remove(ids: readonly string[]): Promise<void>;
 }

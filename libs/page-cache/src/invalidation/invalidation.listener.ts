@@ -11,6 +11,7 @@ import {
   ENTITY_SAVED,
   type EntityEventPayload,
 } from './entity-events.js';
+import { invalidationRecord } from './outbox-table.js';
 
 /** Longest pause between retries of an invalidation that failed because the store was down (ms). */
 const MAX_RETRY_DELAY_MS = 5_000;
@@ -94,11 +95,7 @@ export class InvalidationListener implements OnModuleDestroy {
    */
   private async recordAndDeliver(entity: ReturnType<typeof describeEntity>): Promise<boolean> {
     const model = modelName(entity.model);
-    const record = {
-      id: randomUUID(),
-      model,
-      entityId: entity.id === undefined ? null : String(entity.id),
-    };
+    const record = invalidationRecord(model, entity.id);
     try {
       await this.journal!.journal!.record([record]);
     } catch (error) {

@@ -32,10 +32,14 @@ export class OutboxDelivery {
     this.delayMs = intervalMs;
   }
 
-  /** Records just written (before their commit's delivery): their models bypass every cache. */
-  recorded(entries: readonly JournalEntry[]): void {
+  /**
+   * Records just written (before their commit's delivery; `committed` when they were written on
+   * their own, already durable): their models bypass every cache.
+   */
+  recorded(entries: readonly JournalEntry[], committed = false): void {
     for (const cache of this.caches) {
       for (const entry of entries) cache.pendingInvalidations.add(entry.id, entry.model);
+      if (committed) cache.pendingInvalidations.committed(entries.map(entry => entry.id));
     }
   }
 
@@ -53,10 +57,19 @@ export class OutboxDelivery {
   /**
    * Delivers records just written (after their transaction committed), or, from a pass, records
    * left behind (`retry`: their edge copies were purged when they were first delivered, so a
-   * failure now does not purge them again).
-   * @returns whether all reached the store (the others stay in the journal for a later pass).
+   * failure now does not purge them again). A record the cache refuses (a model name it cannot
+   * store) can never be delivered: it is quarantined — said in the log, whole, and removed — so
+   * that it never blocks or hides another.
+   * @returns whether all reached the store (the others stay in the journal for a later pass), and
+   *   whether what was delivered left the journal.
    */
-  async deliver(entries: readonly JournalEntry[], retry = false): Promise<boolean> {
+  async deliver(
+    entries: readonly JournalEntry[],
+    retry = false,
+  ): Promise<{ complete: boolean; removed: boolean }> {
+    if (!retry) {
+      for (const cache of this.caches) cache.pendingInvalidations.committed(entries.map(e => e.id));
+    }
     const delivered: string[] = [];
     let complete = true;
     for (const [model, id, ids] of group(entries)) {
@@ -65,7 +78,13 @@ export class OutboxDelivery {
         try {
           if (retry) await cache.retryInvalidation(model, id ?? undefined);
           else await cache.invalidate(model, id ?? undefined);
-        } catch {
+        } catch (error) {
+          if (error instanceof TypeError) {
+            this.logger.error(
+              `Quarantined an invalidation that can never be delivered (${JSON.stringify({ model, entityId: id, records: ids })}): ${error.message}`,
+            );
+            break;
+          }
           reached = false;
         }
       }
@@ -73,33 +92,47 @@ export class OutboxDelivery {
       else complete = false;
     }
     for (const cache of this.caches) cache.pendingInvalidations.delivered(delivered);
+    let removed = true;
     if (delivered.length > 0) {
       try {
         await this.journal.remove(delivered);
       } catch (error) {
         // Delivered but still recorded: a later pass delivers them again (idempotent).
+        removed = false;
         this.logger.warn(`Could not remove delivered invalidations: ${(error as Error).message}`);
       }
     }
-    return complete;
+    return { complete, removed };
   }
 
-  /** One pass over the journal: mark what it holds as pending, deliver it, unmark what went. */
+  /**
+   * One pass over the journal: mark the models of every undelivered record as pending (so none
+   * further back is served from the cache), then deliver batch after batch until the journal is
+   * empty or the store stops answering, then read which models are still pending.
+   */
   async pass(): Promise<void> {
     this.running ??= (async () => {
       try {
-        const entries = await this.journal.pending(BATCH);
-        this.seen(entries);
-        if (entries.length === 0) return;
-        const complete = await this.deliver(entries, true);
-        if (complete) {
-          this.seen(await this.journal.pending(BATCH));
+        await this.readPending();
+        let complete = true;
+        const waiting = new Set<string>();
+        for (;;) {
+          const entries = await this.journal.pending(BATCH);
+          if (entries.length === 0) break;
+          const outcome = await this.deliver(entries, true);
+          if (!outcome.complete) {
+            complete = false;
+            for (const entry of entries) waiting.add(entry.model);
+          }
+          // A short batch was the last; a failing store or journal waits for the next pass.
+          if (entries.length < BATCH || !outcome.complete || !outcome.removed) break;
         }
+        await this.readPending();
         if (complete !== !this.failing) return;
         this.failing = !complete;
         if (this.failing) {
           this.logger.warn(
-            `Invalidations of ${[...new Set(entries.map(e => e.model))].join(', ')} are waiting for the store; pages built from them bypass the cache until they are delivered.`,
+            `Invalidations of ${[...waiting].join(', ')} are waiting for the store; pages built from them bypass the cache until they are delivered.`,
           );
         } else {
           this.logger.log('Pending invalidations delivered.');
@@ -113,10 +146,22 @@ export class OutboxDelivery {
     return this.running;
   }
 
-  /** What the journal holds now: its models bypass every cache until delivered. */
-  private seen(entries: readonly JournalEntry[]): void {
+  /**
+   * What the journal holds now: the models of every undelivered record bypass every cache until
+   * delivered, and this process's own records that left the journal (delivered by any process)
+   * stop being pending. A journal without `pendingModels` tells only its oldest records' models.
+   */
+  private async readPending(): Promise<void> {
+    const readAt = Date.now();
+    if (this.journal.pendingModels) {
+      const models = await this.journal.pendingModels();
+      for (const cache of this.caches) cache.pendingInvalidations.replaceSeen(models, { readAt });
+      return;
+    }
+    const entries = await this.journal.pending(BATCH);
+    const complete = entries.length < BATCH ? { readAt } : undefined;
     const models = entries.map(entry => entry.model);
-    for (const cache of this.caches) cache.pendingInvalidations.replaceSeen(models);
+    for (const cache of this.caches) cache.pendingInvalidations.replaceSeen(models, complete);
   }
 
   private schedule(): void {

@@ -25,4 +25,32 @@ describe('PendingInvalidations', () => {
     pending.delivered(['r1']);
     expect(pending.affectsDependencies(['Post/42'])).toBe(false);
   });
+
+  it("lets this process's committed records go once a complete read no longer finds their model, whoever delivered them", () => {
+    const pending = new PendingInvalidations();
+    pending.add('r1', 'Post');
+    pending.add('r2', 'Author');
+    pending.add('retry', 'Tag'); // an in-memory retry: never in an outbox
+    const before = Date.now() - 1;
+    pending.committed(['r1', 'r2']);
+    // A read that began before the commits may not have seen them: nothing goes.
+    pending.replaceSeen([], { readAt: before });
+    expect(pending.models()).toEqual(['Author', 'Post', 'Tag']);
+    // A read of the oldest records only (not complete) tells nothing of the others.
+    pending.replaceSeen(['Author']);
+    expect(pending.models()).toEqual(['Author', 'Post', 'Tag']);
+    // A complete read after the commits: Post left the outbox (another process delivered it).
+    pending.replaceSeen(['Author'], { readAt: Date.now() + 1 });
+    expect(pending.models()).toEqual(['Author', 'Tag']);
+    pending.replaceSeen([], { readAt: Date.now() + 1 });
+    expect(pending.models()).toEqual(['Tag']);
+  });
+
+  it('counts records per model, so adding one costs the same however many are pending', () => {
+    const pending = new PendingInvalidations();
+    for (let i = 0; i < 100_000; i++) pending.add(`r${i}`, `Model${i % 7}`);
+    expect(pending.size).toBe(7);
+    pending.delivered(Array.from({ length: 100_000 }, (_, i) => `r${i}`).filter((_, i) => i % 7));
+    expect(pending.models()).toEqual(['Model0']);
+  });
 });

@@ -1,5 +1,15 @@
 import { dependencyModel } from '../models.js';
 
+/** One of this process's undelivered records. */
+interface LocalRecord {
+  model: string;
+  /**
+   * When its change committed (`Date.now()`), once it has: from then on every later read of the
+   * outbox sees the record until it is delivered.
+   */
+  committedAt?: number;
+}
+
 /**
  * The models this process knows have invalidations that have not reached the store yet: its own
  * (a save committed while the store was unreachable, recorded in a journal or outbox or only
@@ -8,13 +18,18 @@ import { dependencyModel } from '../models.js';
  * — until the invalidation is delivered: a process that knows it is behind does not serve what
  * may be stale.
  *
- * The hit path reads `size` only (0 in normal operation).
+ * Every change costs O(1) (records are counted per model), but `replaceSeen`, O(models). The hit
+ * path reads `size` only (0 in normal operation).
  */
 export class PendingInvalidations {
   /** This process's undelivered records: record id → model. */
-  private readonly local = new Map<string, string>();
+  private readonly local = new Map<string, LocalRecord>();
+  /** How many of `local` name each model. */
+  private readonly counts = new Map<string, number>();
+  /** The models of the outbox's undelivered records, as last read. */
   private seen = new Set<string>();
-  private merged = new Set<string>();
+  /** The union of `counts`' models and `seen`. */
+  private readonly merged = new Set<string>();
 
   /** How many models are pending (0: nothing to check). */
   get size(): number {
@@ -38,31 +53,68 @@ export class PendingInvalidations {
     return false;
   }
 
-  /** A save of `model` committed (record `id`); its invalidation is on its way. */
+  /** A save of `model` is recorded (record `id`); its invalidation is on its way. */
   add(id: string, model: string): void {
-    this.local.set(id, model);
-    this.merge();
+    if (this.local.has(id)) return;
+    this.local.set(id, { model });
+    const count = this.counts.get(model) ?? 0;
+    this.counts.set(model, count + 1);
+    if (count === 0) this.merged.add(model);
+  }
+
+  /** These records' changes committed: the outbox shows them to every later read. */
+  committed(ids: readonly string[]): void {
+    const now = Date.now();
+    for (const id of ids) {
+      const record = this.local.get(id);
+      if (record && record.committedAt === undefined) record.committedAt = now;
+    }
   }
 
   /** These records reached the store. */
   delivered(ids: readonly string[]): void {
-    let changed = false;
-    for (const id of ids) changed = this.local.delete(id) || changed;
-    if (changed) this.merge();
+    for (const id of ids) {
+      const record = this.local.get(id);
+      if (!record) continue;
+      this.local.delete(id);
+      const count = this.counts.get(record.model)! - 1;
+      if (count > 0) {
+        this.counts.set(record.model, count);
+      } else {
+        this.counts.delete(record.model);
+        if (!this.seen.has(record.model)) this.merged.delete(record.model);
+      }
+    }
   }
 
-  /** The models of the undelivered records the outbox holds now. */
-  replaceSeen(models: Iterable<string>): void {
+  /**
+   * The models of the undelivered records the outbox holds now. With `complete` (`models` names
+   * every undelivered record, read by a query that began at `readAt`), this process's committed
+   * records of any other model have left the outbox — whichever process delivered them — and
+   * stop being pending.
+   */
+  replaceSeen(models: Iterable<string>, complete?: { readAt: number }): void {
     this.seen = new Set(models);
-    this.merge();
+    if (complete) {
+      const gone: string[] = [];
+      for (const [id, record] of this.local) {
+        if (
+          record.committedAt !== undefined &&
+          record.committedAt < complete.readAt &&
+          !this.seen.has(record.model)
+        ) {
+          gone.push(id);
+        }
+      }
+      this.delivered(gone);
+    }
+    this.merged.clear();
+    for (const model of this.counts.keys()) this.merged.add(model);
+    for (const model of this.seen) this.merged.add(model);
   }
 
   /** Names, for logs and tests. */
   models(): string[] {
     return [...this.merged].sort();
-  }
-
-  private merge(): void {
-    this.merged = new Set([...this.local.values(), ...this.seen]);
   }
 }

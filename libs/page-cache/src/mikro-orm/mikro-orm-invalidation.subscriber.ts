@@ -8,7 +8,6 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { randomUUID } from 'node:crypto';
 import {
   MikroORM,
   Utils,
@@ -29,7 +28,6 @@ import {
   ENTITY_SAVED,
   type EntityDescriptor,
 } from '../invalidation/entity-events.js';
-import type { JournalEntry } from '../invalidation/invalidation-journal.js';
 import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
 import { registeredCaches } from '../invalidation/registered-caches.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
@@ -50,6 +48,7 @@ import { inheritedModels, rowModels } from './inherited-models.js';
 import { MIKRO_ORM_OUTBOX_TABLE, MikroOrmOutbox } from './mikro-orm-outbox.js';
 import { watchSavepoints } from './savepoints.hook.js';
 import type { Ttl } from '../ttl.js';
+import { invalidationRecord } from '../invalidation/outbox-table.js';
 
 /** Options of the MikroORM integration (`MikroOrmCacheInvalidation.withOptions()`). */
 export interface MikroOrmCacheInvalidationOptions {
@@ -189,23 +188,45 @@ export class MikroOrmCacheInvalidation
   }
 
   /** A write without entity events changed rows of `entityName`: the whole model is outdated. */
+  /**
+   * Called before a native write runs. In a transaction its models are recorded in it and wait
+   * for the commit. Outside one the write commits on its own, so its models are recorded first,
+   * committed on their own (if that fails, the write does not run), and delivered once it ran: a
+   * crash between the write and its record cannot lose the invalidation, and a record for a write
+   * that then fails only clears its models once more.
+   */
   async [NATIVE_WRITE](
     em: EntityManager,
     entityName: EntityName<object>,
     write: NativeWrite,
     ctx?: Transaction,
-  ): Promise<void> {
+  ): Promise<(() => Promise<void>) | void> {
     const className = Utils.className(entityName);
     const meta = em.getMetadata().find(className);
     // A write through a parent model may change rows of the entities that extend it.
-    const models = meta ? rowModels(meta, em.getMetadata()) : [className];
     const event = write === 'nativeDelete' ? ENTITY_DELETED : ENTITY_SAVED;
-    for (const model of models) {
-      await this.owe(ctx ?? em.getTransactionContext(), { event, payload: { model } });
+    const owed: OwedEvent[] = (meta ? rowModels(meta, em.getMetadata()) : [className]).map(
+      model => ({ event, payload: { model } }),
+    );
+    if (meta && event === ENTITY_DELETED) owed.push(...cascadedModels(meta, em.getMetadata()));
+    const transaction = ctx ?? em.getTransactionContext();
+    if (transaction !== undefined && transaction !== null) {
+      for (const one of owed) await this.owe(transaction, one);
+      return;
     }
-    if (meta && event === ENTITY_DELETED) {
-      await this.oweCascades(meta, em, ctx ?? em.getTransactionContext());
+    if (this.outbox && this.delivery) {
+      const recorded = owed.map(one => ({
+        ...one,
+        record: invalidationRecord(String(one.payload.model), undefined),
+      }));
+      await this.outbox.record(recorded.map(({ record }) => record));
+      this.delivery.recorded(
+        recorded.map(({ record }) => record),
+        true,
+      );
+      return () => this.dispatch(recorded);
     }
+    return () => this.dispatch(owed);
   }
 
   /** What the database deletes or changes with deleted rows (delete rule cascade / set null). */
@@ -263,11 +284,7 @@ export class MikroOrmCacheInvalidation
     const inTransaction = transaction !== undefined && transaction !== null;
     if (this.outbox) {
       const { model, id } = owed.payload;
-      const record: JournalEntry = {
-        id: randomUUID(),
-        model: String(model),
-        entityId: id === undefined ? null : String(id),
-      };
+      const record = invalidationRecord(String(model), id);
       await this.outbox.recordWith(inTransaction ? transaction : undefined, [record]);
       owed = { ...owed, record };
     }

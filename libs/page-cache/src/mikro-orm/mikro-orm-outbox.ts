@@ -2,11 +2,13 @@ import type { Connection, Transaction } from '@mikro-orm/core';
 import type { InvalidationJournal, JournalEntry } from '../invalidation/invalidation-journal.js';
 import {
   assertOutboxTable,
+  createOutboxIndexesSql,
   createOutboxTableSql,
   entryOfRow,
   OUTBOX_REMOVE_BATCH,
   OUTBOX_TABLE,
   outboxTableError,
+  pendingModelsSql,
   pendingOutboxSql,
   type OutboxRow,
 } from '../invalidation/outbox-table.js';
@@ -42,6 +44,10 @@ export class MikroOrmOutbox implements InvalidationJournal {
         'MikroOrmCacheInvalidation.withOptions({ outbox: false })',
       );
     }
+    for (const sql of createOutboxIndexesSql(this.table)) {
+      // MySQL has no IF NOT EXISTS for indexes: a second start finds them there.
+      await this.connection.execute(sql, [], 'run').catch(() => undefined);
+    }
   }
 
   /** Writes records inside `transaction` (or on their own when there is none). */
@@ -70,6 +76,13 @@ export class MikroOrmOutbox implements InvalidationJournal {
       'all',
     )) as OutboxRow[];
     return rows.map(entryOfRow);
+  }
+
+  async pendingModels(): Promise<string[]> {
+    const rows = (await this.connection.execute(pendingModelsSql(this.table), [], 'all')) as {
+      model: string;
+    }[];
+    return rows.map(row => row.model);
   }
 
   async remove(ids: readonly string[]): Promise<void> {

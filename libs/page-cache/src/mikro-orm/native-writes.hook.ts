@@ -1,13 +1,17 @@
 import { EntityManager, type EntityName, type Transaction } from '@mikro-orm/core';
 
-/** A subscriber that wants to hear of the writes MikroORM broadcasts no entity event for. */
+/**
+ * A subscriber that wants to hear of the writes MikroORM broadcasts no entity event for. It is
+ * called before the write runs (so that it can record what the write will change first); what it
+ * returns, if anything, is called once the write succeeded.
+ */
 export interface NativeWriteListener {
   [NATIVE_WRITE](
     em: EntityManager,
     entityName: EntityName<object>,
     write: NativeWrite,
     ctx?: Transaction,
-  ): Promise<void>;
+  ): Promise<(() => Promise<void>) | void>;
 }
 
 /** The `EntityManager` methods that write rows without a change set, hence without entity events. */
@@ -38,18 +42,20 @@ export function hookNativeWrites(): void {
     // The options argument is last: (name, where, data, options) or (name, where, options).
     const optionsAt = name === 'nativeUpdate' ? 3 : 2;
     prototype[name] = async function (this: EntityManager, ...args: unknown[]): Promise<unknown> {
-      const result = await write.apply(this, args);
       const listeners = [...this.getEventManager().getSubscribers()].filter(
         (subscriber): subscriber is NativeWriteListener & typeof subscriber =>
           typeof (subscriber as Partial<NativeWriteListener>)[NATIVE_WRITE] === 'function',
       );
-      if (listeners.length === 0) return result;
+      const entityName = listeners.length === 0 ? undefined : entityNameOf(name, args);
+      if (entityName === undefined) return write.apply(this, args);
       const options = args[optionsAt] as { ctx?: Transaction } | undefined;
-      const entityName = entityNameOf(name, args);
-      if (entityName === undefined) return result;
+      const after: (() => Promise<void>)[] = [];
       for (const listener of listeners) {
-        await listener[NATIVE_WRITE](this, entityName, name, options?.ctx);
+        const then = await listener[NATIVE_WRITE](this, entityName, name, options?.ctx);
+        if (then) after.push(then);
       }
+      const result = await write.apply(this, args);
+      for (const then of after) await then();
       return result;
     };
   }

@@ -57,6 +57,8 @@ import { writeStoredPage, type HitLabel } from './serve.js';
 /** Most distinct warnings remembered (routes × reasons are bounded by code, this by memory). */
 const MAX_WARNINGS = 1000;
 const HANDLED = Symbol('nestjs-page-cache:handled');
+/** Reads that see the request's spelling: the URL, the host, every header as sent. */
+const SPELLING_READS = new Set<InputRead['kind']>(['URL', 'host', 'raw headers']);
 
 /** One request on its way through the page cache. */
 interface Exchange {
@@ -281,6 +283,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       this.judged.set(token, judgement);
       if (judgement.notEarly === undefined) this.earlyRoutes.set(token, policy);
     }
+    // Nest's host filter hands the handler the host as sent (@HostParam) before this runs.
+    if (judgement.notShared === 'host-routing') this.rawSpellings.add(policy);
     return judgement;
   }
 
@@ -388,11 +392,12 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     let rejected: BypassReason | undefined;
     const keyedAsSent = this.rawSpellings.has(policy);
     for (const read of reads) {
-      if ((read.kind === 'URL' || read.kind === 'host') && !keyedAsSent) {
+      if (SPELLING_READS.has(read.kind) && !keyedAsSent) {
         this.rawSpellings.add(policy);
         rejected = 'unkeyed-input';
-        // With a query allowlist the URL is not keyed even as sent: that warning says more.
-        if (!(read.kind === 'URL' && policy.query)) {
+        // With a query allowlist the URL is not keyed even as sent, and the raw headers hold more
+        // than the host: their own warning says more.
+        if (read.kind === 'host' || (read.kind === 'URL' && !policy.query)) {
           this.warnOnce(spellingWarning(policy.view, read), `${policy.view}\u0000spelling`);
           continue;
         }

@@ -8,7 +8,6 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { randomUUID } from 'node:crypto';
 import {
   DataSource,
   type EntityMetadata,
@@ -36,6 +35,7 @@ import type { Ttl } from '../ttl.js';
 import { cascadedEntities, type NamedEntity } from './cascaded-entities.js';
 import { touchedEntities } from './touched-entities.js';
 import { OUTBOX_TABLE, TypeOrmOutbox } from './typeorm-outbox.js';
+import { invalidationRecord } from '../invalidation/outbox-table.js';
 
 type Pending = [
   event: typeof ENTITY_SAVED | typeof ENTITY_DELETED,
@@ -43,6 +43,8 @@ type Pending = [
   record: JournalEntry,
 ];
 const PENDING = 'nestjs-page-cache:pending';
+/** Records written before a statement that runs outside a transaction (see `recordFirst`). */
+const RECORDED_FIRST = 'nestjs-page-cache:recorded-first';
 
 /** Options of the TypeORM integration (`TypeOrmCacheInvalidation.withOptions()`). */
 export interface TypeOrmCacheInvalidationOptions {
@@ -117,6 +119,26 @@ export class TypeOrmCacheInvalidation
 
   onModuleDestroy(): void {
     this.delivery?.stop();
+  }
+
+  beforeInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
+    return this.recordFirst(event.queryRunner, event.metadata);
+  }
+
+  beforeUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
+    return this.recordFirst(event.queryRunner, event.metadata);
+  }
+
+  beforeRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
+    return this.recordFirst(event.queryRunner, event.metadata, true);
+  }
+
+  beforeSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {
+    return this.recordFirst(event.queryRunner, event.metadata);
+  }
+
+  beforeRecover(event: RecoverEvent<ObjectLiteral>): Promise<void> {
+    return this.recordFirst(event.queryRunner, event.metadata);
   }
 
   afterInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
@@ -220,16 +242,48 @@ export class TypeOrmCacheInvalidation
     );
   }
 
+  /**
+   * A statement outside a transaction (`repository.update()`, `insert()`, `delete()`, a query
+   * builder's write) commits on its own: a record written after it could be lost with the
+   * process, or fail, leaving the new row and the old page. So the models it may touch (the
+   * statement's entity with its parents and children, and what a delete cascades to) are recorded
+   * first, committed on their own, before the statement runs; if recording fails, the statement
+   * does not run. A record for a statement that then fails only clears its models once more.
+   */
+  private async recordFirst(
+    queryRunner: QueryRunner,
+    metadata: EntityMetadata,
+    removing = false,
+  ): Promise<void> {
+    if (!this.outbox || !this.delivery || queryRunner.isTransactionActive) return;
+    const models = new Set(touchedEntities(metadata, []).map(({ model }) => String(model)));
+    if (removing) {
+      for (const [, { model }] of cascadedEntities(metadata)) models.add(String(model));
+    }
+    // A statement of many rows calls this once per row: its models are recorded once.
+    const recorded = ((queryRunner.data[RECORDED_FIRST] as JournalEntry[] | undefined) ??= []);
+    for (const record of recorded) models.delete(record.model);
+    if (models.size === 0) return;
+    const records = [...models].map(model => invalidationRecord(model, undefined));
+    await this.outbox.record(records);
+    this.delivery.recorded(records, true);
+    recorded.push(...records);
+  }
+
   private async recordNamed(queryRunner: QueryRunner, named: NamedEntity[]): Promise<void> {
     const pending = named.map(([event, payload]): Pending => {
       const { model, id } = payload;
-      const record: JournalEntry = {
-        id: randomUUID(),
-        model: String(model),
-        entityId: id === undefined ? null : String(id),
-      };
-      return [event, payload, record];
+      return [event, payload, invalidationRecord(String(model), id)];
     });
+    // Outside a transaction the statement's models were recorded before it ran.
+    const recordedFirst = queryRunner.isTransactionActive
+      ? undefined
+      : (queryRunner.data[RECORDED_FIRST] as JournalEntry[] | undefined);
+    if (recordedFirst) {
+      delete queryRunner.data[RECORDED_FIRST];
+      await this.dispatch(pending, recordedFirst);
+      return;
+    }
     // In the change's own transaction: it commits with the change, or not at all.
     if (this.outbox)
       await this.outbox.recordWith(
@@ -251,9 +305,9 @@ export class TypeOrmCacheInvalidation
    * reached they stay recorded, their models bypass the cache, and any process delivers them
    * later), then emits the events for the application's own listeners.
    */
-  private async dispatch(pending: Pending[]): Promise<void> {
+  private async dispatch(pending: Pending[], recordedFirst: JournalEntry[] = []): Promise<void> {
     if (this.delivery) {
-      const records = pending.map(([, , record]) => record);
+      const records = [...recordedFirst, ...pending.map(([, , record]) => record)];
       this.delivery.recorded(records);
       await this.delivery.deliver(records);
       for (const [, payload] of pending) {

@@ -2,11 +2,13 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import type { InvalidationJournal, JournalEntry } from '../invalidation/invalidation-journal.js';
 import {
   assertOutboxTable,
+  createOutboxIndexesSql,
   createOutboxTableSql,
   entryOfRow,
   OUTBOX_REMOVE_BATCH,
   OUTBOX_TABLE,
   outboxTableError,
+  pendingModelsSql,
   pendingOutboxSql,
   type OutboxRow,
 } from '../invalidation/outbox-table.js';
@@ -40,6 +42,10 @@ export class TypeOrmOutbox implements InvalidationJournal {
         'TypeOrmCacheInvalidation.withOptions({ outbox: false })',
       );
     }
+    for (const sql of createOutboxIndexesSql(this.table)) {
+      // MySQL has no IF NOT EXISTS for indexes: a second start finds them there.
+      await this.dataSource.query(sql).catch(() => undefined);
+    }
   }
 
   /** Writes records through `runner`, inside its transaction when one is active. */
@@ -64,6 +70,11 @@ export class TypeOrmOutbox implements InvalidationJournal {
   async pending(limit: number): Promise<JournalEntry[]> {
     const rows = (await this.dataSource.query(pendingOutboxSql(this.table, limit))) as OutboxRow[];
     return rows.map(entryOfRow);
+  }
+
+  async pendingModels(): Promise<string[]> {
+    const rows = (await this.dataSource.query(pendingModelsSql(this.table))) as { model: string }[];
+    return rows.map(row => row.model);
   }
 
   async remove(ids: readonly string[]): Promise<void> {

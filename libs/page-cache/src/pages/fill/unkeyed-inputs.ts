@@ -103,7 +103,7 @@ export function watchInputs(
 
   // Every header at once, past req.headers: none of them is keyed as such.
   for (const name of ['rawHeaders', 'headersDistinct']) {
-    if (all && name in headerHolder) {
+    if (name in headerHolder) {
       undo.push(observeProperty(headerHolder, name, () => record('raw headers', name)));
     }
   }

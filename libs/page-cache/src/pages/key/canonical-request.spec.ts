@@ -40,7 +40,34 @@ describe('canonicalHost', () => {
 
   it('gives the spellings as sent when the route reads them', () => {
     const request = { method: 'GET', url: '/%61', headers: { host: 'A.test:80' } };
-    expect(keyedSpellings(request, false)).toMatchObject({ url: '/a', hostHeader: 'a.test' });
-    expect(keyedSpellings(request, true)).toMatchObject({ url: '/%61', hostHeader: 'A.test:80' });
+    expect(keyedSpellings(request, false)).toMatchObject({ target: '/a', hostHeader: 'a.test' });
+    expect(keyedSpellings(request, true)).toMatchObject({
+      target: '/%61',
+      hostHeader: 'A.test:80',
+    });
+  });
+
+  it('keys what the router made of the path: its pattern and decoded parameters', () => {
+    const routed = (url: string, slug: string) => ({
+      method: 'GET',
+      url,
+      headers: {},
+      route: { path: '/articles/:slug' },
+      params: { slug },
+    });
+    const one = keyedSpellings(routed('/ARTICLES/a-b?x=%41', 'a-b'), false);
+    expect(one.target).toEqual(keyedSpellings(routed('/articles/a%2Db?x=A', 'a-b'), false).target);
+    expect(one.target).not.toEqual(
+      keyedSpellings(routed('/articles/a-b?x=B', 'a-b'), false).target,
+    );
+    // The literal path of another pattern is another key, whatever it decodes to.
+    const literal = {
+      ...routed('/articles/latest', 'x'),
+      route: { path: '/articles/latest' },
+      params: {},
+    };
+    expect(keyedSpellings(literal, false).target).not.toEqual(
+      keyedSpellings(routed('/articles/%6Catest', 'latest'), false).target,
+    );
   });
 });

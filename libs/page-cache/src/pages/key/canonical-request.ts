@@ -3,22 +3,26 @@ import type { PageRequest } from '../page-metadata.js';
 /**
  * The spellings of a request a page is keyed by. Two requests that reach the same handler with
  * the same parameters, query and vary inputs must share one entry, or a client can multiply the
- * entries of one page without bound (`/articles/hello%2Dworld`, `EXAMPLE.com:80`…). So the key
- * holds the request target and host in a canonical form, where only spellings that every router
- * and parser reads alike are merged:
- * - percent-encoded unreserved characters (`A-Z a-z 0-9 - _ ~`, RFC 3986 §2.3) are decoded and
- *   the hex digits of every other escape are upper-cased; `%2F` stays distinct from `/`, `%2E`
- *   from `.` (dot segments), `+` from `%20`. A target that does not decode as UTF-8 is kept as
- *   sent (routers disagree on such targets).
+ * entries of one page without bound (`/articles/hello%2Dworld`, `/ARTICLES/hello-world` on a
+ * case-insensitive router, `EXAMPLE.com:80`…). So the key holds what the router made of the path
+ * — the route pattern it matched and the parameters it decoded for the handler — and the query and
+ * host in a canonical form, where only spellings that every parser reads alike are merged:
+ * - in the query, percent-encoded unreserved characters (`A-Z a-z 0-9 - _ ~`, RFC 3986 §2.3) are
+ *   decoded and the hex digits of every other escape are upper-cased; `%2F` stays distinct from
+ *   `/`, `%2E` from `.`, `+` from `%20`; a query that does not decode as UTF-8 is kept as sent;
  * - the host is lower-cased and its port dropped when it is the protocol's default or the port
  *   the server accepted the connection on.
+ * (Without a matched pattern, the path is keyed in the same canonical form as the query.)
  * A handler that reads the spelling itself (`req.url`, `req.originalUrl`, `req.path`, `req.host`,
- * `req.hostname`, the `Host` header) would see the difference: the page cache sees that read
- * while the page renders and keys that route's pages by the request as sent from then on
- * (`rawSpellings`).
+ * `req.hostname`, the `Host` header, the raw headers) would see the difference: the page cache
+ * sees that read while the page renders and keys that route's pages by the request as sent from
+ * then on (`raw`).
  */
 export interface KeyedSpellings {
-  url: string;
+  /** What selects the page among the URLs of its route: pattern, parameters and query. */
+  target: unknown;
+  /** The same without the query (for a route with a query allowlist). */
+  path: unknown;
   originalUrl: string | null;
   hostHeader: string | null;
   host: string | null;
@@ -32,13 +36,46 @@ export function keyedSpellings(request: PageRequest, raw: boolean): KeyedSpellin
   const header = request.headers.host;
   const hostHeader = typeof header === 'string' ? header : null;
   const host = request.host ?? request.hostname ?? null;
-  if (raw) return { url, originalUrl: original, hostHeader, host };
+  const q = url.indexOf('?');
+  if (raw) {
+    return {
+      target: url,
+      path: q === -1 ? url : url.slice(0, q),
+      originalUrl: original,
+      hostHeader,
+      host,
+    };
+  }
+  const pattern = routePattern(request);
+  let target: unknown;
+  let path: unknown;
+  if (pattern === undefined) {
+    const canonical = canonicalTarget(url);
+    const cq = canonical.indexOf('?');
+    target = canonical;
+    path = cq === -1 ? canonical : canonical.slice(0, cq);
+  } else {
+    path = [pattern, request.params ?? null];
+    target = [pattern, request.params ?? null, q === -1 ? null : canonicalTarget(url.slice(q))];
+  }
   return {
-    url: canonicalTarget(url),
+    target,
+    path,
     originalUrl: original === null ? null : canonicalTarget(original),
     hostHeader: hostHeader === null ? null : hostOf(hostHeader, request),
     host: host === null ? null : hostOf(host, request),
   };
+}
+
+/**
+ * The route pattern the router matched for the request (`/articles/:slug`): Express's
+ * `req.route.path`, Fastify's `request.routeOptions.url`; `undefined` when neither is known.
+ */
+function routePattern(request: PageRequest): string | undefined {
+  const express = (request as { route?: { path?: unknown } }).route?.path;
+  if (typeof express === 'string') return express;
+  const fastify = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
+  return typeof fastify === 'string' ? fastify : undefined;
 }
 
 /** `canonicalHost`, reading the request's default ports only when the host has a port. */

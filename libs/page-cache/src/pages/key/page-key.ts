@@ -34,10 +34,11 @@ export type UserResolver = (request: PageRequest) => unknown;
  * can be found by pattern) and the digest covers everything else that selects the variant.
  *
  * The variant is the request as the handler sees it, never a second reading of it:
- * - the request target (`url`, unsorted, in the canonical form of `canonical-request.ts`, or as
- *   sent with `rawSpellings`: two spellings that the framework parses differently can never share
- *   an entry), or, with `@CachePage({ query })`, its path plus those parameters as the adapter's
- *   query parser read them;
+ * - what the router made of the path (the route pattern it matched and the parameters it decoded)
+ *   and the query, unsorted, in the canonical form of `canonical-request.ts` — or the target as
+ *   sent with `rawSpellings` — so two spellings that the framework parses differently never share
+ *   an entry; with `@CachePage({ query })`, the path so read plus those parameters as the
+ *   adapter's query parser read them;
  * - the `Host` header, and host and protocol as the framework reports them (so a trusted
  *   `X-Forwarded-Host`/`-Proto` selects its own entry), canonical or as sent likewise;
  * - each varied header, cookie, query parameter, the principal and each vary function's result.
@@ -76,7 +77,7 @@ export function locatePage(
   const spelled = keyedSpellings(request, rawSpellings);
   const parts: unknown[] = [
     policy.route ?? null,
-    policy.query ? splitUrl(spelled.url).path : spelled.url,
+    policy.query ? spelled.path : spelled.target,
     spelled.originalUrl,
     spelled.hostHeader,
     spelled.host,

@@ -215,6 +215,13 @@ describe('pageCacheControl', () => {
   });
 });
 
+/** A handler with one metadata value, as `@RouteConstraints()`/`@RouteSchema()` write it. */
+function withMetadata(key: string, value: unknown): object {
+  const handler = () => undefined;
+  Reflect.defineMetadata(key, value, handler);
+  return handler;
+}
+
 describe("the README's table of what goes early and what is shared", () => {
   const fastify = (route: Record<string, unknown>) => ({
     fastifyRoute: { onRequest: [hook], ...route },
@@ -233,6 +240,12 @@ describe("the README's table of what goes early and what is shared", () => {
     'host-routing': facts({
       controller: HostedController,
       handler: HostedController.prototype.page,
+    }),
+    'route-constraints': facts({
+      handler: withMetadata('__fastify_route_constraints__', { tenant: 'acme' }),
+    }),
+    'header-schema': facts({
+      handler: withMetadata('__fastify_route_schema__', { headers: { required: ['x-key'] } }),
     }),
     'fastify-hooks': facts(fastify({ preHandler: [() => undefined] })),
     'fastify-later-steps': facts(fastify({ schema: {} })),

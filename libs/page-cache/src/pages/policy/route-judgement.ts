@@ -11,6 +11,8 @@ export const NOT_EARLY_REASONS = [
   'interceptors-before',
   'versioning',
   'host-routing',
+  'route-constraints',
+  'header-schema',
   'fastify-hooks',
   'fastify-later-steps',
   'not-global',
@@ -28,6 +30,8 @@ export const NOT_SHARED_REASONS = [
   'request-scoped',
   'versioning',
   'host-routing',
+  'route-constraints',
+  'header-schema',
   'fastify-hooks',
 ] as const;
 export type NotSharedReason = (typeof NOT_SHARED_REASONS)[number];
@@ -72,7 +76,7 @@ export interface RouteFacts {
  *   request-scoped;
  * - no guard at any level (global, controller, handler);
  * - the URL and `Host` alone chose the handler: no header, media-type or custom versioning, no
- *   `@Controller({ host })`;
+ *   `@Controller({ host })`, no Fastify `@RouteConstraints()`; and no schema checks its headers;
  * - on Fastify, no `preParsing`/`preValidation`/`preHandler` hook (access checks live there too).
  * A shared cache also needs a page the URL alone selects: not personalised (user, cookie,
  * `Authorization`, a vary function) and not varied on a header (Cloudflare ignores `Vary`; a
@@ -114,11 +118,27 @@ function pipelineReason(facts: RouteFacts): PipelineReason | undefined {
     return 'versioning';
   }
   if (Reflect.getMetadata(HOST_METADATA, controller) !== undefined) return 'host-routing';
+  // @RouteConstraints (Fastify): a header or the host picks among handlers of one URL.
+  const constraints: unknown = Reflect.getMetadata(ROUTE_CONSTRAINTS_METADATA, handler);
+  if (typeof constraints === 'object' && constraints !== null) {
+    if (Object.keys(constraints).length > 0) return 'route-constraints';
+  }
+  // A schema of the request's headers refuses requests an edge would answer.
+  const schema: unknown =
+    Reflect.getMetadata(ROUTE_SCHEMA_METADATA, handler) ??
+    (facts.fastifyRoute as { schema?: unknown } | undefined)?.schema;
+  if (typeof schema === 'object' && schema !== null && 'headers' in schema) {
+    return 'header-schema';
+  }
   if (facts.fastifyRoute && LATER_HOOKS.some(name => hooksOf(facts.fastifyRoute!, name) > 0)) {
     return 'fastify-hooks';
   }
   return undefined;
 }
+
+/** `@RouteConstraints()` and `@RouteSchema()` of `@nestjs/platform-fastify` (not a dependency). */
+const ROUTE_CONSTRAINTS_METADATA = '__fastify_route_constraints__';
+const ROUTE_SCHEMA_METADATA = '__fastify_route_schema__';
 
 function notEarly(
   facts: RouteFacts,

@@ -187,7 +187,7 @@ describe.each(ADAPTERS)('@Cached service methods on %s', adapter => {
     await prices.price('apple');
     await prices.echo('x');
     // What the outbox or the journal records when a save's invalidation could not be delivered.
-    cache.pendingInvalidations.add('record-1', 'Price');
+    cache.pendingInvalidations.add('record-1', 'Price', {});
     priceTable.rows.set('apple', 9);
     expect(await prices.price('apple')).toEqual({ sku: 'apple', price: 9 });
     expect(await prices.price('apple')).toEqual({ sku: 'apple', price: 9 });

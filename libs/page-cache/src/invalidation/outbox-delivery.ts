@@ -32,13 +32,19 @@ export class OutboxDelivery {
     this.delayMs = intervalMs;
   }
 
+  /** Records `entries` in the journal (outside any transaction) and marks them pending. */
+  async record(entries: readonly JournalEntry[]): Promise<void> {
+    await this.journal.record(entries);
+    this.recorded(entries, true);
+  }
+
   /**
    * Records just written (before their commit's delivery; `committed` when they were written on
    * their own, already durable): their models bypass every cache.
    */
   recorded(entries: readonly JournalEntry[], committed = false): void {
     for (const cache of this.caches) {
-      for (const entry of entries) cache.pendingInvalidations.add(entry.id, entry.model);
+      for (const entry of entries) cache.pendingInvalidations.add(entry.id, entry.model, this);
       if (committed) cache.pendingInvalidations.committed(entries.map(entry => entry.id));
     }
   }
@@ -155,13 +161,15 @@ export class OutboxDelivery {
     const readAt = Date.now();
     if (this.journal.pendingModels) {
       const models = await this.journal.pendingModels();
-      for (const cache of this.caches) cache.pendingInvalidations.replaceSeen(models, { readAt });
+      for (const cache of this.caches) {
+        cache.pendingInvalidations.replaceSeen(this, models, { readAt });
+      }
       return;
     }
     const entries = await this.journal.pending(BATCH);
     const complete = entries.length < BATCH ? { readAt } : undefined;
     const models = entries.map(entry => entry.model);
-    for (const cache of this.caches) cache.pendingInvalidations.replaceSeen(models, complete);
+    for (const cache of this.caches) cache.pendingInvalidations.replaceSeen(this, models, complete);
   }
 
   private schedule(): void {

@@ -3,6 +3,8 @@ import { dependencyModel } from '../models.js';
 /** One of this process's undelivered records. */
 interface LocalRecord {
   model: string;
+  /** The journal (its delivery) that holds it. */
+  source: object;
   /**
    * When its change committed (`Date.now()`), once it has: from then on every later read of the
    * outbox sees the record until it is delivered.
@@ -26,9 +28,9 @@ export class PendingInvalidations {
   private readonly local = new Map<string, LocalRecord>();
   /** How many of `local` name each model. */
   private readonly counts = new Map<string, number>();
-  /** The models of the outbox's undelivered records, as last read. */
-  private seen = new Set<string>();
-  /** The union of `counts`' models and `seen`. */
+  /** The models of each journal's undelivered records, as last read, by journal. */
+  private readonly seen = new Map<object, ReadonlySet<string>>();
+  /** The union of `counts`' models and every `seen` set. */
   private readonly merged = new Set<string>();
 
   /** How many models are pending (0: nothing to check). */
@@ -53,10 +55,10 @@ export class PendingInvalidations {
     return false;
   }
 
-  /** A save of `model` is recorded (record `id`); its invalidation is on its way. */
-  add(id: string, model: string): void {
+  /** A save of `model` is recorded (record `id`, in `source`); its invalidation is on its way. */
+  add(id: string, model: string, source: object): void {
     if (this.local.has(id)) return;
-    this.local.set(id, { model });
+    this.local.set(id, { model, source });
     const count = this.counts.get(model) ?? 0;
     this.counts.set(model, count + 1);
     if (count === 0) this.merged.add(model);
@@ -82,26 +84,28 @@ export class PendingInvalidations {
         this.counts.set(record.model, count);
       } else {
         this.counts.delete(record.model);
-        if (!this.seen.has(record.model)) this.merged.delete(record.model);
+        if (!this.seenAnywhere(record.model)) this.merged.delete(record.model);
       }
     }
   }
 
   /**
-   * The models of the undelivered records the outbox holds now. With `complete` (`models` names
-   * every undelivered record, read by a query that began at `readAt`), this process's committed
-   * records of any other model have left the outbox — whichever process delivered them — and
-   * stop being pending.
+   * The models of the undelivered records a journal (`source`) holds now. With `complete`
+   * (`models` names every undelivered record of it, read by a query that began at `readAt`), this
+   * process's committed records of that journal of any other model have left it — whichever
+   * process delivered them — and stop being pending.
    */
-  replaceSeen(models: Iterable<string>, complete?: { readAt: number }): void {
-    this.seen = new Set(models);
+  replaceSeen(source: object, models: Iterable<string>, complete?: { readAt: number }): void {
+    const seen = new Set(models);
+    this.seen.set(source, seen);
     if (complete) {
       const gone: string[] = [];
       for (const [id, record] of this.local) {
         if (
+          record.source === source &&
           record.committedAt !== undefined &&
           record.committedAt < complete.readAt &&
-          !this.seen.has(record.model)
+          !seen.has(record.model)
         ) {
           gone.push(id);
         }
@@ -110,7 +114,12 @@ export class PendingInvalidations {
     }
     this.merged.clear();
     for (const model of this.counts.keys()) this.merged.add(model);
-    for (const model of this.seen) this.merged.add(model);
+    for (const models of this.seen.values()) for (const model of models) this.merged.add(model);
+  }
+
+  private seenAnywhere(model: string): boolean {
+    for (const models of this.seen.values()) if (models.has(model)) return true;
+    return false;
   }
 
   /** Names, for logs and tests. */

@@ -22,7 +22,8 @@ export type BypassReason =
   | 'unkeyed-input'
   | 'body'
   | 'pending-invalidation'
-  | 'url';
+  | 'url'
+  | 'protocol';
 
 /** Counters of one cached view (or of all of them). */
 export interface PageStats {

@@ -21,6 +21,8 @@ export interface PageRequest {
   hostname?: string;
   /** `http` or `https`, as the framework reports it (trust-proxy aware). */
   protocol?: string;
+  /** The client's address, as the framework reports it (trust-proxy aware). */
+  ip?: string;
   user?: unknown;
 }
 

@@ -5,6 +5,7 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import { CacheService } from '../cache.service.js';
@@ -12,6 +13,7 @@ import type { JournalEntry } from './invalidation-journal.js';
 import { MemoryJournal } from './memory-journal.js';
 import { OutboxDelivery } from './outbox-delivery.js';
 import { invalidationRecord } from './outbox-table.js';
+import { registeredCaches } from './registered-caches.js';
 
 /** How often the in-memory journal is delivered while it holds records (then with backoff). */
 const MEMORY_INTERVAL_MS = 100;
@@ -21,21 +23,30 @@ const MEMORY_INTERVAL_MS = 100;
  * entity-event listener): in the module's `invalidationJournal` when one is configured — what it
  * holds at startup too, then every second — else, or when that journal cannot record, in memory.
  * Both go through `OutboxDelivery`: one delivery, one retry with backoff, one pending bookkeeping.
+ * A durable journal's records reach every cache of the app, as an outbox's do: events are the
+ * app's, and caches that share one journal (a directory) each deliver — and remove — what the
+ * others recorded.
  */
 @Injectable()
 export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('CacheInvalidation');
-  private readonly durable?: OutboxDelivery;
+  private durable?: OutboxDelivery;
   private readonly memory: OutboxDelivery;
 
-  constructor(cache: CacheService, @Inject(CACHE_OPTIONS) options: ResolvedCacheOptions) {
-    const journal = options.invalidationJournal;
-    if (journal) this.durable = new OutboxDelivery(journal, [cache], 1_000);
-    this.memory = new OutboxDelivery(new MemoryJournal(), [cache], MEMORY_INTERVAL_MS);
+  constructor(
+    cache: CacheService,
+    @Inject(CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    this.memory = new OutboxDelivery(new MemoryJournal(), [cache], MEMORY_INTERVAL_MS, false);
   }
 
   async onModuleInit(): Promise<void> {
-    await this.durable?.start();
+    const journal = this.options.invalidationJournal;
+    if (journal) {
+      this.durable = new OutboxDelivery(journal, registeredCaches(this.moduleRef), 1_000);
+      await this.durable.start();
+    }
     await this.memory.start();
   }
 
@@ -65,7 +76,8 @@ export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
         );
       }
     }
-    await this.memory.record([record]);
+    // Pending only once its first delivery failed: until then it is any invalidation in flight.
+    await this.memory.record([record], false);
     return this.memory;
   }
 }

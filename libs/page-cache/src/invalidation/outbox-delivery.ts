@@ -28,14 +28,23 @@ export class OutboxDelivery {
     private readonly journal: InvalidationJournal,
     private readonly caches: readonly CacheService[],
     private readonly intervalMs: number,
+    /**
+     * Whether other processes write the journal too (a table, a shared directory): then each pass
+     * reads the models of every record it holds. A journal of this process alone (memory) needs
+     * only this process's own bookkeeping.
+     */
+    private readonly shared = true,
   ) {
     this.delayMs = intervalMs;
   }
 
-  /** Records `entries` in the journal (outside any transaction) and marks them pending. */
-  async record(entries: readonly JournalEntry[]): Promise<void> {
+  /**
+   * Records `entries` in the journal (outside any transaction); with `pending`, their models
+   * bypass every cache from now on (else only once a delivery failed).
+   */
+  async record(entries: readonly JournalEntry[], pending = true): Promise<void> {
     await this.journal.record(entries);
-    this.recorded(entries, true);
+    if (pending) this.recorded(entries, true);
   }
 
   /**
@@ -78,6 +87,7 @@ export class OutboxDelivery {
     }
     const delivered: string[] = [];
     let complete = true;
+    const undelivered: JournalEntry[] = [];
     for (const [model, id, ids] of group(entries)) {
       let reached = true;
       for (const cache of this.caches) {
@@ -95,9 +105,14 @@ export class OutboxDelivery {
         }
       }
       if (reached) delivered.push(...ids);
-      else complete = false;
+      else {
+        complete = false;
+        undelivered.push(...entries.filter(entry => ids.includes(entry.id)));
+      }
     }
     for (const cache of this.caches) cache.pendingInvalidations.delivered(delivered);
+    // Records that were not marked pending before this attempt (see `record`) are now.
+    if (undelivered.length > 0) this.recorded(undelivered, true);
     let removed = true;
     if (delivered.length > 0) {
       try {
@@ -158,6 +173,7 @@ export class OutboxDelivery {
    * stop being pending. A journal without `pendingModels` tells only its oldest records' models.
    */
   private async readPending(): Promise<void> {
+    if (!this.shared) return;
     const readAt = Date.now();
     if (this.journal.pendingModels) {
       const models = await this.journal.pendingModels();

@@ -283,8 +283,11 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       this.judged.set(token, judgement);
       if (judgement.notEarly === undefined) this.earlyRoutes.set(token, policy);
     }
-    // Nest's host filter hands the handler the host as sent (@HostParam) before this runs.
-    if (judgement.notShared === 'host-routing') this.rawSpellings.add(policy);
+    // Nest's host filter hands the handler the host as sent (@HostParam) before this runs, and a
+    // Fastify constraint may choose the handler by the host (or a header) as sent.
+    if (judgement.notShared === 'host-routing' || judgement.notShared === 'route-constraints') {
+      this.rawSpellings.add(policy);
+    }
     return judgement;
   }
 
@@ -361,6 +364,9 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     if (hasBody(request)) return 'body';
     // Targets routers read differently (absolute-form, `//`, `;`): no tag could find their page.
     if (!plainTarget(request.url)) return 'url';
+    // A forwarded protocol a client made up (`X-Forwarded-Proto: gopher`) would be an entry each.
+    const protocol = request.protocol;
+    if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') return 'protocol';
     // An invalidation of a model this page depends on has not reached the store yet.
     const pending = this.cache.pendingInvalidations;
     if (pending.size > 0 && pending.affects(policy.dependsOn ?? policy.models)) {
@@ -395,9 +401,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       if (SPELLING_READS.has(read.kind) && !keyedAsSent) {
         this.rawSpellings.add(policy);
         rejected = 'unkeyed-input';
-        // With a query allowlist the URL is not keyed even as sent, and the raw headers hold more
-        // than the host: their own warning says more.
-        if (read.kind === 'host' || (read.kind === 'URL' && !policy.query)) {
+        // The raw headers hold more than the host: their own warning says more.
+        if (read.kind !== 'raw headers') {
           this.warnOnce(spellingWarning(policy.view, read), `${policy.view}\u0000spelling`);
           continue;
         }

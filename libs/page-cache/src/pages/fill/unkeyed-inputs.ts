@@ -9,7 +9,7 @@ export type { UnkeyedInputsMode } from '../../interfaces/cache-module-options.in
  * sent (`host`: the `Host` header, `req.host`, `req.hostname`).
  */
 export interface InputRead {
-  kind: 'header' | 'cookie' | 'query parameter' | 'URL' | 'host' | 'raw headers';
+  kind: 'header' | 'cookie' | 'query parameter' | 'URL' | 'host' | 'raw headers' | 'address';
   name: string;
 }
 
@@ -52,6 +52,9 @@ const GETTERS: Readonly<Record<string, InputRead['kind'] | undefined>> = {
   host: 'host',
   hostname: 'host',
   path: 'URL',
+  // The client's address (`@Ip()`), from the socket or a trusted X-Forwarded-For.
+  ip: 'address',
+  ips: 'address',
   protocol: undefined,
   secure: undefined,
   query: undefined,
@@ -151,7 +154,7 @@ export function watchInputs(
     if (!getter) continue;
     undo.push(
       shadowGetter(request, name, function (this: unknown) {
-        if (kind) record(kind, name);
+        if (kind && (all || kind !== 'address')) record(kind, name);
         quiet++;
         try {
           return getter.call(this);
@@ -182,8 +185,9 @@ function isKeyed(read: InputRead, policy: PagePolicy, rawSpellings: boolean): bo
     case 'query parameter':
       return !policy.query || policy.query.has(read.name) || vary.query.includes(read.name);
     case 'URL':
-      return rawSpellings && !policy.query;
+      return rawSpellings;
     case 'raw headers':
+    case 'address':
       return false;
   }
 }
@@ -204,6 +208,9 @@ export function spellingWarning(view: string, read: InputRead): string {
 export function unkeyedInputWarning(view: string, read: InputRead): string {
   if (read.kind === 'raw headers') {
     return `${view} read req.${read.name}, which holds every request header, most of them not in its key: read the ones you need from req.headers and add them to @VaryOn(), or @NoCache()`;
+  }
+  if (read.kind === 'address') {
+    return `${view} read the client's address (req.${read.name}), which is not in its key: add @VaryOn(req => req.ip) or @NoCache()`;
   }
   if (read.kind === 'URL') {
     return `${view} read req.${read.name}, which is not in its key (only the path and the parameters of @CachePage({ query }) are): drop the query list or @NoCache()`;

@@ -29,7 +29,11 @@ export interface KeyedSpellings {
 }
 
 /** The request's spellings for its key: canonical, or as sent (`raw`). */
-export function keyedSpellings(request: PageRequest, raw: boolean): KeyedSpellings {
+export function keyedSpellings(
+  request: PageRequest,
+  raw: boolean,
+  queryAllowlist = false,
+): KeyedSpellings {
   const url = request.url;
   const original =
     request.originalUrl !== undefined && request.originalUrl !== url ? request.originalUrl : null;
@@ -61,7 +65,12 @@ export function keyedSpellings(request: PageRequest, raw: boolean): KeyedSpellin
   return {
     target,
     path,
-    originalUrl: original === null ? null : canonicalTarget(original),
+    // With a query allowlist only the listed parameters are keyed: the rewritten (or mounted)
+    // target's own query would make every other parameter an entry.
+    originalUrl:
+      original === null
+        ? null
+        : canonicalTarget(queryAllowlist ? original.replace(/\?.*$/s, '') : original),
     hostHeader: hostHeader === null ? null : hostOf(hostHeader, request),
     host: host === null ? null : hostOf(host, request),
   };

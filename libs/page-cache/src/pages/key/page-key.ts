@@ -74,10 +74,11 @@ export function locatePage(
 
   const url = request.url;
   const { path, search } = splitUrl(url);
-  const spelled = keyedSpellings(request, rawSpellings);
+  const spelled = keyedSpellings(request, rawSpellings, policy.query !== undefined);
   const parts: unknown[] = [
     policy.route ?? null,
-    policy.query ? spelled.path : spelled.target,
+    // A route keyed as sent reads the URL: its whole target is an input, allowlist or not.
+    policy.query && !rawSpellings ? spelled.path : spelled.target,
     spelled.originalUrl,
     spelled.hostHeader,
     spelled.host,

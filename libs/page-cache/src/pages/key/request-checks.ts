@@ -34,12 +34,18 @@ const VALID_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
  */
 export function hostAllowed(allowed: HostCheck, request: PageRequest): boolean {
   const header = request.headers.host;
-  if (typeof header !== 'string' || !VALID_HOST.test(header)) return false;
-  const { name, port } = splitHost(header);
+  if (typeof header !== 'string' || !allowedSpelling(allowed, header, request)) return false;
+  // The host the framework reports, when a trusted proxy's header gave another one: the same
+  // checks, port included (`X-Forwarded-Host: example.com:1`, `:2`… would each be an entry).
+  const reported = request.host ?? request.hostname;
+  if (reported === undefined || reported.toLowerCase() === header.toLowerCase()) return true;
+  return allowedSpelling(allowed, reported, request);
+}
+
+/** A host (and port) of valid syntax, allowed by name and by port. */
+function allowedSpelling(allowed: HostCheck, host: string, request: PageRequest): boolean {
+  if (!VALID_HOST.test(host)) return false;
+  const { name, port } = splitHost(host);
   const other = port !== undefined && !defaultPorts(request).includes(port) ? port : undefined;
-  if (!allowed(name, other)) return false;
-  // The host the framework reports, when a trusted proxy's header gave another one.
-  const reported = request.hostname;
-  if (reported === undefined || reported.toLowerCase() === name.toLowerCase()) return true;
-  return allowed(reported);
+  return allowed(name, other);
 }

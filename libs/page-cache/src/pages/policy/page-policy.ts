@@ -57,6 +57,9 @@ export interface PagePolicy {
   early?: boolean;
 }
 
+/** `@RouteConstraints()` of `@nestjs/platform-fastify` (not a dependency). */
+export const ROUTE_CONSTRAINTS_METADATA = '__fastify_route_constraints__';
+
 /** Directives that let a shared cache keep a response; dropped for personalised pages. */
 const SHARED_DIRECTIVE = /^(?:public|private|s-maxage=.*|proxy-revalidate)$/i;
 
@@ -118,6 +121,8 @@ export function buildPagePolicy(
       handler.name,
       Reflect.getMetadata(PATH_METADATA, handler) ?? null,
       Reflect.getMetadata(VERSION_METADATA, handler) ?? null,
+      // Fastify @RouteConstraints: two controllers of one name may differ by them alone.
+      Reflect.getMetadata(ROUTE_CONSTRAINTS_METADATA, handler) ?? null,
     ]),
     personalised,
     cacheControl,

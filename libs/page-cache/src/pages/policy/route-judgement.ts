@@ -1,7 +1,7 @@
 import { VersioningType, type Type } from '@nestjs/common';
 import { GUARDS_METADATA, HOST_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
 import type { ApplicationConfig } from '@nestjs/core';
-import { privateCacheControl, type PagePolicy } from './page-policy.js';
+import { privateCacheControl, ROUTE_CONSTRAINTS_METADATA, type PagePolicy } from './page-policy.js';
 
 /** Why a cached route is answered on the interceptor path only (`undefined`: it may go early). */
 export const NOT_EARLY_REASONS = [
@@ -136,8 +136,7 @@ function pipelineReason(facts: RouteFacts): PipelineReason | undefined {
   return undefined;
 }
 
-/** `@RouteConstraints()` and `@RouteSchema()` of `@nestjs/platform-fastify` (not a dependency). */
-const ROUTE_CONSTRAINTS_METADATA = '__fastify_route_constraints__';
+/** `@RouteSchema()` of `@nestjs/platform-fastify` (not a dependency). */
 const ROUTE_SCHEMA_METADATA = '__fastify_route_schema__';
 
 function notEarly(

@@ -4,6 +4,7 @@ import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import type { EdgePurge } from '../interfaces/edge-options.interface.js';
 import { edgeTags } from './edge-tags.js';
+import { Backoff } from '../invalidation/backoff.js';
 
 /** How long an invalidation waits for the edge's first answer before it returns (ms). */
 export const EDGE_WAIT_MS = 2_000;
@@ -36,7 +37,7 @@ export class EdgePurger implements OnModuleDestroy {
   private retrying = false;
   /** A purge outlived {@link EDGE_WAIT_MS} and has not settled yet. */
   private slow = false;
-  private delayMs: number = EDGE_RETRY_DELAY_MS.min;
+  private readonly backoff = new Backoff(EDGE_RETRY_DELAY_MS.min, EDGE_RETRY_DELAY_MS.max);
   /** Retries since nothing was pending (an event's `attempt` is this plus one). */
   private rounds = 0;
   private stopped = false;
@@ -130,10 +131,10 @@ export class EdgePurger implements OnModuleDestroy {
   /** Schedules the next retry unless one is scheduled or running. @returns its delay (ms). */
   private scheduleRetry(): number {
     if (!this.stopped && !this.timer && !this.retrying) {
-      this.timer = setTimeout(() => void this.retry(), this.delayMs);
+      this.timer = setTimeout(() => void this.retry(), this.backoff.delayMs);
       this.timer.unref();
     }
-    return this.delayMs;
+    return this.backoff.delayMs;
   }
 
   /**
@@ -150,7 +151,7 @@ export class EdgePurger implements OnModuleDestroy {
         this.rounds++;
         this.statistics.edgePurge('retrying', batch, this.rounds + 1);
         // Backed off before the outcome is known, so that a failure reports the next delay.
-        this.delayMs = Math.min(this.delayMs * 2, EDGE_RETRY_DELAY_MS.max);
+        this.backoff.failed();
         if (!(await this.attemptRetry(batch))) break;
       }
     } finally {
@@ -160,7 +161,7 @@ export class EdgePurger implements OnModuleDestroy {
       this.scheduleRetry();
       return;
     }
-    this.delayMs = EDGE_RETRY_DELAY_MS.min;
+    this.backoff.succeeded();
     this.rounds = 0;
     this.logger.log('Pending edge purges went through.');
   }
@@ -173,7 +174,7 @@ export class EdgePurger implements OnModuleDestroy {
     } catch (error) {
       for (const tag of batch) this.pending.add(tag);
       const message = error instanceof Error ? error.message : String(error);
-      this.statistics.edgePurge('failed', batch, this.rounds + 1, message, this.delayMs);
+      this.statistics.edgePurge('failed', batch, this.rounds + 1, message, this.backoff.delayMs);
       return false;
     }
   }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { CacheService } from '../cache.service.js';
+import { Backoff } from './backoff.js';
 import { parseTtl, type Ttl } from '../ttl.js';
 import type { InvalidationJournal, JournalEntry } from './invalidation-journal.js';
 
@@ -22,7 +23,7 @@ export class OutboxDelivery {
   private stopped = false;
   private failing = false;
   /** Pause before the next pass: `intervalMs`, doubled (up to 5 s) while delivery fails. */
-  private delayMs: number;
+  private readonly backoff: Backoff;
 
   constructor(
     private readonly journal: InvalidationJournal,
@@ -35,7 +36,7 @@ export class OutboxDelivery {
      */
     private readonly shared = true,
   ) {
-    this.delayMs = intervalMs;
+    this.backoff = new Backoff(intervalMs, Math.max(MAX_DELAY_MS, intervalMs));
   }
 
   /**
@@ -192,12 +193,11 @@ export class OutboxDelivery {
     if (this.stopped) return;
     // Back off while the store cannot be reached (a process that cannot reach it serves nothing
     // from it either); back to the interval as soon as a pass delivers.
-    this.delayMs = this.failing
-      ? Math.min(Math.max(this.delayMs * 2, this.intervalMs), MAX_DELAY_MS)
-      : this.intervalMs;
+    if (this.failing) this.backoff.failed();
+    else this.backoff.succeeded();
     this.timer = setTimeout(() => {
       void this.pass().finally(() => this.schedule());
-    }, this.delayMs);
+    }, this.backoff.delayMs);
     this.timer.unref();
   }
 }

@@ -212,9 +212,6 @@ export function unkeyedInputWarning(view: string, read: InputRead): string {
   if (read.kind === 'address') {
     return `${view} read the client's address (req.${read.name}), which is not in its key: add @VaryOn(req => req.ip) or @NoCache()`;
   }
-  if (read.kind === 'URL') {
-    return `${view} read req.${read.name}, which is not in its key (only the path and the parameters of @CachePage({ query }) are): drop the query list or @NoCache()`;
-  }
   const fix =
     read.kind === 'header'
       ? `@VaryOn('${read.name}')`

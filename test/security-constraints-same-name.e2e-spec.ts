@@ -15,11 +15,11 @@ import {
   type ExecutionContext,
   type Type,
 } from '@nestjs/common';
-import { FastifyAdapter, RouteConstraints } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { RouteConstraints } from '@nestjs/platform-fastify';
 import { CacheService, CachePage } from 'nestjs-page-cache';
 import { pageCache } from './fixtures/pages/cache-import.js';
 import { rawRequest, type RunningApp } from './support/http-app.js';
+import { startWithTenantConstraint } from './support/tenant-constraint.js';
 
 /** One controller class per tenant, from a factory (every class is named `ItemsController`). */
 function tenantController(tenant: string, secret: string): Type {
@@ -63,21 +63,6 @@ function hostController(host: string | undefined, body: string): Type {
   return HomeController;
 }
 
-const tenantStrategy = {
-  name: 'tenant',
-  storage() {
-    const handlers = new Map<string, unknown>();
-    return {
-      get: (value: string) => handlers.get(value) ?? null,
-      set: (value: string, store: unknown) => void handlers.set(value, store),
-    };
-  },
-  deriveConstraint: (request: { headers: Record<string, unknown> }) =>
-    request.headers['x-tenant'] as string | undefined,
-  mustMatchWhenDerived: true,
-  validate: () => true,
-};
-
 function appModule(name?: string): DynamicModule {
   @Module({})
   class AppModule {}
@@ -93,23 +78,12 @@ function appModule(name?: string): DynamicModule {
   };
 }
 
-async function start(module: DynamicModule): Promise<RunningApp> {
-  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
-  const app = moduleRef.createNestApplication(
-    new FastifyAdapter({ constraints: { tenant: tenantStrategy } } as never),
-    { logger: ['error', 'warn'] },
-  );
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
-  return { app, url, get: (path, init) => fetch(`${url}${path}`, init), close: () => app.close() };
-}
-
 describe('Fastify route constraints, same-named controllers', () => {
   let app: RunningApp;
   let twin: RunningApp;
   beforeAll(async () => {
-    app = await start(appModule('key-constraints'));
-    twin = await start(appModule());
+    app = await startWithTenantConstraint(appModule('key-constraints'));
+    twin = await startWithTenantConstraint(appModule());
   });
   afterAll(async () => {
     await app.app.get(CacheService).clear();

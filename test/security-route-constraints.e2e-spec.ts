@@ -4,14 +4,14 @@
  * tagged for an edge nor sent public, and through Varnish each tenant gets its own page.
  */
 import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
-import { FastifyAdapter, RouteConstraints } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { RouteConstraints } from '@nestjs/platform-fastify';
 import { CacheService, CachePage, type EdgeCacheOptions } from 'nestjs-page-cache';
 import { pageCache } from './fixtures/pages/cache-import.js';
 import { varnishPurge } from 'nestjs-page-cache/varnish';
 import { SHIPPED_VCL } from './support/behind-varnish.js';
 import { freePort } from './support/free-port.js';
 import { rawRequest, type RunningApp } from './support/http-app.js';
+import { startWithTenantConstraint } from './support/tenant-constraint.js';
 import { VarnishServer, varnishMissing } from './support/varnish.js';
 
 @Controller('items')
@@ -41,37 +41,6 @@ function constrainedModule(name: string, pages: object): DynamicModule {
   };
 }
 
-/**
- * A custom find-my-way constraint strategy: the handler is chosen by the X-Tenant header
- * (https://fastify.dev/docs/latest/Reference/Routes/#constraints).
- */
-const tenantStrategy = {
-  name: 'tenant',
-  storage() {
-    const handlers = new Map<string, unknown>();
-    return {
-      get: (value: string) => handlers.get(value) ?? null,
-      set: (value: string, store: unknown) => void handlers.set(value, store),
-    };
-  },
-  deriveConstraint: (request: { headers: Record<string, unknown> }) =>
-    String(request.headers['x-tenant'] ?? ''),
-  mustMatchWhenDerived: true,
-  validate: () => true,
-};
-
-/** startApp for Fastify with the tenant constraint strategy. */
-async function startConstrained(module: DynamicModule): Promise<RunningApp> {
-  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
-  const app = moduleRef.createNestApplication(
-    new FastifyAdapter({ constraints: { tenant: tenantStrategy } } as never),
-    { logger: ['error', 'warn'] },
-  );
-  await app.listen(0, '127.0.0.1');
-  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
-  return { app, url, get: (path, init) => fetch(`${url}${path}`, init), close: () => app.close() };
-}
-
 const edge = { header: 'Surrogate-Key' as const, purge: async () => undefined };
 const PUBLIC = 'public, max-age=30, s-maxage=600';
 
@@ -83,7 +52,7 @@ describe('Fastify route constraints (a header picks the handler)', () => {
   });
 
   it('gives a header-selected page neither edge tags nor public', async () => {
-    app = await startConstrained(
+    app = await startWithTenantConstraint(
       constrainedModule('key-constraints', { edge, cacheControl: PUBLIC }),
     );
     for (const expected of ['MISS', 'HIT']) {
@@ -110,7 +79,9 @@ describe.skipIf(missing !== undefined)('Fastify route constraints through Varnis
       header: 'xkey',
       purge: varnishPurge({ url: `http://127.0.0.1:${varnishPort}/` }),
     };
-    app = await startConstrained(constrainedModule('key-constraints-varnish', { edge: e }));
+    app = await startWithTenantConstraint(
+      constrainedModule('key-constraints-varnish', { edge: e }),
+    );
     varnish = new VarnishServer(SHIPPED_VCL, varnishPort, Number(new URL(app.url).port));
     await varnish.start();
   }, 60_000);

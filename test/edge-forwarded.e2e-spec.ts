@@ -83,11 +83,9 @@ describe.skipIf(missing !== undefined).each(ADAPTERS)(
 
     beforeEach(async () => {
       ({ app, varnish } = await startBehindVarnish(
-        adapter,
+        module => startApp(adapter, module, undefined, { trustProxy: true }),
         edge =>
           homeModule({ redis: redisUrl(), keyPrefix: uniquePrefix('forwarded'), pages: { edge } }),
-        undefined,
-        { trustProxy: true },
       ));
     }, 60_000);
     afterEach(async () => {

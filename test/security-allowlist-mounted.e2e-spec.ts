@@ -4,32 +4,12 @@
  * middleware rewrote `req.url`. On a route with a `query` allowlist, the original target's own
  * query must not be keyed: every unlisted parameter (`utm_*`, a counter) would be an entry.
  */
-import { Controller, Get, Module, Query, type DynamicModule } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import express from 'express';
 import type { Server } from 'node:http';
-import { CacheService, CachePage } from 'nestjs-page-cache';
-import { pageCache } from './fixtures/pages/cache-import.js';
-
-@Controller('catalog')
-class CatalogController {
-  @Get()
-  @CachePage({ ttl: '1m', query: ['page'] })
-  list(@Query('page') page = '1') {
-    return { page, items: ['a', 'b'] };
-  }
-}
-
-function appModule(name: string): DynamicModule {
-  @Module({})
-  class AppModule {}
-  return {
-    module: AppModule,
-    imports: [pageCache(name, { pages: { hosts: ['127.0.0.1'] } })],
-    controllers: [CatalogController],
-  };
-}
+import { CacheService } from 'nestjs-page-cache';
+import { catalogModule } from './fixtures/security/catalog.fixture.js';
 
 describe('allowlisted route of a Nest app mounted under a path (Express)', () => {
   let cache: CacheService;
@@ -38,7 +18,7 @@ describe('allowlisted route of a Nest app mounted under a path (Express)', () =>
   beforeAll(async () => {
     const inner = express();
     const moduleRef = await Test.createTestingModule({
-      imports: [appModule('key-mounted')],
+      imports: [catalogModule('key-mounted', ['127.0.0.1'])],
     }).compile();
     const app = moduleRef.createNestApplication(new ExpressAdapter(inner), {
       logger: ['error', 'warn'],

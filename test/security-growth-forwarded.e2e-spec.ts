@@ -3,36 +3,21 @@
  * entries of one page through the forwarded headers: `X-Forwarded-Host` with a port that is not
  * listed, or an `X-Forwarded-Proto` other than http or https, creates nothing.
  */
-import { Controller, Get, Module, Query, type DynamicModule } from '@nestjs/common';
-import { CacheService, CachePage } from 'nestjs-page-cache';
-import { pageCache } from './fixtures/pages/cache-import.js';
+import { CacheService } from 'nestjs-page-cache';
+import { catalogModule } from './fixtures/security/catalog.fixture.js';
 import { ADAPTERS, rawRequest, startApp, type RunningApp } from './support/http-app.js';
-
-@Controller('catalog')
-class CatalogController {
-  @Get()
-  @CachePage({ ttl: '1m', query: ['page'] })
-  list(@Query('page') page = '1') {
-    return { page, items: ['a', 'b'] };
-  }
-}
-
-function appModule(name: string): DynamicModule {
-  @Module({})
-  class AppModule {}
-  return {
-    module: AppModule,
-    imports: [pageCache(name, { pages: { hosts: ['shop.test'] } })],
-    controllers: [CatalogController],
-  };
-}
 
 describe.each(ADAPTERS)('growth through forwarded headers, on %s', adapter => {
   let app: RunningApp;
   beforeAll(async () => {
-    app = await startApp(adapter, appModule(`key-growth-${adapter}`), undefined, {
-      trustProxy: true,
-    });
+    app = await startApp(
+      adapter,
+      catalogModule(`key-growth-${adapter}`, ['shop.test']),
+      undefined,
+      {
+        trustProxy: true,
+      },
+    );
   });
   afterAll(async () => {
     await app.app.get(CacheService).clear();

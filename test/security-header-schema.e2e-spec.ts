@@ -5,11 +5,9 @@
  */
 import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
 import { RouteSchema } from '@nestjs/platform-fastify';
-import { CacheService, CachePage, type EdgeCacheOptions } from 'nestjs-page-cache';
-import { varnishPurge } from 'nestjs-page-cache/varnish';
+import { CacheService, CachePage } from 'nestjs-page-cache';
 import { pageCache } from './fixtures/pages/cache-import.js';
-import { SHIPPED_VCL } from './support/behind-varnish.js';
-import { freePort } from './support/free-port.js';
+import { ANY_EDGE, PUBLIC_CACHE_CONTROL, startBehindVarnish } from './support/behind-varnish.js';
 import { rawRequest, startApp, type RunningApp } from './support/http-app.js';
 import { VarnishServer, varnishMissing } from './support/varnish.js';
 
@@ -39,8 +37,8 @@ function partnerModule(name: string, pages: object): DynamicModule {
   };
 }
 
-const edge = { header: 'Surrogate-Key' as const, purge: async () => undefined };
-const PUBLIC = 'public, max-age=30, s-maxage=600';
+const edge = ANY_EDGE;
+const PUBLIC = PUBLIC_CACHE_CONTROL;
 
 describe('a Fastify schema that validates headers', () => {
   let app: RunningApp;
@@ -71,14 +69,10 @@ describe.skipIf(varnishMissing() !== undefined)('… through Varnish', () => {
   let app: RunningApp;
   let varnish: VarnishServer;
   beforeEach(async () => {
-    const varnishPort = await freePort();
-    const e: EdgeCacheOptions = {
-      header: 'xkey',
-      purge: varnishPurge({ url: `http://127.0.0.1:${varnishPort}/` }),
-    };
-    app = await startApp('fastify', partnerModule('key-schema-varnish', { edge: e }));
-    varnish = new VarnishServer(SHIPPED_VCL, varnishPort, Number(new URL(app.url).port));
-    await varnish.start();
+    ({ app, varnish } = await startBehindVarnish(
+      module => startApp('fastify', module),
+      edge => partnerModule('key-schema-varnish', { edge }),
+    ));
   }, 60_000);
   afterEach(async () => {
     await app?.app.get(CacheService).clear();

@@ -7,15 +7,14 @@ import {
   renders,
   versionedModule,
 } from './fixtures/security/judgement.fixture.js';
-import { startBehindVarnish } from './support/behind-varnish.js';
+import { ANY_EDGE, PUBLIC_CACHE_CONTROL, startBehindVarnish } from './support/behind-varnish.js';
 import { ADAPTERS, rawRequest, startApp, type RunningApp } from './support/http-app.js';
 import { redisUrl } from './support/redis.js';
 import { collectWarnings } from './support/warnings.js';
 import { VarnishServer, varnishMissing } from './support/varnish.js';
 
-/** An edge that takes every purge (the tests read the headers a page goes out with). */
-const edge = { header: 'Surrogate-Key' as const, purge: async () => undefined };
-const PUBLIC = 'public, max-age=30, s-maxage=600';
+const edge = ANY_EDGE;
+const PUBLIC = PUBLIC_CACHE_CONTROL;
 
 /** Versioning set-ups in which Nest, not the URL, picks the handler. */
 const HEADER_SELECTED = [
@@ -197,6 +196,26 @@ const growthRequest = fc.oneof(
   hostSpelling.map(host => ({ target: '/open/home', host })),
 );
 
+describe('a render longer than the render lease', () => {
+  it('is not stored, and is said once, with the fix', async () => {
+    let warnings: string[] = [];
+    const app = await startApp('express', judgementModule('render-lease'), nest => {
+      warnings = collectWarnings(nest);
+    });
+    try {
+      expect((await rawRequest(app, '/open/slow?ms=61000')).cache).toBe('MISS');
+      await vi.waitFor(
+        () => expect(warnings.some(w => w.includes('OpenController.slow took 61 s'))).toBe(true),
+        { timeout: 5_000 },
+      );
+      expect(app.app.get(CacheService).stats().pages.bypasses['render-time']).toBe(1);
+    } finally {
+      await app.app.get(CacheService).clear();
+      await app.close();
+    }
+  }, 90_000);
+});
+
 describe.each(ADAPTERS)('a key no client can multiply, on %s', adapter => {
   let app: RunningApp;
   let redis: Redis;
@@ -258,11 +277,11 @@ describe.skipIf(missing !== undefined).each(ADAPTERS)(
 
     beforeEach(async () => {
       ({ app, varnish } = await startBehindVarnish(
-        adapter,
+        module =>
+          startApp(adapter, module, nest => {
+            nest.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' });
+          }),
         edge => versionedModule('judgement-varnish', { pages: { edge } }),
-        nest => {
-          nest.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' });
-        },
       ));
     }, 60_000);
     afterEach(async () => {

@@ -5,11 +5,9 @@
  */
 import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
 import { RouteConstraints } from '@nestjs/platform-fastify';
-import { CacheService, CachePage, type EdgeCacheOptions } from 'nestjs-page-cache';
+import { CacheService, CachePage } from 'nestjs-page-cache';
 import { pageCache } from './fixtures/pages/cache-import.js';
-import { varnishPurge } from 'nestjs-page-cache/varnish';
-import { SHIPPED_VCL } from './support/behind-varnish.js';
-import { freePort } from './support/free-port.js';
+import { ANY_EDGE, PUBLIC_CACHE_CONTROL, startBehindVarnish } from './support/behind-varnish.js';
 import { rawRequest, type RunningApp } from './support/http-app.js';
 import { startWithTenantConstraint } from './support/tenant-constraint.js';
 import { VarnishServer, varnishMissing } from './support/varnish.js';
@@ -41,8 +39,8 @@ function constrainedModule(name: string, pages: object): DynamicModule {
   };
 }
 
-const edge = { header: 'Surrogate-Key' as const, purge: async () => undefined };
-const PUBLIC = 'public, max-age=30, s-maxage=600';
+const edge = ANY_EDGE;
+const PUBLIC = PUBLIC_CACHE_CONTROL;
 
 describe('Fastify route constraints (a header picks the handler)', () => {
   let app: RunningApp;
@@ -74,16 +72,9 @@ describe.skipIf(missing !== undefined)('Fastify route constraints through Varnis
   let app: RunningApp;
   let varnish: VarnishServer;
   beforeEach(async () => {
-    const varnishPort = await freePort();
-    const e: EdgeCacheOptions = {
-      header: 'xkey',
-      purge: varnishPurge({ url: `http://127.0.0.1:${varnishPort}/` }),
-    };
-    app = await startWithTenantConstraint(
-      constrainedModule('key-constraints-varnish', { edge: e }),
-    );
-    varnish = new VarnishServer(SHIPPED_VCL, varnishPort, Number(new URL(app.url).port));
-    await varnish.start();
+    ({ app, varnish } = await startBehindVarnish(startWithTenantConstraint, edge =>
+      constrainedModule('key-constraints-varnish', { edge }),
+    ));
   }, 60_000);
   afterEach(async () => {
     await app?.app.get(CacheService).clear();

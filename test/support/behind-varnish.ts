@@ -1,9 +1,9 @@
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
 import { fileURLToPath } from 'node:url';
 import type { EdgeCacheOptions } from 'nestjs-page-cache';
 import { varnishPurge } from 'nestjs-page-cache/varnish';
 import { freePort } from './free-port.js';
-import { startApp, type AdapterName, type AdapterOptions, type RunningApp } from './http-app.js';
+import type { RunningApp } from './http-app.js';
 import { VarnishServer } from './varnish.js';
 
 /** The VCL the README documents and the package ships. */
@@ -11,22 +11,26 @@ export const SHIPPED_VCL = fileURLToPath(
   new URL('../../libs/page-cache/src/varnish/page-cache.vcl', import.meta.url),
 );
 
+/** An edge that takes every purge: for tests that read the headers a page goes out with. */
+export const ANY_EDGE: EdgeCacheOptions = {
+  header: 'Surrogate-Key',
+  purge: async () => undefined,
+};
+
+/** A `pages.cacheControl` that lets shared caches keep a page. */
+export const PUBLIC_CACHE_CONTROL = 'public, max-age=30, s-maxage=600';
+
 /**
- * Boots the app `module(edge)` builds — `edge` purges the Varnish started in front of it, with
- * `xkey` tags — and that Varnish, running the shipped VCL.
+ * Boots, with `start`, the app `module(edge)` builds — `edge` purges the Varnish started in front
+ * of it, with `xkey` tags — and that Varnish, running the shipped VCL.
  */
 export async function startBehindVarnish(
-  adapter: AdapterName,
+  start: (module: Type<unknown> | DynamicModule) => Promise<RunningApp>,
   module: (edge: EdgeCacheOptions) => Type<unknown> | DynamicModule,
-  configure?: (app: INestApplication) => void | Promise<void>,
-  options?: AdapterOptions,
 ): Promise<{ app: RunningApp; varnish: VarnishServer }> {
   const varnishPort = await freePort();
-  const edge = {
-    header: 'xkey' as const,
-    purge: varnishPurge({ url: `http://127.0.0.1:${varnishPort}/` }),
-  };
-  const app = await startApp(adapter, module(edge), configure, options);
+  const purge = varnishPurge({ url: `http://127.0.0.1:${varnishPort}/` });
+  const app = await start(module({ header: 'xkey', purge }));
   const varnish = new VarnishServer(SHIPPED_VCL, varnishPort, Number(new URL(app.url).port));
   await varnish.start();
   return { app, varnish };

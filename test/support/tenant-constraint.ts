@@ -1,4 +1,4 @@
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { RunningApp } from './http-app.js';
@@ -23,7 +23,9 @@ export const tenantStrategy = {
 };
 
 /** Boots `module` on Fastify with the tenant constraint strategy, on a free loopback port. */
-export async function startWithTenantConstraint(module: DynamicModule): Promise<RunningApp> {
+export async function startWithTenantConstraint(
+  module: DynamicModule | Type<unknown>,
+): Promise<RunningApp> {
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   const app = moduleRef.createNestApplication(
     new FastifyAdapter({ constraints: { tenant: tenantStrategy } } as never),

@@ -23,7 +23,8 @@ export type BypassReason =
   | 'body'
   | 'pending-invalidation'
   | 'url'
-  | 'protocol';
+  | 'protocol'
+  | 'render-time';
 
 /** Counters of one cached view (or of all of them). */
 export interface PageStats {

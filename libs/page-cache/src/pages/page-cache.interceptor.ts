@@ -30,6 +30,7 @@ import { CacheService } from '../cache.service.js';
 import { EdgePurger } from '../edge/edge-purger.js';
 import { PageEdgeMarks } from '../edge/page-edge-marks.js';
 import { InvalidatesInterceptor } from '../invalidation/invalidates.interceptor.js';
+import { RENDER_LEASE_MS } from '../dependency-tracker.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
 import { rawResponse, type AdapterResponse, type FastifyReplyLike } from './adapter-response.js';
 import { routeToken } from './early/route-token.js';
@@ -624,6 +625,15 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
         wait: stored.then(page => {
           settle(page);
           if (!page && tag) edge.purgeWhenSent(raw, location);
+          // Tokens created for this miss are held for one render lease: a slower render finds
+          // them gone and is not stored, on every miss — said once, with the fix.
+          if (!page && meta.r > RENDER_LEASE_MS) {
+            this.onBypass(policy, 'render-time');
+            this.warnOnce(
+              `${policy.view} took ${Math.round(meta.r / 1000)} s to render, longer than the ${RENDER_LEASE_MS / 1000} s a miss holds its data's generation tokens: its pages are not stored. Make the render faster, or cache its slow part with getOrSet().`,
+              `${policy.view}\u0000render-time`,
+            );
+          }
         }),
       };
     });

@@ -1,5 +1,5 @@
 import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule, ModuleRef, ModulesContainer } from '@nestjs/core';
 import { CACHE_NAME } from './cache.constants.js';
 import { CacheStatistics } from './cache-statistics.js';
 import { CACHE_OPTIONS } from './cache.constants.js';
@@ -11,7 +11,8 @@ import {
 import { resolveCacheOptions, type ResolvedCacheOptions } from './cache.options.js';
 import { CacheService } from './cache.service.js';
 import { EdgePurger } from './edge/edge-purger.js';
-import { EventEmitterCheck } from './invalidation/event-emitter.check.js';
+import { ModelDeclarationsCheck, modelNamesOf } from './invalidation/model-declarations.check.js';
+import { ModelNames } from './invalidation/model-names.js';
 import { IndexJanitor } from './invalidation/index-janitor.js';
 import { InvalidatesInterceptor } from './invalidation/invalidates.interceptor.js';
 import { InvalidationListener } from './invalidation/invalidation.listener.js';
@@ -75,7 +76,9 @@ import { ResilientStore } from './stores/resilient.store.js';
     JournalDelivery,
     // Applied by the page cache interceptor to mutations (POST, PUT, PATCH, DELETE).
     InvalidatesInterceptor,
-    EventEmitterCheck,
+    // Names of models checked against the app's entities (startup, and getOrSet/set at runtime).
+    { provide: ModelNames, inject: [ModuleRef, ModulesContainer], useFactory: modelNamesOf },
+    ModelDeclarationsCheck,
     IndexJanitor,
     // Wraps @Cached and @Invalidates methods of providers at startup.
     MethodCacheExplorer,

@@ -1,17 +1,17 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheStatistics, type CacheStats } from './cache-statistics.js';
 import { CACHE_OPTIONS } from './cache.constants.js';
 import type { ModelRef } from './interfaces/model-ref.interface.js';
 import type { ResolvedCacheOptions } from './cache.options.js';
 import { plainIntegerOf } from './counter.js';
 import { DependencyTracker } from './dependency-tracker.js';
+import { DistributedLock } from './distributed-lock.js';
 import { EdgePurger } from './edge/edge-purger.js';
-import { PendingInvalidations } from './invalidation/pending-invalidations.js';
+import { InvalidationPipeline, type PageQuery } from './invalidation/invalidation-pipeline.js';
+import type { PendingInvalidations } from './invalidation/pending-invalidations.js';
 import { assertValidKey, namespacedGlob } from './keys.js';
-import { urlTagOf } from './pages/key/page-key.js';
-import { entryDependencies, invalidationTargets, type ModelDependency } from './models.js';
+import { dependencyModel, entryDependencies, type ModelDependency } from './models.js';
+import { ModelNames } from './invalidation/model-names.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { parseTtl, type Ttl } from './ttl.js';
 import { softly } from './values/softly.js';
@@ -54,6 +54,9 @@ export interface CacheLockOptions {
   waitMs?: number;
 }
 
+/** Pauses between attempts at a held `lock()` (ms). */
+const LOCK_PAUSES = { min: 5, max: 100 };
+
 /** A held lock. */
 export interface CacheLock {
   /** The lock's name. */
@@ -90,12 +93,14 @@ export class CacheLockTimeoutError extends Error {
 export class CacheService {
   /** @internal */
   readonly tracker: DependencyTracker;
-  /** @internal Models with invalidations that have not reached the store yet (see the outbox). */
-  readonly pendingInvalidations = new PendingInvalidations();
+  /** @internal The one path of every invalidation of this cache, and what is pending on it. */
+  readonly pipeline: InvalidationPipeline;
   /** How values are encoded, and checked against their models' tokens when read. */
   private readonly entries: ValueEntries;
   /** The single flight of `getOrSet` and `@Cached`. */
   private readonly fills: ValueFills;
+  /** The store's lock, for `lock()`. */
+  private readonly locks: DistributedLock;
 
   constructor(
     @Inject(CacheStore) protected readonly store: CacheStore,
@@ -103,10 +108,21 @@ export class CacheService {
     protected readonly statistics: CacheStatistics,
     /** Purges the edge cache (`pages.edge.purge`) after each invalidation. */
     @Optional() private readonly edge?: EdgePurger,
+    /** Checks the model names entries are built from against the app's entities. */
+    @Optional() private readonly modelNames?: ModelNames,
   ) {
     this.tracker = new DependencyTracker(store, options.namespace, options.generationTtlMs);
+    this.locks = new DistributedLock(store);
+    this.pipeline = new InvalidationPipeline(this.tracker, edge, (model, id, removed) =>
+      statistics.invalidated(model, id, removed),
+    );
     this.entries = new ValueEntries(store, this.tracker, options, this.pendingInvalidations);
     this.fills = new ValueFills(store, this.tracker, statistics, this.entries);
+  }
+
+  /** @internal Models with invalidations that have not reached the store yet (see the outbox). */
+  get pendingInvalidations(): PendingInvalidations {
+    return this.pipeline.pending;
   }
 
   /** `{keyPrefix}:{version}`, the part every key of this cache starts with. */
@@ -168,7 +184,7 @@ export class CacheService {
    * ```
    */
   async track(models: readonly ModelDependency[]): Promise<TrackedModels> {
-    const deps = [...new Set(models.flatMap(model => entryDependencies(model)))];
+    const deps = this.dependenciesOf(models, 'track models');
     const generations = await this.softly(() => this.tracker.generationsForWrite(deps), undefined);
     return { deps, generations };
   }
@@ -260,7 +276,7 @@ export class CacheService {
    * (`undefined`, a cycle…) without storing it.
    */
   async callOnce<T>(key: string, run: () => Promise<T>, call: MethodCall): Promise<T> {
-    const deps = [...new Set(call.models.flatMap(model => entryDependencies(model)))];
+    const deps = this.dependenciesOf(call.models, `@Cached models of ${call.view}`);
     if (this.pendingInvalidations.affectsDependencies(deps)) {
       // An invalidation of one of its models has not reached the store yet (see the outbox): a
       // stored result may predate it, and one computed now could be stored under current tokens.
@@ -406,18 +422,9 @@ export class CacheService {
       throw new TypeError(`Invalid lock waitMs: ${String(waitMs)}. Expected milliseconds >= 0.`);
     }
     const key = `${this.namespace}:~lock:${name}`;
-    const token = Buffer.from(randomBytes(16).toString('base64url'));
-    const deadline = Date.now() + waitMs;
-    let pause = 5;
-    for (;;) {
-      if (await this.store.set(key, token, ttlMs, { onlyIfAbsent: true })) {
-        return { name, release: () => this.store.deleteIfEquals(key, token) };
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new CacheLockTimeoutError(name, waitMs);
-      await sleep(Math.min(pause, left));
-      pause = Math.min(pause * 2, 100);
-    }
+    const { release } = await this.locks.take(key, ttlMs, waitMs, LOCK_PAUSES);
+    if (!release) throw new CacheLockTimeoutError(name, waitMs);
+    return { name, release };
   }
 
   /**
@@ -429,57 +436,7 @@ export class CacheService {
    * @returns how many entries were removed.
    */
   async invalidate(model: ModelRef, id?: string | number): Promise<number> {
-    return this.invalidateAndPurge(model, id, true);
-  }
-
-  /**
-   * @internal `invalidate` again, for an invalidation that failed before: the edge was purged
-   * then, so a failure now purges nothing (a store down for long would otherwise have the edge
-   * purged on every retry); a success purges it once more.
-   */
-  async retryInvalidation(model: ModelRef, id?: string | number): Promise<number> {
-    return this.invalidateAndPurge(model, id, false);
-  }
-
-  private invalidateAndPurge(
-    model: ModelRef,
-    id: string | number | undefined,
-    purgeOnFailure: boolean,
-  ): Promise<number> {
-    const targets = invalidationTargets(model, id);
-    return this.purgingEdge(
-      targets,
-      async () => {
-        const removed = await this.tracker.invalidate(targets);
-        this.statistics.invalidated(targets[0], id, removed);
-        return removed;
-      },
-      purgeOnFailure,
-    );
-  }
-
-  /**
-   * Runs the Redis step of an invalidation, then purges the edge copies of `targets` — also when
-   * that step failed (unless `purgeOnFailure` is false): the edge does not depend on Redis, and
-   * its copies would otherwise be served for as long as it keeps them. A page rendered from old
-   * data after that purge and before the store has the new tokens may reach the edge again; the
-   * retried invalidation purges once more when it succeeds.
-   */
-  private async purgingEdge<T>(
-    targets: string[],
-    redisStep: () => Promise<T>,
-    purgeOnFailure = true,
-  ): Promise<T> {
-    let result: T;
-    try {
-      result = await redisStep();
-    } catch (error) {
-      if (purgeOnFailure) await this.edge?.purge(targets);
-      throw error;
-    }
-    // Even when Redis held nothing: the edge may keep a page Redis has evicted or expired.
-    await this.edge?.purge(targets);
-    return result;
+    return this.pipeline.invalidate(model, id);
   }
 
   /** Hit rates and counters of this cache since startup (in this process). */
@@ -512,20 +469,8 @@ export class CacheService {
    * cannot be reached (the call then rejects, and is yours to retry).
    * @returns how many entries were removed.
    */
-  async expirePage(
-    path: string,
-    options: { query?: Record<string, string | number | readonly (string | number)[]> } = {},
-  ): Promise<number> {
-    if (typeof path !== 'string' || !path.startsWith('/')) {
-      throw new TypeError(
-        `Invalid page path: ${JSON.stringify(path)}. Expected a path such as '/posts'.`,
-      );
-    }
-    // The tag's token is replaced first (every page records it, so none stored before this call —
-    // indexed or not, or still being rendered — is served after it), then the pages indexed
-    // under it are removed, then the edge copies purged.
-    const tag = urlTagOf(path, options.query);
-    return this.purgingEdge([tag], () => this.tracker.invalidate([tag]));
+  async expirePage(path: string, options: { query?: PageQuery } = {}): Promise<number> {
+    return this.pipeline.expire(path, options.query);
   }
 
   /**
@@ -569,10 +514,19 @@ export class CacheService {
       }
       const deps = ttlOrOptions.tracked
         ? [...ttlOrOptions.tracked.deps]
-        : [...new Set((ttlOrOptions.models ?? []).flatMap(model => entryDependencies(model)))];
+        : this.dependenciesOf(ttlOrOptions.models ?? [], 'the models of set or getOrSet');
       return { ttlMs: this.ttlOf(ttlOrOptions.ttl), deps };
     }
     return { ttlMs: this.ttlOf(ttlOrOptions), deps: [] };
+  }
+
+  /** The dependencies of an entry built from `models`, their names checked (`where` names them). */
+  private dependenciesOf(models: readonly ModelDependency[], where: string): string[] {
+    const deps = [...new Set(models.flatMap(model => entryDependencies(model)))];
+    if (this.modelNames) {
+      for (const dep of deps) this.modelNames.check(dependencyModel(dep), where);
+    }
+    return deps;
   }
 
   private assertGlob(glob: string): void {

@@ -3,8 +3,8 @@ import { decodeEntry } from '../codec.js';
 import { plainIntegerOf } from '../counter.js';
 import { DependencyTracker } from '../dependency-tracker.js';
 import { namespacedGlob } from '../keys.js';
+import { InvalidationPipeline } from '../invalidation/invalidation-pipeline.js';
 import { invalidationTargets } from '../models.js';
-import { urlTagOf } from '../pages/key/page-key.js';
 import type { CommandLine, CommandName } from './args.js';
 import type { Connection } from './connection.js';
 import {
@@ -28,6 +28,8 @@ export interface CliContext {
   namespace: string;
   /** The library's dependency tracker over the connection's store. */
   tracker: DependencyTracker;
+  /** The path every invalidation of the library takes, over that tracker. */
+  pipeline: InvalidationPipeline;
 }
 
 /** Runs one command; resolves with the exit code. */
@@ -59,7 +61,8 @@ export function createContext(
   line: CommandLine,
   namespace: string,
 ): CliContext {
-  return { io, conn, line, namespace, tracker: new DependencyTracker(conn.store, namespace) };
+  const tracker = new DependencyTracker(conn.store, namespace);
+  return { io, conn, line, namespace, tracker, pipeline: new InvalidationPipeline(tracker) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -595,14 +598,13 @@ function bytesText(label: string, view: BytesView): string {
 
 async function invalidate(ctx: CliContext): Promise<number> {
   const [model, id] = ctx.line.args;
-  let targets: string[];
   try {
-    targets = invalidationTargets(model, id);
+    invalidationTargets(model, id);
   } catch (error) {
     throw new CommandError((error as Error).message);
   }
-  // What CacheService.invalidate does: new tokens, then the indexed entries are removed.
-  const removed = await ctx.tracker.invalidate(targets);
+  // The path CacheService.invalidate takes (but the edge purge, which is the app's).
+  const removed = await ctx.pipeline.invalidate(model, id);
   const what = id === undefined ? model : `${model} ${id}`;
   if (ctx.line.json) {
     printJson(ctx, { namespace: ctx.namespace, model, id: id ?? null, removed });
@@ -619,9 +621,8 @@ async function expire(ctx: CliContext): Promise<number> {
       `Invalid page path: ${JSON.stringify(path)}. Expected a path such as /posts or /posts?page=2.`,
     );
   }
-  // What CacheService.expirePage(path) does (but the edge purge): its URL tag's token goes first,
-  // so a page whose index membership was lost, or a render in flight, is not served after it.
-  const removed = await ctx.tracker.invalidate([urlTagOf(path)]);
+  // The path CacheService.expirePage takes (but the edge purge, which is the app's).
+  const removed = await ctx.pipeline.expire(path);
   if (ctx.line.json) {
     printJson(ctx, { namespace: ctx.namespace, path, removed });
   } else {

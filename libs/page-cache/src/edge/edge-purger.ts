@@ -4,7 +4,7 @@ import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import type { EdgePurge } from '../interfaces/edge-options.interface.js';
 import { edgeTags } from './edge-tags.js';
-import { Backoff } from '../invalidation/backoff.js';
+import { Backoff } from '../backoff.js';
 
 /** How long an invalidation waits for the edge's first answer before it returns (ms). */
 export const EDGE_WAIT_MS = 2_000;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { CacheService } from '../cache.service.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../backoff.js';
 import { parseTtl, type Ttl } from '../ttl.js';
 import type { InvalidationJournal, JournalEntry } from './invalidation-journal.js';
 
@@ -54,8 +54,8 @@ export class OutboxDelivery {
    */
   recorded(entries: readonly JournalEntry[], committed = false): void {
     for (const cache of this.caches) {
-      for (const entry of entries) cache.pendingInvalidations.add(entry.id, entry.model, this);
-      if (committed) cache.pendingInvalidations.committed(entries.map(entry => entry.id));
+      for (const entry of entries) cache.pipeline.pending.add(entry.id, entry.model, this);
+      if (committed) cache.pipeline.pending.committed(entries.map(entry => entry.id));
     }
   }
 
@@ -84,7 +84,7 @@ export class OutboxDelivery {
     retry = false,
   ): Promise<{ complete: boolean; removed: boolean }> {
     if (!retry) {
-      for (const cache of this.caches) cache.pendingInvalidations.committed(entries.map(e => e.id));
+      for (const cache of this.caches) cache.pipeline.pending.committed(entries.map(e => e.id));
     }
     const delivered: string[] = [];
     let complete = true;
@@ -93,8 +93,7 @@ export class OutboxDelivery {
       let reached = true;
       for (const cache of this.caches) {
         try {
-          if (retry) await cache.retryInvalidation(model, id ?? undefined);
-          else await cache.invalidate(model, id ?? undefined);
+          await cache.pipeline.invalidate(model, id ?? undefined, retry);
         } catch (error) {
           if (error instanceof TypeError) {
             this.logger.error(
@@ -111,7 +110,7 @@ export class OutboxDelivery {
         undelivered.push(...entries.filter(entry => ids.includes(entry.id)));
       }
     }
-    for (const cache of this.caches) cache.pendingInvalidations.delivered(delivered);
+    for (const cache of this.caches) cache.pipeline.pending.delivered(delivered);
     // Records that were not marked pending before this attempt (see `record`) are now.
     if (undelivered.length > 0) this.recorded(undelivered, true);
     let removed = true;
@@ -179,14 +178,14 @@ export class OutboxDelivery {
     if (this.journal.pendingModels) {
       const models = await this.journal.pendingModels();
       for (const cache of this.caches) {
-        cache.pendingInvalidations.replaceSeen(this, models, { readAt });
+        cache.pipeline.pending.replaceSeen(this, models, { readAt });
       }
       return;
     }
     const entries = await this.journal.pending(BATCH);
     const complete = entries.length < BATCH ? { readAt } : undefined;
     const models = entries.map(entry => entry.model);
-    for (const cache of this.caches) cache.pendingInvalidations.replaceSeen(this, models, complete);
+    for (const cache of this.caches) cache.pipeline.pending.replaceSeen(this, models, complete);
   }
 
   private schedule(): void {

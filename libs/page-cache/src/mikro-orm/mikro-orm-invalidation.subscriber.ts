@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { announceEntities } from '../invalidation/entity-catalog.js';
 import {
   MikroORM,
   Utils,
@@ -110,6 +111,12 @@ export class MikroOrmCacheInvalidation
     orm.em.getEventManager().registerSubscriber(this);
     watchSavepoints(orm.em.getConnection('write'), this.levels);
     hookNativeWrites();
+    // Entities as events name them: not pivot tables, embeddables or virtual entities.
+    announceEntities(events, () =>
+      Object.values(orm.getMetadata().getAll())
+        .filter(meta => !meta.pivotTable && !meta.embeddable && !meta.virtual)
+        .map(meta => meta.className),
+    );
   }
 
   /** The integration with options: `providers: [...MikroOrmCacheInvalidation.withOptions({ … })]`. */

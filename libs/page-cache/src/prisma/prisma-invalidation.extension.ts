@@ -6,6 +6,7 @@ import {
   ENTITY_SAVED,
   type EntityDescriptor,
 } from '../invalidation/entity-events.js';
+import { announceEntities } from '../invalidation/entity-catalog.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
 import { deletedWith, parseRelations } from './deleted-with.js';
@@ -95,6 +96,7 @@ export function prismaCacheInvalidation(
       ...options.primaryKeys,
     };
     const relations = parseRelations(internals._engineConfig?.inlineSchema ?? '');
+    announceEntities(events, () => Object.keys(internals._runtimeDataModel?.models ?? {}));
     const levels = new TransactionLevels<string>();
     /** The open scopes of each interactive transaction, outermost first. */
     const scopes = new Map<string, string[]>();

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { announceEntities } from '../invalidation/entity-catalog.js';
 import {
   DataSource,
   type EntityMetadata,
@@ -95,6 +96,12 @@ export class TypeOrmCacheInvalidation
     private readonly options: TypeOrmCacheInvalidationOptions = {},
   ) {
     dataSource.subscribers.push(this);
+    // Entities as events name them; a join table is named only through the two it links.
+    announceEntities(events, () =>
+      dataSource.entityMetadatas
+        .filter(metadata => !metadata.isJunction)
+        .map(metadata => metadata.targetName || metadata.name),
+    );
   }
 
   /** The integration with options: `providers: [...TypeOrmCacheInvalidation.withOptions({ … })]`. */

@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { DistributedLock, type ReleaseLock } from '../../distributed-lock.js';
 import { fillLockKey } from '../../keys.js';
 import type { CacheStore } from '../../stores/cache-store.interface.js';
 import type { PageLocation } from '../key/page-key.js';
 import type { StoredPage } from '../lookup.js';
+
+export type { ReleaseLock } from '../../distributed-lock.js';
 
 /** Settings of `pages.fillLock`, resolved. */
 export interface FillLockSettings {
@@ -11,20 +12,24 @@ export interface FillLockSettings {
   waitMs: number;
 }
 
-/** Gives the lock back (only if this owner still holds it). */
-export type ReleaseLock = () => Promise<unknown>;
+/** Pauses between looks at the entry while another process fills it (ms). */
+const PAUSES = { min: 10, max: 50 };
 
 /**
- * The cross-process fill lock (SET NX PX with an owner token): the first process to miss a page
+ * The cross-process fill lock (the store's `DistributedLock`): the first process to miss a page
  * (or a `@Cached` call's value) renders it, the others wait a bounded time for its entry. `false`
- * settings turn it off.
+ * settings turn it off. A store that fails takes no lock and waits for nothing: render anyway.
  */
 export class FillLock {
+  private readonly lock: DistributedLock;
+
   constructor(
-    private readonly store: CacheStore,
+    store: CacheStore,
     private readonly namespace: string,
     private readonly settings: FillLockSettings | false,
-  ) {}
+  ) {
+    this.lock = new DistributedLock(store);
+  }
 
   /**
    * Takes the lock, or waits (bounded) for the process holding it to store the page; `lookup`
@@ -38,39 +43,32 @@ export class FillLock {
   ): Promise<{ release?: ReleaseLock; page?: T }> {
     const settings = this.settings;
     if (!settings) return {};
-    const { key, token, release } = this.owner(location);
-    const deadline = Date.now() + settings.waitMs;
-    let pause = 10;
-    for (;;) {
-      try {
-        if (await this.store.set(key, token, settings.ttlMs, { onlyIfAbsent: true })) {
-          const page = await lookup();
-          if (page !== undefined) {
-            void release();
-            return { page };
-          }
-          return { release };
-        }
-      } catch {
-        return {};
-      }
-      if (Date.now() >= deadline) return {};
-      await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
-      pause = Math.min(pause * 2, 50);
+    const key = fillLockKey(this.namespace, location.key);
+    let release: ReleaseLock | undefined;
+    try {
+      const taken = await this.lock.take(key, settings.ttlMs, settings.waitMs, PAUSES, lookup);
+      if (taken.found !== undefined) return { page: taken.found };
+      if (!taken.release) return {};
+      release = quietly(taken.release);
       const page = await lookup();
-      if (page !== undefined) return { page };
+      if (page === undefined) return { release };
+      void release();
+      return { page };
+    } catch {
+      // Render without the lock; one taken is given back rather than left to make others wait.
+      void release?.();
+      return {};
     }
   }
 
   /** Takes the lock without waiting; its release, or nothing if another owner holds it. */
   async tryAcquire(location: PageLocation): Promise<ReleaseLock | undefined> {
     const settings = this.settings;
-    if (!settings) return () => Promise.resolve();
-    const { key, token, release } = this.owner(location);
+    if (!settings) return () => Promise.resolve(true);
+    const key = fillLockKey(this.namespace, location.key);
     try {
-      return (await this.store.set(key, token, settings.ttlMs, { onlyIfAbsent: true }))
-        ? release
-        : undefined;
+      const taken = await this.lock.take(key, settings.ttlMs, 0, PAUSES);
+      return taken.release && quietly(taken.release);
     } catch {
       return undefined;
     }
@@ -80,16 +78,11 @@ export class FillLock {
   get waitMs(): number {
     return this.settings ? this.settings.waitMs : DEFAULT_FILL_WAIT_MS;
   }
+}
 
-  private owner(location: Pick<PageLocation, 'key'>): {
-    key: string;
-    token: Buffer;
-    release: ReleaseLock;
-  } {
-    const key = fillLockKey(this.namespace, location.key);
-    const token = Buffer.from(randomBytes(12).toString('base64url'));
-    return { key, token, release: () => this.store.deleteIfEquals(key, token).catch(() => false) };
-  }
+/** A release whose failure is no one's concern: the lock expires on its own. */
+function quietly(release: ReleaseLock): ReleaseLock {
+  return () => release().catch(() => false);
 }
 
 /** How long a request waits for another render of its process when the fill lock is off. */

@@ -1,7 +1,7 @@
 /**
- * The pause before retrying what failed — an undelivered invalidation, an edge purge: it doubles
- * with each failure, from `min` up to `max` ms, and starts again from `min` once one succeeds.
- * One mechanism for every retry of the invalidation path.
+ * The pause before retrying what failed — an undelivered invalidation, an edge purge, a lock
+ * another owner holds: it doubles with each failure, from `min` up to `max` ms, and starts again
+ * from `min` once one succeeds. One mechanism for every retry of the library.
  */
 export class Backoff {
   private current: number;

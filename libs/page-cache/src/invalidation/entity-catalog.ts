@@ -1,0 +1,31 @@
+/**
+ * The entity names of the app's ORM integrations, announced on the event emitter they emit on
+ * (one per app): what a model named by string may be. Read lazily, so an ORM whose metadata is
+ * built after the integration (a data source initialized later) is read as it is at check time.
+ */
+const catalogs = new WeakMap<object, (() => Iterable<string>)[]>();
+
+/** Announces the entities an ORM integration emits events for, on the app's emitter. */
+export function announceEntities(events: object, names: () => Iterable<string>): void {
+  const list = catalogs.get(events) ?? [];
+  list.push(names);
+  catalogs.set(events, list);
+}
+
+/**
+ * Every entity announced on `events`, or `undefined` when no ORM integration announced any (then
+ * names come only from the events the app emits).
+ */
+export function announcedEntities(events: object | undefined): Set<string> | undefined {
+  const list = events ? catalogs.get(events) : undefined;
+  if (!list) return undefined;
+  const names = new Set<string>();
+  for (const read of list) {
+    try {
+      for (const name of read()) names.add(name);
+    } catch {
+      // An ORM not initialized yet announces nothing for now.
+    }
+  }
+  return names.size > 0 ? names : undefined;
+}

@@ -1,0 +1,100 @@
+import type { DependencyTracker } from '../dependency-tracker.js';
+import type { ModelRef } from '../interfaces/model-ref.interface.js';
+import { invalidationTargets } from '../models.js';
+import { urlTagOf } from '../pages/key/page-key.js';
+import { PendingInvalidations } from './pending-invalidations.js';
+
+/** Where a delivered invalidation is also purged: the edge cache (`pages.edge.purge`). */
+export interface EdgePurge {
+  purge(targets: readonly string[]): Promise<void>;
+}
+
+/** A page path and its query, as `expirePage` and the CLI's `expire` take them. */
+export type PageQuery = Record<string, string | number | readonly (string | number)[]>;
+
+/**
+ * The one path an invalidation takes to one cache, whoever asked for it — `CacheService.invalidate`
+ * and `expirePage`, the delivery of every journal (entity events, `@Invalidates`, the ORM
+ * outboxes) and the CLI: replace the generation tokens of its targets (so nothing stored before,
+ * indexed or not, or still being rendered, is served after it), remove the entries indexed under
+ * them, then purge the edge. It also keeps what has been asked for and not delivered yet
+ * (`pending`): entries built from those models bypass the cache until it has.
+ */
+export class InvalidationPipeline {
+  /** Models with invalidations recorded and not delivered yet, by journal. */
+  readonly pending = new PendingInvalidations();
+
+  constructor(
+    private readonly tracker: DependencyTracker,
+    private readonly edge?: EdgePurge,
+    /** Counts a delivered invalidation of a model (or entity). */
+    private readonly counted?: (
+      model: string,
+      id: string | number | undefined,
+      removed: number,
+    ) => void,
+  ) {}
+
+  /**
+   * Outdates and removes what was built from `model` (or from its entity `id`), then purges the
+   * edge. The edge is purged even when the store cannot be reached (the call then rejects) —
+   * unless `retry`: its edge copies were purged when it was first asked for, and a store down for
+   * long would otherwise have the edge purged on every retry; a retry that succeeds purges it
+   * once more.
+   * @returns how many entries were removed.
+   * @throws TypeError when `model` is not a name the cache can store (before anything is written).
+   */
+  invalidate(model: ModelRef, id?: string | number, retry = false): Promise<number> {
+    const targets = invalidationTargets(model, id);
+    return this.purgingEdge(
+      targets,
+      async () => {
+        const removed = await this.tracker.invalidate(targets);
+        this.counted?.(targets[0], id, removed);
+        return removed;
+      },
+      !retry,
+    );
+  }
+
+  /**
+   * Outdates and removes every stored variant of one URL (the variants of `query` alone when it
+   * is given), then purges their edge copies.
+   * @throws TypeError when `path` is not a path (before anything is written).
+   */
+  expire(path: string, query?: PageQuery): Promise<number> {
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      throw new TypeError(
+        `Invalid page path: ${JSON.stringify(path)}. Expected a path such as '/posts'.`,
+      );
+    }
+    // The tag's token is replaced first (every page records it), then the pages indexed under it
+    // are removed, then the edge copies purged.
+    const tag = urlTagOf(path, query);
+    return this.purgingEdge([tag], () => this.tracker.invalidate([tag]), true);
+  }
+
+  /**
+   * Runs the store step, then purges the edge copies of `targets` — also when that step failed
+   * (unless `purgeOnFailure` is false): the edge does not depend on the store, and its copies
+   * would otherwise be served for as long as it keeps them. A page rendered from old data after
+   * that purge and before the store has the new tokens may reach the edge again; the retried
+   * invalidation purges once more when it succeeds.
+   */
+  private async purgingEdge(
+    targets: string[],
+    storeStep: () => Promise<number>,
+    purgeOnFailure: boolean,
+  ): Promise<number> {
+    let removed: number;
+    try {
+      removed = await storeStep();
+    } catch (error) {
+      if (purgeOnFailure) await this.edge?.purge(targets);
+      throw error;
+    }
+    // Even when the store held nothing: the edge may keep a page the store evicted or expired.
+    await this.edge?.purge(targets);
+    return removed;
+  }
+}

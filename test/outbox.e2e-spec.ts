@@ -27,8 +27,8 @@ async function get(app: ChildApp, path: string, headers: Record<string, string> 
   return { status: answer.status, cache: answer.cache ?? null, title: body.title };
 }
 
-async function put(app: ChildApp, path: string): Promise<number> {
-  return (await fetch(`${app.url}${path}`, { method: 'PUT' })).status;
+async function put(app: ChildApp, path: string, method = 'PUT'): Promise<number> {
+  return (await fetch(`${app.url}${path}`, { method })).status;
 }
 
 /** How many records the outbox table holds (read straight from the database file). */
@@ -81,7 +81,11 @@ describe('invalidations survive the process that asked for them (TypeORM outbox)
    * The reproduction: a page is cached; the network to Redis partitions; a save commits; the
    * process that saved dies before the partition heals; a new process starts.
    */
-  async function saveDuringPartitionThenDie(outbox: 'on' | 'off'): Promise<Answer> {
+  async function saveDuringPartitionThenDie(
+    outbox: 'on' | 'off',
+    /** `PATCH`: the same change outside a transaction (`repository.update()`). */
+    method = 'PUT',
+  ): Promise<Answer> {
     const env = {
       DATABASE_PATH: join(dir, 'blog.sqlite'),
       REDIS_URL: proxy.url,
@@ -93,7 +97,7 @@ describe('invalidations survive the process that asked for them (TypeORM outbox)
     expect((await get(first, '/articles/1')).cache).toBe('MISS');
     expect(await get(first, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
     proxy.drop();
-    expect(await put(first, '/articles/1/v1')).toBe(200);
+    expect(await put(first, '/articles/1/v1', method)).toBe(200);
     kill(first);
     proxy.heal();
     const second = await start(env);
@@ -107,6 +111,12 @@ describe('invalidations survive the process that asked for them (TypeORM outbox)
     const answer = await saveDuringPartitionThenDie('on');
     expect(answer).toMatchObject({ cache: 'MISS', title: 'v1' });
     // The new process delivered the dead one's record at startup.
+    expect(outboxRows(join(dir, 'blog.sqlite'))).toBe(0);
+  });
+
+  it('a write outside a transaction, committed while Redis was unreachable, still clears its page after the writer died', async () => {
+    const answer = await saveDuringPartitionThenDie('on', 'PATCH');
+    expect(answer).toMatchObject({ cache: 'MISS', title: 'v1' });
     expect(outboxRows(join(dir, 'blog.sqlite'))).toBe(0);
   });
 

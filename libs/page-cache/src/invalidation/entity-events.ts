@@ -19,6 +19,30 @@ export interface EntityDescriptor {
 }
 
 /**
+ * @internal Emitted by an ORM integration before a write that commits on its own (no transaction
+ * of its own to hold a record): each cache's listener records what the write may invalidate, and
+ * adds to `recorded` a promise of those records — rejected when they could not be recorded, and
+ * then the write must not run. Their models bypass the cache until they are settled.
+ */
+export const RECORD_FIRST = 'nestjs-page-cache.record-first';
+
+/** @internal Records written before a write (see {@link RECORD_FIRST}). */
+export interface RecordedFirst {
+  /** Delivers them: the write failed, or what it did is not known. */
+  deliver(): Promise<unknown>;
+  /** Drops them undelivered: the write's own events, emitted since, took their place. */
+  settle(): Promise<unknown>;
+}
+
+/** @internal Payload of {@link RECORD_FIRST}. */
+export interface RecordFirstRequest {
+  /** What the write may invalidate: a model, or one entity of it. */
+  targets: readonly { model: string; id?: string | number }[];
+  /** Filled by the listeners. */
+  recorded: Promise<RecordedFirst>[];
+}
+
+/**
  * Set (non-enumerable) on the payload of an event whose invalidation an outbox already delivered:
  * the cache's own listener does not run it again.
  */

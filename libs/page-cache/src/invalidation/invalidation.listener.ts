@@ -6,8 +6,11 @@ import {
   describeEntity,
   ENTITY_DELETED,
   ENTITY_SAVED,
+  RECORD_FIRST,
   type EntityEventPayload,
+  type RecordFirstRequest,
 } from './entity-events.js';
+import { invalidationRecord } from './outbox-table.js';
 import { JournalDelivery } from './journal-delivery.js';
 
 /**
@@ -34,6 +37,19 @@ export class InvalidationListener {
   @OnEvent(ENTITY_DELETED)
   async onDeleted(payload: EntityEventPayload): Promise<void> {
     await this.invalidate(payload);
+  }
+
+  /**
+   * Records what a write that commits on its own may invalidate, before it runs (see
+   * `RECORD_FIRST`). The outcome travels in the request (event handlers' errors are swallowed).
+   */
+  @OnEvent(RECORD_FIRST)
+  onRecordFirst(request: RecordFirstRequest): void {
+    request.recorded.push(
+      this.delivery.recordFirst(
+        request.targets.map(({ model, id }) => invalidationRecord(modelName(model), id)),
+      ),
+    );
   }
 
   /**

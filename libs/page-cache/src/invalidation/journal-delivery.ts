@@ -9,6 +9,7 @@ import { ModuleRef } from '@nestjs/core';
 import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import { CacheService } from '../cache.service.js';
+import type { RecordedFirst } from './entity-events.js';
 import type { JournalEntry } from './invalidation-journal.js';
 import { MemoryJournal } from './memory-journal.js';
 import { OutboxDelivery } from './outbox-delivery.js';
@@ -62,6 +63,21 @@ export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
   async recordAndDeliver(model: string, id: string | number | undefined): Promise<void> {
     const record = invalidationRecord(model, id);
     await (await this.recorded(record)).deliver([record]);
+  }
+
+  /**
+   * Records `records` before the write that may cause them runs, in the durable journal when one
+   * is configured (a failure rejects: the write must not run without them), else in memory; their
+   * models bypass every cache from now on.
+   * @returns what to do with them once the write is done.
+   */
+  async recordFirst(records: readonly JournalEntry[]): Promise<RecordedFirst> {
+    const delivery = this.durable ?? this.memory;
+    await delivery.record(records);
+    return {
+      deliver: () => delivery.deliver(records),
+      settle: () => delivery.forget(records),
+    };
   }
 
   /** The delivery whose journal now holds `record`: the durable one, else memory's. */

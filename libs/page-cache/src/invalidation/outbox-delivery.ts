@@ -59,6 +59,22 @@ export class OutboxDelivery {
     }
   }
 
+  /**
+   * Drops records undelivered: what they stood for was recorded since in another form (a write's
+   * precise events replacing what was recorded before it ran). A record that cannot be removed
+   * now is delivered by a later pass (harmless).
+   */
+  async forget(entries: readonly JournalEntry[]): Promise<void> {
+    const ids = entries.map(entry => entry.id);
+    try {
+      await this.journal.remove(ids);
+    } catch (error) {
+      this.logger.warn(`Could not remove settled invalidations: ${(error as Error).message}`);
+      return;
+    }
+    for (const cache of this.caches) cache.pipeline.pending.delivered(ids);
+  }
+
   /** Delivers what is pending now, then every `intervalMs`. */
   async start(): Promise<void> {
     await this.pass();

@@ -4,7 +4,10 @@ import type { DefaultArgs } from '@prisma/client/runtime/client';
 import {
   ENTITY_DELETED,
   ENTITY_SAVED,
+  RECORD_FIRST,
   type EntityDescriptor,
+  type RecordedFirst,
+  type RecordFirstRequest,
 } from '../invalidation/entity-events.js';
 import { announceEntities } from '../invalidation/entity-catalog.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
@@ -163,21 +166,31 @@ export function prismaCacheInvalidation(
         $allModels: {
           async $allOperations({ model, operation, args, query, ...rest }) {
             if (!ROW_WRITES.has(operation) && !BULK_WRITES.has(operation)) return query(args);
-            const result: unknown = await query(args);
-            const written = [
-              ...eventsOf(model, operation, args, result, keys[model]),
-              ...nestedWriteEvents(model, operation, args, internals._runtimeDataModel),
-            ];
-            // What the database deletes or changes with the deleted rows (cascades, links).
-            const owed = [
-              ...written,
-              ...written.flatMap(({ event, payload }) =>
+            const transaction = (rest as { __internalParams?: { transaction?: unknown } })
+              .__internalParams?.transaction;
+            const nested = nestedWriteEvents(model, operation, args, internals._runtimeDataModel);
+            // What the database deletes or changes with deleted rows (cascades, links).
+            const cascaded = (written: readonly OwedEvent[]) =>
+              written.flatMap(({ event, payload }) =>
                 event === ENTITY_DELETED ? deletedWith(String(payload.model), relations) : [],
-              ),
-            ];
-            const params = (rest as { __internalParams?: { transaction?: unknown } })
-              .__internalParams;
-            await owe(owed, params?.transaction);
+              );
+            // A write that commits on its own has no transaction to hold its record: what it may
+            // invalidate is recorded first; once it is done, its own events take that place.
+            let first: RecordedFirst[] = [];
+            if (!inInteractiveTransaction(transaction)) {
+              const before = beforeWrite(model, operation, args, keys[model]);
+              first = await recordFirst(events, [...before, ...nested, ...cascaded(before)]);
+            }
+            let result: unknown;
+            try {
+              result = await query(args);
+            } catch (error) {
+              await Promise.all(first.map(recorded => recorded.deliver()));
+              throw error;
+            }
+            const written = [...eventsOf(model, operation, args, result, keys[model]), ...nested];
+            await owe([...written, ...cascaded(written)], transaction);
+            await Promise.all(first.map(recorded => recorded.settle()));
             return result;
           },
         },
@@ -186,6 +199,50 @@ export function prismaCacheInvalidation(
     });
   });
   return extension as unknown as PrismaCacheInvalidationExtension;
+}
+
+/** Whether a query runs in an interactive transaction (whose commit its events wait for). */
+function inInteractiveTransaction(transaction: unknown): boolean {
+  return (transaction as { kind?: string } | undefined)?.kind === 'itx';
+}
+
+/** What a write may invalidate, known before it runs: the row its `where` names, or its model. */
+function beforeWrite(
+  model: string,
+  operation: string,
+  args: unknown,
+  key: readonly string[] | undefined,
+): OwedEvent[] {
+  const event = operation.startsWith('delete') ? ENTITY_DELETED : ENTITY_SAVED;
+  if (!ROW_WRITES.has(operation) || operation === 'create' || !key?.length) {
+    return [{ event, payload: { model } }];
+  }
+  const { where, data, update } = (args ?? {}) as {
+    where?: unknown;
+    data?: unknown;
+    update?: unknown;
+  };
+  const named = idIn(where, key);
+  if (named === undefined) return [{ event, payload: { model } }];
+  // A key the write changes names the row it becomes too.
+  const becomes = idIn(data ?? update, key);
+  return [...new Set([named, becomes].filter(id => id !== undefined))].map(id => ({
+    event,
+    payload: { model, id },
+  }));
+}
+
+/**
+ * Has the caches record `owed` before the write runs (see `RECORD_FIRST`).
+ * @throws when a cache could not record them: the write must not run.
+ */
+function recordFirst(events: EventEmitter2, owed: readonly OwedEvent[]): Promise<RecordedFirst[]> {
+  const targets = owed.map(({ payload }) => ({
+    model: String(payload.model),
+    ...(payload.id === undefined ? {} : { id: payload.id }),
+  }));
+  const request: RecordFirstRequest = { targets, recorded: [] };
+  return events.emitAsync(RECORD_FIRST, request).then(() => Promise.all(request.recorded));
 }
 
 /** What a successful write owes: its row (and the row's old key), or its model. */

@@ -8,6 +8,12 @@ import { rawGet } from './support/http-app.js';
 import { uniquePrefix } from './support/redis.js';
 import { RedisServer } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
+import {
+  createDatabase,
+  postgresUnavailable,
+  type TestDatabase,
+} from './fixtures/orm/databases.js';
+import pg from 'pg';
 
 const APP = fileURLToPath(new URL('./fixtures/outbox/outbox.app.ts', import.meta.url));
 const MIKRO_ORM_APP = fileURLToPath(
@@ -111,17 +117,12 @@ describe('the outbox: every process knows every undelivered model', () => {
     leaveBacklog(env.DATABASE_PATH!, 10_000, 'Comment', 'v1');
     const started = Date.now();
     const second = await start();
-    // The save of article 1 is the newest of 10,001 records: its model is known at once.
-    const first = await get(second, '/articles/1');
-    expect(first.title).toBe('v1');
-    expect(first.cache).not.toBe('HIT');
-    await vi.waitFor(() => expect(outboxRows(env.DATABASE_PATH!)).toBe(0), {
-      timeout: 60_000,
-      interval: 100,
-    });
-    const seconds = (Date.now() - started) / 1000;
-    console.log(`outbox backlog: 10,001 records delivered in ${seconds.toFixed(1)} s`);
-    expect((await get(second, '/articles/1')).title).toBe('v1');
+    // Startup delivers the whole backlog before the app serves: one pass drains it, not 500.
+    expect(outboxRows(env.DATABASE_PATH!)).toBe(0);
+    console.log(
+      `outbox backlog: 10,001 records delivered in ${((Date.now() - started) / 1000).toFixed(1)} s, startup included`,
+    );
+    expect(await get(second, '/articles/1')).toMatchObject({ cache: 'MISS', title: 'v1' });
     expect(await get(second, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v1' });
   }, 90_000);
 
@@ -189,3 +190,132 @@ describe('the outbox: every process knows every undelivered model', () => {
     );
   });
 });
+
+/** The database the blog processes share, and what a test does to it behind their back. */
+interface BlogDatabase {
+  env: Record<string, string>;
+  outboxRows(): Promise<number>;
+  /** As `leaveBacklog`: `count` older records of `model`, then the save of article 1. */
+  leaveBacklog(count: number, model: string, title: string): Promise<void>;
+  drop(): Promise<void>;
+}
+
+async function blogDatabase(kind: TestDatabase['kind']): Promise<BlogDatabase> {
+  const database = await createDatabase(kind);
+  if (kind === 'sqlite') {
+    return {
+      env: { DATABASE_PATH: database.url },
+      outboxRows: () => Promise.resolve(outboxRows(database.url)),
+      leaveBacklog: (count, model, title) =>
+        Promise.resolve(leaveBacklog(database.url, count, model, title)),
+      drop: () => database.drop(),
+    };
+  }
+  const query = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    env: { DATABASE_URL: database.url },
+    outboxRows: () =>
+      query(async client => {
+        const { rows } = await client.query('SELECT COUNT(*)::int AS n FROM page_cache_outbox');
+        return (rows[0] as { n: number }).n;
+      }),
+    leaveBacklog: (count, model, title) =>
+      query(async client => {
+        const at = Date.now() - 60_000;
+        await client.query('BEGIN');
+        await client.query(
+          `INSERT INTO page_cache_outbox (id, model, entity_id, created_at)
+           SELECT 'backlog-' || i, $1, i::text, $2::bigint + i FROM generate_series(0, $3::int - 1) AS i`,
+          [model, at, count],
+        );
+        await client.query('UPDATE article SET title = $1 WHERE id = 1', [title]);
+        await client.query(
+          'INSERT INTO page_cache_outbox (id, model, entity_id, created_at) VALUES ($1, $2, $3, $4)',
+          ['the-save', 'Article', '1', Date.now()],
+        );
+        await client.query('COMMIT');
+      }),
+    drop: () => database.drop(),
+  };
+}
+
+const postgresDown = await postgresUnavailable();
+
+describe.each(['sqlite', 'postgresql'] as const)(
+  'a backlog of 10,000 records written during a partition, on %s',
+  kind => {
+    const skip = kind === 'postgresql' ? postgresDown : undefined;
+    let redis: RedisServer;
+    let proxy: TcpProxy;
+    let database: BlogDatabase;
+    const apps: ChildApp[] = [];
+    const start = async (env: Record<string, string>) => {
+      const app = await startChildApp(APP, { ...database.env, ...env });
+      apps.push(app);
+      return app;
+    };
+
+    beforeAll(async () => {
+      redis = await RedisServer.start();
+      proxy = await TcpProxy.start(redis.port);
+    });
+    afterAll(async () => {
+      await proxy.close();
+      await redis.kill();
+    });
+    beforeEach(async () => {
+      if (!skip) database = await blogDatabase(kind);
+    });
+    afterEach(async () => {
+      await Promise.all(apps.splice(0).map(app => app.stop()));
+      proxy.heal();
+      await database?.drop();
+    });
+
+    it.skipIf(skip !== undefined)(
+      `hides no model from a process that ran through it, nor from one started after it${skip ? ` (skipped: ${skip})` : ''}`,
+      async () => {
+        const prefix = uniquePrefix('backlog');
+        const running = await start({ REDIS_URL: proxy.url, KEY_PREFIX: prefix });
+        expect(await put(running, '/articles/1/v0')).toBe(200);
+        expect((await get(running, '/articles/1')).cache).toBe('MISS');
+        expect(await get(running, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
+        proxy.drop();
+        // Writers elsewhere save during the partition: 10,000 records, then article 1's.
+        await database.leaveBacklog(10_000, 'Comment', 'v1');
+        // The running process learns that Article is pending, Redis out of its reach or not (a
+        // store it cannot reach answers MISS; a pending model, BYPASS)…
+        await vi.waitFor(
+          async () => expect(await get(running, '/articles/1')).toMatchObject({ cache: 'BYPASS' }),
+          { timeout: 30_000, interval: 100 },
+        );
+        proxy.heal();
+        // …so once Redis answers again, it never serves the page it holds from before the save;
+        // it serves the new one from the cache once the backlog is delivered.
+        const seen: string[] = [];
+        await vi.waitFor(
+          async () => {
+            const answer = await get(running, '/articles/1');
+            seen.push(`${answer.cache} ${answer.title}`);
+            expect(answer.cache).toBe('HIT');
+          },
+          { timeout: 30_000, interval: 100 },
+        );
+        expect(seen.filter(answer => !answer.endsWith(' v1'))).toEqual([]);
+        // A process started now finds nothing left, and serves the new page.
+        const late = await start({ REDIS_URL: redis.url, KEY_PREFIX: prefix });
+        expect(await database.outboxRows()).toBe(0);
+        expect(await get(late, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v1' });
+      },
+      120_000,
+    );
+  },
+);

@@ -1,66 +1,20 @@
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startChildApp, type ChildApp } from './support/child-app.js';
-import { rawGet } from './support/http-app.js';
+import { getPage, sqliteOutboxRows, write } from './support/blog-process.js';
 import { uniquePrefix } from './support/redis.js';
-import { RedisServer } from './support/redis-server.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { partitionedRedis } from './support/partitioned-redis.js';
 
 const APP = fileURLToPath(new URL('./fixtures/outbox/mikro-orm-outbox.app.ts', import.meta.url));
 
-/** Every process of a site sees one Host (behind a load balancer): pages are shared by it. */
-const HOST = { host: 'blog.example' };
-
-async function get(app: ChildApp, path: string) {
-  const answer = await rawGet(`${app.url}${path}`, HOST);
-  const body = (answer.status === 200 ? JSON.parse(answer.body) : {}) as { title?: string };
-  return { status: answer.status, cache: answer.cache ?? null, title: body.title };
-}
-
-async function put(app: ChildApp, path: string): Promise<number> {
-  return (await fetch(`${app.url}${path}`, { method: 'PUT' })).status;
-}
-
-/** How many records the outbox table holds (read straight from the database file). */
-function outboxRows(path: string): number {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare('SELECT COUNT(*) AS n FROM page_cache_outbox').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
-
 describe('invalidations survive the process that asked for them (MikroORM outbox)', () => {
-  let redis: RedisServer;
-  let proxy: TcpProxy;
   let dir: string;
-  const apps: ChildApp[] = [];
-  const start = async (env: Record<string, string>) => {
-    const app = await startChildApp(APP, env);
-    apps.push(app);
-    return app;
-  };
+  const partitioned = partitionedRedis(() => rmSync(dir, { recursive: true, force: true }));
+  const start = (env: Record<string, string>) => partitioned.start(APP, env);
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    proxy = await TcpProxy.start(redis.port);
-  });
-  afterAll(async () => {
-    await Promise.all(apps.splice(0).map(app => app.stop()));
-    await proxy.close();
-    await redis.kill();
-  });
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'mikro-outbox-'));
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map(app => app.stop()));
-    proxy.heal();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /**
@@ -71,24 +25,26 @@ describe('invalidations survive the process that asked for them (MikroORM outbox
     const database = join(dir, 'blog.sqlite');
     const env = {
       DATABASE_PATH: database,
-      REDIS_URL: proxy.url,
+      REDIS_URL: partitioned.proxy.url,
       KEY_PREFIX: uniquePrefix('mikro-outbox'),
       OUTBOX: outbox,
     };
     const first = await start(env);
-    expect(await put(first, '/articles/1/v0')).toBe(200);
-    expect((await get(first, '/articles/1')).cache).toBe('MISS');
-    expect(await get(first, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
-    proxy.drop();
-    expect(await put(first, '/articles/1/v1')).toBe(200);
-    const recorded = outbox === 'on' ? outboxRows(database) : 0;
-    first.process.kill('SIGKILL');
-    apps.splice(apps.indexOf(first), 1);
-    proxy.heal();
+    expect(await write(first, '/articles/1/v0')).toBe(200);
+    expect((await getPage(first, '/articles/1')).cache).toBe('MISS');
+    expect(await getPage(first, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
+    partitioned.proxy.drop();
+    expect(await write(first, '/articles/1/v1')).toBe(200);
+    const recorded = outbox === 'on' ? sqliteOutboxRows(database) : 0;
+    partitioned.kill(first);
+    partitioned.proxy.heal();
     const second = await start(env);
-    const answer = await get(second, '/articles/1');
-    expect(await get(second, '/articles/1')).toMatchObject({ cache: 'HIT', title: answer.title });
-    return { answer, recorded, left: outbox === 'on' ? outboxRows(database) : 0 };
+    const answer = await getPage(second, '/articles/1');
+    expect(await getPage(second, '/articles/1')).toMatchObject({
+      cache: 'HIT',
+      title: answer.title,
+    });
+    return { answer, recorded, left: outbox === 'on' ? sqliteOutboxRows(database) : 0 };
   }
 
   it('a save committed while Redis was unreachable still clears its page after the saver died', async () => {

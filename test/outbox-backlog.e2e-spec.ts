@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startChildApp, type ChildApp } from './support/child-app.js';
-import { rawGet } from './support/http-app.js';
+import type { ChildApp } from './support/child-app.js';
+import { partitionedRedis } from './support/partitioned-redis.js';
+import { getPage, sqliteOutboxRows, write } from './support/blog-process.js';
 import { uniquePrefix } from './support/redis.js';
-import { RedisServer } from './support/redis-server.js';
-import { TcpProxy } from './support/tcp-proxy.js';
 import {
   createDatabase,
   postgresUnavailable,
@@ -20,19 +19,6 @@ const MIKRO_ORM_APP = fileURLToPath(
   new URL('./fixtures/outbox/mikro-orm-outbox.app.ts', import.meta.url),
 );
 
-/** Every process of a site sees one Host (behind a load balancer): pages are shared by it. */
-const HOST = { host: 'blog.example' };
-
-async function get(app: ChildApp, path: string) {
-  const answer = await rawGet(`${app.url}${path}`, HOST);
-  const body = (answer.status === 200 ? JSON.parse(answer.body) : {}) as { title?: string };
-  return { status: answer.status, cache: answer.cache ?? null, title: body.title };
-}
-
-async function put(app: ChildApp, path: string): Promise<number> {
-  return (await fetch(`${app.url}${path}`, { method: 'PUT' })).status;
-}
-
 /** Runs `work` on the database file the apps share. */
 function withDatabase<T>(path: string, work: (db: Database.Database) => T): T {
   const db = new Database(path);
@@ -43,12 +29,6 @@ function withDatabase<T>(path: string, work: (db: Database.Database) => T): T {
     db.close();
   }
 }
-
-const outboxRows = (path: string) =>
-  withDatabase(
-    path,
-    db => (db.prepare('SELECT COUNT(*) AS n FROM page_cache_outbox').get() as { n: number }).n,
-  );
 
 /**
  * What a process that died during a partition leaves behind: `count` records of other entities,
@@ -69,47 +49,28 @@ function leaveBacklog(path: string, count: number, model: string, title: string)
 }
 
 describe('the outbox: every process knows every undelivered model', () => {
-  let redis: RedisServer;
-  let proxy: TcpProxy;
   let dir: string;
+  const partitioned = partitionedRedis(() => rmSync(dir, { recursive: true, force: true }));
   let env: Record<string, string>;
-  const apps: ChildApp[] = [];
-  const start = async (extra: Record<string, string> = {}, entry = APP) => {
-    const app = await startChildApp(entry, { ...env, ...extra });
-    apps.push(app);
-    return app;
-  };
+  const start = (extra: Record<string, string> = {}, entry = APP) =>
+    partitioned.start(entry, { ...env, ...extra });
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    proxy = await TcpProxy.start(redis.port);
-  });
-  afterAll(async () => {
-    await proxy.close();
-    await redis.kill();
-  });
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'outbox-backlog-'));
     env = {
       DATABASE_PATH: join(dir, 'blog.sqlite'),
-      REDIS_URL: redis.url,
+      REDIS_URL: partitioned.redis.url,
       KEY_PREFIX: uniquePrefix('backlog'),
     };
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map(app => app.stop()));
-    proxy.heal();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** A process caches article 1 as v0, and stops. */
   async function cacheV0(): Promise<void> {
     const first = await start();
-    expect(await put(first, '/articles/1/v0')).toBe(200);
-    expect((await get(first, '/articles/1')).cache).toBe('MISS');
-    expect(await get(first, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
-    await first.stop();
-    apps.splice(apps.indexOf(first), 1);
+    expect(await write(first, '/articles/1/v0')).toBe(200);
+    expect((await getPage(first, '/articles/1')).cache).toBe('MISS');
+    expect(await getPage(first, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
+    await partitioned.stop(first);
   }
 
   it('10,000 records left during a partition hide no model: a process started after them serves no old page, and drains them', async () => {
@@ -118,12 +79,12 @@ describe('the outbox: every process knows every undelivered model', () => {
     const started = Date.now();
     const second = await start();
     // Startup delivers the whole backlog before the app serves: one pass drains it, not 500.
-    expect(outboxRows(env.DATABASE_PATH!)).toBe(0);
+    expect(sqliteOutboxRows(env.DATABASE_PATH!)).toBe(0);
     console.log(
       `outbox backlog: 10,001 records delivered in ${((Date.now() - started) / 1000).toFixed(1)} s, startup included`,
     );
-    expect(await get(second, '/articles/1')).toMatchObject({ cache: 'MISS', title: 'v1' });
-    expect(await get(second, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v1' });
+    expect(await getPage(second, '/articles/1')).toMatchObject({ cache: 'MISS', title: 'v1' });
+    expect(await getPage(second, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v1' });
   }, 90_000);
 
   it('a record the cache can never deliver is quarantined, and hides nothing behind it', async () => {
@@ -131,9 +92,11 @@ describe('the outbox: every process knows every undelivered model', () => {
     // A model name the cache refuses (not a plain identifier): 600 of them, more than a batch.
     leaveBacklog(env.DATABASE_PATH!, 600, 'Café', 'v1');
     const second = await start();
-    await vi.waitFor(() => expect(outboxRows(env.DATABASE_PATH!)).toBe(0), { timeout: 20_000 });
-    expect(await get(second, '/articles/1')).toMatchObject({ cache: 'MISS', title: 'v1' });
-    expect(await get(second, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v1' });
+    await vi.waitFor(() => expect(sqliteOutboxRows(env.DATABASE_PATH!)).toBe(0), {
+      timeout: 20_000,
+    });
+    expect(await getPage(second, '/articles/1')).toMatchObject({ cache: 'MISS', title: 'v1' });
+    expect(await getPage(second, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v1' });
     expect(second.output()).toMatch(
       /Quarantined an invalidation that can never be delivered.*Café/,
     );
@@ -144,13 +107,13 @@ describe('the outbox: every process knows every undelivered model', () => {
     ['MikroORM nativeUpdate()', MIKRO_ORM_APP],
   ])('a write outside a transaction (%s) commits only with its record', async (_name, entry) => {
     const app = await start({}, entry);
-    expect(await put(app, '/articles/1/v0')).toBe(200);
-    expect((await get(app, '/articles/1')).cache).toBe('MISS');
-    expect(await get(app, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
+    expect(await write(app, '/articles/1/v0')).toBe(200);
+    expect((await getPage(app, '/articles/1')).cache).toBe('MISS');
+    expect(await getPage(app, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
     // update() outside a transaction, and its invalidation delivered: the page follows the row.
     expect((await fetch(`${app.url}/articles/1/v1`, { method: 'PATCH' })).status).toBe(200);
-    expect(await get(app, '/articles/1')).toMatchObject({ cache: 'MISS', title: 'v1' });
-    expect(await get(app, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v1' });
+    expect(await getPage(app, '/articles/1')).toMatchObject({ cache: 'MISS', title: 'v1' });
+    expect(await getPage(app, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v1' });
     // The outbox refuses records (a lock timeout, a full disk…): the write must not commit alone.
     withDatabase(env.DATABASE_PATH!, db =>
       db.exec(
@@ -164,26 +127,28 @@ describe('the outbox: every process knows every undelivered model', () => {
     );
     // Whatever the database holds, the page says the same.
     expect(stored).toBe('v1');
-    expect((await get(app, '/articles/1')).title).toBe(stored);
+    expect((await getPage(app, '/articles/1')).title).toBe(stored);
   });
 
   it('a writer caches again once another process delivered its records', async () => {
     // The writer reaches Redis through a proxy that drops bytes; the other process directly.
-    const writer = await start({ REDIS_URL: proxy.url });
+    const writer = await start({ REDIS_URL: partitioned.proxy.url });
     const other = await start();
-    expect(await put(writer, '/articles/1/v0')).toBe(200);
-    expect((await get(writer, '/articles/1')).cache).toBe('MISS');
-    expect((await get(writer, '/articles/1')).cache).toBe('HIT');
-    proxy.drop();
-    expect(await put(writer, '/articles/1/v1')).toBe(200);
+    expect(await write(writer, '/articles/1/v0')).toBe(200);
+    expect((await getPage(writer, '/articles/1')).cache).toBe('MISS');
+    expect((await getPage(writer, '/articles/1')).cache).toBe('HIT');
+    partitioned.proxy.drop();
+    expect(await write(writer, '/articles/1/v1')).toBe(200);
     // The other process delivers the writer's record.
-    await vi.waitFor(() => expect(outboxRows(env.DATABASE_PATH!)).toBe(0), { timeout: 20_000 });
-    expect((await get(other, '/articles/1')).title).toBe('v1');
-    proxy.heal();
+    await vi.waitFor(() => expect(sqliteOutboxRows(env.DATABASE_PATH!)).toBe(0), {
+      timeout: 20_000,
+    });
+    expect((await getPage(other, '/articles/1')).title).toBe('v1');
+    partitioned.proxy.heal();
     // The writer learns its record left the outbox: it serves, and stores, pages again.
     await vi.waitFor(
       async () => {
-        const answer = await get(writer, '/articles/1');
+        const answer = await getPage(writer, '/articles/1');
         expect(answer).toMatchObject({ cache: 'HIT', title: 'v1' });
       },
       { timeout: 20_000, interval: 200 },
@@ -205,7 +170,7 @@ async function blogDatabase(kind: TestDatabase['kind']): Promise<BlogDatabase> {
   if (kind === 'sqlite') {
     return {
       env: { DATABASE_PATH: database.url },
-      outboxRows: () => Promise.resolve(outboxRows(database.url)),
+      outboxRows: () => Promise.resolve(sqliteOutboxRows(database.url)),
       leaveBacklog: (count, model, title) =>
         Promise.resolve(leaveBacklog(database.url, count, model, title)),
       drop: () => database.drop(),
@@ -253,57 +218,40 @@ describe.each(['sqlite', 'postgresql'] as const)(
   'a backlog of 10,000 records written during a partition, on %s',
   kind => {
     const skip = kind === 'postgresql' ? postgresDown : undefined;
-    let redis: RedisServer;
-    let proxy: TcpProxy;
     let database: BlogDatabase;
-    const apps: ChildApp[] = [];
-    const start = async (env: Record<string, string>) => {
-      const app = await startChildApp(APP, { ...database.env, ...env });
-      apps.push(app);
-      return app;
-    };
+    const partitioned = partitionedRedis(() => database?.drop());
+    const start = (env: Record<string, string>) =>
+      partitioned.start(APP, { ...database.env, ...env });
 
-    beforeAll(async () => {
-      redis = await RedisServer.start();
-      proxy = await TcpProxy.start(redis.port);
-    });
-    afterAll(async () => {
-      await proxy.close();
-      await redis.kill();
-    });
     beforeEach(async () => {
       if (!skip) database = await blogDatabase(kind);
-    });
-    afterEach(async () => {
-      await Promise.all(apps.splice(0).map(app => app.stop()));
-      proxy.heal();
-      await database?.drop();
     });
 
     it.skipIf(skip !== undefined)(
       `hides no model from a process that ran through it, nor from one started after it${skip ? ` (skipped: ${skip})` : ''}`,
       async () => {
         const prefix = uniquePrefix('backlog');
-        const running = await start({ REDIS_URL: proxy.url, KEY_PREFIX: prefix });
-        expect(await put(running, '/articles/1/v0')).toBe(200);
-        expect((await get(running, '/articles/1')).cache).toBe('MISS');
-        expect(await get(running, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
-        proxy.drop();
+        const running = await start({ REDIS_URL: partitioned.proxy.url, KEY_PREFIX: prefix });
+        expect(await write(running, '/articles/1/v0')).toBe(200);
+        expect((await getPage(running, '/articles/1')).cache).toBe('MISS');
+        expect(await getPage(running, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v0' });
+        partitioned.proxy.drop();
         // Writers elsewhere save during the partition: 10,000 records, then article 1's.
         await database.leaveBacklog(10_000, 'Comment', 'v1');
         // The running process learns that Article is pending, Redis out of its reach or not (a
         // store it cannot reach answers MISS; a pending model, BYPASS)…
         await vi.waitFor(
-          async () => expect(await get(running, '/articles/1')).toMatchObject({ cache: 'BYPASS' }),
+          async () =>
+            expect(await getPage(running, '/articles/1')).toMatchObject({ cache: 'BYPASS' }),
           { timeout: 30_000, interval: 100 },
         );
-        proxy.heal();
+        partitioned.proxy.heal();
         // …so once Redis answers again, it never serves the page it holds from before the save;
         // it serves the new one from the cache once the backlog is delivered.
         const seen: string[] = [];
         await vi.waitFor(
           async () => {
-            const answer = await get(running, '/articles/1');
+            const answer = await getPage(running, '/articles/1');
             seen.push(`${answer.cache} ${answer.title}`);
             expect(answer.cache).toBe('HIT');
           },
@@ -311,9 +259,9 @@ describe.each(['sqlite', 'postgresql'] as const)(
         );
         expect(seen.filter(answer => !answer.endsWith(' v1'))).toEqual([]);
         // A process started now finds nothing left, and serves the new page.
-        const late = await start({ REDIS_URL: redis.url, KEY_PREFIX: prefix });
+        const late = await start({ REDIS_URL: partitioned.redis.url, KEY_PREFIX: prefix });
         expect(await database.outboxRows()).toBe(0);
-        expect(await get(late, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v1' });
+        expect(await getPage(late, '/articles/1')).toMatchObject({ cache: 'HIT', title: 'v1' });
       },
       120_000,
     );

@@ -1,5 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
+import { Backoff } from '../backoff.js';
 
 /** How long to wait before asking again when a server did not say who it is (ms), at most. */
 const RETRY_MS = 1_000;
@@ -38,7 +39,8 @@ export class RedisEpoch {
   private refreshing = false;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
-  private failures = 0;
+  /** Soon at first (a Cluster learns its masters just after it is ready), then every second. */
+  private readonly backoff = new Backoff(50, RETRY_MS);
   private readonly check: NodeJS.Timeout;
   /** `host:port` of the masters the current epoch was computed from (a Cluster's). */
   private readonly masters = new Set<string>();
@@ -156,7 +158,7 @@ export class RedisEpoch {
       // A connection closed while we asked: the answer may describe the server before it.
       if (serial === this.serial) {
         this.value = id;
-        this.failures = 0;
+        this.backoff.succeeded();
         for (const waiter of this.waiters.splice(0)) waiter();
       } else this.later();
     } catch {
@@ -168,9 +170,9 @@ export class RedisEpoch {
 
   private later(): void {
     if (this.closed) return;
-    // Soon at first (a Cluster learns its masters just after it is ready), then every second.
-    this.failures++;
-    this.retry = setTimeout(() => void this.refresh(), Math.min(RETRY_MS, 25 * 2 ** this.failures));
+    const delay = this.backoff.delayMs;
+    this.backoff.failed();
+    this.retry = setTimeout(() => void this.refresh(), delay);
     this.retry.unref();
   }
 

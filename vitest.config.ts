@@ -49,12 +49,25 @@ export default defineConfig({
   },
   test: {
     globals: true,
-    include: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
-    // Starts (or checks REDIS_URL) the shared real Redis server; see test/support/redis.ts.
-    // …and generates the Prisma clients the ORM contract suite uses (test/prisma-setup.ts).
-    globalSetup: ['./test/global-setup.ts', './test/prisma-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    projects: [
+      // Specs beside pure code: no Redis, no database, seconds (`npm run test:unit`).
+      {
+        extends: true,
+        test: { name: 'unit', include: ['libs/**/*.spec.ts', 'bench/**/*.spec.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e-spec.ts'],
+          // Starts (or checks REDIS_URL) the shared real Redis server; see test/support/redis.ts.
+          // …and generates the Prisma clients the ORM contract suite uses (test/prisma-setup.ts).
+          globalSetup: ['./test/global-setup.ts', './test/prisma-setup.ts'],
+        },
+      },
+    ],
   },
 });

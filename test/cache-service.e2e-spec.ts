@@ -279,6 +279,7 @@ describe.each(STORES)('CacheService contract on the %s store', (kind: StoreKind)
       expect(await cache.incr('n')).toBe(42);
       await cache.set('s', { not: 'a number' });
       await expect(cache.incr('s')).rejects.toThrow(/not an integer/);
+      await expect(cache.incr('s')).rejects.toBeInstanceOf(TypeError);
       await expect(cache.incr('n', 1.5)).rejects.toThrow(/Invalid delta/);
     });
 

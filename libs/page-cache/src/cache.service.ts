@@ -6,6 +6,9 @@ import type { ResolvedCacheOptions } from './cache.options.js';
 import { plainIntegerOf } from './counter.js';
 import { DependencyTracker } from './dependency-tracker.js';
 import { DistributedLock } from './distributed-lock.js';
+import { CacheLockTimeoutError, cacheErrorCode } from './errors.js';
+
+export { CacheLockTimeoutError } from './errors.js';
 import { EdgePurger } from './edge/edge-purger.js';
 import { InvalidationPipeline, type PageQuery } from './invalidation/invalidation-pipeline.js';
 import type { PendingInvalidations } from './invalidation/pending-invalidations.js';
@@ -66,17 +69,6 @@ export interface CacheLock {
    * @returns false when it had expired (and may have been taken by someone else).
    */
   release(): Promise<boolean>;
-}
-
-/** Thrown by {@link CacheService.lock} when the lock stays held for longer than `waitMs`. */
-export class CacheLockTimeoutError extends Error {
-  constructor(
-    readonly lockName: string,
-    readonly waitMs: number,
-  ) {
-    super(`Could not acquire cache lock ${JSON.stringify(lockName)} within ${waitMs} ms.`);
-    this.name = 'CacheLockTimeoutError';
-  }
 }
 
 /**
@@ -318,11 +310,11 @@ export class CacheService {
       result = await this.store.incrBy(full, delta, ttlMs);
     } catch (error) {
       if (error instanceof RangeError) throw this.counterRangeError(key, delta, error);
-      if (error instanceof Error && /not an integer/i.test(error.message)) {
+      if (cacheErrorCode(error) === 'E_NOT_AN_INTEGER') {
         // Redis says the same of an integer beyond 64 bits: that one is a matter of range.
         const raw = await this.store.get(full).catch(() => undefined);
         if (raw !== undefined && typeof plainIntegerOf(raw) === 'bigint') {
-          throw this.counterRangeError(key, delta, error);
+          throw this.counterRangeError(key, delta, error as Error);
         }
         throw new TypeError(
           `Cannot increment ${JSON.stringify(key)}: its value is not an integer.`,

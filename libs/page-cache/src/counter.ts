@@ -26,26 +26,3 @@ export function plainIntegerOf(raw: Buffer): number | bigint | undefined {
   const value = Number(text);
   return Number.isSafeInteger(value) ? value : BigInt(text);
 }
-
-/**
- * Thrown by a store's `incrBy` when the result would be outside ±`Number.MAX_SAFE_INTEGER`; the
- * stored value is left as it was.
- */
-export class CounterRangeError extends RangeError {
-  override readonly name = 'CounterRangeError';
-
-  /**
-   * @param key the store key.
-   * @param result the exact result that was refused, in decimal, when known (it is not when it
-   *   would leave the 64-bit range Redis counts in).
-   */
-  constructor(
-    readonly key: string,
-    readonly result?: string,
-  ) {
-    super(
-      `Counter ${JSON.stringify(key)} would become ${result ?? 'larger than 64 bits'}, outside ` +
-        `±Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER}); it is left unchanged.`,
-    );
-  }
-}

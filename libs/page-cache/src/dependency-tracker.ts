@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { generationKey, indexKey } from './keys.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
-import { StoreEpochUnknownError } from './stores/store-errors.js';
+import { StoreEpochUnknownError } from './errors.js';
 
 /**
  * Tracks which entries were built from which models, so that a save clears exactly those entries

@@ -16,6 +16,7 @@ export {
   type CacheLock,
 } from './cache.service.js';
 export type { ModelDependency } from './models.js';
+export type { CacheErrorCode } from './errors.js';
 export { CacheStore, type StoreSetOptions } from './stores/cache-store.interface.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.store.js';
 export { RedisStore, type RedisClient } from './stores/redis.store.js';

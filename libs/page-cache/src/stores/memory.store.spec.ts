@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from './memory.store.js';
-import { CounterRangeError } from '../counter.js';
+import { CounterRangeError } from '../errors.js';
 
 const buf = (s: string): Buffer => Buffer.from(s);
 
@@ -232,7 +232,7 @@ describe('MemoryStore', () => {
       'rejects the stored value %j as Redis does',
       async value => {
         await store.set('n', buf(value), 0);
-        await expect(store.incrBy('n', 1, 0)).rejects.toThrow(/not an integer/);
+        await expect(store.incrBy('n', 1, 0)).rejects.toMatchObject({ code: 'E_NOT_AN_INTEGER' });
         expect((await store.get('n'))?.toString()).toBe(value);
       },
     );
@@ -243,7 +243,7 @@ describe('MemoryStore', () => {
       await store.set('min', buf('-9223372036854775808'), 0);
       await expect(store.incrBy('min', 1, 0)).rejects.toThrow(CounterRangeError);
       await store.set('big', buf('9223372036854775808'), 0);
-      await expect(store.incrBy('big', 0, 0)).rejects.toThrow(/not an integer/);
+      await expect(store.incrBy('big', 0, 0)).rejects.toMatchObject({ code: 'E_NOT_AN_INTEGER' });
     });
 
     it('returns exact results up to ±(2^53 - 1), and refuses any beyond, changing nothing', async () => {
@@ -266,11 +266,13 @@ describe('MemoryStore', () => {
     });
 
     it('rejects a non-integer delta and a set key', async () => {
-      await expect(store.incrBy('n', 1.5, 0)).rejects.toThrow(/not an integer/);
-      await expect(store.incrBy('n', Number.NaN, 0)).rejects.toThrow(/not an integer/);
+      await expect(store.incrBy('n', 1.5, 0)).rejects.toMatchObject({ code: 'E_NOT_AN_INTEGER' });
+      await expect(store.incrBy('n', Number.NaN, 0)).rejects.toMatchObject({
+        code: 'E_NOT_AN_INTEGER',
+      });
       expect(await store.has('n')).toBe(false);
       await store.addToSets(['s'], 'm', 0);
-      await expect(store.incrBy('s', 1, 0)).rejects.toThrow(/WRONGTYPE/);
+      await expect(store.incrBy('s', 1, 0)).rejects.toMatchObject({ code: 'E_WRONG_TYPE' });
     });
   });
 

@@ -1,5 +1,5 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import { CounterRangeError } from '../counter.js';
+import { CounterRangeError, StoreValueError } from '../errors.js';
 import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
 import { globToRegExp } from './glob.js';
 
@@ -25,9 +25,7 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const SWEEP_INTERVAL_MS = 30_000;
 
 /** What Redis answers when a stored string or an increment is not a 64-bit integer. */
-const NOT_AN_INTEGER = 'ERR value is not an integer or out of range';
 /** What Redis answers when a command meets a key of the other type. */
-const WRONG_TYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 /** The integers Redis's `string2ll()` accepts: no sign but `-`, no leading zeros, no `-0`. */
 const INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
 /** Bounds of the signed 64-bit integers Redis counters hold. */
@@ -158,25 +156,27 @@ export class MemoryStore implements CacheStore {
    * result outside ±`Number.MAX_SAFE_INTEGER` is refused before anything is written, as the Redis
    * store does, so the returned number is always exact.
    *
-   * @throws Error mentioning 'not an integer' when the stored value or `delta` is not one,
-   *   'WRONGTYPE' when `key` is a set.
+   * @throws StoreValueError `E_NOT_AN_INTEGER` when the stored value or `delta` is not one,
+   *   `E_WRONG_TYPE` when `key` is a set.
    * @throws CounterRangeError when the result would be outside ±`Number.MAX_SAFE_INTEGER`.
    */
   async incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
-    if (!Number.isInteger(delta)) throw new Error(NOT_AN_INTEGER);
+    if (!Number.isInteger(delta)) throw new StoreValueError('E_NOT_AN_INTEGER', key);
     const increment = BigInt(delta);
-    if (increment < INT64_MIN || increment > INT64_MAX) throw new Error(NOT_AN_INTEGER);
+    if (increment < INT64_MIN || increment > INT64_MAX)
+      throw new StoreValueError('E_NOT_AN_INTEGER', key);
     checkTtl(ttlMs);
     const now = Date.now();
     const entry = this.live(key, now);
-    if (entry?.kind === 'set') throw new Error(WRONG_TYPE);
+    if (entry?.kind === 'set') throw new StoreValueError('E_WRONG_TYPE', key);
     let current = 0n;
     if (entry) {
       // latin1 maps each byte to one character, so non-ASCII bytes can never pass the pattern.
       const text = entry.value.toString('latin1');
-      if (!INTEGER.test(text)) throw new Error(NOT_AN_INTEGER);
+      if (!INTEGER.test(text)) throw new StoreValueError('E_NOT_AN_INTEGER', key);
       current = BigInt(text);
-      if (current < INT64_MIN || current > INT64_MAX) throw new Error(NOT_AN_INTEGER);
+      if (current < INT64_MIN || current > INT64_MAX)
+        throw new StoreValueError('E_NOT_AN_INTEGER', key);
     }
     const result = current + increment;
     if (result < -SAFE_MAX || result > SAFE_MAX) throw new CounterRangeError(key, String(result));

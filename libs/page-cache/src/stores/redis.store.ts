@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
-import { CounterRangeError } from '../counter.js';
+import { CounterRangeError } from '../errors.js';
 import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
 import { CLUSTER_SLOTS, groupBySlot } from './cluster-slots.js';
 import { RedisEpoch } from './redis-epoch.js';
-import { StoreReconnectedError } from './store-errors.js';
+import { StoreReconnectedError, StoreValueError } from '../errors.js';
 
 /** Where servers that refuse `INFO` keep a shared epoch (see `RedisEpoch`). */
 const EPOCH_KEY = 'nestjs-page-cache:~epoch';
@@ -228,6 +228,7 @@ export class RedisStore implements CacheStore {
    * {@inheritDoc CacheStore.incrBy}
    * @throws CounterRangeError when the result would be outside ±`Number.MAX_SAFE_INTEGER` (or the
    *   64-bit range); the stored value is then unchanged.
+   * @throws StoreValueError when the stored value is not an integer, or not a string.
    */
   async incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
     try {
@@ -237,7 +238,10 @@ export class RedisStore implements CacheStore {
       if (message.startsWith(`${RANGE_REPLY} `)) {
         throw new CounterRangeError(key, /^-?\d+/.exec(message.slice(RANGE_REPLY.length + 1))?.[0]);
       }
+      // Redis's own replies, translated here, at the boundary, into codes the cache reads.
       if (/would overflow/.test(message)) throw new CounterRangeError(key);
+      if (/not an integer/.test(message)) throw new StoreValueError('E_NOT_AN_INTEGER', key);
+      if (isWrongType(error)) throw new StoreValueError('E_WRONG_TYPE', key);
       throw error;
     }
   }

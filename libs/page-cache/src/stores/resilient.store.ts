@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
 import { customStoreDiagnostics, type StoreDiagnostics } from './store-diagnostics.js';
-import { StoreTimeoutError, StoreUnavailableError } from './store-errors.js';
+import { isAnsweredByStore, StoreTimeoutError, StoreUnavailableError } from '../errors.js';
 
 export { StoreTimeoutError, StoreUnavailableError };
 
@@ -238,10 +238,8 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 function isAvailabilityError(error: unknown): boolean {
   if (!(error instanceof Error)) return true;
   if (error instanceof TypeError || error instanceof RangeError) return false;
-  // A read discarded because its connection changed under it: the store answered.
-  if (error.name === 'StoreReconnectedError') return false;
+  // What the store answered (a value of the wrong kind, a read whose connection changed under it).
+  if (isAnsweredByStore(error)) return false;
   // ioredis' ReplyError: Redis answered, so it is reachable.
-  if (error.name === 'ReplyError' || /^(ERR|WRONGTYPE|NOSCRIPT)\b/.test(error.message))
-    return false;
-  return !/not an integer/i.test(error.message);
+  return error.name !== 'ReplyError';
 }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { StoreTimeoutError } from './store-errors.js';
+import { StoreTimeoutError } from '../errors.js';
 import { describeCause, describeRedis, redactRedisUrl } from './store-diagnostics.js';
 
 describe('describeRedis', () => {

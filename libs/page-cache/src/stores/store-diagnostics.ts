@@ -1,7 +1,7 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
 import { connect } from 'node:net';
 import type { RedisClusterConfig } from '../interfaces/cache-module-options.interface.js';
-import { StoreTimeoutError } from './store-errors.js';
+import { StoreTimeoutError } from '../errors.js';
 
 /**
  * What the circuit breaker says about its store in warnings: which store it is, and why a call

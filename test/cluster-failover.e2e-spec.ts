@@ -5,19 +5,6 @@ import { Backend, ResilienceModule } from './fixtures/resilience/resilience.fixt
 import { startApp, type RunningApp, ask, type Answer } from './support/http-app.js';
 import { RedisCluster } from './support/redis-cluster.js';
 
-/** Polls until `check` holds, failing after `timeoutMs`. */
-async function eventually(
-  check: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(50);
-  }
-}
-
 describe('failover of a Redis Cluster master under traffic', () => {
   let cluster: RedisCluster;
   let backend: Backend;
@@ -68,15 +55,19 @@ describe('failover of a Redis Cluster master under traffic', () => {
       const runsBefore = backend.runs;
       await master.kill();
       const killedAt = Date.now();
-      await eventually(
+      // A replica takes over.
+      await vi.waitFor(
         async () =>
-          ![master, undefined].includes(await cluster.masterOf(slot).catch(() => undefined)),
-        'a replica takes over',
+          expect([master, undefined]).not.toContain(
+            await cluster.masterOf(slot).catch(() => undefined),
+          ),
+        { timeout: 20_000, interval: 50 },
       );
       const promotedAfter = Date.now() - killedAt;
-      await eventually(
-        async () => answers.slice(-6).some(answer => answer.cache === 'HIT'),
-        'caching resumes',
+      // Caching resumes.
+      await vi.waitFor(
+        () => expect(answers.slice(-6).map(answer => answer.cache)).toContain('HIT'),
+        { timeout: 20_000, interval: 50 },
       );
       // While the slot had no master, the handler answered.
       expect(backend.runs).toBeGreaterThan(runsBefore);

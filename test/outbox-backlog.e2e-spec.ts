@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildApp } from './support/child-app.js';
 import { partitionedRedis } from './support/partitioned-redis.js';
 import { getPage, sqliteOutboxRows, write } from './support/blog-process.js';
 import { uniquePrefix } from './support/redis.js';

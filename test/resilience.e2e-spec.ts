@@ -17,14 +17,8 @@ import {
 import { redisUrl, uniquePrefix } from './support/redis.js';
 import { RedisServer } from './support/redis-server.js';
 
-/** Polls until `check` holds (for effects that happen in the background), failing after 10 s. */
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(50);
-  }
-}
+/** How long background effects (a recovery, hits resuming) may take to show. */
+const WAIT = { timeout: 10_000, interval: 50 };
 
 describe.each(ADAPTERS)('stampede protection on %s', adapter => {
   it('200 concurrent requests for a cold page share one handler run and its response', async () => {
@@ -125,7 +119,10 @@ describe('serving stale while refreshing', () => {
     expect(backend.runs).toBeGreaterThan(1);
     backend.fail = false;
     backend.version = 3;
-    await eventually(async () => (await ask(app, '/short')).body === '{"version":3}', 'recovered');
+    await vi.waitFor(
+      async () => expect((await ask(app, '/short')).body).toBe('{"version":3}'),
+      WAIT,
+    );
   });
 
   it('never serves an invalidated page stale', async () => {
@@ -209,7 +206,7 @@ describe('Redis failures', () => {
     expect(answers.every(a => a.status === 200 && a.body === expected())).toBe(true);
     expect((await ask(app, '/page')).status).toBe(200);
     await server.restart();
-    await eventually(async () => (await ask(app, '/page')).cache === 'HIT', 'hits resume');
+    await vi.waitFor(async () => expect((await ask(app, '/page')).cache).toBe('HIT'), WAIT);
   });
 
   it('SIGSTOP: requests still answer; the breaker then stops calling Redis; SIGCONT restores caching', async () => {
@@ -229,7 +226,7 @@ describe('Redis failures', () => {
     } finally {
       await server.resume();
     }
-    await eventually(async () => (await ask(app, '/page')).cache === 'HIT', 'caching resumes');
+    await vi.waitFor(async () => expect((await ask(app, '/page')).cache).toBe('HIT'), WAIT);
     expect(store.state).toBe('closed');
   });
 
@@ -263,7 +260,7 @@ describe('Redis unreachable at startup', () => {
         expect(await ask(app, '/page')).toMatchObject({ status: 200, cache: 'MISS' });
       }
       server = await RedisServer.start({ port });
-      await eventually(async () => (await ask(app, '/page')).cache === 'HIT', 'caching begins');
+      await vi.waitFor(async () => expect((await ask(app, '/page')).cache).toBe('HIT'), WAIT);
     } finally {
       await app.close();
       await server?.stop();

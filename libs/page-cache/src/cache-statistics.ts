@@ -117,6 +117,13 @@ interface Emitter {
   hasListeners(event?: string): boolean;
 }
 
+/** What the statistics read of a store's circuit breaker (`ResilientStore`). */
+export interface StoreBreaker {
+  readonly errors: number;
+  readonly state: BreakerState;
+  onStateChange(listener: (state: BreakerState) => void): void;
+}
+
 /**
  * In-process counters of one cache, kept at the cost of a few additions per request: no
  * allocation and no store call on the hit path.
@@ -131,12 +138,11 @@ export class CacheStatistics implements OnModuleInit {
   /** Set by the edge purger when `pages.edge.purge` is configured: the tags awaiting a retry. */
   edgePending?: () => number;
   private emitter?: Emitter;
-  /** Set by the module to read the store's health. */
-  health: () => { storeErrors: number; breaker: BreakerState } = () => ({
+  /** The store's health: its circuit breaker's, when it has one. */
+  readonly health: () => { storeErrors: number; breaker: BreakerState } = () => ({
     storeErrors: 0,
     breaker: 'closed',
   });
-  name = 'default';
   /**
    * Observes how long each hit took, in seconds, per view: set by the Prometheus integration
    * (`nestjs-page-cache/prometheus`). While it is unset, hits are not timed at all.
@@ -147,7 +153,16 @@ export class CacheStatistics implements OnModuleInit {
     private readonly moduleRef: ModuleRef,
     /** When false, nothing is counted or emitted (`statistics: false`). */
     readonly enabled = true,
-  ) {}
+    /** The cache's name (`CacheModule.forRoot({ name })`). */
+    readonly name = 'default',
+    /** The store's circuit breaker, whose errors and state are reported. */
+    breaker?: StoreBreaker,
+  ) {
+    if (breaker) {
+      this.health = () => ({ storeErrors: breaker.errors, breaker: breaker.state });
+      breaker.onStateChange(state => this.storeState(state));
+    }
+  }
 
   async onModuleInit(): Promise<void> {
     try {

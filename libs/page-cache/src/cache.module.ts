@@ -53,15 +53,13 @@ import { ResilientStore } from './stores/resilient.store.js';
         store: CacheStore,
         name: string,
         options: ResolvedCacheOptions,
-      ) => {
-        const statistics = new CacheStatistics(moduleRef, options.statistics);
-        statistics.name = name;
-        if (store instanceof ResilientStore) {
-          statistics.health = () => ({ storeErrors: store.errors, breaker: store.state });
-          store.onStateChange(state => statistics.storeState(state));
-        }
-        return statistics;
-      },
+      ) =>
+        new CacheStatistics(
+          moduleRef,
+          options.statistics,
+          name,
+          store instanceof ResilientStore ? store : undefined,
+        ),
     },
     CacheService,
     // Purges the edge cache (pages.edge.purge) after each invalidation.

@@ -1,8 +1,13 @@
 import { Logger } from '@nestjs/common';
-import type { CacheService } from '../cache.service.js';
+import type { InvalidationPipeline } from './invalidation-pipeline.js';
 import { Backoff } from '../backoff.js';
 import { parseTtl, type Ttl } from '../ttl.js';
 import type { InvalidationJournal, JournalEntry } from './invalidation-journal.js';
+
+/** A cache, as the delivery sees it: the pipeline its invalidations take. */
+export interface PipelineOwner {
+  readonly pipeline: InvalidationPipeline;
+}
 
 /** Records read per pass. */
 const BATCH = 500;
@@ -27,7 +32,7 @@ export class OutboxDelivery {
 
   constructor(
     private readonly journal: InvalidationJournal,
-    private readonly caches: readonly CacheService[],
+    private readonly caches: readonly PipelineOwner[],
     private readonly intervalMs: number,
     /**
      * Whether other processes write the journal too (a table, a shared directory): then each pass
@@ -165,7 +170,8 @@ export class OutboxDelivery {
           if (entries.length < BATCH || !outcome.complete || !outcome.removed) break;
         }
         await this.readPending();
-        if (complete !== !this.failing) return;
+        // Said once per change: from delivering to waiting, and back.
+        if (complete === !this.failing) return;
         this.failing = !complete;
         if (this.failing) {
           this.logger.warn(
@@ -206,13 +212,31 @@ export class OutboxDelivery {
 
   private schedule(): void {
     if (this.stopped) return;
-    // Back off while the store cannot be reached (a process that cannot reach it serves nothing
-    // from it either); back to the interval as soon as a pass delivers.
+    // Deliveries back off while the store cannot be reached; back to the interval as soon as a
+    // pass delivers.
     if (this.failing) this.backoff.failed();
     else this.backoff.succeeded();
-    this.timer = setTimeout(() => {
-      void this.pass().finally(() => this.schedule());
-    }, this.backoff.delayMs);
+    this.tick(Date.now() + this.backoff.delayMs);
+  }
+
+  /**
+   * Waits for the next pass (at `passAt`), reading which models the journal holds every
+   * `intervalMs` meanwhile: while deliveries back off, other processes still record, and the
+   * store may come back at any moment — its old entries must not be served then.
+   */
+  private tick(passAt: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(
+      () => {
+        if (Date.now() >= passAt) void this.pass().finally(() => this.schedule());
+        else {
+          void this.readPending()
+            .catch(() => undefined)
+            .finally(() => this.tick(passAt));
+        }
+      },
+      Math.max(0, Math.min(this.intervalMs, passAt - Date.now())),
+    );
     this.timer.unref();
   }
 }
@@ -236,7 +260,7 @@ function group(entries: readonly JournalEntry[]): [string, string | null, string
  */
 export async function startOutboxDelivery(
   outbox: InvalidationJournal & { ensureTable(): Promise<void> },
-  caches: readonly CacheService[],
+  caches: readonly PipelineOwner[],
   interval: Ttl | undefined,
   option: string,
 ): Promise<OutboxDelivery> {

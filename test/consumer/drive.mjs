@@ -126,7 +126,9 @@ async function checkApp(name, url) {
     });
     assert(saved.status === 200, `PUT answered ${saved.status}`);
     const after = await get(`${url}/posts/1`);
-    assert(after.cache === 'MISS', `after the save: X-Cache ${after.cache}`);
+    // MISS, or BYPASS while a pass that read the outbox before the save's record left it is
+    // still this process's latest (until its next pass): never the old page.
+    assert(after.cache !== 'HIT', `after the save: X-Cache ${after.cache}`);
     assert(JSON.parse(after.body).title === 'Changed', `after the save: ${after.body}`);
   });
 

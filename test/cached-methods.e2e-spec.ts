@@ -1,4 +1,5 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InvalidationPipeline } from '../libs/page-cache/src/invalidation/invalidation-pipeline.js';
 import { Redis } from 'ioredis';
 import { ENTITY_SAVED, CacheService, type CacheModuleOptions } from 'nestjs-page-cache';
 import {
@@ -183,11 +184,12 @@ describe.each(ADAPTERS)('@Cached service methods on %s', adapter => {
   });
 
   it('runs the method while an invalidation of its model has not reached the store', async () => {
-    const { prices, cache } = await boot();
+    const { prices, app } = await boot();
+    const pending = app.app.get(InvalidationPipeline).pending;
     await prices.price('apple');
     await prices.echo('x');
     // What the outbox or the journal records when a save's invalidation could not be delivered.
-    cache.pendingInvalidations.add('record-1', 'Price', {});
+    pending.add('record-1', 'Price', {});
     priceTable.rows.set('apple', 9);
     expect(await prices.price('apple')).toEqual({ sku: 'apple', price: 9 });
     expect(await prices.price('apple')).toEqual({ sku: 'apple', price: 9 });
@@ -195,7 +197,7 @@ describe.each(ADAPTERS)('@Cached service methods on %s', adapter => {
     await prices.echo('x'); // built from no model: still cached
     expect(priceRuns.of('echo')).toBe(1);
 
-    cache.pendingInvalidations.delivered(['record-1']);
+    pending.delivered(['record-1']);
     await prices.price('apple'); // from the cache again (nothing invalidated it in this test)
     expect(priceRuns.of('price:apple')).toBe(3);
   });

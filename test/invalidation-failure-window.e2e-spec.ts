@@ -1,4 +1,5 @@
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { InvalidationPipeline } from '../libs/page-cache/src/invalidation/invalidation-pipeline.js';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,6 +80,7 @@ describe('an invalidation that failed while the store was unreachable', () => {
     return {
       posts: app.app.get(Posts),
       cache: app.app.get(CacheService),
+      pending: app.app.get(InvalidationPipeline).pending,
       events: app.app.get(EventEmitter2),
     };
   }
@@ -122,7 +124,7 @@ describe('an invalidation that failed while the store was unreachable', () => {
   }
 
   it('without a journal, answers nothing old from the cache until the retried invalidation lands', async () => {
-    const { posts, cache, events } = await boot();
+    const { posts, cache, events, pending } = await boot();
     const page = async () => {
       const { text, cache: outcome } = await fetchPage(app!, '/post');
       return `${text} ${outcome}`;
@@ -153,7 +155,7 @@ describe('an invalidation that failed while the store was unreachable', () => {
     // Pages bypassed rather than answered from the cache while the invalidation was pending…
     expect(answers.page).toContain('v2 BYPASS');
     // …and are cached again once it landed.
-    await vi.waitFor(() => expect(cache.pendingInvalidations.size).toBe(0), { timeout: 10_000 });
+    await vi.waitFor(() => expect(pending.size).toBe(0), { timeout: 10_000 });
     await page();
     expect(await page()).toBe('v2 HIT');
     expect(await posts.title()).toBe('v2');
@@ -173,18 +175,18 @@ describe('an invalidation that failed while the store was unreachable', () => {
   }, 30_000);
 
   it('purges the edge while Redis is unreachable, and again once the retried invalidation lands', async () => {
-    const { posts, cache, events } = await boot();
+    const { posts, events, pending } = await boot();
     await posts.title();
     proxy.drop();
     await events.emitAsync(ENTITY_SAVED, { model: 'Post', id: 1 });
     // The edge is up and answering; only Redis is away.
     expect(purged).toEqual([['Post', 'Post/1']]);
-    expect(cache.pendingInvalidations.models()).toEqual(['Post']);
+    expect(pending.models()).toEqual(['Post']);
 
     await sleep(500);
     proxy.heal();
     // A page rendered from old data meanwhile may have reached the edge: purged once more.
-    await vi.waitFor(() => expect(cache.pendingInvalidations.size).toBe(0), { timeout: 15_000 });
+    await vi.waitFor(() => expect(pending.size).toBe(0), { timeout: 15_000 });
     expect(purged).toEqual([
       ['Post', 'Post/1'],
       ['Post', 'Post/1'],

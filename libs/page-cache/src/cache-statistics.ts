@@ -143,11 +143,8 @@ export class CacheStatistics implements OnModuleInit {
     storeErrors: 0,
     breaker: 'closed',
   });
-  /**
-   * Observes how long each hit took, in seconds, per view: set by the Prometheus integration
-   * (`nestjs-page-cache/prometheus`). While it is unset, hits are not timed at all.
-   */
-  hitTimer?: (view: string, seconds: number) => void;
+  /** Told how long each hit took, in seconds, per view: while there are none, hits are not timed. */
+  private hitObservers: readonly ((view: string, seconds: number) => void)[] = [];
 
   constructor(
     private readonly moduleRef: ModuleRef,
@@ -195,12 +192,20 @@ export class CacheStatistics implements OnModuleInit {
 
   /** Whether hits are timed: the interceptor reads the clock only then. */
   get timesHits(): boolean {
-    return this.hitTimer !== undefined && this.enabled;
+    return this.hitObservers.length > 0 && this.enabled;
+  }
+
+  /** Adds an observer of hit durations (see `CacheService.observeHitDurations`). @returns the undo. */
+  observeHitDurations(observer: (view: string, seconds: number) => void): () => void {
+    this.hitObservers = [...this.hitObservers, observer];
+    return () => {
+      this.hitObservers = this.hitObservers.filter(other => other !== observer);
+    };
   }
 
   /** Records how long a hit took (ms), when hits are timed. */
   hitDuration(view: string, ms: number): void {
-    this.hitTimer?.(view, ms / 1000);
+    for (const observe of this.hitObservers) observe(view, ms / 1000);
   }
 
   miss(view: string, key: string): void {

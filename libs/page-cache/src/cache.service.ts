@@ -1,75 +1,36 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CacheStatistics, type CacheStats } from './cache-statistics.js';
 import { CACHE_OPTIONS } from './cache.constants.js';
-import type { ModelRef } from './interfaces/model-ref.interface.js';
 import type { ResolvedCacheOptions } from './cache.options.js';
-import { plainIntegerOf } from './counter.js';
+import { addToCounter } from './counter.js';
 import { DependencyTracker } from './dependency-tracker.js';
 import { DistributedLock } from './distributed-lock.js';
-import { CacheLockTimeoutError, cacheErrorCode } from './errors.js';
-
-export { CacheLockTimeoutError } from './errors.js';
-import { EdgePurger } from './edge/edge-purger.js';
+import type {
+  CacheIncrOptions,
+  CacheLock,
+  CacheLockOptions,
+  CacheSetOptions,
+  TrackedModels,
+} from './interfaces/cache-service-options.interface.js';
+import type { ModelRef } from './interfaces/model-ref.interface.js';
 import { InvalidationPipeline, type PageQuery } from './invalidation/invalidation-pipeline.js';
-import type { PendingInvalidations } from './invalidation/pending-invalidations.js';
-import { assertValidKey, namespacedGlob } from './keys.js';
-import { dependencyModel, entryDependencies, type ModelDependency } from './models.js';
 import { ModelNames } from './invalidation/model-names.js';
+import { assertValidKey, namespacedGlob } from './keys.js';
+import { checkedDependencies, type ModelDependency } from './models.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { parseTtl, type Ttl } from './ttl.js';
 import { softly } from './values/softly.js';
 import { ValueEntries } from './values/value-entries.js';
-import { ValueFills, type MethodCall } from './values/value-fills.js';
+import { ValueFills } from './values/value-fills.js';
 
-/** Options of {@link CacheService.set} and {@link CacheService.getOrSet}. */
-export interface CacheSetOptions {
-  /** Lifetime (ms or `'5m'`…; `0` = never). Default: the module's `ttl`. */
-  ttl?: Ttl;
-  /**
-   * Models the value is built from: saving one of them removes the value. Their tokens are read
-   * inside `set()`, after you read your data: a save in between is missed. Take them before you
-   * read with {@link CacheService.track} and pass `tracked` instead, or use `getOrSet`.
-   */
-  models?: readonly ModelDependency[];
-  /** Models tracked before the data was read ({@link CacheService.track}): race-free. */
-  tracked?: TrackedModels;
-}
-
-/** The generation tokens of some models, read before the data of a value was read. */
-export interface TrackedModels {
-  /** @internal */
-  readonly deps: readonly string[];
-  /** @internal Undefined when the store could not be read: the value is then not stored. */
-  readonly generations?: readonly string[];
-}
-
-/** Options of {@link CacheService.incr}. */
-export interface CacheIncrOptions {
-  /** Lifetime given to the counter when this call creates it. Default: the module's `ttl`. */
-  ttl?: Ttl;
-}
-
-/** Options of {@link CacheService.lock}. */
-export interface CacheLockOptions {
-  /** How long the lock is held at most if never released (ms or `'10s'`…). Default 10 s. */
-  ttl?: Ttl;
-  /** How long to wait for a held lock before giving up (ms). Default 0: try once. */
-  waitMs?: number;
-}
-
-/** Pauses between attempts at a held `lock()` (ms). */
-const LOCK_PAUSES = { min: 5, max: 100 };
-
-/** A held lock. */
-export interface CacheLock {
-  /** The lock's name. */
-  readonly name: string;
-  /**
-   * Releases the lock if this holder still owns it.
-   * @returns false when it had expired (and may have been taken by someone else).
-   */
-  release(): Promise<boolean>;
-}
+export { CacheLockTimeoutError } from './errors.js';
+export type {
+  CacheIncrOptions,
+  CacheLock,
+  CacheLockOptions,
+  CacheSetOptions,
+  TrackedModels,
+} from './interfaces/cache-service-options.interface.js';
 
 /**
  * The low-level cache API (Django's `cache` plus django-redis extras). Every key is namespaced as
@@ -83,39 +44,21 @@ export interface CacheLock {
  */
 @Injectable()
 export class CacheService {
-  /** @internal */
-  readonly tracker: DependencyTracker;
-  /** @internal The one path of every invalidation of this cache, and what is pending on it. */
-  readonly pipeline: InvalidationPipeline;
-  /** How values are encoded, and checked against their models' tokens when read. */
-  private readonly entries: ValueEntries;
-  /** The single flight of `getOrSet` and `@Cached`. */
-  private readonly fills: ValueFills;
-  /** The store's lock, for `lock()`. */
-  private readonly locks: DistributedLock;
-
   constructor(
     @Inject(CacheStore) protected readonly store: CacheStore,
     @Inject(CACHE_OPTIONS) protected readonly options: ResolvedCacheOptions,
     protected readonly statistics: CacheStatistics,
-    /** Purges the edge cache (`pages.edge.purge`) after each invalidation. */
-    @Optional() private readonly edge?: EdgePurger,
+    private readonly tracker: DependencyTracker,
+    /** The one path of every invalidation of this cache. */
+    private readonly pipeline: InvalidationPipeline,
+    /** How values are encoded, and checked against their models' tokens when read. */
+    private readonly entries: ValueEntries,
+    /** The single flight of `getOrSet` and `@Cached`. */
+    private readonly fills: ValueFills,
+    private readonly locks: DistributedLock,
     /** Checks the model names entries are built from against the app's entities. */
     @Optional() private readonly modelNames?: ModelNames,
-  ) {
-    this.tracker = new DependencyTracker(store, options.namespace, options.generationTtlMs);
-    this.locks = new DistributedLock(store);
-    this.pipeline = new InvalidationPipeline(this.tracker, edge, (model, id, removed) =>
-      statistics.invalidated(model, id, removed),
-    );
-    this.entries = new ValueEntries(store, this.tracker, options, this.pendingInvalidations);
-    this.fills = new ValueFills(store, this.tracker, statistics, this.entries);
-  }
-
-  /** @internal Models with invalidations that have not reached the store yet (see the outbox). */
-  get pendingInvalidations(): PendingInvalidations {
-    return this.pipeline.pending;
-  }
+  ) {}
 
   /** `{keyPrefix}:{version}`, the part every key of this cache starts with. */
   get namespace(): string {
@@ -253,31 +196,7 @@ export class CacheService {
   ): Promise<T> {
     const full = this.fullKey(key);
     const fill = { key, full, ...this.writeOptions(ttlOrOptions) };
-    if (this.pendingInvalidations.affectsDependencies(fill.deps)) {
-      // As callOnce: the store still holds the old tokens, so neither a stored value nor one in
-      // flight can be trusted, and one stored now would be outdated once the invalidation lands.
-      this.statistics.valueRead(false);
-      return factory();
-    }
-    return this.fills.run(fill, factory, () => this.get<T>(key));
-  }
-
-  /**
-   * @internal `getOrSet` for a `@Cached` method: also takes the cross-process fill lock, counts
-   * under the method's name instead of the values, and returns a result the serializer refuses
-   * (`undefined`, a cycle…) without storing it.
-   */
-  async callOnce<T>(key: string, run: () => Promise<T>, call: MethodCall): Promise<T> {
-    const deps = this.dependenciesOf(call.models, `@Cached models of ${call.view}`);
-    if (this.pendingInvalidations.affectsDependencies(deps)) {
-      // An invalidation of one of its models has not reached the store yet (see the outbox): a
-      // stored result may predate it, and one computed now could be stored under current tokens.
-      this.statistics.methodRead(call.view, false);
-      return run();
-    }
-    const full = this.fullKey(key);
-    const fill = { key, full, ttlMs: call.ttlMs ?? this.options.ttlMs, deps };
-    return this.fills.run(fill, run, () => this.entries.read<T>(full, deps), call);
+    return this.fills.getOrSet(fill, factory, () => this.get<T>(key));
   }
 
   /**
@@ -288,10 +207,7 @@ export class CacheService {
    * @throws TypeError when the stored value is not an integer, or `delta` is not a safe integer.
    */
   async incr(key: string, delta = 1, options?: CacheIncrOptions): Promise<number> {
-    if (!Number.isSafeInteger(delta)) {
-      throw new TypeError(`Invalid delta: ${String(delta)}. Expected a safe integer.`);
-    }
-    return this.count(key, delta, options);
+    return addToCounter(this.store, this.fullKey(key), key, delta, this.ttlOf(options?.ttl));
   }
 
   /** Subtracts `delta` from a counter atomically; see {@link incr}. */
@@ -299,43 +215,7 @@ export class CacheService {
     if (!Number.isSafeInteger(delta)) {
       throw new TypeError(`Invalid delta: ${String(delta)}. Expected a safe integer.`);
     }
-    return this.count(key, -delta, options);
-  }
-
-  private async count(key: string, delta: number, options?: CacheIncrOptions): Promise<number> {
-    const full = this.fullKey(key);
-    const ttlMs = this.ttlOf(options?.ttl);
-    let result: number;
-    try {
-      result = await this.store.incrBy(full, delta, ttlMs);
-    } catch (error) {
-      if (error instanceof RangeError) throw this.counterRangeError(key, delta, error);
-      if (cacheErrorCode(error) === 'E_NOT_AN_INTEGER') {
-        // Redis says the same of an integer beyond 64 bits: that one is a matter of range.
-        const raw = await this.store.get(full).catch(() => undefined);
-        if (raw !== undefined && typeof plainIntegerOf(raw) === 'bigint') {
-          throw this.counterRangeError(key, delta, error as Error);
-        }
-        throw new TypeError(
-          `Cannot increment ${JSON.stringify(key)}: its value is not an integer.`,
-        );
-      }
-      throw error;
-    }
-    // A store of your own may not refuse it itself (the built-in stores do, atomically).
-    if (!Number.isSafeInteger(result)) throw this.counterRangeError(key, delta);
-    return result;
-  }
-
-  private counterRangeError(key: string, delta: number, cause?: Error): RangeError {
-    const result = (cause as { result?: unknown } | undefined)?.result;
-    const outcome = typeof result === 'string' ? `would become ${result}, ` : 'would be ';
-    return new RangeError(
-      `Cannot add ${delta} to counter ${JSON.stringify(key)}: it ${outcome}outside ` +
-        `±Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER}), beyond which numbers are not ` +
-        'exact. The stored value is unchanged.',
-      { cause },
-    );
+    return addToCounter(this.store, this.fullKey(key), key, -delta, this.ttlOf(options?.ttl));
   }
 
   /** Gives `key` a new lifetime (default: the module's `ttl`; `0` = never). @returns whether it exists. */
@@ -403,20 +283,7 @@ export class CacheService {
    */
   async lock(name: string, options: CacheLockOptions = {}): Promise<CacheLock> {
     assertValidKey(name);
-    const ttlMs = parseTtl(options.ttl ?? '10s', 'lock ttl');
-    if (ttlMs === 0) {
-      throw new TypeError(
-        'Invalid lock ttl: 0. A lock must expire, or a crashed holder would keep it forever.',
-      );
-    }
-    const waitMs = options.waitMs ?? 0;
-    if (!Number.isFinite(waitMs) || waitMs < 0) {
-      throw new TypeError(`Invalid lock waitMs: ${String(waitMs)}. Expected milliseconds >= 0.`);
-    }
-    const key = `${this.namespace}:~lock:${name}`;
-    const { release } = await this.locks.take(key, ttlMs, waitMs, LOCK_PAUSES);
-    if (!release) throw new CacheLockTimeoutError(name, waitMs);
-    return { name, release };
+    return this.locks.named(`${this.namespace}:~lock:${name}`, name, options);
   }
 
   /**
@@ -448,9 +315,12 @@ export class CacheService {
     return performance.now() - started;
   }
 
-  /** @internal The counters, for the page cache interceptor. */
-  get counters(): CacheStatistics {
-    return this.statistics;
+  /**
+   * Calls `observer` with the duration of every page hit of this cache (view, seconds), for a
+   * metrics integration; hits are timed only while one observes. @returns the undo.
+   */
+  observeHitDurations(observer: (view: string, seconds: number) => void): () => void {
+    return this.statistics.observeHitDurations(observer);
   }
 
   /**
@@ -514,11 +384,7 @@ export class CacheService {
 
   /** The dependencies of an entry built from `models`, their names checked (`where` names them). */
   private dependenciesOf(models: readonly ModelDependency[], where: string): string[] {
-    const deps = [...new Set(models.flatMap(model => entryDependencies(model)))];
-    if (this.modelNames) {
-      for (const dep of deps) this.modelNames.check(dependencyModel(dep), where);
-    }
-    return deps;
+    return checkedDependencies(models, where, this.modelNames);
   }
 
   private assertGlob(glob: string): void {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from './backoff.js';
+import { CacheLockTimeoutError } from './errors.js';
+import type { CacheLock, CacheLockOptions } from './interfaces/cache-service-options.interface.js';
+import { parseTtl } from './ttl.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 
 /** Gives a lock back, only while this owner still holds it. @returns whether it was held. */
@@ -11,6 +14,9 @@ export interface LockPauses {
   min: number;
   max: number;
 }
+
+/** Pauses between attempts at a held `CacheService.lock()` (ms). */
+const NAMED_LOCK_PAUSES = { min: 5, max: 100 };
 
 /**
  * The lock shared by every process on one store: `SET NX PX` with a random owner token, released
@@ -49,5 +55,25 @@ export class DistributedLock {
         if (found !== undefined) return { found };
       }
     }
+  }
+
+  /**
+   * `CacheService.lock`: takes the lock `name` (wire key `key`) with the user's options, checked.
+   * @throws TypeError for a bad ttl or waitMs; CacheLockTimeoutError when it stays held too long.
+   */
+  async named(key: string, name: string, options: CacheLockOptions): Promise<CacheLock> {
+    const ttlMs = parseTtl(options.ttl ?? '10s', 'lock ttl');
+    if (ttlMs === 0) {
+      throw new TypeError(
+        'Invalid lock ttl: 0. A lock must expire, or a crashed holder would keep it forever.',
+      );
+    }
+    const waitMs = options.waitMs ?? 0;
+    if (!Number.isFinite(waitMs) || waitMs < 0) {
+      throw new TypeError(`Invalid lock waitMs: ${String(waitMs)}. Expected milliseconds >= 0.`);
+    }
+    const { release } = await this.take(key, ttlMs, waitMs, NAMED_LOCK_PAUSES);
+    if (!release) throw new CacheLockTimeoutError(name, waitMs);
+    return { name, release };
   }
 }

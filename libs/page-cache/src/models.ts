@@ -35,3 +35,22 @@ export function invalidationTargets(model: ModelRef, id?: string | number | null
     ? [dependency.model(name), dependency.anyEntity(name)]
     : [dependency.model(name), dependency.entity(name, id)];
 }
+
+/** Checks model names against the app's entities (see `ModelNames`). */
+export interface NameCheck {
+  check(model: string, where: string): void;
+}
+
+/**
+ * The dependencies of an entry built from `models`, each model's name checked by `names` when
+ * given (`where` says where the models come from, in its message).
+ */
+export function checkedDependencies(
+  models: readonly ModelDependency[],
+  where: string,
+  names?: NameCheck,
+): string[] {
+  const deps = [...new Set(models.flatMap(model => entryDependencies(model)))];
+  if (names) for (const dep of deps) names.check(dependencyModel(dep), where);
+  return deps;
+}

@@ -8,13 +8,13 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
-import { CacheService } from '../cache.service.js';
+import { InvalidationPipeline } from './invalidation-pipeline.js';
 import type { RecordedFirst } from './entity-events.js';
 import type { JournalEntry } from './invalidation-journal.js';
 import { MemoryJournal } from './memory-journal.js';
 import { OutboxDelivery } from './outbox-delivery.js';
 import { invalidationRecord } from './outbox-table.js';
-import { registeredCaches } from './registered-caches.js';
+import { registeredPipelines } from './registered-pipelines.js';
 
 /** How often the in-memory journal is delivered while it holds records (then with backoff). */
 const MEMORY_INTERVAL_MS = 100;
@@ -35,17 +35,17 @@ export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
   private readonly memory: OutboxDelivery;
 
   constructor(
-    cache: CacheService,
+    pipeline: InvalidationPipeline,
     @Inject(CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
     private readonly moduleRef: ModuleRef,
   ) {
-    this.memory = new OutboxDelivery(new MemoryJournal(), [cache], MEMORY_INTERVAL_MS, false);
+    this.memory = new OutboxDelivery(new MemoryJournal(), [pipeline], MEMORY_INTERVAL_MS, false);
   }
 
   async onModuleInit(): Promise<void> {
     const journal = this.options.invalidationJournal;
     if (journal) {
-      this.durable = new OutboxDelivery(journal, registeredCaches(this.moduleRef), 1_000);
+      this.durable = new OutboxDelivery(journal, registeredPipelines(this.moduleRef), 1_000);
       await this.durable.start();
     }
     await this.memory.start();

@@ -45,7 +45,7 @@ describe('OutboxDelivery while the store cannot be reached', () => {
     vi.useFakeTimers();
     const pipeline = new InvalidationPipeline(new DependencyTracker(new UnreachableStore(), 'ns'));
     const journal = new SharedJournal();
-    const delivery = new OutboxDelivery(journal, [{ pipeline }], 100);
+    const delivery = new OutboxDelivery(journal, [pipeline], 100);
     await delivery.start();
     expect(pipeline.pending.affects(['Article'])).toBe(true);
     // Another process records a save of Comment while this one backs off: 2 s of 100 ms
@@ -65,7 +65,7 @@ describe('OutboxDelivery while the store cannot be reached', () => {
     const store = new UnreachableStore();
     const pipeline = new InvalidationPipeline(new DependencyTracker(store, 'ns'));
     const said: string[] = [];
-    const delivery = new OutboxDelivery(new SharedJournal(), [{ pipeline }], 100);
+    const delivery = new OutboxDelivery(new SharedJournal(), [pipeline], 100);
     vi.spyOn(delivery['logger'], 'warn').mockImplementation(
       message => void said.push(String(message)),
     );

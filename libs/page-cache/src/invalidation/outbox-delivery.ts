@@ -4,11 +4,6 @@ import { Backoff } from '../backoff.js';
 import { parseTtl, type Ttl } from '../ttl.js';
 import type { InvalidationJournal, JournalEntry } from './invalidation-journal.js';
 
-/** A cache, as the delivery sees it: the pipeline its invalidations take. */
-export interface PipelineOwner {
-  readonly pipeline: InvalidationPipeline;
-}
-
 /** Records read per pass. */
 const BATCH = 500;
 /** Longest pause between passes while delivery fails (ms). */
@@ -32,7 +27,7 @@ export class OutboxDelivery {
 
   constructor(
     private readonly journal: InvalidationJournal,
-    private readonly caches: readonly PipelineOwner[],
+    private readonly pipelines: readonly InvalidationPipeline[],
     private readonly intervalMs: number,
     /**
      * Whether other processes write the journal too (a table, a shared directory): then each pass
@@ -58,9 +53,9 @@ export class OutboxDelivery {
    * their own, already durable): their models bypass every cache.
    */
   recorded(entries: readonly JournalEntry[], committed = false): void {
-    for (const cache of this.caches) {
-      for (const entry of entries) cache.pipeline.pending.add(entry.id, entry.model, this);
-      if (committed) cache.pipeline.pending.committed(entries.map(entry => entry.id));
+    for (const pipeline of this.pipelines) {
+      for (const entry of entries) pipeline.pending.add(entry.id, entry.model, this);
+      if (committed) pipeline.pending.committed(entries.map(entry => entry.id));
     }
   }
 
@@ -77,7 +72,7 @@ export class OutboxDelivery {
       this.logger.warn(`Could not remove settled invalidations: ${(error as Error).message}`);
       return;
     }
-    for (const cache of this.caches) cache.pipeline.pending.delivered(ids);
+    for (const pipeline of this.pipelines) pipeline.pending.delivered(ids);
   }
 
   /** Delivers what is pending now, then every `intervalMs`. */
@@ -105,16 +100,16 @@ export class OutboxDelivery {
     retry = false,
   ): Promise<{ complete: boolean; removed: boolean }> {
     if (!retry) {
-      for (const cache of this.caches) cache.pipeline.pending.committed(entries.map(e => e.id));
+      for (const pipeline of this.pipelines) pipeline.pending.committed(entries.map(e => e.id));
     }
     const delivered: string[] = [];
     let complete = true;
     const undelivered: JournalEntry[] = [];
     for (const [model, id, ids] of group(entries)) {
       let reached = true;
-      for (const cache of this.caches) {
+      for (const pipeline of this.pipelines) {
         try {
-          await cache.pipeline.invalidate(model, id ?? undefined, retry);
+          await pipeline.invalidate(model, id ?? undefined, retry);
         } catch (error) {
           if (error instanceof TypeError) {
             this.logger.error(
@@ -131,7 +126,7 @@ export class OutboxDelivery {
         undelivered.push(...entries.filter(entry => ids.includes(entry.id)));
       }
     }
-    for (const cache of this.caches) cache.pipeline.pending.delivered(delivered);
+    for (const pipeline of this.pipelines) pipeline.pending.delivered(delivered);
     // Records that were not marked pending before this attempt (see `record`) are now.
     if (undelivered.length > 0) this.recorded(undelivered, true);
     let removed = true;
@@ -199,15 +194,15 @@ export class OutboxDelivery {
     const readAt = Date.now();
     if (this.journal.pendingModels) {
       const models = await this.journal.pendingModels();
-      for (const cache of this.caches) {
-        cache.pipeline.pending.replaceSeen(this, models, { readAt });
+      for (const pipeline of this.pipelines) {
+        pipeline.pending.replaceSeen(this, models, { readAt });
       }
       return;
     }
     const entries = await this.journal.pending(BATCH);
     const complete = entries.length < BATCH ? { readAt } : undefined;
     const models = entries.map(entry => entry.model);
-    for (const cache of this.caches) cache.pipeline.pending.replaceSeen(this, models, complete);
+    for (const pipeline of this.pipelines) pipeline.pending.replaceSeen(this, models, complete);
   }
 
   private schedule(): void {
@@ -260,12 +255,12 @@ function group(entries: readonly JournalEntry[]): [string, string | null, string
  */
 export async function startOutboxDelivery(
   outbox: InvalidationJournal & { ensureTable(): Promise<void> },
-  caches: readonly PipelineOwner[],
+  pipelines: readonly InvalidationPipeline[],
   interval: Ttl | undefined,
   option: string,
 ): Promise<OutboxDelivery> {
   await outbox.ensureTable();
-  const delivery = new OutboxDelivery(outbox, caches, parseTtl(interval ?? '1s', option));
+  const delivery = new OutboxDelivery(outbox, pipelines, parseTtl(interval ?? '1s', option));
   await delivery.start();
   return delivery;
 }

@@ -1,6 +1,6 @@
-import type { CacheService } from '../cache.service.js';
 import type { ModelDependency } from '../interfaces/model-ref.interface.js';
 import type { FillLock } from '../pages/fill/fill-lock.js';
+import type { ValueFills } from '../values/value-fills.js';
 import { argumentKey } from './argument-key.js';
 import type { CachedSpec } from './method-metadata.js';
 
@@ -9,7 +9,7 @@ export type AnyMethod = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
 /**
  * Wraps `method` so that its calls go through the cache: the key from the arguments, the models'
- * tokens read before the method runs, one run per missing key (see `CacheService.callOnce`).
+ * tokens read before the method runs, one run per missing key (see `ValueFills.callOnce`).
  *
  * @param view `Class.method`: the default key's prefix, the statistics' name, the errors' subject.
  * @param warn Told once, the first time a result cannot be stored (it is still returned).
@@ -18,7 +18,7 @@ export function cachedMethod(
   method: AnyMethod,
   view: string,
   spec: CachedSpec,
-  cache: CacheService,
+  fills: ValueFills,
   lock: FillLock,
   warn: (message: string) => void,
 ): AnyMethod {
@@ -38,6 +38,7 @@ export function cachedMethod(
     typeof models === 'function'
       ? (instance: unknown, args: unknown[]) => checkedModels(view, models.apply(instance, args))
       : () => models ?? [];
+  const modelsWhere = `@Cached models of ${view}`;
   let warned = false;
   const unstorable = (error: TypeError) => {
     if (warned) return;
@@ -50,8 +51,9 @@ export function cachedMethod(
   return async function cached(this: unknown, ...args: unknown[]): Promise<unknown> {
     const callKey = keyOf(this, args);
     const callModels = modelsOf(this, args);
-    return cache.callOnce(callKey, () => method.apply(this, args), {
+    return fills.callOnce(callKey, () => method.apply(this, args), {
       view,
+      modelsOf: modelsWhere,
       ttlMs: spec.ttlMs,
       models: callModels,
       lock,

@@ -3,11 +3,11 @@ import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { CACHE_NAME, CACHE_OPTIONS, getCacheToken } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
-import { CacheService } from '../cache.service.js';
 import { InvalidationListener } from '../invalidation/invalidation.listener.js';
 import { FillLock } from '../pages/fill/fill-lock.js';
 import { INVALIDATES_METADATA, type ModelSpec } from '../pages/page-metadata.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
+import { ValueFills } from '../values/value-fills.js';
 import { cachedMethod, type AnyMethod } from './cached-method.js';
 import { invalidatingMethod } from './invalidating-method.js';
 import { CACHED_METADATA, type CachedSpec } from './method-metadata.js';
@@ -51,7 +51,7 @@ export class MethodCacheExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly moduleRef: ModuleRef,
-    private readonly cache: CacheService,
+    private readonly fills: ValueFills,
     private readonly invalidations: InvalidationListener,
     @Inject(CacheStore) private readonly store: CacheStore,
     @Inject(CACHE_OPTIONS) private readonly options: ResolvedCacheOptions,
@@ -113,7 +113,7 @@ export class MethodCacheExplorer implements OnModuleInit {
             ? `${className}[${JSON.stringify(instanceName(view, instance, siblings))}].${name}`
             : view;
         this.install(instance, name, 'cached', current =>
-          cachedMethod(current, instanceView, cached, this.cache, lock, message =>
+          cachedMethod(current, instanceView, cached, this.fills, lock, message =>
             this.logger.warn(message),
           ),
         );

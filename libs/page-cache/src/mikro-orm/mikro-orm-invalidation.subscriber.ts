@@ -30,7 +30,7 @@ import {
   type EntityDescriptor,
 } from '../invalidation/entity-events.js';
 import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
-import { registeredCaches } from '../invalidation/registered-caches.js';
+import { registeredPipelines } from '../invalidation/registered-pipelines.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
 import {
@@ -136,7 +136,7 @@ export class MikroOrmCacheInvalidation
     );
     this.delivery = await startOutboxDelivery(
       this.outbox,
-      registeredCaches(this.moduleRef),
+      registeredPipelines(this.moduleRef),
       this.options.interval,
       'MikroOrmCacheInvalidation option interval',
     );

@@ -10,6 +10,9 @@ import {
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
+import { CacheStatistics } from '../cache-statistics.js';
+import { DependencyTracker } from '../dependency-tracker.js';
+import { InvalidationPipeline } from '../invalidation/invalidation-pipeline.js';
 import { ApplicationConfig, DiscoveryService, Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import {
@@ -124,6 +127,18 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   @Inject(DiscoveryService)
   private readonly discovery?: DiscoveryService;
 
+  /** The cache's counters. */
+  @Inject(CacheStatistics)
+  private readonly statistics!: CacheStatistics;
+
+  /** The models' generation tokens. */
+  @Inject(DependencyTracker)
+  private readonly tracker!: DependencyTracker;
+
+  /** The path of invalidations, and those still pending on it. */
+  @Inject(InvalidationPipeline)
+  private readonly pipeline!: InvalidationPipeline;
+
   /** What responses are marked with for an edge cache (`pages.edge`); built on first use. */
   private edgeMarks?: PageEdgeMarks;
 
@@ -174,7 +189,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     request[HANDLED] = true;
     const judgement = this.judge(context, request, policy);
     // The clock is read only when someone times hits (the Prometheus integration).
-    const startedAt = this.cache.counters.timesHits ? performance.now() : undefined;
+    const startedAt = this.statistics.timesHits ? performance.now() : undefined;
 
     const response = http.getResponse<AdapterResponse>();
     const raw = rawResponse(response);
@@ -239,7 +254,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     const policy = token && this.earlyRoutes.get(token);
     if (!policy) return false;
     if (this.refuse(policy, request)) return false;
-    const startedAt = this.cache.counters.timesHits ? performance.now() : undefined;
+    const startedAt = this.statistics.timesHits ? performance.now() : undefined;
     const location = this.locate(policy, request);
     if (isBypass(location)) return false;
     const found = await this.lookup(location);
@@ -332,19 +347,19 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     startedAt?: number,
     early = false,
   ): void {
-    const counters = this.cache.counters;
+    const counters = this.statistics;
     counters.hit(policy.view, location.key, bytesSent, stale, early);
     if (startedAt !== undefined) counters.hitDuration(policy.view, performance.now() - startedAt);
   }
 
   /** Called when a request finds no usable entry and its handler runs. */
   protected onMiss(policy: PagePolicy, location: PageLocation): void {
-    this.cache.counters.miss(policy.view, location.key);
+    this.statistics.miss(policy.view, location.key);
   }
 
   /** Called when a request or its response is kept out of the cache, with the reason. */
   protected onBypass(policy: PagePolicy, reason: BypassReason): void {
-    this.cache.counters.bypass(policy.view, reason);
+    this.statistics.bypass(policy.view, reason);
   }
 
   private readonly userOf = (request: PageRequest): unknown => {
@@ -369,7 +384,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     const protocol = request.protocol;
     if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') return 'protocol';
     // An invalidation of a model this page depends on has not reached the store yet.
-    const pending = this.cache.pendingInvalidations;
+    const pending = this.pipeline.pending;
     if (pending.size > 0 && pending.affects(policy.dependsOn ?? policy.models)) {
       return 'pending-invalidation';
     }
@@ -418,13 +433,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   }
 
   private lookup(location: PageLocation): Promise<Lookup> {
-    return lookupPage(
-      this.store,
-      this.cache.tracker,
-      location,
-      this.options.maxEntrySize,
-      this.bodies,
-    );
+    return lookupPage(this.store, this.tracker, location, this.options.maxEntrySize, this.bodies);
   }
 
   private bypass(
@@ -604,8 +613,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       // The response is held until the entry is stored (bounded by the store's command
       // timeout), so a client that has its answer finds the page cached.
       const stored = storePage(
-        this.cache.tracker,
-        this.cache.counters,
+        this.tracker,
+        this.statistics,
         this.options.compressAbove,
         location,
         policy,

@@ -241,23 +241,12 @@ export function registerCacheMetrics(
 
 /** Makes every cache report its hit durations to `histogram`; returns the undo. */
 function timeHits(caches: readonly CacheService[], histogram: Histogram): () => void {
-  const undo: (() => void)[] = [];
-  for (const cache of caches) {
-    const counters = cache.counters;
-    const previous = counters.hitTimer;
-    const cacheName = counters.name;
-    const observe = (view: string, seconds: number) =>
-      histogram.observe({ cache: cacheName, view }, seconds);
-    counters.hitTimer = previous
-      ? (view, seconds) => {
-          previous(view, seconds);
-          observe(view, seconds);
-        }
-      : observe;
-    undo.push(() => {
-      counters.hitTimer = previous;
-    });
-  }
+  const undo = caches.map(cache => {
+    const cacheName = cache.stats().cache;
+    return cache.observeHitDurations((view, seconds) =>
+      histogram.observe({ cache: cacheName, view }, seconds),
+    );
+  });
   return () => {
     for (const step of undo) step();
   };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { DEFAULT_CACHE, getCacheToken } from '../cache-name.js';
+import type { CacheStats } from '../cache-statistics.js';
 import type { CacheService } from '../cache.service.js';
 import { withTimeout } from '../stores/resilient.store.js';
 
@@ -56,9 +57,9 @@ export class CacheHealthIndicator {
       responseTime = await withTimeout(cache.ping(), timeout);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      return session.down({ cache: name, message, ...cache.counters.health() });
+      return session.down({ cache: name, message, ...healthOf(cache) });
     }
-    const health = cache.counters.health();
+    const health = healthOf(cache);
     if (health.breaker === 'open') {
       return session.down({ cache: name, message: 'circuit breaker open', ...health });
     }
@@ -79,4 +80,10 @@ export class CacheHealthIndicator {
     }
     return cache;
   }
+}
+
+/** The store's health as the cache's statistics report it. */
+function healthOf(cache: CacheService): Pick<CacheStats, 'storeErrors' | 'breaker'> {
+  const { storeErrors, breaker } = cache.stats();
+  return { storeErrors, breaker };
 }

@@ -31,7 +31,7 @@ import {
 } from '../invalidation/entity-events.js';
 import type { JournalEntry } from '../invalidation/invalidation-journal.js';
 import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
-import { registeredCaches } from '../invalidation/registered-caches.js';
+import { registeredPipelines } from '../invalidation/registered-pipelines.js';
 import type { Ttl } from '../ttl.js';
 import { cascadedEntities, type NamedEntity } from './cascaded-entities.js';
 import { touchedEntities } from './touched-entities.js';
@@ -118,7 +118,7 @@ export class TypeOrmCacheInvalidation
     this.outbox = new TypeOrmOutbox(this.dataSource, this.options.table ?? OUTBOX_TABLE);
     this.delivery = await startOutboxDelivery(
       this.outbox,
-      registeredCaches(this.moduleRef),
+      registeredPipelines(this.moduleRef),
       this.options.interval,
       'TypeOrmCacheInvalidation option interval',
     );

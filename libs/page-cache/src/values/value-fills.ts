@@ -1,15 +1,19 @@
 import type { CacheStatistics } from '../cache-statistics.js';
 import { DependencyTracker } from '../dependency-tracker.js';
-import type { ModelDependency } from '../models.js';
+import type { PendingInvalidations } from '../invalidation/pending-invalidations.js';
+import { assertValidKey } from '../keys.js';
+import { checkedDependencies, type ModelDependency, type NameCheck } from '../models.js';
 import type { FillLock } from '../pages/fill/fill-lock.js';
 import type { CacheStore } from '../stores/cache-store.interface.js';
 import { softly } from './softly.js';
 import type { ValueEntries } from './value-entries.js';
 
-/** @internal How a `@Cached` method's calls are cached (see `CacheService.callOnce`). */
+/** How a `@Cached` method's calls are cached (see {@link ValueFills.callOnce}). */
 export interface MethodCall {
   /** `Class.method`, for the statistics. */
   view: string;
+  /** Where its models come from, for the model-name check's message. */
+  modelsOf: string;
   /** Lifetime in ms; undefined: the module's `ttl`. */
   ttlMs?: number;
   /** Models the result is built from. */
@@ -36,7 +40,7 @@ interface Flight {
 }
 
 /**
- * The single flight behind `getOrSet` and `@Cached`: concurrent callers of a missing key in this
+ * The single flight behind `getOrSet` and `@Cached` (one per cache): concurrent callers of a missing key in this
  * process share one factory call; for a `@Cached` call, processes share it too through the fill
  * lock. A factory's value is stored under the tokens read just before it ran, and given to a
  * caller that joined the flight only while those tokens are still current.
@@ -49,13 +53,51 @@ export class ValueFills {
     private readonly tracker: DependencyTracker,
     private readonly statistics: CacheStatistics,
     private readonly entries: ValueEntries,
+    private readonly pending: PendingInvalidations,
+    private readonly options: { namespace: string; ttlMs: number },
+    private readonly names?: NameCheck,
   ) {}
+
+  /**
+   * `CacheService.getOrSet`: the value of `fill`. While one of its models has an invalidation
+   * that has not reached the store yet, the store still holds the old tokens, so neither a stored
+   * value nor one in flight can be trusted, and one stored now would be outdated once the
+   * invalidation lands: `factory` is called and its result returned, not stored.
+   */
+  async getOrSet<T>(
+    fill: ValueFill,
+    factory: () => T | Promise<T>,
+    lookup: () => Promise<T | undefined>,
+  ): Promise<T> {
+    if (this.pending.affectsDependencies(fill.deps)) {
+      this.statistics.valueRead(false);
+      return factory();
+    }
+    return this.run(fill, factory, lookup);
+  }
+
+  /**
+   * A `@Cached` method's call under `key`: as `getOrSet`, but also takes the cross-process fill
+   * lock, counts under the method's name instead of the values, and returns a result the
+   * serializer refuses (`undefined`, a cycle…) without storing it.
+   */
+  async callOnce<T>(key: string, run: () => Promise<T>, call: MethodCall): Promise<T> {
+    assertValidKey(key);
+    const deps = checkedDependencies(call.models, call.modelsOf, this.names);
+    if (this.pending.affectsDependencies(deps)) {
+      this.statistics.methodRead(call.view, false);
+      return run();
+    }
+    const full = `${this.options.namespace}:${key}`;
+    const fill = { key, full, ttlMs: call.ttlMs ?? this.options.ttlMs, deps };
+    return this.run(fill, run, () => this.entries.read<T>(full, deps), call);
+  }
 
   /**
    * The value of `fill`: the stored one (`lookup`), the one of a flight in progress, or the
    * factory's, stored.
    */
-  async run<T>(
+  private async run<T>(
     fill: ValueFill,
     factory: () => T | Promise<T>,
     lookup: () => Promise<T | undefined>,

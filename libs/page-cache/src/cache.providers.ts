@@ -1,0 +1,102 @@
+import { Logger, type Provider } from '@nestjs/common';
+import { ModuleRef, ModulesContainer } from '@nestjs/core';
+import { CacheStatistics } from './cache-statistics.js';
+import { CACHE_NAME, CACHE_OPTIONS } from './cache.constants.js';
+import { CACHE_MODULE_OPTIONS, type CacheModuleOptions } from './cache.module-definition.js';
+import { resolveCacheOptions, type ResolvedCacheOptions } from './cache.options.js';
+import { DependencyTracker } from './dependency-tracker.js';
+import { DistributedLock } from './distributed-lock.js';
+import { EdgePurger } from './edge/edge-purger.js';
+import { InvalidationPipeline } from './invalidation/invalidation-pipeline.js';
+import { modelNamesOf } from './invalidation/model-declarations.check.js';
+import { ModelNames } from './invalidation/model-names.js';
+import { CacheStore } from './stores/cache-store.interface.js';
+import { createStore } from './stores/create-store.js';
+import { ResilientStore } from './stores/resilient.store.js';
+import { ValueEntries } from './values/value-entries.js';
+import { ValueFills } from './values/value-fills.js';
+
+/**
+ * The core of one cache, as providers of its module (none of them exported): its options, store,
+ * statistics, dependency tracker, invalidation pipeline, lock and single flight. `CacheService`,
+ * the page cache and the integrations are built on them; each is made once per cache.
+ */
+export const cacheProviders: Provider[] = [
+  {
+    provide: CACHE_OPTIONS,
+    inject: [CACHE_MODULE_OPTIONS],
+    useFactory: (options: CacheModuleOptions) => resolveCacheOptions(options),
+  },
+  {
+    provide: CacheStore,
+    inject: [CACHE_OPTIONS, CACHE_MODULE_OPTIONS],
+    useFactory: (resolved: ResolvedCacheOptions, options: CacheModuleOptions) =>
+      createStore(resolved, new Logger('CacheModule'), options.memory),
+  },
+  {
+    provide: CacheStatistics,
+    inject: [ModuleRef, CacheStore, CACHE_NAME, CACHE_OPTIONS],
+    useFactory: (moduleRef: ModuleRef, store: CacheStore, name: string, o: ResolvedCacheOptions) =>
+      new CacheStatistics(
+        moduleRef,
+        o.statistics,
+        name,
+        store instanceof ResilientStore ? store : undefined,
+      ),
+  },
+  {
+    provide: DependencyTracker,
+    inject: [CacheStore, CACHE_OPTIONS],
+    useFactory: (store: CacheStore, options: ResolvedCacheOptions) =>
+      new DependencyTracker(store, options.namespace, options.generationTtlMs),
+  },
+  {
+    // Every invalidation of this cache takes it: the service, events, outboxes, the CLI.
+    provide: InvalidationPipeline,
+    inject: [DependencyTracker, CacheStatistics, EdgePurger],
+    useFactory: (tracker: DependencyTracker, statistics: CacheStatistics, edge: EdgePurger) =>
+      new InvalidationPipeline(tracker, edge, (model, id, removed) =>
+        statistics.invalidated(model, id, removed),
+      ),
+  },
+  {
+    provide: DistributedLock,
+    inject: [CacheStore],
+    useFactory: (store: CacheStore) => new DistributedLock(store),
+  },
+  {
+    provide: ValueEntries,
+    inject: [CacheStore, DependencyTracker, CACHE_OPTIONS, InvalidationPipeline],
+    useFactory: (
+      store: CacheStore,
+      tracker: DependencyTracker,
+      options: ResolvedCacheOptions,
+      pipeline: InvalidationPipeline,
+    ) => new ValueEntries(store, tracker, options, pipeline.pending),
+  },
+  {
+    provide: ValueFills,
+    inject: [
+      CacheStore,
+      DependencyTracker,
+      CacheStatistics,
+      ValueEntries,
+      InvalidationPipeline,
+      CACHE_OPTIONS,
+      ModelNames,
+    ],
+    useFactory: (
+      store: CacheStore,
+      tracker: DependencyTracker,
+      statistics: CacheStatistics,
+      entries: ValueEntries,
+      pipeline: InvalidationPipeline,
+      options: ResolvedCacheOptions,
+      names: ModelNames,
+    ) => new ValueFills(store, tracker, statistics, entries, pipeline.pending, options, names),
+  },
+  // Names of models checked against the app's entities (startup, and getOrSet/set at runtime).
+  { provide: ModelNames, inject: [ModuleRef, ModulesContainer], useFactory: modelNamesOf },
+  // Purges the edge cache (pages.edge.purge) after each invalidation.
+  EdgePurger,
+];

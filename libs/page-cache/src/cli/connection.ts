@@ -1,10 +1,11 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
-import { RedisStore } from '../stores/redis.store.js';
-import { CLUSTER_SLOTS } from '../stores/cluster-slots.js';
 import { redactUrl } from './format.js';
 
 /** How long one command may take once connected (a SCAN page, an UNLINK batch, INFO). */
-const COMMAND_TIMEOUT_MS = 30_000;
+export const COMMAND_TIMEOUT_MS = 30_000;
+
+/** Hash slots of every Redis Cluster. */
+const CLUSTER_SLOTS = 16_384;
 
 /** Where to connect: a standalone URL, or the startup nodes of a Cluster. */
 export interface RedisTarget {
@@ -18,10 +19,8 @@ export interface RedisTarget {
 
 /** An open connection of the command-line tool. */
 export interface Connection {
-  /** The client: commands on one key go through it (routed by slot on a Cluster). */
+  /** The client, lent to the cache; commands on one key go through it (routed by slot on a Cluster). */
   readonly client: Redis | Cluster;
-  /** The library's store over that client, for the same reads, deletes and index walks. */
-  readonly store: RedisStore;
   readonly isCluster: boolean;
   /** What we are connected to, credentials masked, for messages. */
   readonly description: string;
@@ -56,11 +55,8 @@ export async function connect(target: RedisTarget): Promise<Connection> {
   });
   const description = redactUrl(url);
   await open(client, description, target.timeoutMs);
-  const store = new RedisStore(client);
-  await store.epochReady(target.timeoutMs);
   return {
     client,
-    store,
     isCluster: false,
     description,
     servers: () => [client],
@@ -80,11 +76,8 @@ async function connectCluster(target: RedisTarget): Promise<Connection> {
   });
   const description = `Redis Cluster ${target.cluster}`;
   await open(cluster, description, target.timeoutMs);
-  const store = new RedisStore(cluster);
-  await store.epochReady(target.timeoutMs);
   return {
     client: cluster,
-    store,
     isCluster: true,
     description,
     servers: () => clusterMasters(cluster),

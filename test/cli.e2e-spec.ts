@@ -309,6 +309,11 @@ describe('nestjs-page-cache CLI: reading a namespace', SLOW, () => {
       preview: { encoding: 'base64', text: Buffer.from([0, 1, 2, 0xff]).toString('base64') },
     });
 
+    // Index sets, tokens and locks are plain Redis data: redis-cli shows them as they are.
+    const bookkeeping = await local('show', '~idx:Article');
+    expect(bookkeeping.code).toBe(1);
+    expect(bookkeeping.stderr).toContain('~idx:Article is bookkeeping of the cache');
+
     const foreign = await local('show', 'foreign');
     expect(foreign.code).toBe(0);
     expect(foreign.stdout).toContain('Not a cache entry');
@@ -480,6 +485,8 @@ describe('nestjs-page-cache CLI: changing a namespace', SLOW, () => {
     const { module, cache } = await bootCache('redis');
     try {
       await cache.setMany({ a: 1, b: 2, c: 3 });
+      // A lock its owner holds is neither counted nor deleted, as CacheService.clear() spares it.
+      const held = await cache.lock('job');
       const questions: string[] = [];
       let answer = 'n';
       let stdout = '';
@@ -504,6 +511,7 @@ describe('nestjs-page-cache CLI: changing a namespace', SLOW, () => {
       expect(questions).toHaveLength(2);
       expect(stdout).toBe(`Deleted 3 keys under ${cache.namespace}:.\n`);
       expect(await cache.get('a')).toBeUndefined();
+      expect(await held.release()).toBe(true);
     } finally {
       await module.close();
     }

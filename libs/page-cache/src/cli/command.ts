@@ -1,7 +1,6 @@
 import type { CacheService } from '../cache.service.js';
 import type { DependencyTracker } from '../dependency-tracker.js';
 import type { Connection } from './connection.js';
-import { formatCount } from './format.js';
 import type { CliIO } from './io.js';
 import { Progress, SILENT } from './scan.js';
 
@@ -74,9 +73,4 @@ export async function startProgress(
   const sizes = await Promise.all(ctx.conn.servers().map(server => server.dbsize()));
   const total = sizes.reduce((sum, n) => sum + n, 0);
   return new Progress(text => ctx.io.err(text), label, total, ctx.io.stderrIsTTY);
-}
-
-/** `1 entry`, `3 entries`. */
-export function entries(n: number): string {
-  return `${formatCount(n)} ${n === 1 ? 'entry' : 'entries'}`;
 }

@@ -5,6 +5,11 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** `1 entry`, `3 entries`. */
+export function formatEntries(n: number): string {
+  return `${formatCount(n)} ${n === 1 ? 'entry' : 'entries'}`;
+}
+
 /** Bytes with a binary unit: `512 B`, `1.5 KiB`, `12.0 MiB`. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -79,7 +79,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     return 1;
   } finally {
     await cache?.close();
-    await conn.close();
+    conn.close();
   }
 }
 

@@ -1,5 +1,5 @@
-import { asCommand, entries, type Command } from '../command.js';
-import { json, printable } from '../format.js';
+import { asCommand, type Command } from '../command.js';
+import { formatEntries, json, printable } from '../format.js';
 
 /**
  * `expire`: `CacheService.expirePage()` from a shell, for one URL whose data changed outside any
@@ -19,7 +19,7 @@ see it. Prints how many entries were removed.`,
     ctx.io.out(
       ctx.line.json
         ? json({ namespace: ctx.namespace, path, removed })
-        : `Removed ${entries(removed)} of ${printable(path)} in ${ctx.namespace}.\n`,
+        : `Removed ${formatEntries(removed)} of ${printable(path)} in ${ctx.namespace}.\n`,
     );
     return 0;
   },

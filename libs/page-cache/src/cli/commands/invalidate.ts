@@ -1,5 +1,5 @@
-import { asCommand, entries, PROGRAM, type Command } from '../command.js';
-import { json, printable } from '../format.js';
+import { asCommand, PROGRAM, type Command } from '../command.js';
+import { formatEntries, json, printable } from '../format.js';
 
 /**
  * `invalidate`: `CacheService.invalidate()` from a shell, for a change made where no save event
@@ -25,7 +25,7 @@ Examples:
     ctx.io.out(
       ctx.line.json
         ? json({ namespace: ctx.namespace, model, id: id ?? null, removed })
-        : `Removed ${entries(removed)} built from ${printable(what)} in ${ctx.namespace}.\n`,
+        : `Removed ${formatEntries(removed)} built from ${printable(what)} in ${ctx.namespace}.\n`,
     );
     return 0;
   },

@@ -2,7 +2,7 @@ import type { PageMeta, ValueMeta } from '../../codec.js';
 import { decodeEntry } from '../../codec.js';
 import { plainIntegerOf } from '../../counter.js';
 import { DependencyTracker } from '../../dependency-tracker.js';
-import type { CliContext, Command } from '../command.js';
+import { CommandError, type CliContext, type Command } from '../command.js';
 import {
   formatBytes,
   formatCount,
@@ -13,12 +13,10 @@ import {
   viewBytes,
   type BytesView,
 } from '../format.js';
-import { kindOfKey } from '../key-kinds.js';
 
 /** Preview sizes without `--body`. */
 const BODY_PREVIEW_BYTES = 512;
 const VALUE_PREVIEW_CHARS = 2_000;
-const SET_PREVIEW_MEMBERS = 20;
 
 /** What `show --json` prints (besides `key` and `fullKey`). */
 export type ShownEntry =
@@ -57,9 +55,6 @@ export type ShownEntry =
     }
   /** `value` is a string beyond ±(2^53 - 1), where a JSON number would not stay exact. */
   | { type: 'integer'; value: number | string; expiresInMs: number | null }
-  | { type: 'token'; value: string; expiresInMs: number | null }
-  | { type: 'lock'; owner: string; expiresInMs: number | null }
-  | { type: 'set'; size: number; members: string[]; expiresInMs: number | null }
   | {
       type: 'foreign';
       redisType: string;
@@ -82,7 +77,8 @@ export const show: Command = {
 headers, body size, age, time to live, the models it was built from and whether it is still
 current, its ETag, render time and the start of its body; a value its kind, size and content; a
 counter its value. Bytes that are not an entry of this cache are reported as such. Exits with 1
-when the key does not exist.
+when the key does not exist, or is one of the cache's bookkeeping keys (~idx:, ~gen:, ~lock:,
+~fill:): plain Redis sets and strings, which redis-cli shows as they are.
 
   --body        print the whole body or value instead of a preview`,
   run: showKey,
@@ -90,6 +86,11 @@ when the key does not exist.
 
 async function showKey(ctx: CliContext): Promise<number> {
   const key = ctx.line.args[0];
+  if (key.startsWith('~')) {
+    throw new CommandError(
+      `${printable(key)} is bookkeeping of the cache (an index set, a token or a lock): plain Redis data, for redis-cli (SMEMBERS, GET).`,
+    );
+  }
   const full = `${ctx.namespace}:${key}`;
   const { client } = ctx.conn;
   const [type, pttl] = await Promise.all([client.type(full), client.pttl(full)]);
@@ -99,18 +100,7 @@ async function showKey(ctx: CliContext): Promise<number> {
   }
   const expiresInMs = pttl >= 0 ? pttl : null;
   let entry: ShownEntry;
-  if (type === 'set') {
-    const [size, members] = await Promise.all([client.scard(full), client.smembers(full)]);
-    const prefix = `${ctx.namespace}:`;
-    entry = {
-      type: 'set',
-      size,
-      members: members
-        .slice(0, ctx.line.body ? undefined : SET_PREVIEW_MEMBERS)
-        .map(member => (member.startsWith(prefix) ? member.slice(prefix.length) : member)),
-      expiresInMs,
-    };
-  } else if (type !== 'string') {
+  if (type !== 'string') {
     entry = {
       type: 'foreign',
       redisType: type,
@@ -123,7 +113,7 @@ async function showKey(ctx: CliContext): Promise<number> {
       ctx.io.err(`No key ${printable(full)}.\n`);
       return 1;
     }
-    entry = await describeString(ctx, key, raw, expiresInMs);
+    entry = await describeString(ctx, raw, expiresInMs);
   }
   ctx.io.out(ctx.line.json ? json({ key, fullKey: full, ...entry }) : showText(full, entry));
   return 0;
@@ -131,15 +121,9 @@ async function showKey(ctx: CliContext): Promise<number> {
 
 async function describeString(
   ctx: CliContext,
-  key: string,
   raw: Buffer,
   expiresInMs: number | null,
 ): Promise<ShownEntry> {
-  const kind = kindOfKey(key);
-  if (kind === 'token') return { type: 'token', value: raw.toString('latin1'), expiresInMs };
-  if (kind === 'lock' || kind === 'fill') {
-    return { type: 'lock', owner: raw.toString('latin1'), expiresInMs };
-  }
   const integer = plainIntegerOf(raw);
   if (integer !== undefined) {
     const value = typeof integer === 'bigint' ? String(integer) : integer;
@@ -287,33 +271,6 @@ function showText(full: string, entry: ShownEntry): string {
         ['value', String(entry.value)],
         ['expires', expiry(entry.expiresInMs)],
       ])}\n`;
-    case 'token':
-      return `Generation token ${title}\n${table([
-        ['token', printable(entry.value)],
-        ['expires', expiry(entry.expiresInMs)],
-      ])}\n`;
-    case 'lock':
-      return `Lock ${title}\n${table([
-        ['owner', printable(entry.owner)],
-        ['expires', expiry(entry.expiresInMs)],
-      ])}\n`;
-    case 'set': {
-      const more =
-        entry.size > entry.members.length
-          ? [`  … ${entry.size - entry.members.length} more (--body for all)`]
-          : [];
-      return [
-        `Index set ${title}`,
-        table([
-          ['members', formatCount(entry.size)],
-          ['expires', expiry(entry.expiresInMs)],
-        ]),
-        'Entries',
-        ...entry.members.map(member => `  ${printable(member)}`),
-        ...more,
-        '',
-      ].join('\n');
-    }
     case 'foreign':
       return [
         `Not a cache entry: ${title}`,

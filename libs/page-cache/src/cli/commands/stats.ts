@@ -5,46 +5,7 @@ import { kindOfKey, viewOfPageKey } from '../key-kinds.js';
 import { Distinct, scanKeys } from '../scan.js';
 
 /** What `stats --json` prints. */
-export interface StatsReport {
-  server: {
-    target: string;
-    mode: 'standalone' | 'cluster';
-    /** Servers read (the masters of a Cluster). */
-    servers: number;
-    version: string | null;
-    uptimeSeconds: number | null;
-  };
-  /** Server-wide, since the server started or CONFIG RESETSTAT (summed over masters). */
-  keyspace: {
-    hits: number;
-    misses: number;
-    hitRatio: number | null;
-    evictedKeys: number;
-    expiredKeys: number;
-    keys: number;
-  };
-  memory: {
-    usedBytes: number;
-    peakBytes: number;
-    /** 0: no limit. */
-    maxmemoryBytes: number;
-    policy: string | null;
-  };
-  namespace: {
-    name: string;
-    keys: number;
-    pages: number;
-    values: number;
-    indexSets: number;
-    tokens: number;
-    locks: number;
-    fills: number;
-    otherInternal: number;
-    pagesByView: Record<string, number>;
-    /** False when SCAN duplicates could not all be dropped (over a million keys). */
-    exact: boolean;
-  };
-}
+type StatsReport = Awaited<ReturnType<typeof read>>;
 
 /**
  * `stats`: what `redis-cli INFO` cannot say — the namespace's keys by kind and pages by view —
@@ -67,7 +28,7 @@ locks, and pages per view. Kinds are told apart by key name.`,
   },
 };
 
-async function read(ctx: CliContext): Promise<StatsReport> {
+async function read(ctx: CliContext) {
   const servers = ctx.conn.servers();
   const infos = await Promise.all(servers.map(async server => parseInfo(await server.info())));
   const sizes = await Promise.all(servers.map(server => server.dbsize()));
@@ -101,12 +62,14 @@ async function read(ctx: CliContext): Promise<StatsReport> {
     server: {
       target: ctx.conn.description,
       mode: ctx.conn.isCluster ? 'cluster' : 'standalone',
+      // The masters of a Cluster.
       servers: servers.length,
       version: infos[0]?.get('redis_version') ?? null,
       uptimeSeconds: infos.length
         ? Math.min(...infos.map(info => number(info.get('uptime_in_seconds'))))
         : null,
     },
+    // Server-wide, since the server started or CONFIG RESETSTAT (summed over masters).
     keyspace: {
       hits,
       misses,
@@ -118,6 +81,7 @@ async function read(ctx: CliContext): Promise<StatsReport> {
     memory: {
       usedBytes: sum('used_memory'),
       peakBytes: sum('used_memory_peak'),
+      // 0: no limit.
       maxmemoryBytes: infos.some(info => number(info.get('maxmemory')) === 0)
         ? 0
         : sum('maxmemory'),
@@ -134,6 +98,7 @@ async function read(ctx: CliContext): Promise<StatsReport> {
       fills: counts.fill,
       otherInternal: counts.internal,
       pagesByView: Object.fromEntries([...pagesByView].sort((a, b) => b[1] - a[1])),
+      // False when SCAN duplicates could not all be dropped (over a million keys).
       exact: distinct.exact,
     },
   };

@@ -200,26 +200,17 @@ describe('nestjs-page-cache CLI: reading a namespace', SLOW, () => {
     expect(users.stderr).toBe('');
 
     const all = await local('keys');
-    // Bookkeeping keys are left out unless asked for.
+    // Bookkeeping keys are the cache's own: left out, as CacheService.keys() leaves them out.
     expect(lines(all.stdout)).toHaveLength(9);
     expect(lines(all.stdout).filter(key => key.startsWith('page:'))).toHaveLength(4);
     expect(all.stdout).not.toContain('~');
-    const internal = json<{ keys: string[] }>(
-      await local('keys', '*', '--internal', '--limit', '0', '--json'),
-    );
-    expect(internal.keys).toHaveLength(9 + 2 * (await rawKeys(raw, `${prefix}:1:~idx:*`)).length);
     const tokens = await local('keys', '~gen:*');
-    // Tokens are kept per epoch of the server (`~gen:{epoch}:{dependency}`); URL tags have some too.
-    const models = lines(tokens.stdout)
-      .map(key => key.replace(/^~gen:[\w-]{12}:/, '~gen:'))
-      .filter(key => !key.startsWith('~gen:@'));
-    expect(models.sort()).toEqual([
-      '~gen:Article',
-      '~gen:Article/',
-      '~gen:Article/1',
-      '~gen:Article/2',
-    ]);
-    for (const listed of [users.stdout, all.stdout, tokens.stdout, ...internal.keys]) {
+    expect(tokens).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `No key of ${prefix}:1 matches ~gen:*.\n`,
+    });
+    for (const listed of [users.stdout, all.stdout]) {
       expect(listed).not.toContain('user:9');
       expect(listed).not.toContain(prefix);
     }
@@ -317,6 +308,11 @@ describe('nestjs-page-cache CLI: reading a namespace', SLOW, () => {
       bytes: 4,
       preview: { encoding: 'base64', text: Buffer.from([0, 1, 2, 0xff]).toString('base64') },
     });
+
+    // Index sets, tokens and locks are plain Redis data: redis-cli shows them as they are.
+    const bookkeeping = await local('show', '~idx:Article');
+    expect(bookkeeping.code).toBe(1);
+    expect(bookkeeping.stderr).toContain('~idx:Article is bookkeeping of the cache');
 
     const foreign = await local('show', 'foreign');
     expect(foreign.code).toBe(0);
@@ -489,6 +485,8 @@ describe('nestjs-page-cache CLI: changing a namespace', SLOW, () => {
     const { module, cache } = await bootCache('redis');
     try {
       await cache.setMany({ a: 1, b: 2, c: 3 });
+      // A lock its owner holds is neither counted nor deleted, as CacheService.clear() spares it.
+      const held = await cache.lock('job');
       const questions: string[] = [];
       let answer = 'n';
       let stdout = '';
@@ -513,6 +511,7 @@ describe('nestjs-page-cache CLI: changing a namespace', SLOW, () => {
       expect(questions).toHaveLength(2);
       expect(stdout).toBe(`Deleted 3 keys under ${cache.namespace}:.\n`);
       expect(await cache.get('a')).toBeUndefined();
+      expect(await held.release()).toBe(true);
     } finally {
       await module.close();
     }
@@ -648,10 +647,8 @@ describe('nestjs-page-cache CLI on a Redis Cluster', SLOW, () => {
       expect(json(await local('clear', '--yes', '--json'))).toMatchObject({
         deleted: after.namespace.keys,
       });
-      expect(json(await local('keys', '--internal', '--json'))).toMatchObject({
-        keys: [],
-        more: 0,
-      });
+      const cleared = json<{ namespace: { keys: number } }>(await local('stats', '--json'));
+      expect(cleared.namespace.keys).toBe(0);
     } finally {
       await cache.clear();
       await module.close();

@@ -1,96 +1,6 @@
 import { parseArgs } from 'node:util';
-
-/** The program's name, as users type it. */
-export const PROGRAM = 'nestjs-page-cache';
-
-export type CommandName = 'stats' | 'keys' | 'show' | 'invalidate' | 'expire' | 'clear';
-
-/** Options of one command, beside the global ones. */
-type CommandOption = 'limit' | 'internal' | 'body' | 'yes';
-
-interface CommandSpec {
-  usage: string;
-  summary: string;
-  /** Fewest and most positional arguments. */
-  args: [number, number];
-  options: CommandOption[];
-  details: string;
-}
-
-export const COMMANDS: Record<CommandName, CommandSpec> = {
-  stats: {
-    usage: 'stats',
-    summary: 'Hit ratio, memory and evictions of Redis, and the namespace keys by kind',
-    args: [0, 0],
-    options: [],
-    details: `Server-wide figures come from INFO (keyspace hits and misses since the server started or
-CONFIG RESETSTAT, used memory, maxmemory and its policy, evicted keys). The namespace's keys are
-counted by kind with SCAN: pages, values, dependency index sets, generation tokens, locks and fill
-locks, and pages per view. Kinds are told apart by key name.`,
-  },
-  keys: {
-    usage: 'keys [glob] [--limit N] [--internal]',
-    summary: 'List the keys of the namespace that match a glob (SCAN, paged)',
-    args: [0, 1],
-    options: ['limit', 'internal'],
-    details: `The glob (default *) applies to the key without its namespace, as in
-CacheService.keys(): *, ?, [abc], [a-z], [^a], and \\ to escape; the namespace itself is escaped,
-so a prefix such as a* never reaches another one. Keys are printed without the namespace.
-
-  --limit N     print at most N keys (default 100; 0 for all), then how many more matched
-  --internal    include the cache's own bookkeeping keys (~idx:, ~gen:, ~lock:, ~fill:); shown
-                anyway when the glob starts with ~
-
-Examples:
-  ${PROGRAM} keys 'page:*Post/42*'
-  ${PROGRAM} keys 'user:*' --limit 0`,
-  },
-  show: {
-    usage: 'show <key> [--body]',
-    summary: 'Decode one entry: a page (status, headers, age, TTL, models) or a value',
-    args: [1, 1],
-    options: ['body'],
-    details: `The key is given without its namespace, as \`keys\` prints it. A page shows its status,
-headers, body size, age, time to live, the models it was built from and whether it is still
-current, its ETag, render time and the start of its body; a value its kind, size and content; a
-counter its value. Bytes that are not an entry of this cache are reported as such. Exits with 1
-when the key does not exist.
-
-  --body        print the whole body or value instead of a preview`,
-  },
-  invalidate: {
-    usage: 'invalidate <Model> [id]',
-    summary: 'Clear every page and value built from a model, or from one entity of it',
-    args: [1, 2],
-    options: [],
-    details: `Does what CacheService.invalidate(model, id) and an entity.saved event do: replaces the
-model's (or the entity's) generation tokens, so nothing computed before is served again, and
-removes the entries indexed under them. Prints how many entries were removed.
-
-Examples:
-  ${PROGRAM} invalidate Post 42
-  ${PROGRAM} invalidate SiteSettings`,
-  },
-  expire: {
-    usage: 'expire <path>',
-    summary: 'Remove every cached variant of a URL (/posts/42, /posts?page=2)',
-    args: [1, 1],
-    options: [],
-    details: `Does what CacheService.expirePage(path) does: every variant of the path (all vary
-combinations), or with a query string only the variants of that query, normalized as the pages
-see it. Prints how many entries were removed.`,
-  },
-  clear: {
-    usage: 'clear [--yes]',
-    summary: 'Delete every key of the namespace (asks first)',
-    args: [0, 0],
-    options: ['yes'],
-    details: `Deletes the namespace's keys only, with SCAN and UNLINK (never FLUSHDB or FLUSHALL). On a
-terminal it counts them and asks for confirmation; without a terminal it refuses unless --yes.
-
-  -y, --yes     do not ask`,
-  },
-};
+import { PROGRAM, type CommandOption, type CommandOptions } from './command.js';
+import { COMMANDS, type CommandName } from './commands/index.js';
 
 const OPTIONS = {
   redis: { type: 'string' },
@@ -103,7 +13,6 @@ const OPTIONS = {
   progress: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   limit: { type: 'string' },
-  internal: { type: 'boolean' },
   body: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
 } as const;
@@ -114,10 +23,9 @@ export class UsageError extends Error {
 }
 
 /** A parsed command line. */
-export interface CommandLine {
+export interface CommandLine extends CommandOptions {
   /** `undefined` for `--help` alone, or no arguments. */
   command?: CommandName;
-  args: string[];
   help: boolean;
   /** `--version` / `-V`: print the tool's version and exit. */
   printVersion: boolean;
@@ -129,12 +37,6 @@ export interface CommandLine {
   /** Notes about deprecated spellings used, for stderr. */
   deprecations: string[];
   timeoutMs: number;
-  json: boolean;
-  progress: boolean;
-  limit: number;
-  internal: boolean;
-  body: boolean;
-  yes: boolean;
 }
 
 /**
@@ -163,7 +65,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     positionals = positionals.slice(1);
   }
   const [name, ...args] = positionals;
-  if (name !== undefined && !(name in COMMANDS)) {
+  if (name !== undefined && !Object.hasOwn(COMMANDS, name)) {
     throw new UsageError(`Unknown command: ${JSON.stringify(name)}.`);
   }
   const command = name as CommandName | undefined;
@@ -178,7 +80,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   }
   if (command !== undefined && !help && !printVersion) {
     const spec = COMMANDS[command];
-    for (const option of ['limit', 'internal', 'body', 'yes'] as const) {
+    for (const option of ['limit', 'body', 'yes'] satisfies CommandOption[]) {
       if (values[option] !== undefined && !spec.options.includes(option)) {
         throw new UsageError(`--${option} is not an option of ${command}.`);
       }
@@ -205,7 +107,6 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     json: values.json === true,
     progress: values.progress === true,
     limit: integer(values.limit, '--limit', 100, 0),
-    internal: values.internal === true,
     body: values.body === true,
     yes: values.yes === true,
   };

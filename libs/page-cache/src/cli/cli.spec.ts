@@ -1,7 +1,8 @@
 import { helpText, parseCommandLine, UsageError } from './args.js';
 import { parseNodes } from './connection.js';
-import { formatBytes, formatDuration, printable, redactUrl } from './format.js';
-import { isText, kindOfKey, parseInfo, viewBytes, viewOfPageKey } from './inspect.js';
+import { parseInfo } from './commands/stats.js';
+import { formatBytes, formatDuration, isText, printable, redactUrl, viewBytes } from './format.js';
+import { kindOfKey, viewOfPageKey } from './key-kinds.js';
 import { Distinct, Progress } from './scan.js';
 
 describe('parseCommandLine', () => {
@@ -163,7 +164,6 @@ describe('scans', () => {
     const out: string[] = [];
     const progress = new Progress(text => out.push(text), 'keys', 20_000, true);
     for (let i = 0; i < 20; i++) progress.advance(1000, 0);
-    progress.interrupt();
     progress.done();
     const clearLine = '\r\x1b[K';
     expect(out).toHaveLength(3);

@@ -1,10 +1,11 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
-import { RedisStore } from '../stores/redis.store.js';
-import { CLUSTER_SLOTS } from '../stores/cluster-slots.js';
 import { redactUrl } from './format.js';
 
 /** How long one command may take once connected (a SCAN page, an UNLINK batch, INFO). */
-const COMMAND_TIMEOUT_MS = 30_000;
+export const COMMAND_TIMEOUT_MS = 30_000;
+
+/** Hash slots of every Redis Cluster. */
+const CLUSTER_SLOTS = 16_384;
 
 /** Where to connect: a standalone URL, or the startup nodes of a Cluster. */
 export interface RedisTarget {
@@ -18,10 +19,8 @@ export interface RedisTarget {
 
 /** An open connection of the command-line tool. */
 export interface Connection {
-  /** The client: commands on one key go through it (routed by slot on a Cluster). */
+  /** The client, lent to the cache; commands on one key go through it (routed by slot on a Cluster). */
   readonly client: Redis | Cluster;
-  /** The library's store over that client, for the same reads, deletes and index walks. */
-  readonly store: RedisStore;
   readonly isCluster: boolean;
   /** What we are connected to, credentials masked, for messages. */
   readonly description: string;
@@ -30,7 +29,7 @@ export interface Connection {
    * serve every slot between them, so a scan never skips keys silently).
    */
   servers(): Redis[];
-  close(): Promise<void>;
+  close(): void;
 }
 
 /** Redis could not be reached, or did not become ready in time. */
@@ -43,65 +42,46 @@ export class ConnectionError extends Error {
  * server is reported at once (or after `timeoutMs`) instead of hanging the command.
  */
 export async function connect(target: RedisTarget): Promise<Connection> {
-  if (target.cluster !== undefined) return connectCluster(target);
-  const url = target.url!;
-  if (!/^rediss?:\/\//.test(url)) {
-    throw new ConnectionError(
-      `Invalid Redis URL: ${JSON.stringify(redactUrl(url))}. Expected redis://host:port[/db] or rediss://…`,
-    );
-  }
-  const client = new Redis(url, {
-    ...failFast(target.timeoutMs),
-    retryStrategy: () => null,
-  });
-  const description = redactUrl(url);
+  const client = createClient(target);
+  const description =
+    client instanceof Cluster ? `Redis Cluster ${target.cluster}` : redactUrl(target.url!);
   await open(client, description, target.timeoutMs);
-  const store = new RedisStore(client);
-  await store.epochReady(target.timeoutMs);
   return {
     client,
-    store,
-    isCluster: false,
+    isCluster: client instanceof Cluster,
     description,
-    servers: () => [client],
-    close: () => close(client),
+    servers: () => (client instanceof Cluster ? clusterMasters(client) : [client]),
+    // Every command has been answered by then, so there is nothing for QUIT to flush; and a QUIT
+    // sent to a server that stopped answering would wait for the command timeout.
+    close: () => client.disconnect(),
   };
 }
 
-async function connectCluster(target: RedisTarget): Promise<Connection> {
-  const nodes = parseNodes(target.cluster!);
-  const credentials = target.url === undefined ? {} : credentialsOf(target.url);
-  const cluster = new Cluster(nodes, {
+function createClient(target: RedisTarget): Redis | Cluster {
+  const failFast: RedisOptions = {
     lazyConnect: true,
-    enableOfflineQueue: false,
-    clusterRetryStrategy: () => null,
-    slotsRefreshTimeout: target.timeoutMs,
-    redisOptions: { ...failFast(target.timeoutMs), ...credentials },
-  });
-  const description = `Redis Cluster ${target.cluster}`;
-  await open(cluster, description, target.timeoutMs);
-  const store = new RedisStore(cluster);
-  await store.epochReady(target.timeoutMs);
-  return {
-    client: cluster,
-    store,
-    isCluster: true,
-    description,
-    servers: () => clusterMasters(cluster),
-    close: () => close(cluster),
-  };
-}
-
-function failFast(timeoutMs: number): RedisOptions {
-  return {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
+    connectTimeout: target.timeoutMs,
     commandTimeout: COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     // A server that hangs never closes its end: do not wait the default 2 s for it on exit.
     disconnectTimeout: 100,
   };
+  if (target.cluster !== undefined) {
+    return new Cluster(parseNodes(target.cluster), {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: () => null,
+      slotsRefreshTimeout: target.timeoutMs,
+      redisOptions: { ...failFast, ...(target.url === undefined ? {} : credentialsOf(target.url)) },
+    });
+  }
+  if (!/^rediss?:\/\//.test(target.url!)) {
+    throw new ConnectionError(
+      `Invalid Redis URL: ${JSON.stringify(redactUrl(target.url!))}. Expected redis://host:port[/db] or rediss://…`,
+    );
+  }
+  return new Redis(target.url!, { ...failFast, retryStrategy: () => null });
 }
 
 /** Connects, bounded by `timeoutMs` (TCP connection and ready check together). */
@@ -122,14 +102,6 @@ async function open(client: Redis | Cluster, description: string, timeoutMs: num
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * Every command has been answered by then, so there is nothing for QUIT to flush; and a QUIT sent
- * to a server that stopped answering would wait for the command timeout.
- */
-async function close(client: Redis | Cluster): Promise<void> {
-  client.disconnect();
 }
 
 /** `host:port,host:port` (a bare port means 127.0.0.1). */

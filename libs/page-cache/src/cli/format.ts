@@ -1,8 +1,13 @@
-/** Small text formatters for the command-line tool's human-readable output. */
+/** Text formatters of the command-line tool's output: numbers, durations, tables, stored bytes. */
 
 /** `1234567` → `1,234,567`. */
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/** `1 entry`, `3 entries`. */
+export function formatEntries(n: number): string {
+  return `${formatCount(n)} ${n === 1 ? 'entry' : 'entries'}`;
 }
 
 /** Bytes with a binary unit: `512 B`, `1.5 KiB`, `12.0 MiB`. */
@@ -40,6 +45,11 @@ export function formatPercent(ratio: number | null): string {
   return ratio === null ? 'n/a' : `${(ratio * 100).toFixed(1)}%`;
 }
 
+/** `--json` output: indented, one trailing newline. */
+export function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
 /** Aligned `label  value` lines, indented. */
 export function table(rows: readonly (readonly [string, string])[], indent = '  '): string {
   const width = Math.max(0, ...rows.map(([label]) => label.length));
@@ -62,4 +72,72 @@ export function printable(text: string, multiline = false): string {
     out += control && !kept ? `\\x${code.toString(16).padStart(2, '0')}` : c;
   }
   return out;
+}
+
+/** Stored bytes, shown as text when they are text, else as hex (or base64 for JSON output). */
+export interface BytesView {
+  encoding: 'utf8' | 'hex' | 'base64';
+  text: string;
+  /** Bytes not shown (0 when everything is). */
+  omittedBytes: number;
+}
+
+const TEXT_TYPE =
+  /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded))/i;
+
+/**
+ * Whether bytes are text: by content type when there is one, else by content (valid UTF-8
+ * without NUL bytes).
+ */
+export function isText(bytes: Buffer, contentType?: string): boolean {
+  if (contentType !== undefined && TEXT_TYPE.test(contentType.trim())) return true;
+  if (bytes.includes(0)) return false;
+  return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+}
+
+/**
+ * A view of `bytes`, cut to about `limit` bytes (`Infinity`: all). Binary bytes are shown as hex
+ * for people and as base64 in JSON.
+ */
+export function viewBytes(
+  bytes: Buffer,
+  options: { limit: number; contentType?: string; json: boolean },
+): BytesView {
+  if (isText(bytes, options.contentType)) {
+    const shown = bytes.length > options.limit ? cutUtf8(bytes, options.limit) : bytes;
+    return {
+      encoding: 'utf8',
+      text: shown.toString('utf8'),
+      omittedBytes: bytes.length - shown.length,
+    };
+  }
+  const hexLimit = options.json ? options.limit : Math.min(options.limit, 256);
+  const shown = bytes.subarray(0, hexLimit);
+  return {
+    encoding: options.json ? 'base64' : 'hex',
+    text: options.json ? shown.toString('base64') : hexDump(shown),
+    omittedBytes: bytes.length - shown.length,
+  };
+}
+
+/** The first `limit` bytes or fewer, never splitting a UTF-8 sequence. */
+function cutUtf8(bytes: Buffer, limit: number): Buffer {
+  let end = Math.min(limit, bytes.length);
+  // Step back over continuation bytes (10xxxxxx) to the start of a character.
+  while (end > 0 && end < bytes.length && (bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
+}
+
+/** `00000000  fe ca 01 00 …  |....|`, 16 bytes a line. */
+export function hexDump(bytes: Buffer): string {
+  const lines: string[] = [];
+  for (let offset = 0; offset < bytes.length; offset += 16) {
+    const row = bytes.subarray(offset, offset + 16);
+    const hex = [...row].map(b => b.toString(16).padStart(2, '0')).join(' ');
+    const ascii = [...row]
+      .map(b => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.'))
+      .join('');
+    lines.push(`${offset.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  |${ascii}|`);
+  }
+  return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npx nestjs-page-cache <command>`: inspects and maintains the Redis data of the cache. The
- * commands live in `commands.ts`; this file only wires them to the process.
+ * commands live in `commands/`, one file each, `run.ts` dispatches; this file only wires the
+ * process.
  */
 import { processIO } from './io.js';
 import { run } from './run.js';

@@ -1,6 +1,8 @@
 import { resolveCacheOptions } from '../cache.options.js';
-import { helpText, parseCommandLine, PROGRAM, UsageError, type CommandLine } from './args.js';
-import { clearRefusal, COMMAND_IMPLEMENTATIONS, CommandError, createContext } from './commands.js';
+import { helpText, parseCommandLine, UsageError, type CommandLine } from './args.js';
+import type { CacheContext } from './cache-context.js';
+import { CommandError, PROGRAM } from './command.js';
+import { COMMANDS } from './commands/index.js';
 import { connect, ConnectionError, type Connection } from './connection.js';
 import type { CliIO } from './io.js';
 import { toolVersion } from './tool-version.js';
@@ -41,7 +43,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.err(`${PROGRAM}: no Redis given: set REDIS_URL or pass --redis <url> (or --cluster).\n`);
     return 2;
   }
-  const refusal = clearRefusal(line, io);
+  const command = COMMANDS[line.command];
+  const refusal = command.refusal?.(line, io);
   if (refusal !== undefined) {
     io.err(`${PROGRAM}: ${refusal}\n`);
     return 1;
@@ -54,9 +57,19 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.err(`${PROGRAM}: ${(error as Error).message}\n`);
     return 1;
   }
+  let cache: CacheContext | undefined;
   try {
-    const ctx = createContext(io, conn, line, namespace);
-    return await COMMAND_IMPLEMENTATIONS[line.command](ctx);
+    // Loaded here, so that --help, --version and usage errors answer without Nest.
+    const { openCache } = await import('./cache-context.js');
+    cache = await openCache(conn, { keyPrefix: line.prefix, version: line.keyVersion });
+    return await command.run({
+      io,
+      conn,
+      line,
+      namespace,
+      cache: cache.cache,
+      tracker: cache.tracker,
+    });
   } catch (error) {
     const known = error instanceof CommandError || error instanceof ConnectionError;
     const message = known
@@ -65,7 +78,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.err(`${PROGRAM}: ${message}\n`);
     return 1;
   } finally {
-    await conn.close();
+    await cache?.close();
+    conn.close();
   }
 }
 

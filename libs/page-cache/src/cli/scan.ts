@@ -87,17 +87,10 @@ export class Progress implements ScanObserver {
     this.print();
   }
 
-  /** Clears the terminal line before other output is written; the next report redraws it. */
-  interrupt(): void {
-    if (!this.showing) return;
-    this.write('\r\x1b[K');
-    this.showing = false;
-  }
-
   /** Ends the report: clears the terminal line, or prints a last line. */
   done(): void {
     if (this.terminal) {
-      this.interrupt();
+      if (this.showing) this.write('\r\x1b[K');
       return;
     }
     this.visited = this.total;
@@ -117,8 +110,7 @@ export class Progress implements ScanObserver {
 }
 
 /** A progress reporter that reports nothing. */
-export const SILENT: Pick<Progress, 'advance' | 'interrupt' | 'done'> = {
+export const SILENT: Pick<Progress, 'advance' | 'done'> = {
   advance: () => undefined,
-  interrupt: () => undefined,
   done: () => undefined,
 };

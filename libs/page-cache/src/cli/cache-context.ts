@@ -1,0 +1,38 @@
+import { NestFactory } from '@nestjs/core';
+import { CacheModule } from '../cache.module.js';
+import { CacheService } from '../cache.service.js';
+import type { DependencyTracker } from '../dependency-tracker.js';
+import { COMMAND_TIMEOUT_MS, type Connection } from './connection.js';
+
+/** The cache, built as the app builds it, over the tool's connection. */
+export interface CacheContext {
+  cache: CacheService;
+  tracker: DependencyTracker;
+  /** Closes the application context (not the connection, which is lent to it). */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds `CacheModule` in a Nest application context — no HTTP server, logger off — over the
+ * connection, so that every command reaches the cache through the same `CacheService` an app
+ * gets, and cannot drift from it. The connection is lent: the module never closes it.
+ */
+export async function openCache(
+  conn: Connection,
+  namespace: { keyPrefix: string; version: number },
+): Promise<CacheContext> {
+  const app = await NestFactory.createApplicationContext(
+    CacheModule.forRoot({ redis: conn.client, commandTimeout: COMMAND_TIMEOUT_MS, ...namespace }),
+    // Errors reach the caller instead of exiting the process.
+    { logger: false, abortOnError: false },
+  );
+  const cache = app.get(CacheService);
+  return {
+    cache,
+    // The one internal a command needs beyond CacheService's API: `show` asks the tracker whether
+    // an entry is still current. It becomes app.get(DependencyTracker) once the tracker is a
+    // provider of CacheModule rather than a member of CacheService.
+    tracker: cache.tracker,
+    close: () => app.close(),
+  };
+}

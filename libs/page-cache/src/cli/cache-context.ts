@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { CacheModule } from '../cache.module.js';
 import { CacheService } from '../cache.service.js';
-import type { DependencyTracker } from '../dependency-tracker.js';
+import { DependencyTracker } from '../dependency-tracker.js';
 import { COMMAND_TIMEOUT_MS, type Connection } from './connection.js';
 
 /** The cache, built as the app builds it, over the tool's connection. */
@@ -26,13 +26,11 @@ export async function openCache(
     // Errors reach the caller instead of exiting the process.
     { logger: false, abortOnError: false },
   );
-  const cache = app.get(CacheService);
   return {
-    cache,
-    // The one internal a command needs beyond CacheService's API: `show` asks the tracker whether
-    // an entry is still current. It becomes app.get(DependencyTracker) once the tracker is a
-    // provider of CacheModule rather than a member of CacheService.
-    tracker: cache.tracker,
+    cache: app.get(CacheService),
+    // The one internal a command needs beyond CacheService's API: `show` asks the module's
+    // tracker whether an entry is still current.
+    tracker: app.get(DependencyTracker),
     close: () => app.close(),
   };
 }

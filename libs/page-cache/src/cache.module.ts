@@ -14,7 +14,6 @@ import { EdgePurger } from './edge/edge-purger.js';
 import { ModelDeclarationsCheck, modelNamesOf } from './invalidation/model-declarations.check.js';
 import { ModelNames } from './invalidation/model-names.js';
 import { IndexJanitor } from './invalidation/index-janitor.js';
-import { InvalidatesInterceptor } from './invalidation/invalidates.interceptor.js';
 import { InvalidationListener } from './invalidation/invalidation.listener.js';
 import { JournalDelivery } from './invalidation/journal-delivery.js';
 import { MethodCacheExplorer } from './methods/method-cache.explorer.js';
@@ -72,8 +71,6 @@ import { ResilientStore } from './stores/resilient.store.js';
     InvalidationListener,
     // Delivers the invalidationJournal, when one is configured.
     JournalDelivery,
-    // Applied by the page cache interceptor to mutations (POST, PUT, PATCH, DELETE).
-    InvalidatesInterceptor,
     // Names of models checked against the app's entities (startup, and getOrSet/set at runtime).
     { provide: ModelNames, inject: [ModuleRef, ModulesContainer], useFactory: modelNamesOf },
     ModelDeclarationsCheck,

@@ -26,8 +26,6 @@ const HANDLED = Symbol('nestjs-page-cache:invalidates');
  */
 @Injectable()
 export class InvalidatesInterceptor implements NestInterceptor {
-  /** `@Invalidates` metadata by handler, read once. */
-  private readonly specs = new Map<unknown, ModelSpec | null>();
   /** The invalidation listener of every cache (one per `CacheModule.forRoot`). */
   private listeners?: InvalidationListener[];
 
@@ -45,7 +43,10 @@ export class InvalidatesInterceptor implements NestInterceptor {
       return next.handle();
     }
     request[HANDLED] = true;
-    const spec = this.specOf(context);
+    const spec = this.reflector.getAllAndOverride<ModelSpec | undefined>(INVALIDATES_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (!spec) return next.handle();
     const raw: ServerResponse = rawResponse(http.getResponse<AdapterResponse>());
     return next.handle().pipe(
@@ -54,20 +55,6 @@ export class InvalidatesInterceptor implements NestInterceptor {
         return from(this.invalidate(spec, request)).pipe(map(() => value));
       }),
     );
-  }
-
-  private specOf(context: ExecutionContext): ModelSpec | null {
-    const handler = context.getHandler();
-    let spec = this.specs.get(handler);
-    if (spec === undefined) {
-      spec =
-        this.reflector.getAllAndOverride<ModelSpec | undefined>(INVALIDATES_METADATA, [
-          handler,
-          context.getClass(),
-        ]) ?? null;
-      this.specs.set(handler, spec);
-    }
-    return spec;
   }
 
   private async invalidate(spec: ModelSpec, request: PageRequest): Promise<void> {

@@ -1,7 +1,12 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
 import { CacheService, ENTITY_DELETED, ENTITY_SAVED } from 'nestjs-page-cache';
-import { Article, ArticleTable, BlogModule } from './fixtures/invalidation/blog.fixture.js';
+import {
+  Article,
+  ArticleTable,
+  BlogModule,
+  EditorModule,
+} from './fixtures/invalidation/blog.fixture.js';
 import { BACKENDS, MATRIX, redisOption } from './support/backends.js';
 import { startApp, type RunningApp } from './support/http-app.js';
 import { uniquePrefix } from './support/redis.js';
@@ -93,6 +98,30 @@ describe.each(MATRIX)('model-driven invalidation on %s/%s', (adapter, backend) =
     expect(await page(app, '/articles/1')).toEqual({ cache: 'MISS', body: '1:fresh' });
     expect((await page(app, '/articles')).body).toContain('1:fresh');
     expect((await page(app, '/articles/5')).cache).toBe('HIT');
+  });
+
+  it('@Invalidates works on a controller whose module does not import the (non-global) cache', async () => {
+    const editing = await startApp(adapter, {
+      module: class EditingAppModule {},
+      imports: [
+        BlogModule.with(table, { redis: redisOption(backend), keyPrefix: uniquePrefix('inv') }),
+        EditorModule.with(table),
+      ],
+    });
+    try {
+      const read = (path: string) => page(editing, path);
+      for (const path of ['/articles/1', '/articles/2']) {
+        await read(path);
+        expect((await read(path)).cache).toBe('HIT');
+      }
+      const ok = await editing.get('/editor/1/edited', { method: 'PUT' });
+      expect(ok.status).toBe(200);
+      expect(await read('/articles/1')).toEqual({ cache: 'MISS', body: '1:edited' });
+      expect((await read('/articles/2')).cache).toBe('HIT');
+    } finally {
+      await editing.app.get(CacheService).clear();
+      await editing.close();
+    }
   });
 
   it('values stored with models are cleared by the same saves', async () => {

@@ -4,7 +4,6 @@ import { ConfigurableModuleClass } from './cache.module-definition.js';
 import { cacheProviders } from './cache.providers.js';
 import { CacheService } from './cache.service.js';
 import { IndexJanitor } from './invalidation/index-janitor.js';
-import { InvalidatesInterceptor } from './invalidation/invalidates.interceptor.js';
 import { InvalidationListener } from './invalidation/invalidation.listener.js';
 import { JournalDelivery } from './invalidation/journal-delivery.js';
 import { ModelDeclarationsCheck } from './invalidation/model-declarations.check.js';
@@ -33,8 +32,6 @@ import { CacheStore } from './stores/cache-store.interface.js';
     InvalidationListener,
     // Delivers the invalidationJournal, when one is configured.
     JournalDelivery,
-    // Applied by the page cache interceptor to mutations (POST, PUT, PATCH, DELETE).
-    InvalidatesInterceptor,
     ModelDeclarationsCheck,
     IndexJanitor,
     // Wraps @Cached and @Invalidates methods of providers at startup.

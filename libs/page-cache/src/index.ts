@@ -38,6 +38,7 @@ export type {
 } from './pages/page-metadata.js';
 export type { PagePolicy } from './pages/policy/page-policy.js';
 export type { PageLocation, PageBypass } from './pages/key/page-key.js';
+export type { PageHit } from './pages/exchange.js';
 export type { CapturedResponse } from './pages/fill/capture.js';
 export {
   ENTITY_SAVED,

@@ -1,6 +1,7 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import type { MethodEntity } from '../interfaces/method-options.interface.js';
 import { modelName } from '../models.js';
+import { InvalidatesInterceptor } from './invalidates.interceptor.js';
 import { INVALIDATES_METADATA, type ModelSpec, type PageModel } from '../pages/page-metadata.js';
 
 /**
@@ -49,5 +50,10 @@ export function Invalidates(
       spec.models.push(modelName(entry, '@Invalidates model'));
     }
   }
-  return SetMetadata(INVALIDATES_METADATA, spec);
+  // On a route, its own interceptor runs the invalidations: only routes that declare some pay
+  // for it. On a provider method the interceptor is never called (the method is wrapped).
+  return applyDecorators(
+    SetMetadata(INVALIDATES_METADATA, spec),
+    UseInterceptors(InvalidatesInterceptor),
+  );
 }

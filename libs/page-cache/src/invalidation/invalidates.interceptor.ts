@@ -4,41 +4,50 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { concatMap, from, map, type Observable } from 'rxjs';
 import { INVALIDATES_METADATA, type ModelSpec, type PageRequest } from '../pages/page-metadata.js';
 import { rawResponse, type AdapterResponse } from '../pages/adapter-response.js';
+import type { EntityEventPayload } from './entity-events.js';
 import { InvalidationListener } from './invalidation.listener.js';
 
+const HANDLED = Symbol('nestjs-page-cache:invalidates');
+
 /**
- * Runs the invalidations declared with `@Invalidates()` once a handler has succeeded with a 2xx
- * status, and before its response is sent, so the client's next read is fresh.
+ * Runs the invalidations declared with `@Invalidates()` on a route once its handler has succeeded
+ * with a 2xx status, and before its response is sent, so the client's next read is fresh. Every
+ * cache of the app is invalidated, as entity events do.
+ *
+ * `@Invalidates()` applies it to the routes it marks (`@UseInterceptors`), so no other request
+ * pays for it. Nest then creates it in the controller's module, which need not import
+ * `CacheModule`: it needs nothing but Nest's own providers, and finds the caches' listeners
+ * wherever they are, on first use.
  */
 @Injectable()
 export class InvalidatesInterceptor implements NestInterceptor {
-  /** `@Invalidates` metadata by handler, read once (this runs on every request). */
-  private readonly specs = new Map<unknown, ModelSpec | null>();
+  /** The invalidation listener of every cache (one per `CacheModule.forRoot`). */
+  private listeners?: InvalidationListener[];
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly invalidations: InvalidationListener,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const handler = context.getHandler();
-    let spec = this.specs.get(handler);
-    if (spec === undefined) {
-      spec =
-        this.reflector.get<ModelSpec | undefined>(INVALIDATES_METADATA, handler) ??
-        this.reflector.get<ModelSpec | undefined>(INVALIDATES_METADATA, context.getClass()) ??
-        null;
-      this.specs.set(handler, spec);
-    }
-    if (!spec) return next.handle();
     const http = context.switchToHttp();
-    const request = http.getRequest<PageRequest>();
+    const request = http.getRequest<PageRequest & { [HANDLED]?: true }>();
+    // Reads are never invalidations; and on a class and its method, it is applied twice.
+    if (request.method === 'GET' || request.method === 'HEAD' || request[HANDLED]) {
+      return next.handle();
+    }
+    request[HANDLED] = true;
+    const spec = this.reflector.getAllAndOverride<ModelSpec | undefined>(INVALIDATES_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!spec) return next.handle();
     const raw: ServerResponse = rawResponse(http.getResponse<AdapterResponse>());
     return next.handle().pipe(
       concatMap(value => {
@@ -49,16 +58,27 @@ export class InvalidatesInterceptor implements NestInterceptor {
   }
 
   private async invalidate(spec: ModelSpec, request: PageRequest): Promise<void> {
-    const jobs = spec.models.map(model => this.invalidations.invalidate({ model }));
+    const listeners = (this.listeners ??= this.findListeners());
+    const payloads: EntityEventPayload[] = spec.models.map(model => ({ model }));
     for (const { model, id } of spec.entities) {
       const value = typeof id === 'function' ? id(request) : request.params?.[id];
       // Without the id (a missing parameter), every entity of the model is outdated.
-      jobs.push(
-        this.invalidations.invalidate(
-          value === undefined || value === null || value === '' ? { model } : { model, id: value },
-        ),
+      payloads.push(
+        value === undefined || value === null || value === '' ? { model } : { model, id: value },
       );
     }
-    await Promise.all(jobs);
+    await Promise.all(
+      listeners.flatMap(listener => payloads.map(payload => listener.invalidate(payload))),
+    );
+  }
+
+  /** Every cache's listener; none without a `CacheModule` (then there is nothing to invalidate). */
+  private findListeners(): InvalidationListener[] {
+    try {
+      const found = this.moduleRef.get(InvalidationListener, { strict: false, each: true });
+      return [...new Set(found)];
+    } catch {
+      return [];
+    }
   }
 }

@@ -6,6 +6,22 @@ import type { PageLocation } from '../key/page-key.js';
 import type { StoredPage } from '../lookup.js';
 import type { PagePolicy } from '../policy/page-policy.js';
 
+/** Where pages are stored, and counted. */
+export interface PageStoreTarget {
+  tracker: DependencyTracker;
+  counters: CacheStatistics;
+  compressAbove: number | undefined;
+}
+
+/** A page rendered and captured, with the generation tokens read before its handler ran. */
+export interface RenderedPage {
+  location: PageLocation;
+  policy: PagePolicy;
+  meta: PageMeta;
+  body: Buffer;
+  generations: string[];
+}
+
 /**
  * Stores a rendered page with the generation tokens read before its handler ran; the tracker
  * removes it again if an invalidation replaced one meanwhile. Past its TTL a page stays stored for
@@ -13,15 +29,11 @@ import type { PagePolicy } from '../policy/page-policy.js';
  * @returns the page if it is stored and current; never rejects.
  */
 export async function storePage(
-  tracker: DependencyTracker,
-  counters: CacheStatistics,
-  compressAbove: number | undefined,
-  location: PageLocation,
-  policy: PagePolicy,
-  meta: PageMeta,
-  body: Buffer,
-  generations: string[],
+  target: PageStoreTarget,
+  rendered: RenderedPage,
 ): Promise<StoredPage | undefined> {
+  const { tracker, counters, compressAbove } = target;
+  const { location, policy, meta, body, generations } = rendered;
   try {
     if (location.deps.length > 0) {
       meta.d = location.deps;

@@ -1,0 +1,21 @@
+import { Logger } from '@nestjs/common';
+
+/** Most distinct warnings remembered (routes × reasons are bounded by code, this by memory). */
+const MAX_WARNINGS = 1000;
+
+/**
+ * The page cache's warnings, each logged the first time it is given (bounded), once per `key` (a
+ * route and a reason): they name routes, options and inputs the code names, never a request's
+ * data, so a flood of requests logs each once.
+ */
+export class OnceWarnings {
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly logger = new Logger('PageCache')) {}
+
+  warn(message: string, key = message): void {
+    if (this.warned.has(key) || this.warned.size >= MAX_WARNINGS) return;
+    this.warned.add(key);
+    this.logger.warn(message);
+  }
+}

@@ -1,0 +1,101 @@
+import { from, switchMap, type Observable } from 'rxjs';
+import type { CacheStore } from '../stores/cache-store.interface.js';
+import type { PipelineExchange } from './exchange.js';
+import { FillLock, type FillLockSettings } from './fill/fill-lock.js';
+import { renderPage, type RenderDeps } from './fill/render.js';
+import { SingleFlight, within } from './fill/single-flight.js';
+import type { PageLocation } from './key/page-key.js';
+import type { HitLabel } from './serve.js';
+import type { StoredPage } from './stored-page.js';
+
+/** What the filler needs beside a render's: the store's lock, and a look at the entry. */
+export interface FillerDeps extends RenderDeps {
+  store: CacheStore;
+  namespace: string;
+  fillLock: FillLockSettings | false;
+  /** The stored page while it is fresh (read while another process fills it). */
+  freshPage(location: PageLocation): Promise<StoredPage | undefined>;
+}
+
+/**
+ * The fill half of the page cache (Django's `UpdateCacheMiddleware`): single flight → fill lock →
+ * render → capture → storability → store. A page is rendered once per process (the requests that
+ * want it meanwhile share its result) and, across processes, once per fill lock.
+ */
+export class PageFiller {
+  private readonly fills = new SingleFlight();
+  private readonly lock: FillLock;
+
+  constructor(private readonly deps: FillerDeps) {
+    this.lock = new FillLock(deps.store, deps.namespace, deps.fillLock);
+  }
+
+  /** Whether a render of the page is in progress in this process (its stale page may be served). */
+  filling(location: PageLocation): boolean {
+    return this.fills.has(location.key);
+  }
+
+  /**
+   * Renders a missing page once for every request of this process that wants it, and, across
+   * processes, once per fill lock: requests of other processes wait a bounded time for the entry.
+   * A request that finds this process rendering it shares that response, waiting a bounded time
+   * (a slow or streamed render must not hold everyone), then renders on its own.
+   */
+  fill(exchange: PipelineExchange, generations: string[]): Observable<unknown> {
+    const { location } = exchange;
+    const pending = this.fills.get(location.key);
+    if (pending) {
+      return from(within(pending, this.lock.waitMs)).pipe(
+        switchMap(page =>
+          page ? this.deps.serve(exchange, page, 'HIT') : renderPage(this.deps, { exchange }),
+        ),
+      );
+    }
+    const done = this.fills.start(location.key);
+    return from(this.lock.acquire(location, () => this.deps.freshPage(location))).pipe(
+      switchMap(lock => {
+        if (lock.page) {
+          done.resolve(lock.page);
+          return this.deps.serve(exchange, lock.page, 'HIT');
+        }
+        return renderPage(this.deps, {
+          exchange,
+          generations,
+          onSettled: page => {
+            done.resolve(page);
+            if (lock.release) void lock.release();
+          },
+        });
+      }),
+    );
+  }
+
+  /**
+   * Replaces a stale (or early-refresh) page. The request that found it renders it through the
+   * whole pipeline — every interceptor, serializer and filter of the app, exactly as a miss — so
+   * the new entry holds the bytes a normal request receives; requests arriving meanwhile (here
+   * or, through the fill lock, in other processes) get the stored page. If the handler fails, this
+   * request gets the stored page too (stale-if-error).
+   */
+  refresh(exchange: PipelineExchange, stored: StoredPage, label: HitLabel): Observable<unknown> {
+    const { location } = exchange;
+    const done = this.fills.start(location.key);
+    return from(this.lock.tryAcquire(location)).pipe(
+      switchMap(release => {
+        if (!release) {
+          done.resolve(undefined);
+          return this.deps.serve(exchange, stored, label);
+        }
+        return renderPage(this.deps, {
+          exchange,
+          generations: stored.meta.g ?? [],
+          onSettled: page => {
+            done.resolve(page);
+            void release();
+          },
+          fallback: stored,
+        });
+      }),
+    );
+  }
+}

@@ -5,7 +5,7 @@ import { encodeEntry, type PageMeta } from '../libs/page-cache/src/codec.js';
 import { DependencyTracker } from '../libs/page-cache/src/dependency-tracker.js';
 import { generationKey } from '../libs/page-cache/src/keys.js';
 import { lookupPage } from '../libs/page-cache/src/pages/lookup.js';
-import keySlot from 'cluster-key-slot';
+import { keySlot } from '../libs/page-cache/src/stores/cluster-slots.js';
 import { RedisStore } from '../libs/page-cache/src/stores/redis.store.js';
 import { RedisCluster } from './support/redis-cluster.js';
 import type { RedisServer } from './support/redis-server.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheService } from 'nestjs-page-cache';
-import keySlot from 'cluster-key-slot';
+import { keySlot } from '../libs/page-cache/src/stores/cluster-slots.js';
 import { Backend, ResilienceModule } from './fixtures/resilience/resilience.fixture.js';
 import { startApp, type RunningApp, ask, type Answer } from './support/http-app.js';
 import { RedisCluster } from './support/redis-cluster.js';

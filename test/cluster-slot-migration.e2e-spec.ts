@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import keySlot from 'cluster-key-slot';
+import { keySlot } from '../libs/page-cache/src/stores/cluster-slots.js';
 import { RedisStore } from '../libs/page-cache/src/stores/redis.store.js';
 import { RedisCluster } from './support/redis-cluster.js';
 

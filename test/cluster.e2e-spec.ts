@@ -2,7 +2,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { once } from 'node:events';
 import { Cluster, Redis } from 'ioredis';
 import { CacheStore, RedisStore, type CacheService } from 'nestjs-page-cache';
-import keySlot from 'cluster-key-slot';
+import { keySlot } from '../libs/page-cache/src/stores/cluster-slots.js';
 import { ResilientStore } from '../libs/page-cache/src/stores/resilient.store.js';
 import { bootCache } from './support/cache-app.js';
 import { redisClusterNodes, uniquePrefix } from './support/redis.js';

@@ -1,20 +1,67 @@
-import calculateSlot from 'cluster-key-slot';
+/**
+ * Redis Cluster key slots: which of the 16384 hash slots a key lives in, as `CLUSTER KEYSLOT`
+ * computes it (CRC16/XMODEM of the key's bytes, or of its hash tag, modulo 16384).
+ *
+ * Multi-key commands (`MGET`, `UNLINK`…) are only valid on a Cluster when every key is in one
+ * slot, so the Redis store groups keys with {@link groupBySlot} and sends one command per slot.
+ *
+ * Not `cluster-key-slot` (ioredis 6.0's own dependency): after an empty tag `{}` it goes on to the
+ * next `}` where Redis hashes the whole key, so user keys such as `q:{}:{"page":2}` would be
+ * grouped into the wrong slot and fail with CROSSSLOT. It is archived, and ioredis vendors a fixed
+ * copy since redis/ioredis#2172.
+ */
 
 /** Number of hash slots of a Redis Cluster. */
 export const CLUSTER_SLOTS = 16384;
 
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/** CRC16/XMODEM (polynomial 0x1021, initial value 0), one entry per byte value. */
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256);
+  for (let byte = 0; byte < 256; byte++) {
+    let crc = byte << 8;
+    for (let bit = 0; bit < 8; bit++) {
+      crc = crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1;
+    }
+    table[byte] = crc & 0xffff;
+  }
+  return table;
+})();
+
+/** CRC16/XMODEM of `bytes[start..end)`. */
+export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let crc = 0;
+  for (let i = start; i < end; i++) {
+    crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ bytes[i]) & 0xff];
+  }
+  return crc;
+}
+
 /**
- * Groups keys by Redis Cluster hash slot, keeping each key's position in `keys` so results can be
- * put back in order. Groups come in the order of their first key.
- *
- * Multi-key commands (`MGET`, `UNLINK`…) are only valid on a Cluster when every key is in one
- * slot, so the Redis store sends one command per group.
+ * The hash slot of a key. When the key holds a hash tag — the bytes between the first `{` and the
+ * first `}` after it, if there is at least one byte between them — only the tag is hashed, so
+ * `{user1}:a` and `{user1}:b` share a slot.
+ */
+export function keySlot(key: string | Buffer): number {
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+  const open = bytes.indexOf(OPEN_BRACE);
+  if (open >= 0) {
+    const close = bytes.indexOf(CLOSE_BRACE, open + 1);
+    if (close > open + 1) return crc16(bytes, open + 1, close) % CLUSTER_SLOTS;
+  }
+  return crc16(bytes) % CLUSTER_SLOTS;
+}
+
+/**
+ * Groups keys by hash slot, keeping each key's position in `keys` so results can be put back in
+ * order. Groups come in the order of their first key.
  */
 export function groupBySlot(keys: readonly string[]): { keys: string[]; positions: number[] }[] {
   const groups = new Map<number, { keys: string[]; positions: number[] }>();
   for (let i = 0; i < keys.length; i++) {
-    // Hashed as the UTF-8 bytes Redis receives, so a key Redis would place elsewhere never joins.
-    const slot = calculateSlot(Buffer.from(keys[i]));
+    const slot = keySlot(keys[i]);
     let group = groups.get(slot);
     if (!group) {
       group = { keys: [], positions: [] };

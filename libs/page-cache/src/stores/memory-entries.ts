@@ -1,7 +1,3 @@
-/** Default of `MemoryStoreOptions.maxEntries`. */
-const DEFAULT_MAX_ENTRIES = 10_000;
-/** Default of `MemoryStoreOptions.maxBytes`. */
-const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 /**
  * Lazy expiry alone would keep entries that are never read again until LRU pressure pushes them
  * out, holding their memory; the sweep bounds that.
@@ -28,10 +24,13 @@ export class MemoryEntries {
   private totalBytes = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
 
-  /** @throws RangeError when a bound is not a positive number. */
+  /**
+   * Bounds and their defaults are `MemoryStoreOptions`'.
+   * @throws RangeError when a bound is not a positive number.
+   */
   constructor(
-    private readonly maxEntries = DEFAULT_MAX_ENTRIES,
-    private readonly maxBytes = DEFAULT_MAX_BYTES,
+    private readonly maxEntries = 10_000,
+    private readonly maxBytes = 64 * 1024 * 1024,
   ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
       throw new RangeError(`maxEntries must be a positive integer, got ${maxEntries}`);

@@ -80,14 +80,14 @@ export class MemoryStore implements CacheStore {
     checkTtl(ttlMs);
     const now = Date.now();
     if (options?.onlyIfAbsent && this.entries.live(key, now)) return false;
-    return this.writeValue(key, value, ttlMs, now);
+    return this.entries.put(key, valueEntry(key, value, expiryOf(ttlMs, now)));
   }
 
   /** {@inheritDoc CacheStore.setMany} */
   async setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
-    const now = Date.now();
-    for (const [key, value] of entries) this.writeValue(key, value, ttlMs, now);
+    const expiresAt = expiryOf(ttlMs, Date.now());
+    for (const [key, value] of entries) this.entries.put(key, valueEntry(key, value, expiresAt));
   }
 
   /** {@inheritDoc CacheStore.delete} */
@@ -294,11 +294,6 @@ export class MemoryStore implements CacheStore {
     if (entry?.kind !== 'value') return undefined;
     this.entries.touch(key, entry);
     return entry.value;
-  }
-
-  /** Replaces whatever `key` holds with a value; `false` when the value is too heavy to keep. */
-  private writeValue(key: string, value: Buffer, ttlMs: number, now: number): boolean {
-    return this.entries.put(key, valueEntry(key, value, expiryOf(ttlMs, now)));
   }
 }
 

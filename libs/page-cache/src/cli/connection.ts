@@ -1,11 +1,9 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { clusterMasters } from '../stores/cluster-slots.js';
 import { redactUrl } from './format.js';
 
 /** How long one command may take once connected (a SCAN page, an UNLINK batch, INFO). */
 export const COMMAND_TIMEOUT_MS = 30_000;
-
-/** Hash slots of every Redis Cluster. */
-const CLUSTER_SLOTS = 16_384;
 
 /** Where to connect: a standalone URL, or the startup nodes of a Cluster. */
 export interface RedisTarget {
@@ -138,19 +136,4 @@ function credentialsOf(url: string): RedisOptions {
     ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
     ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
   };
-}
-
-/** Every master, checked to serve all the slots between them. */
-function clusterMasters(cluster: Cluster): Redis[] {
-  const masters = cluster.nodes('master');
-  const known = new Set(masters.map(node => `${node.options.host}:${node.options.port}`));
-  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-    const owner = cluster.slots[slot]?.[0];
-    if (owner === undefined || !known.has(owner)) {
-      throw new Error(
-        `Redis Cluster: slot ${slot} has no reachable master (${owner ?? 'unassigned'}), so not every key can be visited.`,
-      );
-    }
-  }
-  return masters;
 }

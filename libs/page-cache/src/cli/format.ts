@@ -56,8 +56,16 @@ export function table(rows: readonly (readonly [string, string])[], indent = '  
   return rows.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`).join('\n');
 }
 
-/** A Redis URL with its password masked (`redis://u:****@h:6379/2`), as the cache's warnings show it. */
-export { redactRedisUrl as redactUrl } from '../stores/store-diagnostics.js';
+/** A Redis URL with its password masked (`redis://u:****@h:6379/2`). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '****';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
 
 /**
  * Text for a terminal: control characters are shown as `\xNN` (newlines and tabs are kept when

@@ -31,7 +31,7 @@ describe('keySlot', () => {
     ['{user1000}.following', 3443],
     ['{user1000}.followers', 3443],
     ['foo{bar}{zap}', 5061], // the first tag only: same slot as "bar"
-    ['foo{}{bar}', 8363], // an empty tag hashes the whole key
+    ['foo{}{bar}', 8363], // an empty tag hashes the whole key (cluster-key-slot 1.1 says 4015)
     ['foo{{bar}}zap', 4015], // the tag is "{bar"
     ['{}foo', 9500],
   ])('hashes only the hash tag of %j (slot %i)', (key, slot) => {

@@ -1,9 +1,16 @@
+import type { Cluster, Redis } from 'ioredis';
+
 /**
  * Redis Cluster key slots: which of the 16384 hash slots a key lives in, as `CLUSTER KEYSLOT`
  * computes it (CRC16/XMODEM of the key's bytes, or of its hash tag, modulo 16384).
  *
  * Multi-key commands (`MGET`, `UNLINK`…) are only valid on a Cluster when every key is in one
  * slot, so the Redis store groups keys with {@link groupBySlot} and sends one command per slot.
+ *
+ * Not `cluster-key-slot` (ioredis 6.0's own dependency): after an empty tag `{}` it goes on to the
+ * next `}` where Redis hashes the whole key, so user keys such as `q:{}:{"page":2}` would be
+ * grouped into the wrong slot and fail with CROSSSLOT. It is archived, and ioredis vendors a fixed
+ * copy since redis/ioredis#2172.
  */
 
 /** Number of hash slots of a Redis Cluster. */
@@ -66,4 +73,24 @@ export function groupBySlot(keys: readonly string[]): { keys: string[]; position
     group.positions.push(i);
   }
   return [...groups.values()];
+}
+
+/**
+ * The current masters of a Cluster, checked to serve every slot between them: a master that is
+ * down and not yet replaced would make a scan of every master skip its keys silently, so that
+ * fails instead (and the slot map is read again for the next try).
+ */
+export function clusterMasters(cluster: Cluster): Redis[] {
+  const masters = cluster.nodes('master');
+  const reachable = new Set(masters.map(node => `${node.options.host}:${node.options.port}`));
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const owner = cluster.slots[slot]?.[0];
+    if (owner === undefined || !reachable.has(owner)) {
+      cluster.refreshSlotsCache();
+      throw new Error(
+        `Redis Cluster: slot ${slot} has no reachable master (${owner ?? 'unassigned'}), so not every key can be visited`,
+      );
+    }
+  }
+  return masters;
 }

@@ -8,7 +8,7 @@ import { MemoryStore, type MemoryStoreOptions } from './memory.store.js';
 import { NoneStore } from './none.store.js';
 import { RedisStore } from './redis.store.js';
 import { ResilientStore } from './resilient.store.js';
-import { describeRedis, RedisDiagnostics } from './store-diagnostics.js';
+import { RedisDiagnostics } from './store-diagnostics.js';
 
 /**
  * Defaults for Redis clients the cache creates: fail fast instead of hanging. A command that
@@ -85,11 +85,7 @@ export async function createStore(
           );
       // Listening to `error` events silences ioredis' own printing of them: the breaker reports
       // outages instead. A lent client is listened to only if the application listens already.
-      const diagnostics = new RedisDiagnostics(
-        client,
-        describeRedis(spec.redis),
-        !lent || client.listenerCount('error') > 0,
-      );
+      const diagnostics = new RedisDiagnostics(client, !lent || client.listenerCount('error') > 0);
       const redisStore = new RedisStore(client, !lent);
       const store = new ResilientStore(redisStore, guard(resolved), diagnostics);
       if (!lent && !(await waitUntilReady(client))) {

@@ -2,6 +2,7 @@ import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { CounterRangeError, StoreValueError } from '../errors.js';
 import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
 import { globToRegExp } from './glob.js';
+import { MemoryEntries, type MemoryEntry } from './memory-entries.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -14,18 +15,6 @@ export interface MemoryStoreOptions {
   maxBytes?: number;
 }
 
-/** Default of {@link MemoryStoreOptions.maxEntries}. */
-const DEFAULT_MAX_ENTRIES = 10_000;
-/** Default of {@link MemoryStoreOptions.maxBytes}. */
-const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
-/**
- * Lazy expiry alone would keep entries that are never read again until LRU pressure pushes them
- * out, holding their memory; the sweep bounds that.
- */
-const SWEEP_INTERVAL_MS = 30_000;
-
-/** What Redis answers when a stored string or an increment is not a 64-bit integer. */
-/** What Redis answers when a command meets a key of the other type. */
 /** The integers Redis's `string2ll()` accepts: no sign but `-`, no leading zeros, no `-0`. */
 const INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
 /** Bounds of the signed 64-bit integers Redis counters hold. */
@@ -34,11 +23,6 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** Bounds of the counter results `incrBy` returns: the exact JavaScript integers. */
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** One stored key. `expiresAt` is an epoch time in ms, `0` for never. */
-type Entry =
-  | { kind: 'value'; value: Buffer; expiresAt: number; size: number }
-  | { kind: 'set'; members: Set<string>; expiresAt: number; size: number };
-
 /**
  * A {@link CacheStore} kept in the process memory: the default for development, tests and
  * single-instance deployments. It is not shared between processes, so with several instances each
@@ -46,34 +30,18 @@ type Entry =
  *
  * It reproduces the Redis semantics the other stores rely on (types, TTLs, `INCRBY` parsing,
  * `SCAN MATCH` globs) so that the same contract holds for both. Memory is bounded by an entry count
- * and a byte budget, with least-recently-used eviction: a `Map` iterates in insertion order, so
- * re-inserting a key on use keeps it ordered from least to most recently used. As with Redis's
+ * and a byte budget, with least-recently-used eviction (see {@link MemoryEntries}). As with Redis's
  * `EXISTS`/`PTTL`/`SCAN`, probing a key with {@link has}, {@link ttl} or {@link scan} is not a use.
  *
  * Buffers are stored and returned as they are, without copies: callers never mutate a buffer they
  * passed or received, and copying every page on each hit would cost more than the cache saves.
  */
 export class MemoryStore implements CacheStore {
-  /** Entries from least to most recently used. */
-  private readonly entries = new Map<string, Entry>();
-  private readonly maxEntries: number;
-  private readonly maxBytes: number;
-  private totalBytes = 0;
-  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly entries: MemoryEntries;
 
   /** @throws RangeError when a bound is not a positive number. */
   constructor(options: MemoryStoreOptions = {}) {
-    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) {
-      throw new RangeError(`maxEntries must be a positive integer, got ${this.maxEntries}`);
-    }
-    if (!(this.maxBytes > 0)) {
-      throw new RangeError(`maxBytes must be a positive number, got ${this.maxBytes}`);
-    }
-    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
-    // The cache must never be the reason a process stays alive.
-    this.sweepTimer.unref();
+    this.entries = new MemoryEntries(options.maxEntries, options.maxBytes);
   }
 
   /** Number of entries held, including expired ones that have not been reclaimed yet. */
@@ -83,7 +51,7 @@ export class MemoryStore implements CacheStore {
 
   /** Bytes held as counted against `maxBytes`, including expired entries not reclaimed yet. */
   get bytes(): number {
-    return this.totalBytes;
+    return this.entries.bytes;
   }
 
   /** {@inheritDoc CacheStore.get} */
@@ -111,15 +79,15 @@ export class MemoryStore implements CacheStore {
   ): Promise<boolean> {
     checkTtl(ttlMs);
     const now = Date.now();
-    if (options?.onlyIfAbsent && this.live(key, now)) return false;
-    return this.writeValue(key, value, ttlMs, now);
+    if (options?.onlyIfAbsent && this.entries.live(key, now)) return false;
+    return this.entries.put(key, valueEntry(key, value, expiryOf(ttlMs, now)));
   }
 
   /** {@inheritDoc CacheStore.setMany} */
   async setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
-    const now = Date.now();
-    for (const [key, value] of entries) this.writeValue(key, value, ttlMs, now);
+    const expiresAt = expiryOf(ttlMs, Date.now());
+    for (const [key, value] of entries) this.entries.put(key, valueEntry(key, value, expiresAt));
   }
 
   /** {@inheritDoc CacheStore.delete} */
@@ -127,8 +95,8 @@ export class MemoryStore implements CacheStore {
     const now = Date.now();
     let deleted = 0;
     for (const key of keys) {
-      if (this.live(key, now)) {
-        this.remove(key);
+      if (this.entries.live(key, now)) {
+        this.entries.remove(key);
         deleted++;
       }
     }
@@ -137,15 +105,15 @@ export class MemoryStore implements CacheStore {
 
   /** {@inheritDoc CacheStore.deleteIfEquals} */
   async deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
-    const entry = this.live(key, Date.now());
+    const entry = this.entries.live(key, Date.now());
     if (entry?.kind !== 'value' || !entry.value.equals(value)) return false;
-    this.remove(key);
+    this.entries.remove(key);
     return true;
   }
 
   /** {@inheritDoc CacheStore.has} */
   async has(key: string): Promise<boolean> {
-    return this.live(key, Date.now()) !== undefined;
+    return this.entries.live(key, Date.now()) !== undefined;
   }
 
   /**
@@ -167,7 +135,7 @@ export class MemoryStore implements CacheStore {
       throw new StoreValueError('E_NOT_AN_INTEGER', key);
     checkTtl(ttlMs);
     const now = Date.now();
-    const entry = this.live(key, now);
+    const entry = this.entries.live(key, now);
     if (entry?.kind === 'set') throw new StoreValueError('E_WRONG_TYPE', key);
     let current = 0n;
     if (entry) {
@@ -182,7 +150,7 @@ export class MemoryStore implements CacheStore {
     if (result < -SAFE_MAX || result > SAFE_MAX) throw new CounterRangeError(key, String(result));
     // The TTL applies only to a key this call creates; an existing one keeps its own.
     const expiresAt = entry ? entry.expiresAt : expiryOf(ttlMs, now);
-    this.put(key, valueEntry(key, Buffer.from(result.toString(), 'latin1'), expiresAt));
+    this.entries.put(key, valueEntry(key, Buffer.from(result.toString(), 'latin1'), expiresAt));
     return Number(result);
   }
 
@@ -190,10 +158,10 @@ export class MemoryStore implements CacheStore {
   async expire(key: string, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs);
     const now = Date.now();
-    const entry = this.live(key, now);
+    const entry = this.entries.live(key, now);
     if (!entry) return false;
     entry.expiresAt = expiryOf(ttlMs, now);
-    this.touch(key, entry);
+    this.entries.touch(key, entry);
     return true;
   }
 
@@ -203,7 +171,7 @@ export class MemoryStore implements CacheStore {
     const now = Date.now();
     const expiresAt = expiryOf(ttlMs, now);
     for (const key of keys) {
-      const entry = this.live(key, now);
+      const entry = this.entries.live(key, now);
       if (!entry || entry.expiresAt === 0) continue;
       entry.expiresAt = expiresAt === 0 ? 0 : Math.max(entry.expiresAt, expiresAt);
     }
@@ -212,7 +180,7 @@ export class MemoryStore implements CacheStore {
   /** {@inheritDoc CacheStore.ttl} */
   async ttl(key: string): Promise<number | null | undefined> {
     const now = Date.now();
-    const entry = this.live(key, now);
+    const entry = this.entries.live(key, now);
     if (!entry) return undefined;
     if (entry.expiresAt === 0) return null;
     // `live()` guarantees expiresAt > now, so this is at least 1 even for fractional TTLs.
@@ -233,14 +201,14 @@ export class MemoryStore implements CacheStore {
       throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     }
     const matcher = globToRegExp(pattern);
-    const keys = Array.from(this.entries.keys());
+    const keys = this.entries.keys();
     for (let start = 0; start < keys.length; start += batchSize) {
       if (start > 0) await nextMacrotask();
       const now = Date.now();
       const batch: string[] = [];
       for (let i = start; i < Math.min(start + batchSize, keys.length); i++) {
         const key = keys[i];
-        if (matcher.test(key) && this.live(key, now)) batch.push(key);
+        if (matcher.test(key) && this.entries.live(key, now)) batch.push(key);
       }
       if (batch.length > 0) yield batch;
     }
@@ -259,20 +227,18 @@ export class MemoryStore implements CacheStore {
     const now = Date.now();
     const expiresAt = expiryOf(ttlMs, now);
     for (const setKey of setKeys) {
-      const entry = this.live(setKey, now);
+      const entry = this.entries.live(setKey, now);
       if (entry?.kind === 'set') {
         if (!entry.members.has(member)) {
           entry.members.add(member);
-          entry.size += member.length;
-          this.totalBytes += member.length;
+          this.entries.reweigh(entry, member.length);
         }
         if (entry.expiresAt !== 0) {
           entry.expiresAt = expiresAt === 0 ? 0 : Math.max(entry.expiresAt, expiresAt);
         }
-        this.touch(setKey, entry);
-        this.evict(setKey);
+        this.entries.touch(setKey, entry);
       } else {
-        this.put(setKey, {
+        this.entries.put(setKey, {
           kind: 'set',
           members: new Set([member]),
           expiresAt,
@@ -284,9 +250,9 @@ export class MemoryStore implements CacheStore {
 
   /** {@inheritDoc CacheStore.members} A key holding a plain value has no members either. */
   async members(setKey: string): Promise<string[]> {
-    const entry = this.live(setKey, Date.now());
+    const entry = this.entries.live(setKey, Date.now());
     if (entry?.kind !== 'set') return [];
-    this.touch(setKey, entry);
+    this.entries.touch(setKey, entry);
     return Array.from(entry.members);
   }
 
@@ -305,16 +271,13 @@ export class MemoryStore implements CacheStore {
    * A set left empty is deleted, as Redis does. A key holding a plain value is left untouched.
    */
   async removeFromSet(setKey: string, members: readonly string[]): Promise<void> {
-    const entry = this.live(setKey, Date.now());
+    const entry = this.entries.live(setKey, Date.now());
     if (entry?.kind !== 'set') return;
     for (const member of members) {
-      if (entry.members.delete(member)) {
-        entry.size -= member.length;
-        this.totalBytes -= member.length;
-      }
+      if (entry.members.delete(member)) this.entries.reweigh(entry, -member.length);
     }
-    if (entry.members.size === 0) this.remove(setKey);
-    else this.touch(setKey, entry);
+    if (entry.members.size === 0) this.entries.remove(setKey);
+    else this.entries.touch(setKey, entry);
   }
 
   /** {@inheritDoc CacheStore.ping} */
@@ -322,85 +285,15 @@ export class MemoryStore implements CacheStore {
 
   /** Stops the expiry sweep and drops every entry; the store stays usable, without the sweep. */
   async close(): Promise<void> {
-    clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
     this.entries.clear();
-    this.totalBytes = 0;
   }
 
   /** The value under `key`, marked as used; `undefined` for a missing, expired or set key. */
   private readValue(key: string, now: number): Buffer | undefined {
-    const entry = this.live(key, now);
+    const entry = this.entries.live(key, now);
     if (entry?.kind !== 'value') return undefined;
-    this.touch(key, entry);
+    this.entries.touch(key, entry);
     return entry.value;
-  }
-
-  /** Replaces whatever `key` holds with a value; `false` when the value is too heavy to keep. */
-  private writeValue(key: string, value: Buffer, ttlMs: number, now: number): boolean {
-    const entry = valueEntry(key, value, expiryOf(ttlMs, now));
-    if (entry.size > this.maxBytes) {
-      this.remove(key);
-      return false;
-    }
-    this.put(key, entry);
-    return true;
-  }
-
-  /** The entry under `key` unless it is missing or expired; an expired one is reclaimed now. */
-  private live(key: string, now: number): Entry | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
-      this.remove(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  /** Stores `entry` as the most recently used, replacing any previous one, then evicts. */
-  private put(key: string, entry: Entry): void {
-    this.remove(key);
-    this.entries.set(key, entry);
-    this.totalBytes += entry.size;
-    this.evict(key);
-  }
-
-  /** Marks an entry already in the map as the most recently used. */
-  private touch(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-  }
-
-  /** Deletes `key` if present, keeping the byte count in step. */
-  private remove(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.entries.delete(key);
-    this.totalBytes -= entry.size;
-  }
-
-  /**
-   * Evicts least recently used entries until both bounds hold. `justWritten` goes first if it alone
-   * exceeds the byte budget: otherwise every other entry would be evicted before reaching it.
-   */
-  private evict(justWritten: string): void {
-    const written = this.entries.get(justWritten);
-    if (written && written.size > this.maxBytes) this.remove(justWritten);
-    while (this.entries.size > this.maxEntries || this.totalBytes > this.maxBytes) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.remove(oldest.value);
-    }
-  }
-
-  /** Reclaims expired entries that nobody reads any more. */
-  private sweep(): void {
-    const now = Date.now();
-    for (const [key, entry] of this.entries) {
-      // Deleting the current key while iterating a Map is safe: iteration continues with the next.
-      if (entry.expiresAt !== 0 && entry.expiresAt <= now) this.remove(key);
-    }
   }
 }
 
@@ -420,6 +313,6 @@ function expiryOf(ttlMs: number, now: number): number {
 }
 
 /** A plain-value entry, weighed as its key plus its bytes. */
-function valueEntry(key: string, value: Buffer, expiresAt: number): Entry {
+function valueEntry(key: string, value: Buffer, expiresAt: number): MemoryEntry {
   return { kind: 'value', value, expiresAt, size: key.length + value.length };
 }

@@ -1,4 +1,4 @@
-import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
+import type { CacheStore } from './cache-store.interface.js';
 
 /**
  * A store that keeps nothing (Django's DummyCache): every read misses, every write is accepted
@@ -12,12 +12,7 @@ export class NoneStore implements CacheStore {
   async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     return keys.map(() => undefined);
   }
-  async set(
-    _key: string,
-    _value: Buffer,
-    _ttlMs: number,
-    _options?: StoreSetOptions,
-  ): Promise<boolean> {
+  async set(): Promise<boolean> {
     return true;
   }
   async setMany(): Promise<void> {}

@@ -137,17 +137,16 @@ export class ResilientStore implements CacheStore {
       yield await this.members(setKey);
       return;
     }
-    // Each batch is one call, under the command timeout and the breaker.
-    const iterator = this.inner.scanSet(setKey, batchSize)[Symbol.asyncIterator]();
-    for (;;) {
-      const step = await this.call(() => iterator.next());
-      if (step.done) return;
-      yield step.value;
-    }
+    yield* this.batches(this.inner.scanSet(setKey, batchSize));
   }
 
   async *scan(pattern: string, batchSize?: number): AsyncIterable<string[]> {
-    const iterator = this.inner.scan(pattern, batchSize)[Symbol.asyncIterator]();
+    yield* this.batches(this.inner.scan(pattern, batchSize));
+  }
+
+  /** Each batch is one call, under the command timeout and the breaker. */
+  private async *batches(scan: AsyncIterable<string[]>): AsyncIterable<string[]> {
+    const iterator = scan[Symbol.asyncIterator]();
     for (;;) {
       const step = await this.call(() => iterator.next());
       if (step.done) return;

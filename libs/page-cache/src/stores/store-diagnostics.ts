@@ -1,6 +1,6 @@
-import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterNode, type Redis } from 'ioredis';
+import { once } from 'node:events';
 import { connect } from 'node:net';
-import type { RedisClusterConfig } from '../interfaces/cache-module-options.interface.js';
 import { StoreTimeoutError } from '../errors.js';
 
 /**
@@ -24,6 +24,9 @@ export function customStoreDiagnostics(store: object): StoreDiagnostics {
   };
 }
 
+/** How long the startup probe of a Cluster node waits for a TCP connection (ms). */
+const PROBE_TIMEOUT_MS = 1_000;
+
 /** Errors of ioredis that only say the client is not connected, not why. */
 const NOT_CONNECTED =
   /^(Stream isn't writeable|Cluster isn't ready|Connection is closed|None of startup nodes is available)/;
@@ -34,53 +37,47 @@ const NOT_CONNECTED =
  * wrong password) came earlier as an `error` event of the client.
  */
 export class RedisDiagnostics implements StoreDiagnostics {
-  private lastError: Error | undefined;
+  readonly name: string;
+  /** The client's last connection error in a few words; forgotten once it is ready again. */
+  private lastCause: string | undefined;
 
   /**
-   * @param client the client to watch.
-   * @param name how to call it, from {@link describeRedis}.
+   * @param client the client to watch, named by {@link describeRedis}.
    * @param listen whether to listen to its `error` events. Listening is what makes ioredis stop
    *   printing them itself, so a client lent by the application is listened to only when the
    *   application listens already.
    */
   constructor(
     private readonly client: Redis | Cluster,
-    readonly name: string,
     listen = true,
   ) {
+    this.name = describeRedis(client);
     if (!listen) return;
-    client.on('error', (error: Error) => (this.lastError = error));
+    client.on('error', (error: Error) => (this.lastCause = describeCause(error)));
     // A Cluster reports the errors of its node connections apart, with the node's address.
     client.on('node error', (error: Error, address: string) => {
-      this.lastError = new Error(`${address}: ${describeCause(error)}`);
+      this.lastCause = `${address}: ${describeCause(error)}`;
     });
-    client.on('ready', () => (this.lastError = undefined));
+    client.on('ready', () => (this.lastCause = undefined));
   }
 
   explain(error: unknown): string {
-    const generic =
-      error instanceof StoreTimeoutError ||
-      (error instanceof Error && NOT_CONNECTED.test(error.message));
-    if (generic && this.lastError !== undefined) return describeCause(this.lastError);
-    if (error instanceof Error && NOT_CONNECTED.test(error.message)) {
-      return `not connected (${this.client.status})`;
-    }
-    return describeCause(error);
+    const notConnected = error instanceof Error && NOT_CONNECTED.test(error.message);
+    const generic = notConnected || error instanceof StoreTimeoutError;
+    if (generic && this.lastCause !== undefined) return this.lastCause;
+    return notConnected ? `not connected (${this.client.status})` : describeCause(error);
   }
 
   /** Why the client is not connected yet, at startup. */
   async explainStartup(waitedMs: number): Promise<string> {
-    const error = this.lastError;
-    if (error === undefined)
-      return `timeout: not ready within ${waitedMs} ms (${this.client.status})`;
     // A Cluster closes its node connections before their errors surface, and reports only
     // "Connection is closed.": a plain TCP connection to each startup node finds out why.
-    if (this.client instanceof Cluster && error.name === 'ClusterAllFailedError') {
-      const causes = await Promise.all(startupNodesOf(this.client).map(node => tcpProbe(node)));
+    if (this.client instanceof Cluster) {
+      const causes = await Promise.all(startupNodesOf(this.client).map(tcpProbe));
       const found = causes.filter(cause => cause !== undefined);
       if (found.length > 0) return `no startup node answered: ${found.join('; ')}`;
     }
-    return describeCause(error);
+    return this.lastCause ?? `timeout: not ready within ${waitedMs} ms (${this.client.status})`;
   }
 }
 
@@ -108,29 +105,21 @@ export function describeCause(error: unknown): string {
   return error.message || error.name;
 }
 
-/** A `redis://` URL with its password masked (`redis://user:****@host:6379/0`). */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '****';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url;
-  }
-}
-
 /**
- * Names the Redis deployment the `redis` option (or a client) points at, credentials masked: a
- * URL for a server, `Redis Cluster host:port,host:port` (the startup nodes) for a Cluster.
+ * Names the Redis deployment a client talks to, credentials masked: a URL for a server
+ * (`redis://:****@10.0.0.5:6379/2`), `Redis Cluster host:port,host:port` (its startup nodes) for a
+ * Cluster.
  */
-export function describeRedis(
-  redis: string | RedisOptions | RedisClusterConfig | Redis | Cluster,
-): string {
-  if (typeof redis === 'string') return redactRedisUrl(redis);
-  if (redis instanceof Cluster) return describeCluster(startupNodesOf(redis));
-  if (redis instanceof Redis) return describeOptions(redis.options);
-  if ('cluster' in redis) return describeCluster(redis.cluster);
-  return describeOptions(redis);
+export function describeRedis(client: Redis | Cluster): string {
+  if (client instanceof Cluster) return `Redis Cluster ${startupNodesOf(client).join(',')}`;
+  const options = client.options;
+  if (options.path) return `redis+unix://${options.path}`;
+  const scheme = options.tls ? 'rediss' : 'redis';
+  const user = options.username ?? '';
+  const auth = options.password ? `${user}:****@` : user ? `${user}@` : '';
+  const host = options.host ?? 'localhost';
+  const db = options.db ? `/${options.db}` : '';
+  return `${scheme}://${auth}${host.includes(':') ? `[${host}]` : host}:${options.port ?? 6379}${db}`;
 }
 
 /** The startup nodes of a Cluster client as `host:port` (not in ioredis' public types). */
@@ -145,35 +134,18 @@ function hostPort(node: ClusterNode): string {
   return `${node.host ?? '127.0.0.1'}:${node.port ?? 6379}`;
 }
 
-function describeCluster(nodes: readonly ClusterNode[]): string {
-  return `Redis Cluster ${nodes.map(hostPort).join(',')}`;
-}
-
 /** Opens (and closes) a TCP connection to `host:port`. @returns why it failed, if it did. */
-function tcpProbe(address: string, timeoutMs = 1_000): Promise<string | undefined> {
+async function tcpProbe(address: string): Promise<string | undefined> {
   const cut = address.lastIndexOf(':');
   const host = address.slice(0, cut).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(address.slice(cut + 1));
-  return new Promise(resolve => {
-    const socket = connect({ host, port, timeout: timeoutMs });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(undefined);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(`timeout: no TCP connection to ${address} within ${timeoutMs} ms`);
-    });
-    socket.once('error', error => resolve(describeCause(error)));
-  });
-}
-
-function describeOptions(options: RedisOptions): string {
-  if (options.path) return `redis+unix://${options.path}`;
-  const scheme = options.tls ? 'rediss' : 'redis';
-  const user = options.username ?? '';
-  const auth = options.password ? `${user}:****@` : user ? `${user}@` : '';
-  const host = options.host ?? 'localhost';
-  const db = options.db ? `/${options.db}` : '';
-  return `${scheme}://${auth}${host.includes(':') ? `[${host}]` : host}:${options.port ?? 6379}${db}`;
+  const socket = connect({ host, port: Number(address.slice(cut + 1)) });
+  try {
+    await once(socket, 'connect', { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    return undefined;
+  } catch (error) {
+    if ((error as Error).name !== 'AbortError') return describeCause(error);
+    return `timeout: no TCP connection to ${address} within ${PROBE_TIMEOUT_MS} ms`;
+  } finally {
+    socket.destroy();
+  }
 }

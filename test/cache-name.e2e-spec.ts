@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { CACHE_EVENTS, CacheService, ENTITY_SAVED, getCacheToken } from 'nestjs-page-cache';
 import { payloadsOf, recordCacheEvents } from './fixtures/operability/events.js';
 import { namedModule, namedRuns, SessionService } from './fixtures/operability/named.fixture.js';
-import { fetchPage } from './fixtures/pages/fetch-page.js';
+import { fetchPage } from './support/fetch-page.js';
 import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
 

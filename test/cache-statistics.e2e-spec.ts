@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CACHE_EVENTS, CacheService, ENTITY_SAVED, type PageStats } from 'nestjs-page-cache';
 import { payloadsOf, recordCacheEvents } from './fixtures/operability/events.js';
 import { opsModule, opsRuns } from './fixtures/operability/ops.fixture.js';
-import { fetchPage, type Page } from './fixtures/pages/fetch-page.js';
+import { fetchPage, type Page } from './support/fetch-page.js';
 import { ADAPTERS, startApp, type RunningApp } from './support/http-app.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
 

@@ -6,6 +6,7 @@ import { configureApp } from '../../apps/demo/src/app.setup.js';
 import { seedTitle, SEED_POSTS } from '../../apps/demo/src/blog/seed.service.js';
 import { percent } from '../../apps/demo/src/stats.controller.js';
 import { CacheService } from 'nestjs-page-cache';
+import { fetchPage, json, type Page } from '../support/fetch-page.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
 
 /** The demo app on a loopback port, with its own in-memory database and cache keys. */
@@ -13,16 +14,6 @@ interface Demo {
   app: NestExpressApplication;
   fetch(path: string, init?: RequestInit): Promise<Page>;
   close(): Promise<void>;
-}
-
-/** A response read whole. */
-interface Page {
-  status: number;
-  headers: Headers;
-  /** `X-Cache`: `MISS`, `HIT`, `BYPASS`, or null when the page cache stayed out. */
-  cache: string | null;
-  body: Buffer;
-  text: string;
 }
 
 interface PostJson {
@@ -64,23 +55,9 @@ async function startDemo(orm: DemoOrm = 'typeorm'): Promise<Demo> {
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
   return {
     app,
-    async fetch(path, init) {
-      const response = await fetch(`${url}${path}`, init);
-      const body = Buffer.from(await response.arrayBuffer());
-      return {
-        status: response.status,
-        headers: response.headers,
-        cache: response.headers.get('x-cache'),
-        body,
-        text: body.toString('utf8'),
-      };
-    },
+    fetch: (path, init) => fetchPage({ url }, path, init),
     close: () => app.close(),
   };
-}
-
-function json<T>(page: Page): T {
-  return JSON.parse(page.text) as T;
 }
 
 /** Requests `path` twice: the first answer is built (MISS), the second served from the cache. */

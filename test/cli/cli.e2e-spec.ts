@@ -9,6 +9,7 @@ import { run } from '../../libs/page-cache/src/cli/run.js';
 import { ArticleTable, BlogModule } from '../fixtures/invalidation/blog.fixture.js';
 import { bootCache } from '../support/cache-app.js';
 import { freePort } from '../support/free-port.js';
+import { fetchPage } from '../support/fetch-page.js';
 import { startApp, type RunningApp } from '../support/http-app.js';
 import { redisClusterNodes, redisUrl, uniquePrefix } from '../support/redis.js';
 
@@ -89,9 +90,7 @@ async function rawKeys(client: Redis, pattern: string): Promise<string[]> {
 }
 
 async function cacheStatus(app: RunningApp, path: string): Promise<string | null> {
-  const response = await app.get(path);
-  await response.arrayBuffer();
-  return response.headers.get('x-cache');
+  return (await fetchPage(app, path)).cache;
 }
 
 /** A blog app on its own namespace, with some pages cached. */

@@ -9,7 +9,7 @@ import { decodeEntry } from '../../libs/page-cache/src/codec.js';
 import { pathTag, urlTag } from '../../libs/page-cache/src/keys.js';
 import { afterRead, Article, EdgeModule, titles } from '../fixtures/edge/edge.fixture.js';
 import { PurgeReceiver } from '../fixtures/edge/purge-receiver.js';
-import { fetchPage, type Page } from '../fixtures/pages/fetch-page.js';
+import { fetchPage, type Page } from '../support/fetch-page.js';
 import { ADAPTERS, startApp, type RunningApp } from '../support/http-app.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
 

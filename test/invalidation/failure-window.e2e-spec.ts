@@ -14,7 +14,7 @@ import {
   ENTITY_SAVED,
   type CacheModuleOptions,
 } from 'nestjs-page-cache';
-import { fetchPage } from '../fixtures/pages/fetch-page.js';
+import { fetchPage } from '../support/fetch-page.js';
 import { startApp, type RunningApp } from '../support/http-app.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
 import { TcpProxy } from '../support/tcp-proxy.js';

@@ -5,6 +5,7 @@ import { CacheService, ENTITY_SAVED, type CacheModuleOptions } from 'nestjs-page
 import { DependencyTracker } from '../../libs/page-cache/src/dependency-tracker.js';
 import { Article, ArticleTable, BlogModule } from '../fixtures/invalidation/blog.fixture.js';
 import { redisOption } from '../support/backends.js';
+import { fetchPage } from '../support/fetch-page.js';
 import { startApp, type RunningApp } from '../support/http-app.js';
 import { uniquePrefix } from '../support/redis.js';
 import { RedisCluster } from '../support/redis-cluster.js';
@@ -24,8 +25,8 @@ async function text(
   app: RunningApp,
   path: string,
 ): Promise<{ cache: string | null; body: string }> {
-  const response = await app.get(path);
-  return { cache: response.headers.get('x-cache'), body: await response.text() };
+  const { cache, text } = await fetchPage(app, path);
+  return { cache, body: text };
 }
 
 /**

@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { CacheService, ENTITY_DELETED, ENTITY_SAVED } from 'nestjs-page-cache';
 import { Article, ArticleTable, BlogModule } from '../fixtures/invalidation/blog.fixture.js';
 import { BACKENDS, MATRIX, redisOption } from '../support/backends.js';
+import { fetchPage } from '../support/fetch-page.js';
 import { startApp, type RunningApp } from '../support/http-app.js';
 import { uniquePrefix } from '../support/redis.js';
 
@@ -10,8 +11,8 @@ async function page(
   app: RunningApp,
   path: string,
 ): Promise<{ cache: string | null; body: string }> {
-  const response = await app.get(path);
-  return { cache: response.headers.get('x-cache'), body: await response.text() };
+  const { cache, text } = await fetchPage(app, path);
+  return { cache, body: text };
 }
 
 describe.each(MATRIX)('model-driven invalidation on %s/%s', (adapter, backend) => {

@@ -11,7 +11,8 @@ import {
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ask, startApp, type RunningApp } from '../support/http-app.js';
+import { fetchPage } from '../support/fetch-page.js';
+import { startApp, type RunningApp } from '../support/http-app.js';
 import { uniquePrefix } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -82,8 +83,8 @@ describe('two caches sharing one invalidation journal directory', () => {
   it('delivers every record to both caches, whichever cache delivers it', async () => {
     titles.set('1', 'v0');
     for (const path of ['/items/1', '/reports/1']) {
-      expect((await ask(app, path)).cache).toBe('MISS');
-      expect((await ask(app, path)).cache).toBe('HIT');
+      expect((await fetchPage(app, path)).cache).toBe('MISS');
+      expect((await fetchPage(app, path)).cache).toBe('HIT');
     }
     proxy.drop();
     reportsProxy.drop();
@@ -109,11 +110,11 @@ describe('two caches sharing one invalidation journal directory', () => {
       () => expect(readdirSync(dir).filter(name => name.endsWith('.json'))).toEqual([]),
       { timeout: 20_000, interval: 100 },
     );
-    expect(JSON.parse((await ask(app, '/items/1')).body)).toEqual({ title: 'v1' });
-    expect(JSON.parse((await ask(app, '/reports/1')).body)).toEqual({ report: 'v1' });
+    expect(JSON.parse((await fetchPage(app, '/items/1')).text)).toEqual({ title: 'v1' });
+    expect(JSON.parse((await fetchPage(app, '/reports/1')).text)).toEqual({ report: 'v1' });
     // Both caches know it was delivered: they serve from the cache again.
     for (const path of ['/items/1', '/reports/1']) {
-      await vi.waitFor(async () => expect((await ask(app, path)).cache).toBe('HIT'), {
+      await vi.waitFor(async () => expect((await fetchPage(app, path)).cache).toBe('HIT'), {
         timeout: 10_000,
         interval: 100,
       });

@@ -2,7 +2,8 @@ import { Controller, Get, Module, Param } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { Redis } from 'ioredis';
 import { CacheKeyFrom, CacheModule, CachePage, CacheService } from 'nestjs-page-cache';
-import { ADAPTERS, ask, startApp, type RunningApp } from '../support/http-app.js';
+import { fetchPage } from '../support/fetch-page.js';
+import { ADAPTERS, startApp, type RunningApp } from '../support/http-app.js';
 import { uniquePrefix } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';
 
@@ -62,8 +63,8 @@ describe.each(ADAPTERS)(
 
     it('reaches Redis, and no reader serves the page from before the save', async () => {
       titles.set('1', 'v0');
-      expect((await ask(reader, '/articles/1')).cache).toBe('MISS');
-      expect(await ask(reader, '/articles/1')).toMatchObject({ cache: 'HIT' });
+      expect((await fetchPage(reader, '/articles/1')).cache).toBe('MISS');
+      expect(await fetchPage(reader, '/articles/1')).toMatchObject({ cache: 'HIT' });
       // Redis is full: more is held than its limit allows, so it refuses every write.
       const admin = new Redis(redis.url);
       try {
@@ -76,9 +77,9 @@ describe.each(ADAPTERS)(
       }
       titles.set('1', 'v1');
       await writer.app.get(CacheService).invalidate(Article, '1');
-      const answer = await ask(reader, '/articles/1');
+      const answer = await fetchPage(reader, '/articles/1');
       expect(answer.cache).not.toBe('HIT');
-      expect(JSON.parse(answer.body)).toEqual({ id: '1', title: 'v1' });
+      expect(JSON.parse(answer.text)).toEqual({ id: '1', title: 'v1' });
     });
   },
 );

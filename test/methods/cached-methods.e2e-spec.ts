@@ -8,6 +8,7 @@ import {
   priceTable,
   pricesModule,
 } from '../fixtures/methods/prices.fixture.js';
+import { fetchPage, json } from '../support/fetch-page.js';
 import { ADAPTERS, startApp, type RunningApp } from '../support/http-app.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -29,9 +30,9 @@ describe.each(ADAPTERS)('@Cached service methods on %s', adapter => {
   }
 
   async function getJson(app: RunningApp, path: string): Promise<unknown> {
-    const response = await app.get(path);
-    expect(response.status, path).toBe(200);
-    return response.json();
+    const page = await fetchPage(app, path);
+    expect(page.status, path).toBe(200);
+    return json(page);
   }
 
   beforeEach(() => {

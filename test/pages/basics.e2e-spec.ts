@@ -1,5 +1,5 @@
 import { basicsModule, basicsRuns } from '../fixtures/pages/basics.fixture.js';
-import { fetchPage, json } from '../fixtures/pages/fetch-page.js';
+import { fetchPage, json } from '../support/fetch-page.js';
 import { MATRIX } from '../support/backends.js';
 import { startApp, type RunningApp } from '../support/http-app.js';
 

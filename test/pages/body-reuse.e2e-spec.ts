@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { CacheService } from 'nestjs-page-cache';
 import { decodeEntry, encodeEntry, type PageMeta } from '../../libs/page-cache/src/codec.js';
 import { ArticleTable, BlogModule } from '../fixtures/invalidation/blog.fixture.js';
+import { fetchPage } from '../support/fetch-page.js';
 import { ADAPTERS, startApp, type RunningApp } from '../support/http-app.js';
 import { uniquePrefix } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -52,8 +53,8 @@ describe.each(ADAPTERS)('body reuse on %s', adapter => {
   }
 
   async function read(path: string): Promise<{ state: string | null; body: string }> {
-    const response = await app.get(path);
-    return { state: response.headers.get('x-cache'), body: await response.text() };
+    const { cache, text } = await fetchPage(app, path);
+    return { state: cache, body: text };
   }
 
   it('answers later hits with the body it holds, reading only the entry header from Redis', async () => {

@@ -1,6 +1,6 @@
 import { CacheService } from 'nestjs-page-cache';
 import { controllerLevelModule, shelfRuns } from '../fixtures/pages/controller-level.fixture.js';
-import { fetchPage } from '../fixtures/pages/fetch-page.js';
+import { fetchPage } from '../support/fetch-page.js';
 import { MATRIX } from '../support/backends.js';
 import { startApp, type RunningApp } from '../support/http-app.js';
 

@@ -1,4 +1,4 @@
-import { fetchPage } from '../fixtures/pages/fetch-page.js';
+import { fetchPage } from '../support/fetch-page.js';
 import { renderModule, renderRuns, useEjsViews } from '../fixtures/pages/render.fixture.js';
 import { MATRIX } from '../support/backends.js';
 import { startApp, type RunningApp } from '../support/http-app.js';

@@ -6,14 +6,8 @@ import { ResilientStore } from '../../libs/page-cache/src/stores/resilient.store
 import { Backend, ResilienceModule } from '../fixtures/resilience/resilience.fixture.js';
 import { startChildApp, type ChildApp } from '../support/child-app.js';
 import { freePort } from '../support/free-port.js';
-import {
-  ADAPTERS,
-  rawGet,
-  startApp,
-  type RunningApp,
-  ask,
-  type Answer,
-} from '../support/http-app.js';
+import { ADAPTERS, rawGet, startApp, type RunningApp } from '../support/http-app.js';
+import { fetchPage, json, type Page } from '../support/fetch-page.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';
 
@@ -33,9 +27,9 @@ describe.each(ADAPTERS)('stampede protection on %s', adapter => {
       }),
     );
     try {
-      const answers = await Promise.all(Array.from({ length: 200 }, () => ask(app, '/page')));
+      const answers = await Promise.all(Array.from({ length: 200 }, () => fetchPage(app, '/page')));
       expect(backend.runs).toBe(1);
-      expect(new Set(answers.map(a => a.body)).size).toBe(1);
+      expect(new Set(answers.map(a => a.text)).size).toBe(1);
       expect(answers.every(a => a.status === 200)).toBe(true);
       expect(answers.filter(a => a.cache === 'MISS')).toHaveLength(1);
     } finally {
@@ -61,9 +55,7 @@ describe.each(ADAPTERS)('stampede protection on %s', adapter => {
       expect(answers.every(a => a.status === 200)).toBe(true);
       expect(new Set(answers.map(a => a.body)).size).toBe(1);
       const runs = await Promise.all(
-        apps.map(
-          async app => ((await (await fetch(`${app.url}/runs`)).json()) as { runs: number }).runs,
-        ),
+        apps.map(async app => json<{ runs: number }>(await fetchPage(app, '/runs')).runs),
       );
       expect(runs[0] + runs[1]).toBe(1);
     } finally {
@@ -92,46 +84,50 @@ describe('serving stale while refreshing', () => {
   });
 
   it('serves an expired page at once within grace while one request refreshes it', async () => {
-    await ask(app, '/short');
+    await fetchPage(app, '/short');
     backend.version = 2;
     // The refresh takes long enough for all 20 requests to arrive while it runs.
     backend.renderMs = 1500;
     await sleep(350);
-    const answers = await Promise.all(Array.from({ length: 20 }, () => ask(app, '/short')));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fetchPage(app, '/short')));
     // One request renders the page through the whole pipeline; the others get the stale copy.
     const refreshed = answers.filter(a => a.cache === 'MISS');
-    expect(refreshed).toEqual([{ status: 200, cache: 'MISS', body: '{"version":2}' }]);
+    expect(refreshed).toMatchObject([{ status: 200, cache: 'MISS', text: '{"version":2}' }]);
     const stale = answers.filter(a => a.cache !== 'MISS');
-    expect(stale.every(a => a.cache === 'STALE' && a.body === '{"version":1}')).toBe(true);
+    expect(stale.every(a => a.cache === 'STALE' && a.text === '{"version":1}')).toBe(true);
     expect(backend.runs).toBe(2);
-    expect(await ask(app, '/short')).toEqual({ status: 200, cache: 'HIT', body: '{"version":2}' });
+    expect(await fetchPage(app, '/short')).toMatchObject({
+      status: 200,
+      cache: 'HIT',
+      text: '{"version":2}',
+    });
   });
 
   it('keeps serving the stale page while the handler fails (stale-if-error)', async () => {
-    await ask(app, '/short');
+    await fetchPage(app, '/short');
     backend.fail = true;
     await sleep(350);
     for (let i = 0; i < 5; i++) {
-      const answer = await ask(app, '/short');
-      expect(answer).toEqual({ status: 200, cache: 'STALE', body: '{"version":1}' });
+      const answer = await fetchPage(app, '/short');
+      expect(answer).toMatchObject({ status: 200, cache: 'STALE', text: '{"version":1}' });
       await sleep(20);
     }
     expect(backend.runs).toBeGreaterThan(1);
     backend.fail = false;
     backend.version = 3;
     await vi.waitFor(
-      async () => expect((await ask(app, '/short')).body).toBe('{"version":3}'),
+      async () => expect((await fetchPage(app, '/short')).text).toBe('{"version":3}'),
       WAIT,
     );
   });
 
   it('never serves an invalidated page stale', async () => {
     const cache = app.app.get(CacheService);
-    await ask(app, '/short');
+    await fetchPage(app, '/short');
     await sleep(350);
     await cache.expirePage('/short');
     backend.version = 4;
-    expect(await ask(app, '/short')).toMatchObject({ cache: 'MISS', body: '{"version":4}' });
+    expect(await fetchPage(app, '/short')).toMatchObject({ cache: 'MISS', text: '{"version":4}' });
   });
 });
 
@@ -149,12 +145,12 @@ describe('early refresh (XFetch)', () => {
       }),
     );
     try {
-      await ask(app, '/page');
+      await fetchPage(app, '/page');
       backend.version = 2;
       // Long before its TTL (5 minutes), the request that draws an early refresh renders it.
-      const early = await ask(app, '/page');
+      const early = await fetchPage(app, '/page');
       expect(early.cache).toBe('MISS');
-      expect(JSON.parse(early.body).version).toBe(2);
+      expect(JSON.parse(early.text).version).toBe(2);
       expect(backend.runs).toBe(2);
     } finally {
       await app.app.get(CacheService).clear();
@@ -192,46 +188,48 @@ describe('Redis failures', () => {
     });
 
   it('SIGKILL during a burst: every request answers 2xx with the right body; hits resume after restart', async () => {
-    await ask(app, '/page');
+    await fetchPage(app, '/page');
     const burst = Promise.all(
       Array.from({ length: 10 }, async () => {
-        const answers: Answer[] = [];
-        for (let i = 0; i < 30; i++) answers.push(await ask(app, '/page'));
+        const answers: Page[] = [];
+        for (let i = 0; i < 30; i++) answers.push(await fetchPage(app, '/page'));
         return answers;
       }),
     );
     await sleep(20);
     await server.kill();
     const answers = (await burst).flat();
-    expect(answers.every(a => a.status === 200 && a.body === expected())).toBe(true);
-    expect((await ask(app, '/page')).status).toBe(200);
+    expect(answers.every(a => a.status === 200 && a.text === expected())).toBe(true);
+    expect((await fetchPage(app, '/page')).status).toBe(200);
     await server.restart();
-    await vi.waitFor(async () => expect((await ask(app, '/page')).cache).toBe('HIT'), WAIT);
+    await vi.waitFor(async () => expect((await fetchPage(app, '/page')).cache).toBe('HIT'), WAIT);
   });
 
   it('SIGSTOP: requests still answer; the breaker then stops calling Redis; SIGCONT restores caching', async () => {
-    await ask(app, '/page');
+    await fetchPage(app, '/page');
     const store = app.app.get(CacheStore) as ResilientStore;
     const calls = vi.spyOn(store.inner, 'get');
     await server.pause();
     try {
       for (let i = 0; i < 4; i++) {
-        expect(await ask(app, '/page')).toMatchObject({ status: 200, body: expected() });
+        expect(await fetchPage(app, '/page')).toMatchObject({ status: 200, text: expected() });
       }
       expect(store.state).toBe('open');
       calls.mockClear();
-      const whileOpen = await Promise.all(Array.from({ length: 20 }, () => ask(app, '/page')));
-      expect(whileOpen.every(a => a.status === 200 && a.body === expected())).toBe(true);
+      const whileOpen = await Promise.all(
+        Array.from({ length: 20 }, () => fetchPage(app, '/page')),
+      );
+      expect(whileOpen.every(a => a.status === 200 && a.text === expected())).toBe(true);
       expect(calls).not.toHaveBeenCalled();
     } finally {
       await server.resume();
     }
-    await vi.waitFor(async () => expect((await ask(app, '/page')).cache).toBe('HIT'), WAIT);
+    await vi.waitFor(async () => expect((await fetchPage(app, '/page')).cache).toBe('HIT'), WAIT);
     expect(store.state).toBe('closed');
   });
 
   it('garbage under a page key is a miss, the page renders, and the garbage is replaced', async () => {
-    await ask(app, '/page');
+    await fetchPage(app, '/page');
     const cache = app.app.get(CacheService);
     const keys: string[] = [];
     for await (const key of cache.keys('page:*')) keys.push(key);
@@ -239,8 +237,12 @@ describe('Redis failures', () => {
     const client = new Redis(server.url);
     await client.set(`${cache.namespace}:${keys[0]}`, 'garbage that is not an entry');
     backend.version = 5;
-    expect(await ask(app, '/page')).toMatchObject({ status: 200, cache: 'MISS', body: expected() });
-    expect(await ask(app, '/page')).toMatchObject({ cache: 'HIT', body: expected() });
+    expect(await fetchPage(app, '/page')).toMatchObject({
+      status: 200,
+      cache: 'MISS',
+      text: expected(),
+    });
+    expect(await fetchPage(app, '/page')).toMatchObject({ cache: 'HIT', text: expected() });
     expect((await client.getBuffer(`${cache.namespace}:${keys[0]}`))?.[0]).toBe(0xfe);
     client.disconnect();
   });
@@ -257,10 +259,10 @@ describe('Redis unreachable at startup', () => {
     let server: RedisServer | undefined;
     try {
       for (let i = 0; i < 3; i++) {
-        expect(await ask(app, '/page')).toMatchObject({ status: 200, cache: 'MISS' });
+        expect(await fetchPage(app, '/page')).toMatchObject({ status: 200, cache: 'MISS' });
       }
       server = await RedisServer.start({ port });
-      await vi.waitFor(async () => expect((await ask(app, '/page')).cache).toBe('HIT'), WAIT);
+      await vi.waitFor(async () => expect((await fetchPage(app, '/page')).cache).toBe('HIT'), WAIT);
     } finally {
       await app.close();
       await server?.stop();

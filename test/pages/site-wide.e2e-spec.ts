@@ -1,5 +1,5 @@
 import { CacheService } from 'nestjs-page-cache';
-import { fetchPage } from '../fixtures/pages/fetch-page.js';
+import { fetchPage } from '../support/fetch-page.js';
 import {
   SITE_CACHE_CONTROL,
   siteRuns,

@@ -1,4 +1,4 @@
-import { fetchPage, json } from '../fixtures/pages/fetch-page.js';
+import { fetchPage, json } from '../support/fetch-page.js';
 import { storeDownModule, storeDownRuns } from '../fixtures/pages/store-down.fixture.js';
 import { ADAPTERS, startApp, type RunningApp } from '../support/http-app.js';
 import { RedisServer } from '../support/redis-server.js';

@@ -4,7 +4,7 @@ import {
   json,
   type Client,
   type Page,
-} from '../fixtures/pages/fetch-page.js';
+} from '../support/fetch-page.js';
 import { userOptionModule, varyModule, varyRuns } from '../fixtures/pages/vary.fixture.js';
 import { MATRIX } from '../support/backends.js';
 import { startApp, type RunningApp } from '../support/http-app.js';

@@ -11,7 +11,7 @@ import {
   type Sample,
 } from '../fixtures/operability/metrics.fixture.js';
 import { opsModule } from '../fixtures/operability/ops.fixture.js';
-import { fetchPage } from '../fixtures/pages/fetch-page.js';
+import { fetchPage } from '../support/fetch-page.js';
 import { ADAPTERS, startApp, type RunningApp } from '../support/http-app.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
 

@@ -32,22 +32,23 @@ describe('a Redis Cluster failover between nodes the client is connected to', ()
    * node's `CLUSTER NODES` may not have heard of the replica yet right after a start or failover.
    */
   async function replicaOf(master: RedisServer): Promise<RedisServer> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const info = await master.command('INFO', 'replication');
-      const port = /slave\d+:ip=[^,]+,port=(\d+),state=online/.exec(info)?.[1];
-      if (port !== undefined) return cluster.server(Number(port));
-      if (Date.now() > deadline) throw new Error(`no online replica of ${master.port}: ${info}`);
-      await sleep(100);
-    }
+    const port = await vi.waitFor(
+      async () => {
+        const info = await master.command('INFO', 'replication');
+        const port = /slave\d+:ip=[^,]+,port=(\d+),state=online/.exec(info)?.[1];
+        if (port === undefined) throw new Error(`no online replica of ${master.port}: ${info}`);
+        return port;
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    return cluster.server(Number(port));
   }
   async function failover(to: RedisServer, mode: string[] = []): Promise<void> {
     await to.command('CLUSTER', 'FAILOVER', ...mode);
-    const deadline = Date.now() + 20_000;
-    while (!/role:master/.test(await to.command('INFO', 'replication'))) {
-      if (Date.now() > deadline) throw new Error('no failover');
-      await sleep(50);
-    }
+    await vi.waitFor(
+      async () => expect(await to.command('INFO', 'replication')).toMatch(/role:master/),
+      { timeout: 20_000, interval: 50 },
+    );
     await cluster.waitUntilHealthy();
   }
 

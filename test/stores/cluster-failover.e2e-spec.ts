@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheService } from 'nestjs-page-cache';
 import { keySlot } from '../../libs/page-cache/src/stores/cluster-slots.js';
 import { Backend, ResilienceModule } from '../fixtures/resilience/resilience.fixture.js';
-import { startApp, type RunningApp, ask, type Answer } from '../support/http-app.js';
+import { fetchPage, type Page } from '../support/fetch-page.js';
+import { startApp, type RunningApp } from '../support/http-app.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 
 describe('failover of a Redis Cluster master under traffic', () => {
@@ -34,8 +35,8 @@ describe('failover of a Redis Cluster master under traffic', () => {
     });
 
   it('SIGKILL the master of a cached page: every request answers, and caching resumes after the replica is promoted', async () => {
-    await ask(app, '/page');
-    expect((await ask(app, '/page')).cache).toBe('HIT');
+    await fetchPage(app, '/page');
+    expect((await fetchPage(app, '/page')).cache).toBe('HIT');
     const cache = app.app.get(CacheService);
     const keys: string[] = [];
     for await (const key of cache.keys('page:*')) keys.push(key);
@@ -44,10 +45,10 @@ describe('failover of a Redis Cluster master under traffic', () => {
     const master = await cluster.masterOf(slot);
 
     let stop = false;
-    const answers: Answer[] = [];
+    const answers: Page[] = [];
     const traffic = Promise.all(
       Array.from({ length: 6 }, async () => {
-        while (!stop) answers.push(await ask(app, '/page'));
+        while (!stop) answers.push(await fetchPage(app, '/page'));
       }),
     );
     try {
@@ -77,8 +78,8 @@ describe('failover of a Redis Cluster master under traffic', () => {
       await traffic;
     }
     expect(answers.length).toBeGreaterThan(50);
-    const wrong = answers.filter(answer => answer.status !== 200 || answer.body !== expected());
+    const wrong = answers.filter(answer => answer.status !== 200 || answer.text !== expected());
     expect(wrong).toEqual([]);
-    expect((await ask(app, '/page')).cache).toBe('HIT');
+    expect((await fetchPage(app, '/page')).cache).toBe('HIT');
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS } from '../support/backends.js';
 import { startChildApp, type ChildApp } from '../support/child-app.js';
+import { fetchPage, json } from '../support/fetch-page.js';
 import { rawGet } from '../support/http-app.js';
 import { redisClusterNodes, redisUrl, uniquePrefix } from '../support/redis.js';
 
@@ -14,7 +15,7 @@ const ENTRY = fileURLToPath(new URL('../fixtures/scaling/instance.app.ts', impor
 const get = (app: ChildApp, path: string) => rawGet(`${app.url}${path}`, { host: 'shop.example' });
 
 async function runs(app: ChildApp): Promise<Record<string, number>> {
-  return (await (await fetch(`${app.url}/runs`)).json()) as Record<string, number>;
+  return json<Record<string, number>>(await fetchPage(app, '/runs'));
 }
 
 describe.each(BACKENDS)('two app instances sharing one %s', backend => {

@@ -1,7 +1,7 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { CacheModule, CacheService } from 'nestjs-page-cache';
 import { opsModule, opsRuns } from '../fixtures/operability/ops.fixture.js';
-import { fetchPage } from '../fixtures/pages/fetch-page.js';
+import { fetchPage } from '../support/fetch-page.js';
 import { ADAPTERS, startApp } from '../support/http-app.js';
 
 describe("the dummy store (store: 'none')", () => {

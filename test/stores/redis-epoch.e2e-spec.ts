@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheService } from 'nestjs-page-cache';
 import { EPOCH_CHECK_MS } from '../../libs/page-cache/src/stores/redis-epoch.js';
-import { fetchPage, json, untilHit } from '../fixtures/pages/fetch-page.js';
+import { fetchPage, json, untilHit } from '../support/fetch-page.js';
 import { Post, RestartData, restartModule } from '../fixtures/freshness/restart.fixture.js';
 import { startApp, type RunningApp } from '../support/http-app.js';
 import { RedisServer } from '../support/redis-server.js';

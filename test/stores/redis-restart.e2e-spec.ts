@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheService } from 'nestjs-page-cache';
-import { fetchPage, json, untilHit } from '../fixtures/pages/fetch-page.js';
+import { fetchPage, json, untilHit } from '../support/fetch-page.js';
 import { Post, RestartData, restartModule } from '../fixtures/freshness/restart.fixture.js';
 import { ADAPTERS, startApp, type RunningApp } from '../support/http-app.js';
 import { RedisServer } from '../support/redis-server.js';

@@ -1,7 +1,7 @@
 import { CACHE_EVENTS, CacheService } from 'nestjs-page-cache';
 import { payloadsOf, recordCacheEvents } from '../fixtures/operability/events.js';
 import { opsModule } from '../fixtures/operability/ops.fixture.js';
-import { fetchPage } from '../fixtures/pages/fetch-page.js';
+import { fetchPage } from '../support/fetch-page.js';
 import { ADAPTERS, startApp, type RunningApp } from '../support/http-app.js';
 import { uniquePrefix } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { ChildApp } from './child-app.js';
+import { fetchPage } from './fetch-page.js';
 import { rawGet } from './http-app.js';
 
 /** Every process of a site sees one Host (behind a load balancer): pages are shared by it. */
@@ -25,7 +26,7 @@ export async function getPage(
 
 /** Sends a write (`PUT /articles/1/v1` saves in a transaction, `PATCH` outside one). */
 export async function write(app: ChildApp, path: string, method = 'PUT'): Promise<number> {
-  return (await fetch(`${app.url}${path}`, { method })).status;
+  return (await fetchPage(app, path, { method })).status;
 }
 
 /** How many records the outbox table of a SQLite file holds. */

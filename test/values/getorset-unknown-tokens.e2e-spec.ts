@@ -46,16 +46,7 @@ describe('getOrSet joining a fill begun while the store could not be read', () =
       await server.restart();
       data = 'new';
       // The save's invalidation: retried until the store takes it, then it has returned.
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        try {
-          await cache.invalidate('Post');
-          break;
-        } catch {
-          if (Date.now() > deadline) throw new Error('store never came back');
-          await sleep(100);
-        }
-      }
+      await vi.waitFor(() => cache.invalidate('Post'), { timeout: 15_000, interval: 100 });
       // Begins after the invalidation returned.
       const second = cache.getOrSet('k', async () => data, { ttl: '1h', models: ['Post'] });
       release();

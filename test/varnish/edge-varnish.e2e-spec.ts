@@ -6,6 +6,7 @@ import { CACHE_EVENTS, CacheService } from 'nestjs-page-cache';
 import { varnishPurge } from 'nestjs-page-cache/varnish';
 import { AppModule } from '../../apps/demo/src/app.module.js';
 import { configureApp } from '../../apps/demo/src/app.setup.js';
+import { fetchPage, json } from '../support/fetch-page.js';
 import { freePort } from '../support/free-port.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
 import { VarnishServer, varnishMissing } from '../support/varnish.js';
@@ -74,13 +75,12 @@ describe.skipIf(missing !== undefined)('Varnish in front of the demo app', () =>
   });
 
   async function viaVarnish(path: string): Promise<Answer> {
-    const response = await fetch(`${varnish.url}${path}`);
-    const body = (await response.json()) as { title: string };
+    const page = await fetchPage(varnish, path);
     return {
-      status: response.status,
-      headers: response.headers,
-      varnish: (response.headers.get('x-varnish') ?? '').split(' ').filter(Boolean),
-      title: body.title,
+      status: page.status,
+      headers: page.headers,
+      varnish: (page.headers.get('x-varnish') ?? '').split(' ').filter(Boolean),
+      title: json<{ title: string }>(page).title,
     };
   }
 

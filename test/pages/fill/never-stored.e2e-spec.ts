@@ -1,4 +1,4 @@
-import { fetchPage, type Page } from '../../fixtures/pages/fetch-page.js';
+import { fetchPage, type Page } from '../../support/fetch-page.js';
 import {
   MAX_ENTRY_SIZE,
   neverStoredModule,

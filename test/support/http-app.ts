@@ -58,23 +58,6 @@ export function rawGet(url: string, headers: Record<string, string>): Promise<Ra
   return send(origin, pathname + search, headers, 'GET');
 }
 
-/** A response read whole: status, X-Cache and body. */
-export interface Answer {
-  status: number;
-  cache: string | null;
-  body: string;
-}
-
-/** GETs `path` and reads the whole answer. */
-export async function ask(app: RunningApp, path: string): Promise<Answer> {
-  const response = await app.get(path);
-  return {
-    status: response.status,
-    cache: response.headers.get('x-cache'),
-    body: await response.text(),
-  };
-}
-
 /** A whole answer to a request sent as written (no URL parsing or encoding by the client). */
 export interface RawAnswer {
   status: number;

@@ -1,0 +1,122 @@
+import type { CacheService } from 'nestjs-page-cache';
+import { Column, type DataSource, DeleteDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { typeOrmSqliteApp, type TypeOrmSqliteApp } from '../fixtures/orm/typeorm-sqlite-app.js';
+
+@Entity()
+class Book {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column()
+  title!: string;
+}
+
+@Entity()
+class Shelf {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column()
+  label!: string;
+
+  @DeleteDateColumn()
+  deletedAt?: Date | null;
+}
+
+describe('TypeORM subscriber', () => {
+  let app: TypeOrmSqliteApp;
+  let db: DataSource;
+  let cache: CacheService;
+  let book: Book;
+
+  beforeEach(async () => {
+    app = await typeOrmSqliteApp([Book, Shelf], 'orm');
+    ({ db, cache } = app);
+    book = await db.getRepository(Book).save({ title: 'Dune' });
+    await cache.set('book', book.title, { models: [{ model: Book, id: book.id }] });
+    await cache.set('books', ['Dune'], { models: [Book] });
+    await cache.set('other', 'kept', { models: [{ model: Book, id: book.id + 100 }] });
+  });
+  afterEach(() => app.close());
+
+  it('clears what was built from a saved entity once save() resolves', async () => {
+    await db.getRepository(Book).save({ ...book, title: 'Dune Messiah' });
+    expect(await cache.get('book')).toBeUndefined();
+    expect(await cache.get('books')).toBeUndefined();
+    expect(await cache.get('other')).toBe('kept');
+  });
+
+  it('clears on insert and on remove', async () => {
+    await db.getRepository(Book).save({ title: 'Emma' });
+    expect(await cache.get('books')).toBeUndefined();
+    expect(await cache.get('book')).toBe('Dune');
+    await db
+      .getRepository(Book)
+      .remove(await db.getRepository(Book).findOneByOrFail({ id: book.id }));
+    expect(await cache.get('book')).toBeUndefined();
+  });
+
+  it('waits for the commit inside a transaction, and clears nothing on rollback', async () => {
+    const runner = db.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.manager.save(Book, { ...book, title: 'uncommitted' });
+    // Clearing now would let a concurrent request re-cache the pre-commit row.
+    expect(await cache.get('book')).toBe('Dune');
+    await runner.rollbackTransaction();
+    expect(await cache.get('book')).toBe('Dune');
+
+    await runner.startTransaction();
+    await runner.manager.save(Book, { ...book, title: 'committed' });
+    expect(await cache.get('book')).toBe('Dune');
+    await runner.commitTransaction();
+    expect(await cache.get('book')).toBeUndefined();
+    await runner.release();
+  });
+
+  it('an inner rollback drops only its own invalidations; the outer commit clears the rest', async () => {
+    const other = await db.getRepository(Book).save({ title: 'Emma' });
+    await cache.set('emma', 'Emma', { models: [{ model: Book, id: other.id }] });
+    await db.transaction(async outer => {
+      await outer.save(Book, { ...book, title: 'Dune, outer' });
+      await outer
+        .transaction(async inner => {
+          await inner.save(Book, { ...other, title: 'Emma, inner' });
+          throw new Error('roll the savepoint back');
+        })
+        .catch(() => undefined);
+      // Nothing is cleared before the outermost commit.
+      expect(await cache.get('book')).toBe('Dune');
+    });
+    expect(await cache.get('book')).toBeUndefined();
+    // Emma's change was rolled back: her entry is still right, and kept.
+    expect(await cache.get('emma')).toBe('Emma');
+  });
+
+  it('an inner commit waits for the outer one', async () => {
+    await db.transaction(async outer => {
+      await outer.transaction(async inner => {
+        await inner.save(Book, { ...book, title: 'Dune, inner' });
+      });
+      // The savepoint was released, not committed: a reader could still re-cache the old row.
+      expect(await cache.get('book')).toBe('Dune');
+    });
+    expect(await cache.get('book')).toBeUndefined();
+  });
+
+  it('clears what was built from a soft-deleted row when it is restored or recovered', async () => {
+    const shelves = db.getRepository(Shelf);
+    const shelf = await shelves.save({ label: 'A' });
+    await shelves.softRemove(shelf);
+    await cache.set('shelves', [], { models: [Shelf] });
+    await shelves.restore(shelf.id);
+    expect(await cache.get('shelves')).toBeUndefined();
+
+    await shelves.softDelete(shelf.id);
+    await cache.set('shelves', [], { models: [Shelf] });
+    await shelves.recover(
+      await shelves.findOneOrFail({ where: { id: shelf.id }, withDeleted: true }),
+    );
+    expect(await cache.get('shelves')).toBeUndefined();
+  });
+});

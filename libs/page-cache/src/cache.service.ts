@@ -53,7 +53,9 @@ export interface CacheIncrOptions {
 export interface CacheLockOptions {
   /** How long the lock is held at most if never released (ms or `'10s'`…). Default 10 s. */
   ttl?: Ttl;
-  /** How long to wait for a held lock before giving up (ms). Default 0: try once. */
+  /** How long to wait for a held lock before giving up (ms or `'1s'`…). Default 0: try once. */
+  wait?: Ttl;
+  /** @deprecated Use `wait`, which also takes a duration string. */
   waitMs?: number;
 }
 
@@ -399,7 +401,7 @@ export class CacheService {
   /**
    * Takes a lock shared by every process using this store (SET NX PX with an owner token). The
    * returned handle releases it only while this holder still owns it.
-   * @throws CacheLockTimeoutError when it stays held for longer than `waitMs`.
+   * @throws CacheLockTimeoutError when it stays held for longer than `wait`.
    */
   async lock(name: string, options: CacheLockOptions = {}): Promise<CacheLock> {
     assertValidKey(name);
@@ -409,10 +411,7 @@ export class CacheService {
         'Invalid lock ttl: 0. A lock must expire, or a crashed holder would keep it forever.',
       );
     }
-    const waitMs = options.waitMs ?? 0;
-    if (!Number.isFinite(waitMs) || waitMs < 0) {
-      throw new TypeError(`Invalid lock waitMs: ${String(waitMs)}. Expected milliseconds >= 0.`);
-    }
+    const waitMs = parseTtl(options.wait ?? options.waitMs ?? 0, 'lock wait');
     const key = `${this.namespace}:~lock:${name}`;
     const { release } = await this.locks.take(key, ttlMs, waitMs, LOCK_PAUSES);
     if (!release) throw new CacheLockTimeoutError(name, waitMs);

@@ -3,11 +3,8 @@ import { APP_INTERCEPTOR, DiscoveryModule, ModuleRef, ModulesContainer } from '@
 import { CACHE_NAME } from './cache.constants.js';
 import { CacheStatistics } from './cache-statistics.js';
 import { CACHE_OPTIONS } from './cache.constants.js';
-import {
-  CACHE_MODULE_OPTIONS,
-  ConfigurableModuleClass,
-  type CacheModuleOptions,
-} from './cache.module-definition.js';
+import { CACHE_MODULE_OPTIONS, ConfigurableModuleClass } from './cache.module-definition.js';
+import type { CacheModuleOptions } from './interfaces/cache-module-options.interface.js';
 import { resolveCacheOptions, type ResolvedCacheOptions } from './cache.options.js';
 import { CacheService } from './cache.service.js';
 import { EdgePurger } from './edge/edge-purger.js';

@@ -8,8 +8,6 @@ import type { EdgeCacheOptions } from './edge-options.interface.js';
 
 import type { ModelRef } from './model-ref.interface.js';
 
-export type { ModelClass, ModelRef } from './model-ref.interface.js';
-
 /** Turns values into bytes and back; the default is JSON (and Buffers as they are). */
 export interface CacheSerializer {
   serialize(value: unknown): Buffer | string;

@@ -1,12 +1,7 @@
 import { Injectable, Logger, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import {
-  CacheModule,
-  CacheService,
-  CacheStore,
-  MemoryStore,
-  type CacheModuleOptions,
-} from 'nestjs-page-cache';
+import { CacheModule, CacheService, CacheStore, type CacheModuleOptions } from 'nestjs-page-cache';
+import { MemoryStore } from '../libs/page-cache/src/stores/memory.store.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
 
 @Injectable()

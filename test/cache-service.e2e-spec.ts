@@ -459,7 +459,7 @@ describe.each(STORES)('CacheService contract on the %s store', (kind: StoreKind)
     it('is exclusive, waits a bounded time, and is released by its owner', async () => {
       const first = await cache.lock('job', { ttl: '5s' });
       await expect(cache.lock('job', { waitMs: 50 })).rejects.toBeInstanceOf(CacheLockTimeoutError);
-      const waiting = cache.lock('job', { ttl: '5s', waitMs: 2000 });
+      const waiting = cache.lock('job', { ttl: '5s', wait: '2s' });
       await sleep(30);
       expect(await first.release()).toBe(true);
       const second = await waiting;

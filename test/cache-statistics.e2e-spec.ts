@@ -1,6 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CACHE_EVENTS, CacheService, ENTITY_SAVED, type PageStats } from 'nestjs-page-cache';
+import { CACHE_EVENTS, CacheService, ENTITY_SAVED } from 'nestjs-page-cache';
+import type { PageStats } from '../libs/page-cache/src/cache-statistics.js';
 import { payloadsOf, recordCacheEvents } from './fixtures/operability/events.js';
 import { opsModule, opsRuns } from './fixtures/operability/ops.fixture.js';
 import { fetchPage, type Page } from './support/fetch-page.js';

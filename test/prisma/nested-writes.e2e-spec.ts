@@ -1,6 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { ENTITY_DELETED, ENTITY_SAVED, type EntityDescriptor } from 'nestjs-page-cache';
+import { ENTITY_DELETED, ENTITY_SAVED } from 'nestjs-page-cache';
+import type { EntityDescriptor } from '../../libs/page-cache/src/invalidation/entity-events.js';
 import { prismaCacheInvalidation } from 'nestjs-page-cache/prisma';
 import { PrismaClient } from '../../.generated/prisma/test-nested-writes/client.js';
 import { createDatabase, type TestDatabase } from '../fixtures/orm/databases.js';

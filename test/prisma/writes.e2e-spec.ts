@@ -1,6 +1,7 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { ENTITY_SAVED, type EntityDescriptor } from 'nestjs-page-cache';
+import { ENTITY_SAVED } from 'nestjs-page-cache';
+import type { EntityDescriptor } from '../../libs/page-cache/src/invalidation/entity-events.js';
 import { prismaCacheInvalidation } from 'nestjs-page-cache/prisma';
 import pg from 'pg';
 import { PrismaClient } from '../../.generated/prisma/test-postgresql/client.js';

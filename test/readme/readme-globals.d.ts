@@ -27,7 +27,7 @@ declare global {
     update(id: string | number, changes: UpdatePostDto): Promise<Post>;
   }
   /** A CacheStore of the reader's own. */
-  class MyStore extends pageCache.MemoryStore {}
+  const MyStore: new () => pageCache.CacheStore;
   /** An injected CacheService. */
   const cache: pageCache.CacheService;
   /** An injected EventEmitter2. */

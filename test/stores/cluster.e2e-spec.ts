@@ -1,7 +1,8 @@
 import type { TestingModule } from '@nestjs/testing';
 import { once } from 'node:events';
 import { Cluster, Redis } from 'ioredis';
-import { CacheStore, RedisStore, type CacheService } from 'nestjs-page-cache';
+import { CacheStore, type CacheService } from 'nestjs-page-cache';
+import { RedisStore } from '../../libs/page-cache/src/stores/redis.store.js';
 import { keySlot } from '../../libs/page-cache/src/stores/cluster-slots.js';
 import { ResilientStore } from '../../libs/page-cache/src/stores/resilient.store.js';
 import { bootCache } from '../support/cache-app.js';

@@ -1,10 +1,6 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import {
-  type CacheService,
-  ENTITY_DELETED,
-  ENTITY_SAVED,
-  type EntityDescriptor,
-} from 'nestjs-page-cache';
+import { type CacheService, ENTITY_DELETED, ENTITY_SAVED } from 'nestjs-page-cache';
+import type { EntityDescriptor } from '../../libs/page-cache/src/invalidation/entity-events.js';
 import {
   ChildEntity,
   Column,

@@ -1,5 +1,5 @@
 import { Controller, Get, Render } from '@nestjs/common';
-import { CacheService, NoCache, type PageStats } from 'nestjs-page-cache';
+import { CacheService, NoCache, type CacheStats } from 'nestjs-page-cache';
 
 /** One row of the statistics table. */
 export interface StatsRow {
@@ -51,7 +51,7 @@ export class StatsController {
   }
 }
 
-function row(view: string, figures: PageStats): StatsRow {
+function row(view: string, figures: CacheStats['pages']): StatsRow {
   return {
     view,
     hits: figures.hits,

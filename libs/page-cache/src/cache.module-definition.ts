@@ -5,16 +5,6 @@ import type {
   CacheModuleOptions,
 } from './interfaces/cache-module-options.interface.js';
 
-export type {
-  CacheModuleExtras,
-  CacheModuleOptions,
-  CacheSerializer,
-  ModelClass,
-  ModelRef,
-  PageCacheOptions,
-  RedisClusterConfig,
-} from './interfaces/cache-module-options.interface.js';
-
 export const {
   ConfigurableModuleClass,
   MODULE_OPTIONS_TOKEN: CACHE_MODULE_OPTIONS,

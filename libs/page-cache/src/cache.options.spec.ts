@@ -33,4 +33,15 @@ describe('resolveCacheOptions', () => {
       process.env.NODE_ENV = before;
     }
   });
+
+  it('takes commandTimeout as milliseconds or a duration, and refuses 0', () => {
+    expect(resolveCacheOptions({ store: 'none' }).commandTimeoutMs).toBe(200);
+    expect(resolveCacheOptions({ store: 'none', commandTimeout: 500 }).commandTimeoutMs).toBe(500);
+    expect(resolveCacheOptions({ store: 'none', commandTimeout: '1s' }).commandTimeoutMs).toBe(
+      1000,
+    );
+    expect(() => resolveCacheOptions({ store: 'none', commandTimeout: 0 })).toThrow(
+      /commandTimeout: 0/,
+    );
+  });
 });

@@ -138,7 +138,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
     statistics: options.statistics !== false,
     generationTtlMs: parseTtl(options.generationTtl ?? '7d', 'CacheModule option generationTtl'),
     invalidationJournal: journal(options.invalidationJournal),
-    commandTimeoutMs: positiveInteger(options.commandTimeout, 'commandTimeout') ?? 200,
+    commandTimeoutMs: positiveDuration(options.commandTimeout ?? '200ms', 'commandTimeout'),
     breaker: {
       failures: positiveInteger(options.breaker?.failures, 'breaker.failures') ?? 3,
       cooldownMs: parseTtl(
@@ -242,6 +242,15 @@ function positiveInteger(value: unknown, option: string): number | undefined {
     );
   }
   return value;
+}
+
+/** A `Ttl` that must not be 0 ("never" makes no sense for a timeout). */
+function positiveDuration(value: unknown, option: string): number {
+  const ms = parseTtl(value, `CacheModule option ${option}`);
+  if (ms === 0) {
+    throw new TypeError(`Invalid CacheModule option ${option}: 0. Expected a duration > 0.`);
+  }
+  return ms;
 }
 
 function journal(value: unknown): InvalidationJournal | undefined {

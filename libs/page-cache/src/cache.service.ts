@@ -279,7 +279,7 @@ export class CacheService {
   /**
    * Takes a lock shared by every process using this store (SET NX PX with an owner token). The
    * returned handle releases it only while this holder still owns it.
-   * @throws CacheLockTimeoutError when it stays held for longer than `waitMs`.
+   * @throws CacheLockTimeoutError when it stays held for longer than `wait`.
    */
   async lock(name: string, options: CacheLockOptions = {}): Promise<CacheLock> {
     assertValidKey(name);

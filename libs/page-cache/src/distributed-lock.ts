@@ -68,10 +68,7 @@ export class DistributedLock {
         'Invalid lock ttl: 0. A lock must expire, or a crashed holder would keep it forever.',
       );
     }
-    const waitMs = options.waitMs ?? 0;
-    if (!Number.isFinite(waitMs) || waitMs < 0) {
-      throw new TypeError(`Invalid lock waitMs: ${String(waitMs)}. Expected milliseconds >= 0.`);
-    }
+    const waitMs = parseTtl(options.wait ?? options.waitMs ?? 0, 'lock wait');
     const { release } = await this.take(key, ttlMs, waitMs, NAMED_LOCK_PAUSES);
     if (!release) throw new CacheLockTimeoutError(name, waitMs);
     return { name, release };

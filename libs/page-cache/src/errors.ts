@@ -19,7 +19,7 @@ export type CacheErrorCode =
   | 'E_WRONG_TYPE'
   /** A counter's result would be outside ±`Number.MAX_SAFE_INTEGER`. */
   | 'E_COUNTER_RANGE'
-  /** `CacheService.lock()` stayed held by another owner for longer than `waitMs`. */
+  /** `CacheService.lock()` stayed held by another owner for longer than its `wait`. */
   | 'E_LOCK_TIMEOUT';
 
 /** Codes of failures the store answered: it was reachable (they say nothing of its health). */
@@ -138,7 +138,7 @@ export class CounterRangeError extends RangeError {
   }
 }
 
-/** Thrown by `CacheService.lock` when the lock stays held for longer than `waitMs`. */
+/** Thrown by `CacheService.lock` when the lock stays held for longer than its `wait`. */
 export class CacheLockTimeoutError extends Error {
   readonly code = 'E_LOCK_TIMEOUT';
   override readonly name = 'CacheLockTimeoutError';

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { CacheService, type PageStats } from 'nestjs-page-cache';
+import { CacheService } from 'nestjs-page-cache';
+import type { PageStats } from '../../../libs/page-cache/src/cache-statistics.js';
 import type { ServerResponse } from 'node:http';
 import {
   consumerMiddlewareRuns,

@@ -8,8 +8,6 @@ import type { EdgeCacheOptions } from './edge-options.interface.js';
 
 import type { ModelRef } from './model-ref.interface.js';
 
-export type { ModelClass, ModelRef } from './model-ref.interface.js';
-
 /** Turns values into bytes and back; the default is JSON (and Buffers as they are). */
 export interface CacheSerializer {
   serialize(value: unknown): Buffer | string;
@@ -71,10 +69,11 @@ export interface CacheModuleOptions {
   /** Compress stored bodies and values larger than this many bytes (zlib). Default: never. */
   compressAbove?: number;
   /**
-   * Command timeout of Redis clients the cache creates (ms). Every cache operation is bounded by
-   * it, so a hung Redis delays a request by at most about this long. Default 200.
+   * Command timeout of Redis clients the cache creates (ms or `'200ms'`, `'1s'`…; > 0). Every
+   * cache operation is bounded by it, so a hung Redis delays a request by at most about this long.
+   * Default `'200ms'`.
    */
-  commandTimeout?: number;
+  commandTimeout?: Ttl;
   /**
    * Circuit breaker: after `failures` consecutive store failures the cache stops calling the store
    * for `cooldown`, then probes it again. Defaults `{ failures: 3, cooldown: '2s' }`.

@@ -33,7 +33,9 @@ export interface CacheIncrOptions {
 export interface CacheLockOptions {
   /** How long the lock is held at most if never released (ms or `'10s'`…). Default 10 s. */
   ttl?: Ttl;
-  /** How long to wait for a held lock before giving up (ms). Default 0: try once. */
+  /** How long to wait for a held lock before giving up (ms or `'1s'`…). Default 0: try once. */
+  wait?: Ttl;
+  /** @deprecated Use `wait`, which also takes a duration string. */
   waitMs?: number;
 }
 

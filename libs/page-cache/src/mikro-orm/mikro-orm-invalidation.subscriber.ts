@@ -46,7 +46,7 @@ import {
 } from './collection-changes.js';
 import { cascadedModels } from './cascaded-models.js';
 import { inheritedModels, rowModels } from './inherited-models.js';
-import { MIKRO_ORM_OUTBOX_TABLE, MikroOrmOutbox } from './mikro-orm-outbox.js';
+import { MikroOrmOutbox } from './mikro-orm-outbox.js';
 import { watchSavepoints } from './savepoints.hook.js';
 import type { Ttl } from '../ttl.js';
 import { invalidationRecord } from '../invalidation/outbox-table.js';
@@ -130,10 +130,7 @@ export class MikroOrmCacheInvalidation
    */
   async onModuleInit(): Promise<void> {
     if (this.options.outbox === false || !this.moduleRef) return;
-    this.outbox = new MikroOrmOutbox(
-      this.orm.em.getConnection('write'),
-      this.options.table ?? MIKRO_ORM_OUTBOX_TABLE,
-    );
+    this.outbox = new MikroOrmOutbox(this.orm.em.getConnection('write'), this.options.table);
     this.delivery = await startOutboxDelivery(
       this.outbox,
       registeredPipelines(this.moduleRef),

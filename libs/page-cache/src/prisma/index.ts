@@ -1,6 +1,4 @@
 export {
   prismaCacheInvalidation,
-  type PrismaCacheInvalidationExtension,
   type PrismaCacheInvalidationOptions,
 } from './prisma-invalidation.extension.js';
-export type { PrismaPrimaryKeys } from './prisma-primary-keys.js';

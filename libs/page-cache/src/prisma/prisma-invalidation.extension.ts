@@ -23,7 +23,7 @@ export interface PrismaCacheInvalidationOptions {
    * the schema the client was generated from by default; a model whose key is unknown is
    * invalidated as a whole.
    */
-  primaryKeys?: PrismaPrimaryKeys;
+  primaryKeys?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**

@@ -5,13 +5,14 @@ import { DEFAULT_CACHE, getCacheToken } from '../cache-name.js';
 import type { CacheStats } from '../cache-statistics.js';
 import type { CacheService } from '../cache.service.js';
 import { withTimeout } from '../stores/resilient.store.js';
+import { parseTtl, type Ttl } from '../ttl.js';
 
 /** Options of {@link CacheHealthIndicator.pingCheck}. */
 export interface CacheHealthCheckOptions {
   /** The named cache to check (`CacheModule.forRoot({ name })`). Default: the default cache. */
   cache?: string;
-  /** How long the PING may take before the cache is reported down (ms). Default 1000. */
-  timeout?: number;
+  /** How long the PING may take before the cache is reported down (ms or `'1s'`…). Default `'1s'`. */
+  timeout?: Ttl;
 }
 
 /**
@@ -45,11 +46,9 @@ export class CacheHealthIndicator {
   ): Promise<HealthIndicatorResult<Key>> {
     const session = this.health.check(key);
     const name = options.cache ?? DEFAULT_CACHE;
-    const timeout = options.timeout ?? 1_000;
-    if (!Number.isFinite(timeout) || timeout <= 0) {
-      throw new TypeError(
-        `Invalid cache health check timeout: ${String(timeout)}. Expected ms > 0.`,
-      );
+    const timeout = parseTtl(options.timeout ?? '1s', 'cache health check timeout');
+    if (timeout === 0) {
+      throw new TypeError('Invalid cache health check timeout: 0. Expected a duration > 0.');
     }
     const cache = this.cacheNamed(name);
     let responseTime: number;

@@ -35,7 +35,7 @@ import { registeredPipelines } from '../invalidation/registered-pipelines.js';
 import type { Ttl } from '../ttl.js';
 import { cascadedEntities, type NamedEntity } from './cascaded-entities.js';
 import { touchedEntities } from './touched-entities.js';
-import { OUTBOX_TABLE, TypeOrmOutbox } from './typeorm-outbox.js';
+import { TypeOrmOutbox } from './typeorm-outbox.js';
 import { invalidationRecord } from '../invalidation/outbox-table.js';
 
 type Pending = [
@@ -115,7 +115,7 @@ export class TypeOrmCacheInvalidation
    */
   async onModuleInit(): Promise<void> {
     if (this.options.outbox === false) return;
-    this.outbox = new TypeOrmOutbox(this.dataSource, this.options.table ?? OUTBOX_TABLE);
+    this.outbox = new TypeOrmOutbox(this.dataSource, this.options.table);
     this.delivery = await startOutboxDelivery(
       this.outbox,
       registeredPipelines(this.moduleRef),

@@ -2,8 +2,6 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { OUTBOX_TABLE } from '../invalidation/outbox-table.js';
 import { SqlOutbox } from '../invalidation/sql-outbox.js';
 
-export { OUTBOX_TABLE };
-
 /**
  * The transactional outbox of the TypeORM integration (`SqlOutbox` over the data source): records
  * are written through a query runner, inside its transaction when one is active.

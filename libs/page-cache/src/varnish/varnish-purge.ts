@@ -1,3 +1,5 @@
+import { parseTtl, type Ttl } from '../ttl.js';
+
 /** Options of {@link varnishPurge}. */
 export interface VarnishPurgeOptions {
   /**
@@ -5,8 +7,8 @@ export interface VarnishPurgeOptions {
    * servers (each must succeed). The path does not matter to the shipped VCL.
    */
   url: string | readonly string[];
-  /** How long one purge request may take before it fails (ms). Default 2000. */
-  timeout?: number;
+  /** How long one purge request may take before it fails (ms or `'2s'`…). Default `'2s'`. */
+  timeout?: Ttl;
   /** Extra request headers (a shared secret your VCL checks, a `Host`). */
   headers?: Record<string, string>;
 }
@@ -34,11 +36,9 @@ export function varnishPurge(options: VarnishPurgeOptions): (tags: string[]) => 
       `Invalid varnishPurge option url: ${JSON.stringify(options.url)}. Expected an http(s) URL of Varnish, or a list of them.`,
     );
   }
-  const timeout = options.timeout ?? 2_000;
-  if (!Number.isFinite(timeout) || timeout <= 0) {
-    throw new TypeError(
-      `Invalid varnishPurge option timeout: ${String(timeout)}. Expected milliseconds > 0.`,
-    );
+  const timeout = parseTtl(options.timeout ?? '2s', 'varnishPurge option timeout');
+  if (timeout === 0) {
+    throw new TypeError('Invalid varnishPurge option timeout: 0. Expected a duration > 0.');
   }
   const extra = { ...options.headers };
   return async tags => {

@@ -15,7 +15,7 @@ import type { BenchContext } from './lib/context.js';
 import { pickTool, type ToolChoice } from './lib/load.js';
 import { describeMachine, machineLabel } from './lib/machine.js';
 import { ROOT } from './lib/processes.js';
-import { hitPathSvg, markdownReport, spliceReadme } from './lib/report.js';
+import { hitPathSvg, markdownReport, spliceReadme, wrapProse } from './lib/report.js';
 import { SCENARIOS, type BenchResults, type ScenarioName } from './lib/results.js';
 import type { TargetCheck } from './lib/targets.js';
 import { runHang } from './scenarios/hang.js';
@@ -32,13 +32,13 @@ import { runStatistics } from './scenarios/statistics.js';
 const USAGE = `Usage: npm run bench -- [options]
 
   --quick               every scenario for about a second (checks the runner works; figures are
-                        not meaningful). Writes to a temp dir and leaves README.md alone unless
+                        not meaningful). Writes to a temp dir and leaves docs/benchmarks.md alone unless
                         --out / --readme say otherwise.
   --scenario <names>    comma-separated subset of: ${SCENARIOS.join(', ')} (default: all)
   --out <dir>           where <date>.json and hit-path.svg go (default: bench/results)
-  --no-readme           do not regenerate the README section
+  --no-readme           do not regenerate the section of docs/benchmarks.md
   --readme              regenerate it even in quick mode
-  --report-only         measure nothing: regenerate the chart and the README section from the
+  --report-only         measure nothing: regenerate the chart and the docs section from the
                         latest <date>.json in the output directory
   --tool <name>         auto (default: wrk if on PATH, else autocannon) | wrk | autocannon
   --rounds <n>          interleaved rounds (default 5; quick 1; the statistics scenario runs at
@@ -102,20 +102,23 @@ const writeReadme = values['no-readme'] ? false : (values.readme ?? (!quick || e
 const tool = values.tool as ToolChoice;
 if (!['auto', 'wrk', 'autocannon'].includes(tool)) throw new Error(`unknown --tool ${tool}`);
 
-/** Writes the chart and (unless told not to) the README section from `results`; prints targets. */
+/** Writes the chart and (unless told not to) the section of docs/benchmarks.md; prints targets. */
 function publish(results: BenchResults, jsonPath: string): void {
   const svgPath = join(dirname(jsonPath), 'hit-path.svg');
   if (results.scenarios.hit) writeFileSync(svgPath, hitPathSvg(results, results.scenarios.hit));
   if (writeReadme) {
-    const readmePath = join(ROOT, 'README.md');
+    // The benchmark page of the docs; links in it are relative to docs/.
+    const readmePath = join(ROOT, 'docs/benchmarks.md');
     const link = (path: string): string => {
       const rel = relative(ROOT, path);
-      return isAbsolute(rel) || rel.startsWith('..') ? path : rel.split('\\').join('/');
+      return isAbsolute(rel) || rel.startsWith('..') ? path : `../${rel.split('\\').join('/')}`;
     };
-    const section = markdownReport(results, { json: link(jsonPath), svg: link(svgPath) });
+    const section = wrapProse(
+      markdownReport(results, { json: link(jsonPath), svg: link(svgPath) }),
+    );
     const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : undefined;
     writeFileSync(readmePath, spliceReadme(readme, section));
-    process.stdout.write('README.md: benchmark section regenerated\n');
+    process.stdout.write('docs/benchmarks.md: benchmark section regenerated\n');
   }
   process.stdout.write(`results: ${jsonPath}\n`);
   for (const [name, scenario] of Object.entries(results.scenarios)) {

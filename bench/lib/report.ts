@@ -334,6 +334,34 @@ function hangSection(results: BenchResults, hang: HangResult): string[] {
   ];
 }
 
+/**
+ * Wraps the report's prose at `width` characters, leaving tables, headings, images and comments
+ * as they are: the docs keep every line within 200 characters, and a paragraph of the report is
+ * one long line.
+ */
+export function wrapProse(markdown: string, width = 100): string {
+  // A continuation line starting like this would be read as a list, a heading or a quote.
+  const startsBlock = /^([-+*>#]|\d+[.)])$/;
+  return markdown
+    .split('\n')
+    .flatMap(line => {
+      if (line.length <= width || /^(\||#|<!--|!\[)/.test(line)) return [line];
+      const lines: string[] = [];
+      let current = '';
+      for (const word of line.split(' ')) {
+        if (current !== '' && current.length + 1 + word.length > width && !startsBlock.test(word)) {
+          lines.push(current);
+          current = word;
+        } else {
+          current = current === '' ? word : `${current} ${word}`;
+        }
+      }
+      lines.push(current);
+      return lines;
+    })
+    .join('\n');
+}
+
 /** Replaces (or appends) the section between the markers; the rest of the README is kept. */
 export function spliceReadme(readme: string | undefined, section: string): string {
   const block = `${README_START}\n${section}\n${README_END}`;

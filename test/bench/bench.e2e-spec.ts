@@ -35,7 +35,7 @@ function expectPositive(value: unknown, what: string): void {
 
 describe('the benchmark runner', () => {
   const dirs: string[] = [];
-  const readme = join(ROOT, 'README.md');
+  const readme = join(ROOT, 'docs/benchmarks.md');
   const readmeBefore = existsSync(readme) ? readFileSync(readme, 'utf8') : undefined;
 
   afterAll(() => {
@@ -132,7 +132,7 @@ describe('the benchmark runner', () => {
     expect(svg).toContain(`Node ${process.version}`);
     expect(svg).toContain(results.tool.name);
 
-    // --no-readme: the README is left alone.
+    // --no-readme: the benchmark page of the docs is left alone.
     expect(existsSync(readme) ? readFileSync(readme, 'utf8') : undefined).toBe(readmeBefore);
   }, 240_000);
 

@@ -222,7 +222,7 @@ function withMetadata(key: string, value: unknown): object {
   return handler;
 }
 
-describe("the README's table of what goes early and what is shared", () => {
+describe('the table of what goes early and what is shared, in docs/security.md', () => {
   const fastify = (route: Record<string, unknown>) => ({
     fastifyRoute: { onRequest: [hook], ...route },
     earlyHook: hook,
@@ -260,7 +260,7 @@ describe("the README's table of what goes early and what is shared", () => {
     }),
   };
 
-  const readme = readFileSync(new URL('../../../../../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../../../../../docs/security.md', import.meta.url), 'utf8');
   const table = readme.slice(readme.indexOf('| the route has ')).split('\n');
   const rows: { reason: string; early: boolean; shared: boolean }[] = [];
   for (const line of table.slice(2)) {

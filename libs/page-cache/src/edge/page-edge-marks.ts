@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { PageRequest } from '../interfaces/page-options.interface.js';
 import type { PageLocation } from '../pages/key/page-key.js';
+import type { OnceWarnings } from '../pages/once-warnings.js';
 import type { PagePolicy } from '../pages/policy/page-policy.js';
 import { pageCacheControl, type RouteJudgement } from '../pages/policy/route-judgement.js';
 import { hostFromProxy } from './host-from-proxy.js';
@@ -34,7 +35,7 @@ export class PageEdgeMarks {
   constructor(
     private readonly edge: ResolvedEdgeOptions | undefined,
     private readonly purger: EdgePurger | undefined,
-    private readonly warn: (message: string) => void,
+    private readonly warnings: OnceWarnings,
   ) {}
 
   /** Whether an edge cache is configured. */
@@ -60,7 +61,7 @@ export class PageEdgeMarks {
     if (hostFromProxy(request)) return undefined;
     const value = edgeHeaderValue(edgeTags(location.deps), edge.header);
     if (value === undefined) {
-      this.warn(
+      this.warnings.warn(
         `${policy.view} has more edge tags than a ${edge.header} header holds: its pages are sent with Cache-Control: private.`,
       );
     }

@@ -25,7 +25,7 @@ export interface PageBypass {
   advice?: string;
 }
 
-/** Resolves the principal of a request for `@VaryOn({ user: true })`. */
+/** Resolves the principal of a request for `@VaryOn({ user: true })` (default: `req.user.id`). */
 export type UserResolver = (request: PageRequest) => unknown;
 
 /**
@@ -52,7 +52,7 @@ export function locatePage(
   namespace: string,
   policy: PagePolicy,
   request: PageRequest,
-  userOf: UserResolver,
+  userOf: UserResolver | undefined,
   rawSpellings = false,
 ): PageLocation | PageBypass {
   const shown: string[] = [...policy.models];
@@ -204,9 +204,14 @@ const INVALID = Symbol('invalid principal');
  */
 function principalOf(
   request: PageRequest,
-  userOf: UserResolver,
+  userOf: UserResolver | undefined,
 ): string | number | null | typeof INVALID {
-  const value = userOf(request);
+  const user = request.user;
+  const value = userOf
+    ? userOf(request)
+    : typeof user === 'object' && user !== null
+      ? (user as { id?: unknown }).id
+      : undefined;
   if (typeof value === 'string' && value !== '') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'bigint') return value.toString();

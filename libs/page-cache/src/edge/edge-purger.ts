@@ -5,13 +5,12 @@ import type { ResolvedCacheOptions } from '../cache.options.js';
 import type { EdgePurge } from '../interfaces/edge-options.interface.js';
 import { edgeTags } from './edge-tags.js';
 import { Backoff } from '../backoff.js';
+import { within } from '../pages/fill/single-flight.js';
 
 /** How long an invalidation waits for the edge's first answer before it returns (ms). */
-export const EDGE_WAIT_MS = 2_000;
+const EDGE_WAIT_MS = 2_000;
 /** A purge that has not settled after this long counts as failed, and is retried (ms). */
-export const EDGE_ATTEMPT_TIMEOUT_MS = 10_000;
-/** First and longest pause before retrying a failed purge (ms), as for a failed invalidation. */
-export const EDGE_RETRY_DELAY_MS = { min: 100, max: 5_000 } as const;
+const EDGE_ATTEMPT_TIMEOUT_MS = 10_000;
 /**
  * How long after a tagged page that could not be stored (outdated by a save during its render)
  * was sent its URL is purged again (ms): the edge has taken it in by then.
@@ -37,7 +36,8 @@ export class EdgePurger implements OnModuleDestroy {
   private retrying = false;
   /** A purge outlived {@link EDGE_WAIT_MS} and has not settled yet. */
   private slow = false;
-  private readonly backoff = new Backoff(EDGE_RETRY_DELAY_MS.min, EDGE_RETRY_DELAY_MS.max);
+  /** First and longest pause before retrying a failed purge (ms), as for a failed invalidation. */
+  private readonly backoff = new Backoff(100, 5_000);
   /** Retries since nothing was pending (an event's `attempt` is this plus one). */
   private rounds = 0;
   private stopped = false;
@@ -65,17 +65,9 @@ export class EdgePurger implements OnModuleDestroy {
       this.scheduleRetry();
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const settled = await Promise.race([
-      this.attempt(tags, 1).then(() => true),
-      new Promise<false>(resolve => {
-        timer = setTimeout(() => resolve(false), EDGE_WAIT_MS);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    const answered = await within(this.attempt(tags, 1), EDGE_WAIT_MS);
     // Until an attempt answers, later purges are queued rather than waited for.
-    if (!settled) this.slow = true;
+    if (answered === undefined) this.slow = true;
   }
 
   onModuleDestroy(): void {
@@ -88,16 +80,20 @@ export class EdgePurger implements OnModuleDestroy {
     }
   }
 
-  /** One call of `purge`; a failure queues its tags for a retry. @returns whether it succeeded. */
+  /**
+   * One call of `purge` (attempt 1 is a save's own, the others retries); a failure queues its tags
+   * for a retry. @returns whether it succeeded.
+   */
   private async attempt(tags: string[], attempt: number): Promise<boolean> {
     try {
       await this.call(tags);
-      this.slow = false;
+      if (attempt === 1) this.slow = false;
       this.statistics.edgePurge('succeeded', tags, attempt);
       return true;
     } catch (error) {
-      this.slow = false;
+      if (attempt === 1) this.slow = false;
       for (const tag of tags) this.pending.add(tag);
+      // While retrying, this schedules nothing: it says the delay the retry loop will take.
       const retryInMs = this.scheduleRetry();
       const message = error instanceof Error ? error.message : String(error);
       this.statistics.edgePurge('failed', tags, attempt, message, retryInMs);
@@ -110,21 +106,15 @@ export class EdgePurger implements OnModuleDestroy {
 
   /** Calls `purge`, bounded by {@link EDGE_ATTEMPT_TIMEOUT_MS}. */
   private async call(tags: string[]): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        // A purge function that throws instead of rejecting is a failed purge too.
-        Promise.resolve().then(() => this.purgeFn!([...tags])),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`timed out after ${EDGE_ATTEMPT_TIMEOUT_MS} ms`)),
-            EDGE_ATTEMPT_TIMEOUT_MS,
-          );
-          timer.unref();
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
+    // A purge function that throws instead of rejecting is a failed purge too.
+    const purged = Promise.resolve().then(() => this.purgeFn!([...tags]));
+    if (
+      !(await within(
+        purged.then(() => true),
+        EDGE_ATTEMPT_TIMEOUT_MS,
+      ))
+    ) {
+      throw new Error(`timed out after ${EDGE_ATTEMPT_TIMEOUT_MS} ms`);
     }
   }
 
@@ -152,7 +142,7 @@ export class EdgePurger implements OnModuleDestroy {
         this.statistics.edgePurge('retrying', batch, this.rounds + 1);
         // Backed off before the outcome is known, so that a failure reports the next delay.
         this.backoff.failed();
-        if (!(await this.attemptRetry(batch))) break;
+        if (!(await this.attempt(batch, this.rounds + 1))) break;
       }
     } finally {
       this.retrying = false;
@@ -164,19 +154,6 @@ export class EdgePurger implements OnModuleDestroy {
     this.backoff.succeeded();
     this.rounds = 0;
     this.logger.log('Pending edge purges went through.');
-  }
-
-  private async attemptRetry(batch: string[]): Promise<boolean> {
-    try {
-      await this.call(batch);
-      this.statistics.edgePurge('succeeded', batch, this.rounds + 1);
-      return true;
-    } catch (error) {
-      for (const tag of batch) this.pending.add(tag);
-      const message = error instanceof Error ? error.message : String(error);
-      this.statistics.edgePurge('failed', batch, this.rounds + 1, message, this.backoff.delayMs);
-      return false;
-    }
   }
 }
 

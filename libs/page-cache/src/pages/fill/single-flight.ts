@@ -27,14 +27,20 @@ export class SingleFlight {
   }
 }
 
-/** `promise`'s value, or `undefined` if it takes longer than `ms`. */
+/** `promise`'s outcome, or `undefined` if it takes longer than `ms` (the wait holds no process). */
 export function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise(resolve => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    void promise.then(value => {
-      clearTimeout(timer);
-      resolve(value);
-    });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms).unref();
+    promise.then(
+      value => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error as Error);
+      },
+    );
   });
 }
 

@@ -84,10 +84,9 @@ class PageRender {
     this.started = performance.now();
     // The request's spelling is always watched (it decides the route's key form); other inputs
     // only when pages.unkeyedInputs asks.
-    this.stopWatching = watchInputs(request, policy, {
-      rawSpellings: this.parts.rawSpellings.has(policy),
-      all: this.parts.options.pages.unkeyedInputs !== 'off',
-    });
+    const { rawSpellings, options } = this.parts;
+    const all = options.pages.unkeyedInputs !== 'off';
+    this.stopWatching = watchInputs(request, policy, rawSpellings.has(policy), all);
     // A response that never ends (the client went away) must not hold the others.
     raw.once('close', () => {
       this.unkeyedReads();

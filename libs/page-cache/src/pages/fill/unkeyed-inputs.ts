@@ -13,14 +13,6 @@ export interface InputRead {
   name: string;
 }
 
-/** What to watch: the request's spelling always, every other input with `all`. */
-export interface WatchOptions {
-  /** The route's pages are keyed by the request as sent (its spelling reads are keyed). */
-  rawSpellings: boolean;
-  /** Headers, cookies and query parameters too (`pages.unkeyedInputs` is not `'off'`). */
-  all: boolean;
-}
-
 /**
  * Headers that are never reported: the host and conditional/transfer headers the framework itself
  * reads while sending (Express's freshness check, body parsers, compression), `Authorization`
@@ -77,9 +69,11 @@ const MAX_NAME = 100;
 export function watchInputs(
   request: PageRequest,
   policy: PagePolicy,
-  options: WatchOptions = { rawSpellings: false, all: true },
+  /** The route's pages are keyed by the request as sent (its spelling reads are keyed). */
+  rawSpellings: boolean,
+  /** Headers, cookies and query parameters too (`pages.unkeyedInputs` is not `'off'`). */
+  all: boolean,
 ): () => InputRead[] {
-  const { all } = options;
   const reads = new Map<string, InputRead>();
   let quiet = 0;
   const record = (kind: InputRead['kind'], name: string) => {
@@ -111,30 +105,16 @@ export function watchInputs(
     }
   }
 
-  for (const jar of ['cookies', 'signedCookies'] as const) {
-    const cookies = (request as unknown as Record<string, unknown>)[jar];
-    if (all && cookies && typeof cookies === 'object') {
-      undo.push(
-        shadow(
-          request,
-          jar,
-          recording(cookies, name => record('cookie', name)),
-        ),
-      );
-    }
-  }
-
-  if (all && policy.query) {
-    const query = request.query;
-    if (query && typeof query === 'object') {
-      undo.push(
-        shadow(
-          request,
-          'query',
-          recording(query, name => record('query parameter', name)),
-        ),
-      );
-    }
+  const watchObject = (name: string, kind: InputRead['kind']) => {
+    const value = (request as unknown as Record<string, unknown>)[name];
+    if (!value || typeof value !== 'object') return;
+    const watched = recording(value, key => record(kind, key));
+    undo.push(override(request, name, { value: watched, writable: true, enumerable: true }));
+  };
+  if (all) {
+    watchObject('cookies', 'cookie');
+    watchObject('signedCookies', 'cookie');
+    if (policy.query) watchObject('query', 'query parameter');
   }
 
   // The target as sent: keyed in canonical form unless the route keys it as sent, and with an
@@ -152,23 +132,22 @@ export function watchInputs(
   for (const [name, kind] of Object.entries(GETTERS)) {
     const getter = findGetter(request, name);
     if (!getter) continue;
-    undo.push(
-      shadowGetter(request, name, function (this: unknown) {
-        if (kind && (all || kind !== 'address')) record(kind, name);
-        quiet++;
-        try {
-          return getter.call(this);
-        } finally {
-          quiet--;
-        }
-      }),
-    );
+    const get = function (this: unknown) {
+      if (kind && (all || kind !== 'address')) record(kind, name);
+      quiet++;
+      try {
+        return getter.call(this);
+      } finally {
+        quiet--;
+      }
+    };
+    undo.push(override(request, name, { get, enumerable: false }));
   }
 
   return () => {
     for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
     undo.length = 0;
-    return [...reads.values()].filter(read => !isKeyed(read, policy, options.rawSpellings));
+    return [...reads.values()].filter(read => !isKeyed(read, policy, rawSpellings));
   };
 }
 
@@ -176,14 +155,13 @@ export function watchInputs(
 function isKeyed(read: InputRead, policy: PagePolicy, rawSpellings: boolean): boolean {
   const { vary } = policy;
   switch (read.kind) {
-    case 'host':
-      return rawSpellings;
     case 'header':
       return NOT_REPORTED.has(read.name) || vary.headers.includes(read.name);
     case 'cookie':
       return vary.cookies.includes(read.name);
     case 'query parameter':
       return !policy.query || policy.query.has(read.name) || vary.query.includes(read.name);
+    case 'host':
     case 'URL':
       return rawSpellings;
     case 'raw headers':
@@ -238,15 +216,10 @@ function recording<T extends object>(target: T, onRead: (name: string) => void):
   });
 }
 
-/** Replaces a property of `object` by an own data property; returns what puts it back. */
-function shadow(object: object, name: string, value: unknown): () => void {
+/** Defines an own property of `object`; returns what puts the property as it was back. */
+function override(object: object, name: string, descriptor: PropertyDescriptor): () => void {
   const own = Object.getOwnPropertyDescriptor(object, name);
-  Object.defineProperty(object, name, {
-    value,
-    writable: true,
-    configurable: true,
-    enumerable: true,
-  });
+  Object.defineProperty(object, name, { ...descriptor, configurable: true });
   return () => {
     if (own) Object.defineProperty(object, name, own);
     else delete (object as Record<string, unknown>)[name];
@@ -272,15 +245,6 @@ function observeProperty(object: object, name: string, onRead: () => void): () =
   });
   return () => {
     if (own) Object.defineProperty(object, name, 'value' in own ? { ...own, value } : own);
-    else delete (object as Record<string, unknown>)[name];
-  };
-}
-
-function shadowGetter(object: object, name: string, get: () => unknown): () => void {
-  const own = Object.getOwnPropertyDescriptor(object, name);
-  Object.defineProperty(object, name, { get, configurable: true, enumerable: false });
-  return () => {
-    if (own) Object.defineProperty(object, name, own);
     else delete (object as Record<string, unknown>)[name];
   };
 }

@@ -22,17 +22,12 @@ export interface CaptureDecision {
 
 /**
  * Watches a Node response so that the decision to store it is taken on the head exactly as it is
- * sent, for both adapters (Express writes through `setHeader` + `end(body)`, Fastify through
- * `writeHead(status, headers)` + `end(body)`).
- *
- * The head is built by Node's `writeHead` → `_storeHeader`, after every `writeHead` hook has run
- * (`on-headers`, which express-session and cookie-session use to add `Set-Cookie` at the last
- * moment). `onHead` is called from inside `_storeHeader`, with the final status and headers and
- * the body, so nothing added later can escape it; it may add and remove headers there. A
- * `writeHead` call is held until `end` (so the body is known when the head is decided); once a
- * chunk is written on its own (a stream), the head goes out with `streamed` set.
- *
- * `onHead` may return a promise to wait for before the response is ended (the store write).
+ * sent, on both adapters. `onHead` is called from inside Node's `_storeHeader`, after every
+ * `writeHead` hook has run (`on-headers`, which express-session uses to add `Set-Cookie` at the
+ * last moment), with the final status, headers and body, so nothing added later escapes it; it may
+ * add and remove headers there, and return a promise to wait for before the response is ended
+ * (the store write). A `writeHead` call is held until `end`, so the body is known; once a chunk
+ * is written on its own (a stream), the head goes out with `streamed` set.
  * @returns what stops watching (for a response answered another way before its head was built).
  */
 export function captureResponse(
@@ -153,9 +148,8 @@ function bodyOf(args: unknown[]): Buffer {
 let outHeadersSymbol: symbol | undefined;
 
 /**
- * The headers `_storeHeader` was given, as `[name, value]` pairs in their sent spelling: Node
- * passes its own header table (`{ lower: [name, value] }`) when `setHeader` was used, else what
- * `writeHead` received (an object, a flat array or an array of pairs).
+ * The headers `_storeHeader` was given, as sent: Node's own table (`{ lower: [name, value] }`)
+ * after `setHeader`, else what `writeHead` received (an object, a flat array or pairs).
  */
 function headerEntries(raw: ServerResponse, given: unknown): [string, unknown][] {
   const out: [string, unknown][] = [];

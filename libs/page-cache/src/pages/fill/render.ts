@@ -8,6 +8,7 @@ import type { EdgeTagHeader, PageEdgeMarks } from '../../edge/page-edge-marks.js
 import type { PageCacheParts, PipelineExchange } from '../exchange.js';
 import type { PageFetcher } from '../page-fetcher.js';
 import type { PagePolicy } from '../policy/page-policy.js';
+import { pageCacheControl } from '../policy/route-judgement.js';
 import type { StoredPage } from '../stored-page.js';
 import { captureResponse, type CaptureDecision, type CapturedResponse } from './capture.js';
 import { judgeReads } from './judge-reads.js';
@@ -77,7 +78,8 @@ class PageRender {
     this.tag = this.edge.tagHeader(policy, judgement, location, request);
     // Only responses that are checked before they are sent get the configured Cache-Control; a
     // handler's own (@Header, set before interceptors run on Express) wins.
-    this.cacheControl = this.edge.cacheControl(policy, judgement, this.tag);
+    const edge = { enabled: this.edge.enabled, tagged: this.tag !== undefined };
+    this.cacheControl = pageCacheControl(policy.cacheControl, judgement, edge);
     if (this.cacheControl && !raw.hasHeader('cache-control')) {
       raw.setHeader('cache-control', this.cacheControl);
     }

@@ -1,4 +1,4 @@
-import type { StoredPage } from '../lookup.js';
+import type { StoredPage } from '../stored-page.js';
 
 /**
  * Renders in progress in this process, by page key, each with the page it stored (if any): the
@@ -17,7 +17,6 @@ export class SingleFlight {
     return done;
   }
 
-  /** The render of `key` in progress, if any. */
   get(key: string): Promise<StoredPage | undefined> | undefined {
     return this.pending.get(key);
   }

@@ -65,10 +65,3 @@ export function allowedHosts(patterns: readonly HostPattern[] | undefined): Host
     return false;
   };
 }
-
-/** The host name (no port) of a `Host` header value. */
-export function hostnameOf(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  const colon = host.indexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
-}

@@ -34,7 +34,6 @@ export interface PagePolicy {
   vary: VarySpec;
   /** Whole models the page is built from (including `defaultModels`), sorted. */
   models: string[];
-  /** Single entities the page is built from. */
   entities: EntityDependencySpec[];
   /** Names of every model the page depends on (whole or by entity). */
   dependsOn?: string[];
@@ -47,7 +46,6 @@ export interface PagePolicy {
    * may keep them, made private otherwise (see `route-judgement.ts`).
    */
   cacheControl?: string;
-  /** How long past its TTL a page may be served while it is refreshed (ms). */
   graceMs: number;
   /** XFetch's beta; 0 turns early refresh off. */
   earlyRefreshBeta: number;

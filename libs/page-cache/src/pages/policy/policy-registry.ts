@@ -50,9 +50,8 @@ export class PolicyRegistry {
   }
 
   /**
-   * Whether `controller`'s whole dependency tree is static, as Nest decides it (no request-scoped
-   * or durable provider anywhere in it, nor in its enhancers); `undefined` when it was not found
-   * among the app's controllers.
+   * Whether `controller`'s whole dependency tree is static, as Nest decides it (no request-scoped,
+   * durable or request-bound transient provider in it); `undefined` for a controller not found.
    */
   staticTree(controller: Type): boolean | undefined {
     return this.staticTrees.get(controller);

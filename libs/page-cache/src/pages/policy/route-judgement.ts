@@ -36,10 +36,7 @@ export const NOT_SHARED_REASONS = [
 ] as const;
 export type NotSharedReason = (typeof NOT_SHARED_REASONS)[number];
 
-/**
- * The one judgement of a route that every consumer reads — the early hit path, the edge tags and
- * the `Cache-Control` a page goes out with — and none re-derives.
- */
+/** The one judgement of a route that the early path, edge tags and `Cache-Control` all read. */
 export interface RouteJudgement {
   /** Why its hits may not be served before Nest's pipeline; `undefined`: they may. */
   notEarly?: NotEarlyReason;
@@ -56,15 +53,11 @@ export interface RouteFacts {
   config: ApplicationConfig | undefined;
   /** The page cache's interceptor, to find its place among the global interceptors. */
   interceptor: object;
-  /**
-   * Whether the controller's whole dependency tree is static, as Nest decides it
-   * (`InstanceWrapper.isDependencyTreeStatic()`: no request-scoped, durable or request-bound
-   * transient provider anywhere in it); `undefined` when the controller is not known.
-   */
+  /** See `PolicyRegistry.staticTree`. */
   staticTree: boolean | undefined;
-  /** The Fastify route's context (its hooks), when the app runs on Fastify. */
+  /** The Fastify route's context (its hooks and schema). */
   fastifyRoute?: object;
-  /** The early hit path's `onRequest` hook on Fastify, to tell whether it is the route's last. */
+  /** The early hit path's Fastify `onRequest` hook. */
   earlyHook?: (...args: never[]) => unknown;
 }
 
@@ -166,11 +159,10 @@ function notShared(
 }
 
 /**
- * The `Cache-Control` a cacheable page of the route goes out with: the configured one
- * (`pages.cacheControl`) when a shared cache may keep it (and, with an edge, when it is tagged),
- * else the same made private (`public`, `s-maxage` and `proxy-revalidate` dropped) — and with an
- * edge configured, `private` even when none is configured, since no purge would reach an edge copy
- * of an untagged page.
+ * The `Cache-Control` a cacheable page of the route goes out with: `pages.cacheControl` when a
+ * shared cache may keep it (and, with an edge, when it is tagged), else the same made private —
+ * and with an edge, `private` even when none is configured: no purge would reach an edge copy of
+ * an untagged page.
  */
 export function pageCacheControl(
   configured: string | undefined,

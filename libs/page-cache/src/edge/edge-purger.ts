@@ -11,20 +11,16 @@ import { within } from '../pages/fill/single-flight.js';
 const EDGE_WAIT_MS = 2_000;
 /** A purge that has not settled after this long counts as failed, and is retried (ms). */
 const EDGE_ATTEMPT_TIMEOUT_MS = 10_000;
-/**
- * How long after a tagged page that could not be stored (outdated by a save during its render)
- * was sent its URL is purged again (ms): the edge has taken it in by then.
- */
+/** How long after an outdated tagged page was sent its URL is purged again (ms). */
 export const EDGE_REPURGE_MS = 1_000;
 /** Most tags given to one retry call (Fastly takes 256 keys a request). */
 const RETRY_BATCH = 256;
 
 /**
- * Purges the edge cache (`pages.edge.purge`) after each invalidation has cleared Redis, with the
- * tags it cleared. The invalidation waits for the first answer (a bounded time), so a client
- * that saved and reads again through the edge sees its change; a purge that fails is retried in
- * the background with backoff until it goes through — a copy left at the edge would be served
- * for as long as the edge keeps it — and is counted in `stats().edge` and `cache.purge` events.
+ * Purges the edge cache (`pages.edge.purge`) after each invalidation has cleared Redis. The
+ * invalidation waits for the first answer (bounded), so a client that saved and reads again
+ * through the edge sees its change; a failed purge is retried with backoff until it goes through,
+ * since a copy left at the edge would be served for as long as the edge keeps it.
  */
 @Injectable()
 export class EdgePurger implements OnModuleDestroy {
@@ -51,11 +47,10 @@ export class EdgePurger implements OnModuleDestroy {
   }
 
   /**
-   * Purges the edge copies of what an invalidation cleared: `names` are its dependencies and
-   * lookup tags (`Post`, `Post/42`, `@url:…`), turned into edge tags as pages carry them. Never
-   * rejects; resolves once the edge answered, or after {@link EDGE_WAIT_MS} with the purge still
-   * running (it is retried if it then fails). While the edge is failing or slow, the tags join the
-   * retries at once: saves neither wait for an edge that is down nor pile calls onto it.
+   * Purges the edge copies of what an invalidation cleared (its dependencies and lookup tags).
+   * Never rejects; resolves once the edge answered, or after {@link EDGE_WAIT_MS}. While the edge
+   * is failing or slow, the tags join the retries at once: saves neither wait for an edge that is
+   * down nor pile calls onto it.
    */
   async purge(names: readonly string[]): Promise<void> {
     if (!this.purgeFn || this.stopped || names.length === 0) return;
@@ -127,10 +122,7 @@ export class EdgePurger implements OnModuleDestroy {
     return this.backoff.delayMs;
   }
 
-  /**
-   * Retries every pending tag, in batches. A failure backs off (doubling up to 5 s) and leaves the
-   * rest for the next round; once nothing is pending the delay starts again from the shortest.
-   */
+  /** Retries every pending tag, in batches, until a failure (which backs off) or none is left. */
   private async retry(): Promise<void> {
     this.timer = undefined;
     this.retrying = true;

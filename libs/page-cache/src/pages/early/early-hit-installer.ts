@@ -16,11 +16,9 @@ interface ExpressLayer {
 }
 
 /**
- * Installs the early hit path once the routes are registered: on Express, in front of the handler
- * of every GET route (after every middleware, once the router has chosen the route and its
- * parameters); on Fastify, as an `onRequest` hook (after Nest's middleware and plugins' hooks,
- * once Fastify has routed the request). A hit is written there; anything else goes on to Nest's
- * pipeline as before.
+ * Installs the early hit path once the routes are registered: on Express in front of the handler
+ * of every GET route (after every middleware and routing), on Fastify as an `onRequest` hook
+ * (after routing). A hit is written there; anything else goes on to Nest's pipeline as before.
  */
 @Injectable()
 export class EarlyHitInstaller implements OnModuleInit {

@@ -72,7 +72,11 @@ export function captureResponse(
     restoreStoreHeader();
     const entries = headerEntries(raw, given);
     const headers = new Map<string, string | string[]>();
-    for (const [name, value] of entries) addHeader(headers, name, value);
+    for (const [name, value] of entries) {
+      if (value === undefined || value === null) continue;
+      const text = Array.isArray(value) ? value.map(String) : String(value as string | number);
+      headers.set(name.toLowerCase(), text);
+    }
     decision = onHead({
       status: raw.statusCode,
       headers,
@@ -152,31 +156,18 @@ let outHeadersSymbol: symbol | undefined;
  * after `setHeader`, else what `writeHead` received (an object, a flat array or pairs).
  */
 function headerEntries(raw: ServerResponse, given: unknown): [string, unknown][] {
-  const out: [string, unknown][] = [];
-  if (!given || typeof given !== 'object') return out;
+  if (!given || typeof given !== 'object') return [];
   outHeadersSymbol ??= Object.getOwnPropertySymbols(raw).find(
     symbol => symbol.description === 'kOutHeaders',
   );
   if (outHeadersSymbol && given === (raw as unknown as Record<symbol, unknown>)[outHeadersSymbol]) {
-    for (const entry of Object.values(given as Record<string, [string, unknown]>)) {
-      out.push([entry[0], entry[1]]);
-    }
-  } else if (Array.isArray(given)) {
-    if (given.length > 0 && Array.isArray(given[0])) {
-      for (const entry of given as [string, unknown][]) out.push([String(entry[0]), entry[1]]);
-    } else {
-      for (let i = 0; i + 1 < given.length; i += 2) out.push([String(given[i]), given[i + 1]]);
-    }
-  } else {
-    for (const [name, value] of Object.entries(given)) out.push([name, value]);
+    return Object.values(given as Record<string, [string, unknown]>);
   }
+  if (!Array.isArray(given)) return Object.entries(given);
+  if (given.length > 0 && Array.isArray(given[0])) {
+    return (given as [unknown, unknown][]).map(([name, value]) => [String(name), value]);
+  }
+  const out: [string, unknown][] = [];
+  for (let i = 0; i + 1 < given.length; i += 2) out.push([String(given[i]), given[i + 1]]);
   return out;
-}
-
-function addHeader(headers: Map<string, string | string[]>, name: string, value: unknown): void {
-  if (value === undefined || value === null) return;
-  headers.set(
-    name.toLowerCase(),
-    Array.isArray(value) ? value.map(String) : String(value as string | number),
-  );
 }

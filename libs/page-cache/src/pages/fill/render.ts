@@ -27,11 +27,7 @@ export interface RenderJob {
   fallback?: StoredPage;
 }
 
-/**
- * Runs the handler, captures what it sends, and stores it if cacheable (its head is decided as it
- * is sent: see `capture.ts`). With a `fallback` (a refresh), a handler that fails before anything
- * is sent answers with the stored page instead.
- */
+/** Runs the handler, captures what it sends, and stores it if cacheable (see `capture.ts`). */
 export function renderPage(
   parts: PageCacheParts,
   fetcher: PageFetcher,
@@ -84,8 +80,7 @@ class PageRender {
       raw.setHeader('cache-control', this.cacheControl);
     }
     this.started = performance.now();
-    // The request's spelling is always watched (it decides the route's key form); other inputs
-    // only when pages.unkeyedInputs asks.
+    // The request's spelling is always watched: it decides the route's key form.
     const { rawSpellings, options } = this.parts;
     const all = options.pages.unkeyedInputs !== 'off';
     this.stopWatching = watchInputs(request, policy, rawSpellings.has(policy), all);
@@ -135,9 +130,8 @@ class PageRender {
     if (rejected) {
       this.parts.onBypass(policy, rejected);
       this.settle(undefined);
-      // Not a cacheable page after all (a 404, a Set-Cookie, a stream…): no shared cache may
-      // keep it. With an edge cache it is said so, unless the handler said otherwise (an error
-      // answer, whose filter drops the headers set before, included): no purge would reach it.
+      // Not a cacheable page after all (a 404, a Set-Cookie…): with an edge, said private unless
+      // the handler said otherwise (an error filter drops our headers too), as no purge reaches it.
       if (this.edge.enabled && (ours || !captured.headers.has('cache-control'))) {
         return { headers: { 'cache-control': 'private' } };
       }

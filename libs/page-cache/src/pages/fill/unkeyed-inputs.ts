@@ -3,21 +3,15 @@ import type { PageRequest } from '../page-metadata.js';
 
 export type { UnkeyedInputsMode } from '../../interfaces/cache-module-options.interface.js';
 
-/**
- * One request input a render read: a header, a cookie or a query parameter; or the request's
- * spelling — its target as sent (`URL`: `req.url`, `req.originalUrl`, `req.path`) or its host as
- * sent (`host`: the `Host` header, `req.host`, `req.hostname`).
- */
+/** One request input a render read; `URL` and `host` are the request's spelling as sent. */
 export interface InputRead {
   kind: 'header' | 'cookie' | 'query parameter' | 'URL' | 'host' | 'raw headers' | 'address';
   name: string;
 }
 
 /**
- * Headers that are never reported: the host and conditional/transfer headers the framework itself
- * reads while sending (Express's freshness check, body parsers, compression), `Authorization`
- * (a request that carries it is not cached unless the page varies on the user), and the forwarded
- * headers read by the framework's host/protocol getters, which are keyed.
+ * Headers never reported: those the framework itself reads while sending (freshness checks, body
+ * parsers, compression), and `Authorization` (not cached unless the page varies on the user).
  */
 const NOT_REPORTED = new Set([
   'if-none-match',
@@ -36,9 +30,8 @@ const NOT_REPORTED = new Set([
 ]);
 
 /**
- * Framework getters that read headers or the URL for their result: their own reads are not
- * reported; a read of the getter itself is, as the spelling it returns (`protocol` and `secure`
- * are keyed as they are; Express's `query` parses the URL, and what it returns is keyed).
+ * Framework getters that read headers or the URL: their own reads are not reported, a read of the
+ * getter is, as what it returns (`undefined`: keyed as it is).
  */
 const GETTERS: Readonly<Record<string, InputRead['kind'] | undefined>> = {
   host: 'host',
@@ -58,13 +51,10 @@ const MAX_READS = 64;
 const MAX_NAME = 100;
 
 /**
- * Records which request headers, cookies and query parameters a render reads, by putting
- * recording proxies in front of `req.headers`, `req.cookies` and `req.query` while the handler
- * (and the app's pipes and interceptors inside the page cache) run. `stop()` puts the originals
- * back and returns the reads that are not part of the page's key.
- *
- * Reads made before the page cache runs (middleware, guards, interceptors outside it) are not
- * seen: vary on what your guards read.
+ * Records which request inputs a render reads, through recording proxies in front of
+ * `req.headers`, `req.cookies`, `req.query` and accessors on the spellings, while the handler runs
+ * (reads before the page cache runs, as a guard's, are not seen). `stop()` puts the originals back
+ * and returns the reads that are not part of the page's key.
  */
 export function watchInputs(
   request: PageRequest,
@@ -170,10 +160,7 @@ function isKeyed(read: InputRead, policy: PagePolicy, rawSpellings: boolean): bo
   }
 }
 
-/**
- * The warning for a route whose render read the request's spelling: from then on its pages are
- * keyed by the request as sent.
- */
+/** The warning for a route whose render read the request's spelling. */
 export function spellingWarning(view: string, read: InputRead): string {
   const what =
     read.kind === 'host'

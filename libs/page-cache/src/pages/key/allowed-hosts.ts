@@ -4,10 +4,7 @@
  */
 export type HostPattern = string | RegExp;
 
-/**
- * Whether a host is allowed by `pages.hosts`. `port` is `undefined` for a host on the protocol's
- * default port or the server's own (see `defaultPorts`), else the port as written.
- */
+/** Whether a host is allowed by `pages.hosts`; `port` is `undefined` for a default one. */
 export type HostCheck = (hostname: string | undefined, port?: string) => boolean;
 
 /**

@@ -60,10 +60,7 @@ export class PolicyRegistry {
   /** The policy of `handler` as a route of `controller`, or `null` when it is not cached. */
   get(controller: Type, handler: (...args: never[]) => unknown): PagePolicy | null {
     let byHandler = this.byController.get(controller);
-    if (!byHandler) {
-      byHandler = new Map();
-      this.byController.set(controller, byHandler);
-    }
+    if (!byHandler) this.byController.set(controller, (byHandler = new Map()));
     let policy = byHandler.get(handler);
     if (policy === undefined) {
       policy = buildPagePolicy(this.reflector, this.options, this.cacheName, controller, handler);

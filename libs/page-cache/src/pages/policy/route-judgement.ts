@@ -62,21 +62,14 @@ export interface RouteFacts {
 }
 
 /**
- * Judges a route once. A shared cache and the early path both answer before parts of the app
- * run, so both need that nothing skipped could refuse or change the answer:
- * - the controller's dependency tree is static (a request-scoped provider's factory runs per
- *   request, before guards, and may check a tenant or a session), and no global enhancer is
- *   request-scoped;
- * - no guard at any level (global, controller, handler);
- * - the URL and `Host` alone chose the handler: no header, media-type or custom versioning, no
- *   `@Controller({ host })`, no Fastify `@RouteConstraints()`; and no schema checks its headers;
- * - on Fastify, no `preParsing`/`preValidation`/`preHandler` hook (access checks live there too).
- * A shared cache also needs a page the URL alone selects: not personalised (user, cookie,
- * `Authorization`, a vary function) and not varied on a header (Cloudflare ignores `Vary`; a
- * tenant header would hand one tenant's page to another). The early path also needs to be the
- * last step before the handler: the page cache is the first global interceptor (unless `early:
- * true`), and on Fastify its hook is the route's last `onRequest` hook and no schema validates or
- * coerces the request after it.
+ * Judges a route once. A shared cache and the early path both answer before parts of the app run,
+ * so nothing skipped may refuse or change the answer: a static dependency tree (a request-scoped
+ * provider's factory may check a tenant), no guard, a handler chosen by the URL and `Host` alone
+ * (no header versioning, host routing, route constraints or header schema), no later Fastify hook.
+ * A shared cache also needs a page the URL alone selects (not personalised, not varied on a
+ * header: Cloudflare ignores `Vary`). The early path also needs to be the last step before the
+ * handler: the first global interceptor (unless `early: true`), and on Fastify the last
+ * `onRequest` hook, with no schema validating the request after it.
  */
 export function judgeRoute(facts: RouteFacts): RouteJudgement {
   const pipeline = pipelineReason(facts);

@@ -93,7 +93,11 @@ export class EdgePurger implements OnModuleDestroy {
       const message = error instanceof Error ? error.message : String(error);
       this.statistics.edgePurge('failed', tags, attempt, message, retryInMs);
       if (attempt === 1) {
-        this.logger.warn(`Edge purge of ${describe(tags)} failed, retrying: ${message}`);
+        const shown =
+          tags.length <= 5
+            ? tags.join(' ')
+            : `${tags.slice(0, 5).join(' ')} … (${tags.length} tags)`;
+        this.logger.warn(`Edge purge of ${shown} failed, retrying: ${message}`);
       }
       return false;
     }
@@ -147,10 +151,4 @@ export class EdgePurger implements OnModuleDestroy {
     this.rounds = 0;
     this.logger.log('Pending edge purges went through.');
   }
-}
-
-function describe(tags: readonly string[]): string {
-  return tags.length <= 5
-    ? tags.join(' ')
-    : `${tags.slice(0, 5).join(' ')} … (${tags.length} tags)`;
 }

@@ -90,9 +90,8 @@ function read(
 }
 
 /**
- * Whether a stored page is fresh, stale (past its TTL, within grace) or due an early refresh:
- * XFetch (Vattani et al. 2015) refreshes early with a probability that rises as expiry nears and
- * with the time the page takes to render.
+ * Whether a stored page is fresh, stale (past its TTL) or due an early refresh: XFetch (Vattani
+ * et al. 2015), more likely as expiry nears and the longer the page takes to render.
  */
 export function freshness(
   meta: PageMeta,

@@ -39,14 +39,9 @@ const HANDLED = Symbol('nestjs-page-cache:handled');
 
 /**
  * The page cache. `CacheModule` installs it as a global interceptor; it acts on GET and HEAD
- * handlers marked with `@CachePage()` (or on every GET handler in site-wide mode) and leaves the
- * others alone.
- *
- * It is glue, data flowing one way: policy (`policy/`) → key and lookup (`page-fetcher.ts`) →
- * serve (`page-fetcher.ts`) | fill (`page-filler.ts`). Hit path: one store read, then the stored
- * status, headers and body bytes are written as they are. Miss path: the handler runs, the bytes
- * it sends are captured at the Node response, and stored if cacheable. The store failing or
- * timing out never fails the request: the handler answers.
+ * handlers marked with `@CachePage()` (or every GET handler in site-wide mode). It is glue:
+ * policy → locate and lookup (`page-fetcher.ts`) → serve | fill (`page-filler.ts`). The store
+ * failing never fails the request: the handler answers.
  *
  * Extension points are the protected methods (subclass and provide it as `APP_INTERCEPTOR`).
  */
@@ -56,7 +51,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   private readonly parts: PageCacheParts;
   private readonly fetcher: PageFetcher;
   private readonly filler: PageFiller;
-  /** Each route's judgement, by route token (so each is judged once). */
+  /** Each route's judgement, by route token. */
   private readonly judged = new WeakMap<object, RouteJudgement>();
   /** The early hit path's Fastify hook, to judge whether it is a route's last step. */
   private earlyHook?: (...args: never[]) => unknown;
@@ -143,8 +138,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       location,
       startedAt,
     };
-    // A plain Observable around the lookup: the hit path runs once per request, and rxjs'
-    // from() + switchMap() cost more than the lookup's own bookkeeping.
+    // A plain Observable around the lookup: rxjs' from() + switchMap() cost more per hit.
     return new Observable<unknown>(subscriber => {
       let inner: Subscription | undefined;
       let closed = false;
@@ -176,19 +170,13 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     this.earlyHook = hook;
   }
 
-  /**
-   * Builds the key of the page a request asks for, or says why the request cannot be keyed
-   * safely. Override to add inputs (call `super` and adjust the result).
-   */
+  /** The key of a request's page, or why it cannot be keyed safely. Override to add inputs. */
   protected locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass {
     const { namespace, user } = this.options;
     return locatePage(namespace, policy, request, user, this.parts.rawSpellings.has(policy));
   }
 
-  /**
-   * Decides whether a finished response may be stored; returns why not, or `undefined`.
-   * Override to add rules (call `super` first).
-   */
+  /** Why a finished response may not be stored, or `undefined`. Override to add rules. */
   protected rejectResponse(
     captured: CapturedResponse,
     policy: PagePolicy,
@@ -215,11 +203,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     this.counters.bypass(policy.view, reason);
   }
 
-  /**
-   * The route's one judgement (see `route-judgement.ts`), made on its first request and read by
-   * the early path, the edge tags and the `Cache-Control` alike; a route nobody could tell an
-   * early hit from this path is handed to the early path.
-   */
+  /** The route's one judgement, made on its first request (it may allow the early path). */
   private judge(context: ExecutionContext, request: PageRequest, policy: PagePolicy) {
     const token = routeToken(request);
     const known = token && this.judged.get(token);
@@ -239,8 +223,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       this.judged.set(token, judgement);
       if (judgement.notEarly === undefined) this.fetcher.allowEarly(token, policy);
     }
-    // Nest's host filter hands the handler the host as sent (@HostParam) before this runs, and a
-    // Fastify constraint may choose the handler by the host (or a header) as sent.
+    // @HostParam and Fastify constraints hand the handler the host (or a header) as sent.
     if (judgement.notShared === 'host-routing' || judgement.notShared === 'route-constraints') {
       this.parts.rawSpellings.add(policy);
     }

@@ -14,9 +14,8 @@ import type { StoredPage } from './stored-page.js';
 
 /**
  * The fetch half of the page cache (Django's `FetchFromCacheMiddleware`): refuse → locate →
- * lookup → serve. It takes a request to a served hit, or to the decision that the handler must
- * answer (a bypass, a miss, a stale page); it never renders or stores. The interceptor and the
- * early hit path both go through it, so a hit is the same on both.
+ * lookup → serve; it never renders or stores. The interceptor and the early hit path both go
+ * through it, so a hit is the same on both.
  */
 export class PageFetcher {
   /** Bodies of pages read before, reused while their stored header is unchanged. */
@@ -40,11 +39,7 @@ export class PageFetcher {
     this.earlyRoutes.set(token, policy);
   }
 
-  /**
-   * Refuse → locate: the key of the page a request asks for, or why the request must not be
-   * answered from (or stored in) the cache. A request the key cannot cover safely is said so
-   * once per route, with the fix.
-   */
+  /** Refuse → locate; a request the key cannot cover safely is said so once per route. */
   locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass {
     const refused = this.refuse(policy, request);
     if (refused) return { bypass: refused };
@@ -84,9 +79,8 @@ export class PageFetcher {
   }
 
   /**
-   * The early hit path's whole work: answers a request for a route already seen on Nest's path,
-   * and judged safe to serve early, with its fresh stored page. Anything else (a miss, a stale
-   * page, a bypass, a route not seen yet) returns `false` and goes on to Nest's pipeline.
+   * The early hit path's whole work: a fresh stored page of a route judged safe to serve early on
+   * Nest's path; anything else is `false`, and goes on to Nest's pipeline.
    */
   async serveEarly(
     request: PageRequest,

@@ -10,8 +10,7 @@ import type { StoredPage } from './stored-page.js';
 
 /**
  * The fill half of the page cache (Django's `UpdateCacheMiddleware`): single flight → fill lock →
- * render → capture → storability → store. A page is rendered once per process (the requests that
- * want it meanwhile share its result) and, across processes, once per fill lock.
+ * render → capture → storability → store.
  */
 export class PageFiller {
   private readonly fills = new SingleFlight();
@@ -31,10 +30,9 @@ export class PageFiller {
   }
 
   /**
-   * Renders a missing page once for every request of this process that wants it, and, across
-   * processes, once per fill lock: requests of other processes wait a bounded time for the entry.
-   * A request that finds this process rendering it shares that response, waiting a bounded time
-   * (a slow or streamed render must not hold everyone), then renders on its own.
+   * Renders a missing page once per process and fill lock. A request that finds it rendering
+   * waits a bounded time for its result (a slow or streamed render must not hold everyone), then
+   * renders on its own.
    */
   fill(exchange: PipelineExchange, generations: string[]): Observable<unknown> {
     const { location } = exchange;
@@ -64,11 +62,9 @@ export class PageFiller {
   }
 
   /**
-   * Replaces a stale (or early-refresh) page. The request that found it renders it through the
-   * whole pipeline — every interceptor, serializer and filter of the app, exactly as a miss — so
-   * the new entry holds the bytes a normal request receives; requests arriving meanwhile (here
-   * or, through the fill lock, in other processes) get the stored page. If the handler fails, this
-   * request gets the stored page too (stale-if-error).
+   * Replaces a stale (or early-refresh) page: the request that found it renders it through the
+   * whole pipeline, exactly as a miss; requests arriving meanwhile (here or, through the fill
+   * lock, elsewhere) get the stored page, and so does this one if the handler fails.
    */
   refresh(exchange: PipelineExchange, stored: StoredPage, label: HitLabel): Observable<unknown> {
     const { location } = exchange;

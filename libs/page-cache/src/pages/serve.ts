@@ -54,8 +54,8 @@ export function writeStoredPage(
   raw.writeHead(status, flat);
   if (notModified || request.method === 'HEAD') raw.end();
   else raw.end(body);
-  // Nest then replies to `undefined` with res.send() (or res.render(), which would run the
-  // template), whose header work would fail on an answered response: they have nothing to do.
+  // Nest then calls res.send() (or res.render(), which would run the template) on the answered
+  // response: they have nothing left to do.
   const answeredRaw = raw as ServerResponse & { send?: () => unknown; render?: () => unknown };
   if (rendered) answeredRaw.render = answered;
   else answeredRaw.send = answered;

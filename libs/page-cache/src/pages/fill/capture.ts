@@ -12,9 +12,8 @@ export interface CapturedResponse {
 
 /** What to do with a response whose head is about to be written. */
 export interface CaptureDecision {
-  /** Headers to add to (or replace in) the head. */
+  /** Headers to add to (or replace in) the head, and to leave out of it (lower-case). */
   headers?: Record<string, string>;
-  /** Headers to leave out of the head (lower-case names). */
   remove?: readonly string[];
   /** Settles when the response may be ended (it must never reject). */
   wait?: Promise<void>;

@@ -16,7 +16,6 @@ import { pageMetaOf, withoutHeader } from './storability.js';
 import { storePage } from './store-page.js';
 import { watchInputs, type InputRead } from './unkeyed-inputs.js';
 
-/** One render to run. */
 export interface RenderJob {
   exchange: PipelineExchange;
   /** The tokens read before the handler runs; without them the page is not stored. */
@@ -72,8 +71,7 @@ class PageRender {
       return next.handle();
     }
     this.tag = this.edge.tagHeader(policy, judgement, location, request);
-    // Only responses that are checked before they are sent get the configured Cache-Control; a
-    // handler's own (@Header, set before interceptors run on Express) wins.
+    // A handler's own Cache-Control (@Header, set before interceptors run on Express) wins.
     const edge = { enabled: this.edge.enabled, tagged: this.tag !== undefined };
     this.cacheControl = pageCacheControl(policy.cacheControl, judgement, edge);
     if (this.cacheControl && !raw.hasHeader('cache-control')) {
@@ -138,8 +136,7 @@ class PageRender {
       return ours ? { remove: ['cache-control'] } : undefined;
     }
     const meta = pageMetaOf(captured, policy, performance.now() - this.started, this.tag);
-    // The response is held until the entry is stored (bounded by the store's command
-    // timeout), so a client that has its answer finds the page cached.
+    // The response is held until the entry is stored, so a client with its answer finds it cached.
     const stored = storePage(this.parts, {
       location,
       policy,
@@ -159,8 +156,7 @@ class PageRender {
     this.settle(page);
     if (page) return;
     if (this.tag) this.edge.purgeWhenSent(raw, location);
-    // Tokens created for this miss are held for one render lease: a slower render finds them
-    // gone and is not stored, on every miss — said once, with the fix.
+    // A miss's new tokens last one render lease: a slower render is never stored. Said once.
     if (meta.r > RENDER_LEASE_MS) {
       this.parts.onBypass(policy, 'render-time');
       this.parts.warnings.warn(

@@ -15,9 +15,8 @@ export interface RenderedPage {
 }
 
 /**
- * Stores a rendered page with the generation tokens read before its handler ran; the tracker
- * removes it again if an invalidation replaced one meanwhile. Past its TTL a page stays stored for
- * the grace period, to be served stale while refreshed.
+ * Stores a rendered page with the tokens read before its handler ran (the tracker removes it if
+ * an invalidation replaced one meanwhile), kept for its TTL and grace.
  * @returns the page if it is stored and current; never rejects.
  */
 export async function storePage(

@@ -47,7 +47,6 @@ const GETTERS: Readonly<Record<string, InputRead['kind'] | undefined>> = {
 
 /** Most distinct inputs remembered per render (an attacker's request cannot grow it further). */
 const MAX_READS = 64;
-/** Longest input name remembered. */
 const MAX_NAME = 100;
 
 /**
@@ -107,8 +106,7 @@ export function watchInputs(
     if (policy.query) watchObject('query', 'query parameter');
   }
 
-  // The target as sent: keyed in canonical form unless the route keys it as sent, and with an
-  // allowlist only its path and the listed parameters are keyed.
+  // The target as sent: keyed only in canonical form unless the route keys it as sent.
   const holders = raw && typeof raw === 'object' && raw !== request ? [request, raw] : [request];
   for (const holder of holders) {
     for (const name of ['url', 'originalUrl']) {
@@ -117,8 +115,7 @@ export function watchInputs(
     }
   }
 
-  // host/hostname/protocol read X-Forwarded-* through req.headers, Express's path and query read
-  // req.url: those reads are the framework's; the getter's own read is reported as its kind.
+  // Getters read X-Forwarded-* or req.url for their result: only the getter's own read counts.
   for (const [name, kind] of Object.entries(GETTERS)) {
     const getter = findGetter(request, name);
     if (!getter) continue;
@@ -158,32 +155,6 @@ function isKeyed(read: InputRead, policy: PagePolicy, rawSpellings: boolean): bo
     case 'address':
       return false;
   }
-}
-
-/** The warning for a route whose render read the request's spelling. */
-export function spellingWarning(view: string, read: InputRead): string {
-  const what =
-    read.kind === 'host'
-      ? `the host as sent (${read.name === 'Host header' ? 'the Host header' : `req.${read.name}`})`
-      : `the URL as sent (req.${read.name})`;
-  return `${view} read ${what}: its pages are now keyed by the request as sent, so each spelling of a URL or host (letter case, a default port, %-escapes) is an entry of its own. Read @Param() and @Query() instead to share one entry.`;
-}
-
-/** The warning for one unkeyed read, naming the fix. */
-export function unkeyedInputWarning(view: string, read: InputRead): string {
-  if (read.kind === 'raw headers') {
-    return `${view} read req.${read.name}, which holds every request header, most of them not in its key: read the ones you need from req.headers and add them to @VaryOn(), or @NoCache()`;
-  }
-  if (read.kind === 'address') {
-    return `${view} read the client's address (req.${read.name}), which is not in its key: add @VaryOn(req => req.ip) or @NoCache()`;
-  }
-  const fix =
-    read.kind === 'header'
-      ? `@VaryOn('${read.name}')`
-      : read.kind === 'cookie'
-        ? `@VaryOn({ cookies: [${JSON.stringify(read.name)}] })`
-        : `${JSON.stringify(read.name)} to @CachePage({ query })`;
-  return `${view} read ${read.kind} '${read.name}', which is not in its key: add ${fix} or @NoCache()`;
 }
 
 function recording<T extends object>(target: T, onRead: (name: string) => void): T {

@@ -8,12 +8,9 @@ export type HostPattern = string | RegExp;
 export type HostCheck = (hostname: string | undefined, port?: string) => boolean;
 
 /**
- * Builds the check of `pages.hosts`, Django's `ALLOWED_HOSTS`: names match case-insensitively; a
- * leading dot matches the domain and every subdomain. A name without a port matches the host on
- * its default port (or the port the server listens on) only; any other port must be listed with
- * the name (`example.com:8080`): each port is a host of its own, which a client could otherwise
- * use to multiply the entries of every page. A RegExp is tested against the lower-case host name,
- * followed by `:port` when the port is not a default one. `'*'` allows every host and port.
+ * Builds the check of `pages.hosts` (Django's `ALLOWED_HOSTS`). A name without a port matches
+ * default ports only: each port is a host of its own, which a client could otherwise use to
+ * multiply the entries of every page. A RegExp is tested against `name` or `name:port`.
  * @throws TypeError naming an entry that is neither a non-empty name nor a RegExp.
  */
 export function allowedHosts(patterns: readonly HostPattern[] | undefined): HostCheck | undefined {

@@ -53,8 +53,7 @@ export function keyedSpellings(
   return {
     target,
     path,
-    // With a query allowlist only the listed parameters are keyed: the rewritten (or mounted)
-    // target's own query would make every other parameter an entry.
+    // With a query allowlist, the rewritten (or mounted) target's query would key every parameter.
     originalUrl:
       original === null
         ? null

@@ -180,9 +180,8 @@ export function isBypass(target: PageLocation | PageBypass): target is PageBypas
 const INVALID = Symbol('invalid principal');
 
 /**
- * The principal a page varies on: a non-empty string or a finite number, `null` for an anonymous
- * request (no `Authorization`, no `req.user`), or INVALID when the request carries credentials
- * but no usable id (it would otherwise share one entry with every such request).
+ * The principal a page varies on, `null` for an anonymous request, or INVALID when the request
+ * carries credentials but no usable id (it would share one entry with every such request).
  */
 function principalOf(
   request: PageRequest,

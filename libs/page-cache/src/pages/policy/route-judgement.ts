@@ -55,9 +55,7 @@ export interface RouteFacts {
   interceptor: object;
   /** See `PolicyRegistry.staticTree`. */
   staticTree: boolean | undefined;
-  /** The Fastify route's context (its hooks and schema). */
   fastifyRoute?: object;
-  /** The early hit path's Fastify `onRequest` hook. */
   earlyHook?: (...args: never[]) => unknown;
 }
 

@@ -38,7 +38,6 @@ export function resolveEdgeOptions(value: unknown): ResolvedEdgeOptions | undefi
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

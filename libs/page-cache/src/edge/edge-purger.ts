@@ -5,27 +5,22 @@ import type { ResolvedCacheOptions } from '../cache.options.js';
 import type { EdgePurge } from '../interfaces/edge-options.interface.js';
 import { edgeTags } from './edge-tags.js';
 import { Backoff } from '../backoff.js';
+import { within } from '../pages/fill/single-flight.js';
 
 /** How long an invalidation waits for the edge's first answer before it returns (ms). */
-export const EDGE_WAIT_MS = 2_000;
+const EDGE_WAIT_MS = 2_000;
 /** A purge that has not settled after this long counts as failed, and is retried (ms). */
-export const EDGE_ATTEMPT_TIMEOUT_MS = 10_000;
-/** First and longest pause before retrying a failed purge (ms), as for a failed invalidation. */
-export const EDGE_RETRY_DELAY_MS = { min: 100, max: 5_000 } as const;
-/**
- * How long after a tagged page that could not be stored (outdated by a save during its render)
- * was sent its URL is purged again (ms): the edge has taken it in by then.
- */
+const EDGE_ATTEMPT_TIMEOUT_MS = 10_000;
+/** How long after an outdated tagged page was sent its URL is purged again (ms). */
 export const EDGE_REPURGE_MS = 1_000;
 /** Most tags given to one retry call (Fastly takes 256 keys a request). */
 const RETRY_BATCH = 256;
 
 /**
- * Purges the edge cache (`pages.edge.purge`) after each invalidation has cleared Redis, with the
- * tags it cleared. The invalidation waits for the first answer (a bounded time), so a client
- * that saved and reads again through the edge sees its change; a purge that fails is retried in
- * the background with backoff until it goes through — a copy left at the edge would be served
- * for as long as the edge keeps it — and is counted in `stats().edge` and `cache.purge` events.
+ * Purges the edge cache (`pages.edge.purge`) after each invalidation has cleared Redis. The
+ * invalidation waits for the first answer (bounded), so a client that saved and reads again
+ * through the edge sees its change; a failed purge is retried with backoff until it goes through,
+ * since a copy left at the edge would be served for as long as the edge keeps it.
  */
 @Injectable()
 export class EdgePurger implements OnModuleDestroy {
@@ -37,7 +32,8 @@ export class EdgePurger implements OnModuleDestroy {
   private retrying = false;
   /** A purge outlived {@link EDGE_WAIT_MS} and has not settled yet. */
   private slow = false;
-  private readonly backoff = new Backoff(EDGE_RETRY_DELAY_MS.min, EDGE_RETRY_DELAY_MS.max);
+  /** First and longest pause before retrying a failed purge (ms), as for a failed invalidation. */
+  private readonly backoff = new Backoff(100, 5_000);
   /** Retries since nothing was pending (an event's `attempt` is this plus one). */
   private rounds = 0;
   private stopped = false;
@@ -51,11 +47,10 @@ export class EdgePurger implements OnModuleDestroy {
   }
 
   /**
-   * Purges the edge copies of what an invalidation cleared: `names` are its dependencies and
-   * lookup tags (`Post`, `Post/42`, `@url:…`), turned into edge tags as pages carry them. Never
-   * rejects; resolves once the edge answered, or after {@link EDGE_WAIT_MS} with the purge still
-   * running (it is retried if it then fails). While the edge is failing or slow, the tags join the
-   * retries at once: saves neither wait for an edge that is down nor pile calls onto it.
+   * Purges the edge copies of what an invalidation cleared (its dependencies and lookup tags).
+   * Never rejects; resolves once the edge answered, or after {@link EDGE_WAIT_MS}. While the edge
+   * is failing or slow, the tags join the retries at once: saves neither wait for an edge that is
+   * down nor pile calls onto it.
    */
   async purge(names: readonly string[]): Promise<void> {
     if (!this.purgeFn || this.stopped || names.length === 0) return;
@@ -65,17 +60,9 @@ export class EdgePurger implements OnModuleDestroy {
       this.scheduleRetry();
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const settled = await Promise.race([
-      this.attempt(tags, 1).then(() => true),
-      new Promise<false>(resolve => {
-        timer = setTimeout(() => resolve(false), EDGE_WAIT_MS);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    const answered = await within(this.attempt(tags, 1), EDGE_WAIT_MS);
     // Until an attempt answers, later purges are queued rather than waited for.
-    if (!settled) this.slow = true;
+    if (answered === undefined) this.slow = true;
   }
 
   onModuleDestroy(): void {
@@ -88,21 +75,29 @@ export class EdgePurger implements OnModuleDestroy {
     }
   }
 
-  /** One call of `purge`; a failure queues its tags for a retry. @returns whether it succeeded. */
+  /**
+   * One call of `purge` (attempt 1 is a save's own, the others retries); a failure queues its tags
+   * for a retry. @returns whether it succeeded.
+   */
   private async attempt(tags: string[], attempt: number): Promise<boolean> {
     try {
       await this.call(tags);
-      this.slow = false;
+      if (attempt === 1) this.slow = false;
       this.statistics.edgePurge('succeeded', tags, attempt);
       return true;
     } catch (error) {
-      this.slow = false;
+      if (attempt === 1) this.slow = false;
       for (const tag of tags) this.pending.add(tag);
+      // While retrying, this schedules nothing: it says the delay the retry loop will take.
       const retryInMs = this.scheduleRetry();
       const message = error instanceof Error ? error.message : String(error);
       this.statistics.edgePurge('failed', tags, attempt, message, retryInMs);
       if (attempt === 1) {
-        this.logger.warn(`Edge purge of ${describe(tags)} failed, retrying: ${message}`);
+        const shown =
+          tags.length <= 5
+            ? tags.join(' ')
+            : `${tags.slice(0, 5).join(' ')} … (${tags.length} tags)`;
+        this.logger.warn(`Edge purge of ${shown} failed, retrying: ${message}`);
       }
       return false;
     }
@@ -110,21 +105,15 @@ export class EdgePurger implements OnModuleDestroy {
 
   /** Calls `purge`, bounded by {@link EDGE_ATTEMPT_TIMEOUT_MS}. */
   private async call(tags: string[]): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        // A purge function that throws instead of rejecting is a failed purge too.
-        Promise.resolve().then(() => this.purgeFn!([...tags])),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`timed out after ${EDGE_ATTEMPT_TIMEOUT_MS} ms`)),
-            EDGE_ATTEMPT_TIMEOUT_MS,
-          );
-          timer.unref();
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
+    // A purge function that throws instead of rejecting is a failed purge too.
+    const purged = Promise.resolve().then(() => this.purgeFn!([...tags]));
+    if (
+      !(await within(
+        purged.then(() => true),
+        EDGE_ATTEMPT_TIMEOUT_MS,
+      ))
+    ) {
+      throw new Error(`timed out after ${EDGE_ATTEMPT_TIMEOUT_MS} ms`);
     }
   }
 
@@ -137,10 +126,7 @@ export class EdgePurger implements OnModuleDestroy {
     return this.backoff.delayMs;
   }
 
-  /**
-   * Retries every pending tag, in batches. A failure backs off (doubling up to 5 s) and leaves the
-   * rest for the next round; once nothing is pending the delay starts again from the shortest.
-   */
+  /** Retries every pending tag, in batches, until a failure (which backs off) or none is left. */
   private async retry(): Promise<void> {
     this.timer = undefined;
     this.retrying = true;
@@ -152,7 +138,7 @@ export class EdgePurger implements OnModuleDestroy {
         this.statistics.edgePurge('retrying', batch, this.rounds + 1);
         // Backed off before the outcome is known, so that a failure reports the next delay.
         this.backoff.failed();
-        if (!(await this.attemptRetry(batch))) break;
+        if (!(await this.attempt(batch, this.rounds + 1))) break;
       }
     } finally {
       this.retrying = false;
@@ -165,23 +151,4 @@ export class EdgePurger implements OnModuleDestroy {
     this.rounds = 0;
     this.logger.log('Pending edge purges went through.');
   }
-
-  private async attemptRetry(batch: string[]): Promise<boolean> {
-    try {
-      await this.call(batch);
-      this.statistics.edgePurge('succeeded', batch, this.rounds + 1);
-      return true;
-    } catch (error) {
-      for (const tag of batch) this.pending.add(tag);
-      const message = error instanceof Error ? error.message : String(error);
-      this.statistics.edgePurge('failed', batch, this.rounds + 1, message, this.backoff.delayMs);
-      return false;
-    }
-  }
-}
-
-function describe(tags: readonly string[]): string {
-  return tags.length <= 5
-    ? tags.join(' ')
-    : `${tags.slice(0, 5).join(' ')} … (${tags.length} tags)`;
 }

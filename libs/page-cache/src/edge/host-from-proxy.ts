@@ -1,11 +1,9 @@
 import type { PageRequest } from '../interfaces/page-options.interface.js';
 
 /**
- * Whether the framework reports another host than the request's `Host` header: a trusted proxy's
- * `X-Forwarded-Host` (Express `trust proxy`, Fastify `trustProxy`). The page is keyed by that host,
- * but an edge files it under the URL and the `Host` it received: one request with a forged
- * `X-Forwarded-Host` would decide the page everyone gets from the edge. Such a response is not
- * given to the edge.
+ * Whether the framework reports another host than the `Host` header (a trusted proxy's
+ * `X-Forwarded-Host`): the page is keyed by it, an edge by `Host`, so one forged header would
+ * decide the page everyone gets from the edge. Such a response is not given to the edge.
  */
 export function hostFromProxy(request: PageRequest): boolean {
   const header = request.headers.host;

@@ -1,8 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { PageRequest } from '../interfaces/page-options.interface.js';
 import type { PageLocation } from '../pages/key/page-key.js';
+import type { OnceWarnings } from '../pages/once-warnings.js';
 import type { PagePolicy } from '../pages/policy/page-policy.js';
-import { pageCacheControl, type RouteJudgement } from '../pages/policy/route-judgement.js';
+import type { RouteJudgement } from '../pages/policy/route-judgement.js';
 import { hostFromProxy } from './host-from-proxy.js';
 import type { ResolvedEdgeOptions } from './edge-options.js';
 import { EDGE_REPURGE_MS, type EdgePurger } from './edge-purger.js';
@@ -17,9 +18,8 @@ export interface EdgeTagHeader {
 }
 
 /**
- * The page's key holds the protocol the framework reports, which behind a trusted proxy is its
- * `X-Forwarded-Proto`; an edge keys on the URL and `Host` only. Tagged pages vary on it, so a
- * request with a forged one cannot decide the page everyone else gets from the edge.
+ * The page's key holds the protocol the framework reports (a trusted proxy's `X-Forwarded-Proto`),
+ * an edge's only the URL and `Host`: tagged pages vary on it, so a forged one decides nothing.
  */
 const EDGE_VARY = 'X-Forwarded-Proto';
 
@@ -34,7 +34,7 @@ export class PageEdgeMarks {
   constructor(
     private readonly edge: ResolvedEdgeOptions | undefined,
     private readonly purger: EdgePurger | undefined,
-    private readonly warn: (message: string) => void,
+    private readonly warnings: OnceWarnings,
   ) {}
 
   /** Whether an edge cache is configured. */
@@ -43,10 +43,8 @@ export class PageEdgeMarks {
   }
 
   /**
-   * The tag header of a page an edge cache may keep for everyone (the route's judgement, see
-   * `route-judgement.ts`), or `undefined`: no edge configured, a route whose pages no shared
-   * cache may keep, a request whose host came from a proxy header (see `hostFromProxy`), or more
-   * tags than the header holds.
+   * The tag header of a page an edge cache may keep for everyone, or `undefined`: no edge, a route
+   * whose pages no shared cache may keep, a host from a proxy header, more tags than fit.
    */
   tagHeader(
     policy: PagePolicy,
@@ -60,33 +58,14 @@ export class PageEdgeMarks {
     if (hostFromProxy(request)) return undefined;
     const value = edgeHeaderValue(edgeTags(location.deps), edge.header);
     if (value === undefined) {
-      this.warn(
+      this.warnings.warn(
         `${policy.view} has more edge tags than a ${edge.header} header holds: its pages are sent with Cache-Control: private.`,
       );
     }
     return value === undefined ? undefined : { name: edge.header, value, vary: EDGE_VARY };
   }
 
-  /**
-   * The Cache-Control a page about to render is sent with: the configured one when the route's
-   * judgement lets shared caches keep it (and, with an edge cache, when it is tagged), else
-   * private (see `pageCacheControl`).
-   */
-  cacheControl(
-    policy: PagePolicy,
-    judgement: RouteJudgement,
-    tag: EdgeTagHeader | undefined,
-  ): string | undefined {
-    return pageCacheControl(policy.cacheControl, judgement, {
-      enabled: this.edge !== undefined,
-      tagged: tag !== undefined,
-    });
-  }
-
-  /**
-   * Marks a response the page cache does not tag private (unless the handler sets its own
-   * Cache-Control): no purge would ever reach an edge copy of it.
-   */
+  /** Marks an untagged response private (unless the handler set a Cache-Control of its own). */
   keepPrivate(raw: ServerResponse): void {
     if (this.edge && !raw.headersSent && !raw.hasHeader('cache-control')) {
       raw.setHeader('cache-control', 'private');
@@ -94,10 +73,9 @@ export class PageEdgeMarks {
   }
 
   /**
-   * Purges the edge copies of a tagged page that could not be stored: most likely a save
-   * replaced its tokens while it rendered (the store refused it as outdated), and the purge of
-   * that save went out before this response reached the edge, which would keep it. Once it is
-   * sent (and a little later, for the edge to take it in), its URL's variants are purged.
+   * Purges the edge copies of a tagged page that could not be stored: most likely a save replaced
+   * its tokens while it rendered, and that save's purge went out before this response reached the
+   * edge. So once it is sent (and a little later, for the edge to take it in), its URL is purged.
    */
   purgeWhenSent(raw: ServerResponse, location: PageLocation): void {
     const purger = this.purger;

@@ -1,11 +1,44 @@
 import type { CallHandler } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import type { BypassReason, CacheStatistics } from '../cache-statistics.js';
+import type { ResolvedCacheOptions } from '../cache.options.js';
+import type { DependencyTracker } from '../dependency-tracker.js';
+import type { PageEdgeMarks } from '../edge/page-edge-marks.js';
+import type { PendingInvalidations } from '../invalidation/pending-invalidations.js';
+import type { CacheStore } from '../stores/cache-store.interface.js';
 import type { AdapterResponse } from './adapter-response.js';
-import type { PageLocation } from './key/page-key.js';
+import type { CapturedResponse } from './fill/capture.js';
+import type { PageBypass, PageLocation } from './key/page-key.js';
+import type { OnceWarnings } from './once-warnings.js';
 import type { PageRequest } from './page-metadata.js';
 import type { PagePolicy } from './policy/page-policy.js';
 import type { RouteJudgement } from './policy/route-judgement.js';
 import type { StoredPage } from './stored-page.js';
+
+/**
+ * What the fetcher and the filler share: the cache's providers, the interceptor's state, and its
+ * extension points (`PageCacheInterceptor`'s protected methods, which a subclass may override).
+ */
+export interface PageCacheParts {
+  store: CacheStore;
+  tracker: DependencyTracker;
+  pending: PendingInvalidations;
+  counters: CacheStatistics;
+  options: ResolvedCacheOptions;
+  warnings: OnceWarnings;
+  /**
+   * Routes whose render read the request's spelling (`req.url`, the `Host` header…): their pages
+   * are keyed by the request as sent, each spelling its own entry. Renders add to it, keys read it.
+   */
+  rawSpellings: WeakSet<PagePolicy>;
+  /** The edge marks (built on first use: they need the purger, injected after construction). */
+  edge(): PageEdgeMarks;
+  locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass;
+  rejectResponse(captured: CapturedResponse, policy: PagePolicy): BypassReason | undefined;
+  onHit(hit: PageHit): void;
+  onMiss(policy: PagePolicy, location: PageLocation): void;
+  onBypass(policy: PagePolicy, reason: BypassReason): void;
+}
 
 /** One request on its way through the page cache, keyed: what the fetcher and the filler share. */
 export interface Exchange {

@@ -1,20 +1,16 @@
 import type { StoredPage } from './stored-page.js';
 
-/** A page read whole once, and the header bytes it was read with. */
-export interface KnownPage {
-  /** The entry's header as stored (fixed bytes and meta, which holds the body's SHA-256). */
+/** A page read whole once, and its entry's header as stored (meta, with the body's SHA-256). */
+interface KnownPage {
   header: Buffer;
   page: StoredPage;
 }
 
 /**
- * Page bodies this process has read, kept to be reused by content: a hit reads the entry's header
- * from the store, and only when it is byte for byte the header below — same body digest, same
- * store time, same tokens — is the body taken from here instead of from the store. So nothing is
- * ever answered from here that the store no longer holds: a removed entry has no header, a
- * replaced one another header, and the tokens are read on every hit as before.
- *
- * Bounded by bytes (bodies and headers), oldest first out.
+ * Page bodies this process has read, reused by content: a hit reads the entry's header from the
+ * store, and only when it is byte for byte the one kept here (same body digest, store time and
+ * tokens) is the body taken from here. So nothing the store no longer holds is ever answered from
+ * here. Bounded by bytes, oldest first out.
  */
 export class LocalBodies {
   private readonly known = new Map<string, KnownPage>();

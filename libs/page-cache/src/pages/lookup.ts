@@ -5,8 +5,6 @@ import type { PageLocation } from './key/page-key.js';
 import type { LocalBodies } from './local-bodies.js';
 import type { StoredPage } from './stored-page.js';
 
-export type { StoredPage } from './stored-page.js';
-
 /**
  * What one lookup found: a page whose dependencies are all current, or — to store a new one with
  * — the current generation tokens of its dependencies; neither when the store failed.
@@ -17,16 +15,12 @@ export interface Lookup {
   generations?: string[];
 }
 
-/** Whether a stored page is fresh, past its TTL but within grace, or due an early refresh. */
-export type Freshness = 'fresh' | 'stale' | 'early';
-
 /**
- * Reads the page and the current tokens of its dependencies (its models and entities, and its URL
- * tags) in one store call — one `MGET` on a standalone Redis. With `bodies`, a page read before is
- * checked instead: its header (`GETRANGE`) and the tokens, sent together, and its body reused if
- * the header is unchanged. On a miss it also makes sure every token exists before the handler
- * reads its data, so the entry records tokens that any later invalidation or `expirePage()` will
- * replace. Never rejects: a failing store (or one whose epoch is not known yet) is `{}`.
+ * Reads the page and the current tokens of its dependencies in one store call (one `MGET` on a
+ * standalone Redis); with `bodies`, a page read before is checked by its header (`GETRANGE`) and
+ * its body reused if unchanged. On a miss every token is made to exist before the handler reads
+ * its data, so the entry records tokens a later invalidation will replace. Never rejects: a
+ * failing store (or one whose epoch is not known yet) is `{}`.
  */
 export async function lookupPage(
   store: CacheStore,
@@ -96,16 +90,15 @@ function read(
 }
 
 /**
- * Whether a stored page is fresh, stale (past its TTL, within grace) or due an early refresh:
- * XFetch (Vattani et al. 2015) refreshes early with a probability that rises as expiry nears and
- * with the time the page takes to render.
+ * Whether a stored page is fresh, stale (past its TTL) or due an early refresh: XFetch (Vattani
+ * et al. 2015), more likely as expiry nears and the longer the page takes to render.
  */
 export function freshness(
   meta: PageMeta,
   beta: number,
   now = Date.now(),
   random = Math.random,
-): Freshness {
+): 'fresh' | 'stale' | 'early' {
   if (meta.l === 0) return 'fresh';
   const expiresAt = meta.t + meta.l;
   if (now >= expiresAt) return 'stale';

@@ -3,11 +3,7 @@ import { Logger } from '@nestjs/common';
 /** Most distinct warnings remembered (routes × reasons are bounded by code, this by memory). */
 const MAX_WARNINGS = 1000;
 
-/**
- * The page cache's warnings, each logged the first time it is given (bounded), once per `key` (a
- * route and a reason): they name routes, options and inputs the code names, never a request's
- * data, so a flood of requests logs each once.
- */
+/** The page cache's warnings, each logged once per `key` (a route and a reason; bounded). */
 export class OnceWarnings {
   private readonly warned = new Set<string>();
 

@@ -22,7 +22,7 @@ import { InvalidationPipeline } from '../invalidation/invalidation-pipeline.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
 import { rawResponse, type AdapterResponse } from './adapter-response.js';
 import { routeToken } from './early/route-token.js';
-import type { PageHit, PipelineExchange } from './exchange.js';
+import type { PageCacheParts, PageHit, PipelineExchange } from './exchange.js';
 import type { CapturedResponse } from './fill/capture.js';
 import { rejectResponse } from './fill/storability.js';
 import { isBypass, locatePage, type PageBypass, type PageLocation } from './key/page-key.js';
@@ -39,32 +39,23 @@ const HANDLED = Symbol('nestjs-page-cache:handled');
 
 /**
  * The page cache. `CacheModule` installs it as a global interceptor; it acts on GET and HEAD
- * handlers marked with `@CachePage()` (or on every GET handler in site-wide mode) and leaves the
- * others alone.
- *
- * It is glue, data flowing one way: policy (`policy/`) → key and lookup (`page-fetcher.ts`) →
- * serve (`page-fetcher.ts`) | fill (`page-filler.ts`). Hit path: one store read, then the stored
- * status, headers and body bytes are written as they are. Miss path: the handler runs, the bytes
- * it sends are captured at the Node response, and stored if cacheable. The store failing or
- * timing out never fails the request: the handler answers.
+ * handlers marked with `@CachePage()` (or every GET handler in site-wide mode). It is glue:
+ * policy → locate and lookup (`page-fetcher.ts`) → serve | fill (`page-filler.ts`). The store
+ * failing never fails the request: the handler answers.
  *
  * Extension points are the protected methods (subclass and provide it as `APP_INTERCEPTOR`).
  */
 @Injectable()
 export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   private readonly policies: PolicyRegistry;
+  private readonly parts: PageCacheParts;
   private readonly fetcher: PageFetcher;
   private readonly filler: PageFiller;
-  private readonly warnings = new OnceWarnings();
-  /** Each route's judgement, by route token (so each is judged once). */
+  /** Each route's judgement, by route token. */
   private readonly judged = new WeakMap<object, RouteJudgement>();
-  /**
-   * Routes whose render read the request's spelling (`req.url`, the `Host` header…): their pages
-   * are keyed by the request as sent, each spelling its own entry. Renders add to it, keys read it.
-   */
-  private readonly rawSpellings = new WeakSet<PagePolicy>();
   /** The early hit path's Fastify hook, to judge whether it is a route's last step. */
   private earlyHook?: (...args: never[]) => unknown;
+  private edgeMarks?: PageEdgeMarks;
 
   /** Where the app's global enhancers are listed (for the early path's checks). */
   @Optional()
@@ -81,9 +72,6 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   @Inject(DiscoveryService)
   private readonly discovery?: DiscoveryService;
 
-  /** What responses are marked with for an edge cache (`pages.edge`); built on first use. */
-  private edgeMarks?: PageEdgeMarks;
-
   constructor(
     protected readonly reflector: Reflector,
     protected readonly cache: CacheService,
@@ -96,33 +84,25 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     pipeline: InvalidationPipeline,
   ) {
     this.policies = new PolicyRegistry(reflector, options, cacheName);
-    const pending = pipeline.pending;
-    const { warnings, rawSpellings } = this;
-    this.fetcher = new PageFetcher({
+    const warnings = new OnceWarnings();
+    this.parts = {
       store,
       tracker,
-      pending,
+      pending: pipeline.pending,
       counters,
       options,
       warnings,
+      rawSpellings: new WeakSet(),
+      edge: () =>
+        (this.edgeMarks ??= new PageEdgeMarks(options.pages.edge, this.edgePurger, warnings)),
       locate: (policy, request) => this.locate(policy, request),
-      onHit: hit => this.onHit(hit),
-    });
-    this.filler = new PageFiller({
-      store,
-      namespace: options.namespace,
-      fillLock: options.pages.fillLock,
-      target: { tracker, counters, compressAbove: options.compressAbove },
-      unkeyedInputs: options.pages.unkeyedInputs,
-      warnings,
-      rawSpellings,
-      edge: () => this.edge,
-      freshPage: location => this.fetcher.freshPage(location),
-      serve: (exchange, page, label) => of(this.fetcher.serve(exchange, page, label)),
       rejectResponse: (captured, policy) => this.rejectResponse(captured, policy),
+      onHit: hit => this.onHit(hit),
       onMiss: (policy, location) => this.onMiss(policy, location),
       onBypass: (policy, reason) => this.onBypass(policy, reason),
-    });
+    };
+    this.fetcher = new PageFetcher(this.parts);
+    this.filler = new PageFiller(this.parts, this.fetcher);
   }
 
   /** Builds the policy of every GET route at startup, so none is built on a request. */
@@ -147,7 +127,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     const response = http.getResponse<AdapterResponse>();
     const raw = rawResponse(response);
     const location = this.fetcher.locate(policy, request);
-    if (isBypass(location)) return this.bypass(policy, raw, next, location.bypass);
+    if (isBypass(location)) return this.handler(policy, raw, next, location.bypass, 'BYPASS');
     const exchange: PipelineExchange = {
       request,
       response,
@@ -158,8 +138,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       location,
       startedAt,
     };
-    // A plain Observable around the lookup: the hit path runs once per request, and rxjs'
-    // from() + switchMap() cost more than the lookup's own bookkeeping.
+    // A plain Observable around the lookup: rxjs' from() + switchMap() cost more per hit.
     return new Observable<unknown>(subscriber => {
       let inner: Subscription | undefined;
       let closed = false;
@@ -181,41 +160,23 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     return this.cacheName === cacheName;
   }
 
-  /**
-   * The early hit path (installed by `CacheModule` in front of Nest's pipeline): a fresh stored
-   * page of a route seen here and judged safe to serve early, through the same fetcher; `false`
-   * sends the request on to Nest's pipeline.
-   */
+  /** The early hit path, installed by `CacheModule` (see `PageFetcher.serveEarly`). */
   serveEarly(request: PageRequest, response: AdapterResponse, raw: ServerResponse) {
     return this.fetcher.serveEarly(request, response, raw);
   }
 
-  /**
-   * The early hit path's Fastify `onRequest` hook (set by `CacheModule` when it installs it): a
-   * route goes early only where that hook is its last step before the handler.
-   */
+  /** The early path's Fastify hook: a route goes early only where it is its last step. */
   useEarlyHook(hook: (...args: never[]) => unknown): void {
     this.earlyHook = hook;
   }
 
-  /**
-   * Builds the key of the page a request asks for, or says why the request cannot be keyed
-   * safely. Override to add inputs (call `super` and adjust the result).
-   */
+  /** The key of a request's page, or why it cannot be keyed safely. Override to add inputs. */
   protected locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass {
-    return locatePage(
-      this.options.namespace,
-      policy,
-      request,
-      this.userOf,
-      this.rawSpellings.has(policy),
-    );
+    const { namespace, user } = this.options;
+    return locatePage(namespace, policy, request, user, this.parts.rawSpellings.has(policy));
   }
 
-  /**
-   * Decides whether a finished response may be stored; returns why not, or `undefined`.
-   * Override to add rules (call `super` first).
-   */
+  /** Why a finished response may not be stored, or `undefined`. Override to add rules. */
   protected rejectResponse(
     captured: CapturedResponse,
     policy: PagePolicy,
@@ -242,25 +203,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     this.counters.bypass(policy.view, reason);
   }
 
-  private readonly userOf = (request: PageRequest): unknown => {
-    if (this.options.user) return this.options.user(request);
-    const user = request.user;
-    return typeof user === 'object' && user !== null ? (user as { id?: unknown }).id : undefined;
-  };
-
-  /** The edge marks (after injection: they need the purger). */
-  private get edge(): PageEdgeMarks {
-    this.edgeMarks ??= new PageEdgeMarks(this.options.pages.edge, this.edgePurger, message =>
-      this.warnings.warn(message),
-    );
-    return this.edgeMarks;
-  }
-
-  /**
-   * The route's one judgement (see `route-judgement.ts`), made on its first request and read by
-   * the early path, the edge tags and the `Cache-Control` alike; a route nobody could tell an
-   * early hit from this path is handed to the early path.
-   */
+  /** The route's one judgement, made on its first request (it may allow the early path). */
   private judge(context: ExecutionContext, request: PageRequest, policy: PagePolicy) {
     const token = routeToken(request);
     const known = token && this.judged.get(token);
@@ -280,15 +223,14 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       this.judged.set(token, judgement);
       if (judgement.notEarly === undefined) this.fetcher.allowEarly(token, policy);
     }
-    // Nest's host filter hands the handler the host as sent (@HostParam) before this runs, and a
-    // Fastify constraint may choose the handler by the host (or a header) as sent.
+    // @HostParam and Fastify constraints hand the handler the host (or a header) as sent.
     if (judgement.notShared === 'host-routing' || judgement.notShared === 'route-constraints') {
-      this.rawSpellings.add(policy);
+      this.parts.rawSpellings.add(policy);
     }
     return judgement;
   }
 
-  /** Serve | fill, from what the lookup found. */
+  /** Serve | fill, from what the lookup found (neither when the store failed). */
   private respond(exchange: PipelineExchange, found: Lookup): Observable<unknown> {
     const { page, generations } = found;
     if (page) {
@@ -300,22 +242,21 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       return this.filler.refresh(exchange, page, label);
     }
     if (generations) return this.filler.fill(exchange, generations);
-    // The store failed: answer from the handler, neither reading nor writing the cache.
-    this.onBypass(exchange.policy, 'store-error');
-    exchange.raw.setHeader('x-cache', 'MISS');
-    this.edge.keepPrivate(exchange.raw);
-    return exchange.next.handle();
+    const { policy, raw, next } = exchange;
+    return this.handler(policy, raw, next, 'store-error', 'MISS');
   }
 
-  private bypass(
+  /** The handler answers; the cache is neither read nor written. */
+  private handler(
     policy: PagePolicy,
     raw: ServerResponse,
     next: CallHandler,
     reason: BypassReason,
+    label: 'BYPASS' | 'MISS',
   ): Observable<unknown> {
     this.onBypass(policy, reason);
-    if (!raw.headersSent) raw.setHeader('x-cache', 'BYPASS');
-    this.edge.keepPrivate(raw);
+    if (!raw.headersSent) raw.setHeader('x-cache', label);
+    this.parts.edge().keepPrivate(raw);
     return next.handle();
   }
 }

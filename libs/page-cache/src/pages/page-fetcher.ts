@@ -1,41 +1,21 @@
 import type { ServerResponse } from 'node:http';
-import type { BypassReason, CacheStatistics } from '../cache-statistics.js';
-import type { ResolvedCacheOptions } from '../cache.options.js';
-import type { DependencyTracker } from '../dependency-tracker.js';
-import type { PendingInvalidations } from '../invalidation/pending-invalidations.js';
-import type { CacheStore } from '../stores/cache-store.interface.js';
+import type { BypassReason } from '../cache-statistics.js';
 import type { AdapterResponse, FastifyReplyLike } from './adapter-response.js';
 import { routeToken } from './early/route-token.js';
-import type { Exchange, PageHit } from './exchange.js';
+import type { Exchange, PageCacheParts } from './exchange.js';
 import { isBypass, type PageBypass, type PageLocation } from './key/page-key.js';
 import { hasBody, hostAllowed, plainTarget } from './key/request-checks.js';
 import { LocalBodies } from './local-bodies.js';
 import { freshness, lookupPage, type Lookup } from './lookup.js';
-import type { OnceWarnings } from './once-warnings.js';
 import type { PageRequest } from './page-metadata.js';
 import type { PagePolicy } from './policy/page-policy.js';
 import { writeStoredPage, type HitLabel } from './serve.js';
 import type { StoredPage } from './stored-page.js';
 
-/** What the fetcher reads and whom it tells (the interceptor's extension points). */
-export interface FetcherDeps {
-  store: CacheStore;
-  tracker: DependencyTracker;
-  pending: PendingInvalidations;
-  counters: CacheStatistics;
-  options: ResolvedCacheOptions;
-  warnings: OnceWarnings;
-  /** The key of a request's page, or why it cannot be keyed (`PageCacheInterceptor.locate`). */
-  locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass;
-  /** A request was answered from the cache (`PageCacheInterceptor.onHit`). */
-  onHit(hit: PageHit): void;
-}
-
 /**
  * The fetch half of the page cache (Django's `FetchFromCacheMiddleware`): refuse → locate →
- * lookup → serve. It takes a request to a served hit, or to the decision that the handler must
- * answer (a bypass, a miss, a stale page); it never renders or stores. The interceptor and the
- * early hit path both go through it, so a hit is the same on both.
+ * lookup → serve; it never renders or stores. The interceptor and the early hit path both go
+ * through it, so a hit is the same on both.
  */
 export class PageFetcher {
   /** Bodies of pages read before, reused while their stored header is unchanged. */
@@ -43,18 +23,15 @@ export class PageFetcher {
   /** Routes whose hits may be served early: route token → policy (seen on Nest's path first). */
   private readonly earlyRoutes = new WeakMap<object, PagePolicy>();
 
-  constructor(private readonly deps: FetcherDeps) {
-    const { store, options } = deps;
+  constructor(private readonly parts: PageCacheParts) {
+    const reuse = parts.options.pages.reuseBodies;
     // Only where reading a header is cheaper than reading the page: a store across a socket.
-    this.bodies =
-      store.getHead && options.pages.reuseBodies > 0
-        ? new LocalBodies(options.pages.reuseBodies)
-        : undefined;
+    this.bodies = parts.store.getHead && reuse > 0 ? new LocalBodies(reuse) : undefined;
   }
 
   /** `performance.now()`, read only while someone times hits (the Prometheus integration). */
   clock(): number | undefined {
-    return this.deps.counters.timesHits ? performance.now() : undefined;
+    return this.parts.counters.timesHits ? performance.now() : undefined;
   }
 
   /** Lets the early hit path serve the route of `token` (judged safe on Nest's path). */
@@ -62,17 +39,13 @@ export class PageFetcher {
     this.earlyRoutes.set(token, policy);
   }
 
-  /**
-   * Refuse → locate: the key of the page a request asks for, or why the request must not be
-   * answered from (or stored in) the cache. A request the key cannot cover safely is said so
-   * once per route, with the fix.
-   */
+  /** Refuse → locate; a request the key cannot cover safely is said so once per route. */
   locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass {
     const refused = this.refuse(policy, request);
     if (refused) return { bypass: refused };
-    const location = this.deps.locate(policy, request);
+    const location = this.parts.locate(policy, request);
     if (isBypass(location) && location.advice) {
-      this.deps.warnings.warn(
+      this.parts.warnings.warn(
         `${policy.view} bypassed the cache for a request: ${location.advice}.`,
         `${policy.view}\u0000${location.bypass}`,
       );
@@ -80,12 +53,9 @@ export class PageFetcher {
     return location;
   }
 
-  /**
-   * Lookup: the stored page if its dependencies are current, else the miss's tokens; neither when
-   * the store failed. Never rejects.
-   */
+  /** Lookup (see `lookupPage`); never rejects. */
   lookup(location: PageLocation): Promise<Lookup> {
-    const { store, tracker, options } = this.deps;
+    const { store, tracker, options } = this.parts;
     return lookupPage(store, tracker, location, options.maxEntrySize, this.bodies);
   }
 
@@ -104,14 +74,13 @@ export class PageFetcher {
     const rendered = !early && policy.rendered;
     const { result, bytesSent } = writeStoredPage(request, response, raw, rendered, page, label);
     const stale = label === 'STALE';
-    this.deps.onHit({ policy, location, page, stale, bytesSent, startedAt, early });
+    this.parts.onHit({ policy, location, page, stale, bytesSent, startedAt, early });
     return result;
   }
 
   /**
-   * The early hit path's whole work: answers a request for a route already seen on Nest's path,
-   * and judged safe to serve early, with its fresh stored page. Anything else (a miss, a stale
-   * page, a bypass, a route not seen yet) returns `false` and goes on to Nest's pipeline.
+   * The early hit path's whole work: a fresh stored page of a route judged safe to serve early on
+   * Nest's path; anything else is `false`, and goes on to Nest's pipeline.
    */
   async serveEarly(
     request: PageRequest,
@@ -134,10 +103,7 @@ export class PageFetcher {
     return true;
   }
 
-  /**
-   * Why a request must not be answered from (or stored in) the cache before it is even keyed;
-   * `undefined` when it may.
-   */
+  /** Why a request must not be answered from (or stored in) the cache before it is even keyed. */
   private refuse(policy: PagePolicy, request: PageRequest): BypassReason | undefined {
     if (request.headers.authorization !== undefined && !policy.allowsAuthorization) {
       return 'authorization';
@@ -150,12 +116,12 @@ export class PageFetcher {
     const protocol = request.protocol;
     if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') return 'protocol';
     // An invalidation of a model this page depends on has not reached the store yet.
-    const pending = this.deps.pending;
+    const pending = this.parts.pending;
     if (pending.size > 0 && pending.affects(policy.dependsOn ?? policy.models)) {
       return 'pending-invalidation';
     }
     // A forged Host creates nothing: no entry, no index member.
-    const hosts = this.deps.options.pages.hosts;
+    const hosts = this.parts.options.pages.hosts;
     if (hosts && !hostAllowed(hosts, request)) return 'host';
     return undefined;
   }

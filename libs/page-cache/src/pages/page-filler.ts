@@ -1,33 +1,27 @@
-import { from, switchMap, type Observable } from 'rxjs';
-import type { CacheStore } from '../stores/cache-store.interface.js';
-import type { PipelineExchange } from './exchange.js';
-import { FillLock, type FillLockSettings } from './fill/fill-lock.js';
-import { renderPage, type RenderDeps } from './fill/render.js';
+import { from, of, switchMap, type Observable } from 'rxjs';
+import type { PageCacheParts, PipelineExchange } from './exchange.js';
+import { FillLock } from './fill/fill-lock.js';
+import { renderPage, type RenderJob } from './fill/render.js';
 import { SingleFlight, within } from './fill/single-flight.js';
 import type { PageLocation } from './key/page-key.js';
+import type { PageFetcher } from './page-fetcher.js';
 import type { HitLabel } from './serve.js';
 import type { StoredPage } from './stored-page.js';
 
-/** What the filler needs beside a render's: the store's lock, and a look at the entry. */
-export interface FillerDeps extends RenderDeps {
-  store: CacheStore;
-  namespace: string;
-  fillLock: FillLockSettings | false;
-  /** The stored page while it is fresh (read while another process fills it). */
-  freshPage(location: PageLocation): Promise<StoredPage | undefined>;
-}
-
 /**
  * The fill half of the page cache (Django's `UpdateCacheMiddleware`): single flight → fill lock →
- * render → capture → storability → store. A page is rendered once per process (the requests that
- * want it meanwhile share its result) and, across processes, once per fill lock.
+ * render → capture → storability → store.
  */
 export class PageFiller {
   private readonly fills = new SingleFlight();
   private readonly lock: FillLock;
 
-  constructor(private readonly deps: FillerDeps) {
-    this.lock = new FillLock(deps.store, deps.namespace, deps.fillLock);
+  constructor(
+    private readonly parts: PageCacheParts,
+    private readonly fetcher: PageFetcher,
+  ) {
+    const { store, options } = parts;
+    this.lock = new FillLock(store, options.namespace, options.pages.fillLock);
   }
 
   /** Whether a render of the page is in progress in this process (its stale page may be served). */
@@ -36,29 +30,26 @@ export class PageFiller {
   }
 
   /**
-   * Renders a missing page once for every request of this process that wants it, and, across
-   * processes, once per fill lock: requests of other processes wait a bounded time for the entry.
-   * A request that finds this process rendering it shares that response, waiting a bounded time
-   * (a slow or streamed render must not hold everyone), then renders on its own.
+   * Renders a missing page once per process and fill lock. A request that finds it rendering
+   * waits a bounded time for its result (a slow or streamed render must not hold everyone), then
+   * renders on its own.
    */
   fill(exchange: PipelineExchange, generations: string[]): Observable<unknown> {
     const { location } = exchange;
     const pending = this.fills.get(location.key);
     if (pending) {
       return from(within(pending, this.lock.waitMs)).pipe(
-        switchMap(page =>
-          page ? this.deps.serve(exchange, page, 'HIT') : renderPage(this.deps, { exchange }),
-        ),
+        switchMap(page => (page ? this.serve(exchange, page, 'HIT') : this.render({ exchange }))),
       );
     }
     const done = this.fills.start(location.key);
-    return from(this.lock.acquire(location, () => this.deps.freshPage(location))).pipe(
+    return from(this.lock.acquire(location, () => this.fetcher.freshPage(location))).pipe(
       switchMap(lock => {
         if (lock.page) {
           done.resolve(lock.page);
-          return this.deps.serve(exchange, lock.page, 'HIT');
+          return this.serve(exchange, lock.page, 'HIT');
         }
-        return renderPage(this.deps, {
+        return this.render({
           exchange,
           generations,
           onSettled: page => {
@@ -71,11 +62,9 @@ export class PageFiller {
   }
 
   /**
-   * Replaces a stale (or early-refresh) page. The request that found it renders it through the
-   * whole pipeline — every interceptor, serializer and filter of the app, exactly as a miss — so
-   * the new entry holds the bytes a normal request receives; requests arriving meanwhile (here
-   * or, through the fill lock, in other processes) get the stored page. If the handler fails, this
-   * request gets the stored page too (stale-if-error).
+   * Replaces a stale (or early-refresh) page: the request that found it renders it through the
+   * whole pipeline, exactly as a miss; requests arriving meanwhile (here or, through the fill
+   * lock, elsewhere) get the stored page, and so does this one if the handler fails.
    */
   refresh(exchange: PipelineExchange, stored: StoredPage, label: HitLabel): Observable<unknown> {
     const { location } = exchange;
@@ -84,9 +73,9 @@ export class PageFiller {
       switchMap(release => {
         if (!release) {
           done.resolve(undefined);
-          return this.deps.serve(exchange, stored, label);
+          return this.serve(exchange, stored, label);
         }
-        return renderPage(this.deps, {
+        return this.render({
           exchange,
           generations: stored.meta.g ?? [],
           onSettled: page => {
@@ -97,5 +86,13 @@ export class PageFiller {
         });
       }),
     );
+  }
+
+  private serve(exchange: PipelineExchange, page: StoredPage, label: HitLabel) {
+    return of(this.fetcher.serve(exchange, page, label));
+  }
+
+  private render(job: RenderJob): Observable<unknown> {
+    return renderPage(this.parts, this.fetcher, job);
   }
 }

@@ -27,9 +27,7 @@ export interface VarySpec {
 
 /** @internal Normalized `@CacheKeyFrom` metadata. */
 export interface ModelSpec {
-  /** Whole-model dependencies (names). */
   models: string[];
-  /** Entity dependencies. */
   entities: EntityDependencySpec[];
   /** `@Invalidates` on a provider method: entities whose ids are read from the call. */
   calls?: { model: string; idFrom: MethodEntity['idFrom'] }[];

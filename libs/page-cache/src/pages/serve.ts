@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { AdapterResponse, FastifyReplyLike } from './adapter-response.js';
-import type { StoredPage } from './lookup.js';
+import type { StoredPage } from './stored-page.js';
 import type { PageRequest } from './page-metadata.js';
 
 /** How a stored page is labelled in `X-Cache`. */
@@ -54,9 +54,8 @@ export function writeStoredPage(
   raw.writeHead(status, flat);
   if (notModified || request.method === 'HEAD') raw.end();
   else raw.end(body);
-  // Nest then replies to `undefined` with Express's res.send() (or, for a @Render() handler,
-  // res.render(), which would run the template), whose header work would fail on an answered
-  // response: on this response they have nothing left to do.
+  // Nest then calls res.send() (or res.render(), which would run the template) on the answered
+  // response: they have nothing left to do.
   const answeredRaw = raw as ServerResponse & { send?: () => unknown; render?: () => unknown };
   if (rendered) answeredRaw.render = answered;
   else answeredRaw.send = answered;
@@ -68,9 +67,8 @@ function answered(this: ServerResponse): ServerResponse {
 }
 
 /**
- * Whether an `If-None-Match` request header matches a stored page's ETag (weak comparison, RFC
- * 9110 §13.1.2). Entity-tags are read as quoted strings, so a tag that contains a comma matches
- * whole. Only 2xx pages are ever compared: preconditions do not apply to other statuses.
+ * Whether `If-None-Match` matches a stored page's ETag (weak comparison, RFC 9110 §13.1.2);
+ * entity-tags are read as quoted strings, so one that contains a comma matches whole.
  */
 export function etagMatches(ifNoneMatch: string | string[] | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;

@@ -16,11 +16,9 @@ interface ExpressLayer {
 }
 
 /**
- * Installs the early hit path once the routes are registered: on Express, in front of the handler
- * of every GET route (after every middleware, once the router has chosen the route and its
- * parameters); on Fastify, as an `onRequest` hook (after Nest's middleware and plugins' hooks,
- * once Fastify has routed the request). A hit is written there; anything else goes on to Nest's
- * pipeline as before.
+ * Installs the early hit path once the routes are registered: on Express in front of the handler
+ * of every GET route (after every middleware and routing), on Fastify as an `onRequest` hook
+ * (after routing). A hit is written there; anything else goes on to Nest's pipeline as before.
  */
 @Injectable()
 export class EarlyHitInstaller implements OnModuleInit {
@@ -83,15 +81,13 @@ export class EarlyHitInstaller implements OnModuleInit {
         hook: (request: PageRequest, reply: FastifyReplyLike) => Promise<unknown>,
       ): void;
     };
-    // Routes where this hook is not the last step before the handler (a later onRequest hook,
-    // a preHandler hook, a schema) are judged not early by the interceptor: serveEarly declines.
+    // Where this hook is not the route's last step, the judgement says not early: it declines.
     const earlyHit = async (request: PageRequest, reply: FastifyReplyLike): Promise<unknown> => {
       const served = await interceptor.serveEarly(request, reply, reply.raw).catch(() => false);
       // A sent reply ends the hooks: Nest's handler does not run.
       return served ? reply : undefined;
     };
-    // Fastify keeps a bound copy, named after the function: a name no other hook has (one early
-    // hook per page cache) tells this one apart.
+    // Fastify keeps a bound copy, named after the function: a unique name tells this one apart.
     Object.defineProperty(earlyHit, 'name', {
       value: `nestjsPageCacheEarlyHit${++installed}:${this.cacheName}`,
     });

@@ -12,9 +12,8 @@ export interface CapturedResponse {
 
 /** What to do with a response whose head is about to be written. */
 export interface CaptureDecision {
-  /** Headers to add to (or replace in) the head. */
+  /** Headers to add to (or replace in) the head, and to leave out of it (lower-case). */
   headers?: Record<string, string>;
-  /** Headers to leave out of the head (lower-case names). */
   remove?: readonly string[];
   /** Settles when the response may be ended (it must never reject). */
   wait?: Promise<void>;
@@ -22,17 +21,12 @@ export interface CaptureDecision {
 
 /**
  * Watches a Node response so that the decision to store it is taken on the head exactly as it is
- * sent, for both adapters (Express writes through `setHeader` + `end(body)`, Fastify through
- * `writeHead(status, headers)` + `end(body)`).
- *
- * The head is built by Node's `writeHead` → `_storeHeader`, after every `writeHead` hook has run
- * (`on-headers`, which express-session and cookie-session use to add `Set-Cookie` at the last
- * moment). `onHead` is called from inside `_storeHeader`, with the final status and headers and
- * the body, so nothing added later can escape it; it may add and remove headers there. A
- * `writeHead` call is held until `end` (so the body is known when the head is decided); once a
- * chunk is written on its own (a stream), the head goes out with `streamed` set.
- *
- * `onHead` may return a promise to wait for before the response is ended (the store write).
+ * sent, on both adapters. `onHead` is called from inside Node's `_storeHeader`, after every
+ * `writeHead` hook has run (`on-headers`, which express-session uses to add `Set-Cookie` at the
+ * last moment), with the final status, headers and body, so nothing added later escapes it; it may
+ * add and remove headers there, and return a promise to wait for before the response is ended
+ * (the store write). A `writeHead` call is held until `end`, so the body is known; once a chunk
+ * is written on its own (a stream), the head goes out with `streamed` set.
  * @returns what stops watching (for a response answered another way before its head was built).
  */
 export function captureResponse(
@@ -77,7 +71,11 @@ export function captureResponse(
     restoreStoreHeader();
     const entries = headerEntries(raw, given);
     const headers = new Map<string, string | string[]>();
-    for (const [name, value] of entries) addHeader(headers, name, value);
+    for (const [name, value] of entries) {
+      if (value === undefined || value === null) continue;
+      const text = Array.isArray(value) ? value.map(String) : String(value as string | number);
+      headers.set(name.toLowerCase(), text);
+    }
     decision = onHead({
       status: raw.statusCode,
       headers,
@@ -153,36 +151,22 @@ function bodyOf(args: unknown[]): Buffer {
 let outHeadersSymbol: symbol | undefined;
 
 /**
- * The headers `_storeHeader` was given, as `[name, value]` pairs in their sent spelling: Node
- * passes its own header table (`{ lower: [name, value] }`) when `setHeader` was used, else what
- * `writeHead` received (an object, a flat array or an array of pairs).
+ * The headers `_storeHeader` was given, as sent: Node's own table (`{ lower: [name, value] }`)
+ * after `setHeader`, else what `writeHead` received (an object, a flat array or pairs).
  */
 function headerEntries(raw: ServerResponse, given: unknown): [string, unknown][] {
-  const out: [string, unknown][] = [];
-  if (!given || typeof given !== 'object') return out;
+  if (!given || typeof given !== 'object') return [];
   outHeadersSymbol ??= Object.getOwnPropertySymbols(raw).find(
     symbol => symbol.description === 'kOutHeaders',
   );
   if (outHeadersSymbol && given === (raw as unknown as Record<symbol, unknown>)[outHeadersSymbol]) {
-    for (const entry of Object.values(given as Record<string, [string, unknown]>)) {
-      out.push([entry[0], entry[1]]);
-    }
-  } else if (Array.isArray(given)) {
-    if (given.length > 0 && Array.isArray(given[0])) {
-      for (const entry of given as [string, unknown][]) out.push([String(entry[0]), entry[1]]);
-    } else {
-      for (let i = 0; i + 1 < given.length; i += 2) out.push([String(given[i]), given[i + 1]]);
-    }
-  } else {
-    for (const [name, value] of Object.entries(given)) out.push([name, value]);
+    return Object.values(given as Record<string, [string, unknown]>);
   }
+  if (!Array.isArray(given)) return Object.entries(given);
+  if (given.length > 0 && Array.isArray(given[0])) {
+    return (given as [unknown, unknown][]).map(([name, value]) => [String(name), value]);
+  }
+  const out: [string, unknown][] = [];
+  for (let i = 0; i + 1 < given.length; i += 2) out.push([String(given[i]), given[i + 1]]);
   return out;
-}
-
-function addHeader(headers: Map<string, string | string[]>, name: string, value: unknown): void {
-  if (value === undefined || value === null) return;
-  headers.set(
-    name.toLowerCase(),
-    Array.isArray(value) ? value.map(String) : String(value as string | number),
-  );
 }

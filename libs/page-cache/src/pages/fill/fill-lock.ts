@@ -2,7 +2,7 @@ import { DistributedLock, type ReleaseLock } from '../../distributed-lock.js';
 import { fillLockKey } from '../../keys.js';
 import type { CacheStore } from '../../stores/cache-store.interface.js';
 import type { PageLocation } from '../key/page-key.js';
-import type { StoredPage } from '../lookup.js';
+import type { StoredPage } from '../stored-page.js';
 
 export type { ReleaseLock } from '../../distributed-lock.js';
 
@@ -16,9 +16,8 @@ export interface FillLockSettings {
 const PAUSES = { min: 10, max: 50 };
 
 /**
- * The cross-process fill lock (the store's `DistributedLock`): the first process to miss a page
- * (or a `@Cached` call's value) renders it, the others wait a bounded time for its entry. `false`
- * settings turn it off. A store that fails takes no lock and waits for nothing: render anyway.
+ * The cross-process fill lock: the first process to miss a page (or a `@Cached` call's value)
+ * renders it, the others wait a bounded time for its entry. A failing store takes no lock.
  */
 export class FillLock {
   private readonly lock: DistributedLock;
@@ -32,9 +31,9 @@ export class FillLock {
   }
 
   /**
-   * Takes the lock, or waits (bounded) for the process holding it to store the page; `lookup`
-   * reads the entry (it returns a page only while it is fresh). After taking the lock the entry is
-   * read once more: the holder before us may have stored it and released the lock since.
+   * Takes the lock, or waits (bounded) for its holder to store the entry `lookup` reads (fresh
+   * only). With the lock taken, the entry is read once more: the holder before us may have stored
+   * it and released the lock since.
    * @returns the lock's release, or the page another process stored, or neither (render anyway).
    */
   async acquire<T = StoredPage>(

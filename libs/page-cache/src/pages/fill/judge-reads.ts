@@ -1,10 +1,5 @@
 import type { BypassReason } from '../../cache-statistics.js';
-import {
-  spellingWarning,
-  unkeyedInputWarning,
-  type InputRead,
-  type UnkeyedInputsMode,
-} from './unkeyed-inputs.js';
+import type { InputRead, UnkeyedInputsMode } from './unkeyed-inputs.js';
 
 /** Reads that see the request's spelling: the URL, the host, every header as sent. */
 const SPELLING_READS = new Set<InputRead['kind']>(['URL', 'host', 'raw headers']);
@@ -50,4 +45,30 @@ export function judgeReads(
     if (mode === 'bypass') verdict.rejected = 'unkeyed-input';
   }
   return verdict;
+}
+
+/** The warning for a route whose render read the request's spelling. */
+function spellingWarning(view: string, read: InputRead): string {
+  const what =
+    read.kind === 'host'
+      ? `the host as sent (${read.name === 'Host header' ? 'the Host header' : `req.${read.name}`})`
+      : `the URL as sent (req.${read.name})`;
+  return `${view} read ${what}: its pages are now keyed by the request as sent, so each spelling of a URL or host (letter case, a default port, %-escapes) is an entry of its own. Read @Param() and @Query() instead to share one entry.`;
+}
+
+/** The warning for one unkeyed read, naming the fix. */
+function unkeyedInputWarning(view: string, read: InputRead): string {
+  if (read.kind === 'raw headers') {
+    return `${view} read req.${read.name}, which holds every request header, most of them not in its key: read the ones you need from req.headers and add them to @VaryOn(), or @NoCache()`;
+  }
+  if (read.kind === 'address') {
+    return `${view} read the client's address (req.${read.name}), which is not in its key: add @VaryOn(req => req.ip) or @NoCache()`;
+  }
+  const fix =
+    read.kind === 'header'
+      ? `@VaryOn('${read.name}')`
+      : read.kind === 'cookie'
+        ? `@VaryOn({ cookies: [${JSON.stringify(read.name)}] })`
+        : `${JSON.stringify(read.name)} to @CachePage({ query })`;
+  return `${view} read ${read.kind} '${read.name}', which is not in its key: add ${fix} or @NoCache()`;
 }

@@ -1,39 +1,21 @@
 import { StreamableFile } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { catchError, tap, throwError, type Observable } from 'rxjs';
+import { catchError, of, tap, throwError, type Observable } from 'rxjs';
 import type { BypassReason } from '../../cache-statistics.js';
 import type { PageMeta } from '../../codec.js';
 import { RENDER_LEASE_MS } from '../../dependency-tracker.js';
 import type { EdgeTagHeader, PageEdgeMarks } from '../../edge/page-edge-marks.js';
-import type { PipelineExchange } from '../exchange.js';
-import type { PageLocation } from '../key/page-key.js';
-import type { OnceWarnings } from '../once-warnings.js';
+import type { PageCacheParts, PipelineExchange } from '../exchange.js';
+import type { PageFetcher } from '../page-fetcher.js';
 import type { PagePolicy } from '../policy/page-policy.js';
-import type { HitLabel } from '../serve.js';
+import { pageCacheControl } from '../policy/route-judgement.js';
 import type { StoredPage } from '../stored-page.js';
 import { captureResponse, type CaptureDecision, type CapturedResponse } from './capture.js';
 import { judgeReads } from './judge-reads.js';
 import { pageMetaOf, withoutHeader } from './storability.js';
-import { storePage, type PageStoreTarget } from './store-page.js';
-import { watchInputs, type InputRead, type UnkeyedInputsMode } from './unkeyed-inputs.js';
+import { storePage } from './store-page.js';
+import { watchInputs, type InputRead } from './unkeyed-inputs.js';
 
-/** What a render needs beside its request: where pages go, and the interceptor's hooks. */
-export interface RenderDeps {
-  target: PageStoreTarget;
-  unkeyedInputs: UnkeyedInputsMode;
-  warnings: OnceWarnings;
-  /** Routes whose pages are keyed by the request as sent (a render may add its route). */
-  rawSpellings: WeakSet<PagePolicy>;
-  edge(): PageEdgeMarks;
-  /** Answers with a stored page (stale-if-error). */
-  serve(exchange: PipelineExchange, page: StoredPage, label: HitLabel): Observable<unknown>;
-  /** Why a finished response may not be stored (`PageCacheInterceptor.rejectResponse`). */
-  rejectResponse(captured: CapturedResponse, policy: PagePolicy): BypassReason | undefined;
-  onMiss(policy: PagePolicy, location: PageLocation): void;
-  onBypass(policy: PagePolicy, reason: BypassReason): void;
-}
-
-/** One render to run. */
 export interface RenderJob {
   exchange: PipelineExchange;
   /** The tokens read before the handler runs; without them the page is not stored. */
@@ -44,13 +26,13 @@ export interface RenderJob {
   fallback?: StoredPage;
 }
 
-/**
- * Runs the handler, captures what it sends, and stores it if cacheable (its head is decided as it
- * is sent: see `capture.ts`). With a `fallback` (a refresh), a handler that fails before anything
- * is sent answers with the stored page instead.
- */
-export function renderPage(deps: RenderDeps, job: RenderJob): Observable<unknown> {
-  return new PageRender(deps, job).run();
+/** Runs the handler, captures what it sends, and stores it if cacheable (see `capture.ts`). */
+export function renderPage(
+  parts: PageCacheParts,
+  fetcher: PageFetcher,
+  job: RenderJob,
+): Observable<unknown> {
+  return new PageRender(parts, fetcher, job).run();
 }
 
 /** The state of one render, from the handler's start to its page stored (or not). */
@@ -64,17 +46,18 @@ class PageRender {
   private started = 0;
 
   constructor(
-    private readonly deps: RenderDeps,
+    private readonly parts: PageCacheParts,
+    private readonly fetcher: PageFetcher,
     private readonly job: RenderJob,
   ) {
-    this.edge = deps.edge();
+    this.edge = parts.edge();
   }
 
   run(): Observable<unknown> {
     const { request, raw, next, policy, location, judgement } = this.job.exchange;
     const generations = this.job.generations;
     raw.setHeader('x-cache', 'MISS');
-    this.deps.onMiss(policy, location);
+    this.parts.onMiss(policy, location);
     if (policy.vary.headers.length > 0) {
       // Added to a Vary the handler declared (@Header, set before interceptors run on Express).
       const own = raw.getHeader('vary');
@@ -82,25 +65,23 @@ class PageRender {
       raw.setHeader('vary', own === undefined ? vary : `${String(own)}, ${vary}`);
     }
     if (!generations || request.method === 'HEAD') {
-      if (request.method === 'HEAD') this.deps.onBypass(policy, 'head');
+      if (request.method === 'HEAD') this.parts.onBypass(policy, 'head');
       this.edge.keepPrivate(raw);
       this.settle(undefined);
       return next.handle();
     }
     this.tag = this.edge.tagHeader(policy, judgement, location, request);
-    // Only responses that are checked before they are sent get the configured Cache-Control; a
-    // handler's own (@Header, set before interceptors run on Express) wins.
-    this.cacheControl = this.edge.cacheControl(policy, judgement, this.tag);
+    // A handler's own Cache-Control (@Header, set before interceptors run on Express) wins.
+    const edge = { enabled: this.edge.enabled, tagged: this.tag !== undefined };
+    this.cacheControl = pageCacheControl(policy.cacheControl, judgement, edge);
     if (this.cacheControl && !raw.hasHeader('cache-control')) {
       raw.setHeader('cache-control', this.cacheControl);
     }
     this.started = performance.now();
-    // The request's spelling is always watched (it decides the route's key form); other inputs
-    // only when pages.unkeyedInputs asks.
-    this.stopWatching = watchInputs(request, policy, {
-      rawSpellings: this.deps.rawSpellings.has(policy),
-      all: this.deps.unkeyedInputs !== 'off',
-    });
+    // The request's spelling is always watched: it decides the route's key form.
+    const { rawSpellings, options } = this.parts;
+    const all = options.pages.unkeyedInputs !== 'off';
+    this.stopWatching = watchInputs(request, policy, rawSpellings.has(policy), all);
     // A response that never ends (the client went away) must not hold the others.
     raw.once('close', () => {
       this.unkeyedReads();
@@ -139,26 +120,24 @@ class PageRender {
       captured.headers.get('cache-control') === this.cacheControl;
     let rejected: BypassReason | undefined = captured.streamed
       ? 'stream'
-      : this.deps.rejectResponse(
+      : this.parts.rejectResponse(
           ours ? withoutHeader(captured, 'cache-control') : captured,
           policy,
         );
     if (!rejected && reads.length > 0) rejected = this.judge(policy, reads);
     if (rejected) {
-      this.deps.onBypass(policy, rejected);
+      this.parts.onBypass(policy, rejected);
       this.settle(undefined);
-      // Not a cacheable page after all (a 404, a Set-Cookie, a stream…): no shared cache may
-      // keep it. With an edge cache it is said so, unless the handler said otherwise (an error
-      // answer, whose filter drops the headers set before, included): no purge would reach it.
+      // Not a cacheable page after all (a 404, a Set-Cookie…): with an edge, said private unless
+      // the handler said otherwise (an error filter drops our headers too), as no purge reaches it.
       if (this.edge.enabled && (ours || !captured.headers.has('cache-control'))) {
         return { headers: { 'cache-control': 'private' } };
       }
       return ours ? { remove: ['cache-control'] } : undefined;
     }
     const meta = pageMetaOf(captured, policy, performance.now() - this.started, this.tag);
-    // The response is held until the entry is stored (bounded by the store's command
-    // timeout), so a client that has its answer finds the page cached.
-    const stored = storePage(this.deps.target, {
+    // The response is held until the entry is stored, so a client with its answer finds it cached.
+    const stored = storePage(this.parts, {
       location,
       policy,
       meta,
@@ -177,11 +156,10 @@ class PageRender {
     this.settle(page);
     if (page) return;
     if (this.tag) this.edge.purgeWhenSent(raw, location);
-    // Tokens created for this miss are held for one render lease: a slower render finds them
-    // gone and is not stored, on every miss — said once, with the fix.
+    // A miss's new tokens last one render lease: a slower render is never stored. Said once.
     if (meta.r > RENDER_LEASE_MS) {
-      this.deps.onBypass(policy, 'render-time');
-      this.deps.warnings.warn(
+      this.parts.onBypass(policy, 'render-time');
+      this.parts.warnings.warn(
         `${policy.view} took ${Math.round(meta.r / 1000)} s to render, longer than the ${RENDER_LEASE_MS / 1000} s a miss holds its data's generation tokens: its pages are not stored. Make the render faster, or cache its slow part with getOrSet().`,
         `${policy.view}\u0000render-time`,
       );
@@ -190,7 +168,8 @@ class PageRender {
 
   /** Reads of inputs the key does not hold: logged, and the route's key form switched. */
   private judge(policy: PagePolicy, reads: InputRead[]): BypassReason | undefined {
-    const { rawSpellings, unkeyedInputs, warnings } = this.deps;
+    const { rawSpellings, options, warnings } = this.parts;
+    const unkeyedInputs = options.pages.unkeyedInputs;
     const verdict = judgeReads(policy.view, reads, rawSpellings.has(policy), unkeyedInputs);
     if (verdict.keyAsSent) rawSpellings.add(policy);
     for (const { message, key } of verdict.warnings) warnings.warn(message, key);
@@ -209,7 +188,7 @@ class PageRender {
     if (this.cacheControl && raw.getHeader('cache-control') === this.cacheControl) {
       raw.removeHeader('cache-control');
     }
-    return this.deps.serve(exchange, fallback, 'STALE');
+    return of(this.fetcher.serve(exchange, fallback, 'STALE'));
   }
 }
 

@@ -1,4 +1,4 @@
-import type { StoredPage } from '../lookup.js';
+import type { StoredPage } from '../stored-page.js';
 
 /**
  * Renders in progress in this process, by page key, each with the page it stored (if any): the
@@ -17,7 +17,6 @@ export class SingleFlight {
     return done;
   }
 
-  /** The render of `key` in progress, if any. */
   get(key: string): Promise<StoredPage | undefined> | undefined {
     return this.pending.get(key);
   }
@@ -27,14 +26,20 @@ export class SingleFlight {
   }
 }
 
-/** `promise`'s value, or `undefined` if it takes longer than `ms`. */
+/** `promise`'s outcome, or `undefined` if it takes longer than `ms` (the wait holds no process). */
 export function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise(resolve => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    void promise.then(value => {
-      clearTimeout(timer);
-      resolve(value);
-    });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms).unref();
+    promise.then(
+      value => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error as Error);
+      },
+    );
   });
 }
 

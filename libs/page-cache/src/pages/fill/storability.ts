@@ -23,10 +23,9 @@ const NOT_STORED = new Set([
 const UNCACHEABLE_DIRECTIVE = /(?:^|,)\s*(?:private|no-store|no-cache)\b/i;
 
 /**
- * Whether a response, as its head was sent, may be stored; returns why not, or `undefined`.
- * Django's `UpdateCacheMiddleware` rules, plus ours: the page's statuses, no stream, no cookie, no
- * `private`/`no-store`/`no-cache`, no `Content-Encoding` (a compression middleware encodes the
- * bytes after we saw them), no `Vary` beyond what the page varies on, at most `maxEntrySize`.
+ * Why a response, as its head was sent, may not be stored (Django's `UpdateCacheMiddleware`
+ * rules, plus ours), or `undefined`. `Content-Encoding` is refused: a compression middleware
+ * encodes the bytes after we saw them.
  */
 export function rejectResponse(
   captured: CapturedResponse,
@@ -82,10 +81,8 @@ export function withoutHeader(captured: CapturedResponse, name: string): Capture
 }
 
 /**
- * The header of the entry a captured response is stored as, and the ETag it is sent with. A
- * `tag` header (the edge's) replaces one of that name the handler set: the page's own tags are
- * what purges name; its `vary` joins the handler's `Vary` (in one header). Dependencies, tokens
- * and the body digest are added when it is stored.
+ * The header of the entry a captured response is stored as. An edge `tag` header replaces one of
+ * that name the handler set (purges name the page's own tags); its `vary` joins the handler's.
  */
 export function pageMetaOf(
   captured: CapturedResponse,

@@ -1,17 +1,9 @@
-import { createHash } from 'node:crypto';
-import type { CacheStatistics } from '../../cache-statistics.js';
 import { encodeEntry, type PageMeta } from '../../codec.js';
-import type { DependencyTracker } from '../../dependency-tracker.js';
+import { digest } from '../../keys.js';
+import type { PageCacheParts } from '../exchange.js';
 import type { PageLocation } from '../key/page-key.js';
-import type { StoredPage } from '../lookup.js';
 import type { PagePolicy } from '../policy/page-policy.js';
-
-/** Where pages are stored, and counted. */
-export interface PageStoreTarget {
-  tracker: DependencyTracker;
-  counters: CacheStatistics;
-  compressAbove: number | undefined;
-}
+import type { StoredPage } from '../stored-page.js';
 
 /** A page rendered and captured, with the generation tokens read before its handler ran. */
 export interface RenderedPage {
@@ -23,16 +15,14 @@ export interface RenderedPage {
 }
 
 /**
- * Stores a rendered page with the generation tokens read before its handler ran; the tracker
- * removes it again if an invalidation replaced one meanwhile. Past its TTL a page stays stored for
- * the grace period, to be served stale while refreshed.
+ * Stores a rendered page with the tokens read before its handler ran (the tracker removes it if
+ * an invalidation replaced one meanwhile), kept for its TTL and grace.
  * @returns the page if it is stored and current; never rejects.
  */
 export async function storePage(
-  target: PageStoreTarget,
+  { tracker, counters, options }: Pick<PageCacheParts, 'tracker' | 'counters' | 'options'>,
   rendered: RenderedPage,
 ): Promise<StoredPage | undefined> {
-  const { tracker, counters, compressAbove } = target;
   const { location, policy, meta, body, generations } = rendered;
   try {
     if (location.deps.length > 0) {
@@ -40,8 +30,8 @@ export async function storePage(
       meta.g = generations;
     }
     // The body's digest in the header: what lets a process that read this page reuse its body.
-    meta.b = createHash('sha256').update(body).digest('base64url').slice(0, 22);
-    const bytes = encodeEntry(meta, body, compressAbove);
+    meta.b = digest(body, 22);
+    const bytes = encodeEntry(meta, body, options.compressAbove);
     const keepMs = meta.l === 0 ? 0 : meta.l + policy.graceMs;
     const current = await tracker.write(location.key, bytes, keepMs, location.deps, generations);
     if (!current) return undefined;

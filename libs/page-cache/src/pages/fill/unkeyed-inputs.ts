@@ -3,29 +3,15 @@ import type { PageRequest } from '../page-metadata.js';
 
 export type { UnkeyedInputsMode } from '../../interfaces/cache-module-options.interface.js';
 
-/**
- * One request input a render read: a header, a cookie or a query parameter; or the request's
- * spelling — its target as sent (`URL`: `req.url`, `req.originalUrl`, `req.path`) or its host as
- * sent (`host`: the `Host` header, `req.host`, `req.hostname`).
- */
+/** One request input a render read; `URL` and `host` are the request's spelling as sent. */
 export interface InputRead {
   kind: 'header' | 'cookie' | 'query parameter' | 'URL' | 'host' | 'raw headers' | 'address';
   name: string;
 }
 
-/** What to watch: the request's spelling always, every other input with `all`. */
-export interface WatchOptions {
-  /** The route's pages are keyed by the request as sent (its spelling reads are keyed). */
-  rawSpellings: boolean;
-  /** Headers, cookies and query parameters too (`pages.unkeyedInputs` is not `'off'`). */
-  all: boolean;
-}
-
 /**
- * Headers that are never reported: the host and conditional/transfer headers the framework itself
- * reads while sending (Express's freshness check, body parsers, compression), `Authorization`
- * (a request that carries it is not cached unless the page varies on the user), and the forwarded
- * headers read by the framework's host/protocol getters, which are keyed.
+ * Headers never reported: those the framework itself reads while sending (freshness checks, body
+ * parsers, compression), and `Authorization` (not cached unless the page varies on the user).
  */
 const NOT_REPORTED = new Set([
   'if-none-match',
@@ -44,9 +30,8 @@ const NOT_REPORTED = new Set([
 ]);
 
 /**
- * Framework getters that read headers or the URL for their result: their own reads are not
- * reported; a read of the getter itself is, as the spelling it returns (`protocol` and `secure`
- * are keyed as they are; Express's `query` parses the URL, and what it returns is keyed).
+ * Framework getters that read headers or the URL: their own reads are not reported, a read of the
+ * getter is, as what it returns (`undefined`: keyed as it is).
  */
 const GETTERS: Readonly<Record<string, InputRead['kind'] | undefined>> = {
   host: 'host',
@@ -62,24 +47,22 @@ const GETTERS: Readonly<Record<string, InputRead['kind'] | undefined>> = {
 
 /** Most distinct inputs remembered per render (an attacker's request cannot grow it further). */
 const MAX_READS = 64;
-/** Longest input name remembered. */
 const MAX_NAME = 100;
 
 /**
- * Records which request headers, cookies and query parameters a render reads, by putting
- * recording proxies in front of `req.headers`, `req.cookies` and `req.query` while the handler
- * (and the app's pipes and interceptors inside the page cache) run. `stop()` puts the originals
- * back and returns the reads that are not part of the page's key.
- *
- * Reads made before the page cache runs (middleware, guards, interceptors outside it) are not
- * seen: vary on what your guards read.
+ * Records which request inputs a render reads, through recording proxies in front of
+ * `req.headers`, `req.cookies`, `req.query` and accessors on the spellings, while the handler runs
+ * (reads before the page cache runs, as a guard's, are not seen). `stop()` puts the originals back
+ * and returns the reads that are not part of the page's key.
  */
 export function watchInputs(
   request: PageRequest,
   policy: PagePolicy,
-  options: WatchOptions = { rawSpellings: false, all: true },
+  /** The route's pages are keyed by the request as sent (its spelling reads are keyed). */
+  rawSpellings: boolean,
+  /** Headers, cookies and query parameters too (`pages.unkeyedInputs` is not `'off'`). */
+  all: boolean,
 ): () => InputRead[] {
-  const { all } = options;
   const reads = new Map<string, InputRead>();
   let quiet = 0;
   const record = (kind: InputRead['kind'], name: string) => {
@@ -111,34 +94,19 @@ export function watchInputs(
     }
   }
 
-  for (const jar of ['cookies', 'signedCookies'] as const) {
-    const cookies = (request as unknown as Record<string, unknown>)[jar];
-    if (all && cookies && typeof cookies === 'object') {
-      undo.push(
-        shadow(
-          request,
-          jar,
-          recording(cookies, name => record('cookie', name)),
-        ),
-      );
-    }
+  const watchObject = (name: string, kind: InputRead['kind']) => {
+    const value = (request as unknown as Record<string, unknown>)[name];
+    if (!value || typeof value !== 'object') return;
+    const watched = recording(value, key => record(kind, key));
+    undo.push(override(request, name, { value: watched, writable: true, enumerable: true }));
+  };
+  if (all) {
+    watchObject('cookies', 'cookie');
+    watchObject('signedCookies', 'cookie');
+    if (policy.query) watchObject('query', 'query parameter');
   }
 
-  if (all && policy.query) {
-    const query = request.query;
-    if (query && typeof query === 'object') {
-      undo.push(
-        shadow(
-          request,
-          'query',
-          recording(query, name => record('query parameter', name)),
-        ),
-      );
-    }
-  }
-
-  // The target as sent: keyed in canonical form unless the route keys it as sent, and with an
-  // allowlist only its path and the listed parameters are keyed.
+  // The target as sent: keyed only in canonical form unless the route keys it as sent.
   const holders = raw && typeof raw === 'object' && raw !== request ? [request, raw] : [request];
   for (const holder of holders) {
     for (const name of ['url', 'originalUrl']) {
@@ -147,28 +115,26 @@ export function watchInputs(
     }
   }
 
-  // host/hostname/protocol read X-Forwarded-* through req.headers, Express's path and query read
-  // req.url: those reads are the framework's; the getter's own read is reported as its kind.
+  // Getters read X-Forwarded-* or req.url for their result: only the getter's own read counts.
   for (const [name, kind] of Object.entries(GETTERS)) {
     const getter = findGetter(request, name);
     if (!getter) continue;
-    undo.push(
-      shadowGetter(request, name, function (this: unknown) {
-        if (kind && (all || kind !== 'address')) record(kind, name);
-        quiet++;
-        try {
-          return getter.call(this);
-        } finally {
-          quiet--;
-        }
-      }),
-    );
+    const get = function (this: unknown) {
+      if (kind && (all || kind !== 'address')) record(kind, name);
+      quiet++;
+      try {
+        return getter.call(this);
+      } finally {
+        quiet--;
+      }
+    };
+    undo.push(override(request, name, { get, enumerable: false }));
   }
 
   return () => {
     for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
     undo.length = 0;
-    return [...reads.values()].filter(read => !isKeyed(read, policy, options.rawSpellings));
+    return [...reads.values()].filter(read => !isKeyed(read, policy, rawSpellings));
   };
 }
 
@@ -176,49 +142,19 @@ export function watchInputs(
 function isKeyed(read: InputRead, policy: PagePolicy, rawSpellings: boolean): boolean {
   const { vary } = policy;
   switch (read.kind) {
-    case 'host':
-      return rawSpellings;
     case 'header':
       return NOT_REPORTED.has(read.name) || vary.headers.includes(read.name);
     case 'cookie':
       return vary.cookies.includes(read.name);
     case 'query parameter':
       return !policy.query || policy.query.has(read.name) || vary.query.includes(read.name);
+    case 'host':
     case 'URL':
       return rawSpellings;
     case 'raw headers':
     case 'address':
       return false;
   }
-}
-
-/**
- * The warning for a route whose render read the request's spelling: from then on its pages are
- * keyed by the request as sent.
- */
-export function spellingWarning(view: string, read: InputRead): string {
-  const what =
-    read.kind === 'host'
-      ? `the host as sent (${read.name === 'Host header' ? 'the Host header' : `req.${read.name}`})`
-      : `the URL as sent (req.${read.name})`;
-  return `${view} read ${what}: its pages are now keyed by the request as sent, so each spelling of a URL or host (letter case, a default port, %-escapes) is an entry of its own. Read @Param() and @Query() instead to share one entry.`;
-}
-
-/** The warning for one unkeyed read, naming the fix. */
-export function unkeyedInputWarning(view: string, read: InputRead): string {
-  if (read.kind === 'raw headers') {
-    return `${view} read req.${read.name}, which holds every request header, most of them not in its key: read the ones you need from req.headers and add them to @VaryOn(), or @NoCache()`;
-  }
-  if (read.kind === 'address') {
-    return `${view} read the client's address (req.${read.name}), which is not in its key: add @VaryOn(req => req.ip) or @NoCache()`;
-  }
-  const fix =
-    read.kind === 'header'
-      ? `@VaryOn('${read.name}')`
-      : read.kind === 'cookie'
-        ? `@VaryOn({ cookies: [${JSON.stringify(read.name)}] })`
-        : `${JSON.stringify(read.name)} to @CachePage({ query })`;
-  return `${view} read ${read.kind} '${read.name}', which is not in its key: add ${fix} or @NoCache()`;
 }
 
 function recording<T extends object>(target: T, onRead: (name: string) => void): T {
@@ -238,15 +174,10 @@ function recording<T extends object>(target: T, onRead: (name: string) => void):
   });
 }
 
-/** Replaces a property of `object` by an own data property; returns what puts it back. */
-function shadow(object: object, name: string, value: unknown): () => void {
+/** Defines an own property of `object`; returns what puts the property as it was back. */
+function override(object: object, name: string, descriptor: PropertyDescriptor): () => void {
   const own = Object.getOwnPropertyDescriptor(object, name);
-  Object.defineProperty(object, name, {
-    value,
-    writable: true,
-    configurable: true,
-    enumerable: true,
-  });
+  Object.defineProperty(object, name, { ...descriptor, configurable: true });
   return () => {
     if (own) Object.defineProperty(object, name, own);
     else delete (object as Record<string, unknown>)[name];
@@ -272,15 +203,6 @@ function observeProperty(object: object, name: string, onRead: () => void): () =
   });
   return () => {
     if (own) Object.defineProperty(object, name, 'value' in own ? { ...own, value } : own);
-    else delete (object as Record<string, unknown>)[name];
-  };
-}
-
-function shadowGetter(object: object, name: string, get: () => unknown): () => void {
-  const own = Object.getOwnPropertyDescriptor(object, name);
-  Object.defineProperty(object, name, { get, configurable: true, enumerable: false });
-  return () => {
-    if (own) Object.defineProperty(object, name, own);
     else delete (object as Record<string, unknown>)[name];
   };
 }

@@ -1,4 +1,4 @@
-import { allowedHosts, hostnameOf } from './allowed-hosts.js';
+import { allowedHosts } from './allowed-hosts.js';
 
 describe('allowedHosts', () => {
   it('is absent without the option', () => {
@@ -48,11 +48,5 @@ describe('allowedHosts', () => {
     expect(() => allowedHosts(['ok.test', 'bad host'])).toThrow(/pages\.hosts entry: "bad host"/);
     expect(() => allowedHosts([''])).toThrow(TypeError);
     expect(() => allowedHosts('example.com' as unknown as string[])).toThrow(/pages\.hosts/);
-  });
-
-  it('reads the host name of a Host header', () => {
-    expect(hostnameOf('example.com:8080')).toBe('example.com');
-    expect(hostnameOf('[::1]:3000')).toBe('[::1]');
-    expect(hostnameOf('example.com')).toBe('example.com');
   });
 });

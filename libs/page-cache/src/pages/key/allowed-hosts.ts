@@ -4,19 +4,13 @@
  */
 export type HostPattern = string | RegExp;
 
-/**
- * Whether a host is allowed by `pages.hosts`. `port` is `undefined` for a host on the protocol's
- * default port or the server's own (see `defaultPorts`), else the port as written.
- */
+/** Whether a host is allowed by `pages.hosts`; `port` is `undefined` for a default one. */
 export type HostCheck = (hostname: string | undefined, port?: string) => boolean;
 
 /**
- * Builds the check of `pages.hosts`, Django's `ALLOWED_HOSTS`: names match case-insensitively; a
- * leading dot matches the domain and every subdomain. A name without a port matches the host on
- * its default port (or the port the server listens on) only; any other port must be listed with
- * the name (`example.com:8080`): each port is a host of its own, which a client could otherwise
- * use to multiply the entries of every page. A RegExp is tested against the lower-case host name,
- * followed by `:port` when the port is not a default one. `'*'` allows every host and port.
+ * Builds the check of `pages.hosts` (Django's `ALLOWED_HOSTS`). A name without a port matches
+ * default ports only: each port is a host of its own, which a client could otherwise use to
+ * multiply the entries of every page. A RegExp is tested against `name` or `name:port`.
  * @throws TypeError naming an entry that is neither a non-empty name nor a RegExp.
  */
 export function allowedHosts(patterns: readonly HostPattern[] | undefined): HostCheck | undefined {
@@ -64,11 +58,4 @@ export function allowedHosts(patterns: readonly HostPattern[] | undefined): Host
     for (const expression of expressions) if (expression.test(spelled)) return true;
     return false;
   };
-}
-
-/** The host name (no port) of a `Host` header value. */
-export function hostnameOf(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  const colon = host.indexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
 }

@@ -1,24 +1,16 @@
 import type { PageRequest } from '../page-metadata.js';
 
 /**
- * The spellings of a request a page is keyed by. Two requests that reach the same handler with
- * the same parameters, query and vary inputs must share one entry, or a client can multiply the
- * entries of one page without bound (`/articles/hello%2Dworld`, `/ARTICLES/hello-world` on a
- * case-insensitive router, `EXAMPLE.com:80`…). So the key holds what the router made of the path
- * — the route pattern it matched and the parameters it decoded for the handler — and the query and
- * host in a canonical form, where only spellings that every parser reads alike are merged:
- * - in the query, percent-encoded unreserved characters (`A-Z a-z 0-9 - _ ~`, RFC 3986 §2.3) are
- *   decoded and the hex digits of every other escape are upper-cased; `%2F` stays distinct from
- *   `/`, `%2E` from `.`, `+` from `%20`; a query that does not decode as UTF-8 is kept as sent;
- * - the host is lower-cased and its port dropped when it is the protocol's default or the port
- *   the server accepted the connection on.
- * (Without a matched pattern, the path is keyed in the same canonical form as the query.)
- * A handler that reads the spelling itself (`req.url`, `req.originalUrl`, `req.path`, `req.host`,
- * `req.hostname`, the `Host` header, the raw headers) would see the difference: the page cache
- * sees that read while the page renders and keys that route's pages by the request as sent from
- * then on (`raw`).
+ * The spellings of a request a page is keyed by. Requests that reach one handler with the same
+ * parameters, query and vary inputs must share an entry, or a client can multiply the entries of
+ * a page without bound (`/articles/hello%2Dworld`, `/ARTICLES/hello-world`, `EXAMPLE.com:80`). So
+ * the key holds the route pattern the router matched and the parameters it decoded, and the query
+ * and host in a canonical form that merges only spellings every parser reads alike (see
+ * `canonicalTarget`, `hostOf`). A handler that reads the spelling itself (`req.url`, the `Host`
+ * header…) would see the difference: that read, seen while the page renders, keys the route's
+ * pages by the request as sent from then on (`raw`).
  */
-export interface KeyedSpellings {
+interface KeyedSpellings {
   /** What selects the page among the URLs of its route: pattern, parameters and query. */
   target: unknown;
   /** The same without the query (for a route with a query allowlist). */
@@ -42,18 +34,14 @@ export function keyedSpellings(
   const host = request.host ?? request.hostname ?? null;
   const q = url.indexOf('?');
   if (raw) {
-    return {
-      target: url,
-      path: q === -1 ? url : url.slice(0, q),
-      originalUrl: original,
-      hostHeader,
-      host,
-    };
+    const path = q === -1 ? url : url.slice(0, q);
+    return { target: url, path, originalUrl: original, hostHeader, host };
   }
   const pattern = routePattern(request);
   let target: unknown;
   let path: unknown;
   if (pattern === undefined) {
+    // The path keyed in the same canonical form as the query.
     const canonical = canonicalTarget(url);
     const cq = canonical.indexOf('?');
     target = canonical;
@@ -65,8 +53,7 @@ export function keyedSpellings(
   return {
     target,
     path,
-    // With a query allowlist only the listed parameters are keyed: the rewritten (or mounted)
-    // target's own query would make every other parameter an entry.
+    // With a query allowlist, the rewritten (or mounted) target's query would key every parameter.
     originalUrl:
       original === null
         ? null
@@ -76,10 +63,7 @@ export function keyedSpellings(
   };
 }
 
-/**
- * The route pattern the router matched for the request (`/articles/:slug`): Express's
- * `req.route.path`, Fastify's `request.routeOptions.url`; `undefined` when neither is known.
- */
+/** The route pattern the router matched (`/articles/:slug`), on Express or Fastify. */
 function routePattern(request: PageRequest): string | undefined {
   const express = (request as { route?: { path?: unknown } }).route?.path;
   if (typeof express === 'string') return express;
@@ -98,8 +82,9 @@ function hostOf(host: string, request: PageRequest): string {
 const ESCAPE = /%([0-9A-Fa-f]{2})/g;
 
 /**
- * A request target with percent-encoded unreserved characters decoded and the other escapes'
- * hex digits upper-cased; as sent when it holds no `%` or does not decode as UTF-8.
+ * A request target with percent-encoded unreserved characters (RFC 3986 §2.3) decoded and the
+ * other escapes' hex digits upper-cased (`%2F` stays distinct from `/`, `+` from `%20`); as sent
+ * when it holds no `%` or does not decode as UTF-8.
  */
 export function canonicalTarget(url: string): string {
   if (!url.includes('%')) return url;
@@ -142,10 +127,7 @@ export function splitHost(host: string): { name: string; port: string | undefine
     : { name: host.slice(0, colon), port: host.slice(colon + 1) };
 }
 
-/**
- * Ports that name no other host than the host itself: the protocol's default and the port the
- * server accepted the connection on (a client cannot choose it).
- */
+/** Ports that name no other host: the protocol's default, and the server's own (no client's). */
 export function defaultPorts(request: PageRequest): string[] {
   const ports = [request.protocol === 'https' ? '443' : '80'];
   const socket = (request as { socket?: { localPort?: unknown } }).socket;

@@ -7,14 +7,10 @@ const NUMERIC = /^\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?\s*$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The id an entity dependency is keyed by, in the form an invalidation event carries it, or
- * `undefined` when the request must bypass the cache.
- *
- * An event for `Post 7` must clear the page of `/posts/07`. With a `parse` function the id is what
- * it returns (`Number('07')` is `7`). Without one, only ids that no database reads as another
- * value are accepted as they are: a numeric string with a sign, leading zeros, a fraction or an
- * exponent, an upper-case UUID (PostgreSQL prints them in lower case) or one with surrounding
- * spaces could name the same row as its canonical spelling, so such a request is not cached.
+ * The id an entity dependency is keyed by, in the form an invalidation event carries it (an event
+ * for `Post 7` must clear `/posts/07`), or `undefined`: bypass. With `parse`, what it returns;
+ * without, only ids no database reads as another value (not `07`, `+7`, `7.0`, an upper-case UUID,
+ * surrounding spaces), since they could name the same row as their canonical spelling.
  */
 export function canonicalEntityId(
   raw: unknown,

@@ -10,10 +10,8 @@ export interface PageLocation {
   key: string;
   /**
    * Dependencies, generation-checked on every hit and indexed: the models and entities of
-   * `@CacheKeyFrom`, then the page's two lookup tags (its URL path, and the path with its
-   * normalized query) — so `expirePage()` replaces a token, and a page whose index membership was
-   * lost or raced, or whose render read its data before the `expirePage()`, is never served after
-   * it.
+   * `@CacheKeyFrom`, then the page's two lookup tags (its path, and the path with its normalized
+   * query), so an `expirePage()` replaces a token and no page read before it is served after it.
    */
   deps: string[];
 }
@@ -25,26 +23,16 @@ export interface PageBypass {
   advice?: string;
 }
 
-/** Resolves the principal of a request for `@VaryOn({ user: true })`. */
+/** Resolves the principal of a request for `@VaryOn({ user: true })` (default: `req.user.id`). */
 export type UserResolver = (request: PageRequest) => unknown;
 
 /**
- * Builds the key of the page variant a request asks for:
- * `{ns}:page:{view}:{models}:{digest}`, where models are the dependency names (readable, so pages
- * can be found by pattern) and the digest covers everything else that selects the variant.
- *
- * The variant is the request as the handler sees it, never a second reading of it:
- * - what the router made of the path (the route pattern it matched and the parameters it decoded)
- *   and the query, unsorted, in the canonical form of `canonical-request.ts` — or the target as
- *   sent with `rawSpellings` — so two spellings that the framework parses differently never share
- *   an entry; with `@CachePage({ query })`, the path so read plus those parameters as the
- *   adapter's query parser read them;
- * - the `Host` header, and host and protocol as the framework reports them (so a trusted
- *   `X-Forwarded-Host`/`-Proto` selects its own entry), canonical or as sent likewise;
- * - each varied header, cookie, query parameter, the principal and each vary function's result.
- * Inputs are JSON-encoded as one array before hashing, so a missing value, an empty one and one
- * that contains a separator never collide.
- *
+ * Builds the key of the page variant a request asks for: `{ns}:page:{view}:{models}:{digest}`
+ * (models readable, so pages can be found by pattern). The digest covers the request as the
+ * handler sees it: the route, target and hosts of `keyedSpellings` (canonical, or as sent with
+ * `rawSpellings`), the protocol the framework reports, and each varied header, cookie, query
+ * parameter, principal and vary function's result — JSON-encoded as one array, so a missing
+ * value, an empty one and one that contains a separator never collide.
  * @returns a bypass when an entity id is missing or not canonical, when the principal of a
  *   request that carries credentials is unknown, or when a vary function returns an object.
  */
@@ -52,7 +40,7 @@ export function locatePage(
   namespace: string,
   policy: PagePolicy,
   request: PageRequest,
-  userOf: UserResolver,
+  userOf: UserResolver | undefined,
   rawSpellings = false,
 ): PageLocation | PageBypass {
   const shown: string[] = [...policy.models];
@@ -123,10 +111,8 @@ export function locatePage(
     try {
       value = fn(request);
     } catch {
-      return {
-        bypass: 'variant',
-        advice: `a @VaryOn function threw: make it return undefined when its input is missing`,
-      };
+      const advice = 'a @VaryOn function threw: make it return undefined when its input is missing';
+      return { bypass: 'variant', advice };
     }
     if (value !== undefined && value !== null && !isScalar(value)) {
       return {
@@ -143,7 +129,6 @@ export function locatePage(
   return { key: pageKey(namespace, policy.view, shown, variantDigest(parts)), deps: unique };
 }
 
-/** Longest URL whose lookup tags are remembered. */
 const TAG_MEMO_URL = 1_024;
 /** Bytes the memo of lookup tags may hold, all routes together (about 5,000 typical URLs). */
 export const TAG_MEMO_BYTES = 2 * 1024 * 1024;
@@ -155,11 +140,9 @@ const ROUTE_IDS = new WeakMap<PagePolicy, number>();
 let routeIds = 0;
 
 /**
- * The lookup tags of a request target for one route, remembered for recent URLs: each costs a
- * decode, a query parse and two hashes, and every hit needs them (they are dependencies). One
- * memo for the process, bounded in bytes (oldest first out) and by URL length, so unique or huge
- * URLs on any number of routes cannot grow the heap past {@link TAG_MEMO_BYTES}. The tags are a
- * pure function of the URL and the route's query allowlist.
+ * The lookup tags of a URL for one route (a pure function of both), remembered: each costs a
+ * decode, a query parse and two hashes, and every hit needs them. One memo for the process,
+ * bounded in bytes (oldest first out) and by URL length.
  */
 function lookupTagsOf(
   policy: PagePolicy,
@@ -190,7 +173,6 @@ export function tagMemoSize(): { entries: number; bytes: number } {
   return { entries: TAG_MEMO.size, bytes: tagMemoBytes };
 }
 
-/** Whether a location is a bypass. */
 export function isBypass(target: PageLocation | PageBypass): target is PageBypass {
   return 'bypass' in target;
 }
@@ -198,15 +180,19 @@ export function isBypass(target: PageLocation | PageBypass): target is PageBypas
 const INVALID = Symbol('invalid principal');
 
 /**
- * The principal a page varies on: a non-empty string or a finite number, `null` for an anonymous
- * request (no `Authorization`, no `req.user`), or INVALID when the request carries credentials
- * but no usable id (it would otherwise share one entry with every such request).
+ * The principal a page varies on, `null` for an anonymous request, or INVALID when the request
+ * carries credentials but no usable id (it would share one entry with every such request).
  */
 function principalOf(
   request: PageRequest,
-  userOf: UserResolver,
+  userOf: UserResolver | undefined,
 ): string | number | null | typeof INVALID {
-  const value = userOf(request);
+  const user = request.user;
+  const value = userOf
+    ? userOf(request)
+    : typeof user === 'object' && user !== null
+      ? (user as { id?: unknown }).id
+      : undefined;
   if (typeof value === 'string' && value !== '') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'bigint') return value.toString();
@@ -234,10 +220,7 @@ function parsedParam(query: object, kind: string, name: string): unknown[] {
   return value === undefined ? [kind, name] : [kind, name, value];
 }
 
-/**
- * Every raw value the `Cookie` header gives `name`, in order: cookie parsers differ on duplicates
- * and quoting, so the key keeps them all, undecoded.
- */
+/** Every raw value the `Cookie` header gives `name`: parsers differ on duplicates and quotes. */
 function cookieValues(header: string | string[] | undefined, name: string): string[] | null {
   if (header === undefined) return null;
   const values: string[] = [];
@@ -249,10 +232,9 @@ function cookieValues(header: string | string[] | undefined, name: string): stri
 }
 
 /**
- * Lookup tags for `expirePage`. Unlike the key, they are deliberately loose — lower-cased,
- * percent-decoded, without trailing slashes, query sorted — so every spelling the router treats
- * as one URL (`/posts/3/`, `/POSTS/3`, `/posts/%33` on Express) is found by one `expirePage`;
- * a tag shared by two different pages only removes both.
+ * Lookup tags for `expirePage`: unlike the key, deliberately loose (lower-cased, decoded, no
+ * trailing slash, query sorted), so one `expirePage` finds every spelling a router treats as one
+ * URL (`/posts/3/`, `/POSTS/3`, `/posts/%33`); a tag two pages share only removes both.
  */
 function lookupTags(
   path: string,
@@ -263,10 +245,7 @@ function lookupTags(
   return [pathTag(loosePath), urlTag(loosePath, JSON.stringify(normalizeQuery(search, allowed)))];
 }
 
-/**
- * The lookup tag of every stored variant of a URL: the path alone (all its queries), or, when the
- * URL or `query` names a query, the path with that normalized query. Used by `expirePage`.
- */
+/** `expirePage`'s tag of a URL: its path (all queries), or the path with the query it names. */
 export function urlTagOf(
   url: string,
   query?: Record<string, string | number | readonly (string | number)[]>,
@@ -281,8 +260,7 @@ export function urlTagOf(
   return urlTag(loosePath, JSON.stringify(normalizeQuery(params.toString())));
 }
 
-/** Splits a request URL into its raw path and query string. */
-export function splitUrl(url: string): { path: string; search: string } {
+function splitUrl(url: string): { path: string; search: string } {
   const q = url.indexOf('?');
   return q === -1 ? { path: url, search: '' } : { path: url.slice(0, q), search: url.slice(q + 1) };
 }
@@ -300,11 +278,8 @@ function loosenPath(path: string): string {
   return trimmed === '' ? '/' : trimmed;
 }
 
-/**
- * The query as `[name, value]` pairs, limited to `allowed` names, sorted by name (repeated names
- * keep their order). Used for lookup tags only: keys never sort or decode the query.
- */
-export function normalizeQuery(search: string, allowed?: ReadonlySet<string>): [string, string][] {
+/** The query's `allowed` pairs sorted by name, for lookup tags (keys never sort the query). */
+function normalizeQuery(search: string, allowed?: ReadonlySet<string>): [string, string][] {
   if (search.length === 0) return [];
   const pairs: [string, string][] = [];
   for (const [name, value] of new URLSearchParams(search)) {

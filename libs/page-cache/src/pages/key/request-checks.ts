@@ -2,13 +2,11 @@ import type { PageRequest } from '../page-metadata.js';
 import type { HostCheck } from './allowed-hosts.js';
 import { defaultPorts, splitHost } from './canonical-request.js';
 
-/** Whether a request carries a body (which no key covers; Express parses GET bodies too). */
 /**
- * Whether a request target is a plain path that every reading of it agrees on: origin-form (one
- * leading `/`, not an absolute URL such as `http://host/path`), no empty segment (`//`), no `;`
- * and no `#` (both adapters end the path at a fragment, which browsers never send). Routers treat those differently (Fastify's `ignoreDuplicateSlashes` and
- * `useSemicolonDelimiter`, absolute-form targets routed by their path), so a page's URL tags —
- * what `expirePage` and edge purges reach it by — could miss it.
+ * Whether a request target is a plain path every reading agrees on: origin-form (not
+ * `http://host/path`), no empty segment (`//`), no `;`, no `#` (which browsers never send).
+ * Routers read those differently (Fastify's `ignoreDuplicateSlashes`, `useSemicolonDelimiter`),
+ * so the URL tags `expirePage` and edge purges reach a page by could miss it.
  */
 export function plainTarget(url: string): boolean {
   if (url.charCodeAt(0) !== 47 /* / */ || url.includes('#')) return false;
@@ -17,6 +15,7 @@ export function plainTarget(url: string): boolean {
   return !path.includes('//') && !path.includes(';');
 }
 
+/** Whether a request carries a body (which no key covers). */
 export function hasBody(request: PageRequest): boolean {
   const length = request.headers['content-length'];
   return (
@@ -28,15 +27,14 @@ export function hasBody(request: PageRequest): boolean {
 const VALID_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
 
 /**
- * `pages.hosts` applied to the `Host` header itself, whose port must be digits (both adapters cut
- * `example.com:@evil.test` at the colon) and, unless it is a default one, listed; and to the host
- * the framework reports (`X-Forwarded-Host` behind a trusted proxy).
+ * `pages.hosts` applied to the `Host` header, whose port must be digits (both adapters cut
+ * `example.com:@evil.test` at the colon) and listed unless a default one, and to the host the
+ * framework reports (a trusted proxy's `X-Forwarded-Host`).
  */
 export function hostAllowed(allowed: HostCheck, request: PageRequest): boolean {
   const header = request.headers.host;
   if (typeof header !== 'string' || !allowedSpelling(allowed, header, request)) return false;
-  // The host the framework reports, when a trusted proxy's header gave another one: the same
-  // checks, port included (`X-Forwarded-Host: example.com:1`, `:2`… would each be an entry).
+  // Port included: `X-Forwarded-Host: example.com:1`, `:2`… would each be an entry.
   const reported = request.host ?? request.hostname;
   if (reported === undefined || reported.toLowerCase() === header.toLowerCase()) return true;
   return allowedSpelling(allowed, reported, request);

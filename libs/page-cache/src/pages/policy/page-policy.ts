@@ -34,7 +34,6 @@ export interface PagePolicy {
   vary: VarySpec;
   /** Whole models the page is built from (including `defaultModels`), sorted. */
   models: string[];
-  /** Single entities the page is built from. */
   entities: EntityDependencySpec[];
   /** Names of every model the page depends on (whole or by entity). */
   dependsOn?: string[];
@@ -47,7 +46,6 @@ export interface PagePolicy {
    * may keep them, made private otherwise (see `route-judgement.ts`).
    */
   cacheControl?: string;
-  /** How long past its TTL a page may be served while it is refreshed (ms). */
   graceMs: number;
   /** XFetch's beta; 0 turns early refresh off. */
   earlyRefreshBeta: number;
@@ -63,11 +61,7 @@ export const ROUTE_CONSTRAINTS_METADATA = '__fastify_route_constraints__';
 /** Directives that let a shared cache keep a response; dropped for personalised pages. */
 const SHARED_DIRECTIVE = /^(?:public|private|s-maxage=.*|proxy-revalidate)$/i;
 
-/**
- * The page policy of one handler of one controller class, from its metadata and the module's
- * options, or `null` when the page cache leaves it alone (`@NoCache`, `@Sse`, not `@CachePage`
- * outside site-wide mode, another named cache's page).
- */
+/** The page policy of a handler of a controller class, or `null` when it is not cached. */
 export function buildPagePolicy(
   reflector: Reflector,
   moduleOptions: ResolvedCacheOptions,
@@ -84,8 +78,7 @@ export function buildPagePolicy(
     targets,
   );
   if (!page && !moduleOptions.pages.global) return null;
-  // Every cache registers this interceptor; each one handles the pages that name it.
-  // (Site-wide mode applies to undecorated handlers in whichever cache enables it.)
+  // Each cache's interceptor handles the pages that name it (site-wide: undecorated ones).
   if (page && (page.cache ?? DEFAULT_CACHE) !== cacheName) return null;
   const options = page ?? {};
   const varySpecs = [

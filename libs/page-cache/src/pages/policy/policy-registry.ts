@@ -50,9 +50,8 @@ export class PolicyRegistry {
   }
 
   /**
-   * Whether `controller`'s whole dependency tree is static, as Nest decides it (no request-scoped
-   * or durable provider anywhere in it, nor in its enhancers); `undefined` when it was not found
-   * among the app's controllers.
+   * Whether `controller`'s whole dependency tree is static, as Nest decides it (no request-scoped,
+   * durable or request-bound transient provider in it); `undefined` for a controller not found.
    */
   staticTree(controller: Type): boolean | undefined {
     return this.staticTrees.get(controller);
@@ -61,10 +60,7 @@ export class PolicyRegistry {
   /** The policy of `handler` as a route of `controller`, or `null` when it is not cached. */
   get(controller: Type, handler: (...args: never[]) => unknown): PagePolicy | null {
     let byHandler = this.byController.get(controller);
-    if (!byHandler) {
-      byHandler = new Map();
-      this.byController.set(controller, byHandler);
-    }
+    if (!byHandler) this.byController.set(controller, (byHandler = new Map()));
     let policy = byHandler.get(handler);
     if (policy === undefined) {
       policy = buildPagePolicy(this.reflector, this.options, this.cacheName, controller, handler);

@@ -36,10 +36,7 @@ export const NOT_SHARED_REASONS = [
 ] as const;
 export type NotSharedReason = (typeof NOT_SHARED_REASONS)[number];
 
-/**
- * The one judgement of a route that every consumer reads — the early hit path, the edge tags and
- * the `Cache-Control` a page goes out with — and none re-derives.
- */
+/** The one judgement of a route that the early path, edge tags and `Cache-Control` all read. */
 export interface RouteJudgement {
   /** Why its hits may not be served before Nest's pipeline; `undefined`: they may. */
   notEarly?: NotEarlyReason;
@@ -56,34 +53,21 @@ export interface RouteFacts {
   config: ApplicationConfig | undefined;
   /** The page cache's interceptor, to find its place among the global interceptors. */
   interceptor: object;
-  /**
-   * Whether the controller's whole dependency tree is static, as Nest decides it
-   * (`InstanceWrapper.isDependencyTreeStatic()`: no request-scoped, durable or request-bound
-   * transient provider anywhere in it); `undefined` when the controller is not known.
-   */
+  /** See `PolicyRegistry.staticTree`. */
   staticTree: boolean | undefined;
-  /** The Fastify route's context (its hooks), when the app runs on Fastify. */
   fastifyRoute?: object;
-  /** The early hit path's `onRequest` hook on Fastify, to tell whether it is the route's last. */
   earlyHook?: (...args: never[]) => unknown;
 }
 
 /**
- * Judges a route once. A shared cache and the early path both answer before parts of the app
- * run, so both need that nothing skipped could refuse or change the answer:
- * - the controller's dependency tree is static (a request-scoped provider's factory runs per
- *   request, before guards, and may check a tenant or a session), and no global enhancer is
- *   request-scoped;
- * - no guard at any level (global, controller, handler);
- * - the URL and `Host` alone chose the handler: no header, media-type or custom versioning, no
- *   `@Controller({ host })`, no Fastify `@RouteConstraints()`; and no schema checks its headers;
- * - on Fastify, no `preParsing`/`preValidation`/`preHandler` hook (access checks live there too).
- * A shared cache also needs a page the URL alone selects: not personalised (user, cookie,
- * `Authorization`, a vary function) and not varied on a header (Cloudflare ignores `Vary`; a
- * tenant header would hand one tenant's page to another). The early path also needs to be the
- * last step before the handler: the page cache is the first global interceptor (unless `early:
- * true`), and on Fastify its hook is the route's last `onRequest` hook and no schema validates or
- * coerces the request after it.
+ * Judges a route once. A shared cache and the early path both answer before parts of the app run,
+ * so nothing skipped may refuse or change the answer: a static dependency tree (a request-scoped
+ * provider's factory may check a tenant), no guard, a handler chosen by the URL and `Host` alone
+ * (no header versioning, host routing, route constraints or header schema), no later Fastify hook.
+ * A shared cache also needs a page the URL alone selects (not personalised, not varied on a
+ * header: Cloudflare ignores `Vary`). The early path also needs to be the last step before the
+ * handler: the first global interceptor (unless `early: true`), and on Fastify the last
+ * `onRequest` hook, with no schema validating the request after it.
  */
 export function judgeRoute(facts: RouteFacts): RouteJudgement {
   const pipeline = pipelineReason(facts);
@@ -166,11 +150,10 @@ function notShared(
 }
 
 /**
- * The `Cache-Control` a cacheable page of the route goes out with: the configured one
- * (`pages.cacheControl`) when a shared cache may keep it (and, with an edge, when it is tagged),
- * else the same made private (`public`, `s-maxage` and `proxy-revalidate` dropped) — and with an
- * edge configured, `private` even when none is configured, since no purge would reach an edge copy
- * of an untagged page.
+ * The `Cache-Control` a cacheable page of the route goes out with: `pages.cacheControl` when a
+ * shared cache may keep it (and, with an edge, when it is tagged), else the same made private —
+ * and with an edge, `private` even when none is configured: no purge would reach an edge copy of
+ * an untagged page.
  */
 export function pageCacheControl(
   configured: string | undefined,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { PROGRAM, type CommandOption, type CommandOptions } from './command.js';
+import { PROGRAM, type Command, type CommandOption, type CommandOptions } from './command.js';
 import { COMMANDS, type CommandName } from './commands/index.js';
 
 const OPTIONS = {
@@ -79,9 +79,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     throw new UsageError('Give the namespace version once, as --key-version <n>.');
   }
   if (command !== undefined && !help && !printVersion) {
-    const spec = COMMANDS[command];
+    const spec: Command = COMMANDS[command];
     for (const option of ['limit', 'body', 'yes'] satisfies CommandOption[]) {
-      if (values[option] !== undefined && !spec.options.includes(option)) {
+      if (values[option] !== undefined && spec.options?.[option] === undefined) {
         throw new UsageError(`--${option} is not an option of ${command}.`);
       }
     }
@@ -170,17 +170,21 @@ const GLOBAL_HELP = `Connection and namespace (every command):
 /** Help for the program, or for one command. */
 export function helpText(command?: CommandName): string {
   if (command !== undefined) {
-    const spec = COMMANDS[command];
-    return `Usage: ${PROGRAM} ${spec.usage} [options]\n\n${spec.summary}.\n\n${spec.details}\n\n${GLOBAL_HELP}\n`;
+    const spec: Command = COMMANDS[command];
+    const own = Object.values(spec.options ?? {})
+      .map(line => `  ${line}\n`)
+      .join('');
+    return `Usage: ${PROGRAM} ${spec.usage} [options]\n\n${spec.summary}.\n\n${own && `${own}\n`}${GLOBAL_HELP}\n`;
   }
-  const width = Math.max(...Object.values(COMMANDS).map(spec => firstWords(spec.usage).length));
+  const width = Math.max(...Object.values(COMMANDS).map(spec => spec.usage.length));
   const lines = Object.values(COMMANDS).map(
-    spec => `  ${firstWords(spec.usage).padEnd(width)}  ${spec.summary}`,
+    spec => `  ${spec.usage.padEnd(width)}  ${spec.summary}`,
   );
   return `Usage: ${PROGRAM} <command> [options]
 
 Inspects and maintains the Redis data of nestjs-page-cache, in one namespace
-({prefix}:{version}) at a time. Never uses KEYS, FLUSHDB or FLUSHALL.
+({prefix}:{version}) at a time. Never uses KEYS, FLUSHDB or FLUSHALL. The README's
+"Command-line tool" section describes every command.
 
 Commands:
 ${lines.join('\n')}
@@ -189,10 +193,4 @@ ${GLOBAL_HELP}
 
 Exit codes: 0 success, 1 failure (Redis unreachable, key missing, clear refused), 2 bad usage.
 `;
-}
-
-/** The usage line up to its first option. */
-function firstWords(usage: string): string {
-  const cut = usage.indexOf(' [--');
-  return cut === -1 ? usage : usage.slice(0, cut);
 }

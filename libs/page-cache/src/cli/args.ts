@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { PROGRAM, type Command, type CommandOption, type CommandOptions } from './command.js';
+import { PROGRAM, type Command, type CommandOption } from './command.js';
 import { COMMANDS, type CommandName } from './commands/index.js';
 
 const OPTIONS = {
@@ -23,27 +23,13 @@ export class UsageError extends Error {
 }
 
 /** A parsed command line. */
-export interface CommandLine extends CommandOptions {
-  /** `undefined` for `--help` alone, or no arguments. */
-  command?: CommandName;
-  help: boolean;
-  /** `--version` / `-V`: print the tool's version and exit. */
-  printVersion: boolean;
-  redis?: string;
-  cluster?: string;
-  prefix: string;
-  /** The namespace version (`--key-version`), the CacheModule's `version` option. */
-  keyVersion: number;
-  /** Notes about deprecated spellings used, for stderr. */
-  deprecations: string[];
-  timeoutMs: number;
-}
+export type CommandLine = ReturnType<typeof parseCommandLine>;
 
 /**
  * Parses the arguments (without `node` and the script).
  * @throws UsageError for an unknown command or option, or a bad value.
  */
-export function parseCommandLine(argv: readonly string[]): CommandLine {
+export function parseCommandLine(argv: readonly string[]) {
   const legacy = legacyKeyVersion(argv);
   let parsed;
   try {
@@ -94,15 +80,19 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
   }
   return {
+    /** `undefined` for `--help` alone, or no arguments. */
     command,
     args,
     help,
+    /** `--version` / `-V`: print the tool's version and exit. */
     printVersion,
     redis: values.redis,
     cluster: values.cluster,
     prefix: values.prefix ?? 'cache',
+    /** The namespace version (`--key-version`), the CacheModule's `version` option. */
     keyVersion: integer(values['key-version'], legacy.used ? '--version' : '--key-version', 1, 0),
-    deprecations: legacy.used ? [LEGACY_VERSION_NOTE] : [],
+    /** A note about a deprecated spelling used, for stderr. */
+    deprecation: legacy.used ? LEGACY_VERSION_NOTE : undefined,
     timeoutMs: integer(values.timeout, '--timeout', 3_000, 1),
     json: values.json === true,
     progress: values.progress === true,
@@ -123,22 +113,16 @@ const LEGACY_VERSION_NOTE =
  * @returns the arguments with the old spelling rewritten, and whether it was used.
  */
 function legacyKeyVersion(argv: readonly string[]): { argv: string[]; used: boolean } {
-  const out: string[] = [];
+  const out = [...argv];
   let used = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    if (arg === '--version' && /^-?\d/.test(argv[i + 1] ?? '')) {
-      out.push('--key-version', argv[++i]!);
+  // After `--`, nothing is an option.
+  for (let i = 0; i < out.length && out[i] !== '--'; i++) {
+    if (
+      (out[i] === '--version' && /^-?\d/.test(out[i + 1] ?? '')) ||
+      out[i].startsWith('--version=')
+    ) {
+      out[i] = `--key-${out[i].slice(2)}`;
       used = true;
-    } else if (arg.startsWith('--version=')) {
-      out.push(`--key-version=${arg.slice('--version='.length)}`);
-      used = true;
-    } else {
-      out.push(arg);
     }
   }
   return { argv: out, used };

@@ -5,30 +5,18 @@ import { redactUrl } from './format.js';
 /** How long one command may take once connected (a SCAN page, an UNLINK batch, INFO). */
 export const COMMAND_TIMEOUT_MS = 30_000;
 
-/** Where to connect: a standalone URL, or the startup nodes of a Cluster. */
-export interface RedisTarget {
-  /** `redis://` or `rediss://` URL; with `cluster`, only its credentials and TLS are used. */
+/**
+ * Where to connect: a `redis://` or `rediss://` URL, or the comma-separated `host:port` startup
+ * nodes of a Cluster (the URL then only gives credentials and TLS); and the connect timeout.
+ */
+interface RedisTarget {
   url?: string;
-  /** Comma-separated `host:port` startup nodes of a Redis Cluster. */
   cluster?: string;
-  /** Connect timeout (ms). */
   timeoutMs: number;
 }
 
 /** An open connection of the command-line tool. */
-export interface Connection {
-  /** The client, lent to the cache; commands on one key go through it (routed by slot on a Cluster). */
-  readonly client: Redis | Cluster;
-  readonly isCluster: boolean;
-  /** What we are connected to, credentials masked, for messages. */
-  readonly description: string;
-  /**
-   * The servers that hold keys: the client itself, or every master of the Cluster (checked to
-   * serve every slot between them, so a scan never skips keys silently).
-   */
-  servers(): Redis[];
-  close(): void;
-}
+export type Connection = Awaited<ReturnType<typeof connect>>;
 
 /** Redis could not be reached, or did not become ready in time. */
 export class ConnectionError extends Error {
@@ -39,16 +27,22 @@ export class ConnectionError extends Error {
  * Connects with fail-fast settings: no reconnection and no offline queue, so an unreachable
  * server is reported at once (or after `timeoutMs`) instead of hanging the command.
  */
-export async function connect(target: RedisTarget): Promise<Connection> {
+export async function connect(target: RedisTarget) {
   const client = createClient(target);
+  // What we are connected to, credentials masked, for messages.
   const description =
     client instanceof Cluster ? `Redis Cluster ${target.cluster}` : redactUrl(target.url!);
   await open(client, description, target.timeoutMs);
   return {
+    /** Lent to the cache; commands on one key go through it (routed by slot on a Cluster). */
     client,
     isCluster: client instanceof Cluster,
     description,
-    servers: () => (client instanceof Cluster ? clusterMasters(client) : [client]),
+    /**
+     * The servers that hold keys: the client itself, or every master of the Cluster (checked to
+     * serve every slot between them, so a scan never skips keys silently).
+     */
+    servers: (): Redis[] => (client instanceof Cluster ? clusterMasters(client) : [client]),
     // Every command has been answered by then, so there is nothing for QUIT to flush; and a QUIT
     // sent to a server that stopped answering would wait for the command timeout.
     close: () => client.disconnect(),

@@ -82,9 +82,9 @@ export function printable(text: string, multiline = false): string {
   return out;
 }
 
-/** Stored bytes, shown as text when they are text, else as hex (or base64 for JSON output). */
+/** Stored bytes, shown as text when they are text, else as base64. */
 export interface BytesView {
-  encoding: 'utf8' | 'hex' | 'base64';
+  encoding: 'utf8' | 'base64';
   text: string;
   /** Bytes not shown (0 when everything is). */
   omittedBytes: number;
@@ -103,49 +103,22 @@ export function isText(bytes: Buffer, contentType?: string): boolean {
   return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
 }
 
-/**
- * A view of `bytes`, cut to about `limit` bytes (`Infinity`: all). Binary bytes are shown as hex
- * for people and as base64 in JSON.
- */
-export function viewBytes(
-  bytes: Buffer,
-  options: { limit: number; contentType?: string; json: boolean },
-): BytesView {
-  if (isText(bytes, options.contentType)) {
-    const shown = bytes.length > options.limit ? cutUtf8(bytes, options.limit) : bytes;
+/** A view of `bytes`, cut to about `limit` bytes (`Infinity`: all). */
+export function viewBytes(bytes: Buffer, limit: number, contentType?: string): BytesView {
+  if (!isText(bytes, contentType)) {
+    const shown = bytes.subarray(0, limit);
     return {
-      encoding: 'utf8',
-      text: shown.toString('utf8'),
+      encoding: 'base64',
+      text: shown.toString('base64'),
       omittedBytes: bytes.length - shown.length,
     };
   }
-  const hexLimit = options.json ? options.limit : Math.min(options.limit, 256);
-  const shown = bytes.subarray(0, hexLimit);
-  return {
-    encoding: options.json ? 'base64' : 'hex',
-    text: options.json ? shown.toString('base64') : hexDump(shown),
-    omittedBytes: bytes.length - shown.length,
-  };
-}
-
-/** The first `limit` bytes or fewer, never splitting a UTF-8 sequence. */
-function cutUtf8(bytes: Buffer, limit: number): Buffer {
   let end = Math.min(limit, bytes.length);
-  // Step back over continuation bytes (10xxxxxx) to the start of a character.
+  // Step back over continuation bytes (10xxxxxx) so as not to split a UTF-8 sequence.
   while (end > 0 && end < bytes.length && (bytes[end] & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end);
-}
-
-/** `00000000  fe ca 01 00 …  |....|`, 16 bytes a line. */
-export function hexDump(bytes: Buffer): string {
-  const lines: string[] = [];
-  for (let offset = 0; offset < bytes.length; offset += 16) {
-    const row = bytes.subarray(offset, offset + 16);
-    const hex = [...row].map(b => b.toString(16).padStart(2, '0')).join(' ');
-    const ascii = [...row]
-      .map(b => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.'))
-      .join('');
-    lines.push(`${offset.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  |${ascii}|`);
-  }
-  return lines.join('\n');
+  return {
+    encoding: 'utf8',
+    text: bytes.toString('utf8', 0, end),
+    omittedBytes: bytes.length - end,
+  };
 }

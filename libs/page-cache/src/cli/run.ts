@@ -1,6 +1,6 @@
 import { resolveCacheOptions } from '../cache.options.js';
 import { helpText, parseCommandLine, UsageError, type CommandLine } from './args.js';
-import type { CacheContext } from './cache-context.js';
+import type { openCache } from './cache-context.js';
 import { CommandError, PROGRAM } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { connect, ConnectionError, type Connection } from './connection.js';
@@ -21,7 +21,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.err(`${PROGRAM}: ${error.message}\nRun \`${PROGRAM} --help\` for usage.\n`);
     return 2;
   }
-  for (const note of line.deprecations) io.err(`${PROGRAM}: ${note}\n`);
+  if (line.deprecation) io.err(`${PROGRAM}: ${line.deprecation}\n`);
   if (line.printVersion && !line.help) {
     io.out(`${toolVersion()}\n`);
     return 0;
@@ -38,7 +38,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.err(`${PROGRAM}: ${(error as Error).message}\n`);
     return 2;
   }
-  const url = line.redis ?? nonEmpty(io.env.REDIS_URL);
+  const url = line.redis ?? (io.env.REDIS_URL?.trim() || undefined);
   if (url === undefined && line.cluster === undefined) {
     io.err(`${PROGRAM}: no Redis given: set REDIS_URL or pass --redis <url> (or --cluster).\n`);
     return 2;
@@ -57,7 +57,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.err(`${PROGRAM}: ${(error as Error).message}\n`);
     return 1;
   }
-  let cache: CacheContext | undefined;
+  let cache: Awaited<ReturnType<typeof openCache>> | undefined;
   try {
     // Loaded here, so that --help, --version and usage errors answer without Nest.
     const { openCache } = await import('./cache-context.js');
@@ -95,9 +95,4 @@ function namespaceOf(line: CommandLine): string {
         .replace('CacheModule option version', '--key-version'),
     );
   }
-}
-
-function nonEmpty(text: string | undefined): string | undefined {
-  const trimmed = text?.trim();
-  return trimmed ? trimmed : undefined;
 }

@@ -65,7 +65,7 @@ async function describe(ctx: CliContext, raw: Buffer) {
   const decoded = decodeEntry(raw);
   if (decoded === undefined) return undefined;
   const preview = (bytes: Buffer, limit: number, contentType?: string) =>
-    viewBytes(bytes, { limit: ctx.line.body ? Infinity : limit, contentType, json: ctx.line.json });
+    viewBytes(bytes, ctx.line.body ? Infinity : limit, contentType);
   const deps = decoded.meta.d ?? [];
   const judged = {
     // A page also depends on its URL tags (`@path:`, `@url:`, replaced by expirePage): not models.
@@ -172,7 +172,7 @@ function bytesText(label: string, view: BytesView): string {
     view.omittedBytes > 0
       ? ` (first part; ${formatCount(view.omittedBytes)} more bytes, --body for all)`
       : '';
-  const hex = view.encoding === 'hex' ? ', hex' : '';
+  const base64 = view.encoding === 'base64' ? ', base64' : '';
   const text = view.encoding === 'utf8' ? printable(view.text, true) : view.text;
-  return `${label}${hex}${note}\n${text}${text.endsWith('\n') ? '' : '\n'}`;
+  return `${label}${base64}${note}\n${text}${text.endsWith('\n') ? '' : '\n'}`;
 }

@@ -49,31 +49,36 @@ export async function connect(target: RedisTarget) {
   };
 }
 
-function createClient(target: RedisTarget): Redis | Cluster {
+function createClient({ url, cluster, timeoutMs }: RedisTarget): Redis | Cluster {
+  if (url !== undefined && !(URL.canParse(url) && /^rediss?:$/.test(new URL(url).protocol))) {
+    throw new ConnectionError(
+      `Invalid Redis URL: ${JSON.stringify(redactUrl(url))}. Expected redis://host:port[/db] or rediss://…`,
+    );
+  }
   const failFast: RedisOptions = {
     lazyConnect: true,
-    connectTimeout: target.timeoutMs,
+    connectTimeout: timeoutMs,
     commandTimeout: COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     // A server that hangs never closes its end: do not wait the default 2 s for it on exit.
     disconnectTimeout: 100,
   };
-  if (target.cluster !== undefined) {
-    return new Cluster(parseNodes(target.cluster), {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      clusterRetryStrategy: () => null,
-      slotsRefreshTimeout: target.timeoutMs,
-      redisOptions: { ...failFast, ...(target.url === undefined ? {} : credentialsOf(target.url)) },
-    });
-  }
-  if (!/^rediss?:\/\//.test(target.url!)) {
-    throw new ConnectionError(
-      `Invalid Redis URL: ${JSON.stringify(redactUrl(target.url!))}. Expected redis://host:port[/db] or rediss://…`,
-    );
-  }
-  return new Redis(target.url!, { ...failFast, retryStrategy: () => null });
+  if (cluster === undefined) return new Redis(url!, { ...failFast, retryStrategy: () => null });
+  // The URL gives every node its username, password and TLS.
+  const { username, password, protocol } = new URL(url ?? 'redis://');
+  return new Cluster(parseNodes(cluster), {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: () => null,
+    slotsRefreshTimeout: timeoutMs,
+    redisOptions: {
+      ...failFast,
+      ...(username ? { username: decodeURIComponent(username) } : {}),
+      ...(password ? { password: decodeURIComponent(password) } : {}),
+      ...(protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  });
 }
 
 /** Connects, bounded by `timeoutMs` (TCP connection and ready check together). */
@@ -115,19 +120,4 @@ export function parseNodes(list: string): ClusterNode[] {
     throw new ConnectionError('--cluster needs at least one host:port startup node.');
   }
   return nodes;
-}
-
-/** Username, password and TLS of a URL, applied to every Cluster node. */
-function credentialsOf(url: string): RedisOptions {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConnectionError(`Invalid Redis URL: ${JSON.stringify(redactUrl(url))}.`);
-  }
-  return {
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
-  };
 }

@@ -13,14 +13,8 @@ export function formatEntries(n: number): string {
 /** Bytes with a binary unit: `512 B`, `1.5 KiB`, `12.0 MiB`. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
+  const unit = Math.min(Math.floor(Math.log2(bytes) / 10), 4);
+  return `${(bytes / 1024 ** unit).toFixed(1)} ${['', 'KiB', 'MiB', 'GiB', 'TiB'][unit]}`;
 }
 
 /** A duration in ms, as its two largest units: `350ms`, `12s`, `5m 3s`, `2h 10m`, `3d 4h`. */
@@ -72,14 +66,8 @@ export function redactUrl(url: string): string {
  * `multiline`), so stored bytes can never move the cursor, change colours or split a line.
  */
 export function printable(text: string, multiline = false): string {
-  let out = '';
-  for (const c of text) {
-    const code = c.charCodeAt(0);
-    const kept = multiline && (c === '\n' || c === '\t');
-    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
-    out += control && !kept ? `\\x${code.toString(16).padStart(2, '0')}` : c;
-  }
-  return out;
+  const control = multiline ? /[^\P{Cc}\n\t]/gu : /\p{Cc}/gu;
+  return text.replace(control, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Stored bytes, shown as text when they are text, else as base64. */

@@ -117,13 +117,8 @@ function statsText({ server, keyspace, memory, namespace }: Awaited<ReturnType<t
 
 /** Parses `INFO` output into `field → value`. */
 export function parseInfo(text: string): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    if (line.length === 0 || line.startsWith('#')) continue;
-    const colon = line.indexOf(':');
-    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  return fields;
+  const fields = text.matchAll(/^([^#:\r\n][^:\r\n]*):(.*?)\r?$/gm);
+  return new Map([...fields].map(([, name, value]) => [name, value.trim()]));
 }
 
 function number(text: string | undefined): number {

@@ -43,14 +43,9 @@ export function parseCommandLine(argv: readonly string[]) {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const { values } = parsed;
-  let positionals = parsed.positionals;
-  let help = values.help === true;
-  if (positionals[0] === 'help') {
-    help = true;
-    positionals = positionals.slice(1);
-  }
-  const [name, ...args] = positionals;
+  const { values, positionals } = parsed;
+  const help = values.help === true || positionals[0] === 'help';
+  const [name, ...args] = positionals.slice(positionals[0] === 'help' ? 1 : 0);
   if (name !== undefined && !Object.hasOwn(COMMANDS, name)) {
     throw new UsageError(`Unknown command: ${JSON.stringify(name)}.`);
   }
@@ -141,8 +136,7 @@ function integer(text: string | undefined, option: string, fallback: number, min
 
 const GLOBAL_HELP = `Connection and namespace (every command):
   --redis <url>       Redis to connect to (default: $REDIS_URL), redis://[user:pass@]host:port[/db]
-  --cluster <nodes>   a Redis Cluster instead: host:port,host:port,… (--redis then only gives
-                      credentials and TLS); every master is scanned
+  --cluster <nodes>   a Redis Cluster instead: host:port,… (--redis then gives credentials, TLS)
   --prefix <prefix>   the CacheModule's keyPrefix (default: cache)
   --key-version <n>   the CacheModule's version (default: 1); was --version <n> before 0.2
   --timeout <ms>      connect timeout (default: 3000)

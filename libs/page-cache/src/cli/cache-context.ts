@@ -20,8 +20,7 @@ export async function openCache(
   );
   return {
     cache: app.get(CacheService),
-    // The one internal a command needs beyond CacheService's API: `show` asks the module's
-    // tracker whether an entry is still current.
+    // The one internal a command needs: `show` asks it whether an entry is still current.
     tracker: app.get(DependencyTracker),
     close: () => app.close(),
   };

@@ -9,11 +9,7 @@ export const COMMAND_TIMEOUT_MS = 30_000;
  * Where to connect: a `redis://` or `rediss://` URL, or the comma-separated `host:port` startup
  * nodes of a Cluster (the URL then only gives credentials and TLS); and the connect timeout.
  */
-interface RedisTarget {
-  url?: string;
-  cluster?: string;
-  timeoutMs: number;
-}
+type RedisTarget = { url?: string; cluster?: string; timeoutMs: number };
 
 /** An open connection of the command-line tool. */
 export type Connection = Awaited<ReturnType<typeof connect>>;
@@ -103,21 +99,15 @@ async function open(client: Redis | Cluster, description: string, timeoutMs: num
 
 /** `host:port,host:port` (a bare port means 127.0.0.1). */
 export function parseNodes(list: string): ClusterNode[] {
-  const nodes = list
-    .split(',')
-    .map(item => item.trim())
-    .filter(item => item.length > 0)
-    .map(item => {
-      const match = /^(?:(.+):)?(\d{1,5})$/.exec(item);
-      if (!match) {
-        throw new ConnectionError(
-          `Invalid Cluster node: ${JSON.stringify(item)}. Expected host:port (e.g. 10.0.0.1:7000).`,
-        );
-      }
-      return { host: match[1] ?? '127.0.0.1', port: Number(match[2]) };
-    });
-  if (nodes.length === 0) {
-    throw new ConnectionError('--cluster needs at least one host:port startup node.');
-  }
-  return nodes;
+  const items = list.split(',').map(item => item.trim());
+  if (!items.some(Boolean)) throw new ConnectionError('--cluster needs at least one host:port.');
+  return items.filter(Boolean).map(item => {
+    const match = /^(?:(.+):)?(\d{1,5})$/.exec(item);
+    if (!match) {
+      throw new ConnectionError(
+        `Invalid Cluster node: ${JSON.stringify(item)}. Expected host:port (e.g. 10.0.0.1:7000).`,
+      );
+    }
+    return { host: match[1] ?? '127.0.0.1', port: Number(match[2]) };
+  });
 }

@@ -8,7 +8,7 @@ const SCAN_COUNT = 1000;
 /** A progress line every this many keys visited. */
 const PROGRESS_EVERY = 10_000;
 
-/** More distinct keys than this are counted without de-duplication (to bound memory). */
+/** Distinct keys remembered to drop SCAN's repeats (see {@link Distinct}). */
 const DEDUP_LIMIT = 1_000_000;
 
 /**
@@ -24,8 +24,7 @@ export async function forEachKey(
   const servers = ctx.conn.servers();
   let progress: Progress | undefined;
   if (ctx.line.progress || ctx.io.stderrIsTTY) {
-    const sizes = await Promise.all(servers.map(server => server.dbsize()));
-    const total = sizes.reduce((sum, n) => sum + n, 0);
+    const total = (await Promise.all(servers.map(s => s.dbsize()))).reduce((a, b) => a + b, 0);
     progress = new Progress(text => ctx.io.err(text), label, total, ctx.io.stderrIsTTY);
   }
   const distinct = new Distinct();
@@ -74,7 +73,6 @@ export class Distinct {
 export class Progress {
   private visited = 0;
   private matched = 0;
-  private nextReport = PROGRESS_EVERY;
   /** Whether a progress line is on the terminal now. */
   private showing = false;
   private readonly startedAt = Date.now();
@@ -89,10 +87,10 @@ export class Progress {
 
   /** One SCAN call visited about `visited` keys, `matched` of which matched. */
   advance(visited: number, matched: number): void {
-    this.visited = Math.min(this.visited + visited, this.total);
+    const before = this.visited;
+    this.visited = Math.min(before + visited, this.total);
     this.matched += matched;
-    if (this.visited < this.nextReport) return;
-    while (this.nextReport <= this.visited) this.nextReport += PROGRESS_EVERY;
+    if (Math.floor(this.visited / PROGRESS_EVERY) === Math.floor(before / PROGRESS_EVERY)) return;
     const percent = this.total > 0 ? Math.floor((100 * this.visited) / this.total) : 100;
     const line =
       `${this.label}: ~${formatCount(this.visited)} of ${formatCount(this.total)} keys scanned ` +

@@ -10,7 +10,7 @@ import { forEachKey } from '../scan.js';
  */
 export const clear: Command = {
   usage: 'clear',
-  summary: 'Delete every key of the namespace but held locks (asks first), as clear()',
+  summary: 'Delete the namespace keys but held locks (asks first), as clear()',
   args: [0, 0],
   options: { yes: '-y, --yes     do not ask (required when stdin is not a terminal)' },
   refusal(line, io) {
@@ -22,8 +22,7 @@ export const clear: Command = {
       // The keys clear() would delete now: all of the namespace's but its locks.
       let count = 0;
       await forEachKey(ctx, `counting ${ctx.namespace}`, key => {
-        const kind = kindOfKey(key);
-        if (kind !== 'lock' && kind !== 'fill') count += 1;
+        if (!['lock', 'fill'].includes(kindOfKey(key))) count += 1;
       });
       if (count === 0) return done(ctx, 0, `Nothing to delete: ${ctx.namespace} has no keys.`);
       const answer = await ctx.io.ask(

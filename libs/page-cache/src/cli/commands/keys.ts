@@ -8,7 +8,7 @@ import { formatCount, json, printable } from '../format.js';
  */
 export const keys: Command = {
   usage: 'keys [glob]',
-  summary: 'List the keys matching a glob (*, ?, [a-z]), without the namespace, as keys()',
+  summary: 'List the namespace keys matching a glob (*, ?, [a-z]), as keys()',
   args: [0, 1],
   options: { limit: '--limit N     print at most N keys (default 100; 0 for all)' },
   async run(ctx) {

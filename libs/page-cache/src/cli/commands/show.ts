@@ -13,9 +13,8 @@ import {
   type BytesView,
 } from '../format.js';
 
-/** Preview sizes without `--body`. */
-const BODY_PREVIEW_BYTES = 512;
-const VALUE_PREVIEW_BYTES = 2_000;
+/** Preview size without `--body`. */
+const PREVIEW_BYTES = 1024;
 
 /**
  * `show`: one key decoded as the cache reads it, where `redis-cli GET` shows the bytes of its
@@ -64,8 +63,8 @@ async function describe(ctx: CliContext, raw: Buffer) {
   }
   const decoded = decodeEntry(raw);
   if (decoded === undefined) return undefined;
-  const preview = (bytes: Buffer, limit: number, contentType?: string) =>
-    viewBytes(bytes, ctx.line.body ? Infinity : limit, contentType);
+  const preview = (bytes: Buffer, contentType?: string) =>
+    viewBytes(bytes, ctx.line.body ? Infinity : PREVIEW_BYTES, contentType);
   const deps = decoded.meta.d ?? [];
   const judged = {
     // A page also depends on its URL tags (`@path:`, `@url:`, replaced by expirePage): not models.
@@ -90,7 +89,7 @@ async function describe(ctx: CliContext, raw: Buffer) {
       freshForMs: meta.l > 0 ? meta.l - ageMs : null,
       ...judged,
       bodyBytes: decoded.payload.length,
-      body: preview(decoded.payload, BODY_PREVIEW_BYTES, contentType),
+      body: preview(decoded.payload, contentType),
     };
   }
   const kind = (decoded.meta as ValueMeta).k;
@@ -101,11 +100,7 @@ async function describe(ctx: CliContext, raw: Buffer) {
     return undefined;
   }
   const shown = kind === 'json' ? Buffer.from(JSON.stringify(value, null, 2)) : decoded.payload;
-  const view = preview(
-    shown,
-    VALUE_PREVIEW_BYTES,
-    kind === 'json' ? 'application/json' : undefined,
-  );
+  const view = preview(shown, kind === 'json' ? 'application/json' : undefined);
   return {
     type: 'value' as const,
     kind,
@@ -130,7 +125,7 @@ function showText(full: string, entry: Shown & { expiresInMs: number | null }): 
     return `Counter ${title}\n${table([['value', String(entry.value)], expires])}\n`;
   }
   if (entry.type === 'foreign') {
-    return `Not a cache entry: ${title}\n  a Redis ${entry.redisType} this cache does not read (foreign, corrupt, or of another format version): a miss to the cache, for redis-cli to show\n`;
+    return `Not a cache entry: ${title}\n  a Redis ${entry.redisType} this cache does not read (foreign, corrupt, or of another format version); redis-cli shows it as it is\n`;
   }
   const judged = [
     ['models', entry.models.length ? entry.models.join(', ') : '(none)'],

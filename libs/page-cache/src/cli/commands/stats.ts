@@ -32,7 +32,9 @@ export const stats: Command = {
 
 async function read(ctx: CliContext) {
   const infos = await Promise.all(ctx.conn.servers().map(async s => parseInfo(await s.info())));
-  const sum = (field: string) => infos.reduce((total, info) => total + number(info.get(field)), 0);
+  // INFO fields absent on a server (or not numbers) count as 0.
+  const field = (info: Map<string, string>, name: string) => Number(info.get(name)) || 0;
+  const sum = (name: string) => infos.reduce((total, info) => total + field(info, name), 0);
   const hits = sum('keyspace_hits');
   const misses = sum('keyspace_misses');
   const policies = new Set(infos.map(info => info.get('maxmemory_policy')).filter(Boolean));
@@ -69,9 +71,7 @@ async function read(ctx: CliContext) {
     memory: {
       usedBytes: sum('used_memory'),
       // 0: no limit.
-      maxmemoryBytes: infos.some(info => number(info.get('maxmemory')) === 0)
-        ? 0
-        : sum('maxmemory'),
+      maxmemoryBytes: infos.some(info => field(info, 'maxmemory') === 0) ? 0 : sum('maxmemory'),
       policy: policies.size ? [...policies].join(', ') : null,
     },
     namespace: {
@@ -119,9 +119,4 @@ function statsText({ server, keyspace, memory, namespace }: Awaited<ReturnType<t
 export function parseInfo(text: string): Map<string, string> {
   const fields = text.matchAll(/^([^#:\r\n][^:\r\n]*):(.*?)\r?$/gm);
   return new Map([...fields].map(([, name, value]) => [name, value.trim()]));
-}
-
-function number(text: string | undefined): number {
-  const value = Number(text);
-  return Number.isFinite(value) ? value : 0;
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { PROGRAM, type CommandOption, type CommandOptions } from './command.js';
+import { PROGRAM, type Command, type CommandOption } from './command.js';
 import { COMMANDS, type CommandName } from './commands/index.js';
 
 const OPTIONS = {
@@ -23,27 +23,13 @@ export class UsageError extends Error {
 }
 
 /** A parsed command line. */
-export interface CommandLine extends CommandOptions {
-  /** `undefined` for `--help` alone, or no arguments. */
-  command?: CommandName;
-  help: boolean;
-  /** `--version` / `-V`: print the tool's version and exit. */
-  printVersion: boolean;
-  redis?: string;
-  cluster?: string;
-  prefix: string;
-  /** The namespace version (`--key-version`), the CacheModule's `version` option. */
-  keyVersion: number;
-  /** Notes about deprecated spellings used, for stderr. */
-  deprecations: string[];
-  timeoutMs: number;
-}
+export type CommandLine = ReturnType<typeof parseCommandLine>;
 
 /**
  * Parses the arguments (without `node` and the script).
  * @throws UsageError for an unknown command or option, or a bad value.
  */
-export function parseCommandLine(argv: readonly string[]): CommandLine {
+export function parseCommandLine(argv: readonly string[]) {
   const legacy = legacyKeyVersion(argv);
   let parsed;
   try {
@@ -57,14 +43,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const { values } = parsed;
-  let positionals = parsed.positionals;
-  let help = values.help === true;
-  if (positionals[0] === 'help') {
-    help = true;
-    positionals = positionals.slice(1);
-  }
-  const [name, ...args] = positionals;
+  const { values, positionals } = parsed;
+  const help = values.help === true || positionals[0] === 'help';
+  const [name, ...args] = positionals.slice(positionals[0] === 'help' ? 1 : 0);
   if (name !== undefined && !Object.hasOwn(COMMANDS, name)) {
     throw new UsageError(`Unknown command: ${JSON.stringify(name)}.`);
   }
@@ -79,9 +60,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     throw new UsageError('Give the namespace version once, as --key-version <n>.');
   }
   if (command !== undefined && !help && !printVersion) {
-    const spec = COMMANDS[command];
+    const spec: Command = COMMANDS[command];
     for (const option of ['limit', 'body', 'yes'] satisfies CommandOption[]) {
-      if (values[option] !== undefined && !spec.options.includes(option)) {
+      if (values[option] !== undefined && spec.options?.[option] === undefined) {
         throw new UsageError(`--${option} is not an option of ${command}.`);
       }
     }
@@ -94,15 +75,19 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
   }
   return {
+    /** `undefined` for `--help` alone, or no arguments. */
     command,
     args,
     help,
+    /** `--version` / `-V`: print the tool's version and exit. */
     printVersion,
     redis: values.redis,
     cluster: values.cluster,
     prefix: values.prefix ?? 'cache',
+    /** The namespace version (`--key-version`), the CacheModule's `version` option. */
     keyVersion: integer(values['key-version'], legacy.used ? '--version' : '--key-version', 1, 0),
-    deprecations: legacy.used ? [LEGACY_VERSION_NOTE] : [],
+    /** A note about a deprecated spelling used, for stderr. */
+    deprecation: legacy.used ? LEGACY_VERSION_NOTE : undefined,
     timeoutMs: integer(values.timeout, '--timeout', 3_000, 1),
     json: values.json === true,
     progress: values.progress === true,
@@ -123,22 +108,16 @@ const LEGACY_VERSION_NOTE =
  * @returns the arguments with the old spelling rewritten, and whether it was used.
  */
 function legacyKeyVersion(argv: readonly string[]): { argv: string[]; used: boolean } {
-  const out: string[] = [];
+  const out = [...argv];
   let used = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    if (arg === '--version' && /^-?\d/.test(argv[i + 1] ?? '')) {
-      out.push('--key-version', argv[++i]!);
+  // After `--`, nothing is an option.
+  for (let i = 0; i < out.length && out[i] !== '--'; i++) {
+    if (
+      (out[i] === '--version' && /^-?\d/.test(out[i + 1] ?? '')) ||
+      out[i].startsWith('--version=')
+    ) {
+      out[i] = `--key-${out[i].slice(2)}`;
       used = true;
-    } else if (arg.startsWith('--version=')) {
-      out.push(`--key-version=${arg.slice('--version='.length)}`);
-      used = true;
-    } else {
-      out.push(arg);
     }
   }
   return { argv: out, used };
@@ -157,8 +136,7 @@ function integer(text: string | undefined, option: string, fallback: number, min
 
 const GLOBAL_HELP = `Connection and namespace (every command):
   --redis <url>       Redis to connect to (default: $REDIS_URL), redis://[user:pass@]host:port[/db]
-  --cluster <nodes>   a Redis Cluster instead: host:port,host:port,… (--redis then only gives
-                      credentials and TLS); every master is scanned
+  --cluster <nodes>   a Redis Cluster instead: host:port,… (--redis then gives credentials, TLS)
   --prefix <prefix>   the CacheModule's keyPrefix (default: cache)
   --key-version <n>   the CacheModule's version (default: 1); was --version <n> before 0.2
   --timeout <ms>      connect timeout (default: 3000)
@@ -170,17 +148,21 @@ const GLOBAL_HELP = `Connection and namespace (every command):
 /** Help for the program, or for one command. */
 export function helpText(command?: CommandName): string {
   if (command !== undefined) {
-    const spec = COMMANDS[command];
-    return `Usage: ${PROGRAM} ${spec.usage} [options]\n\n${spec.summary}.\n\n${spec.details}\n\n${GLOBAL_HELP}\n`;
+    const spec: Command = COMMANDS[command];
+    const own = Object.values(spec.options ?? {})
+      .map(line => `  ${line}\n`)
+      .join('');
+    return `Usage: ${PROGRAM} ${spec.usage} [options]\n\n${spec.summary}.\n\n${own && `${own}\n`}${GLOBAL_HELP}\n`;
   }
-  const width = Math.max(...Object.values(COMMANDS).map(spec => firstWords(spec.usage).length));
+  const width = Math.max(...Object.values(COMMANDS).map(spec => spec.usage.length));
   const lines = Object.values(COMMANDS).map(
-    spec => `  ${firstWords(spec.usage).padEnd(width)}  ${spec.summary}`,
+    spec => `  ${spec.usage.padEnd(width)}  ${spec.summary}`,
   );
   return `Usage: ${PROGRAM} <command> [options]
 
 Inspects and maintains the Redis data of nestjs-page-cache, in one namespace
-({prefix}:{version}) at a time. Never uses KEYS, FLUSHDB or FLUSHALL.
+({prefix}:{version}) at a time. Never uses KEYS, FLUSHDB or FLUSHALL. The README's
+"Command-line tool" section describes every command.
 
 Commands:
 ${lines.join('\n')}
@@ -189,10 +171,4 @@ ${GLOBAL_HELP}
 
 Exit codes: 0 success, 1 failure (Redis unreachable, key missing, clear refused), 2 bad usage.
 `;
-}
-
-/** The usage line up to its first option. */
-function firstWords(usage: string): string {
-  const cut = usage.indexOf(' [--');
-  return cut === -1 ? usage : usage.slice(0, cut);
 }

@@ -4,14 +4,6 @@ import { CacheService } from '../cache.service.js';
 import { DependencyTracker } from '../dependency-tracker.js';
 import { COMMAND_TIMEOUT_MS, type Connection } from './connection.js';
 
-/** The cache, built as the app builds it, over the tool's connection. */
-export interface CacheContext {
-  cache: CacheService;
-  tracker: DependencyTracker;
-  /** Closes the application context (not the connection, which is lent to it). */
-  close(): Promise<void>;
-}
-
 /**
  * Builds `CacheModule` in a Nest application context — no HTTP server, logger off — over the
  * connection, so that every command reaches the cache through the same `CacheService` an app
@@ -20,7 +12,7 @@ export interface CacheContext {
 export async function openCache(
   conn: Connection,
   namespace: { keyPrefix: string; version: number },
-): Promise<CacheContext> {
+) {
   const app = await NestFactory.createApplicationContext(
     CacheModule.forRoot({ redis: conn.client, commandTimeout: COMMAND_TIMEOUT_MS, ...namespace }),
     // Errors reach the caller instead of exiting the process.
@@ -28,8 +20,7 @@ export async function openCache(
   );
   return {
     cache: app.get(CacheService),
-    // The one internal a command needs beyond CacheService's API: `show` asks the module's
-    // tracker whether an entry is still current.
+    // The one internal a command needs: `show` asks it whether an entry is still current.
     tracker: app.get(DependencyTracker),
     close: () => app.close(),
   };

@@ -2,7 +2,6 @@ import type { CacheService } from '../cache.service.js';
 import type { DependencyTracker } from '../dependency-tracker.js';
 import type { Connection } from './connection.js';
 import type { CliIO } from './io.js';
-import { Progress, SILENT } from './scan.js';
 
 /** The program's name, as users type it. */
 export const PROGRAM = 'nestjs-page-cache';
@@ -24,7 +23,7 @@ export interface CommandOptions {
 /** Everything a command works with. */
 export interface CliContext {
   io: CliIO;
-  /** The Redis connection, for what is Redis's rather than the cache's (INFO, scan progress, raw reads). */
+  /** The Redis connection, for what is Redis's rather than the cache's (INFO, scans, raw reads). */
   conn: Connection;
   line: CommandOptions;
   /** `{prefix}:{version}`. */
@@ -37,13 +36,13 @@ export interface CliContext {
 
 /** One command of the tool: its help, what its command line may hold, and what it does. */
 export interface Command {
-  /** `name <args> [--options]`, as the help shows it. */
+  /** `name <args>`, as the help shows it. */
   usage: string;
   summary: string;
   /** Fewest and most positional arguments. */
   args: [number, number];
-  options: CommandOption[];
-  details: string;
+  /** Its own options, with their line of help. */
+  options?: Partial<Record<CommandOption, string>>;
   /** Why it may not run as asked (exit code 1), checked before connecting. */
   refusal?(line: CommandOptions, io: CliIO): string | undefined;
   /** Runs it; resolves with the exit code. */
@@ -62,15 +61,4 @@ export async function asCommand<T>(call: Promise<T>): Promise<T> {
   } catch (error) {
     throw error instanceof TypeError ? new CommandError(error.message) : error;
   }
-}
-
-/** Scan progress on stderr: on a terminal, or with `--progress`. */
-export async function startProgress(
-  ctx: CliContext,
-  label: string,
-): Promise<Pick<Progress, 'advance' | 'done'>> {
-  if (!ctx.line.progress && !ctx.io.stderrIsTTY) return SILENT;
-  const sizes = await Promise.all(ctx.conn.servers().map(server => server.dbsize()));
-  const total = sizes.reduce((sum, n) => sum + n, 0);
-  return new Progress(text => ctx.io.err(text), label, total, ctx.io.stderrIsTTY);
 }

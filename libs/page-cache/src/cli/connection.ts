@@ -5,30 +5,14 @@ import { redactUrl } from './format.js';
 /** How long one command may take once connected (a SCAN page, an UNLINK batch, INFO). */
 export const COMMAND_TIMEOUT_MS = 30_000;
 
-/** Where to connect: a standalone URL, or the startup nodes of a Cluster. */
-export interface RedisTarget {
-  /** `redis://` or `rediss://` URL; with `cluster`, only its credentials and TLS are used. */
-  url?: string;
-  /** Comma-separated `host:port` startup nodes of a Redis Cluster. */
-  cluster?: string;
-  /** Connect timeout (ms). */
-  timeoutMs: number;
-}
+/**
+ * Where to connect: a `redis://` or `rediss://` URL, or the comma-separated `host:port` startup
+ * nodes of a Cluster (the URL then only gives credentials and TLS); and the connect timeout.
+ */
+type RedisTarget = { url?: string; cluster?: string; timeoutMs: number };
 
 /** An open connection of the command-line tool. */
-export interface Connection {
-  /** The client, lent to the cache; commands on one key go through it (routed by slot on a Cluster). */
-  readonly client: Redis | Cluster;
-  readonly isCluster: boolean;
-  /** What we are connected to, credentials masked, for messages. */
-  readonly description: string;
-  /**
-   * The servers that hold keys: the client itself, or every master of the Cluster (checked to
-   * serve every slot between them, so a scan never skips keys silently).
-   */
-  servers(): Redis[];
-  close(): void;
-}
+export type Connection = Awaited<ReturnType<typeof connect>>;
 
 /** Redis could not be reached, or did not become ready in time. */
 export class ConnectionError extends Error {
@@ -39,47 +23,58 @@ export class ConnectionError extends Error {
  * Connects with fail-fast settings: no reconnection and no offline queue, so an unreachable
  * server is reported at once (or after `timeoutMs`) instead of hanging the command.
  */
-export async function connect(target: RedisTarget): Promise<Connection> {
+export async function connect(target: RedisTarget) {
   const client = createClient(target);
+  // What we are connected to, credentials masked, for messages.
   const description =
     client instanceof Cluster ? `Redis Cluster ${target.cluster}` : redactUrl(target.url!);
   await open(client, description, target.timeoutMs);
   return {
+    /** Lent to the cache; commands on one key go through it (routed by slot on a Cluster). */
     client,
     isCluster: client instanceof Cluster,
     description,
-    servers: () => (client instanceof Cluster ? clusterMasters(client) : [client]),
+    /**
+     * The servers that hold keys: the client itself, or every master of the Cluster (checked to
+     * serve every slot between them, so a scan never skips keys silently).
+     */
+    servers: (): Redis[] => (client instanceof Cluster ? clusterMasters(client) : [client]),
     // Every command has been answered by then, so there is nothing for QUIT to flush; and a QUIT
     // sent to a server that stopped answering would wait for the command timeout.
     close: () => client.disconnect(),
   };
 }
 
-function createClient(target: RedisTarget): Redis | Cluster {
+function createClient({ url, cluster, timeoutMs }: RedisTarget): Redis | Cluster {
+  if (url !== undefined && !(URL.canParse(url) && /^rediss?:$/.test(new URL(url).protocol))) {
+    throw new ConnectionError(
+      `Invalid Redis URL: ${JSON.stringify(redactUrl(url))}. Expected redis://host:port[/db] or rediss://…`,
+    );
+  }
   const failFast: RedisOptions = {
     lazyConnect: true,
-    connectTimeout: target.timeoutMs,
+    connectTimeout: timeoutMs,
     commandTimeout: COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     // A server that hangs never closes its end: do not wait the default 2 s for it on exit.
     disconnectTimeout: 100,
   };
-  if (target.cluster !== undefined) {
-    return new Cluster(parseNodes(target.cluster), {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      clusterRetryStrategy: () => null,
-      slotsRefreshTimeout: target.timeoutMs,
-      redisOptions: { ...failFast, ...(target.url === undefined ? {} : credentialsOf(target.url)) },
-    });
-  }
-  if (!/^rediss?:\/\//.test(target.url!)) {
-    throw new ConnectionError(
-      `Invalid Redis URL: ${JSON.stringify(redactUrl(target.url!))}. Expected redis://host:port[/db] or rediss://…`,
-    );
-  }
-  return new Redis(target.url!, { ...failFast, retryStrategy: () => null });
+  if (cluster === undefined) return new Redis(url!, { ...failFast, retryStrategy: () => null });
+  // The URL gives every node its username, password and TLS.
+  const { username, password, protocol } = new URL(url ?? 'redis://');
+  return new Cluster(parseNodes(cluster), {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: () => null,
+    slotsRefreshTimeout: timeoutMs,
+    redisOptions: {
+      ...failFast,
+      ...(username ? { username: decodeURIComponent(username) } : {}),
+      ...(password ? { password: decodeURIComponent(password) } : {}),
+      ...(protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  });
 }
 
 /** Connects, bounded by `timeoutMs` (TCP connection and ready check together). */
@@ -104,36 +99,15 @@ async function open(client: Redis | Cluster, description: string, timeoutMs: num
 
 /** `host:port,host:port` (a bare port means 127.0.0.1). */
 export function parseNodes(list: string): ClusterNode[] {
-  const nodes = list
-    .split(',')
-    .map(item => item.trim())
-    .filter(item => item.length > 0)
-    .map(item => {
-      const match = /^(?:(.+):)?(\d{1,5})$/.exec(item);
-      if (!match) {
-        throw new ConnectionError(
-          `Invalid Cluster node: ${JSON.stringify(item)}. Expected host:port (e.g. 10.0.0.1:7000).`,
-        );
-      }
-      return { host: match[1] ?? '127.0.0.1', port: Number(match[2]) };
-    });
-  if (nodes.length === 0) {
-    throw new ConnectionError('--cluster needs at least one host:port startup node.');
-  }
-  return nodes;
-}
-
-/** Username, password and TLS of a URL, applied to every Cluster node. */
-function credentialsOf(url: string): RedisOptions {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConnectionError(`Invalid Redis URL: ${JSON.stringify(redactUrl(url))}.`);
-  }
-  return {
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
-  };
+  const items = list.split(',').map(item => item.trim());
+  if (!items.some(Boolean)) throw new ConnectionError('--cluster needs at least one host:port.');
+  return items.filter(Boolean).map(item => {
+    const match = /^(?:(.+):)?(\d{1,5})$/.exec(item);
+    if (!match) {
+      throw new ConnectionError(
+        `Invalid Cluster node: ${JSON.stringify(item)}. Expected host:port (e.g. 10.0.0.1:7000).`,
+      );
+    }
+    return { host: match[1] ?? '127.0.0.1', port: Number(match[2]) };
+  });
 }

@@ -13,14 +13,8 @@ export function formatEntries(n: number): string {
 /** Bytes with a binary unit: `512 B`, `1.5 KiB`, `12.0 MiB`. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
+  const unit = Math.min(Math.floor(Math.log2(bytes) / 10), 4);
+  return `${(bytes / 1024 ** unit).toFixed(1)} ${['', 'KiB', 'MiB', 'GiB', 'TiB'][unit]}`;
 }
 
 /** A duration in ms, as its two largest units: `350ms`, `12s`, `5m 3s`, `2h 10m`, `3d 4h`. */
@@ -72,19 +66,13 @@ export function redactUrl(url: string): string {
  * `multiline`), so stored bytes can never move the cursor, change colours or split a line.
  */
 export function printable(text: string, multiline = false): string {
-  let out = '';
-  for (const c of text) {
-    const code = c.charCodeAt(0);
-    const kept = multiline && (c === '\n' || c === '\t');
-    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
-    out += control && !kept ? `\\x${code.toString(16).padStart(2, '0')}` : c;
-  }
-  return out;
+  const control = multiline ? /[^\P{Cc}\n\t]/gu : /\p{Cc}/gu;
+  return text.replace(control, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** Stored bytes, shown as text when they are text, else as hex (or base64 for JSON output). */
+/** Stored bytes, shown as text when they are text, else as base64. */
 export interface BytesView {
-  encoding: 'utf8' | 'hex' | 'base64';
+  encoding: 'utf8' | 'base64';
   text: string;
   /** Bytes not shown (0 when everything is). */
   omittedBytes: number;
@@ -103,49 +91,22 @@ export function isText(bytes: Buffer, contentType?: string): boolean {
   return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
 }
 
-/**
- * A view of `bytes`, cut to about `limit` bytes (`Infinity`: all). Binary bytes are shown as hex
- * for people and as base64 in JSON.
- */
-export function viewBytes(
-  bytes: Buffer,
-  options: { limit: number; contentType?: string; json: boolean },
-): BytesView {
-  if (isText(bytes, options.contentType)) {
-    const shown = bytes.length > options.limit ? cutUtf8(bytes, options.limit) : bytes;
+/** A view of `bytes`, cut to about `limit` bytes (`Infinity`: all). */
+export function viewBytes(bytes: Buffer, limit: number, contentType?: string): BytesView {
+  if (!isText(bytes, contentType)) {
+    const shown = bytes.subarray(0, limit);
     return {
-      encoding: 'utf8',
-      text: shown.toString('utf8'),
+      encoding: 'base64',
+      text: shown.toString('base64'),
       omittedBytes: bytes.length - shown.length,
     };
   }
-  const hexLimit = options.json ? options.limit : Math.min(options.limit, 256);
-  const shown = bytes.subarray(0, hexLimit);
-  return {
-    encoding: options.json ? 'base64' : 'hex',
-    text: options.json ? shown.toString('base64') : hexDump(shown),
-    omittedBytes: bytes.length - shown.length,
-  };
-}
-
-/** The first `limit` bytes or fewer, never splitting a UTF-8 sequence. */
-function cutUtf8(bytes: Buffer, limit: number): Buffer {
   let end = Math.min(limit, bytes.length);
-  // Step back over continuation bytes (10xxxxxx) to the start of a character.
+  // Step back over continuation bytes (10xxxxxx) so as not to split a UTF-8 sequence.
   while (end > 0 && end < bytes.length && (bytes[end] & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end);
-}
-
-/** `00000000  fe ca 01 00 …  |....|`, 16 bytes a line. */
-export function hexDump(bytes: Buffer): string {
-  const lines: string[] = [];
-  for (let offset = 0; offset < bytes.length; offset += 16) {
-    const row = bytes.subarray(offset, offset + 16);
-    const hex = [...row].map(b => b.toString(16).padStart(2, '0')).join(' ');
-    const ascii = [...row]
-      .map(b => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.'))
-      .join('');
-    lines.push(`${offset.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  |${ascii}|`);
-  }
-  return lines.join('\n');
+  return {
+    encoding: 'utf8',
+    text: bytes.toString('utf8', 0, end),
+    omittedBytes: bytes.length - end,
+  };
 }

@@ -1,6 +1,4 @@
-/** What kind of key a key of the namespace is, told by name: the key layouts of `keys.ts`. */
-
-/** Kinds of keys in a namespace. */
+/** Kinds of keys in a namespace, told apart by name (the key layouts of `keys.ts`). */
 export type KeyKind = 'page' | 'value' | 'index' | 'token' | 'lock' | 'fill' | 'internal';
 
 /** The kind of a key given without its namespace. */

@@ -1,9 +1,6 @@
 #!/usr/bin/env node
-/**
- * `npx nestjs-page-cache <command>`: inspects and maintains the Redis data of the cache. The
- * commands live in `commands/`, one file each, `run.ts` dispatches; this file only wires the
- * process.
- */
+// `npx nestjs-page-cache <command>`: only wires the process to `run.ts`, which dispatches to one
+// file of `commands/` per command.
 import { processIO } from './io.js';
 import { run } from './run.js';
 

@@ -1,11 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { resolveCacheOptions } from '../cache.options.js';
 import { helpText, parseCommandLine, UsageError, type CommandLine } from './args.js';
-import type { CacheContext } from './cache-context.js';
+import type { openCache } from './cache-context.js';
 import { CommandError, PROGRAM } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { connect, ConnectionError, type Connection } from './connection.js';
 import type { CliIO } from './io.js';
-import { toolVersion } from './tool-version.js';
 
 /**
  * Runs the command-line tool with `argv` (the arguments after the script) and resolves with its
@@ -13,17 +13,22 @@ import { toolVersion } from './tool-version.js';
  * touches `process`.
  */
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  const fail = (message: string, code: number) => {
+    io.err(`${PROGRAM}: ${message}\n`);
+    return code;
+  };
   let line: CommandLine;
   try {
     line = parseCommandLine(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.err(`${PROGRAM}: ${error.message}\nRun \`${PROGRAM} --help\` for usage.\n`);
-    return 2;
+    return fail(`${error.message}\nRun \`${PROGRAM} --help\` for usage.`, 2);
   }
-  for (const note of line.deprecations) io.err(`${PROGRAM}: ${note}\n`);
+  if (line.deprecation) io.err(`${PROGRAM}: ${line.deprecation}\n`);
   if (line.printVersion && !line.help) {
-    io.out(`${toolVersion()}\n`);
+    // package.json is two directories up, in the sources (src/cli/) and the build (dist/cli/).
+    const manifest = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    io.out(`${(JSON.parse(manifest) as { version: string }).version}\n`);
     return 0;
   }
   if (line.help || line.command === undefined) {
@@ -31,37 +36,36 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     return line.help ? 0 : 2;
   }
 
+  const options = { keyPrefix: line.prefix, version: line.keyVersion };
   let namespace: string;
   try {
-    namespace = namespaceOf(line);
+    // Validated exactly as CacheModule validates keyPrefix and version.
+    namespace = resolveCacheOptions({ ...options, store: 'none' }).namespace;
   } catch (error) {
-    io.err(`${PROGRAM}: ${(error as Error).message}\n`);
-    return 2;
+    const message = (error as Error).message
+      .replace('CacheModule option keyPrefix', '--prefix')
+      .replace('CacheModule option version', '--key-version');
+    return fail(message, 2);
   }
-  const url = line.redis ?? nonEmpty(io.env.REDIS_URL);
+  const url = line.redis ?? (io.env.REDIS_URL?.trim() || undefined);
   if (url === undefined && line.cluster === undefined) {
-    io.err(`${PROGRAM}: no Redis given: set REDIS_URL or pass --redis <url> (or --cluster).\n`);
-    return 2;
+    return fail('no Redis given: set REDIS_URL or pass --redis <url> (or --cluster).', 2);
   }
   const command = COMMANDS[line.command];
   const refusal = command.refusal?.(line, io);
-  if (refusal !== undefined) {
-    io.err(`${PROGRAM}: ${refusal}\n`);
-    return 1;
-  }
+  if (refusal !== undefined) return fail(refusal, 1);
 
   let conn: Connection;
   try {
     conn = await connect({ url, cluster: line.cluster, timeoutMs: line.timeoutMs });
   } catch (error) {
-    io.err(`${PROGRAM}: ${(error as Error).message}\n`);
-    return 1;
+    return fail((error as Error).message, 1);
   }
-  let cache: CacheContext | undefined;
+  let cache: Awaited<ReturnType<typeof openCache>> | undefined;
   try {
     // Loaded here, so that --help, --version and usage errors answer without Nest.
     const { openCache } = await import('./cache-context.js');
-    cache = await openCache(conn, { keyPrefix: line.prefix, version: line.keyVersion });
+    cache = await openCache(conn, options);
     return await command.run({
       io,
       conn,
@@ -72,32 +76,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     });
   } catch (error) {
     const known = error instanceof CommandError || error instanceof ConnectionError;
-    const message = known
-      ? (error as Error).message
-      : `${line.command} failed on ${conn.description}: ${(error as Error).message}`;
-    io.err(`${PROGRAM}: ${message}\n`);
-    return 1;
+    const message = (error as Error).message;
+    return fail(known ? message : `${line.command} failed on ${conn.description}: ${message}`, 1);
   } finally {
     await cache?.close();
     conn.close();
   }
-}
-
-/** `{prefix}:{version}`, validated exactly as CacheModule validates keyPrefix and version. */
-function namespaceOf(line: CommandLine): string {
-  try {
-    return resolveCacheOptions({ keyPrefix: line.prefix, version: line.keyVersion, store: 'none' })
-      .namespace;
-  } catch (error) {
-    throw new Error(
-      (error as Error).message
-        .replace('CacheModule option keyPrefix', '--prefix')
-        .replace('CacheModule option version', '--key-version'),
-    );
-  }
-}
-
-function nonEmpty(text: string | undefined): string | undefined {
-  const trimmed = text?.trim();
-  return trimmed ? trimmed : undefined;
 }

@@ -1,39 +1,46 @@
-import type { Redis } from 'ioredis';
+import { namespacedGlob } from '../keys.js';
+import type { CliContext } from './command.js';
 import { formatCount, formatDuration } from './format.js';
 
 /** Keys Redis is asked to visit per SCAN call. */
-export const SCAN_COUNT = 1000;
+const SCAN_COUNT = 1000;
 
 /** A progress line every this many keys visited. */
-export const PROGRESS_EVERY = 10_000;
+const PROGRESS_EVERY = 10_000;
 
-/** More distinct keys than this are counted without de-duplication (to bound memory). */
+/** Distinct keys remembered to drop SCAN's repeats (see {@link Distinct}). */
 const DEDUP_LIMIT = 1_000_000;
 
-/** Receives the progress of a scan. */
-export interface ScanObserver {
-  /** One SCAN call visited about `visited` keys, `matched` of which matched. */
-  advance(visited: number, matched: number): void;
-}
-
 /**
- * Iterates over the keys matching `pattern` on every server (SCAN with COUNT 1000; never KEYS),
- * in batches. Like every SCAN, it may return a key more than once: see {@link Distinct}.
+ * Calls `visit` with every key of the namespace (without the namespace), scanning every server
+ * with SCAN (never KEYS), with progress on stderr on a terminal or with `--progress`.
+ * @returns whether each key was visited once (see {@link Distinct}).
  */
-export async function* scanKeys(
-  servers: readonly Redis[],
-  pattern: string,
-  observer?: ScanObserver,
-): AsyncGenerator<string[]> {
+export async function forEachKey(
+  ctx: CliContext,
+  label: string,
+  visit: (key: string) => void,
+): Promise<boolean> {
+  const servers = ctx.conn.servers();
+  let progress: Progress | undefined;
+  if (ctx.line.progress || ctx.io.stderrIsTTY) {
+    const total = (await Promise.all(servers.map(s => s.dbsize()))).reduce((a, b) => a + b, 0);
+    progress = new Progress(text => ctx.io.err(text), label, total, ctx.io.stderrIsTTY);
+  }
+  const distinct = new Distinct();
+  const pattern = namespacedGlob(ctx.namespace, '*');
+  const skip = ctx.namespace.length + 1;
   for (const server of servers) {
     let cursor = '0';
     do {
       const [next, keys] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
       cursor = next;
-      observer?.advance(SCAN_COUNT, keys.length);
-      if (keys.length > 0) yield keys;
+      progress?.advance(SCAN_COUNT, keys.length);
+      for (const key of keys) if (distinct.add(key)) visit(key.slice(skip));
     } while (cursor !== '0');
   }
+  progress?.done();
+  return distinct.exact;
 }
 
 /**
@@ -63,10 +70,9 @@ export class Distinct {
  * Progress of a long scan on stderr: on a terminal one line rewritten in place, otherwise (with
  * `--progress`) a line every {@link PROGRESS_EVERY} keys visited and a last line at the end.
  */
-export class Progress implements ScanObserver {
+export class Progress {
   private visited = 0;
   private matched = 0;
-  private nextReport = PROGRESS_EVERY;
   /** Whether a progress line is on the terminal now. */
   private showing = false;
   private readonly startedAt = Date.now();
@@ -79,12 +85,18 @@ export class Progress implements ScanObserver {
     private readonly terminal: boolean,
   ) {}
 
+  /** One SCAN call visited about `visited` keys, `matched` of which matched. */
   advance(visited: number, matched: number): void {
-    this.visited = Math.min(this.visited + visited, this.total);
+    const before = this.visited;
+    this.visited = Math.min(before + visited, this.total);
     this.matched += matched;
-    if (this.visited < this.nextReport) return;
-    while (this.nextReport <= this.visited) this.nextReport += PROGRESS_EVERY;
-    this.print();
+    if (Math.floor(this.visited / PROGRESS_EVERY) === Math.floor(before / PROGRESS_EVERY)) return;
+    const percent = this.total > 0 ? Math.floor((100 * this.visited) / this.total) : 100;
+    const line =
+      `${this.label}: ~${formatCount(this.visited)} of ${formatCount(this.total)} keys scanned ` +
+      `(${percent}%), ${formatCount(this.matched)} matched, ${formatDuration(Date.now() - this.startedAt)}`;
+    this.write(this.terminal ? `\r\x1b[K${line}` : `${line}\n`);
+    this.showing = this.terminal;
   }
 
   /** Ends the report: clears the terminal line, or prints a last line. */
@@ -93,24 +105,8 @@ export class Progress implements ScanObserver {
       if (this.showing) this.write('\r\x1b[K');
       return;
     }
-    this.visited = this.total;
     this.write(
       `${this.label}: scanned ${formatCount(this.total)} keys, ${formatCount(this.matched)} matched, in ${formatDuration(Date.now() - this.startedAt)}\n`,
     );
   }
-
-  private print(): void {
-    const percent = this.total > 0 ? Math.floor((100 * this.visited) / this.total) : 100;
-    const line =
-      `${this.label}: ~${formatCount(this.visited)} of ${formatCount(this.total)} keys scanned ` +
-      `(${percent}%), ${formatCount(this.matched)} matched, ${formatDuration(Date.now() - this.startedAt)}`;
-    this.write(this.terminal ? `\r\x1b[K${line}` : `${line}\n`);
-    this.showing = this.terminal;
-  }
 }
-
-/** A progress reporter that reports nothing. */
-export const SILENT: Pick<Progress, 'advance' | 'done'> = {
-  advance: () => undefined,
-  done: () => undefined,
-};

@@ -1,8 +1,7 @@
-import { namespacedGlob } from '../../keys.js';
-import { startProgress, type CliContext, type Command } from '../command.js';
+import type { CliContext, Command } from '../command.js';
 import { formatCount, json } from '../format.js';
 import { kindOfKey } from '../key-kinds.js';
-import { Distinct, scanKeys } from '../scan.js';
+import { forEachKey } from '../scan.js';
 
 /**
  * `clear`: `CacheService.clear()` from a shell, asked for first. Unlike a `redis-cli --scan |
@@ -10,22 +9,21 @@ import { Distinct, scanKeys } from '../scan.js';
  * locks other owners hold.
  */
 export const clear: Command = {
-  usage: 'clear [--yes]',
-  summary: 'Delete every key of the namespace (asks first)',
+  usage: 'clear',
+  summary: 'Delete the namespace keys but held locks (asks first), as clear()',
   args: [0, 0],
-  options: ['yes'],
-  details: `Does what CacheService.clear() does: deletes the namespace's keys only, with SCAN and
-UNLINK (never FLUSHDB or FLUSHALL), except the locks their owners still hold. On a terminal it
-counts them and asks for confirmation; without a terminal it refuses unless --yes.
-
-  -y, --yes     do not ask`,
+  options: { yes: '-y, --yes     do not ask (required when stdin is not a terminal)' },
   refusal(line, io) {
     if (line.yes || io.interactive) return undefined;
     return 'Refusing to clear without confirmation: stdin is not a terminal. Re-run with --yes to delete every key of the namespace.';
   },
   async run(ctx) {
     if (!ctx.line.yes) {
-      const count = await countDeletable(ctx);
+      // The keys clear() would delete now: all of the namespace's but its locks.
+      let count = 0;
+      await forEachKey(ctx, `counting ${ctx.namespace}`, key => {
+        if (!['lock', 'fill'].includes(kindOfKey(key))) count += 1;
+      });
       if (count === 0) return done(ctx, 0, `Nothing to delete: ${ctx.namespace} has no keys.`);
       const answer = await ctx.io.ask(
         `Delete ${formatCount(count)} keys under ${ctx.namespace}:? [y/N] `,
@@ -39,23 +37,6 @@ counts them and asks for confirmation; without a terminal it refuses unless --ye
     return done(ctx, deleted, `Deleted ${formatCount(deleted)} keys under ${ctx.namespace}:.`);
   },
 };
-
-/** The keys `clear()` would delete now: all of the namespace's but its locks. */
-async function countDeletable(ctx: CliContext): Promise<number> {
-  const skip = ctx.namespace.length + 1;
-  let count = 0;
-  const distinct = new Distinct();
-  const progress = await startProgress(ctx, `counting ${ctx.namespace}`);
-  const pattern = namespacedGlob(ctx.namespace, '*');
-  for await (const batch of scanKeys(ctx.conn.servers(), pattern, progress)) {
-    for (const key of batch) {
-      const kind = kindOfKey(key.slice(skip));
-      if (distinct.add(key) && kind !== 'lock' && kind !== 'fill') count += 1;
-    }
-  }
-  progress.done();
-  return count;
-}
 
 function done(ctx: CliContext, deleted: number, text: string): number {
   ctx.io.out(ctx.line.json ? json({ namespace: ctx.namespace, deleted }) : `${text}\n`);

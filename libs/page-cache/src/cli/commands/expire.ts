@@ -7,12 +7,8 @@ import { formatEntries, json, printable } from '../format.js';
  */
 export const expire: Command = {
   usage: 'expire <path>',
-  summary: 'Remove every cached variant of a URL (/posts/42, /posts?page=2)',
+  summary: 'Remove every cached variant of a URL (/posts?page=2), as expirePage()',
   args: [1, 1],
-  options: [],
-  details: `Does what CacheService.expirePage(path) does: every variant of the path (all vary
-combinations), or with a query string only the variants of that query, normalized as the pages
-see it. Prints how many entries were removed.`,
   async run(ctx) {
     const path = ctx.line.args[0];
     const removed = await asCommand(ctx.cache.expirePage(path));

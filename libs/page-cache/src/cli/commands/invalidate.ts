@@ -1,4 +1,4 @@
-import { asCommand, PROGRAM, type Command } from '../command.js';
+import { asCommand, type Command } from '../command.js';
 import { formatEntries, json, printable } from '../format.js';
 
 /**
@@ -8,16 +8,8 @@ import { formatEntries, json, printable } from '../format.js';
  */
 export const invalidate: Command = {
   usage: 'invalidate <Model> [id]',
-  summary: 'Clear every page and value built from a model, or from one entity of it',
+  summary: 'Clear what was built from a model or one entity of it, as invalidate()',
   args: [1, 2],
-  options: [],
-  details: `Does what CacheService.invalidate(model, id) and an entity.saved event do: replaces the
-model's (or the entity's) generation tokens, so nothing computed before is served again, and
-removes the entries indexed under them. Prints how many entries were removed.
-
-Examples:
-  ${PROGRAM} invalidate Post 42
-  ${PROGRAM} invalidate SiteSettings`,
   async run(ctx) {
     const [model, id] = ctx.line.args;
     const removed = await asCommand(ctx.cache.invalidate(model, id));

@@ -1,4 +1,4 @@
-import { CommandError, PROGRAM, type Command } from '../command.js';
+import { CommandError, type Command } from '../command.js';
 import { formatCount, json, printable } from '../format.js';
 
 /**
@@ -7,21 +7,10 @@ import { formatCount, json, printable } from '../format.js';
  * (`~idx:`…) are the cache's own, left out as `keys()` leaves them; `redis-cli --scan` lists them.
  */
 export const keys: Command = {
-  usage: 'keys [glob] [--limit N]',
-  summary: 'List the keys of the namespace that match a glob (SCAN, paged)',
+  usage: 'keys [glob]',
+  summary: 'List the namespace keys matching a glob (*, ?, [a-z]), as keys()',
   args: [0, 1],
-  options: ['limit'],
-  details: `Does what CacheService.keys(glob) does. The glob (default *) applies to the key without
-its namespace: *, ?, [abc], [a-z], [^a], and \\ to escape; the namespace itself is escaped, so a
-prefix such as a* never reaches another one. Keys are printed without the namespace. The cache's
-bookkeeping keys (~idx:, ~gen:, ~lock:, ~fill:) are not listed:
-redis-cli --scan --pattern '<prefix>:<version>:~*' lists them.
-
-  --limit N     print at most N keys (default 100; 0 for all), then how many more matched
-
-Examples:
-  ${PROGRAM} keys 'page:*Post/42*'
-  ${PROGRAM} keys 'user:*' --limit 0`,
+  options: { limit: '--limit N     print at most N keys (default 100; 0 for all)' },
   async run(ctx) {
     const glob = ctx.line.args[0] ?? '*';
     if (glob.length === 0) throw new CommandError('The glob is empty; use * for every key.');

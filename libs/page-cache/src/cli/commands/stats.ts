@@ -1,11 +1,18 @@
-import { namespacedGlob } from '../../keys.js';
-import { startProgress, type CliContext, type Command } from '../command.js';
-import { formatBytes, formatCount, formatDuration, formatPercent, json, table } from '../format.js';
-import { kindOfKey, viewOfPageKey } from '../key-kinds.js';
-import { Distinct, scanKeys } from '../scan.js';
+import type { CliContext, Command } from '../command.js';
+import { formatBytes, formatCount, formatPercent, json, table } from '../format.js';
+import { kindOfKey, viewOfPageKey, type KeyKind } from '../key-kinds.js';
+import { forEachKey } from '../scan.js';
 
-/** What `stats --json` prints. */
-type StatsReport = Awaited<ReturnType<typeof read>>;
+/** Each kind of key as `stats` reports it: its `--json` field and its label. */
+const KINDS = {
+  page: ['pages', 'pages'],
+  value: ['values', 'values'],
+  index: ['indexSets', 'index sets'],
+  token: ['tokens', 'tokens'],
+  lock: ['locks', 'locks'],
+  fill: ['fills', 'fill locks'],
+  internal: ['otherInternal', 'other'],
+} as const satisfies Record<KeyKind, readonly [field: string, label: string]>;
 
 /**
  * `stats`: what `redis-cli INFO` cannot say — the namespace's keys by kind and pages by view —
@@ -14,13 +21,8 @@ type StatsReport = Awaited<ReturnType<typeof read>>;
  */
 export const stats: Command = {
   usage: 'stats',
-  summary: 'Hit ratio, memory and evictions of Redis, and the namespace keys by kind',
+  summary: 'Hit ratio, memory and evictions of Redis; the namespace keys by kind',
   args: [0, 0],
-  options: [],
-  details: `Server-wide figures come from INFO (keyspace hits and misses since the server started or
-CONFIG RESETSTAT, used memory, maxmemory and its policy, evicted keys). The namespace's keys are
-counted by kind with SCAN: pages, values, dependency index sets, generation tokens, locks and fill
-locks, and pages per view. Kinds are told apart by key name.`,
   async run(ctx) {
     const report = await read(ctx);
     ctx.io.out(ctx.line.json ? json(report) : statsText(report));
@@ -29,45 +31,35 @@ locks, and pages per view. Kinds are told apart by key name.`,
 };
 
 async function read(ctx: CliContext) {
-  const servers = ctx.conn.servers();
-  const infos = await Promise.all(servers.map(async server => parseInfo(await server.info())));
-  const sizes = await Promise.all(servers.map(server => server.dbsize()));
-  const sum = (field: string) => infos.reduce((total, info) => total + number(info.get(field)), 0);
+  const infos = await Promise.all(ctx.conn.servers().map(async s => parseInfo(await s.info())));
+  // INFO fields absent on a server (or not numbers) count as 0.
+  const field = (info: Map<string, string>, name: string) => Number(info.get(name)) || 0;
+  const sum = (name: string) => infos.reduce((total, info) => total + field(info, name), 0);
   const hits = sum('keyspace_hits');
   const misses = sum('keyspace_misses');
-  const policies = [...new Set(infos.map(info => info.get('maxmemory_policy') ?? ''))].filter(
-    Boolean,
-  );
+  const policies = new Set(infos.map(info => info.get('maxmemory_policy')).filter(Boolean));
 
-  const counts = { page: 0, value: 0, index: 0, token: 0, lock: 0, fill: 0, internal: 0 };
+  const counts = Object.fromEntries(Object.values(KINDS).map(([field]) => [field, 0])) as Record<
+    (typeof KINDS)[KeyKind][0],
+    number
+  >;
   const pagesByView = new Map<string, number>();
-  const distinct = new Distinct();
-  const skip = ctx.namespace.length + 1;
-  const progress = await startProgress(ctx, `stats ${ctx.namespace}`);
-  for await (const batch of scanKeys(servers, namespacedGlob(ctx.namespace, '*'), progress)) {
-    for (const full of batch) {
-      if (!distinct.add(full)) continue;
-      const key = full.slice(skip);
-      const kind = kindOfKey(key);
-      counts[kind] += 1;
-      if (kind === 'page') {
-        const view = viewOfPageKey(key);
-        pagesByView.set(view, (pagesByView.get(view) ?? 0) + 1);
-      }
+  const exact = await forEachKey(ctx, `stats ${ctx.namespace}`, key => {
+    const kind = kindOfKey(key);
+    counts[KINDS[kind][0]] += 1;
+    if (kind === 'page') {
+      const view = viewOfPageKey(key);
+      pagesByView.set(view, (pagesByView.get(view) ?? 0) + 1);
     }
-  }
-  progress.done();
+  });
 
   return {
     server: {
       target: ctx.conn.description,
       mode: ctx.conn.isCluster ? 'cluster' : 'standalone',
       // The masters of a Cluster.
-      servers: servers.length,
+      servers: infos.length,
       version: infos[0]?.get('redis_version') ?? null,
-      uptimeSeconds: infos.length
-        ? Math.min(...infos.map(info => number(info.get('uptime_in_seconds'))))
-        : null,
     },
     // Server-wide, since the server started or CONFIG RESETSTAT (summed over masters).
     keyspace: {
@@ -75,73 +67,46 @@ async function read(ctx: CliContext) {
       misses,
       hitRatio: hits + misses > 0 ? hits / (hits + misses) : null,
       evictedKeys: sum('evicted_keys'),
-      expiredKeys: sum('expired_keys'),
-      keys: sizes.reduce((total, n) => total + n, 0),
     },
     memory: {
       usedBytes: sum('used_memory'),
-      peakBytes: sum('used_memory_peak'),
       // 0: no limit.
-      maxmemoryBytes: infos.some(info => number(info.get('maxmemory')) === 0)
-        ? 0
-        : sum('maxmemory'),
-      policy: policies.length ? policies.join(', ') : null,
+      maxmemoryBytes: infos.some(info => field(info, 'maxmemory') === 0) ? 0 : sum('maxmemory'),
+      policy: policies.size ? [...policies].join(', ') : null,
     },
     namespace: {
       name: ctx.namespace,
       keys: Object.values(counts).reduce((total, n) => total + n, 0),
-      pages: counts.page,
-      values: counts.value,
-      indexSets: counts.index,
-      tokens: counts.token,
-      locks: counts.lock,
-      fills: counts.fill,
-      otherInternal: counts.internal,
+      ...counts,
       pagesByView: Object.fromEntries([...pagesByView].sort((a, b) => b[1] - a[1])),
       // False when SCAN duplicates could not all be dropped (over a million keys).
-      exact: distinct.exact,
+      exact,
     },
   };
 }
 
-function statsText(report: StatsReport): string {
-  const { server, keyspace, memory, namespace } = report;
-  const about = namespace.exact ? '' : ' (approximate: SCAN may count a key twice)';
-  const uptime =
-    server.uptimeSeconds === null ? '' : `, up ${formatDuration(server.uptimeSeconds * 1000)}`;
+function statsText({ server, keyspace, memory, namespace }: Awaited<ReturnType<typeof read>>) {
   const nodes = server.mode === 'cluster' ? `, ${server.servers} masters` : '';
-  const max =
-    memory.maxmemoryBytes === 0
-      ? 'none'
-      : `${formatBytes(memory.maxmemoryBytes)} (${formatPercent(memory.usedBytes / memory.maxmemoryBytes)} used)`;
-  const sections = [
-    `Redis ${server.version ?? '?'} (${server.mode}${nodes}) at ${server.target}${uptime}`,
-    `Keyspace (whole server, since it started or CONFIG RESETSTAT)\n${table([
-      ['hits', formatCount(keyspace.hits)],
-      ['misses', formatCount(keyspace.misses)],
-      ['hit ratio', formatPercent(keyspace.hitRatio)],
-      ['evicted keys', formatCount(keyspace.evictedKeys)],
-      ['expired keys', formatCount(keyspace.expiredKeys)],
-      ['keys', formatCount(keyspace.keys)],
-    ])}`,
-    `Memory\n${table([
-      ['used', `${formatBytes(memory.usedBytes)} (peak ${formatBytes(memory.peakBytes)})`],
-      ['maxmemory', max],
-      ['policy', memory.policy ?? '?'],
-    ])}`,
-    `Namespace ${namespace.name}: ${formatCount(namespace.keys)} keys${about}\n${table([
-      ['pages', formatCount(namespace.pages)],
-      ['values', formatCount(namespace.values)],
-      ['index sets', formatCount(namespace.indexSets)],
-      ['tokens', formatCount(namespace.tokens)],
-      ['locks', formatCount(namespace.locks)],
-      ['fill locks', formatCount(namespace.fills)],
-      ...(namespace.otherInternal > 0
-        ? [['other', formatCount(namespace.otherInternal)] as const]
-        : []),
-    ])}`,
-  ];
+  const max = memory.maxmemoryBytes
+    ? ` of ${formatBytes(memory.maxmemoryBytes)} (${formatPercent(memory.usedBytes / memory.maxmemoryBytes)})`
+    : ', no maxmemory';
+  const kinds = Object.values(KINDS).filter(
+    ([field]) => field !== 'otherInternal' || namespace[field],
+  );
   const views = Object.entries(namespace.pagesByView);
+  const sections = [
+    `Redis ${server.version ?? '?'} (${server.mode}${nodes}) at ${server.target}\n${table([
+      [
+        'hit ratio',
+        `${formatPercent(keyspace.hitRatio)} (${formatCount(keyspace.hits)} hits, ${formatCount(keyspace.misses)} misses since start or CONFIG RESETSTAT)`,
+      ],
+      ['memory', `${formatBytes(memory.usedBytes)}${max}, policy ${memory.policy ?? '?'}`],
+      ['evicted', `${formatCount(keyspace.evictedKeys)} keys`],
+    ])}`,
+    `Namespace ${namespace.name}: ${formatCount(namespace.keys)} keys${namespace.exact ? '' : ' (approximate: SCAN may count a key twice)'}\n${table(
+      kinds.map(([field, label]) => [label, formatCount(namespace[field])]),
+    )}`,
+  ];
   if (views.length > 0) {
     const top = views.slice(0, 20).map(([view, n]) => [view, formatCount(n)] as const);
     const rest = views.length > 20 ? `\n  … ${views.length - 20} more views` : '';
@@ -152,16 +117,6 @@ function statsText(report: StatsReport): string {
 
 /** Parses `INFO` output into `field → value`. */
 export function parseInfo(text: string): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    if (line.length === 0 || line.startsWith('#')) continue;
-    const colon = line.indexOf(':');
-    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  return fields;
-}
-
-function number(text: string | undefined): number {
-  const value = Number(text);
-  return Number.isFinite(value) ? value : 0;
+  const fields = text.matchAll(/^([^#:\r\n][^:\r\n]*):(.*?)\r?$/gm);
+  return new Map([...fields].map(([, name, value]) => [name, value.trim()]));
 }

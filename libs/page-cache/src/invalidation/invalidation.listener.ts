@@ -10,7 +10,7 @@ import {
   type EntityEventPayload,
   type RecordFirstRequest,
 } from './entity-events.js';
-import { invalidationRecord } from './outbox-table.js';
+import { invalidationRecord } from './invalidation-journal.js';
 import { JournalDelivery } from './journal-delivery.js';
 
 /**

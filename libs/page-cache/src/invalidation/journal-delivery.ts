@@ -10,10 +10,9 @@ import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import { InvalidationPipeline } from './invalidation-pipeline.js';
 import type { RecordedFirst } from './entity-events.js';
-import type { JournalEntry } from './invalidation-journal.js';
+import { invalidationRecord, type JournalEntry } from './invalidation-journal.js';
 import { MemoryJournal } from './memory-journal.js';
 import { OutboxDelivery } from './outbox-delivery.js';
-import { invalidationRecord } from './outbox-table.js';
 import { registeredPipelines } from './registered-pipelines.js';
 
 /** How often the in-memory journal is delivered while it holds records (then with backoff). */

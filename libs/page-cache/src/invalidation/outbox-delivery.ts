@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { InvalidationPipeline } from './invalidation-pipeline.js';
 import { Backoff } from '../backoff.js';
-import { parseTtl, type Ttl } from '../ttl.js';
 import type { InvalidationJournal, JournalEntry } from './invalidation-journal.js';
 
 /** Records read per pass. */
@@ -246,21 +245,4 @@ function group(entries: readonly JournalEntry[]): [string, string | null, string
     else groups.set(key, [entry.model, entry.entityId, [entry.id]]);
   }
   return [...groups.values()];
-}
-
-/**
- * Creates an ORM integration's outbox table if needed and starts delivering it: what it holds
- * (records a process left when it died, or could not reach the store) before the app serves, then
- * every `interval` (default 1 s; `option` names it in errors).
- */
-export async function startOutboxDelivery(
-  outbox: InvalidationJournal & { ensureTable(): Promise<void> },
-  pipelines: readonly InvalidationPipeline[],
-  interval: Ttl | undefined,
-  option: string,
-): Promise<OutboxDelivery> {
-  await outbox.ensureTable();
-  const delivery = new OutboxDelivery(outbox, pipelines, parseTtl(interval ?? '1s', option));
-  await delivery.start();
-  return delivery;
 }

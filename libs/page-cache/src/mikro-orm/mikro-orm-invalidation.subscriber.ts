@@ -23,14 +23,13 @@ import {
   type TransactionEventArgs,
   type UnitOfWork,
 } from '@mikro-orm/core';
+import { ChangeOutbox, type OrmInvalidationOptions } from '../invalidation/change-outbox.js';
 import {
-  DELIVERED,
   ENTITY_DELETED,
   ENTITY_SAVED,
   type EntityDescriptor,
 } from '../invalidation/entity-events.js';
-import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
-import { registeredPipelines } from '../invalidation/registered-pipelines.js';
+import type { JournalEntry } from '../invalidation/invalidation-journal.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
 import {
@@ -46,24 +45,11 @@ import {
 } from './collection-changes.js';
 import { cascadedModels } from './cascaded-models.js';
 import { inheritedModels, rowModels } from './inherited-models.js';
-import { MIKRO_ORM_OUTBOX_TABLE, MikroOrmOutbox } from './mikro-orm-outbox.js';
+import { MikroOrmOutbox } from './mikro-orm-outbox.js';
 import { watchSavepoints } from './savepoints.hook.js';
-import type { Ttl } from '../ttl.js';
-import { invalidationRecord } from '../invalidation/outbox-table.js';
 
 /** Options of the MikroORM integration (`MikroOrmCacheInvalidation.withOptions()`). */
-export interface MikroOrmCacheInvalidationOptions {
-  /**
-   * Record every invalidation in an outbox table of your database, in the same transaction as
-   * the change, so that it reaches the store even if this process dies before the store answers.
-   * `false` keeps only the in-memory retry. Default `true`.
-   */
-  outbox?: boolean;
-  /** Name of the outbox table. Default `page_cache_outbox`. */
-  table?: string;
-  /** How often any process delivers what the outbox holds (ms or `'1s'`). Default `'1s'`. */
-  interval?: Ttl;
-}
+export type MikroOrmCacheInvalidationOptions = OrmInvalidationOptions;
 
 /** Injection token of {@link MikroOrmCacheInvalidationOptions}. */
 export const MIKRO_ORM_CACHE_INVALIDATION_OPTIONS = Symbol('MIKRO_ORM_CACHE_INVALIDATION_OPTIONS');
@@ -97,8 +83,7 @@ export class MikroOrmCacheInvalidation
   private readonly levels = new TransactionLevels<Transaction>();
   /** Collection changes of a flush under way, until they are owed in its transaction. */
   private readonly collectionChanges = new WeakMap<UnitOfWork, CollectionChange[]>();
-  private outbox?: MikroOrmOutbox;
-  private delivery?: OutboxDelivery;
+  private readonly outbox = new ChangeOutbox<Transaction>();
 
   constructor(
     private readonly orm: MikroORM,
@@ -124,26 +109,18 @@ export class MikroOrmCacheInvalidation
     return [{ provide: MIKRO_ORM_CACHE_INVALIDATION_OPTIONS, useValue: options }, this];
   }
 
-  /**
-   * Creates the outbox table if needed and delivers what it holds — records a process left when it
-   * died, or could not reach the store — before the app serves; then every `interval`.
-   */
   async onModuleInit(): Promise<void> {
-    if (this.options.outbox === false || !this.moduleRef) return;
-    this.outbox = new MikroOrmOutbox(
-      this.orm.em.getConnection('write'),
-      this.options.table ?? MIKRO_ORM_OUTBOX_TABLE,
-    );
-    this.delivery = await startOutboxDelivery(
-      this.outbox,
-      registeredPipelines(this.moduleRef),
-      this.options.interval,
-      'MikroOrmCacheInvalidation option interval',
+    if (!this.moduleRef) return;
+    await this.outbox.start(
+      this.options,
+      this.moduleRef,
+      table => new MikroOrmOutbox(this.orm.em.getConnection('write'), table),
+      'MikroOrmCacheInvalidation',
     );
   }
 
   onModuleDestroy(): void {
-    this.delivery?.stop();
+    this.outbox.stop();
   }
 
   afterCreate(args: EventArgs<object>): Promise<void> {
@@ -194,7 +171,6 @@ export class MikroOrmCacheInvalidation
     if (args.transaction !== undefined) this.levels.rolledBack(args.transaction);
   }
 
-  /** A write without entity events changed rows of `entityName`: the whole model is outdated. */
   /**
    * Called before a native write runs. In a transaction its models are recorded in it and wait
    * for the commit. Outside one the write commits on its own, so its models are recorded first,
@@ -221,19 +197,10 @@ export class MikroOrmCacheInvalidation
       for (const one of owed) await this.owe(transaction, one);
       return;
     }
-    if (this.outbox && this.delivery) {
-      const recorded = owed.map(one => ({
-        ...one,
-        record: invalidationRecord(String(one.payload.model), undefined),
-      }));
-      await this.outbox.record(recorded.map(({ record }) => record));
-      this.delivery.recorded(
-        recorded.map(({ record }) => record),
-        true,
-      );
-      return () => this.dispatch(recorded);
-    }
-    return () => this.dispatch(owed);
+    const recorded = await this.outbox.recordFirst(
+      owed.map(({ payload }) => String(payload.model)),
+    );
+    return () => this.dispatch(owed, recorded);
   }
 
   /** What the database deletes or changes with deleted rows (delete rule cascade / set null). */
@@ -289,30 +256,14 @@ export class MikroOrmCacheInvalidation
    */
   private async owe(transaction: Transaction | undefined, owed: OwedEvent): Promise<void> {
     const inTransaction = transaction !== undefined && transaction !== null;
-    if (this.outbox) {
-      const { model, id } = owed.payload;
-      const record = invalidationRecord(String(model), id);
-      await this.outbox.recordWith(inTransaction ? transaction : undefined, [record]);
-      owed = { ...owed, record };
-    }
-    if (inTransaction) this.levels.hold(transaction, owed);
-    else await this.dispatch([owed]);
+    const [recorded] = await this.outbox.recordIn(inTransaction ? transaction : undefined, [owed]);
+    if (inTransaction) this.levels.hold(transaction, recorded);
+    else await this.dispatch([recorded]);
   }
 
-  /**
-   * After the commit: delivers the outbox records (this process first; if the store cannot be
-   * reached they stay recorded, their models bypass the cache, and any process delivers them
-   * later), then emits the events for the application's own listeners.
-   */
-  private async dispatch(owed: OwedEvent[]): Promise<void> {
-    if (this.delivery) {
-      const records = owed.flatMap(({ record }) => (record ? [record] : []));
-      this.delivery.recorded(records);
-      await this.delivery.deliver(records);
-      for (const { payload } of owed) {
-        Object.defineProperty(payload, DELIVERED, { value: true, enumerable: false });
-      }
-    }
+  /** After the commit: delivers the outbox records, then emits the events for the app's listeners. */
+  private async dispatch(owed: OwedEvent[], recordedFirst?: JournalEntry[]): Promise<void> {
+    await this.outbox.deliver(owed, recordedFirst);
     await emitOwed(this.events, owed);
   }
 }

@@ -1,6 +1,5 @@
 import type { Connection, Transaction } from '@mikro-orm/core';
-import { OUTBOX_TABLE } from '../invalidation/outbox-table.js';
-import { SqlOutbox } from '../invalidation/sql-outbox.js';
+import { OUTBOX_TABLE, SqlOutbox } from '../invalidation/sql-outbox.js';
 
 /** Default name of the outbox table: the same table the TypeORM integration uses. */
 export const MIKRO_ORM_OUTBOX_TABLE = OUTBOX_TABLE;

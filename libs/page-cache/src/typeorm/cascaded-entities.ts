@@ -1,15 +1,6 @@
 import type { EntityMetadata } from 'typeorm';
-import {
-  ENTITY_DELETED,
-  ENTITY_SAVED,
-  type EntityDescriptor,
-} from '../invalidation/entity-events.js';
-
-/** An event and the entity it names. */
-export type NamedEntity = [
-  event: typeof ENTITY_SAVED | typeof ENTITY_DELETED,
-  payload: EntityDescriptor,
-];
+import { ENTITY_DELETED, ENTITY_SAVED } from '../invalidation/entity-events.js';
+import type { OwedEvent } from '../invalidation/transaction-levels.js';
 
 /**
  * What the database changes by itself when rows of `deleted` are deleted, as events name it: the
@@ -20,10 +11,10 @@ export type NamedEntity = [
  * row names the entity at its other end, as saved (it still exists) — unless `linksRemoved`: a
  * `remove()` of an entity deletes its own links first, and names them itself.
  */
-export function cascadedEntities(deleted: EntityMetadata, linksRemoved = false): NamedEntity[] {
+export function cascadedEntities(deleted: EntityMetadata, linksRemoved = false): OwedEvent[] {
   const all = deleted.connection.entityMetadatas;
-  const named = new Map<string, NamedEntity[0]>();
-  const name = (metadata: EntityMetadata, event: NamedEntity[0]): void => {
+  const named = new Map<string, OwedEvent['event']>();
+  const name = (metadata: EntityMetadata, event: OwedEvent['event']): void => {
     for (const model of rowModels(metadata)) {
       if (named.get(model) !== ENTITY_DELETED) named.set(model, event);
     }
@@ -53,7 +44,7 @@ export function cascadedEntities(deleted: EntityMetadata, linksRemoved = false):
     }
   };
   visit(deleted, true);
-  return [...named].map(([model, event]) => [event, { model }]);
+  return [...named].map(([model, event]) => ({ event, payload: { model } }));
 }
 
 /** The models a row of `metadata`'s table may belong to: its own, its parents' and children's. */

@@ -47,12 +47,12 @@ export class ChangeOutbox<Transaction> {
     integration: string,
   ): Promise<void> {
     if (options.outbox === false) return;
-    const outbox = outboxOf(options.table);
-    await outbox.ensureTable();
+    this.outbox = outboxOf(options.table);
+    await this.outbox.ensureTable();
     const intervalMs = parseTtl(options.interval ?? '1s', `${integration} option interval`);
-    const delivery = new OutboxDelivery(outbox, registeredPipelines(moduleRef), intervalMs);
+    const delivery = new OutboxDelivery(this.outbox, registeredPipelines(moduleRef), intervalMs);
     await delivery.start();
-    [this.outbox, this.delivery] = [outbox, delivery];
+    this.delivery = delivery;
   }
 
   stop(): void {
@@ -90,11 +90,9 @@ export class ChangeOutbox<Transaction> {
    * cache from now on.
    */
   async recordFirst(models: Iterable<string>): Promise<JournalEntry[]> {
-    if (!this.outbox || !this.delivery) return [];
     const records = [...models].map(model => invalidationRecord(model, undefined));
-    await this.outbox.record(records);
-    this.delivery.recorded(records, true);
-    return records;
+    await this.delivery?.record(records);
+    return this.delivery ? records : [];
   }
 
   /**

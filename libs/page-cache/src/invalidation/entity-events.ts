@@ -49,10 +49,7 @@ export interface RecordFirstRequest {
 export const DELIVERED = Symbol.for('nestjs-page-cache:delivered');
 
 /** What an event asks to invalidate. */
-export function describeEntity(payload: EntityEventPayload): {
-  model: ModelRef;
-  id?: string | number;
-} {
+export function describeEntity(payload: EntityEventPayload): EntityDescriptor {
   if (typeof payload !== 'object' || payload === null) {
     throw new TypeError(
       `Invalid entity event payload: ${String(payload)}. Expected an entity or { model, id? }.`,
@@ -62,16 +59,15 @@ export function describeEntity(payload: EntityEventPayload): {
   const isDescriptor =
     Object.getPrototypeOf(payload) === Object.prototype &&
     (typeof record.model === 'string' || typeof record.model === 'function');
-  if (isDescriptor) {
-    return { model: record.model as ModelRef, id: idOf(record.id) };
-  }
-  return { model: payload.constructor.name, id: idOf(record.id) };
+  return {
+    model: isDescriptor ? (record.model as ModelRef) : payload.constructor.name,
+    id: idOf(record.id),
+  };
 }
 
 function idOf(id: unknown): string | number | undefined {
   if (id === undefined || id === null) return undefined;
-  if (typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint') {
-    return typeof id === 'bigint' ? id.toString() : id;
-  }
+  if (typeof id === 'string' || typeof id === 'number') return id;
+  if (typeof id === 'bigint') return id.toString();
   throw new TypeError(`Invalid entity id: ${String(id)}. Expected a string or a number.`);
 }

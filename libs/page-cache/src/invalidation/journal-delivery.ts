@@ -61,7 +61,20 @@ export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
    */
   async recordAndDeliver(model: string, id: string | number | undefined): Promise<void> {
     const record = invalidationRecord(model, id);
-    await (await this.recorded(record)).deliver([record]);
+    let delivery = this.memory;
+    if (this.durable) {
+      try {
+        await this.durable.record([record]);
+        delivery = this.durable;
+      } catch (error) {
+        this.logger.warn(
+          `Could not record the invalidation of ${model}, keeping it in memory: ${(error as Error).message}`,
+        );
+      }
+    }
+    // Pending only once its first delivery failed: until then it is any invalidation in flight.
+    if (delivery === this.memory) await this.memory.record([record], false);
+    await delivery.deliver([record]);
   }
 
   /**
@@ -77,22 +90,5 @@ export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
       deliver: () => delivery.deliver(records),
       settle: () => delivery.forget(records),
     };
-  }
-
-  /** The delivery whose journal now holds `record`: the durable one, else memory's. */
-  private async recorded(record: JournalEntry): Promise<OutboxDelivery> {
-    if (this.durable) {
-      try {
-        await this.durable.record([record]);
-        return this.durable;
-      } catch (error) {
-        this.logger.warn(
-          `Could not record the invalidation of ${record.model}, keeping it in memory: ${(error as Error).message}`,
-        );
-      }
-    }
-    // Pending only once its first delivery failed: until then it is any invalidation in flight.
-    await this.memory.record([record], false);
-    return this.memory;
   }
 }

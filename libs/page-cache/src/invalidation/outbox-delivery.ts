@@ -102,28 +102,26 @@ export class OutboxDelivery {
       for (const pipeline of this.pipelines) pipeline.pending.committed(entries.map(e => e.id));
     }
     const delivered: string[] = [];
-    let complete = true;
     const undelivered: JournalEntry[] = [];
-    for (const [model, id, ids] of group(entries)) {
+    for (const group of byTarget(entries)) {
+      const { model, entityId } = group[0];
       let reached = true;
       for (const pipeline of this.pipelines) {
         try {
-          await pipeline.invalidate(model, id ?? undefined, retry);
+          await pipeline.invalidate(model, entityId ?? undefined, retry);
         } catch (error) {
           if (error instanceof TypeError) {
+            const records = group.map(entry => entry.id);
             this.logger.error(
-              `Quarantined an invalidation that can never be delivered (${JSON.stringify({ model, entityId: id, records: ids })}): ${error.message}`,
+              `Quarantined an invalidation that can never be delivered (${JSON.stringify({ model, entityId, records })}): ${error.message}`,
             );
             break;
           }
           reached = false;
         }
       }
-      if (reached) delivered.push(...ids);
-      else {
-        complete = false;
-        undelivered.push(...entries.filter(entry => ids.includes(entry.id)));
-      }
+      if (reached) delivered.push(...group.map(entry => entry.id));
+      else undelivered.push(...group);
     }
     for (const pipeline of this.pipelines) pipeline.pending.delivered(delivered);
     // Records that were not marked pending before this attempt (see `record`) are now.
@@ -138,7 +136,7 @@ export class OutboxDelivery {
         this.logger.warn(`Could not remove delivered invalidations: ${(error as Error).message}`);
       }
     }
-    return { complete, removed };
+    return { complete: undelivered.length === 0, removed };
   }
 
   /**
@@ -235,14 +233,12 @@ export class OutboxDelivery {
   }
 }
 
-/** Entries grouped by target: [model, entity id or null, record ids]. */
-function group(entries: readonly JournalEntry[]): [string, string | null, string[]][] {
-  const groups = new Map<string, [string, string | null, string[]]>();
+/** Entries grouped by target (model and entity id). */
+function byTarget(entries: readonly JournalEntry[]): JournalEntry[][] {
+  const groups = new Map<string, JournalEntry[]>();
   for (const entry of entries) {
-    const key = `${entry.model}\u0000${entry.entityId ?? ''}\u0000${entry.entityId === null}`;
-    const group = groups.get(key);
-    if (group) group[2].push(entry.id);
-    else groups.set(key, [entry.model, entry.entityId, [entry.id]]);
+    const key = JSON.stringify([entry.model, entry.entityId]);
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
   }
   return [...groups.values()];
 }

@@ -45,14 +45,9 @@ export class PendingInvalidations {
     return false;
   }
 
-  /**
-   * Whether an entry that recorded `deps` (its dependencies: `Post`, `Post/42`…) is built from a
-   * model with an undelivered invalidation.
-   */
+  /** Whether an entry that recorded `deps` (`Post`, `Post/42`…) is built from such a model. */
   affectsDependencies(deps: readonly string[]): boolean {
-    if (this.merged.size === 0) return false;
-    for (const dep of deps) if (this.merged.has(dependencyModel(dep))) return true;
-    return false;
+    return this.merged.size > 0 && this.affects(deps.map(dependencyModel));
   }
 
   /** A save of `model` is recorded (record `id`, in `source`); its invalidation is on its way. */
@@ -84,7 +79,8 @@ export class PendingInvalidations {
         this.counts.set(record.model, count);
       } else {
         this.counts.delete(record.model);
-        if (!this.seenAnywhere(record.model)) this.merged.delete(record.model);
+        const seen = [...this.seen.values()].some(models => models.has(record.model));
+        if (!seen) this.merged.delete(record.model);
       }
     }
   }
@@ -99,27 +95,18 @@ export class PendingInvalidations {
     const seen = new Set(models);
     this.seen.set(source, seen);
     if (complete) {
-      const gone: string[] = [];
-      for (const [id, record] of this.local) {
-        if (
+      const gone = [...this.local].filter(
+        ([, record]) =>
           record.source === source &&
           record.committedAt !== undefined &&
           record.committedAt < complete.readAt &&
-          !seen.has(record.model)
-        ) {
-          gone.push(id);
-        }
-      }
-      this.delivered(gone);
+          !seen.has(record.model),
+      );
+      this.delivered(gone.map(([id]) => id));
     }
     this.merged.clear();
     for (const model of this.counts.keys()) this.merged.add(model);
     for (const models of this.seen.values()) for (const model of models) this.merged.add(model);
-  }
-
-  private seenAnywhere(model: string): boolean {
-    for (const models of this.seen.values()) if (models.has(model)) return true;
-    return false;
   }
 
   /** Names, for logs and tests. */

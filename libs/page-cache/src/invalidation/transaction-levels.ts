@@ -74,20 +74,16 @@ export class TransactionLevels<Level> {
  * event for the same entity twice in one commit is emitted once.
  */
 export async function emitOwed(events: EventEmitter2, owed: readonly OwedEvent[]): Promise<void> {
-  for (const { event, payload } of distinct(owed)) await events.emitAsync(event, payload);
-}
-
-/** The same event for the same entity twice in one commit invalidates once. */
-function distinct(owed: readonly OwedEvent[]): OwedEvent[] {
   const seen = new Set<string>();
-  const kept: OwedEvent[] = [];
-  for (const item of owed) {
-    const { model, id } = item.payload;
-    const name = typeof model === 'function' ? model.name : model;
-    const key = JSON.stringify([item.event, name, id ?? null]);
+  for (const { event, payload } of owed) {
+    const { model, id } = payload;
+    const key = JSON.stringify([
+      event,
+      typeof model === 'function' ? model.name : model,
+      id ?? null,
+    ]);
     if (seen.has(key)) continue;
     seen.add(key);
-    kept.push(item);
+    await events.emitAsync(event, payload);
   }
-  return kept;
 }

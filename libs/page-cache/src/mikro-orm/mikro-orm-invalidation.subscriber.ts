@@ -14,7 +14,6 @@ import {
   Utils,
   wrap,
   type EntityManager,
-  type EntityMetadata,
   type EntityName,
   type EventArgs,
   type EventSubscriber,
@@ -203,15 +202,6 @@ export class MikroOrmCacheInvalidation
     return () => this.dispatch(owed, recorded);
   }
 
-  /** What the database deletes or changes with deleted rows (delete rule cascade / set null). */
-  private async oweCascades(
-    meta: EntityMetadata,
-    em: EntityManager,
-    transaction: Transaction | undefined,
-  ): Promise<void> {
-    for (const owed of cascadedModels(meta, em.getMetadata())) await this.owe(transaction, owed);
-  }
-
   private async oweCollectionChanges(
     uow: UnitOfWork,
     em: EntityManager,
@@ -229,8 +219,7 @@ export class MikroOrmCacheInvalidation
     const id = primaryKeyId(wrap(args.entity, true).getPrimaryKeys() ?? []);
     // A child entity of single-table inheritance is a row of its parents' models too.
     for (const model of inheritedModels(args.meta, args.em.getMetadata())) {
-      const payload: EntityDescriptor = { model };
-      if (id !== undefined) payload.id = id;
+      const payload: EntityDescriptor = id === undefined ? { model } : { model, id };
       await this.owe(args.em.getTransactionContext(), { event, payload });
       // A changed primary key leaves pages of the old one: name the old entity too.
       const original = args.changeSet?.originalEntity;
@@ -244,8 +233,10 @@ export class MikroOrmCacheInvalidation
         }
       }
     }
-    if (event === ENTITY_DELETED) {
-      await this.oweCascades(args.meta, args.em, args.em.getTransactionContext());
+    // What the database deletes or changes with deleted rows (delete rule cascade / set null).
+    if (event !== ENTITY_DELETED) return;
+    for (const owed of cascadedModels(args.meta, args.em.getMetadata())) {
+      await this.owe(args.em.getTransactionContext(), owed);
     }
   }
 

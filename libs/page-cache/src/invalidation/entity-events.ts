@@ -19,10 +19,9 @@ export interface EntityDescriptor {
 }
 
 /**
- * @internal Emitted by an ORM integration before a write that commits on its own (no transaction
- * of its own to hold a record): each cache's listener records what the write may invalidate, and
- * adds to `recorded` a promise of those records — rejected when they could not be recorded, and
- * then the write must not run. Their models bypass the cache until they are settled.
+ * @internal Emitted by an ORM integration before a write that commits on its own: each cache's
+ * listener records what the write may invalidate, adding to `recorded` a promise of the records —
+ * rejected when they could not be recorded (the write must not run then).
  */
 export const RECORD_FIRST = 'nestjs-page-cache.record-first';
 
@@ -36,9 +35,7 @@ export interface RecordedFirst {
 
 /** @internal Payload of {@link RECORD_FIRST}. */
 export interface RecordFirstRequest {
-  /** What the write may invalidate: a model, or one entity of it. */
   targets: readonly { model: string; id?: string | number }[];
-  /** Filled by the listeners. */
   recorded: Promise<RecordedFirst>[];
 }
 

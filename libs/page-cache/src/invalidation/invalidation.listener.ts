@@ -39,10 +39,7 @@ export class InvalidationListener {
     await this.invalidate(payload);
   }
 
-  /**
-   * Records what a write that commits on its own may invalidate, before it runs (see
-   * `RECORD_FIRST`). The outcome travels in the request (event handlers' errors are swallowed).
-   */
+  /** See `RECORD_FIRST`: the outcome travels in the request (handlers' errors are swallowed). */
   @OnEvent(RECORD_FIRST)
   onRecordFirst(request: RecordFirstRequest): void {
     request.recorded.push(

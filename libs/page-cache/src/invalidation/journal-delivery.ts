@@ -19,13 +19,10 @@ import { registeredPipelines } from './registered-pipelines.js';
 const MEMORY_INTERVAL_MS = 100;
 
 /**
- * Records and delivers the invalidations of events (emitted by hand, by `@Invalidates`, or by the
- * entity-event listener): in the module's `invalidationJournal` when one is configured — what it
- * holds at startup too, then every second — else, or when that journal cannot record, in memory.
- * Both go through `OutboxDelivery`: one delivery, one retry with backoff, one pending bookkeeping.
- * A durable journal's records reach every cache of the app, as an outbox's do: events are the
- * app's, and caches that share one journal (a directory) each deliver — and remove — what the
- * others recorded.
+ * Records and delivers the invalidations of events: in the module's `invalidationJournal` when one
+ * is configured (delivered at startup too, then every second), else — or when it cannot record —
+ * in memory, both through `OutboxDelivery`. A durable journal's records reach every cache of the
+ * app, as an outbox's do: caches sharing one journal each deliver what the others recorded.
  */
 @Injectable()
 export class JournalDelivery implements OnModuleInit, OnModuleDestroy {

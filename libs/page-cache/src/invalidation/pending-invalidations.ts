@@ -5,26 +5,18 @@ interface LocalRecord {
   model: string;
   /** The journal (its delivery) that holds it. */
   source: object;
-  /**
-   * When its change committed (`Date.now()`), once it has: from then on every later read of the
-   * outbox sees the record until it is delivered.
-   */
+  /** When its change committed: every later read of the outbox sees it until delivered. */
   committedAt?: number;
 }
 
 /**
- * The models this process knows have invalidations that have not reached the store yet: its own
- * (a save committed while the store was unreachable, recorded in a journal or outbox or only
- * retried in memory) and those found in the durable outbox that any process wrote. A page, a
- * `@Cached` result or a value built from one of them is not served from the cache — it bypasses
- * — until the invalidation is delivered: a process that knows it is behind does not serve what
- * may be stale.
- *
- * Every change costs O(1) (records are counted per model), but `replaceSeen`, O(models). The hit
- * path reads `size` only (0 in normal operation).
+ * The models with invalidations that have not reached the store yet — this process's own, and
+ * those found in a journal any process wrote. What is built from them bypasses the cache until
+ * delivered: a process that knows it is behind does not serve what may be stale. Changes cost
+ * O(1) (`replaceSeen` O(models)); the hit path reads `size` only (0 in normal operation).
  */
 export class PendingInvalidations {
-  /** This process's undelivered records: record id → model. */
+  /** This process's undelivered records, by id. */
   private readonly local = new Map<string, LocalRecord>();
   /** How many of `local` name each model. */
   private readonly counts = new Map<string, number>();
@@ -109,7 +101,7 @@ export class PendingInvalidations {
     for (const models of this.seen.values()) for (const model of models) this.merged.add(model);
   }
 
-  /** Names, for logs and tests. */
+  /** For logs and tests. */
   models(): string[] {
     return [...this.merged].sort();
   }

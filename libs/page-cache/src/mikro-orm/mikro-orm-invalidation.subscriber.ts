@@ -171,11 +171,9 @@ export class MikroOrmCacheInvalidation
   }
 
   /**
-   * Called before a native write runs. In a transaction its models are recorded in it and wait
-   * for the commit. Outside one the write commits on its own, so its models are recorded first,
-   * committed on their own (if that fails, the write does not run), and delivered once it ran: a
-   * crash between the write and its record cannot lose the invalidation, and a record for a write
-   * that then fails only clears its models once more.
+   * Before a native write: in a transaction its models are recorded in it; outside one the write
+   * commits on its own, so they are recorded first (if that fails, the write does not run) and
+   * delivered once it ran.
    */
   async [NATIVE_WRITE](
     em: EntityManager,
@@ -240,11 +238,7 @@ export class MikroOrmCacheInvalidation
     }
   }
 
-  /**
-   * Records the invalidation in the outbox, in the change's own transaction (it commits with the
-   * change, or not at all). In a transaction the event then waits for the commit; outside one the
-   * row is written, and it is delivered now.
-   */
+  /** Records the invalidation in the change's own transaction, where it waits for the commit. */
   private async owe(transaction: Transaction | undefined, owed: OwedEvent): Promise<void> {
     const inTransaction = transaction !== undefined && transaction !== null;
     const [recorded] = await this.outbox.recordIn(inTransaction ? transaction : undefined, [owed]);

@@ -205,12 +205,9 @@ export class TypeOrmCacheInvalidation
   }
 
   /**
-   * A statement outside a transaction (`repository.update()`, `insert()`, `delete()`, a query
-   * builder's write) commits on its own: a record written after it could be lost with the
-   * process, or fail, leaving the new row and the old page. So the models it may touch (the
-   * statement's entity with its parents and children, and what a delete cascades to) are recorded
-   * first, committed on their own, before the statement runs; if recording fails, the statement
-   * does not run. A record for a statement that then fails only clears its models once more.
+   * A statement outside a transaction (`repository.update()`, a query builder's write) commits on
+   * its own: a record written after it could be lost with the process. So the models it may touch
+   * are recorded first; if that fails, the statement does not run.
    */
   private async recordFirst(
     queryRunner: QueryRunner,
@@ -242,7 +239,6 @@ export class TypeOrmCacheInvalidation
     if (queryRunner.isTransactionActive) {
       // One list per transaction level (1 = the outermost; savepoints nest below it).
       const levels = ((queryRunner.data[PENDING] as OwedEvent[][] | undefined) ??= []);
-      queryRunner.data[PENDING] = levels;
       (levels[Math.max(1, depthOf(queryRunner))] ??= []).push(...owed);
       return;
     }

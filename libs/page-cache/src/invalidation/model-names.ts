@@ -11,7 +11,7 @@ const REMEMBERED = 1_000;
  */
 export class ModelNames {
   /** Names settled: entities, names accepted, names said once. */
-  private readonly verdicts = new Map<string, true>();
+  private readonly verdicts = new Set<string>();
   private readonly said = new Set<string>();
 
   constructor(
@@ -40,7 +40,7 @@ export class ModelNames {
         `Model '${name}' (${where}) is no entity of the app's ORM: what is built from it is cleared only by invalidate('${name}') or events that name it.`,
       );
     }
-    if (this.verdicts.size < REMEMBERED) this.verdicts.set(name, true);
+    this.accept(name);
   }
 
   /**
@@ -48,7 +48,7 @@ export class ModelNames {
    * (`Books` beside `Book`): the app both builds entries from it and invalidates it itself.
    */
   accept(name: string): void {
-    if (this.verdicts.size < REMEMBERED) this.verdicts.set(name, true);
+    if (this.verdicts.size < REMEMBERED) this.verdicts.add(name);
   }
 
   /** Says `message` as a warning, once. */

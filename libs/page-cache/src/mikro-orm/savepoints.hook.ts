@@ -1,14 +1,8 @@
 import type { Connection, Transaction } from '@mikro-orm/core';
+import type { TransactionLevels } from '../invalidation/transaction-levels.js';
 
 /** What the hook reports: the savepoints (nested transactions) of one connection. */
-export interface SavepointListener {
-  /** A savepoint began inside `parent` (a transaction or another savepoint). */
-  began(savepoint: Transaction, parent: Transaction): void;
-  /** A savepoint was released: not a commit; its changes now belong to its parent. */
-  released(savepoint: Transaction): void;
-  /** A savepoint rolled back: its changes never happened. */
-  rolledBack(savepoint: Transaction): void;
-}
+type SavepointListener = Pick<TransactionLevels<Transaction>, 'began' | 'released' | 'rolledBack'>;
 
 const WATCHED = Symbol.for('nestjs-page-cache:mikro-orm-savepoints');
 

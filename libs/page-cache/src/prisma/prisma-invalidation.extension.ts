@@ -124,6 +124,7 @@ export function prismaCacheInvalidation(
       if (typeof input !== 'function') return prototype.$transaction.call(self, input, txOptions);
       const callback = input as (tx: unknown) => Promise<unknown>;
       let scope: (TransactionScope & { parent?: string }) | undefined;
+      let succeeded = false;
       try {
         const result = await prototype.$transaction.call(
           self,
@@ -138,25 +139,18 @@ export function prismaCacheInvalidation(
           },
           txOptions,
         );
+        succeeded = true;
+        return result;
+      } finally {
         if (scope) {
-          close(scope);
-          if (scope.parent !== undefined) levels.released(scope.scopeId);
+          const stack = scopes.get(scope.txId);
+          if (stack?.at(-1) === scope.scopeId) stack.pop();
+          if (stack?.length === 0) scopes.delete(scope.txId);
+          if (!succeeded) levels.rolledBack(scope.scopeId);
+          else if (scope.parent !== undefined) levels.released(scope.scopeId);
           else await emitOwed(events, levels.committed(scope.scopeId));
         }
-        return result;
-      } catch (error) {
-        if (scope) {
-          close(scope);
-          levels.rolledBack(scope.scopeId);
-        }
-        throw error;
       }
-    };
-
-    const close = ({ txId, scopeId }: TransactionScope): void => {
-      const stack = scopes.get(txId);
-      if (stack?.at(-1) === scopeId) stack.pop();
-      if (stack?.length === 0) scopes.delete(txId);
     };
 
     return client.$extends({

@@ -3,20 +3,11 @@ import type { EntityDescriptor } from '../invalidation/entity-events.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 
 /**
- * The entities a row written by TypeORM stands for, as events name them:
- *
- * - a row of an entity's table names the entity — and, for a child entity of single-table (or any)
- *   inheritance, every parent model with the same id too, so what was built from `Content` is
- *   cleared when an `Article` changes;
- * - a row written through a parent model (`getRepository(Content).update(…)`) may be a row of any
- *   of its child entities: the instance the write holds names its own class when it is one of them,
- *   otherwise every child model is named too (with the id, which clears its lists as well, or as a
- *   whole when the write does not name one row);
- * - a row of a many-to-many join table (a link added or removed by `save()` of either side) names
- *   the entity at each end of the link, never the join table itself, which no page is built from.
- *
- * `candidates` are the values the event carries that may hold the key (the entity, the database
- * entity, the id a `remove` was given), tried in order.
+ * The entities a row written by TypeORM stands for, as events name them: the entity and every
+ * parent model with the same id (what was built from `Content` is cleared when an `Article`
+ * changes); through a parent model, the child the instance is, else every child model; for a row of
+ * a many-to-many join table, the entity at each end of the link (no page is built from the table).
+ * `candidates` may hold the key (the entity, the database entity, a `remove`'s id), tried in order.
  */
 export function touchedEntities(
   metadata: EntityMetadata,
@@ -65,7 +56,7 @@ function describe(metadata: EntityMetadata, id: string | number | undefined): En
 }
 
 /** The model and every model it inherits from, each with the same id. */
-function withParents(
+export function withParents(
   metadata: EntityMetadata,
   id: string | number | undefined,
 ): EntityDescriptor[] {

@@ -31,7 +31,7 @@ export class ChangeOutbox<Transaction> {
   private outbox?: SqlOutbox<Transaction>;
   private delivery?: OutboxDelivery;
 
-  /** Whether invalidations are recorded (the outbox is on and started). */
+  /** Whether the outbox is on and started. */
   get enabled(): boolean {
     return this.delivery !== undefined;
   }
@@ -84,21 +84,14 @@ export class ChangeOutbox<Transaction> {
     return recorded;
   }
 
-  /**
-   * Records the invalidation of `models` as a whole, committed on its own, before a statement that
-   * commits on its own runs (if this fails, the statement must not run); their models bypass every
-   * cache from now on.
-   */
+  /** Records `models` as a whole before a statement that commits on its own (see `record`). */
   async recordFirst(models: Iterable<string>): Promise<JournalEntry[]> {
     const records = [...models].map(model => invalidationRecord(model, undefined));
     await this.delivery?.record(records);
     return this.delivery ? records : [];
   }
 
-  /**
-   * After the commit: delivers the records of `owed` (and those recorded first), then marks each
-   * payload delivered, so the cache's own listener does not run it again when it is emitted.
-   */
+  /** After the commit: delivers the records, marking each payload so no listener runs it again. */
   async deliver(
     owed: readonly OwedEvent[],
     recordedFirst: readonly JournalEntry[] = [],

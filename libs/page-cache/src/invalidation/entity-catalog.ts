@@ -1,7 +1,6 @@
 /**
- * The entity names of the app's ORM integrations, announced on the event emitter they emit on
- * (one per app): what a model named by string may be. Read lazily, so an ORM whose metadata is
- * built after the integration (a data source initialized later) is read as it is at check time.
+ * The entity names of the app's ORM integrations, by the event emitter they emit on (one per app).
+ * Read lazily: an ORM whose metadata is built later is read as it is at check time.
  */
 const catalogs = new WeakMap<object, (() => Iterable<string>)[]>();
 

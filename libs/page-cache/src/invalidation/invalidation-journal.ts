@@ -32,9 +32,8 @@ export interface InvalidationJournal {
 }
 
 /**
- * Longest entity id a record names (the `entity_id` column of outbox tables created before it
- * was `text` holds 255 characters). A longer id is recorded as its whole model: more is cleared,
- * never less, and the save does not fail.
+ * Longest entity id a record names (older outbox tables hold 255 characters): a longer one is
+ * recorded as its whole model — more is cleared, never less, and the save does not fail.
  */
 const MAX_RECORDED_ID = 255;
 

@@ -75,9 +75,8 @@ export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Records `records` before the write that may cause them runs, in the durable journal when one
-   * is configured (a failure rejects: the write must not run without them), else in memory; their
-   * models bypass every cache from now on.
+   * Records `records` before the write that may cause them runs (a failure rejects: the write must
+   * not run without them); their models bypass every cache from now on.
    * @returns what to do with them once the write is done.
    */
   async recordFirst(records: readonly JournalEntry[]): Promise<RecordedFirst> {

@@ -4,10 +4,9 @@ import { closestName, didYouMean } from '../did-you-mean.js';
 const REMEMBERED = 1_000;
 
 /**
- * Checks the names of models an entry is built from against the entities of the app's ORM
- * integrations: a name that no entity carries but one nearly does (`Artcile` for `Article`) is a
- * typo whose pages no save would ever clear — an error with a did-you-mean; a name no entity comes
- * close to (`Settings`, a model the app invalidates by hand) is said once, as a warning.
+ * Checks model names against the entities of the app's ORM integrations: a near miss of one
+ * (`Artcile`) is a typo no save would ever clear — an error with a did-you-mean; a name no entity
+ * comes close to (`Settings`, invalidated by hand) is said once, as a warning.
  */
 export class ModelNames {
   /** Names settled: entities, names accepted, names said once. */

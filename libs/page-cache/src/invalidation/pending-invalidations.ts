@@ -78,10 +78,9 @@ export class PendingInvalidations {
   }
 
   /**
-   * The models of the undelivered records a journal (`source`) holds now. With `complete`
-   * (`models` names every undelivered record of it, read by a query that began at `readAt`), this
-   * process's committed records of that journal of any other model have left it — whichever
-   * process delivered them — and stop being pending.
+   * The models of the undelivered records `source` holds now. With `complete` (all of them, read
+   * by a query begun at `readAt`), this process's committed records of it of any other model have
+   * left it — whichever process delivered them — and stop being pending.
    */
   replaceSeen(source: object, models: Iterable<string>, complete?: { readAt: number }): void {
     const seen = new Set(models);

@@ -17,10 +17,9 @@ type RunSql<Transaction> = (
 ) => Promise<unknown>;
 
 /**
- * The transactional outbox of an ORM integration: each invalidation is written into a table of
- * the application's database in the same transaction as the change (through the ORM's own
- * connection), and deleted once it reached the store. It survives the process that made the
- * change; any process delivers it. One implementation over every ORM's way to run SQL.
+ * The transactional outbox of an ORM integration, over the ORM's way to run SQL: each invalidation
+ * is written into a table of the app's database in the change's own transaction, and deleted once
+ * it reached the store. It survives the process that made the change; any process delivers it.
  */
 export class SqlOutbox<Transaction> implements InvalidationJournal {
   constructor(
@@ -38,9 +37,8 @@ export class SqlOutbox<Transaction> implements InvalidationJournal {
   }
 
   /**
-   * Creates the table if it does not exist (SQLite, PostgreSQL, MySQL/MariaDB), with its indexes:
-   * the oldest records are read by `created_at`, and every process asks which models have
-   * undelivered records.
+   * Creates the table if needed (SQLite, PostgreSQL, MySQL/MariaDB), indexed for the reads of the
+   * oldest records and of the pending models.
    * @throws an Error naming the table and the database's own message when it cannot.
    */
   async ensureTable(): Promise<void> {

@@ -26,7 +26,7 @@ export class TransactionLevels<Level> {
     if (parent !== undefined) this.parents.set(level, parent);
   }
 
-  /** Holds an event of a change made in `level` (a level not seen begin is a transaction). */
+  /** A level not seen begin is a transaction. */
   hold(level: Level, owed: OwedEvent): void {
     const events = this.held.get(level);
     if (events) events.push(owed);

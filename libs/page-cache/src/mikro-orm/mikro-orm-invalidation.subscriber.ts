@@ -138,10 +138,7 @@ export class MikroOrmCacheInvalidation
     return this.entityChanged(ENTITY_DELETED, args);
   }
 
-  /**
-   * A flush that changes a many-to-many collection writes only the pivot table and fires no entity
-   * event for it: its changes are read here, before the flush writes, and owed once it has.
-   */
+  /** A many-to-many collection change fires no entity event: it is read before the flush writes. */
   onFlush(args: FlushEventArgs): void {
     const changes = collectionChangesOf(args.uow);
     if (changes.length > 0) this.collectionChanges.set(args.uow, changes);

@@ -1,9 +1,8 @@
 import { EntityManager, type EntityName, type Transaction } from '@mikro-orm/core';
 
 /**
- * A subscriber that wants to hear of the writes MikroORM broadcasts no entity event for. It is
- * called before the write runs (so that it can record what the write will change first); what it
- * returns, if anything, is called once the write succeeded.
+ * A subscriber told of the writes MikroORM broadcasts no entity event for, before each runs; what
+ * it returns, if anything, is called once the write succeeded.
  */
 export interface NativeWriteListener {
   [NATIVE_WRITE](

@@ -19,9 +19,8 @@ export function touchedEntities(
 }
 
 /**
- * The child models a row written through `metadata` may belong to: the class of the instance the
- * write holds when it is one of them (TypeORM loads a row of a child entity as that child), else
- * every one of them.
+ * The child models a row written through `metadata` may belong to: the instance's class when it is
+ * one (TypeORM loads a child's row as that child), else every one.
  */
 function withChildren(
   metadata: EntityMetadata,
@@ -40,13 +39,9 @@ function withChildren(
 
 /** Each model once, in the order first named. */
 function unique(named: readonly EntityDescriptor[]): EntityDescriptor[] {
-  const seen = new Set<string>();
-  return named.filter(({ model, id }) => {
-    const key = `${String(model)}\u0000${id ?? ''}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return [
+    ...new Map(named.map(one => [`${String(one.model)}\u0000${one.id ?? ''}`, one])).values(),
+  ];
 }
 
 function describe(metadata: EntityMetadata, id: string | number | undefined): EntityDescriptor {

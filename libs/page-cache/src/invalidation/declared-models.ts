@@ -15,6 +15,11 @@ export interface DeclaredModel {
   kind: 'page' | 'value' | 'invalidates';
 }
 
+const SPECS = [
+  [CACHE_KEY_FROM_METADATA, '@CacheKeyFrom', 'page'],
+  [INVALIDATES_METADATA, '@Invalidates', 'invalidates'],
+] as const;
+
 /**
  * Every model the app names in decorators — `@CacheKeyFrom` on controllers and their handlers,
  * `@Invalidates` on handlers and provider methods, `@Cached` models given as a list — in the
@@ -45,14 +50,10 @@ export function declaredModels(
       if (typeof handler === 'function') targets.push([handler, `${type.name}.${method}`]);
     }
     for (const [target, view] of targets) {
-      const pages = Reflect.getMetadata(CACHE_KEY_FROM_METADATA, target) as ModelSpec | undefined;
-      for (const name of specNames(pages)) {
-        declared.push({ name, where: `@CacheKeyFrom on ${view}`, kind: 'page' });
-      }
-      const invalidates = Reflect.getMetadata(INVALIDATES_METADATA, target) as
-        ModelSpec | undefined;
-      for (const name of specNames(invalidates)) {
-        declared.push({ name, where: `@Invalidates on ${view}`, kind: 'invalidates' });
+      for (const [key, decorator, kind] of SPECS) {
+        const spec = Reflect.getMetadata(key, target) as ModelSpec | undefined;
+        for (const name of specNames(spec))
+          declared.push({ name, where: `${decorator} on ${view}`, kind });
       }
       const cached = Reflect.getMetadata(CACHED_METADATA, target) as CachedSpec | undefined;
       if (Array.isArray(cached?.models)) {

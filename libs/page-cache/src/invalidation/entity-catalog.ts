@@ -1,15 +1,12 @@
 /**
- * The entity names of the app's ORM integrations, announced on the event emitter they emit on
- * (one per app): what a model named by string may be. Read lazily, so an ORM whose metadata is
- * built after the integration (a data source initialized later) is read as it is at check time.
+ * The entity names of the app's ORM integrations, by the event emitter they emit on (one per app).
+ * Read lazily: an ORM whose metadata is built later is read as it is at check time.
  */
 const catalogs = new WeakMap<object, (() => Iterable<string>)[]>();
 
 /** Announces the entities an ORM integration emits events for, on the app's emitter. */
 export function announceEntities(events: object, names: () => Iterable<string>): void {
-  const list = catalogs.get(events) ?? [];
-  list.push(names);
-  catalogs.set(events, list);
+  catalogs.set(events, [...(catalogs.get(events) ?? []), names]);
 }
 
 /**
@@ -17,10 +14,8 @@ export function announceEntities(events: object, names: () => Iterable<string>):
  * names come only from the events the app emits).
  */
 export function announcedEntities(events: object | undefined): Set<string> | undefined {
-  const list = events ? catalogs.get(events) : undefined;
-  if (!list) return undefined;
   const names = new Set<string>();
-  for (const read of list) {
+  for (const read of (events && catalogs.get(events)) ?? []) {
     try {
       for (const name of read()) names.add(name);
     } catch {

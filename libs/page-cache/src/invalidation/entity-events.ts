@@ -19,10 +19,9 @@ export interface EntityDescriptor {
 }
 
 /**
- * @internal Emitted by an ORM integration before a write that commits on its own (no transaction
- * of its own to hold a record): each cache's listener records what the write may invalidate, and
- * adds to `recorded` a promise of those records — rejected when they could not be recorded, and
- * then the write must not run. Their models bypass the cache until they are settled.
+ * @internal Emitted by an ORM integration before a write that commits on its own: each cache's
+ * listener records what the write may invalidate, adding to `recorded` a promise of the records —
+ * rejected when they could not be recorded (the write must not run then).
  */
 export const RECORD_FIRST = 'nestjs-page-cache.record-first';
 
@@ -36,9 +35,7 @@ export interface RecordedFirst {
 
 /** @internal Payload of {@link RECORD_FIRST}. */
 export interface RecordFirstRequest {
-  /** What the write may invalidate: a model, or one entity of it. */
   targets: readonly { model: string; id?: string | number }[];
-  /** Filled by the listeners. */
   recorded: Promise<RecordedFirst>[];
 }
 
@@ -49,10 +46,7 @@ export interface RecordFirstRequest {
 export const DELIVERED = Symbol.for('nestjs-page-cache:delivered');
 
 /** What an event asks to invalidate. */
-export function describeEntity(payload: EntityEventPayload): {
-  model: ModelRef;
-  id?: string | number;
-} {
+export function describeEntity(payload: EntityEventPayload): EntityDescriptor {
   if (typeof payload !== 'object' || payload === null) {
     throw new TypeError(
       `Invalid entity event payload: ${String(payload)}. Expected an entity or { model, id? }.`,
@@ -62,16 +56,15 @@ export function describeEntity(payload: EntityEventPayload): {
   const isDescriptor =
     Object.getPrototypeOf(payload) === Object.prototype &&
     (typeof record.model === 'string' || typeof record.model === 'function');
-  if (isDescriptor) {
-    return { model: record.model as ModelRef, id: idOf(record.id) };
-  }
-  return { model: payload.constructor.name, id: idOf(record.id) };
+  return {
+    model: isDescriptor ? (record.model as ModelRef) : payload.constructor.name,
+    id: idOf(record.id),
+  };
 }
 
 function idOf(id: unknown): string | number | undefined {
   if (id === undefined || id === null) return undefined;
-  if (typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint') {
-    return typeof id === 'bigint' ? id.toString() : id;
-  }
+  if (typeof id === 'string' || typeof id === 'number') return id;
+  if (typeof id === 'bigint') return id.toString();
   throw new TypeError(`Invalid entity id: ${String(id)}. Expected a string or a number.`);
 }

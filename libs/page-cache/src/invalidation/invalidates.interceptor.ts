@@ -15,14 +15,10 @@ import { InvalidationListener } from './invalidation.listener.js';
 const HANDLED = Symbol('nestjs-page-cache:invalidates');
 
 /**
- * Runs the invalidations declared with `@Invalidates()` on a route once its handler has succeeded
- * with a 2xx status, and before its response is sent, so the client's next read is fresh. Every
- * cache of the app is invalidated, as entity events do.
- *
- * `@Invalidates()` applies it to the routes it marks (`@UseInterceptors`), so no other request
- * pays for it. Nest then creates it in the controller's module, which need not import
- * `CacheModule`: it needs nothing but Nest's own providers, and finds the caches' listeners
- * wherever they are, on first use.
+ * Runs a route's `@Invalidates()` on every cache once its handler answered 2xx, before the response
+ * is sent, so the client's next read is fresh. Applied only to the routes it marks, it is created in
+ * the controller's module: it needs only Nest's own providers, and finds the caches' listeners on
+ * first use.
  */
 @Injectable()
 export class InvalidatesInterceptor implements NestInterceptor {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /** One invalidation recorded durably before it reached the store. */
 export interface JournalEntry {
   /** Unique id of the record (its primary key). */
@@ -27,4 +29,20 @@ export interface InvalidationJournal {
   pendingModels?(): Promise<string[]>;
   /** Drops records that reached the store. */
   remove(ids: readonly string[]): Promise<void>;
+}
+
+/**
+ * Longest entity id a record names (older outbox tables hold 255 characters): a longer one is
+ * recorded as its whole model — more is cleared, never less, and the save does not fail.
+ */
+const MAX_RECORDED_ID = 255;
+
+/** A new record of the invalidation of `model` (or of its entity `id`). */
+export function invalidationRecord(model: string, id: unknown): JournalEntry {
+  const entityId = id === undefined || id === null ? null : String(id);
+  return {
+    id: randomUUID(),
+    model,
+    entityId: entityId !== null && entityId.length > MAX_RECORDED_ID ? null : entityId,
+  };
 }

@@ -13,21 +13,17 @@ export interface EdgePurge {
 export type PageQuery = Record<string, string | number | readonly (string | number)[]>;
 
 /**
- * The one path an invalidation takes to one cache, whoever asked for it — `CacheService.invalidate`
- * and `expirePage`, the delivery of every journal (entity events, `@Invalidates`, the ORM
- * outboxes) and the CLI: replace the generation tokens of its targets (so nothing stored before,
- * indexed or not, or still being rendered, is served after it), remove the entries indexed under
- * them, then purge the edge. It also keeps what has been asked for and not delivered yet
- * (`pending`): entries built from those models bypass the cache until it has.
+ * The one path an invalidation takes to one cache, whoever asked for it: replace the generation
+ * tokens of its targets (so nothing stored before, indexed or not, or still being rendered, is
+ * served after it), remove the entries indexed under them, then purge the edge. `pending` keeps
+ * what was asked for and not delivered yet: entries built from those models bypass the cache.
  */
 export class InvalidationPipeline {
-  /** Models with invalidations recorded and not delivered yet, by journal. */
   readonly pending = new PendingInvalidations();
 
   constructor(
     private readonly tracker: DependencyTracker,
     private readonly edge?: EdgePurge,
-    /** Counts a delivered invalidation of a model (or entity). */
     private readonly counted?: (
       model: string,
       id: string | number | undefined,
@@ -36,11 +32,9 @@ export class InvalidationPipeline {
   ) {}
 
   /**
-   * Outdates and removes what was built from `model` (or from its entity `id`), then purges the
-   * edge. The edge is purged even when the store cannot be reached (the call then rejects) —
-   * unless `retry`: its edge copies were purged when it was first asked for, and a store down for
-   * long would otherwise have the edge purged on every retry; a retry that succeeds purges it
-   * once more.
+   * Outdates and removes what was built from `model` (or its entity `id`), then purges the edge —
+   * even when the store cannot be reached, unless `retry`: a store down for long would otherwise
+   * have the edge purged on every retry (a retry that succeeds purges once more).
    * @returns how many entries were removed.
    * @throws TypeError when `model` is not a name the cache can store (before anything is written).
    */
@@ -68,18 +62,14 @@ export class InvalidationPipeline {
         `Invalid page path: ${JSON.stringify(path)}. Expected a path such as '/posts'.`,
       );
     }
-    // The tag's token is replaced first (every page records it), then the pages indexed under it
-    // are removed, then the edge copies purged.
     const tag = urlTagOf(path, query);
     return this.purgingEdge([tag], () => this.tracker.invalidate([tag]), true);
   }
 
   /**
    * Runs the store step, then purges the edge copies of `targets` — also when that step failed
-   * (unless `purgeOnFailure` is false): the edge does not depend on the store, and its copies
-   * would otherwise be served for as long as it keeps them. A page rendered from old data after
-   * that purge and before the store has the new tokens may reach the edge again; the retried
-   * invalidation purges once more when it succeeds.
+   * (with `purgeOnFailure`): the edge does not depend on the store. A page rendered from old data
+   * meanwhile may reach the edge again; the retried invalidation purges once more.
    */
   private async purgingEdge(
     targets: string[],

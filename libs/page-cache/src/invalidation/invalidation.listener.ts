@@ -10,7 +10,7 @@ import {
   type EntityEventPayload,
   type RecordFirstRequest,
 } from './entity-events.js';
-import { invalidationRecord } from './outbox-table.js';
+import { invalidationRecord } from './invalidation-journal.js';
 import { JournalDelivery } from './journal-delivery.js';
 
 /**
@@ -39,10 +39,7 @@ export class InvalidationListener {
     await this.invalidate(payload);
   }
 
-  /**
-   * Records what a write that commits on its own may invalidate, before it runs (see
-   * `RECORD_FIRST`). The outcome travels in the request (event handlers' errors are swallowed).
-   */
+  /** See `RECORD_FIRST`: the outcome travels in the request (handlers' errors are swallowed). */
   @OnEvent(RECORD_FIRST)
   onRecordFirst(request: RecordFirstRequest): void {
     request.recorded.push(

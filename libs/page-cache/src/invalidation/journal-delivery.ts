@@ -10,23 +10,19 @@ import { CACHE_OPTIONS } from '../cache.constants.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import { InvalidationPipeline } from './invalidation-pipeline.js';
 import type { RecordedFirst } from './entity-events.js';
-import type { JournalEntry } from './invalidation-journal.js';
+import { invalidationRecord, type JournalEntry } from './invalidation-journal.js';
 import { MemoryJournal } from './memory-journal.js';
 import { OutboxDelivery } from './outbox-delivery.js';
-import { invalidationRecord } from './outbox-table.js';
 import { registeredPipelines } from './registered-pipelines.js';
 
 /** How often the in-memory journal is delivered while it holds records (then with backoff). */
 const MEMORY_INTERVAL_MS = 100;
 
 /**
- * Records and delivers the invalidations of events (emitted by hand, by `@Invalidates`, or by the
- * entity-event listener): in the module's `invalidationJournal` when one is configured — what it
- * holds at startup too, then every second — else, or when that journal cannot record, in memory.
- * Both go through `OutboxDelivery`: one delivery, one retry with backoff, one pending bookkeeping.
- * A durable journal's records reach every cache of the app, as an outbox's do: events are the
- * app's, and caches that share one journal (a directory) each deliver — and remove — what the
- * others recorded.
+ * Records and delivers the invalidations of events: in the module's `invalidationJournal` when one
+ * is configured (delivered at startup too, then every second), else — or when it cannot record —
+ * in memory, both through `OutboxDelivery`. A durable journal's records reach every cache of the
+ * app, as an outbox's do: caches sharing one journal each deliver what the others recorded.
  */
 @Injectable()
 export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
@@ -62,13 +58,25 @@ export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
    */
   async recordAndDeliver(model: string, id: string | number | undefined): Promise<void> {
     const record = invalidationRecord(model, id);
-    await (await this.recorded(record)).deliver([record]);
+    let delivery = this.memory;
+    if (this.durable) {
+      try {
+        await this.durable.record([record]);
+        delivery = this.durable;
+      } catch (error) {
+        this.logger.warn(
+          `Could not record the invalidation of ${model}, keeping it in memory: ${(error as Error).message}`,
+        );
+      }
+    }
+    // Pending only once its first delivery failed: until then it is any invalidation in flight.
+    if (delivery === this.memory) await this.memory.record([record], false);
+    await delivery.deliver([record]);
   }
 
   /**
-   * Records `records` before the write that may cause them runs, in the durable journal when one
-   * is configured (a failure rejects: the write must not run without them), else in memory; their
-   * models bypass every cache from now on.
+   * Records `records` before the write that may cause them runs (a failure rejects: the write must
+   * not run without them); their models bypass every cache from now on.
    * @returns what to do with them once the write is done.
    */
   async recordFirst(records: readonly JournalEntry[]): Promise<RecordedFirst> {
@@ -78,22 +86,5 @@ export class JournalDelivery implements OnModuleInit, OnModuleDestroy {
       deliver: () => delivery.deliver(records),
       settle: () => delivery.forget(records),
     };
-  }
-
-  /** The delivery whose journal now holds `record`: the durable one, else memory's. */
-  private async recorded(record: JournalEntry): Promise<OutboxDelivery> {
-    if (this.durable) {
-      try {
-        await this.durable.record([record]);
-        return this.durable;
-      } catch (error) {
-        this.logger.warn(
-          `Could not record the invalidation of ${record.model}, keeping it in memory: ${(error as Error).message}`,
-        );
-      }
-    }
-    // Pending only once its first delivery failed: until then it is any invalidation in flight.
-    await this.memory.record([record], false);
-    return this.memory;
   }
 }

@@ -1,10 +1,9 @@
 import type { InvalidationJournal, JournalEntry } from './invalidation-journal.js';
 
 /**
- * The journal of a process without a durable one: its records live as long as the process. It
- * gives invalidations that could not reach the store the same path as durable records — the same
- * delivery, retry and pending bookkeeping (`OutboxDelivery`) — only without surviving a crash
- * (configure `invalidationJournal` or an ORM outbox for that).
+ * The journal of a process without a durable one: invalidations that could not reach the store
+ * take the same delivery, retry and pending bookkeeping as durable records, without surviving a
+ * crash.
  */
 export class MemoryJournal implements InvalidationJournal {
   /** Records by id, oldest first (a Map keeps insertion order). */
@@ -15,12 +14,7 @@ export class MemoryJournal implements InvalidationJournal {
   }
 
   async pending(limit: number): Promise<JournalEntry[]> {
-    const oldest: JournalEntry[] = [];
-    for (const entry of this.records.values()) {
-      if (oldest.length >= limit) break;
-      oldest.push(entry);
-    }
-    return oldest;
+    return [...this.records.values()].slice(0, limit);
   }
 
   async pendingModels(): Promise<string[]> {

@@ -42,13 +42,10 @@ export function modelNamesOf(moduleRef: ModuleRef, container: ModulesContainer):
 }
 
 /**
- * Checks, at startup, the models the app names:
- * - pages that declare model dependencies (`@CacheKeyFrom`, `defaultModels`) need
- *   `EventEmitterModule.forRoot()`: without it nothing would ever clear them, and caching them for
- *   a long time would show stale data (an app that uses only `CacheService` needs no emitter);
- * - every name (`@CacheKeyFrom`, `@Invalidates`, `@Cached` models, `defaultModels`) must be an
- *   entity of the app's ORM integrations, or at least not a near miss of one (see `ModelNames`);
- *   without an ORM integration, two names that nearly equal each other are said as a warning.
+ * Checks, at startup, the models the app names: pages with model dependencies need
+ * `EventEmitterModule.forRoot()` (nothing else would ever clear them); every name must be an
+ * entity of the app's ORM integrations, or not a near miss of one (see `ModelNames`); without an
+ * ORM integration, two names that nearly equal each other are said as a warning.
  */
 @Injectable()
 export class ModelDeclarationsCheck implements OnModuleInit, OnApplicationBootstrap {

@@ -4,14 +4,13 @@ import { closestName, didYouMean } from '../did-you-mean.js';
 const REMEMBERED = 1_000;
 
 /**
- * Checks the names of models an entry is built from against the entities of the app's ORM
- * integrations: a name that no entity carries but one nearly does (`Artcile` for `Article`) is a
- * typo whose pages no save would ever clear — an error with a did-you-mean; a name no entity comes
- * close to (`Settings`, a model the app invalidates by hand) is said once, as a warning.
+ * Checks model names against the entities of the app's ORM integrations: a near miss of one
+ * (`Artcile`) is a typo no save would ever clear — an error with a did-you-mean; a name no entity
+ * comes close to (`Settings`, invalidated by hand) is said once, as a warning.
  */
 export class ModelNames {
   /** Names settled: entities, names accepted, names said once. */
-  private readonly verdicts = new Map<string, true>();
+  private readonly verdicts = new Set<string>();
   private readonly said = new Set<string>();
 
   constructor(
@@ -40,7 +39,7 @@ export class ModelNames {
         `Model '${name}' (${where}) is no entity of the app's ORM: what is built from it is cleared only by invalidate('${name}') or events that name it.`,
       );
     }
-    if (this.verdicts.size < REMEMBERED) this.verdicts.set(name, true);
+    this.accept(name);
   }
 
   /**
@@ -48,7 +47,7 @@ export class ModelNames {
    * (`Books` beside `Book`): the app both builds entries from it and invalidates it itself.
    */
   accept(name: string): void {
-    if (this.verdicts.size < REMEMBERED) this.verdicts.set(name, true);
+    if (this.verdicts.size < REMEMBERED) this.verdicts.add(name);
   }
 
   /** Says `message` as a warning, once. */

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { InvalidationPipeline } from './invalidation-pipeline.js';
 import { Backoff } from '../backoff.js';
-import { parseTtl, type Ttl } from '../ttl.js';
 import type { InvalidationJournal, JournalEntry } from './invalidation-journal.js';
 
 /** Records read per pass. */
@@ -10,11 +9,9 @@ const BATCH = 500;
 const MAX_DELAY_MS = 5_000;
 
 /**
- * Delivers the invalidations a journal holds to the store of every cache it serves, and keeps
- * their `PendingInvalidations` in step with it: at startup, after each save (the saving process
- * delivers its own records at once), and every `intervalMs` for records any process left behind
- * (one that died, or could not reach the store). A record leaves the journal once every cache
- * has it. Delivery is idempotent: replacing a generation token twice only costs one more miss.
+ * Delivers a journal's invalidations to every cache it serves, keeping their `PendingInvalidations`
+ * in step: at startup, after each save (by the saving process), and every `intervalMs` for records
+ * any process left behind. Idempotent: replacing a generation token twice costs one more miss.
  */
 export class OutboxDelivery {
   private readonly logger = new Logger('CacheInvalidation');
@@ -22,36 +19,25 @@ export class OutboxDelivery {
   private running?: Promise<void>;
   private stopped = false;
   private failing = false;
-  /** Pause before the next pass: `intervalMs`, doubled (up to 5 s) while delivery fails. */
   private readonly backoff: Backoff;
 
   constructor(
     private readonly journal: InvalidationJournal,
     private readonly pipelines: readonly InvalidationPipeline[],
     private readonly intervalMs: number,
-    /**
-     * Whether other processes write the journal too (a table, a shared directory): then each pass
-     * reads the models of every record it holds. A journal of this process alone (memory) needs
-     * only this process's own bookkeeping.
-     */
+    /** Whether other processes write the journal too: then passes read every record's model. */
     private readonly shared = true,
   ) {
     this.backoff = new Backoff(intervalMs, Math.max(MAX_DELAY_MS, intervalMs));
   }
 
-  /**
-   * Records `entries` in the journal (outside any transaction); with `pending`, their models
-   * bypass every cache from now on (else only once a delivery failed).
-   */
+  /** Records `entries`; with `pending`, their models bypass every cache from now on. */
   async record(entries: readonly JournalEntry[], pending = true): Promise<void> {
     await this.journal.record(entries);
     if (pending) this.recorded(entries, true);
   }
 
-  /**
-   * Records just written (before their commit's delivery; `committed` when they were written on
-   * their own, already durable): their models bypass every cache.
-   */
+  /** Records just written (`committed`: on their own, already durable) bypass every cache. */
   recorded(entries: readonly JournalEntry[], committed = false): void {
     for (const pipeline of this.pipelines) {
       for (const entry of entries) pipeline.pending.add(entry.id, entry.model, this);
@@ -60,9 +46,8 @@ export class OutboxDelivery {
   }
 
   /**
-   * Drops records undelivered: what they stood for was recorded since in another form (a write's
-   * precise events replacing what was recorded before it ran). A record that cannot be removed
-   * now is delivered by a later pass (harmless).
+   * Drops records undelivered: a write's own events replaced what was recorded before it ran. One
+   * that cannot be removed now is delivered by a later pass (harmless).
    */
   async forget(entries: readonly JournalEntry[]): Promise<void> {
     const ids = entries.map(entry => entry.id);
@@ -75,7 +60,6 @@ export class OutboxDelivery {
     for (const pipeline of this.pipelines) pipeline.pending.delivered(ids);
   }
 
-  /** Delivers what is pending now, then every `intervalMs`. */
   async start(): Promise<void> {
     await this.pass();
     this.schedule();
@@ -87,13 +71,10 @@ export class OutboxDelivery {
   }
 
   /**
-   * Delivers records just written (after their transaction committed), or, from a pass, records
-   * left behind (`retry`: their edge copies were purged when they were first delivered, so a
-   * failure now does not purge them again). A record the cache refuses (a model name it cannot
-   * store) can never be delivered: it is quarantined — said in the log, whole, and removed — so
-   * that it never blocks or hides another.
-   * @returns whether all reached the store (the others stay in the journal for a later pass), and
-   *   whether what was delivered left the journal.
+   * Delivers records just committed, or (`retry`, from a pass: their edge copies were purged when
+   * first delivered) records left behind. One the cache refuses (a model name it cannot store) is
+   * quarantined — logged whole and removed — so that it never blocks or hides another.
+   * @returns whether all reached the store, and whether the delivered ones left the journal.
    */
   async deliver(
     entries: readonly JournalEntry[],
@@ -103,28 +84,26 @@ export class OutboxDelivery {
       for (const pipeline of this.pipelines) pipeline.pending.committed(entries.map(e => e.id));
     }
     const delivered: string[] = [];
-    let complete = true;
     const undelivered: JournalEntry[] = [];
-    for (const [model, id, ids] of group(entries)) {
+    for (const group of byTarget(entries)) {
+      const { model, entityId } = group[0];
       let reached = true;
       for (const pipeline of this.pipelines) {
         try {
-          await pipeline.invalidate(model, id ?? undefined, retry);
+          await pipeline.invalidate(model, entityId ?? undefined, retry);
         } catch (error) {
           if (error instanceof TypeError) {
+            const records = group.map(entry => entry.id);
             this.logger.error(
-              `Quarantined an invalidation that can never be delivered (${JSON.stringify({ model, entityId: id, records: ids })}): ${error.message}`,
+              `Quarantined an invalidation that can never be delivered (${JSON.stringify({ model, entityId, records })}): ${error.message}`,
             );
             break;
           }
           reached = false;
         }
       }
-      if (reached) delivered.push(...ids);
-      else {
-        complete = false;
-        undelivered.push(...entries.filter(entry => ids.includes(entry.id)));
-      }
+      if (reached) delivered.push(...group.map(entry => entry.id));
+      else undelivered.push(...group);
     }
     for (const pipeline of this.pipelines) pipeline.pending.delivered(delivered);
     // Records that were not marked pending before this attempt (see `record`) are now.
@@ -139,13 +118,12 @@ export class OutboxDelivery {
         this.logger.warn(`Could not remove delivered invalidations: ${(error as Error).message}`);
       }
     }
-    return { complete, removed };
+    return { complete: undelivered.length === 0, removed };
   }
 
   /**
-   * One pass over the journal: mark the models of every undelivered record as pending (so none
-   * further back is served from the cache), then deliver batch after batch until the journal is
-   * empty or the store stops answering, then read which models are still pending.
+   * One pass: mark every undelivered record's model pending (so none further back is served), then
+   * deliver batch after batch until the journal is empty or the store stops answering.
    */
   async pass(): Promise<void> {
     this.running ??= (async () => {
@@ -185,9 +163,8 @@ export class OutboxDelivery {
   }
 
   /**
-   * What the journal holds now: the models of every undelivered record bypass every cache until
-   * delivered, and this process's own records that left the journal (delivered by any process)
-   * stop being pending. A journal without `pendingModels` tells only its oldest records' models.
+   * The models the journal holds bypass every cache; this process's records that left it (any
+   * process delivered them) stop being pending. Without `pendingModels`, only the oldest are read.
    */
   private async readPending(): Promise<void> {
     if (!this.shared) return;
@@ -207,17 +184,14 @@ export class OutboxDelivery {
 
   private schedule(): void {
     if (this.stopped) return;
-    // Deliveries back off while the store cannot be reached; back to the interval as soon as a
-    // pass delivers.
     if (this.failing) this.backoff.failed();
     else this.backoff.succeeded();
     this.tick(Date.now() + this.backoff.delayMs);
   }
 
   /**
-   * Waits for the next pass (at `passAt`), reading which models the journal holds every
-   * `intervalMs` meanwhile: while deliveries back off, other processes still record, and the
-   * store may come back at any moment — its old entries must not be served then.
+   * Waits for the next pass, reading the journal's models every `intervalMs` meanwhile: other
+   * processes still record, and the store may come back at any moment with old entries.
    */
   private tick(passAt: number): void {
     if (this.stopped) return;
@@ -236,31 +210,12 @@ export class OutboxDelivery {
   }
 }
 
-/** Entries grouped by target: [model, entity id or null, record ids]. */
-function group(entries: readonly JournalEntry[]): [string, string | null, string[]][] {
-  const groups = new Map<string, [string, string | null, string[]]>();
+/** Entries grouped by target (model and entity id). */
+function byTarget(entries: readonly JournalEntry[]): JournalEntry[][] {
+  const groups = new Map<string, JournalEntry[]>();
   for (const entry of entries) {
-    const key = `${entry.model}\u0000${entry.entityId ?? ''}\u0000${entry.entityId === null}`;
-    const group = groups.get(key);
-    if (group) group[2].push(entry.id);
-    else groups.set(key, [entry.model, entry.entityId, [entry.id]]);
+    const key = JSON.stringify([entry.model, entry.entityId]);
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
   }
   return [...groups.values()];
-}
-
-/**
- * Creates an ORM integration's outbox table if needed and starts delivering it: what it holds
- * (records a process left when it died, or could not reach the store) before the app serves, then
- * every `interval` (default 1 s; `option` names it in errors).
- */
-export async function startOutboxDelivery(
-  outbox: InvalidationJournal & { ensureTable(): Promise<void> },
-  pipelines: readonly InvalidationPipeline[],
-  interval: Ttl | undefined,
-  option: string,
-): Promise<OutboxDelivery> {
-  await outbox.ensureTable();
-  const delivery = new OutboxDelivery(outbox, pipelines, parseTtl(interval ?? '1s', option));
-  await delivery.start();
-  return delivery;
 }

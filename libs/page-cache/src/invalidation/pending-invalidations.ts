@@ -5,26 +5,18 @@ interface LocalRecord {
   model: string;
   /** The journal (its delivery) that holds it. */
   source: object;
-  /**
-   * When its change committed (`Date.now()`), once it has: from then on every later read of the
-   * outbox sees the record until it is delivered.
-   */
+  /** When its change committed: every later read of the outbox sees it until delivered. */
   committedAt?: number;
 }
 
 /**
- * The models this process knows have invalidations that have not reached the store yet: its own
- * (a save committed while the store was unreachable, recorded in a journal or outbox or only
- * retried in memory) and those found in the durable outbox that any process wrote. A page, a
- * `@Cached` result or a value built from one of them is not served from the cache — it bypasses
- * — until the invalidation is delivered: a process that knows it is behind does not serve what
- * may be stale.
- *
- * Every change costs O(1) (records are counted per model), but `replaceSeen`, O(models). The hit
- * path reads `size` only (0 in normal operation).
+ * The models with invalidations that have not reached the store yet — this process's own, and
+ * those found in a journal any process wrote. What is built from them bypasses the cache until
+ * delivered: a process that knows it is behind does not serve what may be stale. Changes cost
+ * O(1) (`replaceSeen` O(models)); the hit path reads `size` only (0 in normal operation).
  */
 export class PendingInvalidations {
-  /** This process's undelivered records: record id → model. */
+  /** This process's undelivered records, by id. */
   private readonly local = new Map<string, LocalRecord>();
   /** How many of `local` name each model. */
   private readonly counts = new Map<string, number>();
@@ -45,14 +37,9 @@ export class PendingInvalidations {
     return false;
   }
 
-  /**
-   * Whether an entry that recorded `deps` (its dependencies: `Post`, `Post/42`…) is built from a
-   * model with an undelivered invalidation.
-   */
+  /** Whether an entry that recorded `deps` (`Post`, `Post/42`…) is built from such a model. */
   affectsDependencies(deps: readonly string[]): boolean {
-    if (this.merged.size === 0) return false;
-    for (const dep of deps) if (this.merged.has(dependencyModel(dep))) return true;
-    return false;
+    return this.merged.size > 0 && this.affects(deps.map(dependencyModel));
   }
 
   /** A save of `model` is recorded (record `id`, in `source`); its invalidation is on its way. */
@@ -84,45 +71,36 @@ export class PendingInvalidations {
         this.counts.set(record.model, count);
       } else {
         this.counts.delete(record.model);
-        if (!this.seenAnywhere(record.model)) this.merged.delete(record.model);
+        const seen = [...this.seen.values()].some(models => models.has(record.model));
+        if (!seen) this.merged.delete(record.model);
       }
     }
   }
 
   /**
-   * The models of the undelivered records a journal (`source`) holds now. With `complete`
-   * (`models` names every undelivered record of it, read by a query that began at `readAt`), this
-   * process's committed records of that journal of any other model have left it — whichever
-   * process delivered them — and stop being pending.
+   * The models of the undelivered records `source` holds now. With `complete` (all of them, read
+   * by a query begun at `readAt`), this process's committed records of it of any other model have
+   * left it — whichever process delivered them — and stop being pending.
    */
   replaceSeen(source: object, models: Iterable<string>, complete?: { readAt: number }): void {
     const seen = new Set(models);
     this.seen.set(source, seen);
     if (complete) {
-      const gone: string[] = [];
-      for (const [id, record] of this.local) {
-        if (
+      const gone = [...this.local].filter(
+        ([, record]) =>
           record.source === source &&
           record.committedAt !== undefined &&
           record.committedAt < complete.readAt &&
-          !seen.has(record.model)
-        ) {
-          gone.push(id);
-        }
-      }
-      this.delivered(gone);
+          !seen.has(record.model),
+      );
+      this.delivered(gone.map(([id]) => id));
     }
     this.merged.clear();
     for (const model of this.counts.keys()) this.merged.add(model);
     for (const models of this.seen.values()) for (const model of models) this.merged.add(model);
   }
 
-  private seenAnywhere(model: string): boolean {
-    for (const models of this.seen.values()) if (models.has(model)) return true;
-    return false;
-  }
-
-  /** Names, for logs and tests. */
+  /** For logs and tests. */
   models(): string[] {
     return [...this.merged].sort();
   }

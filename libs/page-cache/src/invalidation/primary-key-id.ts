@@ -1,13 +1,10 @@
 import { compositeEntityId } from '../pages/key/entity-id.js';
 
 /**
- * The id an ORM integration puts in its events for a primary key given as its column values, in
- * the key's column order: a one-column key's value as it is (a `bigint` as its decimal string), a
- * key of several columns encoded by `compositeEntityId` — the form a `@CacheKeyFrom` page names it
- * in, so that page is the one cleared.
- *
+ * The id an ORM integration's events give a primary key's column values: one value as it is (a
+ * `bigint` as a string), several encoded by `compositeEntityId`, as a `@CacheKeyFrom` page names it.
  * @returns `undefined` when a value is missing or cannot be encoded: the event then names the
- *   model alone, which clears every entity of it (too much, never too little).
+ *   model alone (too much, never too little).
  */
 export function primaryKeyId(values: readonly unknown[]): string | number | undefined {
   if (values.length === 1) {

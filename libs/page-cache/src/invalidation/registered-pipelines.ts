@@ -2,9 +2,8 @@ import { DiscoveryService, type ModuleRef } from '@nestjs/core';
 import { InvalidationPipeline } from './invalidation-pipeline.js';
 
 /**
- * The invalidation pipeline of every cache of the app (the default one and each named one,
- * `CacheModule.forRoot({ name })`): an invalidation an ORM integration delivers from its outbox
- * must reach all of them, as entity events do.
+ * The invalidation pipeline of every cache of the app (named ones too): an invalidation delivered
+ * from a journal must reach all of them, as entity events do.
  */
 export function registeredPipelines(moduleRef: ModuleRef): InvalidationPipeline[] {
   const found = new Set<InvalidationPipeline>();

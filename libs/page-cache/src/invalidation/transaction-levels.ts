@@ -11,27 +11,22 @@ export interface OwedEvent {
 }
 
 /**
- * The events of changes made inside transactions, held per transaction level until the outermost
- * commit — the rules of the TypeORM integration, for ORMs that name each level by an object or an
- * id of their own (a MikroORM/knex transaction, a Prisma transaction scope):
- * - a change is held by the level it was made in;
- * - a savepoint's release is not a commit: its events move to the level around it;
- * - a rolled-back level drops its own events (and those its released savepoints gave it) only;
- * - the outermost commit hands over everything its levels hold, once.
- * Invalidating before the outermost commit would let a concurrent request re-cache the data the
- * commit is about to replace.
+ * The events of changes made in transactions, held per level (a MikroORM/knex transaction, a
+ * Prisma transaction scope) until the outermost commit — invalidating earlier would let a
+ * concurrent request re-cache the data the commit replaces. A savepoint's release moves its events
+ * to the level around it; a rollback drops its level's own; the outermost commit hands all over.
  */
 export class TransactionLevels<Level> {
   private readonly held = new Map<Level, OwedEvent[]>();
   private readonly parents = new Map<Level, Level>();
 
-  /** A level began: a transaction, or a savepoint inside `parent`. */
+  /** A transaction, or a savepoint inside `parent`, began. */
   began(level: Level, parent?: Level): void {
     this.held.set(level, []);
     if (parent !== undefined) this.parents.set(level, parent);
   }
 
-  /** Holds an event of a change made in `level` (a level not seen begin is a transaction). */
+  /** A level not seen begin is a transaction. */
   hold(level: Level, owed: OwedEvent): void {
     const events = this.held.get(level);
     if (events) events.push(owed);
@@ -46,7 +41,6 @@ export class TransactionLevels<Level> {
     for (const owed of events) this.hold(parent, owed);
   }
 
-  /** A level rolled back: its changes never happened. */
   rolledBack(level: Level): void {
     this.end(level);
   }
@@ -74,20 +68,16 @@ export class TransactionLevels<Level> {
  * event for the same entity twice in one commit is emitted once.
  */
 export async function emitOwed(events: EventEmitter2, owed: readonly OwedEvent[]): Promise<void> {
-  for (const { event, payload } of distinct(owed)) await events.emitAsync(event, payload);
-}
-
-/** The same event for the same entity twice in one commit invalidates once. */
-function distinct(owed: readonly OwedEvent[]): OwedEvent[] {
   const seen = new Set<string>();
-  const kept: OwedEvent[] = [];
-  for (const item of owed) {
-    const { model, id } = item.payload;
-    const name = typeof model === 'function' ? model.name : model;
-    const key = JSON.stringify([item.event, name, id ?? null]);
+  for (const { event, payload } of owed) {
+    const { model, id } = payload;
+    const key = JSON.stringify([
+      event,
+      typeof model === 'function' ? model.name : model,
+      id ?? null,
+    ]);
     if (seen.has(key)) continue;
     seen.add(key);
-    kept.push(item);
+    await events.emitAsync(event, payload);
   }
-  return kept;
 }

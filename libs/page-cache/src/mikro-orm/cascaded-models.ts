@@ -4,13 +4,10 @@ import type { OwedEvent } from '../invalidation/transaction-levels.js';
 import { rowModels } from './inherited-models.js';
 
 /**
- * What the database changes by itself when rows of `deleted` are deleted: the rows of every entity
- * whose foreign key to `deleted`'s table has the delete rule `cascade` are deleted (and theirs in
- * turn), those whose rule is `set null` / `set default` are changed — the rule MikroORM's schema
- * generator gives the key (`deleteRule`, else `cascade` for a relation with `Cascade.REMOVE`, else
- * `set null` for a nullable one). MikroORM fires no event for them, and the delete does not say
- * which rows they were: each such model is named as a whole, with the models sharing its table. A
- * pivot table's rows removed with the row name the entity at their other end, as saved.
+ * What the database deletes (rule `cascade`, in turn) or changes (`set null` / `set default`) by
+ * itself when rows of `deleted` go. MikroORM fires no event for them, nor says which rows: each
+ * model is named as a whole, with the models sharing its table; a pivot table's links name the
+ * entity at their other end as saved.
  */
 export function cascadedModels(deleted: EntityMetadata, metadata: MetadataStorage): OwedEvent[] {
   const all = Object.values(metadata.getAll());
@@ -49,7 +46,10 @@ export function cascadedModels(deleted: EntityMetadata, metadata: MetadataStorag
 
 type Relation = EntityMetadata['relations'][number];
 
-/** The delete rule of a relation's foreign key, as the schema generator writes it. */
+/**
+ * The delete rule of a relation's foreign key, as the schema generator writes it: `deleteRule`,
+ * else `cascade` with `Cascade.REMOVE`, else `set null` when nullable.
+ */
 function deleteRuleOf(prop: Relation): string | undefined {
   const owning =
     prop.kind === ReferenceKind.MANY_TO_ONE ||

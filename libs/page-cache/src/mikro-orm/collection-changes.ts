@@ -10,9 +10,8 @@ import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { inheritedModels } from './inherited-models.js';
 
 /**
- * The collection changes of one flush, read before it writes (a flush fires no entity event for a
- * change of a many-to-many collection alone: it only writes the pivot table). Items are kept as
- * entities and named once written, when an item created by the same flush has its key.
+ * A collection change of one flush, read before it writes; items are named once written, when an
+ * item created by the same flush has its key.
  */
 export interface CollectionChange {
   /** The collection's owner, unless its own change set already names it. */

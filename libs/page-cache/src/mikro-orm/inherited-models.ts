@@ -20,10 +20,8 @@ function parentOf(meta: EntityMetadata, metadata: MetadataStorage): EntityMetada
 }
 
 /**
- * The models a row written through `meta` without an entity (`nativeUpdate`, `nativeDelete`) may
- * belong to: {@link inheritedModels}, and every entity that extends `meta` at any depth — a write
- * through the root of single-table inheritance (`nativeUpdate(Content, …)`) changes `Article` rows
- * too, and does not say which rows it changed.
+ * The models a row written through `meta` without an entity may belong to: {@link inheritedModels}
+ * and every entity extending `meta` — `nativeUpdate(Content, …)` changes `Article` rows too.
  */
 export function rowModels(meta: EntityMetadata, metadata: MetadataStorage): string[] {
   const names = inheritedModels(meta, metadata);

@@ -14,7 +14,6 @@ import {
   Utils,
   wrap,
   type EntityManager,
-  type EntityMetadata,
   type EntityName,
   type EventArgs,
   type EventSubscriber,
@@ -23,14 +22,13 @@ import {
   type TransactionEventArgs,
   type UnitOfWork,
 } from '@mikro-orm/core';
+import { ChangeOutbox, type OrmInvalidationOptions } from '../invalidation/change-outbox.js';
 import {
-  DELIVERED,
   ENTITY_DELETED,
   ENTITY_SAVED,
   type EntityDescriptor,
 } from '../invalidation/entity-events.js';
-import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
-import { registeredPipelines } from '../invalidation/registered-pipelines.js';
+import type { JournalEntry } from '../invalidation/invalidation-journal.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
 import {
@@ -48,22 +46,9 @@ import { cascadedModels } from './cascaded-models.js';
 import { inheritedModels, rowModels } from './inherited-models.js';
 import { MikroOrmOutbox } from './mikro-orm-outbox.js';
 import { watchSavepoints } from './savepoints.hook.js';
-import type { Ttl } from '../ttl.js';
-import { invalidationRecord } from '../invalidation/outbox-table.js';
 
 /** Options of the MikroORM integration (`MikroOrmCacheInvalidation.withOptions()`). */
-export interface MikroOrmCacheInvalidationOptions {
-  /**
-   * Record every invalidation in an outbox table of your database, in the same transaction as
-   * the change, so that it reaches the store even if this process dies before the store answers.
-   * `false` keeps only the in-memory retry. Default `true`.
-   */
-  outbox?: boolean;
-  /** Name of the outbox table. Default `page_cache_outbox`. */
-  table?: string;
-  /** How often any process delivers what the outbox holds (ms or `'1s'`). Default `'1s'`. */
-  interval?: Ttl;
-}
+export type MikroOrmCacheInvalidationOptions = OrmInvalidationOptions;
 
 /** Injection token of {@link MikroOrmCacheInvalidationOptions}. */
 export const MIKRO_ORM_CACHE_INVALIDATION_OPTIONS = Symbol('MIKRO_ORM_CACHE_INVALIDATION_OPTIONS');
@@ -97,8 +82,7 @@ export class MikroOrmCacheInvalidation
   private readonly levels = new TransactionLevels<Transaction>();
   /** Collection changes of a flush under way, until they are owed in its transaction. */
   private readonly collectionChanges = new WeakMap<UnitOfWork, CollectionChange[]>();
-  private outbox?: MikroOrmOutbox;
-  private delivery?: OutboxDelivery;
+  private readonly outbox = new ChangeOutbox<Transaction>();
 
   constructor(
     private readonly orm: MikroORM,
@@ -124,23 +108,18 @@ export class MikroOrmCacheInvalidation
     return [{ provide: MIKRO_ORM_CACHE_INVALIDATION_OPTIONS, useValue: options }, this];
   }
 
-  /**
-   * Creates the outbox table if needed and delivers what it holds — records a process left when it
-   * died, or could not reach the store — before the app serves; then every `interval`.
-   */
   async onModuleInit(): Promise<void> {
-    if (this.options.outbox === false || !this.moduleRef) return;
-    this.outbox = new MikroOrmOutbox(this.orm.em.getConnection('write'), this.options.table);
-    this.delivery = await startOutboxDelivery(
-      this.outbox,
-      registeredPipelines(this.moduleRef),
-      this.options.interval,
-      'MikroOrmCacheInvalidation option interval',
+    if (!this.moduleRef) return;
+    await this.outbox.start(
+      this.options,
+      this.moduleRef,
+      table => new MikroOrmOutbox(this.orm.em.getConnection('write'), table),
+      'MikroOrmCacheInvalidation',
     );
   }
 
   onModuleDestroy(): void {
-    this.delivery?.stop();
+    this.outbox.stop();
   }
 
   afterCreate(args: EventArgs<object>): Promise<void> {
@@ -159,10 +138,7 @@ export class MikroOrmCacheInvalidation
     return this.entityChanged(ENTITY_DELETED, args);
   }
 
-  /**
-   * A flush that changes a many-to-many collection writes only the pivot table and fires no entity
-   * event for it: its changes are read here, before the flush writes, and owed once it has.
-   */
+  /** A many-to-many collection change fires no entity event: it is read before the flush writes. */
   onFlush(args: FlushEventArgs): void {
     const changes = collectionChangesOf(args.uow);
     if (changes.length > 0) this.collectionChanges.set(args.uow, changes);
@@ -191,13 +167,10 @@ export class MikroOrmCacheInvalidation
     if (args.transaction !== undefined) this.levels.rolledBack(args.transaction);
   }
 
-  /** A write without entity events changed rows of `entityName`: the whole model is outdated. */
   /**
-   * Called before a native write runs. In a transaction its models are recorded in it and wait
-   * for the commit. Outside one the write commits on its own, so its models are recorded first,
-   * committed on their own (if that fails, the write does not run), and delivered once it ran: a
-   * crash between the write and its record cannot lose the invalidation, and a record for a write
-   * that then fails only clears its models once more.
+   * Before a native write: in a transaction its models are recorded in it; outside one the write
+   * commits on its own, so they are recorded first (if that fails, the write does not run) and
+   * delivered once it ran.
    */
   async [NATIVE_WRITE](
     em: EntityManager,
@@ -218,28 +191,10 @@ export class MikroOrmCacheInvalidation
       for (const one of owed) await this.owe(transaction, one);
       return;
     }
-    if (this.outbox && this.delivery) {
-      const recorded = owed.map(one => ({
-        ...one,
-        record: invalidationRecord(String(one.payload.model), undefined),
-      }));
-      await this.outbox.record(recorded.map(({ record }) => record));
-      this.delivery.recorded(
-        recorded.map(({ record }) => record),
-        true,
-      );
-      return () => this.dispatch(recorded);
-    }
-    return () => this.dispatch(owed);
-  }
-
-  /** What the database deletes or changes with deleted rows (delete rule cascade / set null). */
-  private async oweCascades(
-    meta: EntityMetadata,
-    em: EntityManager,
-    transaction: Transaction | undefined,
-  ): Promise<void> {
-    for (const owed of cascadedModels(meta, em.getMetadata())) await this.owe(transaction, owed);
+    const recorded = await this.outbox.recordFirst(
+      owed.map(({ payload }) => String(payload.model)),
+    );
+    return () => this.dispatch(owed, recorded);
   }
 
   private async oweCollectionChanges(
@@ -259,8 +214,7 @@ export class MikroOrmCacheInvalidation
     const id = primaryKeyId(wrap(args.entity, true).getPrimaryKeys() ?? []);
     // A child entity of single-table inheritance is a row of its parents' models too.
     for (const model of inheritedModels(args.meta, args.em.getMetadata())) {
-      const payload: EntityDescriptor = { model };
-      if (id !== undefined) payload.id = id;
+      const payload: EntityDescriptor = id === undefined ? { model } : { model, id };
       await this.owe(args.em.getTransactionContext(), { event, payload });
       // A changed primary key leaves pages of the old one: name the old entity too.
       const original = args.changeSet?.originalEntity;
@@ -274,42 +228,24 @@ export class MikroOrmCacheInvalidation
         }
       }
     }
-    if (event === ENTITY_DELETED) {
-      await this.oweCascades(args.meta, args.em, args.em.getTransactionContext());
+    // What the database deletes or changes with deleted rows (delete rule cascade / set null).
+    if (event !== ENTITY_DELETED) return;
+    for (const owed of cascadedModels(args.meta, args.em.getMetadata())) {
+      await this.owe(args.em.getTransactionContext(), owed);
     }
   }
 
-  /**
-   * Records the invalidation in the outbox, in the change's own transaction (it commits with the
-   * change, or not at all). In a transaction the event then waits for the commit; outside one the
-   * row is written, and it is delivered now.
-   */
+  /** Records the invalidation in the change's own transaction, where it waits for the commit. */
   private async owe(transaction: Transaction | undefined, owed: OwedEvent): Promise<void> {
     const inTransaction = transaction !== undefined && transaction !== null;
-    if (this.outbox) {
-      const { model, id } = owed.payload;
-      const record = invalidationRecord(String(model), id);
-      await this.outbox.recordWith(inTransaction ? transaction : undefined, [record]);
-      owed = { ...owed, record };
-    }
-    if (inTransaction) this.levels.hold(transaction, owed);
-    else await this.dispatch([owed]);
+    const [recorded] = await this.outbox.recordIn(inTransaction ? transaction : undefined, [owed]);
+    if (inTransaction) this.levels.hold(transaction, recorded);
+    else await this.dispatch([recorded]);
   }
 
-  /**
-   * After the commit: delivers the outbox records (this process first; if the store cannot be
-   * reached they stay recorded, their models bypass the cache, and any process delivers them
-   * later), then emits the events for the application's own listeners.
-   */
-  private async dispatch(owed: OwedEvent[]): Promise<void> {
-    if (this.delivery) {
-      const records = owed.flatMap(({ record }) => (record ? [record] : []));
-      this.delivery.recorded(records);
-      await this.delivery.deliver(records);
-      for (const { payload } of owed) {
-        Object.defineProperty(payload, DELIVERED, { value: true, enumerable: false });
-      }
-    }
+  /** After the commit: delivers the outbox records, then emits the events for the app's listeners. */
+  private async dispatch(owed: OwedEvent[], recordedFirst?: JournalEntry[]): Promise<void> {
+    await this.outbox.deliver(owed, recordedFirst);
     await emitOwed(this.events, owed);
   }
 }

@@ -1,6 +1,5 @@
 import type { Connection, Transaction } from '@mikro-orm/core';
-import { OUTBOX_TABLE } from '../invalidation/outbox-table.js';
-import { SqlOutbox } from '../invalidation/sql-outbox.js';
+import { OUTBOX_TABLE, SqlOutbox } from '../invalidation/sql-outbox.js';
 
 /**
  * The transactional outbox of the MikroORM integration (`SqlOutbox` over MikroORM's own

@@ -1,9 +1,8 @@
 import { EntityManager, type EntityName, type Transaction } from '@mikro-orm/core';
 
 /**
- * A subscriber that wants to hear of the writes MikroORM broadcasts no entity event for. It is
- * called before the write runs (so that it can record what the write will change first); what it
- * returns, if anything, is called once the write succeeded.
+ * A subscriber told of the writes MikroORM broadcasts no entity event for, before each runs; what
+ * it returns, if anything, is called once the write succeeded.
  */
 export interface NativeWriteListener {
   [NATIVE_WRITE](
@@ -26,12 +25,9 @@ const NATIVE_WRITES = ['nativeUpdate', 'nativeDelete', 'insert', 'insertMany'] a
 type Writer = (this: EntityManager, ...args: unknown[]) => Promise<unknown>;
 
 /**
- * Makes `em.nativeUpdate()`, `em.nativeDelete()`, `em.insert()` and `em.insertMany()` tell the
- * subscribers registered on the writing `EntityManager` that a model changed: MikroORM fires no
- * entity event for them (they bypass the unit of work), and it has no other hook that sees them.
- *
- * They are wrapped once on `EntityManager.prototype`, as every fork is a new instance of it; an
- * entity manager whose event manager holds no listener pays one loop over its subscribers.
+ * Makes the native writes tell the writing `EntityManager`'s subscribers that a model changed:
+ * MikroORM fires no entity event for them, and has no other hook that sees them. Wrapped once on
+ * `EntityManager.prototype`, as every fork is a new instance of it.
  */
 export function hookNativeWrites(): void {
   const prototype = EntityManager.prototype as unknown as Record<string | symbol, unknown>;

@@ -1,14 +1,8 @@
 import type { Connection, Transaction } from '@mikro-orm/core';
+import type { TransactionLevels } from '../invalidation/transaction-levels.js';
 
 /** What the hook reports: the savepoints (nested transactions) of one connection. */
-export interface SavepointListener {
-  /** A savepoint began inside `parent` (a transaction or another savepoint). */
-  began(savepoint: Transaction, parent: Transaction): void;
-  /** A savepoint was released: not a commit; its changes now belong to its parent. */
-  released(savepoint: Transaction): void;
-  /** A savepoint rolled back: its changes never happened. */
-  rolledBack(savepoint: Transaction): void;
-}
+type SavepointListener = Pick<TransactionLevels<Transaction>, 'began' | 'released' | 'rolledBack'>;
 
 const WATCHED = Symbol.for('nestjs-page-cache:mikro-orm-savepoints');
 
@@ -16,13 +10,10 @@ type Begin = Connection['begin'];
 type End = Connection['commit'];
 
 /**
- * Reports the savepoints of `connection` to `listener`.
- *
- * MikroORM broadcasts transaction events for the outermost transaction only: a savepoint that
- * `em.transactional()` opens inside another transaction is released or rolled back silently. Its
- * rollback must still drop the events of its own changes, so the connection's `begin`, `commit`
- * and `rollback` (which `em.transactional()`, `em.begin()` and `flush()` all go through) are
- * wrapped on this one connection instance; the outermost transaction is left to the events.
+ * Reports the savepoints of `connection` to `listener`: MikroORM broadcasts events for the outermost
+ * transaction only, yet a savepoint's rollback must drop its own changes' events. So `begin`,
+ * `commit` and `rollback` (which `em.transactional()`, `em.begin()` and `flush()` go through) are
+ * wrapped on this one connection instance.
  */
 export function watchSavepoints(connection: Connection, listener: SavepointListener): void {
   const target = connection as Connection & { [WATCHED]?: Set<SavepointListener> };

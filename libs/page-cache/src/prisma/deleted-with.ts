@@ -52,13 +52,9 @@ export function parseRelations(schema: string): Record<string, RelationField[]> 
 }
 
 /**
- * What the database deletes or changes by itself when rows of `model` are deleted, as events name
- * it — each model as a whole, as the delete does not say which rows it took with it:
- *
- * - the rows of a model whose key to `model` is `onDelete: Cascade` are deleted (and theirs in
- *   turn); those with `SetNull` (the default of an optional relation) or `SetDefault` are changed;
- * - the links of an implicit many-to-many relation go with the row: the model at the other end is
- *   changed (its rows still exist, with a link fewer).
+ * What the database deletes (`onDelete: Cascade`, in turn) or changes (`SetNull`, the default of an
+ * optional relation, or `SetDefault`) by itself when rows of `model` go, each model as a whole (the
+ * delete does not say which rows); an implicit many-to-many's links name the other end as saved.
  */
 export function deletedWith(model: string, relations: PrismaRelations): OwedEvent[] {
   const named = new Map<string, OwedEvent['event']>();

@@ -10,11 +10,9 @@ export interface PrismaDataModel {
 const DELETES = new Set(['delete', 'deleteMany']);
 
 /**
- * What the nested writes of one `create`, `update` or `upsert` owe: every related model whose rows
- * the query creates, updates, deletes, links or unlinks (`data: { posts: { update: … } } }`, at any
- * depth, in both branches of an upsert), named as a whole — the query's answer does not say which
- * rows it touched, and a link or unlink changes rows on the other side too. A model only deleted
- * from is named by `ENTITY_DELETED`, any other by `ENTITY_SAVED`.
+ * What the nested writes of a `create`, `update` or `upsert` owe, at any depth: every related model
+ * whose rows they create, update, delete, link or unlink, as a whole (the answer does not say which
+ * rows) — by `ENTITY_DELETED` when only deleted from, else `ENTITY_SAVED`.
  */
 export function nestedWriteEvents(
   model: string,

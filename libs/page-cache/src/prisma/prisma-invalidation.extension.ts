@@ -5,7 +5,6 @@ import {
   ENTITY_DELETED,
   ENTITY_SAVED,
   RECORD_FIRST,
-  type EntityDescriptor,
   type RecordedFirst,
   type RecordFirstRequest,
 } from '../invalidation/entity-events.js';
@@ -125,6 +124,7 @@ export function prismaCacheInvalidation(
       if (typeof input !== 'function') return prototype.$transaction.call(self, input, txOptions);
       const callback = input as (tx: unknown) => Promise<unknown>;
       let scope: (TransactionScope & { parent?: string }) | undefined;
+      let succeeded = false;
       try {
         const result = await prototype.$transaction.call(
           self,
@@ -139,25 +139,18 @@ export function prismaCacheInvalidation(
           },
           txOptions,
         );
+        succeeded = true;
+        return result;
+      } finally {
         if (scope) {
-          close(scope);
-          if (scope.parent !== undefined) levels.released(scope.scopeId);
+          const stack = scopes.get(scope.txId);
+          if (stack?.at(-1) === scope.scopeId) stack.pop();
+          if (stack?.length === 0) scopes.delete(scope.txId);
+          if (!succeeded) levels.rolledBack(scope.scopeId);
+          else if (scope.parent !== undefined) levels.released(scope.scopeId);
           else await emitOwed(events, levels.committed(scope.scopeId));
         }
-        return result;
-      } catch (error) {
-        if (scope) {
-          close(scope);
-          levels.rolledBack(scope.scopeId);
-        }
-        throw error;
       }
-    };
-
-    const close = ({ txId, scopeId }: TransactionScope): void => {
-      const stack = scopes.get(txId);
-      if (stack?.at(-1) === scopeId) stack.pop();
-      if (stack?.length === 0) scopes.delete(txId);
     };
 
     return client.$extends({
@@ -174,11 +167,15 @@ export function prismaCacheInvalidation(
               written.flatMap(({ event, payload }) =>
                 event === ENTITY_DELETED ? deletedWith(String(payload.model), relations) : [],
               );
+            const { where, data, update } = (args ?? {}) as Record<string, unknown>;
             // A write that commits on its own has no transaction to hold its record: what it may
-            // invalidate is recorded first; once it is done, its own events take that place.
+            // invalidate is recorded first; once it is done, its own events take that place. A key
+            // the write changes names the row it becomes too.
             let first: RecordedFirst[] = [];
             if (!inInteractiveTransaction(transaction)) {
-              const before = beforeWrite(model, operation, args, keys[model]);
+              const before = rowEvents(model, operation, keys[model], key =>
+                operation === 'create' ? [] : [idIn(where, key), idIn(data ?? update, key)],
+              );
               first = await recordFirst(events, [...before, ...nested, ...cascaded(before)]);
             }
             let result: unknown;
@@ -188,7 +185,15 @@ export function prismaCacheInvalidation(
               await Promise.all(first.map(recorded => recorded.deliver()));
               throw error;
             }
-            const written = [...eventsOf(model, operation, args, result, keys[model]), ...nested];
+            // A row whose key the answer does not hold (a `select` without it) is known only as its
+            // model; a changed key names the old row too.
+            const written = [
+              ...rowEvents(model, operation, keys[model], key => [
+                idIn(result, key),
+                idIn(where, key),
+              ]),
+              ...nested,
+            ];
             await owe([...written, ...cascaded(written)], transaction);
             await Promise.all(first.map(recorded => recorded.settle()));
             return result;
@@ -206,77 +211,42 @@ function inInteractiveTransaction(transaction: unknown): boolean {
   return (transaction as { kind?: string } | undefined)?.kind === 'itx';
 }
 
-/** What a write may invalidate, known before it runs: the row its `where` names, or its model. */
-function beforeWrite(
-  model: string,
-  operation: string,
-  args: unknown,
-  key: readonly string[] | undefined,
-): OwedEvent[] {
-  const event = operation.startsWith('delete') ? ENTITY_DELETED : ENTITY_SAVED;
-  if (!ROW_WRITES.has(operation) || operation === 'create' || !key?.length) {
-    return [{ event, payload: { model } }];
-  }
-  const { where, data, update } = (args ?? {}) as {
-    where?: unknown;
-    data?: unknown;
-    update?: unknown;
-  };
-  const named = idIn(where, key);
-  if (named === undefined) return [{ event, payload: { model } }];
-  // A key the write changes names the row it becomes too.
-  const becomes = idIn(data ?? update, key);
-  return [...new Set([named, becomes].filter(id => id !== undefined))].map(id => ({
-    event,
-    payload: { model, id },
-  }));
-}
-
 /**
  * Has the caches record `owed` before the write runs (see `RECORD_FIRST`).
  * @throws when a cache could not record them: the write must not run.
  */
 function recordFirst(events: EventEmitter2, owed: readonly OwedEvent[]): Promise<RecordedFirst[]> {
-  const targets = owed.map(({ payload }) => ({
-    model: String(payload.model),
-    ...(payload.id === undefined ? {} : { id: payload.id }),
-  }));
+  const targets = owed.map(({ payload }) => ({ model: String(payload.model), id: payload.id }));
   const request: RecordFirstRequest = { targets, recorded: [] };
   return events.emitAsync(RECORD_FIRST, request).then(() => Promise.all(request.recorded));
 }
 
-/** What a successful write owes: its row (and the row's old key), or its model. */
-function eventsOf(
+/**
+ * The events of a write: a write of one row names it by `idsOf` its key (the first id must be
+ * known, the others are added), any other write, or one whose row is not known, its model.
+ */
+function rowEvents(
   model: string,
   operation: string,
-  args: unknown,
-  result: unknown,
   key: readonly string[] | undefined,
+  idsOf: (key: readonly string[]) => (string | number | undefined)[],
 ): OwedEvent[] {
   const event = operation.startsWith('delete') ? ENTITY_DELETED : ENTITY_SAVED;
-  const whole: OwedEvent[] = [{ event, payload: { model } }];
-  if (!ROW_WRITES.has(operation) || key === undefined || key.length === 0) return whole;
-  const after = idIn(result, key);
-  const before = idIn((args as { where?: unknown } | undefined)?.where, key);
-  const ids = [...new Set([after, before].filter(id => id !== undefined))];
-  // A row whose key the answer does not hold (a `select` without it) is known only as its model.
-  if (after === undefined) return whole;
-  return ids.map(id => ({ event, payload: { model, id } satisfies EntityDescriptor }));
+  const ids = ROW_WRITES.has(operation) && key?.length ? idsOf(key) : [];
+  if (ids[0] === undefined) return [{ event, payload: { model } }];
+  return [...new Set(ids.filter(id => id !== undefined))].map(id => ({
+    event,
+    payload: { model, id },
+  }));
 }
 
 /** The key of a row, or of a unique `where` (fields at its top, or under a compound key's name). */
 function idIn(source: unknown, key: readonly string[]): string | number | undefined {
   if (typeof source !== 'object' || source === null) return undefined;
-  const record = source as Record<string, unknown>;
-  if (key.every(field => isScalar(record[field]))) {
-    return primaryKeyId(key.map(field => record[field]));
-  }
-  for (const value of Object.values(record)) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
-    const nested = value as Record<string, unknown>;
-    if (key.every(field => isScalar(nested[field]))) {
-      return primaryKeyId(key.map(field => nested[field]));
-    }
+  for (const fields of [source, ...Object.values(source)]) {
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) continue;
+    const values = key.map(field => (fields as Record<string, unknown>)[field]);
+    if (values.every(isScalar)) return primaryKeyId(values);
   }
   return undefined;
 }

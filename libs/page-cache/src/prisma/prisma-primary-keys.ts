@@ -2,11 +2,8 @@
 export type PrismaPrimaryKeys = Readonly<Record<string, readonly string[]>>;
 
 /**
- * Reads each model's primary key from a Prisma schema: a field marked `@id`, or the fields of
- * `@@id([a, b])` / `@@id(fields: [a, b], name: "…")` in the order written.
- *
- * The generated client keeps the schema it was generated from (its runtime data model does not
- * say which fields are the key), so the extension finds the keys without being told.
+ * Reads each model's primary key from the schema the client keeps (its runtime data model does not
+ * say which fields are the key): a field marked `@id`, or the fields of `@@id([a, b])` in order.
  */
 export function parsePrimaryKeys(schema: string): Record<string, string[]> {
   const keys: Record<string, string[]> = {};

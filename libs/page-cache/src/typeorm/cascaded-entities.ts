@@ -1,29 +1,18 @@
 import type { EntityMetadata } from 'typeorm';
-import {
-  ENTITY_DELETED,
-  ENTITY_SAVED,
-  type EntityDescriptor,
-} from '../invalidation/entity-events.js';
-
-/** An event and the entity it names. */
-export type NamedEntity = [
-  event: typeof ENTITY_SAVED | typeof ENTITY_DELETED,
-  payload: EntityDescriptor,
-];
+import { ENTITY_DELETED, ENTITY_SAVED } from '../invalidation/entity-events.js';
+import type { OwedEvent } from '../invalidation/transaction-levels.js';
+import { withParents } from './touched-entities.js';
 
 /**
- * What the database changes by itself when rows of `deleted` are deleted, as events name it: the
- * rows of every entity whose foreign key to `deleted`'s table is `ON DELETE CASCADE` are deleted
- * (and theirs in turn), those whose key is `SET NULL` / `SET DEFAULT` are changed. TypeORM sees
- * neither, and the query does not say which rows they were: each such model is named as a whole,
- * with its parent and child models (they share its table). A join table whose links go with the
- * row names the entity at its other end, as saved (it still exists) — unless `linksRemoved`: a
- * `remove()` of an entity deletes its own links first, and names them itself.
+ * What the database deletes (`ON DELETE CASCADE`, in turn) or changes (`SET NULL` / `SET DEFAULT`)
+ * by itself when rows of `deleted` go. TypeORM sees neither, nor which rows: each model is named
+ * as a whole, with the models sharing its table. A join table's links name the entity at their
+ * other end as saved — unless `linksRemoved` (`remove()` deletes and names its own links first).
  */
-export function cascadedEntities(deleted: EntityMetadata, linksRemoved = false): NamedEntity[] {
+export function cascadedEntities(deleted: EntityMetadata, linksRemoved = false): OwedEvent[] {
   const all = deleted.connection.entityMetadatas;
-  const named = new Map<string, NamedEntity[0]>();
-  const name = (metadata: EntityMetadata, event: NamedEntity[0]): void => {
+  const named = new Map<string, OwedEvent['event']>();
+  const name = (metadata: EntityMetadata, event: OwedEvent['event']): void => {
     for (const model of rowModels(metadata)) {
       if (named.get(model) !== ENTITY_DELETED) named.set(model, event);
     }
@@ -53,19 +42,12 @@ export function cascadedEntities(deleted: EntityMetadata, linksRemoved = false):
     }
   };
   visit(deleted, true);
-  return [...named].map(([model, event]) => [event, { model }]);
+  return [...named].map(([model, event]) => ({ event, payload: { model } }));
 }
 
 /** The models a row of `metadata`'s table may belong to: its own, its parents' and children's. */
 function rowModels(metadata: EntityMetadata): string[] {
-  const models = new Set<string>();
-  for (
-    let level: EntityMetadata | undefined = metadata;
-    level;
-    level = level.parentEntityMetadata
-  ) {
-    models.add(level.targetName || level.name);
-  }
-  for (const child of metadata.childEntityMetadatas) models.add(child.targetName || child.name);
-  return [...models];
+  const models = withParents(metadata, undefined).map(({ model }) => String(model));
+  for (const child of metadata.childEntityMetadatas) models.push(child.targetName || child.name);
+  return [...new Set(models)];
 }

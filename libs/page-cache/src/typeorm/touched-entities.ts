@@ -3,20 +3,11 @@ import type { EntityDescriptor } from '../invalidation/entity-events.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 
 /**
- * The entities a row written by TypeORM stands for, as events name them:
- *
- * - a row of an entity's table names the entity — and, for a child entity of single-table (or any)
- *   inheritance, every parent model with the same id too, so what was built from `Content` is
- *   cleared when an `Article` changes;
- * - a row written through a parent model (`getRepository(Content).update(…)`) may be a row of any
- *   of its child entities: the instance the write holds names its own class when it is one of them,
- *   otherwise every child model is named too (with the id, which clears its lists as well, or as a
- *   whole when the write does not name one row);
- * - a row of a many-to-many join table (a link added or removed by `save()` of either side) names
- *   the entity at each end of the link, never the join table itself, which no page is built from.
- *
- * `candidates` are the values the event carries that may hold the key (the entity, the database
- * entity, the id a `remove` was given), tried in order.
+ * The entities a row written by TypeORM stands for, as events name them: the entity and every
+ * parent model with the same id (what was built from `Content` is cleared when an `Article`
+ * changes); through a parent model, the child the instance is, else every child model; for a row of
+ * a many-to-many join table, the entity at each end of the link (no page is built from the table).
+ * `candidates` may hold the key (the entity, the database entity, a `remove`'s id), tried in order.
  */
 export function touchedEntities(
   metadata: EntityMetadata,
@@ -28,9 +19,8 @@ export function touchedEntities(
 }
 
 /**
- * The child models a row written through `metadata` may belong to: the class of the instance the
- * write holds when it is one of them (TypeORM loads a row of a child entity as that child), else
- * every one of them.
+ * The child models a row written through `metadata` may belong to: the instance's class when it is
+ * one (TypeORM loads a child's row as that child), else every one.
  */
 function withChildren(
   metadata: EntityMetadata,
@@ -49,13 +39,9 @@ function withChildren(
 
 /** Each model once, in the order first named. */
 function unique(named: readonly EntityDescriptor[]): EntityDescriptor[] {
-  const seen = new Set<string>();
-  return named.filter(({ model, id }) => {
-    const key = `${String(model)}\u0000${id ?? ''}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return [
+    ...new Map(named.map(one => [`${String(one.model)}\u0000${one.id ?? ''}`, one])).values(),
+  ];
 }
 
 function describe(metadata: EntityMetadata, id: string | number | undefined): EntityDescriptor {
@@ -65,7 +51,7 @@ function describe(metadata: EntityMetadata, id: string | number | undefined): En
 }
 
 /** The model and every model it inherits from, each with the same id. */
-function withParents(
+export function withParents(
   metadata: EntityMetadata,
   id: string | number | undefined,
 ): EntityDescriptor[] {

@@ -23,43 +23,20 @@ import {
   type TransactionRollbackEvent,
   type UpdateEvent,
 } from 'typeorm';
-import {
-  DELIVERED,
-  ENTITY_DELETED,
-  ENTITY_SAVED,
-  type EntityDescriptor,
-} from '../invalidation/entity-events.js';
+import { ChangeOutbox, type OrmInvalidationOptions } from '../invalidation/change-outbox.js';
+import { ENTITY_DELETED, ENTITY_SAVED } from '../invalidation/entity-events.js';
 import type { JournalEntry } from '../invalidation/invalidation-journal.js';
-import { OutboxDelivery, startOutboxDelivery } from '../invalidation/outbox-delivery.js';
-import { registeredPipelines } from '../invalidation/registered-pipelines.js';
-import type { Ttl } from '../ttl.js';
-import { cascadedEntities, type NamedEntity } from './cascaded-entities.js';
+import type { OwedEvent } from '../invalidation/transaction-levels.js';
+import { cascadedEntities } from './cascaded-entities.js';
 import { touchedEntities } from './touched-entities.js';
 import { TypeOrmOutbox } from './typeorm-outbox.js';
-import { invalidationRecord } from '../invalidation/outbox-table.js';
 
-type Pending = [
-  event: typeof ENTITY_SAVED | typeof ENTITY_DELETED,
-  payload: EntityDescriptor,
-  record: JournalEntry,
-];
 const PENDING = 'nestjs-page-cache:pending';
 /** Records written before a statement that runs outside a transaction (see `recordFirst`). */
 const RECORDED_FIRST = 'nestjs-page-cache:recorded-first';
 
 /** Options of the TypeORM integration (`TypeOrmCacheInvalidation.withOptions()`). */
-export interface TypeOrmCacheInvalidationOptions {
-  /**
-   * Record every invalidation in an outbox table of your database, in the same transaction as
-   * the change, so that it reaches the store even if this process dies before the store answers.
-   * `false` keeps only the in-memory retry. Default `true`.
-   */
-  outbox?: boolean;
-  /** Name of the outbox table. Default `page_cache_outbox`. */
-  table?: string;
-  /** How often any process delivers what the outbox holds (ms or `'1s'`). Default `'1s'`. */
-  interval?: Ttl;
-}
+export type TypeOrmCacheInvalidationOptions = OrmInvalidationOptions;
 
 /** Injection token of {@link TypeOrmCacheInvalidationOptions}. */
 export const TYPEORM_CACHE_INVALIDATION_OPTIONS = Symbol('TYPEORM_CACHE_INVALIDATION_OPTIONS');
@@ -84,8 +61,7 @@ export const TYPEORM_CACHE_INVALIDATION_OPTIONS = Symbol('TYPEORM_CACHE_INVALIDA
 export class TypeOrmCacheInvalidation
   implements EntitySubscriberInterface, OnModuleInit, OnModuleDestroy
 {
-  private outbox?: TypeOrmOutbox;
-  private delivery?: OutboxDelivery;
+  private readonly outbox = new ChangeOutbox<QueryRunner>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -109,23 +85,17 @@ export class TypeOrmCacheInvalidation
     return [{ provide: TYPEORM_CACHE_INVALIDATION_OPTIONS, useValue: options }, this];
   }
 
-  /**
-   * Creates the outbox table if needed and delivers what it holds — records a process left when it
-   * died, or could not reach the store — before the app serves; then every `interval`.
-   */
-  async onModuleInit(): Promise<void> {
-    if (this.options.outbox === false) return;
-    this.outbox = new TypeOrmOutbox(this.dataSource, this.options.table);
-    this.delivery = await startOutboxDelivery(
-      this.outbox,
-      registeredPipelines(this.moduleRef),
-      this.options.interval,
-      'TypeOrmCacheInvalidation option interval',
+  onModuleInit(): Promise<void> {
+    return this.outbox.start(
+      this.options,
+      this.moduleRef,
+      table => new TypeOrmOutbox(this.dataSource, table),
+      'TypeOrmCacheInvalidation',
     );
   }
 
   onModuleDestroy(): void {
-    this.delivery?.stop();
+    this.outbox.stop();
   }
 
   beforeInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
@@ -150,62 +120,46 @@ export class TypeOrmCacheInvalidation
 
   afterInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
     // A join table's row has no entity: its key (both ends of the link) is all there is.
-    return this.record(
-      event.queryRunner,
-      ENTITY_SAVED,
-      event.metadata,
+    return this.record(event.queryRunner, ENTITY_SAVED, event.metadata, [
       event.entity,
       event.entityId as unknown,
-    );
+    ]);
   }
 
   afterUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
-    return this.record(
-      event.queryRunner,
-      ENTITY_SAVED,
-      event.metadata,
+    return this.record(event.queryRunner, ENTITY_SAVED, event.metadata, [
       event.entity ?? event.databaseEntity,
       event.databaseEntity,
-    );
+    ]);
   }
 
   /** Also names what the database deletes or changes with the row (ON DELETE CASCADE / SET NULL). */
   afterRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
     const { metadata, entity, databaseEntity } = event;
-    const candidates = [databaseEntity, entity, event.entityId as unknown];
-    if (metadata.isJunction) {
-      return this.record(event.queryRunner, ENTITY_DELETED, metadata, ...candidates);
-    }
     // `remove(entity)` deleted the entity's links itself (and named them); `delete(…)` did not.
     const linksRemoved = entity !== undefined || databaseEntity !== undefined;
-    return this.recordNamed(event.queryRunner, [
-      ...touchedEntities(metadata, candidates).map((payload): NamedEntity => [
-        ENTITY_DELETED,
-        payload,
-      ]),
-      ...cascadedEntities(metadata, linksRemoved),
-    ]);
-  }
-
-  afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {
     return this.record(
       event.queryRunner,
       ENTITY_DELETED,
-      event.metadata,
+      metadata,
+      [databaseEntity, entity, event.entityId as unknown],
+      metadata.isJunction ? [] : cascadedEntities(metadata, linksRemoved),
+    );
+  }
+
+  afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>): Promise<void> {
+    return this.record(event.queryRunner, ENTITY_DELETED, event.metadata, [
       event.entity,
       event.databaseEntity,
-    );
+    ]);
   }
 
   /** `recover(entity)` and `restore(id)` bring a soft-deleted row back: it is saved again. */
   afterRecover(event: RecoverEvent<ObjectLiteral>): Promise<void> {
-    return this.record(
-      event.queryRunner,
-      ENTITY_SAVED,
-      event.metadata,
+    return this.record(event.queryRunner, ENTITY_SAVED, event.metadata, [
       event.entity,
       event.databaseEntity,
-    );
+    ]);
   }
 
   /**
@@ -214,7 +168,7 @@ export class TypeOrmCacheInvalidation
    * invalidations move to the level around it until then.
    */
   async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
-    const levels = event.queryRunner.data[PENDING] as Pending[][] | undefined;
+    const levels = event.queryRunner.data[PENDING] as OwedEvent[][] | undefined;
     if (!levels) return;
     const depth = depthOf(event.queryRunner);
     const ended = levels.splice(depth + 1).flat();
@@ -228,7 +182,7 @@ export class TypeOrmCacheInvalidation
 
   /** A rolled-back savepoint drops its own level's invalidations only. */
   afterTransactionRollback(event: TransactionRollbackEvent): void {
-    const levels = event.queryRunner.data[PENDING] as Pending[][] | undefined;
+    const levels = event.queryRunner.data[PENDING] as OwedEvent[][] | undefined;
     if (!levels) return;
     const depth = depthOf(event.queryRunner);
     levels.splice(depth + 1);
@@ -237,91 +191,64 @@ export class TypeOrmCacheInvalidation
 
   private record(
     queryRunner: QueryRunner,
-    name: Pending[0],
+    name: OwedEvent['event'],
     metadata: EntityMetadata,
-    ...candidates: unknown[]
+    candidates: unknown[],
+    cascaded: OwedEvent[] = [],
   ): Promise<void> {
     // A join table's row removed unlinks two entities that still exist: both are saved, not deleted.
     const event = metadata.isJunction ? ENTITY_SAVED : name;
-    return this.recordNamed(
-      queryRunner,
-      touchedEntities(metadata, candidates).map((payload): NamedEntity => [event, payload]),
-    );
+    return this.recordNamed(queryRunner, [
+      ...touchedEntities(metadata, candidates).map(payload => ({ event, payload })),
+      ...cascaded,
+    ]);
   }
 
   /**
-   * A statement outside a transaction (`repository.update()`, `insert()`, `delete()`, a query
-   * builder's write) commits on its own: a record written after it could be lost with the
-   * process, or fail, leaving the new row and the old page. So the models it may touch (the
-   * statement's entity with its parents and children, and what a delete cascades to) are recorded
-   * first, committed on their own, before the statement runs; if recording fails, the statement
-   * does not run. A record for a statement that then fails only clears its models once more.
+   * A statement outside a transaction (`repository.update()`, a query builder's write) commits on
+   * its own: a record written after it could be lost with the process. So the models it may touch
+   * are recorded first; if that fails, the statement does not run.
    */
   private async recordFirst(
     queryRunner: QueryRunner,
     metadata: EntityMetadata,
     removing = false,
   ): Promise<void> {
-    if (!this.outbox || !this.delivery || queryRunner.isTransactionActive) return;
+    if (!this.outbox.enabled || queryRunner.isTransactionActive) return;
     const models = new Set(touchedEntities(metadata, []).map(({ model }) => String(model)));
     if (removing) {
-      for (const [, { model }] of cascadedEntities(metadata)) models.add(String(model));
+      for (const { payload } of cascadedEntities(metadata)) models.add(String(payload.model));
     }
     // A statement of many rows calls this once per row: its models are recorded once.
     const recorded = ((queryRunner.data[RECORDED_FIRST] as JournalEntry[] | undefined) ??= []);
     for (const record of recorded) models.delete(record.model);
-    if (models.size === 0) return;
-    const records = [...models].map(model => invalidationRecord(model, undefined));
-    await this.outbox.record(records);
-    this.delivery.recorded(records, true);
-    recorded.push(...records);
+    if (models.size > 0) recorded.push(...(await this.outbox.recordFirst(models)));
   }
 
-  private async recordNamed(queryRunner: QueryRunner, named: NamedEntity[]): Promise<void> {
-    const pending = named.map(([event, payload]): Pending => {
-      const { model, id } = payload;
-      return [event, payload, invalidationRecord(String(model), id)];
-    });
+  private async recordNamed(queryRunner: QueryRunner, named: OwedEvent[]): Promise<void> {
     // Outside a transaction the statement's models were recorded before it ran.
     const recordedFirst = queryRunner.isTransactionActive
       ? undefined
       : (queryRunner.data[RECORDED_FIRST] as JournalEntry[] | undefined);
     if (recordedFirst) {
       delete queryRunner.data[RECORDED_FIRST];
-      await this.dispatch(pending, recordedFirst);
+      await this.dispatch(this.outbox.withRecords(named), recordedFirst);
       return;
     }
-    // In the change's own transaction: it commits with the change, or not at all.
-    if (this.outbox)
-      await this.outbox.recordWith(
-        queryRunner,
-        pending.map(([, , record]) => record),
-      );
+    const owed = await this.outbox.recordIn(queryRunner, named);
     if (queryRunner.isTransactionActive) {
       // One list per transaction level (1 = the outermost; savepoints nest below it).
-      const levels = ((queryRunner.data[PENDING] as Pending[][] | undefined) ??= []);
-      queryRunner.data[PENDING] = levels;
-      (levels[Math.max(1, depthOf(queryRunner))] ??= []).push(...pending);
+      const levels = ((queryRunner.data[PENDING] as OwedEvent[][] | undefined) ??= []);
+      (levels[Math.max(1, depthOf(queryRunner))] ??= []).push(...owed);
       return;
     }
-    await this.dispatch(pending);
+    await this.dispatch(owed);
   }
 
-  /**
-   * After the commit: delivers the outbox records (this process first; if the store cannot be
-   * reached they stay recorded, their models bypass the cache, and any process delivers them
-   * later), then emits the events for the application's own listeners.
-   */
-  private async dispatch(pending: Pending[], recordedFirst: JournalEntry[] = []): Promise<void> {
-    if (this.delivery) {
-      const records = [...recordedFirst, ...pending.map(([, , record]) => record)];
-      this.delivery.recorded(records);
-      await this.delivery.deliver(records);
-      for (const [, payload] of pending) {
-        Object.defineProperty(payload, DELIVERED, { value: true, enumerable: false });
-      }
-    }
-    for (const [name, payload] of pending) await this.events.emitAsync(name, payload);
+  /** After the commit: delivers the outbox records, then emits the events for the app's listeners. */
+  private async dispatch(owed: OwedEvent[], recordedFirst?: JournalEntry[]): Promise<void> {
+    await this.outbox.deliver(owed, recordedFirst);
+    for (const { event, payload } of owed) await this.events.emitAsync(event, payload);
   }
 }
 

@@ -1,6 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { OUTBOX_TABLE } from '../invalidation/outbox-table.js';
-import { SqlOutbox } from '../invalidation/sql-outbox.js';
+import { OUTBOX_TABLE, SqlOutbox } from '../invalidation/sql-outbox.js';
 
 /**
  * The transactional outbox of the TypeORM integration (`SqlOutbox` over the data source): records

@@ -63,6 +63,9 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e-spec.ts'],
+          // A ceiling, not a wait: tests wait for conditions. Several start child apps that compile
+          // the library on boot, which on a loaded 2-core runner takes most of the default 20 s.
+          testTimeout: 60_000,
           // Starts (or checks REDIS_URL) the shared real Redis server; see test/support/redis.ts.
           // …and generates the Prisma clients the ORM contract suite uses (test/prisma-setup.ts).
           globalSetup: ['./test/global-setup.ts', './test/prisma-setup.ts'],

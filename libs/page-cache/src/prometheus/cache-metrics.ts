@@ -30,33 +30,47 @@ export const DEFAULT_HIT_DURATION_BUCKETS = [
 
 type Labels = Record<string, string>;
 type Sample = [labels: Labels, value: number];
+type Read = (stats: CacheStats) => Sample[];
 
-/** A counter of page figures, per cache and view. */
-const PAGE_COUNTERS: [name: string, help: string, read: (stats: CacheStats) => Sample[]][] = [
+const perView =
+  (field: 'hits' | 'misses' | 'stale' | 'writes' | 'bytesServed'): Read =>
+  stats =>
+    Object.entries(stats.views).map(([view, figures]) => [
+      { cache: stats.cache, view },
+      figures[field],
+    ]);
+const perCache =
+  (read: (stats: CacheStats) => number): Read =>
+  stats => [[{ cache: stats.cache }, read(stats)]];
+const VIEW = ['cache', 'view'];
+const CACHE = ['cache'];
+
+/** The metrics read from the statistics at each scrape: name, help, label names, samples. */
+const COLLECTED: [name: string, help: string, labels: string[], read: Read][] = [
   [
     'hits_total',
     'Page requests answered from the cache (stale hits included).',
-    perView(view => view.hits),
+    VIEW,
+    perView('hits'),
   ],
   [
     'misses_total',
     'Page requests that found no usable entry and ran the handler.',
-    perView(view => view.misses),
+    VIEW,
+    perView('misses'),
   ],
   [
     'stale_hits_total',
     'Page hits served past their TTL, within grace, while a refresh ran.',
-    perView(view => view.stale),
+    VIEW,
+    perView('stale'),
   ],
-  ['writes_total', 'Page entries stored.', perView(view => view.writes)],
-  [
-    'served_bytes_total',
-    'Body bytes of pages sent from the cache.',
-    perView(view => view.bytesServed),
-  ],
+  ['writes_total', 'Page entries stored.', VIEW, perView('writes')],
+  ['served_bytes_total', 'Body bytes of pages sent from the cache.', VIEW, perView('bytesServed')],
   [
     'bypasses_total',
     'Page requests or responses kept out of the cache, by reason.',
+    [...VIEW, 'reason'],
     stats =>
       Object.entries(stats.views).flatMap(([view, figures]) =>
         Object.entries(figures.bypasses).map(([reason, count]): Sample => [
@@ -65,29 +79,71 @@ const PAGE_COUNTERS: [name: string, help: string, read: (stats: CacheStats) => S
         ]),
       ),
   ],
-];
-
-/** A counter of figures of the whole cache. */
-const CACHE_COUNTERS: [name: string, help: string, read: (stats: CacheStats) => number][] = [
-  ['value_hits_total', 'Values found by CacheService reads.', stats => stats.values.hits],
-  ['value_misses_total', 'Values not found by CacheService reads.', stats => stats.values.misses],
-  ['value_writes_total', 'Values stored through CacheService.', stats => stats.values.writes],
+  [
+    'value_hits_total',
+    'Values found by CacheService reads.',
+    CACHE,
+    perCache(stats => stats.values.hits),
+  ],
+  [
+    'value_misses_total',
+    'Values not found by CacheService reads.',
+    CACHE,
+    perCache(stats => stats.values.misses),
+  ],
+  [
+    'value_writes_total',
+    'Values stored through CacheService.',
+    CACHE,
+    perCache(stats => stats.values.writes),
+  ],
   [
     'invalidations_total',
     'Invalidations run (model saves and deletes).',
-    s => s.invalidations.count,
+    CACHE,
+    perCache(stats => stats.invalidations.count),
   ],
   [
     'invalidated_entries_total',
     'Entries removed by invalidations.',
-    stats => stats.invalidations.entriesRemoved,
+    CACHE,
+    perCache(stats => stats.invalidations.entriesRemoved),
   ],
   [
     'store_errors_total',
     'Store calls that failed because the store was unreachable or timed out.',
-    stats => stats.storeErrors,
+    CACHE,
+    perCache(stats => stats.storeErrors),
+  ],
+  [
+    'breaker_open',
+    'Whether the circuit breaker in front of the store is open (1) or closed (0).',
+    CACHE,
+    perCache(stats => (stats.breaker === 'closed' ? 0 : 1)),
+  ],
+  // Only caches with an edge purge (`pages.edge.purge`) have these samples.
+  [
+    'edge_purges_total',
+    'Calls of the edge cache purge (pages.edge.purge), by outcome: succeeded, failed.',
+    [...CACHE, 'outcome'],
+    ({ cache, edge }) =>
+      edge
+        ? [
+            [{ cache, outcome: 'succeeded' }, edge.succeeded],
+            [{ cache, outcome: 'failed' }, edge.failed],
+          ]
+        : [],
+  ],
+  [
+    'edge_pending_tags',
+    'Edge cache tags whose purge failed and waits for a retry.',
+    CACHE,
+    ({ cache, edge }) => (edge ? [[{ cache }, edge.pendingTags]] : []),
   ],
 ];
+
+/** The metrics of {@link COLLECTED} that are gauges; the others are counters. */
+const GAUGES = new Set(['breaker_open', 'edge_pending_tags']);
 
 /**
  * Exposes the statistics of `caches` (`CacheService.stats()`) as Prometheus metrics. Counters are
@@ -124,91 +180,22 @@ export function registerCacheMetrics(
 
   let detach: () => void;
   try {
-    for (const [name, help, read] of PAGE_COUNTERS) {
-      add(
-        name,
-        fullName =>
-          new Counter({
-            name: fullName,
-            help,
-            labelNames: name === 'bypasses_total' ? ['cache', 'view', 'reason'] : ['cache', 'view'],
-            registers,
-            collect() {
-              this.reset();
-              for (const stats of snapshots()) {
-                for (const [labels, value] of read(stats)) this.inc(labels, value);
-              }
-            },
-          }),
-      );
+    for (const [name, help, labelNames, read] of COLLECTED) {
+      add(name, fullName => {
+        const gauge = GAUGES.has(name);
+        const collect = function (this: Counter | Gauge) {
+          this.reset();
+          for (const stats of snapshots()) {
+            for (const [labels, value] of read(stats)) {
+              if (gauge) (this as Gauge).set(labels, value);
+              else this.inc(labels, value);
+            }
+          }
+        };
+        const config = { name: fullName, help, labelNames, registers, collect };
+        return gauge ? new Gauge(config) : new Counter(config);
+      });
     }
-    for (const [name, help, read] of CACHE_COUNTERS) {
-      add(
-        name,
-        fullName =>
-          new Counter({
-            name: fullName,
-            help,
-            labelNames: ['cache'],
-            registers,
-            collect() {
-              this.reset();
-              for (const stats of snapshots()) this.inc({ cache: stats.cache }, read(stats));
-            },
-          }),
-      );
-    }
-    add(
-      'breaker_open',
-      fullName =>
-        new Gauge({
-          name: fullName,
-          help: 'Whether the circuit breaker in front of the store is open (1) or closed (0).',
-          labelNames: ['cache'],
-          registers,
-          collect() {
-            this.reset();
-            for (const stats of snapshots()) {
-              this.set({ cache: stats.cache }, stats.breaker === 'closed' ? 0 : 1);
-            }
-          },
-        }),
-    );
-    // Only caches with an edge purge (`pages.edge.purge`) have these samples.
-    add(
-      'edge_purges_total',
-      fullName =>
-        new Counter({
-          name: fullName,
-          help: 'Calls of the edge cache purge (pages.edge.purge), by outcome: succeeded, failed.',
-          labelNames: ['cache', 'outcome'],
-          registers,
-          collect() {
-            this.reset();
-            for (const { cache, edge } of snapshots()) {
-              if (!edge) continue;
-              this.inc({ cache, outcome: 'succeeded' }, edge.succeeded);
-              this.inc({ cache, outcome: 'failed' }, edge.failed);
-            }
-          },
-        }),
-    );
-    add(
-      'edge_pending_tags',
-      fullName =>
-        new Gauge({
-          name: fullName,
-          help: 'Edge cache tags whose purge failed and waits for a retry.',
-          labelNames: ['cache'],
-          registers,
-          collect() {
-            this.reset();
-            for (const { cache, edge } of snapshots()) {
-              if (edge) this.set({ cache }, edge.pendingTags);
-            }
-          },
-        }),
-    );
     const histogram = add(
       'hit_duration_seconds',
       fullName =>
@@ -250,12 +237,4 @@ function timeHits(caches: readonly CacheService[], histogram: Histogram): () => 
   return () => {
     for (const step of undo) step();
   };
-}
-
-function perView(read: (view: CacheStats['pages']) => number): (stats: CacheStats) => Sample[] {
-  return stats =>
-    Object.entries(stats.views).map(([view, figures]) => [
-      { cache: stats.cache, view },
-      read(figures),
-    ]);
 }

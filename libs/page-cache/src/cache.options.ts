@@ -3,12 +3,12 @@ import type {
   CacheModuleOptions,
   CacheSerializer,
   RedisClusterConfig,
+  UnkeyedInputsMode,
 } from './interfaces/cache-module-options.interface.js';
 import { hasControlCharacter, namespaceOf } from './keys.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import { modelName } from './models.js';
 import { allowedHosts, type HostCheck } from './pages/key/allowed-hosts.js';
-import type { UnkeyedInputsMode } from './interfaces/cache-module-options.interface.js';
 import type { InvalidationJournal } from './invalidation/invalidation-journal.js';
 import { resolveEdgeOptions, type ResolvedEdgeOptions } from './edge/edge-options.js';
 import { parseTtl } from './ttl.js';
@@ -89,7 +89,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
       `Invalid CacheModule option version: ${String(version)}. Expected an integer >= 0.`,
     );
   }
-  const ttlMs = parseTtl(options.ttl ?? '5m', 'CacheModule option ttl');
+  const ttlMs = ttl(options.ttl, '5m', 'ttl');
   const serializer = options.serializer;
   if (
     serializer !== undefined &&
@@ -130,37 +130,25 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
     defaultModels,
     user: options.user,
     maxEntrySize,
-    indexCleanupIntervalMs: parseTtl(
-      options.indexCleanupInterval ?? '1h',
-      'CacheModule option indexCleanupInterval',
-    ),
+    indexCleanupIntervalMs: ttl(options.indexCleanupInterval, '1h', 'indexCleanupInterval'),
     compressAbove: positiveInteger(options.compressAbove, 'compressAbove'),
     statistics: options.statistics !== false,
-    generationTtlMs: parseTtl(options.generationTtl ?? '7d', 'CacheModule option generationTtl'),
+    generationTtlMs: ttl(options.generationTtl, '7d', 'generationTtl'),
     invalidationJournal: journal(options.invalidationJournal),
     commandTimeoutMs: positiveInteger(options.commandTimeout, 'commandTimeout') ?? 200,
     breaker: {
       failures: positiveInteger(options.breaker?.failures, 'breaker.failures') ?? 3,
-      cooldownMs: parseTtl(
-        options.breaker?.cooldown ?? '2s',
-        'CacheModule option breaker.cooldown',
-      ),
+      cooldownMs: ttl(options.breaker?.cooldown, '2s', 'breaker.cooldown'),
     },
     pages: {
-      graceMs: parseTtl(pages.grace ?? 0, 'CacheModule option pages.grace'),
+      graceMs: ttl(pages.grace, 0, 'pages.grace'),
       earlyRefreshBeta: beta(pages.earlyRefresh),
       fillLock:
         pages.fillLock === false
           ? false
           : {
-              ttlMs: parseTtl(
-                pages.fillLock?.ttl ?? '10s',
-                'CacheModule option pages.fillLock.ttl',
-              ),
-              waitMs: parseTtl(
-                pages.fillLock?.wait ?? '1s',
-                'CacheModule option pages.fillLock.wait',
-              ),
+              ttlMs: ttl(pages.fillLock?.ttl, '10s', 'pages.fillLock.ttl'),
+              waitMs: ttl(pages.fillLock?.wait, '1s', 'pages.fillLock.wait'),
             },
       global: pages.global === true,
       hosts: allowedHosts(pages.hosts),
@@ -232,6 +220,11 @@ function resolveStore(options: CacheModuleOptions): ResolvedCacheOptions['store'
   throw new TypeError(
     `Invalid CacheModule option redis: ${String(redis)}. Expected a redis:// URL, RedisOptions, { cluster: nodes }, or an ioredis Redis/Cluster instance.`,
   );
+}
+
+/** A lifetime option in ms, `fallback` when it is not given. */
+function ttl(value: unknown, fallback: string | number, option: string): number {
+  return parseTtl(value ?? fallback, `CacheModule option ${option}`);
 }
 
 function positiveInteger(value: unknown, option: string): number | undefined {

@@ -54,12 +54,10 @@ export class MemoryStore implements CacheStore {
     return this.entries.bytes;
   }
 
-  /** {@inheritDoc CacheStore.get} */
   async get(key: string): Promise<Buffer | undefined> {
     return this.readValue(key, Date.now());
   }
 
-  /** {@inheritDoc CacheStore.getMany} */
   async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     const now = Date.now();
     return keys.map(key => this.readValue(key, now));
@@ -83,14 +81,12 @@ export class MemoryStore implements CacheStore {
     return this.entries.put(key, valueEntry(key, value, expiryOf(ttlMs, now)));
   }
 
-  /** {@inheritDoc CacheStore.setMany} */
   async setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
     const expiresAt = expiryOf(ttlMs, Date.now());
     for (const [key, value] of entries) this.entries.put(key, valueEntry(key, value, expiresAt));
   }
 
-  /** {@inheritDoc CacheStore.delete} */
   async delete(keys: readonly string[]): Promise<number> {
     const now = Date.now();
     let deleted = 0;
@@ -103,7 +99,6 @@ export class MemoryStore implements CacheStore {
     return deleted;
   }
 
-  /** {@inheritDoc CacheStore.deleteIfEquals} */
   async deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
     const entry = this.entries.live(key, Date.now());
     if (entry?.kind !== 'value' || !entry.value.equals(value)) return false;
@@ -111,7 +106,6 @@ export class MemoryStore implements CacheStore {
     return true;
   }
 
-  /** {@inheritDoc CacheStore.has} */
   async has(key: string): Promise<boolean> {
     return this.entries.live(key, Date.now()) !== undefined;
   }
@@ -154,7 +148,6 @@ export class MemoryStore implements CacheStore {
     return Number(result);
   }
 
-  /** {@inheritDoc CacheStore.expire} */
   async expire(key: string, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs);
     const now = Date.now();
@@ -165,7 +158,6 @@ export class MemoryStore implements CacheStore {
     return true;
   }
 
-  /** {@inheritDoc CacheStore.extendTtl} */
   async extendTtl(keys: readonly string[], ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
     const now = Date.now();
@@ -177,7 +169,6 @@ export class MemoryStore implements CacheStore {
     }
   }
 
-  /** {@inheritDoc CacheStore.ttl} */
   async ttl(key: string): Promise<number | null | undefined> {
     const now = Date.now();
     const entry = this.entries.live(key, now);
@@ -256,7 +247,6 @@ export class MemoryStore implements CacheStore {
     return Array.from(entry.members);
   }
 
-  /** {@inheritDoc CacheStore.scanSet} */
   async *scanSet(setKey: string, batchSize = 1000): AsyncIterable<string[]> {
     const members = await this.members(setKey);
     for (let i = 0; i < members.length; i += batchSize) {
@@ -280,7 +270,6 @@ export class MemoryStore implements CacheStore {
     else this.entries.touch(setKey, entry);
   }
 
-  /** {@inheritDoc CacheStore.ping} */
   async ping(): Promise<void> {}
 
   /** Stops the expiry sweep and drops every entry; the store stays usable, without the sweep. */

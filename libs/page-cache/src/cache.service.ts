@@ -119,7 +119,7 @@ export class CacheService {
    * ```
    */
   async track(models: readonly ModelDependency[]): Promise<TrackedModels> {
-    const deps = this.dependenciesOf(models, 'track models');
+    const deps = checkedDependencies(models, 'track models', this.modelNames);
     const generations = await this.softly(() => this.tracker.generationsForWrite(deps), undefined);
     return { deps, generations };
   }
@@ -376,15 +376,14 @@ export class CacheService {
       }
       const deps = ttlOrOptions.tracked
         ? [...ttlOrOptions.tracked.deps]
-        : this.dependenciesOf(ttlOrOptions.models ?? [], 'the models of set or getOrSet');
+        : checkedDependencies(
+            ttlOrOptions.models ?? [],
+            'the models of set or getOrSet',
+            this.modelNames,
+          );
       return { ttlMs: this.ttlOf(ttlOrOptions.ttl), deps };
     }
     return { ttlMs: this.ttlOf(ttlOrOptions), deps: [] };
-  }
-
-  /** The dependencies of an entry built from `models`, their names checked (`where` names them). */
-  private dependenciesOf(models: readonly ModelDependency[], where: string): string[] {
-    return checkedDependencies(models, where, this.modelNames);
   }
 
   private assertGlob(glob: string): void {

@@ -1,6 +1,7 @@
 import { Cluster, type Redis } from 'ioredis';
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Backoff } from '../backoff.js';
+import { digest } from '../keys.js';
 
 /** How long to wait before asking again when a server did not say who it is (ms), at most. */
 const RETRY_MS = 1_000;
@@ -198,15 +199,12 @@ export class RedisEpoch {
     }
     this.masters.clear();
     for (const address of addresses) this.masters.add(address);
-    return createHash('sha256').update(ids.sort().join(',')).digest('base64url').slice(0, 12);
+    return digest(ids.sort().join(','), 12);
   }
 
   /** An epoch kept in the store itself: the same for every process, but restored with the data. */
   private async storedEpoch(): Promise<string> {
-    const fresh = createHash('sha256')
-      .update(`${process.pid}:${Date.now()}:${Math.random()}`)
-      .digest('base64url')
-      .slice(0, 12);
+    const fresh = randomBytes(9).toString('base64url');
     await this.client.set(this.fallbackKey, fresh, 'NX');
     const stored = await this.client.get(this.fallbackKey);
     if (!stored) throw new Error('the stored epoch vanished');

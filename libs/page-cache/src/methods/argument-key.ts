@@ -129,24 +129,28 @@ function encodeObject(object: object, context: Context, path: string): string {
   if (prototype === Array.prototype && Array.isArray(object)) {
     return encodeArray(object as unknown[], context, path);
   }
-  if (prototype === Map.prototype && types.isMap(object)) {
-    refuseOwnProperties(object, 'a Map', path);
-    const entries: string[] = [];
-    let i = 0;
-    for (const [key, item] of object as Map<unknown, unknown>) {
-      const at = `${path}.get(#${i++})`;
-      entries.push(`${encode(key, context, at)}=>${encode(item, context, at)}`);
+  const isMap = prototype === Map.prototype && types.isMap(object);
+  if (isMap || (prototype === Set.prototype && types.isSet(object))) {
+    const kind = isMap ? 'Map' : 'Set';
+    // Their content is their entries: another own property would be hidden.
+    for (const key of Reflect.ownKeys(object)) {
+      if (typeof key === 'symbol') refuseSymbol(object, key, path);
+      else
+        throw new Unencodable(
+          `it is a property of a ${kind} besides its entries`,
+          path + member(key),
+        );
     }
-    return `Map{${entries.join(',')}}`;
-  }
-  if (prototype === Set.prototype && types.isSet(object)) {
-    refuseOwnProperties(object, 'a Set', path);
     const items: string[] = [];
-    let i = 0;
-    for (const item of object as Set<unknown>) {
-      items.push(encode(item, context, `${path}.values()[${i++}]`));
+    for (const item of object as Iterable<unknown>) {
+      const at = isMap ? `${path}.get(#${items.length})` : `${path}.values()[${items.length}]`;
+      if (!isMap) items.push(encode(item, context, at));
+      else {
+        const [key, value] = item as [unknown, unknown];
+        items.push(`${encode(key, context, at)}=>${encode(value, context, at)}`);
+      }
     }
-    return `Set{${items.join(',')}}`;
+    return `${kind}{${items.join(',')}}`;
   }
   // Its prototype is Object.prototype, but `arguments.length` and `arguments.callee` are read too.
   if (types.isArgumentsObject(object)) {
@@ -292,19 +296,6 @@ function refuseSymbol(object: object, symbol: symbol, path: string): void {
     Object.prototype.propertyIsEnumerable.call(object, symbol)
   ) {
     throw new Unencodable(`it has a symbol key (${symbol.toString()})`, path);
-  }
-}
-
-/** For `Map`s and `Set`s, whose content is their entries: other own properties would be hidden. */
-function refuseOwnProperties(object: object, kind: string, path: string): void {
-  for (const key of Reflect.ownKeys(object)) {
-    if (typeof key === 'symbol') refuseSymbol(object, key, path);
-    else {
-      throw new Unencodable(
-        `it is a property of ${kind} besides its entries`,
-        `${path}${member(key)}`,
-      );
-    }
   }
 }
 

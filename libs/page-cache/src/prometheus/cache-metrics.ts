@@ -30,117 +30,92 @@ export const DEFAULT_HIT_DURATION_BUCKETS = [
 
 type Labels = Record<string, string>;
 type Sample = [labels: Labels, value: number];
-type Read = (stats: CacheStats) => Sample[];
+/** How one metric is read from a cache's snapshot at each scrape: its label names and samples. */
+type Reader = { labels: string[]; read: (stats: CacheStats) => Sample[] };
 
-const perView =
-  (field: 'hits' | 'misses' | 'stale' | 'writes' | 'bytesServed'): Read =>
-  stats =>
+const perView = (field: 'hits' | 'misses' | 'stale' | 'writes' | 'bytesServed'): Reader => ({
+  labels: ['cache', 'view'],
+  read: stats =>
     Object.entries(stats.views).map(([view, figures]) => [
       { cache: stats.cache, view },
       figures[field],
-    ]);
-const perCache =
-  (read: (stats: CacheStats) => number): Read =>
-  stats => [[{ cache: stats.cache }, read(stats)]];
-const VIEW = ['cache', 'view'];
-const CACHE = ['cache'];
+    ]),
+});
+const perCache = (read: (stats: CacheStats) => number): Reader => ({
+  labels: ['cache'],
+  read: stats => [[{ cache: stats.cache }, read(stats)]],
+});
 
-/** The metrics read from the statistics at each scrape: name, help, label names, samples. */
-const COLLECTED: [name: string, help: string, labels: string[], read: Read][] = [
-  [
-    'hits_total',
-    'Page requests answered from the cache (stale hits included).',
-    VIEW,
-    perView('hits'),
-  ],
-  [
-    'misses_total',
+/** The metrics read from the statistics, by name: help and reader. */
+const COLLECTED: Record<string, [help: string, reader: Reader]> = {
+  hits_total: ['Page requests answered from the cache (stale hits included).', perView('hits')],
+  misses_total: [
     'Page requests that found no usable entry and ran the handler.',
-    VIEW,
     perView('misses'),
   ],
-  [
-    'stale_hits_total',
+  stale_hits_total: [
     'Page hits served past their TTL, within grace, while a refresh ran.',
-    VIEW,
     perView('stale'),
   ],
-  ['writes_total', 'Page entries stored.', VIEW, perView('writes')],
-  ['served_bytes_total', 'Body bytes of pages sent from the cache.', VIEW, perView('bytesServed')],
-  [
-    'bypasses_total',
+  writes_total: ['Page entries stored.', perView('writes')],
+  served_bytes_total: ['Body bytes of pages sent from the cache.', perView('bytesServed')],
+  bypasses_total: [
     'Page requests or responses kept out of the cache, by reason.',
-    [...VIEW, 'reason'],
-    stats =>
-      Object.entries(stats.views).flatMap(([view, figures]) =>
-        Object.entries(figures.bypasses).map(([reason, count]): Sample => [
-          { cache: stats.cache, view, reason },
-          count ?? 0,
-        ]),
-      ),
+    {
+      labels: ['cache', 'view', 'reason'],
+      read: stats =>
+        Object.entries(stats.views).flatMap(([view, figures]) =>
+          Object.entries(figures.bypasses).map(([reason, count]): Sample => [
+            { cache: stats.cache, view, reason },
+            count ?? 0,
+          ]),
+        ),
+    },
   ],
-  [
-    'value_hits_total',
-    'Values found by CacheService reads.',
-    CACHE,
-    perCache(stats => stats.values.hits),
-  ],
-  [
-    'value_misses_total',
+  value_hits_total: ['Values found by CacheService reads.', perCache(stats => stats.values.hits)],
+  value_misses_total: [
     'Values not found by CacheService reads.',
-    CACHE,
     perCache(stats => stats.values.misses),
   ],
-  [
-    'value_writes_total',
+  value_writes_total: [
     'Values stored through CacheService.',
-    CACHE,
     perCache(stats => stats.values.writes),
   ],
-  [
-    'invalidations_total',
+  invalidations_total: [
     'Invalidations run (model saves and deletes).',
-    CACHE,
     perCache(stats => stats.invalidations.count),
   ],
-  [
-    'invalidated_entries_total',
+  invalidated_entries_total: [
     'Entries removed by invalidations.',
-    CACHE,
     perCache(stats => stats.invalidations.entriesRemoved),
   ],
-  [
-    'store_errors_total',
+  store_errors_total: [
     'Store calls that failed because the store was unreachable or timed out.',
-    CACHE,
     perCache(stats => stats.storeErrors),
   ],
-  [
-    'breaker_open',
+  breaker_open: [
     'Whether the circuit breaker in front of the store is open (1) or closed (0).',
-    CACHE,
     perCache(stats => (stats.breaker === 'closed' ? 0 : 1)),
   ],
   // Only caches with an edge purge (`pages.edge.purge`) have these samples.
-  [
-    'edge_purges_total',
+  edge_purges_total: [
     'Calls of the edge cache purge (pages.edge.purge), by outcome: succeeded, failed.',
-    [...CACHE, 'outcome'],
-    ({ cache, edge }) =>
-      edge
-        ? [
-            [{ cache, outcome: 'succeeded' }, edge.succeeded],
-            [{ cache, outcome: 'failed' }, edge.failed],
-          ]
-        : [],
+    {
+      labels: ['cache', 'outcome'],
+      read: ({ cache, edge }) =>
+        edge
+          ? [
+              [{ cache, outcome: 'succeeded' }, edge.succeeded],
+              [{ cache, outcome: 'failed' }, edge.failed],
+            ]
+          : [],
+    },
   ],
-  [
-    'edge_pending_tags',
+  edge_pending_tags: [
     'Edge cache tags whose purge failed and waits for a retry.',
-    CACHE,
-    ({ cache, edge }) => (edge ? [[{ cache }, edge.pendingTags]] : []),
+    { labels: ['cache'], read: ({ cache, edge }) => (edge ? [[{ cache }, edge.pendingTags]] : []) },
   ],
-];
+};
 
 /** The metrics of {@link COLLECTED} that are gauges; the others are counters. */
 const GAUGES = new Set(['breaker_open', 'edge_pending_tags']);
@@ -180,7 +155,7 @@ export function registerCacheMetrics(
 
   let detach: () => void;
   try {
-    for (const [name, help, labelNames, read] of COLLECTED) {
+    for (const [name, [help, { labels: labelNames, read }]] of Object.entries(COLLECTED)) {
       add(name, fullName => {
         const gauge = GAUGES.has(name);
         const collect = function (this: Counter | Gauge) {

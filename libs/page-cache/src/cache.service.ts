@@ -71,11 +71,9 @@ export class CacheService {
    * ±`Number.MAX_SAFE_INTEGER`, where a number would not be exact.
    */
   async get<T = unknown>(key: string): Promise<T | undefined> {
-    const full = this.fullKey(key);
-    const raw = await this.softly(() => this.store.get(full), undefined);
-    const value = raw === undefined ? undefined : (await this.entries.decode([full], [raw]))[0];
+    const value = await this.entries.read<T>(this.fullKey(key), []);
     this.statistics.valueRead(value !== undefined);
-    return value as T | undefined;
+    return value;
   }
 
   /**

@@ -123,23 +123,16 @@ export class MemoryStore implements CacheStore {
    * @throws CounterRangeError when the result would be outside ±`Number.MAX_SAFE_INTEGER`.
    */
   async incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
-    if (!Number.isInteger(delta)) throw new StoreValueError('E_NOT_AN_INTEGER', key);
-    const increment = BigInt(delta);
-    if (increment < INT64_MIN || increment > INT64_MAX)
-      throw new StoreValueError('E_NOT_AN_INTEGER', key);
+    const increment = Number.isInteger(delta) ? int64(BigInt(delta)) : undefined;
+    if (increment === undefined) throw new StoreValueError('E_NOT_AN_INTEGER', key);
     checkTtl(ttlMs);
     const now = Date.now();
     const entry = this.entries.live(key, now);
     if (entry?.kind === 'set') throw new StoreValueError('E_WRONG_TYPE', key);
-    let current = 0n;
-    if (entry) {
-      // latin1 maps each byte to one character, so non-ASCII bytes can never pass the pattern.
-      const text = entry.value.toString('latin1');
-      if (!INTEGER.test(text)) throw new StoreValueError('E_NOT_AN_INTEGER', key);
-      current = BigInt(text);
-      if (current < INT64_MIN || current > INT64_MAX)
-        throw new StoreValueError('E_NOT_AN_INTEGER', key);
-    }
+    // latin1 maps each byte to one character, so non-ASCII bytes can never pass the pattern.
+    const text = entry ? entry.value.toString('latin1') : '0';
+    const current = INTEGER.test(text) ? int64(BigInt(text)) : undefined;
+    if (current === undefined) throw new StoreValueError('E_NOT_AN_INTEGER', key);
     const result = current + increment;
     if (result < -SAFE_MAX || result > SAFE_MAX) throw new CounterRangeError(key, String(result));
     // The TTL applies only to a key this call creates; an existing one keeps its own.
@@ -294,6 +287,11 @@ function checkTtl(ttlMs: number): void {
   if (!Number.isFinite(ttlMs) || ttlMs < 0) {
     throw new RangeError(`ttlMs must be a finite number >= 0, got ${ttlMs}`);
   }
+}
+
+/** `value` when it is within the signed 64 bits Redis counters hold. */
+function int64(value: bigint): bigint | undefined {
+  return value < INT64_MIN || value > INT64_MAX ? undefined : value;
 }
 
 /** Absolute expiry for a relative TTL; `0` keeps meaning "never". */

@@ -1,5 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '../backoff.js';
 import { digest } from '../keys.js';
 
@@ -105,18 +106,9 @@ export class RedisEpoch {
   /** Resolves once the epoch is known, or after `timeoutMs` (whichever comes first). */
   ready(timeoutMs: number): Promise<void> {
     if (this.value !== undefined) return Promise.resolve();
-    return new Promise(resolve => {
-      const timer = setTimeout(done, timeoutMs);
-      timer.unref();
-      const waiters = this.waiters;
-      function done(): void {
-        clearTimeout(timer);
-        const i = waiters.indexOf(done);
-        if (i !== -1) waiters.splice(i, 1);
-        resolve();
-      }
-      waiters.push(done);
-    });
+    // A waiter the timeout left behind is called, to no effect, once the epoch is known.
+    const known = new Promise<void>(resolve => this.waiters.push(resolve));
+    return Promise.race([known, sleep(timeoutMs, undefined, { ref: false })]);
   }
 
   /** Stops retrying (the client is being closed). */

@@ -85,7 +85,7 @@ export class CacheService {
     const { ttlMs, deps } = this.writeOptions(ttlOrOptions);
     if (deps.length === 0) {
       const bytes = this.entries.encode(value);
-      if (await this.softly(() => this.store.set(full, bytes, ttlMs), false)) {
+      if (await softly(() => this.store.set(full, bytes, ttlMs), false)) {
         this.statistics.write(undefined, key, bytes.length);
       }
       return;
@@ -94,7 +94,7 @@ export class CacheService {
     this.entries.encode(value);
     const tracked = typeof ttlOrOptions === 'object' ? ttlOrOptions?.tracked : undefined;
     if (tracked && !tracked.generations) return; // the store was down when they were tracked
-    await this.softly(async () => {
+    await softly(async () => {
       const generations = tracked
         ? [...tracked.generations!]
         : await this.tracker.generationsForWrite(deps);
@@ -118,7 +118,7 @@ export class CacheService {
    */
   async track(models: readonly ModelDependency[]): Promise<TrackedModels> {
     const deps = checkedDependencies(models, 'track models', this.modelNames);
-    const generations = await this.softly(() => this.tracker.generationsForWrite(deps), undefined);
+    const generations = await softly(() => this.tracker.generationsForWrite(deps), undefined);
     return { deps, generations };
   }
 
@@ -152,7 +152,7 @@ export class CacheService {
   async getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
     const list = [...keys];
     const full = list.map(key => this.fullKey(key));
-    const raws = await this.softly(() => this.store.getMany(full), []);
+    const raws = await softly(() => this.store.getMany(full), []);
     const values = await this.entries.decode(full, raws);
     const found = new Map<string, T>();
     values.forEach((value, i) => {
@@ -175,7 +175,7 @@ export class CacheService {
     const encoded = pairs.map(
       ([key, value]) => [this.fullKey(key), this.entries.encode(value)] as const,
     );
-    await this.softly(async () => {
+    await softly(async () => {
       await this.store.setMany(encoded, ttlMs);
       pairs.forEach(([key], i) => this.statistics.write(undefined, key, encoded[i]![1].length));
     }, undefined);
@@ -220,13 +220,13 @@ export class CacheService {
   async touch(key: string, ttl?: Ttl): Promise<boolean> {
     const full = this.fullKey(key);
     const ttlMs = this.ttlOf(ttl);
-    return this.softly(() => this.store.expire(full, ttlMs), false);
+    return softly(() => this.store.expire(full, ttlMs), false);
   }
 
   /** Remaining lifetime of `key` in ms; `null` when it never expires, `undefined` when missing. */
   async ttl(key: string): Promise<number | null | undefined> {
     const full = this.fullKey(key);
-    return this.softly(() => this.store.ttl(full), undefined);
+    return softly(() => this.store.ttl(full), undefined);
   }
 
   /**
@@ -350,14 +350,6 @@ export class CacheService {
   protected fullKey(key: string): string {
     assertValidKey(key);
     return `${this.namespace}:${key}`;
-  }
-
-  /**
-   * Runs a store call whose failure must not reach the caller. Outages are logged once by the
-   * store's circuit breaker, not here on every call.
-   */
-  protected softly<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
-    return softly(operation, fallback);
   }
 
   private ttlOf(ttl: Ttl | undefined): number {

@@ -1,63 +1,26 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type {
   CacheModuleOptions,
-  CacheSerializer,
   RedisClusterConfig,
   UnkeyedInputsMode,
 } from './interfaces/cache-module-options.interface.js';
 import { hasControlCharacter, namespaceOf } from './keys.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import { modelName } from './models.js';
-import { allowedHosts, type HostCheck } from './pages/key/allowed-hosts.js';
+import { allowedHosts } from './pages/key/allowed-hosts.js';
 import type { InvalidationJournal } from './invalidation/invalidation-journal.js';
-import { resolveEdgeOptions, type ResolvedEdgeOptions } from './edge/edge-options.js';
+import { resolveEdgeOptions } from './edge/edge-options.js';
 import { parseTtl } from './ttl.js';
 
-/** Options after validation, with defaults applied. */
-export interface ResolvedCacheOptions {
-  keyPrefix: string;
-  version: number;
-  /** `{keyPrefix}:{version}` */
-  namespace: string;
-  ttlMs: number;
-  serializer?: CacheSerializer;
-  /** Dependencies (names) every page is built from. */
-  defaultModels: string[];
-  user?: CacheModuleOptions['user'];
-  maxEntrySize: number;
-  /** How often never-expiring index sets are pruned (ms, 0 = never). */
-  indexCleanupIntervalMs: number;
-  compressAbove?: number;
-  statistics: boolean;
-  /** Lifetime of generation tokens (ms, 0 = forever). */
-  generationTtlMs: number;
-  /** `invalidationJournal`, checked. */
-  invalidationJournal?: InvalidationJournal;
-  commandTimeoutMs: number;
-  breaker: { failures: number; cooldownMs: number };
-  pages: {
-    global: boolean;
-    ttlMs: number;
-    cacheControl?: string;
-    /** `pages.hosts` as a check; absent when every host is allowed. */
-    hosts?: HostCheck;
-    unkeyedInputs: UnkeyedInputsMode;
-    /** `pages.early`: undefined = where safe. */
-    early?: boolean;
-    /** `pages.reuseBodies` in bytes (0: off). */
-    reuseBodies: number;
-    graceMs: number;
-    earlyRefreshBeta: number;
-    fillLock: { ttlMs: number; waitMs: number } | false;
-    /** `pages.edge`, checked; absent without an edge cache. */
-    edge?: ResolvedEdgeOptions;
-  };
-  store:
-    | { kind: 'redis'; redis: string | RedisOptions | RedisClusterConfig | Redis | Cluster }
-    | { kind: 'memory'; warn: boolean }
-    | { kind: 'none' }
-    | { kind: 'custom'; store: CacheStore };
-}
+/** Options after validation, with defaults applied: what {@link resolveCacheOptions} returns. */
+export type ResolvedCacheOptions = ReturnType<typeof resolveCacheOptions>;
+
+/** Which store the options ask for. */
+type ResolvedStore =
+  | { kind: 'redis'; redis: string | RedisOptions | RedisClusterConfig | Redis | Cluster }
+  | { kind: 'memory'; warn: boolean }
+  | { kind: 'none' }
+  | { kind: 'custom'; store: CacheStore };
 
 const STORE_METHODS = ['get', 'getMany', 'set', 'delete', 'scan', 'addToSets', 'members'] as const;
 
@@ -65,7 +28,7 @@ const STORE_METHODS = ['get', 'getMany', 'set', 'delete', 'scan', 'addToSets', '
  * Validates module options once, at startup.
  * @throws TypeError that names the option and the accepted values.
  */
-export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedCacheOptions {
+export function resolveCacheOptions(options: CacheModuleOptions = {}) {
   const keyPrefix = options.keyPrefix ?? 'cache';
   if (
     typeof keyPrefix !== 'string' ||
@@ -145,7 +108,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
       earlyRefreshBeta: beta(pages.earlyRefresh),
       fillLock:
         pages.fillLock === false
-          ? false
+          ? (false as const)
           : {
               ttlMs: ttl(pages.fillLock?.ttl, '10s', 'pages.fillLock.ttl'),
               waitMs: ttl(pages.fillLock?.wait, '1s', 'pages.fillLock.wait'),
@@ -153,6 +116,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
       global: pages.global === true,
       hosts: allowedHosts(pages.hosts),
       unkeyedInputs: unkeyedInputsMode(pages.unkeyedInputs),
+      // undefined: where it is safe.
       early: optionalBoolean(pages.early, 'pages.early'),
       reuseBodies: byteCount(pages.reuseBodies, 32 * 1024 * 1024, 'pages.reuseBodies'),
       ttlMs: pages.ttl === undefined ? ttlMs : parseTtl(pages.ttl, 'CacheModule option pages.ttl'),
@@ -168,7 +132,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
   };
 }
 
-function resolveStore(options: CacheModuleOptions): ResolvedCacheOptions['store'] {
+function resolveStore(options: CacheModuleOptions): ResolvedStore {
   const { redis, store } = options;
   if (redis !== undefined && store !== undefined) {
     throw new TypeError(

@@ -1,6 +1,6 @@
 import type { OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { BreakerState } from './stores/resilient.store.js';
+import type { BreakerState, ResilientStore } from './stores/resilient.store.js';
 
 /** Why a request or response was not served from or stored in the cache. */
 export type BypassReason =
@@ -118,12 +118,8 @@ interface Emitter {
   hasListeners(event?: string): boolean;
 }
 
-/** What the statistics read of a store's circuit breaker (`ResilientStore`). */
-interface StoreBreaker {
-  readonly errors: number;
-  readonly state: BreakerState;
-  onStateChange(listener: (state: BreakerState) => void): void;
-}
+/** What the statistics read of a store's circuit breaker. */
+type StoreBreaker = Pick<ResilientStore, 'errors' | 'state' | 'onStateChange'>;
 
 /**
  * In-process counters of one cache, kept at the cost of a few additions per request: no

@@ -155,10 +155,10 @@ export class CacheService {
     const raws = await softly(() => this.store.getMany(full), []);
     const values = await this.entries.decode(full, raws);
     const found = new Map<string, T>();
-    values.forEach((value, i) => {
-      if (value !== undefined) found.set(list[i], value as T);
+    list.forEach((key, i) => {
+      this.statistics.valueRead(values[i] !== undefined);
+      if (values[i] !== undefined) found.set(key, values[i] as T);
     });
-    for (let i = 0; i < list.length; i++) this.statistics.valueRead(values[i] !== undefined);
     return found;
   }
 
@@ -356,10 +356,7 @@ export class CacheService {
     return ttl === undefined ? this.options.ttlMs : parseTtl(ttl);
   }
 
-  private writeOptions(ttlOrOptions: Ttl | CacheSetOptions | undefined): {
-    ttlMs: number;
-    deps: string[];
-  } {
+  private writeOptions(ttlOrOptions: Ttl | CacheSetOptions | undefined) {
     if (typeof ttlOrOptions === 'object' && ttlOrOptions !== null) {
       if (ttlOrOptions.tracked && ttlOrOptions.models) {
         throw new TypeError('Invalid set options: give models or tracked, not both.');

@@ -125,14 +125,8 @@ const GAUGES = new Set(['breaker_open', 'edge_pending_tags']);
  * read from the statistics when the registry is scraped (`collect()`), so they cost nothing on the
  * hit path; only the hit duration histogram times requests, and only while it is registered.
  *
- * Metrics (with the default prefix `nestjs_page_cache_`), labelled with `cache` (the cache's name)
- * and, for pages, `view`:
- * `hits_total`, `misses_total`, `stale_hits_total`, `writes_total`, `served_bytes_total`,
- * `bypasses_total{reason}`, `hit_duration_seconds` (histogram), `value_hits_total`,
- * `value_misses_total`, `value_writes_total`, `invalidations_total`,
- * `invalidated_entries_total`, `store_errors_total`, the gauge `breaker_open` (1 while the
- * circuit breaker keeps the store out of use), and with an edge purge `edge_purges_total{outcome}`
- * and the gauge `edge_pending_tags`.
+ * Every metric is labelled with `cache` (the cache's name), page metrics with `view` too; the
+ * README's "Prometheus" section lists them, with their types and labels.
  *
  * @throws Error from prom-client when a metric of the same name is already in the registry.
  */

@@ -283,17 +283,14 @@ export class CacheStatistics implements OnModuleInit {
   snapshot(): CacheStats {
     const views: Record<string, PageStats> = {};
     for (const [view, counters] of this.views) views[view] = withRate(counters);
-    const { hits, misses, writes } = this.values;
     const methods: Record<string, MethodStats> = {};
-    for (const [method, counters] of this.methods) {
-      methods[method] = { ...counters, hitRate: rate(counters.hits, counters.misses) };
-    }
+    for (const [method, counters] of this.methods) methods[method] = withRate(counters);
     return {
       cache: this.name,
       pages: withRate(this.total),
       views,
       methods,
-      values: { hits, misses, writes, hitRate: rate(hits, misses) },
+      values: withRate(this.values),
       invalidations: { ...this.invalidations },
       storeErrors: this.breaker?.errors ?? 0,
       breaker: this.breaker?.state ?? 'closed',
@@ -328,14 +325,10 @@ function newCounters(): Counters {
   return { hits: 0, misses: 0, stale: 0, earlyHits: 0, bypasses: {}, writes: 0, bytesServed: 0 };
 }
 
-function withRate(counters: Counters): PageStats {
-  return {
-    ...counters,
-    bypasses: { ...counters.bypasses },
-    hitRate: rate(counters.hits, counters.misses),
-  };
-}
-
-function rate(hits: number, misses: number): number {
-  return hits + misses === 0 ? 0 : hits / (hits + misses);
+/** A copy of `counters` with their hit rate: hits / (hits + misses), 0 when there was no lookup. */
+function withRate<C extends ReadCounters>(counters: C): C & { hitRate: number } {
+  const { hits, misses } = counters;
+  // A view's bypasses are copied too: a snapshot never changes afterwards.
+  const own = 'bypasses' in counters ? { bypasses: { ...(counters.bypasses as object) } } : {};
+  return { ...counters, ...own, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
 }

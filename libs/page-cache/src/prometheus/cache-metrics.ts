@@ -28,8 +28,7 @@ export const DEFAULT_HIT_DURATION_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 ];
 
-type Labels = Record<string, string>;
-type Sample = [labels: Labels, value: number];
+type Sample = [labels: Record<string, string>, value: number];
 /** How one metric is read from a cache's snapshot at each scrape: its label names and samples. */
 type Reader = { labels: string[]; read: (stats: CacheStats) => Sample[] };
 
@@ -147,7 +146,7 @@ export function registerCacheMetrics(
     return metric;
   };
 
-  let detach: () => void;
+  let detach: (() => void)[];
   try {
     for (const [name, [help, { labels: labelNames, read }]] of Object.entries(COLLECTED)) {
       add(name, fullName => {
@@ -176,7 +175,12 @@ export function registerCacheMetrics(
           registers,
         }),
     );
-    detach = timeHits(services, histogram);
+    detach = services.map(cache => {
+      const cacheName = cache.stats().cache;
+      return cache.observeHitDurations((view, seconds) =>
+        histogram.observe({ cache: cacheName, view }, seconds),
+      );
+    });
   } catch (error) {
     for (const name of names) registry.removeSingleMetric(name);
     throw error;
@@ -188,22 +192,9 @@ export function registerCacheMetrics(
     unregister() {
       if (!registered) return;
       registered = false;
-      detach();
+      for (const undo of detach) undo();
       for (const name of names) registry.removeSingleMetric(name);
       names.length = 0;
     },
-  };
-}
-
-/** Makes every cache report its hit durations to `histogram`; returns the undo. */
-function timeHits(caches: readonly CacheService[], histogram: Histogram): () => void {
-  const undo = caches.map(cache => {
-    const cacheName = cache.stats().cache;
-    return cache.observeHitDurations((view, seconds) =>
-      histogram.observe({ cache: cacheName, view }, seconds),
-    );
-  });
-  return () => {
-    for (const step of undo) step();
   };
 }

@@ -1,6 +1,6 @@
 import type { OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { BreakerState } from './stores/resilient.store.js';
+import type { BreakerState, ResilientStore } from './stores/resilient.store.js';
 
 /** Why a request or response was not served from or stored in the cache. */
 export type BypassReason =
@@ -109,20 +109,17 @@ export const CACHE_EVENTS = {
   purge: 'cache.purge',
 } as const;
 
-/** What is counted per view; the hit rate is derived when a snapshot is taken. */
+/** What is counted per view, method and for values; hit rates are derived in snapshots. */
 type Counters = Omit<PageStats, 'hitRate'>;
+type ReadCounters = Omit<MethodStats, 'hitRate'>;
 
 interface Emitter {
   emit(event: string, payload: unknown): unknown;
   hasListeners(event?: string): boolean;
 }
 
-/** What the statistics read of a store's circuit breaker (`ResilientStore`). */
-export interface StoreBreaker {
-  readonly errors: number;
-  readonly state: BreakerState;
-  onStateChange(listener: (state: BreakerState) => void): void;
-}
+/** What the statistics read of a store's circuit breaker. */
+type StoreBreaker = Pick<ResilientStore, 'errors' | 'state' | 'onStateChange'>;
 
 /**
  * In-process counters of one cache, kept at the cost of a few additions per request: no
@@ -131,18 +128,13 @@ export interface StoreBreaker {
 export class CacheStatistics implements OnModuleInit {
   private readonly total = newCounters();
   private readonly views = new Map<string, Counters>();
-  private readonly values = { hits: 0, misses: 0, writes: 0 };
-  private readonly methods = new Map<string, { hits: number; misses: number; writes: number }>();
+  private readonly values: ReadCounters = { hits: 0, misses: 0, writes: 0 };
+  private readonly methods = new Map<string, ReadCounters>();
   private readonly invalidations = { count: 0, entriesRemoved: 0 };
   private readonly purges = { succeeded: 0, failed: 0, retries: 0 };
   /** Set by the edge purger when `pages.edge.purge` is configured: the tags awaiting a retry. */
   edgePending?: () => number;
   private emitter?: Emitter;
-  /** The store's health: its circuit breaker's, when it has one. */
-  readonly health: () => { storeErrors: number; breaker: BreakerState } = () => ({
-    storeErrors: 0,
-    breaker: 'closed',
-  });
   /** Told how long each hit took, in seconds, per view: while there are none, hits are not timed. */
   private hitObservers: readonly ((view: string, seconds: number) => void)[] = [];
 
@@ -153,12 +145,13 @@ export class CacheStatistics implements OnModuleInit {
     /** The cache's name (`CacheModule.forRoot({ name })`). */
     readonly name = 'default',
     /** The store's circuit breaker, whose errors and state are reported. */
-    breaker?: StoreBreaker,
+    private readonly breaker?: StoreBreaker,
   ) {
-    if (breaker) {
-      this.health = () => ({ storeErrors: breaker.errors, breaker: breaker.state });
-      breaker.onStateChange(state => this.storeState(state));
-    }
+    breaker?.onStateChange(state => {
+      if (this.enabled && this.listens(CACHE_EVENTS.storeState)) {
+        this.emit(CACHE_EVENTS.storeState, { state });
+      }
+    });
   }
 
   async onModuleInit(): Promise<void> {
@@ -185,9 +178,7 @@ export class CacheStatistics implements OnModuleInit {
       counters.stale++;
       this.total.stale++;
     }
-    if (this.listens(CACHE_EVENTS.hit)) {
-      this.emitter!.emit(CACHE_EVENTS.hit, { cache: this.name, view, key, bytes, stale });
-    }
+    if (this.listens(CACHE_EVENTS.hit)) this.emit(CACHE_EVENTS.hit, { view, key, bytes, stale });
   }
 
   /** Whether hits are timed: the interceptor reads the clock only then. */
@@ -212,9 +203,7 @@ export class CacheStatistics implements OnModuleInit {
     if (!this.enabled) return;
     this.view(view).misses++;
     this.total.misses++;
-    if (this.listens(CACHE_EVENTS.miss)) {
-      this.emitter!.emit(CACHE_EVENTS.miss, { cache: this.name, view, key });
-    }
+    if (this.listens(CACHE_EVENTS.miss)) this.emit(CACHE_EVENTS.miss, { view, key });
   }
 
   bypass(view: string, reason: BypassReason): void {
@@ -222,9 +211,7 @@ export class CacheStatistics implements OnModuleInit {
     const counters = this.view(view);
     counters.bypasses[reason] = (counters.bypasses[reason] ?? 0) + 1;
     this.total.bypasses[reason] = (this.total.bypasses[reason] ?? 0) + 1;
-    if (this.listens(CACHE_EVENTS.bypass)) {
-      this.emitter!.emit(CACHE_EVENTS.bypass, { cache: this.name, view, reason });
-    }
+    if (this.listens(CACHE_EVENTS.bypass)) this.emit(CACHE_EVENTS.bypass, { view, reason });
   }
 
   write(view: string | undefined, key: string, bytes: number): void {
@@ -234,9 +221,7 @@ export class CacheStatistics implements OnModuleInit {
       this.view(view).writes++;
       this.total.writes++;
     }
-    if (this.listens(CACHE_EVENTS.write)) {
-      this.emitter!.emit(CACHE_EVENTS.write, { cache: this.name, view, key, bytes });
-    }
+    if (this.listens(CACHE_EVENTS.write)) this.emit(CACHE_EVENTS.write, { view, key, bytes });
   }
 
   valueRead(hit: boolean): void {
@@ -257,9 +242,7 @@ export class CacheStatistics implements OnModuleInit {
   methodWrite(method: string, key: string, bytes: number): void {
     if (!this.enabled) return;
     this.method(method).writes++;
-    if (this.listens(CACHE_EVENTS.write)) {
-      this.emitter!.emit(CACHE_EVENTS.write, { cache: this.name, method, key, bytes });
-    }
+    if (this.listens(CACHE_EVENTS.write)) this.emit(CACHE_EVENTS.write, { method, key, bytes });
   }
 
   invalidated(model: string, id: string | number | undefined, removed: number): void {
@@ -267,14 +250,7 @@ export class CacheStatistics implements OnModuleInit {
     this.invalidations.count++;
     this.invalidations.entriesRemoved += removed;
     if (this.listens(CACHE_EVENTS.invalidated)) {
-      this.emitter!.emit(CACHE_EVENTS.invalidated, { cache: this.name, model, id, removed });
-    }
-  }
-
-  storeState(state: BreakerState): void {
-    if (!this.enabled) return;
-    if (this.listens(CACHE_EVENTS.storeState)) {
-      this.emitter!.emit(CACHE_EVENTS.storeState, { cache: this.name, state });
+      this.emit(CACHE_EVENTS.invalidated, { model, id, removed });
     }
   }
 
@@ -293,8 +269,7 @@ export class CacheStatistics implements OnModuleInit {
     if (outcome === 'retrying') this.purges.retries++;
     else this.purges[outcome]++;
     if (this.listens(CACHE_EVENTS.purge)) {
-      this.emitter!.emit(CACHE_EVENTS.purge, {
-        cache: this.name,
+      this.emit(CACHE_EVENTS.purge, {
         outcome,
         tags: [...tags],
         attempt,
@@ -308,38 +283,30 @@ export class CacheStatistics implements OnModuleInit {
   snapshot(): CacheStats {
     const views: Record<string, PageStats> = {};
     for (const [view, counters] of this.views) views[view] = withRate(counters);
-    const { hits, misses, writes } = this.values;
     const methods: Record<string, MethodStats> = {};
-    for (const [method, counters] of this.methods) {
-      methods[method] = { ...counters, hitRate: rate(counters.hits, counters.misses) };
-    }
+    for (const [method, counters] of this.methods) methods[method] = withRate(counters);
     return {
       cache: this.name,
       pages: withRate(this.total),
       views,
       methods,
-      values: { hits, misses, writes, hitRate: rate(hits, misses) },
+      values: withRate(this.values),
       invalidations: { ...this.invalidations },
-      ...this.health(),
+      storeErrors: this.breaker?.errors ?? 0,
+      breaker: this.breaker?.state ?? 'closed',
       ...(this.edgePending ? { edge: { ...this.purges, pendingTags: this.edgePending() } } : {}),
     };
   }
 
-  private method(method: string): { hits: number; misses: number; writes: number } {
+  private method(method: string): ReadCounters {
     let counters = this.methods.get(method);
-    if (!counters) {
-      counters = { hits: 0, misses: 0, writes: 0 };
-      this.methods.set(method, counters);
-    }
+    if (!counters) this.methods.set(method, (counters = { hits: 0, misses: 0, writes: 0 }));
     return counters;
   }
 
   private view(view: string): Counters {
     let counters = this.views.get(view);
-    if (!counters) {
-      counters = newCounters();
-      this.views.set(view, counters);
-    }
+    if (!counters) this.views.set(view, (counters = newCounters()));
     return counters;
   }
 
@@ -347,20 +314,21 @@ export class CacheStatistics implements OnModuleInit {
   private listens(event: string): boolean {
     return this.emitter !== undefined && this.emitter.hasListeners(event);
   }
+
+  /** Emits `event` with the cache's name first in its payload (once {@link listens} said yes). */
+  private emit(event: string, payload: object): void {
+    this.emitter!.emit(event, { cache: this.name, ...payload });
+  }
 }
 
 function newCounters(): Counters {
   return { hits: 0, misses: 0, stale: 0, earlyHits: 0, bypasses: {}, writes: 0, bytesServed: 0 };
 }
 
-function withRate(counters: Counters): PageStats {
-  return {
-    ...counters,
-    bypasses: { ...counters.bypasses },
-    hitRate: rate(counters.hits, counters.misses),
-  };
-}
-
-function rate(hits: number, misses: number): number {
-  return hits + misses === 0 ? 0 : hits / (hits + misses);
+/** A copy of `counters` with their hit rate: hits / (hits + misses), 0 when there was no lookup. */
+function withRate<C extends ReadCounters>(counters: C): C & { hitRate: number } {
+  const { hits, misses } = counters;
+  // A view's bypasses are copied too: a snapshot never changes afterwards.
+  const own = 'bypasses' in counters ? { bypasses: { ...(counters.bypasses as object) } } : {};
+  return { ...counters, ...own, hitRate: hits + misses === 0 ? 0 : hits / (hits + misses) };
 }

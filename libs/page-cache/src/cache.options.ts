@@ -1,63 +1,26 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type {
   CacheModuleOptions,
-  CacheSerializer,
   RedisClusterConfig,
+  UnkeyedInputsMode,
 } from './interfaces/cache-module-options.interface.js';
 import { hasControlCharacter, namespaceOf } from './keys.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import { modelName } from './models.js';
-import { allowedHosts, type HostCheck } from './pages/key/allowed-hosts.js';
-import type { UnkeyedInputsMode } from './interfaces/cache-module-options.interface.js';
+import { allowedHosts } from './pages/key/allowed-hosts.js';
 import type { InvalidationJournal } from './invalidation/invalidation-journal.js';
-import { resolveEdgeOptions, type ResolvedEdgeOptions } from './edge/edge-options.js';
+import { resolveEdgeOptions } from './edge/edge-options.js';
 import { parseTtl } from './ttl.js';
 
-/** Options after validation, with defaults applied. */
-export interface ResolvedCacheOptions {
-  keyPrefix: string;
-  version: number;
-  /** `{keyPrefix}:{version}` */
-  namespace: string;
-  ttlMs: number;
-  serializer?: CacheSerializer;
-  /** Dependencies (names) every page is built from. */
-  defaultModels: string[];
-  user?: CacheModuleOptions['user'];
-  maxEntrySize: number;
-  /** How often never-expiring index sets are pruned (ms, 0 = never). */
-  indexCleanupIntervalMs: number;
-  compressAbove?: number;
-  statistics: boolean;
-  /** Lifetime of generation tokens (ms, 0 = forever). */
-  generationTtlMs: number;
-  /** `invalidationJournal`, checked. */
-  invalidationJournal?: InvalidationJournal;
-  commandTimeoutMs: number;
-  breaker: { failures: number; cooldownMs: number };
-  pages: {
-    global: boolean;
-    ttlMs: number;
-    cacheControl?: string;
-    /** `pages.hosts` as a check; absent when every host is allowed. */
-    hosts?: HostCheck;
-    unkeyedInputs: UnkeyedInputsMode;
-    /** `pages.early`: undefined = where safe. */
-    early?: boolean;
-    /** `pages.reuseBodies` in bytes (0: off). */
-    reuseBodies: number;
-    graceMs: number;
-    earlyRefreshBeta: number;
-    fillLock: { ttlMs: number; waitMs: number } | false;
-    /** `pages.edge`, checked; absent without an edge cache. */
-    edge?: ResolvedEdgeOptions;
-  };
-  store:
-    | { kind: 'redis'; redis: string | RedisOptions | RedisClusterConfig | Redis | Cluster }
-    | { kind: 'memory'; warn: boolean }
-    | { kind: 'none' }
-    | { kind: 'custom'; store: CacheStore };
-}
+/** Options after validation, with defaults applied: what {@link resolveCacheOptions} returns. */
+export type ResolvedCacheOptions = ReturnType<typeof resolveCacheOptions>;
+
+/** Which store the options ask for. */
+type ResolvedStore =
+  | { kind: 'redis'; redis: string | RedisOptions | RedisClusterConfig | Redis | Cluster }
+  | { kind: 'memory'; warn: boolean }
+  | { kind: 'none' }
+  | { kind: 'custom'; store: CacheStore };
 
 const STORE_METHODS = ['get', 'getMany', 'set', 'delete', 'scan', 'addToSets', 'members'] as const;
 
@@ -65,7 +28,7 @@ const STORE_METHODS = ['get', 'getMany', 'set', 'delete', 'scan', 'addToSets', '
  * Validates module options once, at startup.
  * @throws TypeError that names the option and the accepted values.
  */
-export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedCacheOptions {
+export function resolveCacheOptions(options: CacheModuleOptions = {}) {
   const keyPrefix = options.keyPrefix ?? 'cache';
   if (
     typeof keyPrefix !== 'string' ||
@@ -89,7 +52,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
       `Invalid CacheModule option version: ${String(version)}. Expected an integer >= 0.`,
     );
   }
-  const ttlMs = parseTtl(options.ttl ?? '5m', 'CacheModule option ttl');
+  const ttlMs = ttl(options.ttl, '5m', 'ttl');
   const serializer = options.serializer;
   if (
     serializer !== undefined &&
@@ -130,41 +93,30 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
     defaultModels,
     user: options.user,
     maxEntrySize,
-    indexCleanupIntervalMs: parseTtl(
-      options.indexCleanupInterval ?? '1h',
-      'CacheModule option indexCleanupInterval',
-    ),
+    indexCleanupIntervalMs: ttl(options.indexCleanupInterval, '1h', 'indexCleanupInterval'),
     compressAbove: positiveInteger(options.compressAbove, 'compressAbove'),
     statistics: options.statistics !== false,
-    generationTtlMs: parseTtl(options.generationTtl ?? '7d', 'CacheModule option generationTtl'),
+    generationTtlMs: ttl(options.generationTtl, '7d', 'generationTtl'),
     invalidationJournal: journal(options.invalidationJournal),
     commandTimeoutMs: positiveDuration(options.commandTimeout ?? '200ms', 'commandTimeout'),
     breaker: {
       failures: positiveInteger(options.breaker?.failures, 'breaker.failures') ?? 3,
-      cooldownMs: parseTtl(
-        options.breaker?.cooldown ?? '2s',
-        'CacheModule option breaker.cooldown',
-      ),
+      cooldownMs: ttl(options.breaker?.cooldown, '2s', 'breaker.cooldown'),
     },
     pages: {
-      graceMs: parseTtl(pages.grace ?? 0, 'CacheModule option pages.grace'),
+      graceMs: ttl(pages.grace, 0, 'pages.grace'),
       earlyRefreshBeta: beta(pages.earlyRefresh),
       fillLock:
         pages.fillLock === false
-          ? false
+          ? (false as const)
           : {
-              ttlMs: parseTtl(
-                pages.fillLock?.ttl ?? '10s',
-                'CacheModule option pages.fillLock.ttl',
-              ),
-              waitMs: parseTtl(
-                pages.fillLock?.wait ?? '1s',
-                'CacheModule option pages.fillLock.wait',
-              ),
+              ttlMs: ttl(pages.fillLock?.ttl, '10s', 'pages.fillLock.ttl'),
+              waitMs: ttl(pages.fillLock?.wait, '1s', 'pages.fillLock.wait'),
             },
       global: pages.global === true,
       hosts: allowedHosts(pages.hosts),
       unkeyedInputs: unkeyedInputsMode(pages.unkeyedInputs),
+      // undefined: where it is safe.
       early: optionalBoolean(pages.early, 'pages.early'),
       reuseBodies: byteCount(pages.reuseBodies, 32 * 1024 * 1024, 'pages.reuseBodies'),
       ttlMs: pages.ttl === undefined ? ttlMs : parseTtl(pages.ttl, 'CacheModule option pages.ttl'),
@@ -180,7 +132,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}): ResolvedC
   };
 }
 
-function resolveStore(options: CacheModuleOptions): ResolvedCacheOptions['store'] {
+function resolveStore(options: CacheModuleOptions): ResolvedStore {
   const { redis, store } = options;
   if (redis !== undefined && store !== undefined) {
     throw new TypeError(
@@ -232,6 +184,11 @@ function resolveStore(options: CacheModuleOptions): ResolvedCacheOptions['store'
   throw new TypeError(
     `Invalid CacheModule option redis: ${String(redis)}. Expected a redis:// URL, RedisOptions, { cluster: nodes }, or an ioredis Redis/Cluster instance.`,
   );
+}
+
+/** A lifetime option in ms, `fallback` when it is not given. */
+function ttl(value: unknown, fallback: string | number, option: string): number {
+  return parseTtl(value ?? fallback, `CacheModule option ${option}`);
 }
 
 function positiveInteger(value: unknown, option: string): number | undefined {

@@ -71,11 +71,9 @@ export class CacheService {
    * ±`Number.MAX_SAFE_INTEGER`, where a number would not be exact.
    */
   async get<T = unknown>(key: string): Promise<T | undefined> {
-    const full = this.fullKey(key);
-    const raw = await this.softly(() => this.store.get(full), undefined);
-    const value = raw === undefined ? undefined : (await this.entries.decode([full], [raw]))[0];
+    const value = await this.entries.read<T>(this.fullKey(key), []);
     this.statistics.valueRead(value !== undefined);
-    return value as T | undefined;
+    return value;
   }
 
   /**
@@ -87,7 +85,7 @@ export class CacheService {
     const { ttlMs, deps } = this.writeOptions(ttlOrOptions);
     if (deps.length === 0) {
       const bytes = this.entries.encode(value);
-      if (await this.softly(() => this.store.set(full, bytes, ttlMs), false)) {
+      if (await softly(() => this.store.set(full, bytes, ttlMs), false)) {
         this.statistics.write(undefined, key, bytes.length);
       }
       return;
@@ -96,7 +94,7 @@ export class CacheService {
     this.entries.encode(value);
     const tracked = typeof ttlOrOptions === 'object' ? ttlOrOptions?.tracked : undefined;
     if (tracked && !tracked.generations) return; // the store was down when they were tracked
-    await this.softly(async () => {
+    await softly(async () => {
       const generations = tracked
         ? [...tracked.generations!]
         : await this.tracker.generationsForWrite(deps);
@@ -119,8 +117,8 @@ export class CacheService {
    * ```
    */
   async track(models: readonly ModelDependency[]): Promise<TrackedModels> {
-    const deps = this.dependenciesOf(models, 'track models');
-    const generations = await this.softly(() => this.tracker.generationsForWrite(deps), undefined);
+    const deps = checkedDependencies(models, 'track models', this.modelNames);
+    const generations = await softly(() => this.tracker.generationsForWrite(deps), undefined);
     return { deps, generations };
   }
 
@@ -154,13 +152,13 @@ export class CacheService {
   async getMany<T = unknown>(keys: Iterable<string>): Promise<Map<string, T>> {
     const list = [...keys];
     const full = list.map(key => this.fullKey(key));
-    const raws = await this.softly(() => this.store.getMany(full), []);
+    const raws = await softly(() => this.store.getMany(full), []);
     const values = await this.entries.decode(full, raws);
     const found = new Map<string, T>();
-    values.forEach((value, i) => {
-      if (value !== undefined) found.set(list[i], value as T);
+    list.forEach((key, i) => {
+      this.statistics.valueRead(values[i] !== undefined);
+      if (values[i] !== undefined) found.set(key, values[i] as T);
     });
-    for (let i = 0; i < list.length; i++) this.statistics.valueRead(values[i] !== undefined);
     return found;
   }
 
@@ -177,7 +175,7 @@ export class CacheService {
     const encoded = pairs.map(
       ([key, value]) => [this.fullKey(key), this.entries.encode(value)] as const,
     );
-    await this.softly(async () => {
+    await softly(async () => {
       await this.store.setMany(encoded, ttlMs);
       pairs.forEach(([key], i) => this.statistics.write(undefined, key, encoded[i]![1].length));
     }, undefined);
@@ -222,13 +220,13 @@ export class CacheService {
   async touch(key: string, ttl?: Ttl): Promise<boolean> {
     const full = this.fullKey(key);
     const ttlMs = this.ttlOf(ttl);
-    return this.softly(() => this.store.expire(full, ttlMs), false);
+    return softly(() => this.store.expire(full, ttlMs), false);
   }
 
   /** Remaining lifetime of `key` in ms; `null` when it never expires, `undefined` when missing. */
   async ttl(key: string): Promise<number | null | undefined> {
     const full = this.fullKey(key);
-    return this.softly(() => this.store.ttl(full), undefined);
+    return softly(() => this.store.ttl(full), undefined);
   }
 
   /**
@@ -354,37 +352,25 @@ export class CacheService {
     return `${this.namespace}:${key}`;
   }
 
-  /**
-   * Runs a store call whose failure must not reach the caller. Outages are logged once by the
-   * store's circuit breaker, not here on every call.
-   */
-  protected softly<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
-    return softly(operation, fallback);
-  }
-
   private ttlOf(ttl: Ttl | undefined): number {
     return ttl === undefined ? this.options.ttlMs : parseTtl(ttl);
   }
 
-  private writeOptions(ttlOrOptions: Ttl | CacheSetOptions | undefined): {
-    ttlMs: number;
-    deps: string[];
-  } {
+  private writeOptions(ttlOrOptions: Ttl | CacheSetOptions | undefined) {
     if (typeof ttlOrOptions === 'object' && ttlOrOptions !== null) {
       if (ttlOrOptions.tracked && ttlOrOptions.models) {
         throw new TypeError('Invalid set options: give models or tracked, not both.');
       }
       const deps = ttlOrOptions.tracked
         ? [...ttlOrOptions.tracked.deps]
-        : this.dependenciesOf(ttlOrOptions.models ?? [], 'the models of set or getOrSet');
+        : checkedDependencies(
+            ttlOrOptions.models ?? [],
+            'the models of set or getOrSet',
+            this.modelNames,
+          );
       return { ttlMs: this.ttlOf(ttlOrOptions.ttl), deps };
     }
     return { ttlMs: this.ttlOf(ttlOrOptions), deps: [] };
-  }
-
-  /** The dependencies of an entry built from `models`, their names checked (`where` names them). */
-  private dependenciesOf(models: readonly ModelDependency[], where: string): string[] {
-    return checkedDependencies(models, where, this.modelNames);
   }
 
   private assertGlob(glob: string): void {

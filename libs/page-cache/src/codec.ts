@@ -99,24 +99,16 @@ export function decodeEntry(
   raw: Buffer,
   maxBytes = DEFAULT_MAX_INFLATED,
 ): DecodedEntry | undefined {
-  if (
-    raw.length < HEADER_BYTES ||
-    raw[0] !== MAGIC_0 ||
-    raw[1] !== MAGIC_1 ||
-    raw[2] !== FORMAT_VERSION
-  ) {
-    return undefined;
-  }
-  const metaLength = raw.readUInt32BE(4);
-  if (HEADER_BYTES + metaLength > raw.length) return undefined;
+  const length = headerLength(raw);
+  if (length === undefined) return undefined;
   let meta: unknown;
   try {
-    meta = JSON.parse(raw.toString('utf8', HEADER_BYTES, HEADER_BYTES + metaLength));
+    meta = JSON.parse(raw.toString('utf8', HEADER_BYTES, length));
   } catch {
     return undefined;
   }
   if (!isEntryMeta(meta)) return undefined;
-  const payload = raw.subarray(HEADER_BYTES + metaLength);
+  const payload = raw.subarray(length);
   if ((raw[3] & COMPRESSED) === 0) return { meta, payload };
   try {
     return { meta, payload: inflateRawSync(payload, { maxOutputLength: maxBytes }) };

@@ -3,12 +3,8 @@ import type { CacheStore } from './stores/cache-store.interface.js';
 
 /**
  * Counters: integers stored as plain decimal text (no entry header), so that Redis `INCRBY` works
- * on them and any other client can read and write them (`SET views 42`, `INCR views`).
- *
- * Redis counts in signed 64 bits; a JavaScript number is exact only within
- * ±`Number.MAX_SAFE_INTEGER` (2^53 - 1). The stores therefore refuse an increment whose result
- * would leave that range, atomically and without changing the stored value, rather than return a
- * rounded number; and a value written by another client beyond it reads back as a `bigint`.
+ * on them and any other client can read and write them (`SET views 42`, `INCR views`). Within
+ * ±`Number.MAX_SAFE_INTEGER` only, where a JavaScript number is exact (see `CacheStore.incrBy`).
  */
 
 /** Plain decimal integers of up to 19 digits: what Redis counters hold (and a little more). */

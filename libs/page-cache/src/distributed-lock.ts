@@ -9,12 +9,6 @@ import type { CacheStore } from './stores/cache-store.interface.js';
 /** Gives a lock back, only while this owner still holds it. @returns whether it was held. */
 export type ReleaseLock = () => Promise<boolean>;
 
-/** How long the pauses between attempts at a held lock are: from `min` ms, doubling up to `max`. */
-export interface LockPauses {
-  min: number;
-  max: number;
-}
-
 /** Pauses between attempts at a held `CacheService.lock()` (ms). */
 const NAMED_LOCK_PAUSES = { min: 5, max: 100 };
 
@@ -27,16 +21,16 @@ export class DistributedLock {
   constructor(private readonly store: CacheStore) {}
 
   /**
-   * Takes `key` for `ttlMs`, trying again (with `pauses` between attempts) until `waitMs` have
-   * passed; after each pause `between` may end the wait with what it found (the entry another
-   * owner stored, say). Store errors reject.
+   * Takes `key` for `ttlMs`, trying again (after pauses from `min` ms, doubling up to `max`) until
+   * `waitMs` have passed; after each pause `between` may end the wait with what it found (the entry
+   * another owner stored, say). Store errors reject.
    * @returns the lock's release, or what `between` found, or neither (still held by another).
    */
   async take<T = never>(
     key: string,
     ttlMs: number,
     waitMs: number,
-    pauses: LockPauses,
+    pauses: { min: number; max: number },
     between?: () => Promise<T | undefined>,
   ): Promise<{ release?: ReleaseLock; found?: T }> {
     const token = Buffer.from(randomBytes(12).toString('base64url'));

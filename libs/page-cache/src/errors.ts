@@ -3,51 +3,44 @@
  * `cacheErrorCode(error)` (or `instanceof`), never by their message, which may change.
  */
 
-/** The codes, one per kind of failure. */
-export type CacheErrorCode =
+/**
+ * The codes, one per kind of failure, each with whether the store answered it (it was reachable:
+ * such a failure says nothing of its health) or was not reached.
+ */
+const CODES = {
   /** A store call took longer than `commandTimeout`. */
-  | 'E_STORE_TIMEOUT'
+  E_STORE_TIMEOUT: 'unreached',
   /** The store's circuit breaker is open: the call was not sent. */
-  | 'E_STORE_UNAVAILABLE'
+  E_STORE_UNAVAILABLE: 'unreached',
   /** The store reconnected and it is not known yet whether it is the server it was. */
-  | 'E_STORE_EPOCH_UNKNOWN'
+  E_STORE_EPOCH_UNKNOWN: 'unreached',
   /** A read's connection was re-established while it was in flight. */
-  | 'E_STORE_RECONNECTED'
+  E_STORE_RECONNECTED: 'answered',
   /** The store holds a value that is not an integer where one was counted on. */
-  | 'E_NOT_AN_INTEGER'
+  E_NOT_AN_INTEGER: 'answered',
   /** The store holds another kind of value under the key (a set where a string was expected). */
-  | 'E_WRONG_TYPE'
+  E_WRONG_TYPE: 'answered',
   /** A counter's result would be outside ±`Number.MAX_SAFE_INTEGER`. */
-  | 'E_COUNTER_RANGE'
+  E_COUNTER_RANGE: 'answered',
   /** `CacheService.lock()` stayed held by another owner for longer than its `wait`. */
-  | 'E_LOCK_TIMEOUT';
+  E_LOCK_TIMEOUT: 'unreached',
+} as const;
 
-/** Codes of failures the store answered: it was reachable (they say nothing of its health). */
-const ANSWERED: ReadonlySet<CacheErrorCode> = new Set([
-  'E_STORE_RECONNECTED',
-  'E_NOT_AN_INTEGER',
-  'E_WRONG_TYPE',
-  'E_COUNTER_RANGE',
-]);
-
-const CODES: ReadonlySet<string> = new Set<CacheErrorCode>([
-  'E_STORE_TIMEOUT',
-  'E_STORE_UNAVAILABLE',
-  'E_STORE_EPOCH_UNKNOWN',
-  ...ANSWERED,
-  'E_LOCK_TIMEOUT',
-]);
+/** The codes, one per kind of failure (see `cacheErrorCode`). */
+export type CacheErrorCode = keyof typeof CODES;
 
 /** The code of an error the cache threw, or `undefined` for any other error. */
 export function cacheErrorCode(error: unknown): CacheErrorCode | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && CODES.has(code) ? (code as CacheErrorCode) : undefined;
+  return typeof code === 'string' && Object.hasOwn(CODES, code)
+    ? (code as CacheErrorCode)
+    : undefined;
 }
 
 /** Whether the store answered with `error` (as opposed to not being reached). */
 export function isAnsweredByStore(error: unknown): boolean {
   const code = cacheErrorCode(error);
-  return code !== undefined && ANSWERED.has(code);
+  return code !== undefined && CODES[code] === 'answered';
 }
 
 /** Thrown when a store call takes longer than the timeout. */

@@ -156,13 +156,14 @@ export function variantDigest(parts: readonly unknown[]): string {
   // Hashing on every hit costs more than the rest of the key: remember recent digests, bounded by
   // count and by bytes (oldest first out), and never for long inputs (a 15 KB URL costs more to
   // keep than to hash), so unique or huge URLs cannot grow the heap.
-  if (text.length > MAX_MEMO_TEXT) return digest(text, 32);
+  if (text.length > DIGEST_MEMO_LIMITS.text) return digest(text, 32);
   let known = RECENT_DIGESTS.get(text);
   if (known === undefined) {
     known = digest(text, 32);
     while (
       RECENT_DIGESTS.size > 0 &&
-      (RECENT_DIGESTS.size >= MAX_RECENT_DIGESTS || memoChars + text.length > MAX_MEMO_CHARS)
+      (RECENT_DIGESTS.size >= DIGEST_MEMO_LIMITS.entries ||
+        memoChars + text.length > DIGEST_MEMO_LIMITS.chars)
     ) {
       const oldest = RECENT_DIGESTS.keys().next().value!;
       RECENT_DIGESTS.delete(oldest);
@@ -176,9 +177,6 @@ export function variantDigest(parts: readonly unknown[]): string {
 
 /** How much the digest memo holds at most: entries, characters of input, one input's length. */
 export const DIGEST_MEMO_LIMITS = { entries: 10_000, chars: 2_000_000, text: 1024 } as const;
-const MAX_RECENT_DIGESTS = DIGEST_MEMO_LIMITS.entries;
-const MAX_MEMO_CHARS = DIGEST_MEMO_LIMITS.chars;
-const MAX_MEMO_TEXT = DIGEST_MEMO_LIMITS.text;
 const RECENT_DIGESTS = new Map<string, string>();
 let memoChars = 0;
 

@@ -23,22 +23,12 @@ const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/;
  * @throws TypeError naming the value when it is negative, not finite, or not a duration.
  */
 export function parseTtl(ttl: unknown, name = 'ttl'): number {
-  if (typeof ttl === 'number') {
-    if (!Number.isFinite(ttl) || ttl < 0) {
-      throw new TypeError(
-        `Invalid ${name}: ${String(ttl)}. Expected milliseconds >= 0 (0 = never expires) or a duration such as '30s', '5m', '1h', '1d'.`,
-      );
-    }
-    // Sub-millisecond lifetimes would round to 0, which means "forever": round up instead.
-    return Math.ceil(ttl);
-  }
-  if (typeof ttl === 'string') {
-    const match = DURATION.exec(ttl);
-    if (match) {
-      return Math.ceil(Number(match[1]) * UNIT_MS[match[2] as DurationUnit]);
-    }
-  }
+  // Sub-millisecond lifetimes would round to 0, which means "forever": round up instead.
+  if (typeof ttl === 'number' && Number.isFinite(ttl) && ttl >= 0) return Math.ceil(ttl);
+  const match = typeof ttl === 'string' ? DURATION.exec(ttl) : null;
+  if (match) return Math.ceil(Number(match[1]) * UNIT_MS[match[2] as DurationUnit]);
+  const shown = typeof ttl === 'number' ? String(ttl) : (JSON.stringify(ttl) ?? String(ttl));
   throw new TypeError(
-    `Invalid ${name}: ${JSON.stringify(ttl) ?? String(ttl)}. Expected milliseconds >= 0 (0 = never expires) or a duration such as '30s', '5m', '1h', '1d'.`,
+    `Invalid ${name}: ${shown}. Expected milliseconds >= 0 (0 = never expires) or a duration such as '30s', '5m', '1h', '1d'.`,
   );
 }

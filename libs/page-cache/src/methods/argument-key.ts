@@ -2,44 +2,18 @@ import { types } from 'node:util';
 import { digest } from '../keys.js';
 
 /**
- * Encodes the arguments of a `@Cached` call into the part of its key after `Class.method:`.
+ * Encodes the arguments of a `@Cached` call into the part of its key after `Class.method:` (the
+ * README's "Keys" says what is encoded and what is refused).
  *
  * The encoding is injective: two argument lists get the same text only if every method that
- * reads them the usual ways (values, not identities) sees the same inputs. That is what keeps two
- * different calls from sharing an entry, so nothing is guessed:
- * - strings are quoted, so `1` and `'1'`, `null` and `'null'` differ; numbers keep `-0`, `NaN`
- *   and `Infinity`; bigints end in `n`;
- * - `undefined` is written out wherever it appears (`f(1)` ≠ `f(1, undefined)`, `{}` ≠
- *   `{ a: undefined }`, `[ , 1]` ≠ `[undefined, 1]`), where JSON would turn it into `null` or
- *   drop it: a different entry for inputs most methods treat alike costs a miss, a shared one
- *   would cost a wrong answer;
- * - plain objects are written with their keys sorted (insertion order is not an input);
- *   null-prototype objects (`Object.create(null)`, parsed query strings) likewise, after `null`,
- *   since `'toString' in o` tells them from `{}`;
- * - `Date`s and other class instances with `toJSON()` (a `Buffer` too) are written as their class
- *   name and what `toJSON()` returns; `Map` and `Set` as their entries in order.
- * Only what methods read is encoded; whether an object is frozen or its properties writable is not
- * an input, nor are non-enumerable symbol keys other than the well-known ones (libraries keep
- * private bookkeeping there).
- *
- * Anything else cannot be encoded: the call fails with a `TypeError` naming the method, the
- * argument and where in it, rather than sharing an entry with another call. Refused are:
- * - functions and symbols;
- * - class instances without `toJSON()` (their state is not visible): `Promise`, `RegExp`, `Error`,
- *   `WeakMap`, DTOs…, and subclasses of `Array`, `Map` and `Set` (`class Tags extends Set {}`):
- *   only objects whose prototype is exactly `Array.prototype`, `Map.prototype` or
- *   `Set.prototype` are encoded as such (a subclass with its own `toJSON()` goes through it);
- * - binary data without `toJSON()`: typed arrays, `ArrayBuffer`, `SharedArrayBuffer`, `DataView`
- *   (refused rather than encoded, so that no byte array can pass for a number array);
- * - boxed primitives (`new String('a')`, `Object(1n)`), `arguments` objects and `Proxy`s (what a
- *   proxy reads as cannot be known without running its traps);
- * - plain objects with a `toJSON` function (it would hide their other fields), and arrays, `Map`s
- *   and `Set`s with properties of their own besides their elements;
- * - properties that are non-enumerable (`o.a` reads them, `Object.keys(o)` does not) or accessors
- *   (getters and setters: read anew at each access), and symbol keys that are enumerable or
- *   well-known (`Symbol.iterator`, `Symbol.toPrimitive`…);
- * - cycles, values nested deeper than {@link MAX_DEPTH} levels, and arguments holding more than
- *   {@link MAX_VALUES} values in all (holes, and values shared by several branches, included).
+ * reads them the usual ways (values, not identities) sees the same inputs, so nothing is guessed.
+ * Where JSON would confuse inputs (`undefined` dropped or turned into `null`, `-0`, holes) they are
+ * kept apart: a different entry for inputs most methods treat alike costs a miss, a shared one
+ * would cost a wrong answer. What the encoding cannot see (state behind a class without
+ * `toJSON()`, a subclass, a proxy, an accessor…) fails the call with a `TypeError` naming the
+ * method, the argument and where in it, rather than share an entry with another call. Not inputs:
+ * whether an object is frozen or its properties writable, and non-enumerable symbol keys other
+ * than the well-known ones (libraries keep private bookkeeping there).
  *
  * Encodings longer than {@link MAX_READABLE_ARGUMENTS} characters are replaced by a digest, so
  * keys stay short whatever the arguments; short ones stay readable in `redis-cli`.
@@ -155,24 +129,28 @@ function encodeObject(object: object, context: Context, path: string): string {
   if (prototype === Array.prototype && Array.isArray(object)) {
     return encodeArray(object as unknown[], context, path);
   }
-  if (prototype === Map.prototype && types.isMap(object)) {
-    refuseOwnProperties(object, 'a Map', path);
-    const entries: string[] = [];
-    let i = 0;
-    for (const [key, item] of object as Map<unknown, unknown>) {
-      const at = `${path}.get(#${i++})`;
-      entries.push(`${encode(key, context, at)}=>${encode(item, context, at)}`);
+  const isMap = prototype === Map.prototype && types.isMap(object);
+  if (isMap || (prototype === Set.prototype && types.isSet(object))) {
+    const kind = isMap ? 'Map' : 'Set';
+    // Their content is their entries: another own property would be hidden.
+    for (const key of Reflect.ownKeys(object)) {
+      if (typeof key === 'symbol') refuseSymbol(object, key, path);
+      else
+        throw new Unencodable(
+          `it is a property of a ${kind} besides its entries`,
+          path + member(key),
+        );
     }
-    return `Map{${entries.join(',')}}`;
-  }
-  if (prototype === Set.prototype && types.isSet(object)) {
-    refuseOwnProperties(object, 'a Set', path);
     const items: string[] = [];
-    let i = 0;
-    for (const item of object as Set<unknown>) {
-      items.push(encode(item, context, `${path}.values()[${i++}]`));
+    for (const item of object as Iterable<unknown>) {
+      const at = isMap ? `${path}.get(#${items.length})` : `${path}.values()[${items.length}]`;
+      if (!isMap) items.push(encode(item, context, at));
+      else {
+        const [key, value] = item as [unknown, unknown];
+        items.push(`${encode(key, context, at)}=>${encode(value, context, at)}`);
+      }
     }
-    return `Set{${items.join(',')}}`;
+    return `${kind}{${items.join(',')}}`;
   }
   // Its prototype is Object.prototype, but `arguments.length` and `arguments.callee` are read too.
   if (types.isArgumentsObject(object)) {
@@ -318,19 +296,6 @@ function refuseSymbol(object: object, symbol: symbol, path: string): void {
     Object.prototype.propertyIsEnumerable.call(object, symbol)
   ) {
     throw new Unencodable(`it has a symbol key (${symbol.toString()})`, path);
-  }
-}
-
-/** For `Map`s and `Set`s, whose content is their entries: other own properties would be hidden. */
-function refuseOwnProperties(object: object, kind: string, path: string): void {
-  for (const key of Reflect.ownKeys(object)) {
-    if (typeof key === 'symbol') refuseSymbol(object, key, path);
-    else {
-      throw new Unencodable(
-        `it is a property of ${kind} besides its entries`,
-        `${path}${member(key)}`,
-      );
-    }
   }
 }
 

@@ -38,7 +38,6 @@ export function cachedMethod(
     typeof models === 'function'
       ? (instance: unknown, args: unknown[]) => checkedModels(view, models.apply(instance, args))
       : () => models ?? [];
-  const modelsWhere = `@Cached models of ${view}`;
   let warned = false;
   const unstorable = (error: TypeError) => {
     if (warned) return;
@@ -53,7 +52,6 @@ export function cachedMethod(
     const callModels = modelsOf(this, args);
     return fills.callOnce(callKey, () => method.apply(this, args), {
       view,
-      modelsOf: modelsWhere,
       ttlMs: spec.ttlMs,
       models: callModels,
       lock,

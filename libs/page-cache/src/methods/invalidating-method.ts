@@ -5,10 +5,8 @@ import type { AnyMethod } from './cached-method.js';
 /**
  * Wraps a provider method carrying `@Invalidates()`: once its promise resolves, the models (and
  * the entities whose ids `idFrom` reads from the call) are invalidated, and only then does the
- * caller get the result — so the caller's next read is fresh. A rejection invalidates nothing.
- *
- * An `idFrom` that throws or returns something that is not an id cannot tell which entity
- * changed, while the change is done: the whole model is invalidated instead, and the error logged.
+ * caller get the result, so its next read is fresh (the README's "`@Invalidates` on a provider
+ * method" says what a failing `idFrom` does, and why).
  */
 export function invalidatingMethod(
   method: AnyMethod,

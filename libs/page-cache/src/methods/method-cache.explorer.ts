@@ -27,21 +27,9 @@ const INSTALLED = new WeakMap<object, Set<string>>();
  * so the class needs nothing injected. Each cache wraps the `@Cached` methods that name it, and
  * every `@Invalidates` method (every cache is invalidated, as entity events do).
  *
- * Refused at startup, with a message naming the method:
- * - a method that is not `async` (a wrapper always returns a promise, which would change what a
- *   synchronous method's callers receive; a method that returns a promise without being declared
- *   `async` cannot be told apart at startup);
- * - request-scoped and transient providers: their instances are created after startup, out of
- *   reach of this wrapping, and a request-scoped method usually depends on its request (the user),
- *   which a key made of the arguments would share between users;
- * - `@Cached` on a controller (use `@CachePage`), `@Invalidates` with `idFrom` on a controller
- *   (route handlers take `id`), `@Invalidates` on a provider class, or both decorators on one
- *   method;
- * - two different classes of one name caching a method of the same name (they would share keys);
- * - a class provided more than once (two instances, e.g. one per region or per dynamic module)
- *   whose instances cannot be told apart by their provider token: each instance's results would be
- *   handed to the other. Instances provided under distinct string (or described symbol) tokens are
- *   keyed by their token; with a `key` function, telling them apart is that function's job.
+ * What startup refuses, each with an error naming the method and why, is listed in the README
+ * ("What startup refuses"): a method that is not `async`, request-scoped and transient providers,
+ * misplaced decorators, and classes whose instances or names would share entries.
  */
 @Injectable()
 export class MethodCacheExplorer implements OnModuleInit {

@@ -4,11 +4,9 @@ import type { CachedOptions } from '../interfaces/method-options.interface.js';
 export const CACHED_METADATA = 'nestjs-page-cache:cached';
 
 /** @internal `@Cached` options, validated. */
-export interface CachedSpec {
+export interface CachedSpec extends Pick<CachedOptions, 'key' | 'models'> {
   /** Lifetime in ms; undefined: the module's `ttl`. */
   ttlMs?: number;
-  key?: CachedOptions['key'];
-  models?: CachedOptions['models'];
   /** The cache's name (`'default'` for the default one). */
   cache: string;
 }

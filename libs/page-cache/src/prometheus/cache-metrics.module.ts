@@ -42,12 +42,12 @@ export class CacheMetrics implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    const caches = new Set<CacheService>();
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance: unknown = wrapper.instance;
-      if (instance instanceof CacheService) caches.add(instance);
-    }
-    this.handle = registerCacheMetrics([...caches], this.options);
+    const caches = this.discovery
+      .getProviders()
+      .map(wrapper => wrapper.instance as unknown)
+      .filter(instance => instance instanceof CacheService);
+    // One cache exported and provided again is found twice: registerCacheMetrics keeps it once.
+    this.handle = registerCacheMetrics(caches, this.options);
   }
 
   onModuleDestroy(): void {

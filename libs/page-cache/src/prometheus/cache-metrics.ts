@@ -28,80 +28,104 @@ export const DEFAULT_HIT_DURATION_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 ];
 
-type Labels = Record<string, string>;
-type Sample = [labels: Labels, value: number];
+type Sample = [labels: Record<string, string>, value: number];
+/** How one metric is read from a cache's snapshot at each scrape: its label names and samples. */
+type Reader = { labels: string[]; read: (stats: CacheStats) => Sample[] };
 
-/** A counter of page figures, per cache and view. */
-const PAGE_COUNTERS: [name: string, help: string, read: (stats: CacheStats) => Sample[]][] = [
-  [
-    'hits_total',
-    'Page requests answered from the cache (stale hits included).',
-    perView(view => view.hits),
-  ],
-  [
-    'misses_total',
+const perView = (field: 'hits' | 'misses' | 'stale' | 'writes' | 'bytesServed'): Reader => ({
+  labels: ['cache', 'view'],
+  read: stats =>
+    Object.entries(stats.views).map(([view, figures]) => [
+      { cache: stats.cache, view },
+      figures[field],
+    ]),
+});
+const perCache = (read: (stats: CacheStats) => number): Reader => ({
+  labels: ['cache'],
+  read: stats => [[{ cache: stats.cache }, read(stats)]],
+});
+
+/** The metrics read from the statistics, by name: help and reader. */
+const COLLECTED: Record<string, [help: string, reader: Reader]> = {
+  hits_total: ['Page requests answered from the cache (stale hits included).', perView('hits')],
+  misses_total: [
     'Page requests that found no usable entry and ran the handler.',
-    perView(view => view.misses),
+    perView('misses'),
   ],
-  [
-    'stale_hits_total',
+  stale_hits_total: [
     'Page hits served past their TTL, within grace, while a refresh ran.',
-    perView(view => view.stale),
+    perView('stale'),
   ],
-  ['writes_total', 'Page entries stored.', perView(view => view.writes)],
-  [
-    'served_bytes_total',
-    'Body bytes of pages sent from the cache.',
-    perView(view => view.bytesServed),
-  ],
-  [
-    'bypasses_total',
+  writes_total: ['Page entries stored.', perView('writes')],
+  served_bytes_total: ['Body bytes of pages sent from the cache.', perView('bytesServed')],
+  bypasses_total: [
     'Page requests or responses kept out of the cache, by reason.',
-    stats =>
-      Object.entries(stats.views).flatMap(([view, figures]) =>
-        Object.entries(figures.bypasses).map(([reason, count]): Sample => [
-          { cache: stats.cache, view, reason },
-          count ?? 0,
-        ]),
-      ),
+    {
+      labels: ['cache', 'view', 'reason'],
+      read: stats =>
+        Object.entries(stats.views).flatMap(([view, figures]) =>
+          Object.entries(figures.bypasses).map(([reason, count]): Sample => [
+            { cache: stats.cache, view, reason },
+            count ?? 0,
+          ]),
+        ),
+    },
   ],
-];
-
-/** A counter of figures of the whole cache. */
-const CACHE_COUNTERS: [name: string, help: string, read: (stats: CacheStats) => number][] = [
-  ['value_hits_total', 'Values found by CacheService reads.', stats => stats.values.hits],
-  ['value_misses_total', 'Values not found by CacheService reads.', stats => stats.values.misses],
-  ['value_writes_total', 'Values stored through CacheService.', stats => stats.values.writes],
-  [
-    'invalidations_total',
+  value_hits_total: ['Values found by CacheService reads.', perCache(stats => stats.values.hits)],
+  value_misses_total: [
+    'Values not found by CacheService reads.',
+    perCache(stats => stats.values.misses),
+  ],
+  value_writes_total: [
+    'Values stored through CacheService.',
+    perCache(stats => stats.values.writes),
+  ],
+  invalidations_total: [
     'Invalidations run (model saves and deletes).',
-    s => s.invalidations.count,
+    perCache(stats => stats.invalidations.count),
   ],
-  [
-    'invalidated_entries_total',
+  invalidated_entries_total: [
     'Entries removed by invalidations.',
-    stats => stats.invalidations.entriesRemoved,
+    perCache(stats => stats.invalidations.entriesRemoved),
   ],
-  [
-    'store_errors_total',
+  store_errors_total: [
     'Store calls that failed because the store was unreachable or timed out.',
-    stats => stats.storeErrors,
+    perCache(stats => stats.storeErrors),
   ],
-];
+  breaker_open: [
+    'Whether the circuit breaker in front of the store is open (1) or closed (0).',
+    perCache(stats => (stats.breaker === 'closed' ? 0 : 1)),
+  ],
+  // Only caches with an edge purge (`pages.edge.purge`) have these samples.
+  edge_purges_total: [
+    'Calls of the edge cache purge (pages.edge.purge), by outcome: succeeded, failed.',
+    {
+      labels: ['cache', 'outcome'],
+      read: ({ cache, edge }) =>
+        edge
+          ? [
+              [{ cache, outcome: 'succeeded' }, edge.succeeded],
+              [{ cache, outcome: 'failed' }, edge.failed],
+            ]
+          : [],
+    },
+  ],
+  edge_pending_tags: [
+    'Edge cache tags whose purge failed and waits for a retry.',
+    { labels: ['cache'], read: ({ cache, edge }) => (edge ? [[{ cache }, edge.pendingTags]] : []) },
+  ],
+};
+
+/** The metrics of {@link COLLECTED} that are gauges; the others are counters. */
+const GAUGES = new Set(['breaker_open', 'edge_pending_tags']);
 
 /**
  * Exposes the statistics of `caches` (`CacheService.stats()`) as Prometheus metrics. Counters are
  * read from the statistics when the registry is scraped (`collect()`), so they cost nothing on the
  * hit path; only the hit duration histogram times requests, and only while it is registered.
  *
- * Metrics (with the default prefix `nestjs_page_cache_`), labelled with `cache` (the cache's name)
- * and, for pages, `view`:
- * `hits_total`, `misses_total`, `stale_hits_total`, `writes_total`, `served_bytes_total`,
- * `bypasses_total{reason}`, `hit_duration_seconds` (histogram), `value_hits_total`,
- * `value_misses_total`, `value_writes_total`, `invalidations_total`,
- * `invalidated_entries_total`, `store_errors_total`, the gauge `breaker_open` (1 while the
- * circuit breaker keeps the store out of use), and with an edge purge `edge_purges_total{outcome}`
- * and the gauge `edge_pending_tags`.
+ * Every metric is labelled with `cache` (the cache's name), page metrics with `view` too; the
+ * README's "Prometheus" section lists them, with their types and labels.
  *
  * @throws Error from prom-client when a metric of the same name is already in the registry.
  */
@@ -122,93 +146,24 @@ export function registerCacheMetrics(
     return metric;
   };
 
-  let detach: () => void;
+  let detach: (() => void)[];
   try {
-    for (const [name, help, read] of PAGE_COUNTERS) {
-      add(
-        name,
-        fullName =>
-          new Counter({
-            name: fullName,
-            help,
-            labelNames: name === 'bypasses_total' ? ['cache', 'view', 'reason'] : ['cache', 'view'],
-            registers,
-            collect() {
-              this.reset();
-              for (const stats of snapshots()) {
-                for (const [labels, value] of read(stats)) this.inc(labels, value);
-              }
-            },
-          }),
-      );
+    for (const [name, [help, { labels: labelNames, read }]] of Object.entries(COLLECTED)) {
+      add(name, fullName => {
+        const gauge = GAUGES.has(name);
+        const collect = function (this: Counter | Gauge) {
+          this.reset();
+          for (const stats of snapshots()) {
+            for (const [labels, value] of read(stats)) {
+              if (gauge) (this as Gauge).set(labels, value);
+              else this.inc(labels, value);
+            }
+          }
+        };
+        const config = { name: fullName, help, labelNames, registers, collect };
+        return gauge ? new Gauge(config) : new Counter(config);
+      });
     }
-    for (const [name, help, read] of CACHE_COUNTERS) {
-      add(
-        name,
-        fullName =>
-          new Counter({
-            name: fullName,
-            help,
-            labelNames: ['cache'],
-            registers,
-            collect() {
-              this.reset();
-              for (const stats of snapshots()) this.inc({ cache: stats.cache }, read(stats));
-            },
-          }),
-      );
-    }
-    add(
-      'breaker_open',
-      fullName =>
-        new Gauge({
-          name: fullName,
-          help: 'Whether the circuit breaker in front of the store is open (1) or closed (0).',
-          labelNames: ['cache'],
-          registers,
-          collect() {
-            this.reset();
-            for (const stats of snapshots()) {
-              this.set({ cache: stats.cache }, stats.breaker === 'closed' ? 0 : 1);
-            }
-          },
-        }),
-    );
-    // Only caches with an edge purge (`pages.edge.purge`) have these samples.
-    add(
-      'edge_purges_total',
-      fullName =>
-        new Counter({
-          name: fullName,
-          help: 'Calls of the edge cache purge (pages.edge.purge), by outcome: succeeded, failed.',
-          labelNames: ['cache', 'outcome'],
-          registers,
-          collect() {
-            this.reset();
-            for (const { cache, edge } of snapshots()) {
-              if (!edge) continue;
-              this.inc({ cache, outcome: 'succeeded' }, edge.succeeded);
-              this.inc({ cache, outcome: 'failed' }, edge.failed);
-            }
-          },
-        }),
-    );
-    add(
-      'edge_pending_tags',
-      fullName =>
-        new Gauge({
-          name: fullName,
-          help: 'Edge cache tags whose purge failed and waits for a retry.',
-          labelNames: ['cache'],
-          registers,
-          collect() {
-            this.reset();
-            for (const { cache, edge } of snapshots()) {
-              if (edge) this.set({ cache }, edge.pendingTags);
-            }
-          },
-        }),
-    );
     const histogram = add(
       'hit_duration_seconds',
       fullName =>
@@ -220,7 +175,12 @@ export function registerCacheMetrics(
           registers,
         }),
     );
-    detach = timeHits(services, histogram);
+    detach = services.map(cache => {
+      const cacheName = cache.stats().cache;
+      return cache.observeHitDurations((view, seconds) =>
+        histogram.observe({ cache: cacheName, view }, seconds),
+      );
+    });
   } catch (error) {
     for (const name of names) registry.removeSingleMetric(name);
     throw error;
@@ -232,30 +192,9 @@ export function registerCacheMetrics(
     unregister() {
       if (!registered) return;
       registered = false;
-      detach();
+      for (const undo of detach) undo();
       for (const name of names) registry.removeSingleMetric(name);
       names.length = 0;
     },
   };
-}
-
-/** Makes every cache report its hit durations to `histogram`; returns the undo. */
-function timeHits(caches: readonly CacheService[], histogram: Histogram): () => void {
-  const undo = caches.map(cache => {
-    const cacheName = cache.stats().cache;
-    return cache.observeHitDurations((view, seconds) =>
-      histogram.observe({ cache: cacheName, view }, seconds),
-    );
-  });
-  return () => {
-    for (const step of undo) step();
-  };
-}
-
-function perView(read: (view: CacheStats['pages']) => number): (stats: CacheStats) => Sample[] {
-  return stats =>
-    Object.entries(stats.views).map(([view, figures]) => [
-      { cache: stats.cache, view },
-      read(figures),
-    ]);
 }

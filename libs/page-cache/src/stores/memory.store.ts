@@ -54,12 +54,10 @@ export class MemoryStore implements CacheStore {
     return this.entries.bytes;
   }
 
-  /** {@inheritDoc CacheStore.get} */
   async get(key: string): Promise<Buffer | undefined> {
     return this.readValue(key, Date.now());
   }
 
-  /** {@inheritDoc CacheStore.getMany} */
   async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
     const now = Date.now();
     return keys.map(key => this.readValue(key, now));
@@ -83,14 +81,12 @@ export class MemoryStore implements CacheStore {
     return this.entries.put(key, valueEntry(key, value, expiryOf(ttlMs, now)));
   }
 
-  /** {@inheritDoc CacheStore.setMany} */
   async setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
     const expiresAt = expiryOf(ttlMs, Date.now());
     for (const [key, value] of entries) this.entries.put(key, valueEntry(key, value, expiresAt));
   }
 
-  /** {@inheritDoc CacheStore.delete} */
   async delete(keys: readonly string[]): Promise<number> {
     const now = Date.now();
     let deleted = 0;
@@ -103,7 +99,6 @@ export class MemoryStore implements CacheStore {
     return deleted;
   }
 
-  /** {@inheritDoc CacheStore.deleteIfEquals} */
   async deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
     const entry = this.entries.live(key, Date.now());
     if (entry?.kind !== 'value' || !entry.value.equals(value)) return false;
@@ -111,7 +106,6 @@ export class MemoryStore implements CacheStore {
     return true;
   }
 
-  /** {@inheritDoc CacheStore.has} */
   async has(key: string): Promise<boolean> {
     return this.entries.live(key, Date.now()) !== undefined;
   }
@@ -129,23 +123,16 @@ export class MemoryStore implements CacheStore {
    * @throws CounterRangeError when the result would be outside ±`Number.MAX_SAFE_INTEGER`.
    */
   async incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
-    if (!Number.isInteger(delta)) throw new StoreValueError('E_NOT_AN_INTEGER', key);
-    const increment = BigInt(delta);
-    if (increment < INT64_MIN || increment > INT64_MAX)
-      throw new StoreValueError('E_NOT_AN_INTEGER', key);
+    const increment = Number.isInteger(delta) ? int64(BigInt(delta)) : undefined;
+    if (increment === undefined) throw new StoreValueError('E_NOT_AN_INTEGER', key);
     checkTtl(ttlMs);
     const now = Date.now();
     const entry = this.entries.live(key, now);
     if (entry?.kind === 'set') throw new StoreValueError('E_WRONG_TYPE', key);
-    let current = 0n;
-    if (entry) {
-      // latin1 maps each byte to one character, so non-ASCII bytes can never pass the pattern.
-      const text = entry.value.toString('latin1');
-      if (!INTEGER.test(text)) throw new StoreValueError('E_NOT_AN_INTEGER', key);
-      current = BigInt(text);
-      if (current < INT64_MIN || current > INT64_MAX)
-        throw new StoreValueError('E_NOT_AN_INTEGER', key);
-    }
+    // latin1 maps each byte to one character, so non-ASCII bytes can never pass the pattern.
+    const text = entry ? entry.value.toString('latin1') : '0';
+    const current = INTEGER.test(text) ? int64(BigInt(text)) : undefined;
+    if (current === undefined) throw new StoreValueError('E_NOT_AN_INTEGER', key);
     const result = current + increment;
     if (result < -SAFE_MAX || result > SAFE_MAX) throw new CounterRangeError(key, String(result));
     // The TTL applies only to a key this call creates; an existing one keeps its own.
@@ -154,7 +141,6 @@ export class MemoryStore implements CacheStore {
     return Number(result);
   }
 
-  /** {@inheritDoc CacheStore.expire} */
   async expire(key: string, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs);
     const now = Date.now();
@@ -165,7 +151,6 @@ export class MemoryStore implements CacheStore {
     return true;
   }
 
-  /** {@inheritDoc CacheStore.extendTtl} */
   async extendTtl(keys: readonly string[], ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
     const now = Date.now();
@@ -177,7 +162,6 @@ export class MemoryStore implements CacheStore {
     }
   }
 
-  /** {@inheritDoc CacheStore.ttl} */
   async ttl(key: string): Promise<number | null | undefined> {
     const now = Date.now();
     const entry = this.entries.live(key, now);
@@ -256,7 +240,6 @@ export class MemoryStore implements CacheStore {
     return Array.from(entry.members);
   }
 
-  /** {@inheritDoc CacheStore.scanSet} */
   async *scanSet(setKey: string, batchSize = 1000): AsyncIterable<string[]> {
     const members = await this.members(setKey);
     for (let i = 0; i < members.length; i += batchSize) {
@@ -280,7 +263,6 @@ export class MemoryStore implements CacheStore {
     else this.entries.touch(setKey, entry);
   }
 
-  /** {@inheritDoc CacheStore.ping} */
   async ping(): Promise<void> {}
 
   /** Stops the expiry sweep and drops every entry; the store stays usable, without the sweep. */
@@ -305,6 +287,11 @@ function checkTtl(ttlMs: number): void {
   if (!Number.isFinite(ttlMs) || ttlMs < 0) {
     throw new RangeError(`ttlMs must be a finite number >= 0, got ${ttlMs}`);
   }
+}
+
+/** `value` when it is within the signed 64 bits Redis counters hold. */
+function int64(value: bigint): bigint | undefined {
+  return value < INT64_MIN || value > INT64_MAX ? undefined : value;
 }
 
 /** Absolute expiry for a relative TTL; `0` keeps meaning "never". */

@@ -1,6 +1,8 @@
 import { Cluster, type Redis } from 'ioredis';
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '../backoff.js';
+import { digest } from '../keys.js';
 
 /** How long to wait before asking again when a server did not say who it is (ms), at most. */
 const RETRY_MS = 1_000;
@@ -12,27 +14,14 @@ const RETRY_MS = 1_000;
 export const EPOCH_CHECK_MS = 250;
 
 /**
- * Which life of the Redis data this client is talking to, for `CacheStore.epoch`.
- *
- * A Redis restarted from its RDB/AOF file, or a replica promoted after asynchronous replication
- * lost writes, comes back holding older data than it acknowledged: an invalidated page together
- * with the generation token it was current under. Each server process has a random `run_id`
- * (`INFO server`) that no restart or other server repeats, and each dataset history a replication
- * id (`master_replid`, `INFO replication`) that changes when a replica is promoted or a server
- * resyncs from another; so the epoch is a digest of the role, `run_id` and replication id of the
- * server (of every master, on a Cluster): a restarted, promoted or resynced Redis is a new epoch,
- * in which every token is missing and nothing written before can look current. Every process that
- * talks to the same servers computes the same epoch, without coordinating.
- *
- * A restart or a Sentinel failover drops the connection, so the epoch is forgotten on every
- * `close` and asked again on every `ready`; a Cluster redirect (`MOVED`/`ASK`: the slot has another
- * master now) forgets it too; and a known epoch is checked again every {@link EPOCH_CHECK_MS}, for
- * role changes that keep the connection. Until it is known again the cache treats the store as
- * down. `serial` counts these losses, so a read sent before one and answered after it (a client
- * resending unanswered or redirected commands to another server) is recognised and discarded.
- *
- * Servers that refuse `INFO` (some proxies, ACLs without `+info`) get a stored random epoch
- * instead (`SET NX`), which does not detect restarts; `onUndetectable` is told once.
+ * Which life of the Redis data this client is talking to, for `CacheStore.epoch`: a digest of the
+ * role, `run_id` and replication id of the server (of every master, on a Cluster), so that a Redis
+ * restarted from its snapshot, promoted or resynced is a new epoch in which no older token looks
+ * current (the README's "Restarts and failovers" tells the whole story). It is forgotten on every
+ * `close` and Cluster failover redirect, asked again on `ready`, and checked every
+ * {@link EPOCH_CHECK_MS}; `serial` counts the losses, so that a read sent before one and answered
+ * after it is discarded. Servers that refuse `INFO` get a random epoch stored with `SET NX`
+ * instead, which does not detect restarts; `onUndetectable` says so.
  */
 export class RedisEpoch {
   private value: string | undefined;
@@ -104,18 +93,9 @@ export class RedisEpoch {
   /** Resolves once the epoch is known, or after `timeoutMs` (whichever comes first). */
   ready(timeoutMs: number): Promise<void> {
     if (this.value !== undefined) return Promise.resolve();
-    return new Promise(resolve => {
-      const timer = setTimeout(done, timeoutMs);
-      timer.unref();
-      const waiters = this.waiters;
-      function done(): void {
-        clearTimeout(timer);
-        const i = waiters.indexOf(done);
-        if (i !== -1) waiters.splice(i, 1);
-        resolve();
-      }
-      waiters.push(done);
-    });
+    // A waiter the timeout left behind is called, to no effect, once the epoch is known.
+    const known = new Promise<void>(resolve => this.waiters.push(resolve));
+    return Promise.race([known, sleep(timeoutMs, undefined, { ref: false })]);
   }
 
   /** Stops retrying (the client is being closed). */
@@ -198,15 +178,12 @@ export class RedisEpoch {
     }
     this.masters.clear();
     for (const address of addresses) this.masters.add(address);
-    return createHash('sha256').update(ids.sort().join(',')).digest('base64url').slice(0, 12);
+    return digest(ids.sort().join(','), 12);
   }
 
   /** An epoch kept in the store itself: the same for every process, but restored with the data. */
   private async storedEpoch(): Promise<string> {
-    const fresh = createHash('sha256')
-      .update(`${process.pid}:${Date.now()}:${Math.random()}`)
-      .digest('base64url')
-      .slice(0, 12);
+    const fresh = randomBytes(9).toString('base64url');
     await this.client.set(this.fallbackKey, fresh, 'NX');
     const stored = await this.client.get(this.fallbackKey);
     if (!stored) throw new Error('the stored epoch vanished');

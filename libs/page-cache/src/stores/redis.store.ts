@@ -141,10 +141,7 @@ export class RedisStore implements CacheStore {
     const serial = this.epochs.serial;
     // Sent together: auto-pipelining writes both commands at once.
     const [head, values] = await Promise.all([
-      this.client.getrangeBuffer(key, 0, length - 1).catch((error: unknown) => {
-        if (isWrongType(error)) return Buffer.alloc(0);
-        throw error;
-      }),
+      unlessWrongType(this.client.getrangeBuffer(key, 0, length - 1), Buffer.alloc(0)),
       this.getMany(keys),
     ]);
     if (serial !== this.epochs.serial) throw new StoreReconnectedError();
@@ -273,12 +270,7 @@ export class RedisStore implements CacheStore {
     // Read the masters at every call, so a failover is picked up.
     const nodes = this.isCluster ? clusterMasters(this.client as Cluster) : [this.client as Redis];
     for (const node of nodes) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', batchSize);
-        cursor = next;
-        if (keys.length > 0) yield keys;
-      } while (cursor !== '0');
+      yield* batches(cursor => node.scan(cursor, 'MATCH', pattern, 'COUNT', batchSize));
     }
   }
 
@@ -287,28 +279,13 @@ export class RedisStore implements CacheStore {
   }
 
   async members(setKey: string): Promise<string[]> {
-    try {
-      return await this.client.smembers(setKey);
-    } catch (error) {
-      if (isWrongType(error)) return [];
-      throw error;
-    }
+    return unlessWrongType(this.client.smembers(setKey), []);
   }
 
-  async *scanSet(setKey: string, batchSize = 1000): AsyncIterable<string[]> {
-    let cursor = '0';
-    do {
-      let next: string;
-      let members: string[];
-      try {
-        [next, members] = await this.client.sscan(setKey, cursor, 'COUNT', batchSize);
-      } catch (error) {
-        if (isWrongType(error)) return;
-        throw error;
-      }
-      cursor = next;
-      if (members.length > 0) yield members;
-    } while (cursor !== '0');
+  scanSet(setKey: string, batchSize = 1000): AsyncIterable<string[]> {
+    return batches(cursor =>
+      unlessWrongType(this.client.sscan(setKey, cursor, 'COUNT', batchSize), ['0', []]),
+    );
   }
 
   async removeFromSet(setKey: string, members: readonly string[]): Promise<void> {
@@ -345,4 +322,26 @@ export class RedisStore implements CacheStore {
 
 function isWrongType(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('WRONGTYPE');
+}
+
+/** What `reply` resolves to, or `fallback` when the key holds another type of value. */
+async function unlessWrongType<T>(reply: Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await reply;
+  } catch (error) {
+    if (isWrongType(error)) return fallback;
+    throw error;
+  }
+}
+
+/** Follows a SCAN-style cursor from `0` back to `0`, yielding its non-empty batches. */
+async function* batches(
+  step: (cursor: string) => Promise<[cursor: string, items: string[]]>,
+): AsyncIterable<string[]> {
+  let cursor = '0';
+  do {
+    const [next, items] = await step(cursor);
+    cursor = next;
+    if (items.length > 0) yield items;
+  } while (cursor !== '0');
 }

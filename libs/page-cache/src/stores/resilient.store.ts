@@ -1,9 +1,15 @@
 import { Logger } from '@nestjs/common';
-import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
+import type { CacheStore } from './cache-store.interface.js';
 import { customStoreDiagnostics, type StoreDiagnostics } from './store-diagnostics.js';
 import { isAnsweredByStore, StoreTimeoutError, StoreUnavailableError } from '../errors.js';
 
 export { StoreTimeoutError, StoreUnavailableError };
+
+/** The store's methods every store has, each guarded as it is. */
+type GuardedMethod = Exclude<
+  keyof CacheStore,
+  'getHead' | 'extendTtl' | 'scan' | 'scanSet' | 'epoch' | 'close'
+>;
 
 /** State of the circuit breaker in front of a store. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -76,35 +82,23 @@ export class ResilientStore implements CacheStore {
     this.listeners.push(listener);
   }
 
-  get(key: string): Promise<Buffer | undefined> {
-    return this.call(() => this.inner.get(key));
-  }
+  // Each call goes to the guarded store as it is, under the breaker and the command timeout.
+  readonly get = this.guarded('get');
+  readonly getMany = this.guarded('getMany');
+  readonly set = this.guarded('set');
+  readonly setMany = this.guarded('setMany');
+  readonly delete = this.guarded('delete');
+  readonly deleteIfEquals = this.guarded('deleteIfEquals');
+  readonly has = this.guarded('has');
+  readonly incrBy = this.guarded('incrBy');
+  readonly expire = this.guarded('expire');
+  readonly ttl = this.guarded('ttl');
+  readonly addToSets = this.guarded('addToSets');
+  readonly members = this.guarded('members');
+  readonly removeFromSet = this.guarded('removeFromSet');
+  readonly ping = this.guarded('ping');
   /** Present only when the guarded store has it. */
   readonly getHead?: CacheStore['getHead'];
-  getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
-    return this.call(() => this.inner.getMany(keys));
-  }
-  set(key: string, value: Buffer, ttlMs: number, options?: StoreSetOptions): Promise<boolean> {
-    return this.call(() => this.inner.set(key, value, ttlMs, options));
-  }
-  setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void> {
-    return this.call(() => this.inner.setMany(entries, ttlMs));
-  }
-  delete(keys: readonly string[]): Promise<number> {
-    return this.call(() => this.inner.delete(keys));
-  }
-  deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
-    return this.call(() => this.inner.deleteIfEquals(key, value));
-  }
-  has(key: string): Promise<boolean> {
-    return this.call(() => this.inner.has(key));
-  }
-  incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
-    return this.call(() => this.inner.incrBy(key, delta, ttlMs));
-  }
-  expire(key: string, ttlMs: number): Promise<boolean> {
-    return this.call(() => this.inner.expire(key, ttlMs));
-  }
   extendTtl(keys: readonly string[], ttlMs: number): Promise<void> {
     const inner = this.inner;
     return this.call(() =>
@@ -112,21 +106,6 @@ export class ResilientStore implements CacheStore {
         ? inner.extendTtl(keys, ttlMs)
         : Promise.all(keys.map(key => inner.expire(key, ttlMs))).then(() => undefined),
     );
-  }
-  ttl(key: string): Promise<number | null | undefined> {
-    return this.call(() => this.inner.ttl(key));
-  }
-  addToSets(setKeys: readonly string[], member: string, ttlMs: number): Promise<void> {
-    return this.call(() => this.inner.addToSets(setKeys, member, ttlMs));
-  }
-  members(setKey: string): Promise<string[]> {
-    return this.call(() => this.inner.members(setKey));
-  }
-  removeFromSet(setKey: string, members: readonly string[]): Promise<void> {
-    return this.call(() => this.inner.removeFromSet(setKey, members));
-  }
-  ping(): Promise<void> {
-    return this.call(() => this.inner.ping());
   }
   epoch(): string | undefined {
     return this.inner.epoch ? this.inner.epoch() : '';
@@ -156,6 +135,13 @@ export class ResilientStore implements CacheStore {
 
   async close(): Promise<void> {
     await this.inner.close?.();
+  }
+
+  /** The store's method `name`, called through {@link call}. */
+  private guarded<K extends GuardedMethod>(name: K): CacheStore[K] {
+    const guarded = (...args: unknown[]) =>
+      this.call(() => (this.inner[name] as (...args: unknown[]) => Promise<unknown>)(...args));
+    return guarded as CacheStore[K];
   }
 
   private async call<T>(operation: () => Promise<T>): Promise<T> {

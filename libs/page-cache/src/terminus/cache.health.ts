@@ -33,8 +33,6 @@ export interface CacheHealthCheckOptions {
  */
 @Injectable()
 export class CacheHealthIndicator {
-  private readonly caches = new Map<string, CacheService>();
-
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly moduleRef: ModuleRef,
@@ -66,18 +64,13 @@ export class CacheHealthIndicator {
   }
 
   private cacheNamed(name: string): CacheService {
-    let cache = this.caches.get(name);
-    if (!cache) {
-      try {
-        cache = this.moduleRef.get<CacheService>(getCacheToken(name), { strict: false });
-      } catch {
-        throw new Error(
-          `CacheHealthIndicator: no cache named ${JSON.stringify(name)}. Register it with CacheModule.forRoot(${name === DEFAULT_CACHE ? '' : `{ name: ${JSON.stringify(name)} }`}).`,
-        );
-      }
-      this.caches.set(name, cache);
+    try {
+      return this.moduleRef.get<CacheService>(getCacheToken(name), { strict: false });
+    } catch {
+      throw new Error(
+        `CacheHealthIndicator: no cache named ${JSON.stringify(name)}. Register it with CacheModule.forRoot(${name === DEFAULT_CACHE ? '' : `{ name: ${JSON.stringify(name)} }`}).`,
+      );
     }
-    return cache;
   }
 }
 

@@ -76,7 +76,7 @@ export class ValueEntries {
   }
 
   /**
-   * Reads one value by its wire key, as `get` does, without counting it as a value read. The
+   * Reads one value by its wire key, without counting it (`get` and `@Cached` count apart). The
    * tokens of `deps` — the dependencies the entry is expected to record — are read in the same
    * round trip, as the page lookup does, rather than after the entry.
    */

@@ -10,10 +10,8 @@ import type { ValueEntries } from './value-entries.js';
 
 /** How a `@Cached` method's calls are cached (see {@link ValueFills.callOnce}). */
 export interface MethodCall {
-  /** `Class.method`, for the statistics. */
+  /** `Class.method`, for the statistics and the model-name check's message. */
   view: string;
-  /** Where its models come from, for the model-name check's message. */
-  modelsOf: string;
   /** Lifetime in ms; undefined: the module's `ttl`. */
   ttlMs?: number;
   /** Models the result is built from. */
@@ -83,7 +81,7 @@ export class ValueFills {
    */
   async callOnce<T>(key: string, run: () => Promise<T>, call: MethodCall): Promise<T> {
     assertValidKey(key);
-    const deps = checkedDependencies(call.models, call.modelsOf, this.names);
+    const deps = checkedDependencies(call.models, `@Cached models of ${call.view}`, this.names);
     if (this.pending.affectsDependencies(deps)) {
       this.statistics.methodRead(call.view, false);
       return run();

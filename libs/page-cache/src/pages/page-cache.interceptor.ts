@@ -107,7 +107,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
 
   /** Builds the policy of every GET route at startup, so none is built on a request. */
   onModuleInit(): void {
-    if (this.discovery) this.policies.preload(this.discovery);
+    if (this.discovery) this.policies.preload(this.discovery, this.appConfig?.getGlobalPrefix());
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {

@@ -14,7 +14,7 @@ export type BypassReason =
   | 'stream'
   | 'size'
   | 'head'
-  | 'store-error'
+  | 'store'
   | 'entity-id'
   | 'principal'
   | 'variant'

@@ -78,7 +78,10 @@ export type EntityIdParser = (raw: string) => string | number | bigint | undefin
 /** One entity a page is built from. */
 export interface PageEntity {
   model: ModelRef;
-  /** A route parameter name, or `(req) => id`. */
+  /**
+   * A route parameter name, exactly as the route spells it (one that is no parameter of the route
+   * fails the app's start), or `(req) => id`.
+   */
   id: EntityIdSource;
   /** How the id is read; see {@link EntityIdParser}. */
   parse?: EntityIdParser;

@@ -13,7 +13,8 @@ import { CACHE_KEY_FROM_METADATA, type ModelSpec, type PageModel } from './page-
  * An id is keyed in the form your events carry it: with `parse`, as `parse(raw)` returns it
  * (`/posts/07` depends on `Post/7`); without it, a request whose id a database could read as
  * another value (`07`, `+7`, `7.0`, an upper-case UUID, surrounding spaces) is not cached.
- * Names are checked here, at decoration time: letters, digits, `_ . -` only.
+ * Names are checked here, at decoration time: letters, digits, `_ . -` only; an `id` given as a
+ * name, at startup: one that is no parameter of the route fails the app's start.
  */
 export function CacheKeyFrom(...models: PageModel[]): ClassDecorator & MethodDecorator {
   if (models.length === 0) {

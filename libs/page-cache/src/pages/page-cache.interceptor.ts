@@ -107,7 +107,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
 
   /** Builds the policy of every GET route at startup, so none is built on a request. */
   onModuleInit(): void {
-    if (this.discovery) this.policies.preload(this.discovery);
+    if (this.discovery) this.policies.preload(this.discovery, this.appConfig?.getGlobalPrefix());
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -127,7 +127,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     const response = http.getResponse<AdapterResponse>();
     const raw = rawResponse(response);
     const location = this.fetcher.locate(policy, request);
-    if (isBypass(location)) return this.handler(policy, raw, next, location.bypass, 'BYPASS');
+    if (isBypass(location)) return this.handler(policy, raw, next, location.bypass);
     const exchange: PipelineExchange = {
       request,
       response,
@@ -242,8 +242,13 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       return this.filler.refresh(exchange, page, label);
     }
     if (generations) return this.filler.fill(exchange, generations);
+    // The store is down (or its epoch not known yet): the page is neither read nor stored.
     const { policy, raw, next } = exchange;
-    return this.handler(policy, raw, next, 'store-error', 'MISS');
+    this.parts.warnings.warn(
+      `${policy.view} bypassed the cache: the store is unreachable: pages are served uncached until it answers (the CacheStore warning names the store and the cause).`,
+      `${policy.view}\u0000store`,
+    );
+    return this.handler(policy, raw, next, 'store');
   }
 
   /** The handler answers; the cache is neither read nor written. */
@@ -252,10 +257,9 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     raw: ServerResponse,
     next: CallHandler,
     reason: BypassReason,
-    label: 'BYPASS' | 'MISS',
   ): Observable<unknown> {
     this.onBypass(policy, reason);
-    if (!raw.headersSent) raw.setHeader('x-cache', label);
+    if (!raw.headersSent) raw.setHeader('x-cache', 'BYPASS');
     this.parts.edge().keepPrivate(raw);
     return next.handle();
   }

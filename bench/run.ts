@@ -23,6 +23,7 @@ import { runHit } from './scenarios/hit.js';
 import { runInvalidation } from './scenarios/invalidation.js';
 import { runBigIndex } from './scenarios/big-index.js';
 import { runCachedMethod } from './scenarios/cached-method.js';
+import { runCompression } from './scenarios/compression.js';
 import { runOutbox } from './scenarios/outbox.js';
 import { runProfile } from './scenarios/profile.js';
 import { runRealPage } from './scenarios/real-page.js';
@@ -235,6 +236,9 @@ try {
         break;
       case 'cached-method':
         results.scenarios['cached-method'] = await runCachedMethod(ctx);
+        break;
+      case 'compression':
+        results.scenarios.compression = await runCompression(ctx);
         break;
     }
     ctx.log(`[${scenario}] done in ${Math.round((Date.now() - started) / 1000)} s`);

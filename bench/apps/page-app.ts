@@ -266,8 +266,14 @@ if (process.argv.includes('--events')) {
   app.imports = [EventEmitterModule.forRoot(), ...(app.imports ?? [])];
 }
 const adapter = adapterArg();
-await serve(
-  app,
-  adapter,
-  contender === 'redis-floor' ? nest => installRedisFloor(nest, adapter) : undefined,
-);
+await serve(app, adapter, async nest => {
+  if (contender === 'redis-floor') await installRedisFloor(nest, adapter);
+  // `--compression`: behind the adapter's compression middleware, as the Nest docs set it up.
+  if (process.argv.includes('--compression')) {
+    if (adapter === 'express') nest.use((await import('compression')).default());
+    else {
+      const fastify = nest as unknown as { register(plugin: unknown): Promise<unknown> };
+      await fastify.register((await import('@fastify/compress')).default);
+    }
+  }
+});

@@ -1,3 +1,4 @@
+import type { CompressionResult } from '../scenarios/compression.js';
 import type { HangResult } from '../scenarios/hang.js';
 import type { HitResult } from '../scenarios/hit.js';
 import type { InvalidationResult } from '../scenarios/invalidation.js';
@@ -21,6 +22,7 @@ export const SCENARIOS = [
   'outbox',
   'big-index',
   'cached-method',
+  'compression',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -48,5 +50,6 @@ export interface BenchResults {
     outbox?: OutboxResult;
     'big-index'?: BigIndexResult;
     'cached-method'?: CachedMethodResult;
+    compression?: CompressionResult;
   };
 }

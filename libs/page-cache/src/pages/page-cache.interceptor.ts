@@ -55,6 +55,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   private readonly judged = new WeakMap<object, RouteJudgement>();
   /** The early hit path's Fastify hook, to judge whether it is a route's last step. */
   private earlyHook?: (...args: never[]) => unknown;
+  /** `@fastify/compress` is registered (its per-route hook may follow the early one). */
+  private fastifyCompress = false;
   private edgeMarks?: PageEdgeMarks;
 
   /** Where the app's global enhancers are listed (for the early path's checks). */
@@ -166,8 +168,9 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   }
 
   /** The early path's Fastify hook: a route goes early only where it is its last step. */
-  useEarlyHook(hook: (...args: never[]) => unknown): void {
+  useEarlyHook(hook: (...args: never[]) => unknown, fastifyCompress = false): void {
     this.earlyHook = hook;
+    this.fastifyCompress = fastifyCompress;
   }
 
   /** The key of a request's page, or why it cannot be keyed safely. Override to add inputs. */
@@ -218,6 +221,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       staticTree: this.policies.staticTree(controller),
       fastifyRoute: fastifyRouteOf(request),
       earlyHook: this.earlyHook,
+      fastifyCompress: this.fastifyCompress,
     });
     if (token) {
       this.judged.set(token, judgement);

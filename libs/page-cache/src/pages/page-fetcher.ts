@@ -4,7 +4,7 @@ import type { AdapterResponse, FastifyReplyLike } from './adapter-response.js';
 import { routeToken } from './early/route-token.js';
 import type { Exchange, PageCacheParts } from './exchange.js';
 import { isBypass, type PageBypass, type PageLocation } from './key/page-key.js';
-import { hasBody, hostAllowed, plainTarget } from './key/request-checks.js';
+import { hasBody, hostAllowed, plainTarget, refusesIdentity } from './key/request-checks.js';
 import { LocalBodies } from './local-bodies.js';
 import { freshness, lookupPage, type Lookup } from './lookup.js';
 import type { PageRequest } from './page-metadata.js';
@@ -110,6 +110,8 @@ export class PageFetcher {
     }
     // Express parses bodies of GET requests too; no key covers a body.
     if (hasBody(request)) return 'body';
+    // Pages are stored unencoded: a client that refuses that gets what the handler sends it.
+    if (refusesIdentity(request.headers['accept-encoding'])) return 'encoding';
     // Targets routers read differently (absolute-form, `//`, `;`): no tag could find their page.
     if (!plainTarget(request.url)) return 'url';
     // A forwarded protocol a client made up (`X-Forwarded-Proto: gopher`) would be an entry each.

@@ -80,6 +80,7 @@ export class EarlyHitInstaller implements OnModuleInit {
         name: 'onRequest',
         hook: (request: PageRequest, reply: FastifyReplyLike) => Promise<unknown>,
       ): void;
+      hasPlugin?(name: string): boolean;
     };
     // Where this hook is not the route's last step, the judgement says not early: it declines.
     const earlyHit = async (request: PageRequest, reply: FastifyReplyLike): Promise<unknown> => {
@@ -91,7 +92,8 @@ export class EarlyHitInstaller implements OnModuleInit {
     Object.defineProperty(earlyHit, 'name', {
       value: `nestjsPageCacheEarlyHit${++installed}:${this.cacheName}`,
     });
-    interceptor.useEarlyHook(earlyHit);
+    // @fastify/compress compresses what the hook sends in its onSend hook, as any other reply.
+    interceptor.useEarlyHook(earlyHit, fastify.hasPlugin?.('@fastify/compress') === true);
     fastify.addHook('onRequest', earlyHit);
   }
 }

@@ -11,6 +11,7 @@ import type { PagePolicy } from '../policy/page-policy.js';
 import { pageCacheControl } from '../policy/route-judgement.js';
 import type { StoredPage } from '../stored-page.js';
 import { captureResponse, type CaptureDecision, type CapturedResponse } from './capture.js';
+import { acceptIdentityOnly } from './identity-render.js';
 import { judgeReads } from './judge-reads.js';
 import { pageMetaOf, withoutHeader } from './storability.js';
 import { storePage } from './store-page.js';
@@ -40,6 +41,8 @@ class PageRender {
   private readonly edge: PageEdgeMarks;
   private settled = false;
   private stopWatching?: () => InputRead[];
+  /** Puts back the request's `Accept-Encoding` (changed while the head is built). */
+  private restoreEncoding: () => void = () => undefined;
   private tag?: EdgeTagHeader;
   /** The `Cache-Control` this render set (the configured one), if any. */
   private cacheControl?: string;
@@ -78,12 +81,15 @@ class PageRender {
       raw.setHeader('cache-control', this.cacheControl);
     }
     this.started = performance.now();
+    // Stored unencoded, whatever compression middleware the app runs (see identity-render.ts).
+    this.restoreEncoding = acceptIdentityOnly(request);
     // The request's spelling is always watched: it decides the route's key form.
     const { rawSpellings, options } = this.parts;
     const all = options.pages.unkeyedInputs !== 'off';
     this.stopWatching = watchInputs(request, policy, rawSpellings.has(policy), all);
     // A response that never ends (the client went away) must not hold the others.
     raw.once('close', () => {
+      this.restoreEncoding();
       this.unkeyedReads();
       this.settle(undefined);
     });
@@ -114,6 +120,8 @@ class PageRender {
   /** The head of the response, about to be sent: store it, or say no shared cache may keep it. */
   private decide(captured: CapturedResponse, generations: string[]): CaptureDecision | undefined {
     const { policy, location, raw } = this.job.exchange;
+    // The middlewares have chosen the encoding (Express as the head is written, Fastify before).
+    this.restoreEncoding();
     const reads = this.unkeyedReads();
     const ours =
       this.cacheControl !== undefined &&
@@ -180,6 +188,7 @@ class PageRender {
   private failed(error: unknown, release: () => void): Observable<unknown> {
     const { exchange, fallback } = this.job;
     const raw = exchange.raw;
+    this.restoreEncoding();
     this.settle(undefined);
     this.unkeyedReads();
     if (!fallback || raw.headersSent) return throwError(() => error);

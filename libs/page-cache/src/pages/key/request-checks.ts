@@ -15,12 +15,44 @@ export function plainTarget(url: string): boolean {
   return !path.includes('//') && !path.includes(';');
 }
 
-/** Whether a request carries a body (which no key covers). */
+/**
+ * Whether a request carries a body (which no key covers), or says how one is encoded
+ * (`@fastify/compress` refuses an encoding it does not know, body or not).
+ */
 export function hasBody(request: PageRequest): boolean {
-  const length = request.headers['content-length'];
+  const { headers } = request;
+  const length = headers['content-length'];
   return (
-    (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined
+    (length !== undefined && length !== '0') ||
+    headers['transfer-encoding'] !== undefined ||
+    headers['content-encoding'] !== undefined
   );
+}
+
+/**
+ * Whether an `Accept-Encoding` refuses unencoded bytes (RFC 9110 §12.5.3): `identity;q=0`, or
+ * `*;q=0` without `identity` listed. Such a client is never answered from the cache, nor stored
+ * for: pages are stored unencoded (see `fill/identity-render.ts`).
+ */
+export function refusesIdentity(acceptEncoding: string | string[] | undefined): boolean {
+  if (acceptEncoding === undefined) return false;
+  const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : acceptEncoding;
+  let identity: boolean | undefined;
+  let any: boolean | undefined;
+  for (const member of header.split(',')) {
+    const [coding = '', ...parameters] = member.split(';');
+    const name = coding.trim().toLowerCase();
+    if (name !== 'identity' && name !== '*') continue;
+    let zero = false;
+    for (const parameter of parameters) {
+      const [key = '', value = ''] = parameter.split('=');
+      if (key.trim().toLowerCase() === 'q') zero = Number(value.trim()) === 0;
+    }
+    if (name === 'identity') identity = (identity ?? true) && !zero;
+    else any = (any ?? true) && !zero;
+  }
+  if (identity !== undefined) return !identity;
+  return any === false;
 }
 
 /** `name`, `name:port`, `[v6]`, `[v6]:port`. */

@@ -185,6 +185,34 @@ describe('judgeRoute', () => {
     ).toEqual({ notEarly: 'fastify-later-steps', notShared: undefined });
   });
 
+  it("lets @fastify/compress's own hooks follow the early one, and nothing else", () => {
+    // The shapes @fastify/compress gives them, bound by Fastify as every route hook.
+    const decorate = function onRequest(_request: unknown, _reply: unknown, next: () => void) {
+      next();
+    }.bind(null);
+    const decode = function preParsing(_q: unknown, _r: unknown, raw: unknown, next: () => void) {
+      next();
+    }.bind(null);
+    const other = function onRequest(_request: unknown, _reply: unknown) {
+      return undefined;
+    }.bind(null);
+    const route = (onRequest: unknown[], preParsing: unknown[] | null = [decode]) => ({
+      fastifyRoute: { onRequest, preParsing, preValidation: null, preHandler: null },
+      earlyHook: hook,
+    });
+    const judge = (facts_: ReturnType<typeof route>, fastifyCompress: boolean) =>
+      judgeRoute(facts({ ...facts_, fastifyCompress }));
+    expect(judge(route([hook, decorate]), true)).toEqual({});
+    expect(judge(route([hook, decorate]), false)).toEqual({
+      notEarly: 'fastify-hooks',
+      notShared: 'fastify-hooks',
+    });
+    expect(judge(route([hook, decorate], null), false).notEarly).toBe('fastify-later-steps');
+    expect(judge(route([hook, other]), true).notEarly).toBe('fastify-later-steps');
+    expect(judge(route([hook, decorate, decorate]), true).notEarly).toBe('fastify-later-steps');
+    expect(judge(route([hook], [decode, decode]), true).notEarly).toBe('fastify-hooks');
+  });
+
   it('keeps interceptors ahead of the page cache seeing hits unless the page opts in', () => {
     const ahead = new ApplicationConfig();
     ahead.addGlobalInterceptor({} as never);

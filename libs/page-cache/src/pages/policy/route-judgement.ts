@@ -57,6 +57,8 @@ export interface RouteFacts {
   staticTree: boolean | undefined;
   fastifyRoute?: object;
   earlyHook?: (...args: never[]) => unknown;
+  /** `@fastify/compress` is registered: each route's last `onRequest` hook is its own. */
+  fastifyCompress?: boolean;
 }
 
 /**
@@ -114,7 +116,8 @@ function pipelineReason(facts: RouteFacts): PipelineReason | undefined {
   if (typeof schema === 'object' && schema !== null && 'headers' in schema) {
     return 'header-schema';
   }
-  if (facts.fastifyRoute && LATER_HOOKS.some(name => hooksOf(facts.fastifyRoute!, name) > 0)) {
+  const route = facts.fastifyRoute;
+  if (route && LATER_HOOKS.some(name => hooksOf(route, name, facts.fastifyCompress) > 0)) {
     return 'fastify-hooks';
   }
   return undefined;
@@ -134,7 +137,7 @@ function notEarly(
   const position = config.getGlobalInterceptors().indexOf(facts.interceptor as never);
   if (position === -1) return 'not-global';
   if (position > 0 && policy.early !== true) return 'interceptors-before';
-  if (facts.fastifyRoute && !lastStep(facts.fastifyRoute, facts.earlyHook)) {
+  if (facts.fastifyRoute && !lastStep(facts.fastifyRoute, facts.earlyHook, facts.fastifyCompress)) {
     return 'fastify-later-steps';
   }
   return undefined;
@@ -169,24 +172,51 @@ export function pageCacheControl(
 /** Hooks of a Fastify route that run after `onRequest` and before the handler. */
 const LATER_HOOKS = ['preParsing', 'preValidation', 'preHandler'] as const;
 
-function hooksOf(route: object, name: string): number {
+/**
+ * How many such hooks a route has. `@fastify/compress` puts its own `preParsing (request, reply,
+ * raw, next)` first on every route: it only decodes a request body sent with `Content-Encoding`,
+ * and such a request is never answered from the cache (see `hasBody`).
+ */
+function hooksOf(route: object, name: string, fastifyCompress = false): number {
   const hooks = (route as Record<string, unknown>)[name];
-  return Array.isArray(hooks) ? hooks.length : 0;
+  if (!Array.isArray(hooks)) return 0;
+  const first: unknown = hooks[0];
+  const decodes =
+    fastifyCompress &&
+    name === 'preParsing' &&
+    typeof first === 'function' &&
+    first.name === 'bound preParsing' &&
+    first.length === 4;
+  return decodes ? hooks.length - 1 : hooks.length;
 }
 
 /**
  * Whether the early hook is the last step of a Fastify route before its handler: the last
  * `onRequest` hook (Fastify keeps hooks bound to their instance: a bound copy is named after the
- * original), and no schema (Fastify validates, and coerces the query, after `onRequest`).
+ * original), and no schema (Fastify validates, and coerces the query, after `onRequest`). With
+ * `@fastify/compress`, the one hook it adds to every route after the global ones only sets
+ * `reply.compress`: it may follow (one `onRequest (_req, reply, next)`, nothing else).
  */
-function lastStep(route: object, hook: ((...args: never[]) => unknown) | undefined): boolean {
+function lastStep(
+  route: object,
+  hook: ((...args: never[]) => unknown) | undefined,
+  fastifyCompress = false,
+): boolean {
   if (!hook) return false;
   const onRequest = (route as { onRequest?: unknown }).onRequest;
-  const final: unknown = Array.isArray(onRequest) ? onRequest[onRequest.length - 1] : undefined;
+  const hooks: unknown[] = Array.isArray(onRequest) ? onRequest : [];
+  let last = hooks.length - 1;
+  if (fastifyCompress && last > 0 && isCompressDecoration(hooks[last])) last--;
+  const final = hooks[last];
   const isOurs =
     final === hook || (typeof final === 'function' && final.name === `bound ${hook.name}`);
   const schema = (route as { schema?: unknown }).schema;
   return isOurs && (schema === undefined || schema === null);
+}
+
+/** The hook `@fastify/compress` adds to each route to decorate the reply (bound by Fastify). */
+function isCompressDecoration(hook: unknown): boolean {
+  return typeof hook === 'function' && hook.name === 'bound onRequest' && hook.length === 3;
 }
 
 function has(key: string, target: object): boolean {

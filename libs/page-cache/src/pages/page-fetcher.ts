@@ -39,18 +39,11 @@ export class PageFetcher {
     this.earlyRoutes.set(token, policy);
   }
 
-  /** Refuse → locate; a request the key cannot cover safely is said so once per route. */
+  /** Refuse → locate (a bypass is counted, and said, where Nest's path answers it). */
   locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass {
     const refused = this.refuse(policy, request);
     if (refused) return { bypass: refused };
-    const location = this.parts.locate(policy, request);
-    if (isBypass(location) && location.advice) {
-      this.parts.warnings.warn(
-        `${policy.view} bypassed the cache for a request: ${location.advice}.`,
-        `${policy.view}\u0000${location.bypass}`,
-      );
-    }
-    return location;
+    return this.parts.locate(policy, request);
   }
 
   /** Lookup (see `lookupPage`); never rejects. */

@@ -16,7 +16,7 @@ describe.each(ADAPTERS)('messages for pages never stored, on %s', adapter => {
       warnings = collectWarnings(nest);
     });
   });
-  afterAll(() => { console.log(warnings.join('\n')); return app.close(); });
+  afterAll(() => app.close());
   beforeEach(() => adviceRuns.reset());
 
   /** The warnings about one route. */

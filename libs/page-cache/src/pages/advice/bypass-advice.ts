@@ -1,4 +1,5 @@
 import type { BypassReason } from '../../cache-statistics.js';
+import { RENDER_LEASE_MS } from '../../dependency-tracker.js';
 
 /** A reason the page cache logs, once per route: a bypass, or a MISS on every request. */
 export type AdvisedReason = BypassReason | 'changing-port';
@@ -54,7 +55,7 @@ export const BYPASS_ADVICE: Readonly<Partial<Record<AdvisedReason, Advice>>> = {
   },
   'render-time': {
     what: seconds =>
-      `a render took ${seconds} s, longer than a miss holds its data's generation tokens, so its page was not stored`,
+      `a render took ${seconds} s, longer than the ${RENDER_LEASE_MS / 1000} s a miss holds its data's generation tokens, so its page was not stored`,
     fix: 'Make the render faster, or cache its slow part with getOrSet().',
   },
   'entity-id': {

@@ -11,6 +11,7 @@ export type BypassReason =
   | 'cache-control'
   | 'vary'
   | 'encoding'
+  | 'accept-encoding'
   | 'stream'
   | 'size'
   | 'head'

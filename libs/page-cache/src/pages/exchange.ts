@@ -36,8 +36,13 @@ export interface PageCacheParts {
   locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass;
   rejectResponse(captured: CapturedResponse, policy: PagePolicy): BypassReason | undefined;
   onHit(hit: PageHit): void;
-  onMiss(policy: PagePolicy, location: PageLocation): void;
-  onBypass(policy: PagePolicy, reason: BypassReason): void;
+  /** A miss: counted (`onMiss`), and told to the advisor (never called on a hit). */
+  onMiss(policy: PagePolicy, location: PageLocation, request: PageRequest): void;
+  /**
+   * The one place bypasses go: counted (`onBypass`), and said once per route and reason when the
+   * app can fix it (`detail` is what the message names: a header, a directive, a size…).
+   */
+  onBypass(policy: PagePolicy, reason: BypassReason, detail?: string): void;
 }
 
 /** One request on its way through the page cache, keyed: what the fetcher and the filler share. */

@@ -21,6 +21,7 @@ import { PageEdgeMarks } from '../edge/page-edge-marks.js';
 import { InvalidationPipeline } from '../invalidation/invalidation-pipeline.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
 import { rawResponse, type AdapterResponse } from './adapter-response.js';
+import { BypassAdvisor } from './advice/bypass-advisor.js';
 import { routeToken } from './early/route-token.js';
 import type { PageCacheParts, PageHit, PipelineExchange } from './exchange.js';
 import type { CapturedResponse } from './fill/capture.js';
@@ -87,6 +88,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   ) {
     this.policies = new PolicyRegistry(reflector, options, cacheName);
     const warnings = new OnceWarnings();
+    const rawSpellings = new WeakSet<PagePolicy>();
+    const advisor = new BypassAdvisor(warnings, rawSpellings);
     this.parts = {
       store,
       tracker,
@@ -94,14 +97,20 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       counters,
       options,
       warnings,
-      rawSpellings: new WeakSet(),
+      rawSpellings,
       edge: () =>
         (this.edgeMarks ??= new PageEdgeMarks(options.pages.edge, this.edgePurger, warnings)),
       locate: (policy, request) => this.locate(policy, request),
       rejectResponse: (captured, policy) => this.rejectResponse(captured, policy),
       onHit: hit => this.onHit(hit),
-      onMiss: (policy, location) => this.onMiss(policy, location),
-      onBypass: (policy, reason) => this.onBypass(policy, reason),
+      onMiss: (policy, location, request) => {
+        this.onMiss(policy, location);
+        advisor.missed(policy, request);
+      },
+      onBypass: (policy, reason, detail) => {
+        this.onBypass(policy, reason);
+        advisor.bypassed(policy, reason, detail);
+      },
     };
     this.fetcher = new PageFetcher(this.parts);
     this.filler = new PageFiller(this.parts, this.fetcher);
@@ -129,7 +138,9 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     const response = http.getResponse<AdapterResponse>();
     const raw = rawResponse(response);
     const location = this.fetcher.locate(policy, request);
-    if (isBypass(location)) return this.handler(policy, raw, next, location.bypass);
+    if (isBypass(location)) {
+      return this.handler(policy, raw, next, location.bypass, location.detail);
+    }
     const exchange: PipelineExchange = {
       request,
       response,
@@ -248,10 +259,6 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     if (generations) return this.filler.fill(exchange, generations);
     // The store is down (or its epoch not known yet): the page is neither read nor stored.
     const { policy, raw, next } = exchange;
-    this.parts.warnings.warn(
-      `${policy.view} bypassed the cache: the store is unreachable: pages are served uncached until it answers (the CacheStore warning names the store and the cause).`,
-      `${policy.view}\u0000store`,
-    );
     return this.handler(policy, raw, next, 'store');
   }
 
@@ -261,8 +268,9 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     raw: ServerResponse,
     next: CallHandler,
     reason: BypassReason,
+    detail?: string,
   ): Observable<unknown> {
-    this.onBypass(policy, reason);
+    this.parts.onBypass(policy, reason, detail);
     if (!raw.headersSent) raw.setHeader('x-cache', 'BYPASS');
     this.parts.edge().keepPrivate(raw);
     return next.handle();

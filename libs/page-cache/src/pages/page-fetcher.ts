@@ -39,18 +39,11 @@ export class PageFetcher {
     this.earlyRoutes.set(token, policy);
   }
 
-  /** Refuse → locate; a request the key cannot cover safely is said so once per route. */
+  /** Refuse → locate (a bypass is counted, and said, where Nest's path answers it). */
   locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass {
     const refused = this.refuse(policy, request);
     if (refused) return { bypass: refused };
-    const location = this.parts.locate(policy, request);
-    if (isBypass(location) && location.advice) {
-      this.parts.warnings.warn(
-        `${policy.view} bypassed the cache for a request: ${location.advice}.`,
-        `${policy.view}\u0000${location.bypass}`,
-      );
-    }
-    return location;
+    return this.parts.locate(policy, request);
   }
 
   /** Lookup (see `lookupPage`); never rejects. */
@@ -111,7 +104,7 @@ export class PageFetcher {
     // Express parses bodies of GET requests too; no key covers a body.
     if (hasBody(request)) return 'body';
     // Pages are stored unencoded: a client that refuses that gets what the handler sends it.
-    if (refusesIdentity(request.headers['accept-encoding'])) return 'encoding';
+    if (refusesIdentity(request.headers['accept-encoding'])) return 'accept-encoding';
     // Targets routers read differently (absolute-form, `//`, `;`): no tag could find their page.
     if (!plainTarget(request.url)) return 'url';
     // A forwarded protocol a client made up (`X-Forwarded-Proto: gopher`) would be an entry each.

@@ -13,7 +13,7 @@ import type { StoredPage } from '../stored-page.js';
 import { captureResponse, type CaptureDecision, type CapturedResponse } from './capture.js';
 import { acceptIdentityOnly } from './identity-render.js';
 import { judgeReads } from './judge-reads.js';
-import { pageMetaOf, withoutHeader } from './storability.js';
+import { bypassDetail, pageMetaOf, withoutHeader } from './storability.js';
 import { storePage } from './store-page.js';
 import { watchInputs, type InputRead } from './unkeyed-inputs.js';
 
@@ -60,7 +60,7 @@ class PageRender {
     const { request, raw, next, policy, location, judgement } = this.job.exchange;
     const generations = this.job.generations;
     raw.setHeader('x-cache', 'MISS');
-    this.parts.onMiss(policy, location);
+    this.parts.onMiss(policy, location, request);
     if (policy.vary.headers.length > 0) {
       // Added to a Vary the handler declared (@Header, set before interceptors run on Express).
       const own = raw.getHeader('vary');
@@ -134,7 +134,7 @@ class PageRender {
         );
     if (!rejected && reads.length > 0) rejected = this.judge(policy, reads);
     if (rejected) {
-      this.parts.onBypass(policy, rejected);
+      this.parts.onBypass(policy, rejected, bypassDetail(rejected, captured, policy));
       this.settle(undefined);
       // Not a cacheable page after all (a 404, a Set-Cookie…): with an edge, said private unless
       // the handler said otherwise (an error filter drops our headers too), as no purge reaches it.
@@ -166,11 +166,7 @@ class PageRender {
     if (this.tag) this.edge.purgeWhenSent(raw, location);
     // A miss's new tokens last one render lease: a slower render is never stored. Said once.
     if (meta.r > RENDER_LEASE_MS) {
-      this.parts.onBypass(policy, 'render-time');
-      this.parts.warnings.warn(
-        `${policy.view} took ${Math.round(meta.r / 1000)} s to render, longer than the ${RENDER_LEASE_MS / 1000} s a miss holds its data's generation tokens: its pages are not stored. Make the render faster, or cache its slow part with getOrSet().`,
-        `${policy.view}\u0000render-time`,
-      );
+      this.parts.onBypass(policy, 'render-time', String(Math.round(meta.r / 1000)));
     }
   }
 

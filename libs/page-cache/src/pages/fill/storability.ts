@@ -20,7 +20,7 @@ const NOT_STORED = new Set([
   'x-cache',
   'content-length',
 ]);
-const UNCACHEABLE_DIRECTIVE = /(?:^|,)\s*(?:private|no-store|no-cache)\b/i;
+const UNCACHEABLE_DIRECTIVE = /(?:^|,)\s*(private|no-store|no-cache)\b/i;
 
 /**
  * Why a response, as its head was sent, may not be stored (Django's `UpdateCacheMiddleware`
@@ -41,19 +41,49 @@ export function rejectResponse(
     return 'cache-control';
   }
   if (headers.has('content-encoding')) return 'encoding';
-  const vary = headers.get('vary');
-  if (vary !== undefined) {
-    for (const token of String(vary).toLowerCase().split(',')) {
-      const name = token.trim();
-      if (name === '*') return 'vary';
-      if (name === '' || policy.vary.headers.includes(name)) continue;
-      // Compression middlewares announce Vary: Accept-Encoding even for bodies they leave as is.
-      if (name === 'accept-encoding') continue;
-      return 'vary';
-    }
-  }
+  if (uncoveredVary(headers.get('vary'), policy) !== undefined) return 'vary';
   if (captured.body.length > maxEntrySize) return 'size';
   return undefined;
+}
+
+/** The first name of a response's `Vary` that the page's key does not cover (`*` included). */
+function uncoveredVary(
+  vary: string | string[] | undefined,
+  policy: PagePolicy,
+): string | undefined {
+  if (vary === undefined) return undefined;
+  for (const token of String(vary).split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name === '' || policy.vary.headers.includes(name)) continue;
+    // Compression middlewares announce Vary: Accept-Encoding even for bodies they leave as is.
+    if (name === 'accept-encoding') continue;
+    return token.trim();
+  }
+  return undefined;
+}
+
+/**
+ * What the once-per-route message of a refused response names: the `Vary` header the key does
+ * not cover, the `Cache-Control` directive, the `Content-Encoding`, the body's size.
+ */
+export function bypassDetail(
+  reason: BypassReason,
+  captured: CapturedResponse,
+  policy: PagePolicy,
+): string | undefined {
+  const { headers } = captured;
+  switch (reason) {
+    case 'vary':
+      return uncoveredVary(headers.get('vary'), policy);
+    case 'cache-control':
+      return UNCACHEABLE_DIRECTIVE.exec(String(headers.get('cache-control')))?.[1]?.toLowerCase();
+    case 'encoding':
+      return String(headers.get('content-encoding'));
+    case 'size':
+      return String(captured.body.length);
+    default:
+      return undefined;
+  }
 }
 
 /** The headers a stored page keeps, lower-case, multi-valued ones as repeated pairs. */

@@ -19,8 +19,8 @@ export interface PageLocation {
 /** Why a request cannot be keyed safely, so it bypasses the cache. */
 export interface PageBypass {
   bypass: BypassReason;
-  /** What the developer can do about it, for a warning (once per view). */
-  advice?: string;
+  /** What the once-per-route message names (see `BYPASS_ADVICE`): a model, what a function did. */
+  detail?: string;
 }
 
 /** Resolves the principal of a request for `@VaryOn({ user: true })` (default: `req.user.id`). */
@@ -50,10 +50,7 @@ export function locatePage(
     if (raw === undefined || raw === null || raw === '') return { bypass: 'missing-id' };
     const canonical = canonicalEntityId(raw, parse);
     if (canonical === undefined) {
-      return {
-        bypass: 'entity-id',
-        advice: `a ${model} id in a request was not in canonical form (such as 07 for 7): give @CacheKeyFrom({ model: ${model}, id, parse }) a parse function (such as Number) so that it is keyed as your events name it`,
-      };
+      return { bypass: 'entity-id', detail: model };
     }
     const entity = dependency.entity(model, canonical);
     shown.push(entity);
@@ -98,11 +95,7 @@ export function locatePage(
       principal = INVALID;
     }
     if (principal === INVALID) {
-      return {
-        bypass: 'principal',
-        advice:
-          "it varies on the user, but the principal of a request with credentials came out undefined, empty or an object: set CacheModule's user option (request => request.user?.userId) or put the id in req.user.id",
-      };
+      return { bypass: 'principal' };
     }
     parts.push(['u', principal]);
   }
@@ -111,13 +104,12 @@ export function locatePage(
     try {
       value = fn(request);
     } catch {
-      const advice = 'a @VaryOn function threw: make it return undefined when its input is missing';
-      return { bypass: 'variant', advice };
+      return { bypass: 'variant', detail: 'threw' };
     }
     if (value !== undefined && value !== null && !isScalar(value)) {
       return {
         bypass: 'variant',
-        advice: `a @VaryOn function returned ${Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`}: return a string or a number`,
+        detail: `returned ${Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`}`,
       };
     }
     parts.push(['f', value ?? null]);

@@ -1,3 +1,4 @@
+import { CacheService } from 'nestjs-page-cache';
 import {
   ALLOWED_ORIGINS,
   corsModule,
@@ -52,6 +53,7 @@ describe.each(ADAPTERS)('Vary learned from responses, on %s', adapter => {
       });
     });
     afterAll(() => app.close());
+    beforeEach(() => learnedRuns.reset());
 
     it('gives each origin its own page, MISS then HIT, as the uncached twin answers it', async () => {
       for (const [label, headers, allowed] of CLIENTS) {
@@ -66,9 +68,18 @@ describe.each(ADAPTERS)('Vary learned from responses, on %s', adapter => {
         for (const page of [miss, hit]) {
           expect(corsHeaders(page), label).toEqual(corsHeaders(twin));
           expect(page.text, label).toBe(twin.text);
+          // Varied on a header, as if declared: no shared cache keeps it (Cloudflare ignores Vary).
+          expect(page.headers.get('cache-control'), label).toBe('private, max-age=30');
         }
       }
       expect(learnedRuns.of('cors-page')).toBe(CLIENTS.length);
+      // Every hit went the early path, keyed by the learned header too.
+      expect(app.app.get(CacheService).stats().views['CorsController.page']).toMatchObject({
+        hits: CLIENTS.length,
+        earlyHits: CLIENTS.length,
+        writes: CLIENTS.length,
+        bypasses: {},
+      });
       const learned = warnings.filter(warning => warning.includes('varies on Origin'));
       expect(learned).toEqual([
         "CorsController.page varies on Origin (its response says Vary: Origin): each value is keyed from now on in this process; declare it with `pages: { vary: ['origin'] }` or `@VaryOn('origin')` so every worker keys it from its first request.",
@@ -85,9 +96,7 @@ describe.each(ADAPTERS)('Vary learned from responses, on %s', adapter => {
         for (const page of [miss, hit]) expect(varyTokens(page), label).toEqual(['origin']);
       }
       expect(learnedRuns.of('cors-declared')).toBe(CLIENTS.length);
-      expect(warnings.filter(warning => warning.startsWith('CorsController.declared'))).toEqual(
-        [],
-      );
+      expect(warnings.filter(warning => warning.startsWith('CorsController.declared'))).toEqual([]);
     });
   });
 
@@ -125,7 +134,12 @@ describe.each(ADAPTERS)('Vary learned from responses, on %s', adapter => {
     });
 
     it('learns a header a handler names in Vary, then hits per value of it', async () => {
-      const clients: Record<string, string>[] = [{ 'x-foo': 'a' }, { 'x-foo': 'b' }, {}, { 'x-foo': '' }];
+      const clients: Record<string, string>[] = [
+        { 'x-foo': 'a' },
+        { 'x-foo': 'b' },
+        {},
+        { 'x-foo': '' },
+      ];
       for (const headers of clients) {
         const miss = await get('/learn/foo', headers);
         const hit = await get('/learn/foo', headers);

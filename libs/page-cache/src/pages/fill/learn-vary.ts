@@ -50,5 +50,10 @@ export function learnVary(
 
 /** How a `Vary` value spells a header (lower-case) it names. */
 function spelling(vary: string, name: string): string {
-  return vary.split(',').find(token => token.trim().toLowerCase() === name)?.trim() ?? name;
+  return (
+    vary
+      .split(',')
+      .find(token => token.trim().toLowerCase() === name)
+      ?.trim() ?? name
+  );
 }

@@ -76,7 +76,9 @@ export function unkeyedVary(captured: CapturedResponse, keyed: readonly string[]
  * One `Vary` value from several, each header once whatever its case (its first spelling kept):
  * a CORS middleware's `Origin` and a declared `origin` are one header. `undefined` for none.
  */
-export function mergeVary(...values: (string | readonly string[] | undefined)[]): string | undefined {
+export function mergeVary(
+  ...values: (string | readonly string[] | undefined)[]
+): string | undefined {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const value of values) {

@@ -22,6 +22,17 @@ describe('resolveCacheOptions', () => {
     ).toBe(true);
   });
 
+  it('reads pages.vary as header names, lower-case, naming a value that is none', () => {
+    const vary = (value: unknown) =>
+      resolveCacheOptions({ store: 'none', pages: { vary: value as string[] } }).pages.vary;
+    expect(vary(['Origin', 'origin', 'X-Tenant'])).toEqual(['origin', 'x-tenant']);
+    expect(vary(undefined)).toEqual([]);
+    expect(() => vary('origin')).toThrow(/pages\.vary: "origin"\. Expected an array/);
+    expect(() => vary(['a b'])).toThrow(/pages\.vary entry: "a b"/);
+    expect(() => vary(['*'])).toThrow(/pages\.vary entry: "\*"/);
+    expect(() => vary([3])).toThrow(/pages\.vary entry: 3/);
+  });
+
   it("defaults the unkeyed-input detector to 'warn', and 'off' in production", () => {
     const before = process.env.NODE_ENV;
     try {

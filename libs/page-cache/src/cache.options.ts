@@ -8,6 +8,7 @@ import { hasControlCharacter, namespaceOf } from './keys.js';
 import type { CacheStore } from './stores/cache-store.interface.js';
 import { modelName } from './models.js';
 import { allowedHosts } from './pages/key/allowed-hosts.js';
+import { HEADER_NAME } from './pages/vary-on.decorator.js';
 import type { InvalidationJournal } from './invalidation/invalidation-journal.js';
 import { resolveEdgeOptions } from './edge/edge-options.js';
 import { parseTtl } from './ttl.js';
@@ -116,6 +117,7 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}) {
       global: pages.global === true,
       hosts: allowedHosts(pages.hosts),
       unkeyedInputs: unkeyedInputsMode(pages.unkeyedInputs),
+      vary: varyHeaders(pages.vary),
       // undefined: where it is safe.
       early: optionalBoolean(pages.early, 'pages.early'),
       reuseBodies: byteCount(pages.reuseBodies, 32 * 1024 * 1024, 'pages.reuseBodies'),
@@ -238,6 +240,27 @@ function unkeyedInputsMode(mode: unknown): UnkeyedInputsMode {
   throw new TypeError(
     `Invalid CacheModule option pages.unkeyedInputs: ${JSON.stringify(mode)}. Expected 'warn', 'bypass' or 'off'.`,
   );
+}
+
+/** `pages.vary`: header names, lower-case, each once. */
+function varyHeaders(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new TypeError(
+      `Invalid CacheModule option pages.vary: ${JSON.stringify(value) ?? String(value)}. Expected an array of request header names, such as ['origin'].`,
+    );
+  }
+  const names = new Set<string>();
+  for (const name of value as unknown[]) {
+    // `*` names no header: a page that varies on everything is not cached (`@NoCache()`).
+    if (typeof name !== 'string' || !HEADER_NAME.test(name) || name === '*') {
+      throw new TypeError(
+        `Invalid CacheModule option pages.vary entry: ${JSON.stringify(name) ?? String(name)}. Expected a request header name, such as 'origin'.`,
+      );
+    }
+    names.add(name.toLowerCase());
+  }
+  return [...names];
 }
 
 function beta(earlyRefresh: { beta: number } | undefined): number {

@@ -154,6 +154,14 @@ export interface PageCacheOptions {
    */
   unkeyedInputs?: UnkeyedInputsMode;
   /**
+   * Request headers every cached page varies on, as if each route had `@VaryOn(...)` them
+   * (case-insensitive; also listed in each response's `Vary`): each value is an entry of its own
+   * from a route's first request. For headers the app itself varies on everywhere, such as
+   * `['origin']` with CORS for a list of origins. A route whose response names in `Vary` a header
+   * its key does not hold learns it on its own, in each process (see docs/pages.md). Default: none.
+   */
+  vary?: readonly string[];
+  /**
    * The early hit path: hits answered before Nest's router, guards, pipes and interceptors, for
    * routes where nobody could tell the difference (no guards, no global interceptor ahead of the
    * page cache). `true` also serves routes that global interceptors run before the page cache for

@@ -8,6 +8,7 @@ import type { PendingInvalidations } from '../invalidation/pending-invalidations
 import type { CacheStore } from '../stores/cache-store.interface.js';
 import type { AdapterResponse } from './adapter-response.js';
 import type { CapturedResponse } from './fill/capture.js';
+import type { LearnedVary } from './key/learned-vary.js';
 import type { PageBypass, PageLocation } from './key/page-key.js';
 import type { OnceWarnings } from './once-warnings.js';
 import type { PageRequest } from './page-metadata.js';
@@ -31,10 +32,16 @@ export interface PageCacheParts {
    * are keyed by the request as sent, each spelling its own entry. Renders add to it, keys read it.
    */
   rawSpellings: WeakSet<PagePolicy>;
+  /** The headers each route learned from its responses' `Vary`: renders add, keys read. */
+  learnedVary: LearnedVary;
   /** The edge marks (built on first use: they need the purger, injected after construction). */
   edge(): PageEdgeMarks;
   locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass;
-  rejectResponse(captured: CapturedResponse, policy: PagePolicy): BypassReason | undefined;
+  rejectResponse(
+    captured: CapturedResponse,
+    policy: PagePolicy,
+    keyed: readonly string[],
+  ): BypassReason | undefined;
   onHit(hit: PageHit): void;
   /** A miss: counted (`onMiss`), and told to the advisor (never called on a hit). */
   onMiss(policy: PagePolicy, location: PageLocation, request: PageRequest): void;

@@ -26,6 +26,7 @@ import { routeToken } from './early/route-token.js';
 import type { PageCacheParts, PageHit, PipelineExchange } from './exchange.js';
 import type { CapturedResponse } from './fill/capture.js';
 import { rejectResponse } from './fill/storability.js';
+import { LearnedVary } from './key/learned-vary.js';
 import { isBypass, locatePage, type PageBypass, type PageLocation } from './key/page-key.js';
 import { freshness, type Lookup } from './lookup.js';
 import { OnceWarnings } from './once-warnings.js';
@@ -98,10 +99,11 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       options,
       warnings,
       rawSpellings,
+      learnedVary: new LearnedVary(),
       edge: () =>
         (this.edgeMarks ??= new PageEdgeMarks(options.pages.edge, this.edgePurger, warnings)),
       locate: (policy, request) => this.locate(policy, request),
-      rejectResponse: (captured, policy) => this.rejectResponse(captured, policy),
+      rejectResponse: (captured, policy, keyed) => this.rejectResponse(captured, policy, keyed),
       onHit: hit => this.onHit(hit),
       onMiss: (policy, location, request) => {
         this.onMiss(policy, location);
@@ -187,15 +189,21 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   /** The key of a request's page, or why it cannot be keyed safely. Override to add inputs. */
   protected locate(policy: PagePolicy, request: PageRequest): PageLocation | PageBypass {
     const { namespace, user } = this.options;
-    return locatePage(namespace, policy, request, user, this.parts.rawSpellings.has(policy));
+    const { rawSpellings, learnedVary } = this.parts;
+    const learned = learnedVary.of(policy);
+    return locatePage(namespace, policy, request, user, rawSpellings.has(policy), learned);
   }
 
-  /** Why a finished response may not be stored, or `undefined`. Override to add rules. */
+  /**
+   * Why a finished response may not be stored, or `undefined`. Override to add rules. `keyed`:
+   * the request headers its key held (a `Vary` naming any other is refused).
+   */
   protected rejectResponse(
     captured: CapturedResponse,
     policy: PagePolicy,
+    keyed: readonly string[] = policy.vary.headers,
   ): BypassReason | undefined {
-    return rejectResponse(captured, policy, this.options.maxEntrySize);
+    return rejectResponse(captured, policy, this.options.maxEntrySize, keyed);
   }
 
   /** Called when a request has been answered from the cache (see {@link PageHit}). */

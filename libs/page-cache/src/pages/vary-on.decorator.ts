@@ -5,7 +5,8 @@ import {
   type VarySpec,
 } from './page-metadata.js';
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A request header name (an RFC 9110 token). */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * Declares what selects a variant of a cached page besides its path and query. Each distinct

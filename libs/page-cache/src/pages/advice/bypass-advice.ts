@@ -25,7 +25,7 @@ export const BYPASS_ADVICE: Readonly<Partial<Record<AdvisedReason, Advice>>> = {
   vary: {
     what: vary =>
       `its response says Vary: ${vary}, which its key cannot cover, so it is never stored`,
-    fix: "Vary: *, Cookie or Authorization: key its pages per user with @VaryOn({ user: true }) and drop the header, or drop the header where the page does not depend on it; another request header: add @VaryOn('<header>').",
+    fix: "Vary: *, Cookie or Authorization: key its pages per user with @VaryOn({ user: true }) and drop the header, or drop the header where the page does not depend on it; other request headers, more than a route learns on its own (4): declare them with @VaryOn('<header>', …).",
   },
   encoding: {
     what: encoding =>

@@ -6,16 +6,18 @@ import type { PageMeta } from '../../codec.js';
 import { RENDER_LEASE_MS } from '../../dependency-tracker.js';
 import type { EdgeTagHeader, PageEdgeMarks } from '../../edge/page-edge-marks.js';
 import type { PageCacheParts, PipelineExchange } from '../exchange.js';
+import type { PageLocation } from '../key/page-key.js';
 import type { PageFetcher } from '../page-fetcher.js';
 import type { PagePolicy } from '../policy/page-policy.js';
-import { pageCacheControl } from '../policy/route-judgement.js';
+import { pageCacheControl, type RouteJudgement } from '../policy/route-judgement.js';
 import type { StoredPage } from '../stored-page.js';
 import { captureResponse, type CaptureDecision, type CapturedResponse } from './capture.js';
 import { acceptIdentityOnly } from './identity-render.js';
 import { judgeReads } from './judge-reads.js';
-import { bypassDetail, pageMetaOf, withoutHeader } from './storability.js';
+import { keyedHeaders, learnVary } from './learn-vary.js';
+import { bypassDetail, mergeVary, pageMetaOf, withHeader, withoutHeader } from './storability.js';
 import { storePage } from './store-page.js';
-import { watchInputs, type InputRead } from './unkeyed-inputs.js';
+import { unkeyedReads, watchInputs, type InputRead } from './unkeyed-inputs.js';
 
 export interface RenderJob {
   exchange: PipelineExchange;
@@ -43,9 +45,13 @@ class PageRender {
   private stopWatching?: () => InputRead[];
   /** Puts back the request's `Accept-Encoding` (changed while the head is built). */
   private restoreEncoding: () => void = () => undefined;
+  /** The route's pages were keyed by the request as sent when this render started. */
+  private keyedAsSent = false;
   private tag?: EdgeTagHeader;
   /** The `Cache-Control` this render set (the configured one), if any. */
   private cacheControl?: string;
+  /** The route's judgement, as it holds for this render (see `variedJudgement`). */
+  private judgement: RouteJudgement = {};
   private started = 0;
 
   constructor(
@@ -61,22 +67,23 @@ class PageRender {
     const generations = this.job.generations;
     raw.setHeader('x-cache', 'MISS');
     this.parts.onMiss(policy, location, request);
-    if (policy.vary.headers.length > 0) {
-      // Added to a Vary the handler declared (@Header, set before interceptors run on Express).
-      const own = raw.getHeader('vary');
-      const vary = policy.vary.headers.join(', ');
-      raw.setHeader('vary', own === undefined ? vary : `${String(own)}, ${vary}`);
+    const keyed = keyedHeaders(location, policy);
+    if (keyed.length > 0) {
+      // Joined to a Vary set before (a CORS middleware; @Header on Express), each header once.
+      raw.setHeader('vary', mergeVary(headerText(raw.getHeader('vary')), keyed)!);
     }
+    // A route that learned a header is judged as one that declares it: no shared cache keeps it.
+    this.judgement = variedJudgement(judgement, keyed.length > policy.vary.headers.length);
     if (!generations || request.method === 'HEAD') {
       if (request.method === 'HEAD') this.parts.onBypass(policy, 'head');
       this.edge.keepPrivate(raw);
       this.settle(undefined);
       return next.handle();
     }
-    this.tag = this.edge.tagHeader(policy, judgement, location, request);
+    this.tag = this.edge.tagHeader(policy, this.judgement, location, request);
     // A handler's own Cache-Control (@Header, set before interceptors run on Express) wins.
     const edge = { enabled: this.edge.enabled, tagged: this.tag !== undefined };
-    this.cacheControl = pageCacheControl(policy.cacheControl, judgement, edge);
+    this.cacheControl = pageCacheControl(policy.cacheControl, this.judgement, edge);
     if (this.cacheControl && !raw.hasHeader('cache-control')) {
       raw.setHeader('cache-control', this.cacheControl);
     }
@@ -86,11 +93,12 @@ class PageRender {
     // The request's spelling is always watched: it decides the route's key form.
     const { rawSpellings, options } = this.parts;
     const all = options.pages.unkeyedInputs !== 'off';
-    this.stopWatching = watchInputs(request, policy, rawSpellings.has(policy), all);
+    this.keyedAsSent = rawSpellings.has(policy);
+    this.stopWatching = watchInputs(request, policy, all);
     // A response that never ends (the client went away) must not hold the others.
     raw.once('close', () => {
       this.restoreEncoding();
-      this.unkeyedReads();
+      this.stopReading();
       this.settle(undefined);
     });
     const release = captureResponse(raw, captured => this.decide(captured, generations));
@@ -110,38 +118,52 @@ class PageRender {
     this.job.onSettled?.(page);
   }
 
-  /** Stops recording (once) and returns the reads that are not in the key. */
-  private unkeyedReads(): InputRead[] {
+  /** Stops recording (once) and returns the inputs the handler read. */
+  private stopReading(): InputRead[] {
     const stop = this.stopWatching;
     this.stopWatching = undefined;
     return stop ? stop() : [];
   }
 
   /** The head of the response, about to be sent: store it, or say no shared cache may keep it. */
-  private decide(captured: CapturedResponse, generations: string[]): CaptureDecision | undefined {
-    const { policy, location, raw } = this.job.exchange;
+  private decide(sent: CapturedResponse, generations: string[]): CaptureDecision | undefined {
+    const { exchange } = this.job;
+    const { policy, raw } = exchange;
     // The middlewares have chosen the encoding (Express as the head is written, Fastify before).
     this.restoreEncoding();
-    const reads = this.unkeyedReads();
-    const ours =
-      this.cacheControl !== undefined &&
-      captured.headers.get('cache-control') === this.cacheControl;
-    let rejected: BypassReason | undefined = captured.streamed
-      ? 'stream'
-      : this.parts.rejectResponse(
-          ours ? withoutHeader(captured, 'cache-control') : captured,
-          policy,
-        );
+    // Before a key is built again below: its own reads of the request are not the handler's.
+    const read = this.stopReading();
+    const changes = new HeadChanges();
+    let location = exchange.location;
+    let captured = this.announce(sent, location, changes);
+    let rejected = this.reject(captured, location);
+    if (rejected === 'vary') {
+      const learned = learnVary(this.parts, exchange, captured);
+      if (typeof learned === 'string') rejected = learned;
+      else {
+        // The requests waiting on this render looked up the narrower key: each renders its own.
+        this.settle(undefined);
+        location = learned;
+        captured = this.nowVaried(this.announce(captured, location, changes), changes);
+        rejected = this.reject(captured, location);
+      }
+    }
+    const reads = unkeyedReads(read, policy, this.keyedAsSent, keyedHeaders(location, policy));
     if (!rejected && reads.length > 0) rejected = this.judge(policy, reads);
+    const ours = this.ours(captured);
     if (rejected) {
-      this.parts.onBypass(policy, rejected, bypassDetail(rejected, captured, policy));
+      this.parts.onBypass(
+        policy,
+        rejected,
+        bypassDetail(rejected, captured, keyedHeaders(location, policy)),
+      );
       this.settle(undefined);
       // Not a cacheable page after all (a 404, a Set-Cookie…): with an edge, said private unless
       // the handler said otherwise (an error filter drops our headers too), as no purge reaches it.
       if (this.edge.enabled && (ours || !captured.headers.has('cache-control'))) {
-        return { headers: { 'cache-control': 'private' } };
+        return changes.into({ headers: { 'cache-control': 'private' } });
       }
-      return ours ? { remove: ['cache-control'] } : undefined;
+      return changes.into(ours ? { remove: ['cache-control'] } : undefined);
     }
     const meta = pageMetaOf(captured, policy, performance.now() - this.started, this.tag);
     // The response is held until the entry is stored, so a client with its answer finds it cached.
@@ -152,15 +174,67 @@ class PageRender {
       body: captured.body,
       generations,
     });
-    return {
+    return changes.into({
       headers: sentHeaders(meta, this.tag),
-      wait: stored.then(page => this.stored(page, meta, raw)),
-    };
+      wait: stored.then(page => this.stored(page, meta, raw, location)),
+    });
+  }
+
+  /** Whether the response's `Cache-Control` is the one this render set. */
+  private ours(captured: CapturedResponse): boolean {
+    const cacheControl = this.cacheControl;
+    return cacheControl !== undefined && captured.headers.get('cache-control') === cacheControl;
+  }
+
+  /** Why the response may not be stored under `location` (our own `Cache-Control` aside). */
+  private reject(captured: CapturedResponse, location: PageLocation): BypassReason | undefined {
+    const { policy } = this.job.exchange;
+    if (captured.streamed) return 'stream';
+    const judged = this.ours(captured) ? withoutHeader(captured, 'cache-control') : captured;
+    return this.parts.rejectResponse(judged, policy, keyedHeaders(location, policy));
+  }
+
+  /**
+   * Every header the key holds in the response's `Vary`, each once: on Fastify the app's own
+   * `Vary` (a CORS plugin's) replaces the one set on the raw response when the reply is sent.
+   */
+  private announce(
+    captured: CapturedResponse,
+    location: PageLocation,
+    changes: HeadChanges,
+  ): CapturedResponse {
+    const own = headerText(captured.headers.get('vary'));
+    const vary = mergeVary(own, keyedHeaders(location, this.job.exchange.policy));
+    if (vary === (own === undefined ? undefined : mergeVary(own))) return captured;
+    changes.set('vary', vary);
+    return withHeader(captured, 'vary', vary);
+  }
+
+  /**
+   * The route has just learned a header: this page is judged as those of a route that declares it
+   * (`varies`): no edge tags, the configured `Cache-Control` made private.
+   */
+  private nowVaried(captured: CapturedResponse, changes: HeadChanges): CapturedResponse {
+    const varied = variedJudgement(this.judgement, true);
+    if (varied === this.judgement) return captured;
+    const mine = this.ours(captured) || !captured.headers.has('cache-control');
+    this.judgement = varied;
+    this.tag = undefined;
+    const edge = { enabled: this.edge.enabled, tagged: false };
+    this.cacheControl = pageCacheControl(this.job.exchange.policy.cacheControl, varied, edge);
+    if (!mine) return captured;
+    changes.set('cache-control', this.cacheControl);
+    return withHeader(captured, 'cache-control', this.cacheControl);
   }
 
   /** What the store said: the page (current), or nothing (outdated, or the store failed). */
-  private stored(page: StoredPage | undefined, meta: PageMeta, raw: ServerResponse): void {
-    const { policy, location } = this.job.exchange;
+  private stored(
+    page: StoredPage | undefined,
+    meta: PageMeta,
+    raw: ServerResponse,
+    location: PageLocation,
+  ): void {
+    const { policy } = this.job.exchange;
     this.settle(page);
     if (page) return;
     if (this.tag) this.edge.purgeWhenSent(raw, location);
@@ -186,7 +260,7 @@ class PageRender {
     const raw = exchange.raw;
     this.restoreEncoding();
     this.settle(undefined);
-    this.unkeyedReads();
+    this.stopReading();
     if (!fallback || raw.headersSent) return throwError(() => error);
     release();
     raw.removeHeader('x-cache');
@@ -205,4 +279,49 @@ function sentHeaders(meta: PageMeta, tag: EdgeTagHeader | undefined): Record<str
     etag: meta.e,
     ...Object.fromEntries(meta.h.filter(([header]) => header === 'vary' || header === name)),
   };
+}
+
+/**
+ * A route that varies on a header it learned is judged as one that declares it (`varies`): no
+ * shared cache keeps its pages (Cloudflare ignores `Vary`).
+ */
+function variedJudgement(judgement: RouteJudgement, learned: boolean): RouteJudgement {
+  return learned && judgement.notShared === undefined
+    ? { ...judgement, notShared: 'varies' }
+    : judgement;
+}
+
+/** A header's value as text (Node's `getHeader` may give a number). */
+function headerText(value: string | string[] | number | undefined): string | string[] | undefined {
+  return typeof value === 'number' ? String(value) : value;
+}
+
+/** Headers this render changes in the head as it is sent, beside those its decision names. */
+class HeadChanges {
+  private readonly headers: Record<string, string> = {};
+  private readonly removed = new Set<string>();
+
+  /** Sets a header (`undefined`: removes it). */
+  set(name: string, value: string | undefined): void {
+    if (value === undefined) {
+      delete this.headers[name];
+      this.removed.add(name);
+    } else {
+      this.headers[name] = value;
+      this.removed.delete(name);
+    }
+  }
+
+  /** The decision with these changes (its own headers and removals win). */
+  into(decision: CaptureDecision | undefined): CaptureDecision | undefined {
+    const dropped = new Set(decision?.remove);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(this.headers)) {
+      if (!dropped.has(name)) headers[name] = value;
+    }
+    Object.assign(headers, decision?.headers);
+    const remove = [...this.removed, ...dropped].filter(name => !(name in headers));
+    if (Object.keys(headers).length === 0 && remove.length === 0) return decision;
+    return { ...decision, headers, remove };
+  }
 }

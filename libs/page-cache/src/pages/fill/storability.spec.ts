@@ -1,6 +1,14 @@
 import type { PagePolicy } from '../policy/page-policy.js';
 import type { CapturedResponse } from './capture.js';
-import { pageMetaOf, rejectResponse, storedHeaders, strongEtag } from './storability.js';
+import {
+  mergeVary,
+  pageMetaOf,
+  rejectResponse,
+  storedHeaders,
+  strongEtag,
+  unkeyedVary,
+  varyNames,
+} from './storability.js';
 
 const policy = {
   statuses: new Set([200]),
@@ -39,6 +47,27 @@ describe('rejectResponse', () => {
     expect(
       rejectResponse(response({ vary: 'Accept-Language, Accept-Encoding' }), policy, 100),
     ).toBeUndefined();
+  });
+});
+
+describe('the Vary a key covers', () => {
+  it('refuses a Vary the key did not hold, against the headers it held', () => {
+    const cors = response({ vary: 'Origin, Accept-Language' });
+    expect(rejectResponse(cors, policy, 100)).toBe('vary');
+    expect(rejectResponse(cors, policy, 100, ['accept-language', 'origin'])).toBeUndefined();
+    expect(unkeyedVary(cors, ['accept-language'])).toEqual(['origin']);
+    expect(unkeyedVary(response({ vary: ['X-A, *', 'x-a'] }), [])).toEqual(['x-a', '*']);
+  });
+
+  it('reads names case-insensitively, each once', () => {
+    expect(varyNames(' Origin ,origin,, X-Foo')).toEqual(['origin', 'x-foo']);
+    expect(varyNames(undefined)).toEqual([]);
+  });
+
+  it('merges Vary values with each header once, its first spelling kept', () => {
+    expect(mergeVary('Origin', ['origin', 'accept-language'])).toBe('Origin, accept-language');
+    expect(mergeVary(['Origin, X-A', 'x-a'], undefined, 'ORIGIN')).toBe('Origin, X-A');
+    expect(mergeVary(undefined, ' , ')).toBeUndefined();
   });
 });
 
@@ -101,6 +130,10 @@ describe('pageMetaOf with an edge tag that varies', () => {
     ]);
     expect(pageMetaOf(response(), { ttlMs: 0 }, 0, tag).h).toEqual([
       ['vary', 'X-Forwarded-Proto'],
+      ['xkey', 'Post'],
+    ]);
+    expect(pageMetaOf(response({ vary: 'x-forwarded-proto' }), { ttlMs: 0 }, 0, tag).h).toEqual([
+      ['vary', 'x-forwarded-proto'],
       ['xkey', 'Post'],
     ]);
   });

@@ -25,12 +25,14 @@ const UNCACHEABLE_DIRECTIVE = /(?:^|,)\s*(private|no-store|no-cache)\b/i;
 /**
  * Why a response, as its head was sent, may not be stored (Django's `UpdateCacheMiddleware`
  * rules, plus ours), or `undefined`. `Content-Encoding` is refused: a compression middleware
- * encodes the bytes after we saw them.
+ * encodes the bytes after we saw them. A `Vary` is refused unless the key held every header it
+ * names (`keyed`, see {@link unkeyedVary}).
  */
 export function rejectResponse(
   captured: CapturedResponse,
   policy: PagePolicy,
   maxEntrySize: number,
+  keyed: readonly string[] = policy.vary.headers,
 ): BypassReason | undefined {
   if (!policy.statuses.has(captured.status)) return 'status';
   if (captured.streamed) return 'stream';
@@ -41,25 +43,56 @@ export function rejectResponse(
     return 'cache-control';
   }
   if (headers.has('content-encoding')) return 'encoding';
-  if (uncoveredVary(headers.get('vary'), policy) !== undefined) return 'vary';
+  if (unkeyedVary(captured, keyed).length > 0) return 'vary';
   if (captured.body.length > maxEntrySize) return 'size';
   return undefined;
 }
 
-/** The first name of a response's `Vary` that the page's key does not cover (`*` included). */
-function uncoveredVary(
-  vary: string | string[] | undefined,
-  policy: PagePolicy,
-): string | undefined {
-  if (vary === undefined) return undefined;
-  for (const token of String(vary).split(',')) {
-    const name = token.trim().toLowerCase();
-    if (name === '' || policy.vary.headers.includes(name)) continue;
-    // Compression middlewares announce Vary: Accept-Encoding even for bodies they leave as is.
-    if (name === 'accept-encoding') continue;
-    return token.trim();
+/** The names a `Vary` value lists (`*` too), lower-case, each once, in order. */
+export function varyNames(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const names = new Set<string>();
+  for (const part of typeof value === 'string' ? [value] : value) {
+    for (const token of part.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '') names.add(name);
+    }
   }
-  return undefined;
+  return [...names];
+}
+
+/**
+ * The headers a response's `Vary` names that a key holding `keyed` did not (`*` included): a
+ * page stored under that key would be served to requests it does not fit. `Accept-Encoding` is
+ * left out: compression middlewares announce it even for bodies they leave as they are.
+ */
+export function unkeyedVary(captured: CapturedResponse, keyed: readonly string[]): string[] {
+  return varyNames(captured.headers.get('vary')).filter(
+    name => name !== 'accept-encoding' && !keyed.includes(name),
+  );
+}
+
+/**
+ * One `Vary` value from several, each header once whatever its case (its first spelling kept):
+ * a CORS middleware's `Origin` and a declared `origin` are one header. `undefined` for none.
+ */
+export function mergeVary(
+  ...values: (string | readonly string[] | undefined)[]
+): string | undefined {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const value of values) {
+    if (value === undefined) continue;
+    for (const part of typeof value === 'string' ? [value] : value) {
+      for (const token of part.split(',')) {
+        const name = token.trim();
+        if (name === '' || seen.has(name.toLowerCase())) continue;
+        seen.add(name.toLowerCase());
+        out.push(name);
+      }
+    }
+  }
+  return out.length === 0 ? undefined : out.join(', ');
 }
 
 /**
@@ -69,12 +102,17 @@ function uncoveredVary(
 export function bypassDetail(
   reason: BypassReason,
   captured: CapturedResponse,
-  policy: PagePolicy,
+  keyed: readonly string[],
 ): string | undefined {
   const { headers } = captured;
   switch (reason) {
-    case 'vary':
-      return uncoveredVary(headers.get('vary'), policy);
+    case 'vary': {
+      // As the response spells them.
+      const unkeyed = new Set(unkeyedVary(captured, keyed));
+      const tokens = String(headers.get('vary')).split(',');
+      const named = tokens.map(token => token.trim()).filter(t => unkeyed.has(t.toLowerCase()));
+      return named.join(', ');
+    }
     case 'cache-control':
       return UNCACHEABLE_DIRECTIVE.exec(String(headers.get('cache-control')))?.[1]?.toLowerCase();
     case 'encoding':
@@ -110,6 +148,18 @@ export function withoutHeader(captured: CapturedResponse, name: string): Capture
   return { ...captured, headers };
 }
 
+/** The captured response with one header set (`undefined`: removed), as it is then sent. */
+export function withHeader(
+  captured: CapturedResponse,
+  name: string,
+  value: string | undefined,
+): CapturedResponse {
+  if (value === undefined) return withoutHeader(captured, name);
+  const headers = new Map(captured.headers);
+  headers.set(name, value);
+  return { ...captured, headers };
+}
+
 /**
  * The header of the entry a captured response is stored as. An edge `tag` header replaces one of
  * that name the handler set (purges name the page's own tags); its `vary` joins the handler's.
@@ -123,10 +173,10 @@ export function pageMetaOf(
   let headers = storedHeaders(captured);
   if (tag) {
     const name = tag.name.toLowerCase();
-    const vary = headers.filter(([header]) => header === 'vary').map(([, value]) => value);
+    const own = headers.filter(([header]) => header === 'vary').map(([, value]) => value);
     headers = headers.filter(([header]) => header !== name && header !== 'vary');
-    if (tag.vary) vary.push(tag.vary);
-    if (vary.length > 0) headers.push(['vary', vary.join(', ')]);
+    const vary = mergeVary(own, tag.vary);
+    if (vary !== undefined) headers.push(['vary', vary]);
     headers.push([name, tag.value]);
   }
   return {

@@ -53,13 +53,11 @@ const MAX_NAME = 100;
  * Records which request inputs a render reads, through recording proxies in front of
  * `req.headers`, `req.cookies`, `req.query` and accessors on the spellings, while the handler runs
  * (reads before the page cache runs, as a guard's, are not seen). `stop()` puts the originals back
- * and returns the reads that are not part of the page's key.
+ * and returns what was read (see {@link unkeyedReads}).
  */
 export function watchInputs(
   request: PageRequest,
   policy: PagePolicy,
-  /** The route's pages are keyed by the request as sent (its spelling reads are keyed). */
-  rawSpellings: boolean,
   /** Headers, cookies and query parameters too (`pages.unkeyedInputs` is not `'off'`). */
   all: boolean,
 ): () => InputRead[] {
@@ -134,16 +132,35 @@ export function watchInputs(
   return () => {
     for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
     undo.length = 0;
-    return [...reads.values()].filter(read => !isKeyed(read, policy, rawSpellings));
+    return [...reads.values()];
   };
 }
 
+/**
+ * The reads that are not part of the page's key: `rawSpellings`, the route's pages are keyed by
+ * the request as sent (its spelling reads are keyed); `keyedHeaders`, the request headers the key
+ * holds (declared, then learned).
+ */
+export function unkeyedReads(
+  reads: readonly InputRead[],
+  policy: PagePolicy,
+  rawSpellings: boolean,
+  keyedHeaders: readonly string[] = policy.vary.headers,
+): InputRead[] {
+  return reads.filter(read => !isKeyed(read, policy, rawSpellings, keyedHeaders));
+}
+
 /** Whether an input read is part of the page's key (or harmless to leave out of it). */
-function isKeyed(read: InputRead, policy: PagePolicy, rawSpellings: boolean): boolean {
+function isKeyed(
+  read: InputRead,
+  policy: PagePolicy,
+  rawSpellings: boolean,
+  keyedHeaders: readonly string[],
+): boolean {
   const { vary } = policy;
   switch (read.kind) {
     case 'header':
-      return NOT_REPORTED.has(read.name) || vary.headers.includes(read.name);
+      return NOT_REPORTED.has(read.name) || keyedHeaders.includes(read.name);
     case 'cookie':
       return vary.cookies.includes(read.name);
     case 'query parameter':

@@ -74,6 +74,23 @@ describe('locatePage', () => {
     expect(raw('/p/a-b')).not.toBe(keyOf(policy(), request('/p/a-b')));
   });
 
+  it('keys learned headers after the declared ones, as a declared one would be', () => {
+    const declared = policy({
+      vary: { headers: ['origin'], cookies: [], query: [], user: false, functions: [] },
+    });
+    const plain = policy();
+    const from = (origin?: string) =>
+      request('/p', { headers: { host: 'a.test', ...(origin ? { origin } : {}) } });
+    const learned = (r: PageRequest) => locatePage('ns:1', plain, r, noUser, false, ['origin']);
+    const a = learned(from('https://a.example')) as PageLocation;
+    expect(a.varyHeaders).toEqual(['origin']);
+    expect(a.key).toBe(keyOf(declared, from('https://a.example')));
+    expect(a.key).not.toBe((learned(from('https://b.example')) as PageLocation).key);
+    // A key that holds the header never meets one that did not, even for a request without it.
+    expect((learned(from()) as PageLocation).key).not.toBe(keyOf(plain, from()));
+    expect((locatePage('ns:1', plain, from(), noUser) as PageLocation).varyHeaders).toEqual([]);
+  });
+
   it('keys the request target as sent, but for unreserved escapes', () => {
     const keys = ['/p?a=1&b=2', '/p?b=2&a=1', '/p??a=1', '/p?a=%31', '/P?a=1', '/p/?a=1'].map(url =>
       keyOf(policy(), request(url)),

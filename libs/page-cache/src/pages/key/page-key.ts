@@ -14,6 +14,11 @@ export interface PageLocation {
    * query), so an `expirePage()` replaces a token and no page read before it is served after it.
    */
   deps: string[];
+  /**
+   * The request headers the key holds, lower-case: the route's declared ones, then those it
+   * learned from its responses' `Vary`. Absent (a location built elsewhere): the declared ones.
+   */
+  varyHeaders?: readonly string[];
 }
 
 /** Why a request cannot be keyed safely, so it bypasses the cache. */
@@ -30,9 +35,9 @@ export type UserResolver = (request: PageRequest) => unknown;
  * Builds the key of the page variant a request asks for: `{ns}:page:{view}:{models}:{digest}`
  * (models readable, so pages can be found by pattern). The digest covers the request as the
  * handler sees it: the route, target and hosts of `keyedSpellings` (canonical, or as sent with
- * `rawSpellings`), the protocol the framework reports, and each varied header, cookie, query
- * parameter, principal and vary function's result — JSON-encoded as one array, so a missing
- * value, an empty one and one that contains a separator never collide.
+ * `rawSpellings`), the protocol the framework reports, and each varied header (declared, then
+ * `learned`), cookie, query parameter, principal and vary function's result — JSON-encoded as
+ * one array, so a missing value, an empty one and one that contains a separator never collide.
  * @returns a bypass when an entity id is missing or not canonical, when the principal of a
  *   request that carries credentials is unknown, or when a vary function returns an object.
  */
@@ -42,6 +47,8 @@ export function locatePage(
   request: PageRequest,
   userOf: UserResolver | undefined,
   rawSpellings = false,
+  /** Headers the route learned from its responses' `Vary` (see `learned-vary.ts`). */
+  learned: readonly string[] = [],
 ): PageLocation | PageBypass {
   const shown: string[] = [...policy.models];
   const deps: string[] = [...policy.models];
@@ -78,7 +85,12 @@ export function locatePage(
     if (policy.query) for (const name of policy.query) parts.push(parsedParam(query, 'q', name));
     for (const name of vary.query) parts.push(parsedParam(query, 'Q', name));
   }
-  for (const name of vary.headers) parts.push(['h', name, request.headers[name] ?? null]);
+  const headers =
+    learned.length === 0
+      ? vary.headers
+      : [...vary.headers, ...learned.filter(name => !vary.headers.includes(name))];
+  // A learned header is keyed as a declared one: a key that holds it means the same either way.
+  for (const name of headers) parts.push(['h', name, request.headers[name] ?? null]);
   if (vary.cookies.length > 0) {
     const header = request.headers.cookie;
     const jar = request.cookies;
@@ -118,7 +130,8 @@ export function locatePage(
   const unique = deps.length === 0 ? deps : [...new Set(deps)];
   const [byPath, byUrl] = lookupTagsOf(policy, url, path, search);
   unique.push(byPath, byUrl);
-  return { key: pageKey(namespace, policy.view, shown, variantDigest(parts)), deps: unique };
+  const key = pageKey(namespace, policy.view, shown, variantDigest(parts));
+  return { key, deps: unique, varyHeaders: headers };
 }
 
 const TAG_MEMO_URL = 1_024;

@@ -86,7 +86,8 @@ export function buildPagePolicy(
     ...((Reflect.getMetadata(VARY_ON_METADATA, handler) as VarySpec[] | undefined) ?? []),
   ];
   const vary: VarySpec = {
-    headers: unique(varySpecs.flatMap(spec => spec.headers)),
+    // `pages.vary`: as if every route named them with @VaryOn.
+    headers: unique([...moduleOptions.pages.vary, ...varySpecs.flatMap(spec => spec.headers)]),
     cookies: unique(varySpecs.flatMap(spec => spec.cookies)),
     query: unique(varySpecs.flatMap(spec => spec.query)),
     user: varySpecs.some(spec => spec.user),

@@ -41,7 +41,11 @@ export interface CachePageOptions {
   ttl?: Ttl;
   /** Key prefix of the view (letters, digits, `_ . -`). Default `ControllerName.methodName`. */
   key?: string;
-  /** Query parameters that select a variant. Default: all of them, sorted by name. */
+  /**
+   * Query parameters that select a variant; the others are left out of the key. Default: the
+   * whole query string as sent, unsorted (`?a=1&b=2` and `?b=2&a=1` are two entries), with only
+   * the escapes of letters, digits, `-`, `_` and `~` decoded.
+   */
   query?: readonly string[];
   /** Status codes that are stored. Default `[200]`. */
   statuses?: readonly number[];

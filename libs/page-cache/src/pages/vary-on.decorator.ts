@@ -25,6 +25,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * @VaryOn('accept-language')                    // headers (also sent in the response's Vary)
  * @VaryOn({ cookies: ['theme'], user: true })   // cookies, query parameters, the principal
  * @VaryOn(req => req.headers['x-tenant'] as string)
+ * @VaryOn(req => req.query.preview === '1')     // a string, number or boolean; undefined: none
  * ```
  */
 export function VaryOn(

@@ -1,7 +1,15 @@
-import { Injectable, Logger, Module } from '@nestjs/common';
+import { Controller, Get, Injectable, Logger, Module } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { Test } from '@nestjs/testing';
-import { CacheModule, CacheService, CacheStore, type CacheModuleOptions } from 'nestjs-page-cache';
+import {
+  CacheModule,
+  CachePage,
+  CacheService,
+  CacheStore,
+  type CacheModuleOptions,
+} from 'nestjs-page-cache';
 import { MemoryStore } from '../libs/page-cache/src/stores/memory.store.js';
+import { ADAPTERS, startApp } from './support/http-app.js';
 import { redisUrl, uniquePrefix } from './support/redis.js';
 
 @Injectable()
@@ -118,5 +126,84 @@ describe('CacheModule configuration', () => {
         await module.close();
       })(),
     ).rejects.toThrow(message);
+  });
+});
+
+describe('CacheModule refuses option names it does not take', () => {
+  it.each<[string, object, string]>([
+    ['keyprefix', { keyprefix: 'x' }, "'keyprefix' (did you mean 'keyPrefix'?)"],
+    ['pages.ttll', { pages: { ttll: '5m' } }, "'pages.ttll' (did you mean 'pages.ttl'?)"],
+    [
+      'pages.earlyRefresh.bta',
+      { pages: { earlyRefresh: { bta: 1 } } },
+      "'pages.earlyRefresh.bta' (did you mean 'pages.earlyRefresh.beta'?)",
+    ],
+    ['near', { near: { maxEntries: 10 } }, "'near' (CacheModule takes redis, store, memory,"],
+  ])('forRoot: %s fails at compile, naming it', async (_label, options, message) => {
+    await expect(
+      Test.createTestingModule({
+        imports: [CacheModule.forRoot({ store: 'memory', ...options } as CacheModuleOptions)],
+      }).compile(),
+    ).rejects.toThrow(message);
+  });
+
+  it('forRootAsync: what the factory resolves with is checked the same way', async () => {
+    await expect(
+      Test.createTestingModule({
+        imports: [
+          CacheModule.forRootAsync({
+            useFactory: async () =>
+              ({ store: 'memory', pages: { ttll: '5m' } }) as CacheModuleOptions,
+          }),
+        ],
+      }).compile(),
+    ).rejects.toThrow("Unknown CacheModule option 'pages.ttll' (did you mean 'pages.ttl'?).");
+    await expect(
+      Test.createTestingModule({
+        imports: [
+          CacheModule.forRootAsync({
+            useFactory: () => ({ store: 'memory', isGlobal: true }) as CacheModuleOptions,
+          }),
+        ],
+      }).compile(),
+    ).rejects.toThrow(/'isGlobal' \(give it to CacheModule\.forRootAsync\(\) itself/);
+  });
+});
+
+@Controller()
+class PageController {
+  @Get('page')
+  @CachePage()
+  page() {
+    return 'page';
+  }
+}
+
+describe.each(ADAPTERS)('an app with a misspelt CacheModule option on %s', adapter => {
+  it.each([
+    ['forRoot', (options: object) => CacheModule.forRoot(options as CacheModuleOptions)],
+    [
+      'forRootAsync',
+      (options: object) =>
+        CacheModule.forRootAsync({ useFactory: async () => options as CacheModuleOptions }),
+    ],
+  ])('fails to start through %s, and writes nothing', async (_label, cacheModule) => {
+    const keyPrefix = uniquePrefix('misspelt');
+    @Module({
+      imports: [
+        cacheModule({ redis: redisUrl(), keyPrefix, pages: { grace: '1m', erlyRefresh: {} } }),
+      ],
+      controllers: [PageController],
+    })
+    class AppModule {}
+    await expect(startApp(adapter, AppModule)).rejects.toThrow(
+      "Unknown CacheModule option 'pages.erlyRefresh' (did you mean 'pages.earlyRefresh'?).",
+    );
+    const redis = new Redis(redisUrl());
+    try {
+      expect(await redis.keys(`${keyPrefix}*`)).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -334,6 +334,25 @@ describe('nestjs-page-cache CLI: reading a namespace', SLOW, () => {
     expect(help.stdout).toMatch(/^Usage: nestjs-page-cache <command> \[options\]/);
   });
 
+  it("is the version CHANGELOG.md's top entry and the lockfile name: one number everywhere", () => {
+    const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
+    const { version } = JSON.parse(read('../../libs/page-cache/package.json')) as {
+      version: string;
+    };
+    const top = /^## (.*)$/m.exec(read('../../libs/page-cache/CHANGELOG.md'))?.[1];
+    expect(top?.split(' ')[0]).toBe(version);
+    const lock = JSON.parse(read('../../package-lock.json')) as {
+      packages: Record<string, { version?: string }>;
+    };
+    expect(lock.packages['libs/page-cache']?.version).toBe(version);
+    // Versions the tool's help names are at most the package's next minor (none is from the future).
+    const help = read('../../libs/page-cache/src/cli/args.ts');
+    const [major, minor] = version.split('.').map(Number);
+    for (const [, a, b] of help.matchAll(/before (\d+)\.(\d+)/g)) {
+      expect(Number(a) * 1000 + Number(b)).toBeLessThanOrEqual(major! * 1000 + minor!);
+    }
+  });
+
   it('--help for the program and for each command; bad usage exits with 2', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);

@@ -155,6 +155,38 @@ describe.each(MATRIX)('@VaryOn on %s/%s', (adapter, backend) => {
       expect(json(shouted)).toMatchObject({ tenant: 'acme', run: 1 });
       expect(varyRuns.of('tenant')).toBe(3);
     });
+
+    it('keys a boolean result: true, false and undefined each get an entry', async () => {
+      const [yes, no, none, text, one] = await expectSeparatePages('/vary/flag', [
+        { 'x-flag': 'yes' },
+        { 'x-flag': 'no' },
+        {},
+        { 'x-flag': 'text' },
+        { 'x-flag': 'one' },
+      ]);
+      expect([yes, no, none, text, one].map(page => json(page!).run)).toEqual([1, 2, 3, 4, 5]);
+      // Another header the function maps to undefined shares the page of the missing one.
+      const other = await get('/vary/flag', { 'x-flag': 'maybe' });
+      expect(other.cache).toBe('HIT');
+      expect(json(other)).toMatchObject({ flag: null, run: 3 });
+    });
+
+    it("keys req => req.query.preview === '1': one page for true, one for false", async () => {
+      const on = await get('/vary/preview?preview=1');
+      const off = await get('/vary/preview?preview=0');
+      expect([on.cache, off.cache]).toEqual(['MISS', 'MISS']);
+      expect([json(on).run, json(off).run]).toEqual([1, 2]);
+      for (const [path, page] of [
+        ['/vary/preview?preview=1&utm=x', on],
+        ['/vary/preview', off],
+        ['/vary/preview?preview=yes', off],
+      ] as const) {
+        const again = await get(path);
+        expect(again.cache, path).toBe('HIT');
+        expect(again.text, path).toBe(page.text);
+      }
+      expect(varyRuns.of('preview')).toBe(2);
+    });
   });
 });
 

@@ -164,6 +164,15 @@ describe('Prometheus metrics options', () => {
       await app.close();
     }
   });
+
+  it('refuses an option name it does not take, with the closest known one', () => {
+    expect(() => CacheMetricsModule.forRoot({ prefx: 'shop_' } as never)).toThrow(
+      "Unknown CacheMetricsModule option 'prefx' (did you mean 'prefix'?).",
+    );
+    expect(() => registerCacheMetrics([], { bucket: [1] } as never)).toThrow(
+      "Unknown registerCacheMetrics option 'bucket' (registerCacheMetrics takes registry, prefix, hitDurationBuckets).",
+    );
+  });
 });
 
 describe('optional integrations', () => {

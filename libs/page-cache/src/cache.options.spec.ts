@@ -1,4 +1,25 @@
 import { resolveCacheOptions } from './cache.options.js';
+import { cacheErrorCode } from './errors.js';
+import type {
+  CacheModuleOptions,
+  PageCacheOptions,
+} from './interfaces/cache-module-options.interface.js';
+import type { EdgeCacheOptions } from './interfaces/edge-options.interface.js';
+import type { MemoryStoreOptions } from './stores/memory.store.js';
+import type { Ttl } from './ttl.js';
+
+/**
+ * Options with every name the public types have, nested objects included: the compiler refuses
+ * this type's value when a name is added to them and not here.
+ */
+type EveryOption = Required<CacheModuleOptions> & {
+  memory: Required<MemoryStoreOptions>;
+  breaker: { failures: number; cooldown: Ttl };
+  pages: Required<PageCacheOptions> & {
+    fillLock: { ttl: Ttl; wait: Ttl };
+    edge: Required<EdgeCacheOptions>;
+  };
+};
 
 describe('resolveCacheOptions', () => {
   it("refuses a keyPrefix with ':', which could share keys with another namespace", () => {
@@ -54,5 +75,105 @@ describe('resolveCacheOptions', () => {
     expect(() => resolveCacheOptions({ store: 'none', commandTimeout: 0 })).toThrow(
       /commandTimeout: 0/,
     );
+  });
+
+  describe('names', () => {
+    const every: EveryOption = {
+      redis: 'redis://127.0.0.1:6379',
+      store: 'memory',
+      memory: { maxEntries: 10, maxBytes: 1024 },
+      keyPrefix: 'p',
+      version: 2,
+      ttl: '1m',
+      serializer: { serialize: value => JSON.stringify(value), deserialize: bytes => bytes },
+      defaultModels: ['Settings'],
+      user: request => (request.user as { id?: string } | undefined)?.id,
+      maxEntrySize: 1000,
+      compressAbove: 100,
+      commandTimeout: '1s',
+      breaker: { failures: 2, cooldown: '1s' },
+      invalidationJournal: {
+        record: async () => {},
+        pending: async () => [],
+        remove: async () => {},
+      },
+      generationTtl: '1d',
+      pages: {
+        global: true,
+        ttl: '1m',
+        grace: '1m',
+        earlyRefresh: { beta: 1 },
+        fillLock: { ttl: '5s', wait: '1s' },
+        cacheControl: 'public, max-age=60',
+        hosts: ['example.com'],
+        vary: ['origin'],
+        unkeyedInputs: 'bypass',
+        early: false,
+        reuseBodies: 0,
+        edge: { header: 'xkey', purge: async () => {} },
+      },
+      statistics: false,
+      indexCleanupInterval: '2h',
+    };
+
+    it('takes every name of the public option types, at every depth', () => {
+      // redis and store together are refused by the value checks, after the names passed.
+      expect(() => resolveCacheOptions(every)).toThrow(/either redis .* or store, not both/);
+      const resolved = resolveCacheOptions({ ...every, redis: undefined });
+      expect(resolved.pages.fillLock).toEqual({ ttlMs: 5000, waitMs: 1000 });
+      expect(resolved.pages.edge?.header).toBe('xkey');
+    });
+
+    function refusal(options: object): Error {
+      try {
+        resolveCacheOptions(options as CacheModuleOptions);
+      } catch (error) {
+        return error as Error;
+      }
+      throw new Error('expected the options to be refused');
+    }
+
+    it('refuses unknown names at any depth, by their path, with the closest known name', () => {
+      expect(refusal({ keyprefix: 'x' }).message).toBe(
+        "Unknown CacheModule option 'keyprefix' (did you mean 'keyPrefix'?).",
+      );
+      expect(cacheErrorCode(refusal({ keyprefix: 'x' }))).toBe('E_UNKNOWN_OPTION');
+      expect(refusal({ pages: { ttll: '5m' } }).message).toContain(
+        "'pages.ttll' (did you mean 'pages.ttl'?)",
+      );
+      expect(refusal({ pages: { earlyRefresh: { bta: 1 } } }).message).toContain(
+        "'pages.earlyRefresh.bta' (did you mean 'pages.earlyRefresh.beta'?)",
+      );
+      expect(refusal({ pages: { fillLock: { wiat: '1s' } } }).message).toContain(
+        "did you mean 'pages.fillLock.wait'?",
+      );
+      expect(refusal({ pages: { edge: { headers: 'xkey' } } }).message).toContain(
+        "did you mean 'pages.edge.header'?",
+      );
+      expect(refusal({ breaker: { failure: 1 } }).message).toContain(
+        "did you mean 'breaker.failures'?",
+      );
+      expect(refusal({ memory: { maxByte: 1 } }).message).toContain(
+        "did you mean 'memory.maxBytes'?",
+      );
+      expect(refusal({ near: { ttl: '1s' } }).message).toMatch(
+        /^Unknown CacheModule option 'near' \(CacheModule takes redis, store, memory, keyPrefix,/,
+      );
+    });
+
+    it("checks the names of redis: { cluster, options }, not ioredis's own options", () => {
+      expect(refusal({ redis: { cluster: [7000], option: {} } }).message).toContain(
+        "'redis.option' (did you mean 'redis.options'?)",
+      );
+      expect(
+        resolveCacheOptions({ redis: { host: '127.0.0.1', lazyConnect: true } }).store.kind,
+      ).toBe('redis');
+    });
+
+    it('says that isGlobal and name, returned by a forRootAsync factory, go beside useFactory', () => {
+      expect(refusal({ isGlobal: true }).message).toBe(
+        "Unknown CacheModule option 'isGlobal' (give it to CacheModule.forRootAsync() itself, beside useFactory).",
+      );
+    });
   });
 });

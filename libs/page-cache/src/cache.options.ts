@@ -12,6 +12,7 @@ import { HEADER_NAME } from './pages/vary-on.decorator.js';
 import type { InvalidationJournal } from './invalidation/invalidation-journal.js';
 import { resolveEdgeOptions } from './edge/edge-options.js';
 import { parseTtl } from './ttl.js';
+import { checkOptionNames, type OptionNames } from './option-names.js';
 
 /** Options after validation, with defaults applied: what {@link resolveCacheOptions} returns. */
 export type ResolvedCacheOptions = ReturnType<typeof resolveCacheOptions>;
@@ -23,13 +24,65 @@ type ResolvedStore =
   | { kind: 'none' }
   | { kind: 'custom'; store: CacheStore };
 
+/**
+ * Every name `CacheModule.forRoot()` takes, and which objects are checked name by name: `redis`
+ * (a URL, ioredis options or a client), `store`, `serializer`, `invalidationJournal`, callbacks
+ * and lists are the app's own objects, open by design, and are not walked into.
+ */
+const CACHE_OPTION_NAMES: OptionNames<CacheModuleOptions> = {
+  redis: true,
+  store: true,
+  memory: { maxEntries: true, maxBytes: true },
+  keyPrefix: true,
+  version: true,
+  ttl: true,
+  serializer: true,
+  defaultModels: true,
+  user: true,
+  maxEntrySize: true,
+  compressAbove: true,
+  commandTimeout: true,
+  breaker: { failures: true, cooldown: true },
+  invalidationJournal: true,
+  generationTtl: true,
+  pages: {
+    global: true,
+    ttl: true,
+    grace: true,
+    earlyRefresh: { beta: true },
+    fillLock: { ttl: true, wait: true },
+    cacheControl: true,
+    hosts: true,
+    vary: true,
+    unkeyedInputs: true,
+    early: true,
+    reuseBodies: true,
+    edge: { header: true, purge: true },
+  },
+  statistics: true,
+  indexCleanupInterval: true,
+};
+
+/** `redis: { cluster, options }`: its own two names (its `options` are ioredis's, not walked). */
+const CLUSTER_CONFIG_NAMES: OptionNames<RedisClusterConfig> = { cluster: true, options: true };
+
+/** Names a `forRootAsync()` factory may return by mistake: they shape the module, not the cache. */
+const MODULE_EXTRAS = {
+  isGlobal: 'give it to CacheModule.forRootAsync() itself, beside useFactory',
+  name: 'give it to CacheModule.forRootAsync() itself, beside useFactory',
+};
+
 const STORE_METHODS = ['get', 'getMany', 'set', 'delete', 'scan', 'addToSets', 'members'] as const;
 
 /**
- * Validates module options once, at startup.
- * @throws TypeError that names the option and the accepted values.
+ * Validates module options once, at startup (`forRoot()`'s, and what a `forRootAsync()` factory
+ * resolves with): names it does not take, at any depth of {@link CACHE_OPTION_NAMES}, then values.
+ * @throws TypeError that names the option and the accepted values (an `UnknownOptionError`,
+ *   code `E_UNKNOWN_OPTION`, for unknown names).
  */
 export function resolveCacheOptions(options: CacheModuleOptions = {}) {
+  // First, so that a misspelt name is reported as such rather than as its missing value.
+  checkOptionNames(options, CACHE_OPTION_NAMES, 'CacheModule', MODULE_EXTRAS);
   const keyPrefix = options.keyPrefix ?? 'cache';
   if (
     typeof keyPrefix !== 'string' ||
@@ -166,6 +219,7 @@ function resolveStore(options: CacheModuleOptions): ResolvedStore {
   }
   if (redis instanceof Redis || redis instanceof Cluster) return { kind: 'redis', redis };
   if (typeof redis === 'object' && redis !== null && 'cluster' in redis) {
+    checkOptionNames({ redis }, { redis: CLUSTER_CONFIG_NAMES }, 'CacheModule');
     const { cluster, options: clusterOptions } = redis;
     if (!Array.isArray(cluster) || cluster.length === 0) {
       throw new TypeError(

@@ -5,7 +5,8 @@
 
 /**
  * The codes, one per kind of failure, each with whether the store answered it (it was reachable:
- * such a failure says nothing of its health) or was not reached.
+ * such a failure says nothing of its health), was not reached, or is not involved (a mistake in
+ * the app's options, thrown at startup).
  */
 const CODES = {
   /** A store call took longer than `commandTimeout`. */
@@ -24,6 +25,8 @@ const CODES = {
   E_COUNTER_RANGE: 'answered',
   /** `CacheService.lock()` stayed held by another owner for longer than its `wait`. */
   E_LOCK_TIMEOUT: 'unreached',
+  /** An options object (module options, a decorator's) has a name it does not take. */
+  E_UNKNOWN_OPTION: 'startup',
 } as const;
 
 /** The codes, one per kind of failure (see `cacheErrorCode`). */
@@ -141,5 +144,25 @@ export class CacheLockTimeoutError extends Error {
     readonly waitMs: number,
   ) {
     super(`Could not acquire cache lock ${JSON.stringify(lockName)} within ${waitMs} ms.`);
+  }
+}
+
+/**
+ * Thrown at startup (or when a decorator is applied) for option names the options object does not
+ * take, such as a misspelt one, which would otherwise be ignored.
+ */
+export class UnknownOptionError extends TypeError {
+  readonly code = 'E_UNKNOWN_OPTION';
+  override readonly name = 'UnknownOptionError';
+
+  /**
+   * @param options the unknown names, each with its path (`pages.ttll`).
+   * @param message what is wrong, with the closest known names.
+   */
+  constructor(
+    readonly options: readonly string[],
+    message: string,
+  ) {
+    super(message);
   }
 }

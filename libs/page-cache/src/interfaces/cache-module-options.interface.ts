@@ -134,14 +134,17 @@ export interface PageCacheOptions {
   /**
    * `Cache-Control` sent with cacheable pages (misses and hits). None by default: pages are
    * invalidated on the server, and a browser copy would not be. A personalised page (one that
-   * varies on the user, a cookie, `Authorization` or a function) gets it with `public` and
-   * `s-maxage` replaced by `private`, so no shared cache keeps one user's page for another.
+   * varies on the user, a cookie, `Authorization` or a function) gets it with `public`,
+   * `s-maxage` and `proxy-revalidate` replaced by `private`, so no shared cache keeps one user's
+   * page for another.
    */
   cacheControl?: string;
   /**
    * Hosts pages are cached for (Django's `ALLOWED_HOSTS`): names (`'example.com'`, `'.example.com'`
-   * for it and its subdomains, `'*'`) or RegExps, matched against the host name the framework
-   * reports (`X-Forwarded-Host` when a proxy is trusted), without the port. A request for any
+   * for it and its subdomains, `'localhost:3000'` with a port, `'*'`) or RegExps (tested against
+   * `name` or `name:port`), matched against the `Host` header and the host the framework reports
+   * (`X-Forwarded-Host` when a proxy is trusted). A name without a port matches only the default
+   * port (the protocol's, or the server's own): any other port is another host. A request for any
    * other host bypasses the cache and creates no entry. Default: every host (each host value gets
    * entries of its own).
    */

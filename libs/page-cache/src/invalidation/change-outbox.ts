@@ -1,4 +1,5 @@
 import type { ModuleRef } from '@nestjs/core';
+import type { OptionNames } from '../option-names.js';
 import { parseTtl, type Ttl } from '../ttl.js';
 import { DELIVERED } from './entity-events.js';
 import { invalidationRecord, type JournalEntry } from './invalidation-journal.js';
@@ -20,6 +21,13 @@ export interface OrmInvalidationOptions {
   /** How often any process delivers what the outbox holds (ms or `'1s'`). Default `'1s'`. */
   interval?: Ttl;
 }
+
+/** Every name {@link OrmInvalidationOptions} has (checked when an integration is built). */
+export const ORM_INVALIDATION_OPTION_NAMES: OptionNames<OrmInvalidationOptions> = {
+  outbox: true,
+  table: true,
+  interval: true,
+};
 
 /**
  * The outbox of the changes an ORM integration reports, the one shape of TypeORM's and MikroORM's:

@@ -3,8 +3,17 @@ import { DEFAULT_CACHE } from '../cache.constants.js';
 import type { CachedOptions } from '../interfaces/method-options.interface.js';
 import { assertModelName } from '../keys.js';
 import { entryDependencies } from '../models.js';
+import { checkOptionNames, type OptionNames } from '../option-names.js';
 import { parseTtl } from '../ttl.js';
 import { CACHED_METADATA, type CachedSpec } from './method-metadata.js';
+
+/** Every name `@Cached()` takes. */
+const CACHED_OPTION_NAMES: OptionNames<CachedOptions> = {
+  ttl: true,
+  key: true,
+  models: true,
+  cache: true,
+};
 
 /**
  * A decorator for `async` methods only: applying it to a method that does not return a promise is
@@ -40,6 +49,7 @@ function validate(options: CachedOptions): CachedSpec {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Invalid @Cached options: ${String(options)}. Expected an object.`);
   }
+  checkOptionNames(options, CACHED_OPTION_NAMES, '@Cached');
   const { ttl, key, models, cache } = options;
   if (key !== undefined && typeof key !== 'function') {
     throw new TypeError('Invalid @Cached key: expected a function of the arguments.');

@@ -9,6 +9,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { announceEntities } from '../invalidation/entity-catalog.js';
+import { checkOptionNames } from '../option-names.js';
 import {
   MikroORM,
   Utils,
@@ -22,7 +23,11 @@ import {
   type TransactionEventArgs,
   type UnitOfWork,
 } from '@mikro-orm/core';
-import { ChangeOutbox, type OrmInvalidationOptions } from '../invalidation/change-outbox.js';
+import {
+  ChangeOutbox,
+  ORM_INVALIDATION_OPTION_NAMES,
+  type OrmInvalidationOptions,
+} from '../invalidation/change-outbox.js';
 import {
   ENTITY_DELETED,
   ENTITY_SAVED,
@@ -92,6 +97,7 @@ export class MikroOrmCacheInvalidation
     @Inject(MIKRO_ORM_CACHE_INVALIDATION_OPTIONS)
     private readonly options: MikroOrmCacheInvalidationOptions = {},
   ) {
+    checkOptionNames(options, ORM_INVALIDATION_OPTION_NAMES, 'MikroOrmCacheInvalidation');
     orm.em.getEventManager().registerSubscriber(this);
     watchSavepoints(orm.em.getConnection('write'), this.levels);
     hookNativeWrites();

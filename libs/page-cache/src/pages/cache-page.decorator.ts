@@ -1,7 +1,20 @@
 import { SetMetadata } from '@nestjs/common';
 import { assertModelName } from '../keys.js';
+import { checkOptionNames, type OptionNames } from '../option-names.js';
 import { parseTtl, type Ttl } from '../ttl.js';
 import { CACHE_PAGE_METADATA, type CachePageOptions } from './page-metadata.js';
+
+/** Every name `@CachePage()` takes. */
+const CACHE_PAGE_OPTION_NAMES: OptionNames<CachePageOptions> = {
+  ttl: true,
+  key: true,
+  query: true,
+  statuses: true,
+  grace: true,
+  earlyRefresh: { beta: true },
+  cache: true,
+  early: true,
+};
 
 const UNSTORABLE_STATUSES = new Set([204, 205, 206, 304]);
 
@@ -26,6 +39,7 @@ export function CachePage(
 }
 
 function validate(options: CachePageOptions): void {
+  checkOptionNames(options, CACHE_PAGE_OPTION_NAMES, '@CachePage');
   if (options.ttl !== undefined) parseTtl(options.ttl, '@CachePage ttl');
   if (options.key !== undefined) assertModelName(options.key, '@CachePage key');
   if (options.cache !== undefined) assertModelName(options.cache, '@CachePage cache');

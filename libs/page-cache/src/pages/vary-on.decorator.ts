@@ -1,9 +1,18 @@
+import { checkOptionNames, type OptionNames } from '../option-names.js';
 import {
   VARY_ON_METADATA,
   type VaryFunction,
   type VaryOnOptions,
   type VarySpec,
 } from './page-metadata.js';
+
+/** Every name `@VaryOn({ … })` takes. */
+const VARY_ON_OPTION_NAMES: OptionNames<VaryOnOptions> = {
+  headers: true,
+  cookies: true,
+  query: true,
+  user: true,
+};
 
 /** A request header name (an RFC 9110 token). */
 export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -17,6 +26,7 @@ export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * @VaryOn('accept-language')                    // headers (also sent in the response's Vary)
  * @VaryOn({ cookies: ['theme'], user: true })   // cookies, query parameters, the principal
  * @VaryOn(req => req.headers['x-tenant'] as string)
+ * @VaryOn(req => req.query.preview === '1')     // a string, number or boolean; undefined: none
  * ```
  */
 export function VaryOn(
@@ -38,6 +48,7 @@ function toSpec(args: unknown[]): VarySpec {
   }
   if (args.length === 1 && typeof args[0] === 'object' && args[0] !== null) {
     const options = args[0] as VaryOnOptions;
+    checkOptionNames(options, VARY_ON_OPTION_NAMES, '@VaryOn');
     spec.headers = names(options.headers, 'headers').map(header);
     spec.cookies = names(options.cookies, 'cookies');
     spec.query = names(options.query, 'query');

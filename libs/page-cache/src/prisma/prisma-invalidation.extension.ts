@@ -9,6 +9,7 @@ import {
   type RecordFirstRequest,
 } from '../invalidation/entity-events.js';
 import { announceEntities } from '../invalidation/entity-catalog.js';
+import { checkOptionNames, type OptionNames } from '../option-names.js';
 import { primaryKeyId } from '../invalidation/primary-key-id.js';
 import { emitOwed, TransactionLevels, type OwedEvent } from '../invalidation/transaction-levels.js';
 import { deletedWith, parseRelations } from './deleted-with.js';
@@ -24,6 +25,9 @@ export interface PrismaCacheInvalidationOptions {
    */
   primaryKeys?: Readonly<Record<string, readonly string[]>>;
 }
+
+/** Every name of {@link PrismaCacheInvalidationOptions} (`primaryKeys` holds model names). */
+const PRISMA_OPTION_NAMES: OptionNames<PrismaCacheInvalidationOptions> = { primaryKeys: true };
 
 /**
  * What `prismaCacheInvalidation()` returns, for `prisma.$extends()`: it adds no model, result or
@@ -91,6 +95,7 @@ export function prismaCacheInvalidation(
   events: EventEmitter2,
   options: PrismaCacheInvalidationOptions = {},
 ): PrismaCacheInvalidationExtension {
+  checkOptionNames(options, PRISMA_OPTION_NAMES, 'prismaCacheInvalidation');
   const extension = Prisma.defineExtension(client => {
     const internals = client as unknown as ClientInternals;
     const keys: PrismaPrimaryKeys = {

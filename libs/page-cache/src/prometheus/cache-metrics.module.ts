@@ -9,7 +9,9 @@ import {
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { register, type Registry } from 'prom-client';
 import { CacheService } from '../cache.service.js';
+import { checkOptionNames } from '../option-names.js';
 import {
+  CACHE_METRICS_OPTION_NAMES,
   registerCacheMetrics,
   type CacheMetricsHandle,
   type CacheMetricsOptions,
@@ -72,6 +74,7 @@ export class CacheMetrics implements OnModuleInit, OnModuleDestroy {
 @Module({})
 export class CacheMetricsModule {
   static forRoot(options: CacheMetricsOptions = {}): DynamicModule {
+    checkOptionNames(options, CACHE_METRICS_OPTION_NAMES, 'CacheMetricsModule');
     return {
       module: CacheMetricsModule,
       imports: [DiscoveryModule],

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, register, type Registry } from 'prom-client';
 import type { CacheStats } from '../cache-statistics.js';
 import type { CacheService } from '../cache.service.js';
+import { checkOptionNames, type OptionNames } from '../option-names.js';
 
 /** Options of {@link registerCacheMetrics} and `CacheMetricsModule.forRoot()`. */
 export interface CacheMetricsOptions {
@@ -14,6 +15,13 @@ export interface CacheMetricsOptions {
    */
   hitDurationBuckets?: number[];
 }
+
+/** Every name {@link CacheMetricsOptions} has (`registry` is prom-client's, not walked). */
+export const CACHE_METRICS_OPTION_NAMES: OptionNames<CacheMetricsOptions> = {
+  registry: true,
+  prefix: true,
+  hitDurationBuckets: true,
+};
 
 /** The metrics of some caches in one registry. */
 export interface CacheMetricsHandle {
@@ -133,6 +141,7 @@ export function registerCacheMetrics(
   caches: readonly CacheService[],
   options: CacheMetricsOptions = {},
 ): CacheMetricsHandle {
+  checkOptionNames(options, CACHE_METRICS_OPTION_NAMES, 'registerCacheMetrics');
   const registry = options.registry ?? register;
   const prefix = options.prefix ?? 'nestjs_page_cache_';
   const services = [...new Set(caches)];

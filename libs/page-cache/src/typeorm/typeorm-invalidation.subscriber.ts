@@ -9,6 +9,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { announceEntities } from '../invalidation/entity-catalog.js';
+import { checkOptionNames } from '../option-names.js';
 import {
   DataSource,
   type EntityMetadata,
@@ -23,7 +24,11 @@ import {
   type TransactionRollbackEvent,
   type UpdateEvent,
 } from 'typeorm';
-import { ChangeOutbox, type OrmInvalidationOptions } from '../invalidation/change-outbox.js';
+import {
+  ChangeOutbox,
+  ORM_INVALIDATION_OPTION_NAMES,
+  type OrmInvalidationOptions,
+} from '../invalidation/change-outbox.js';
 import { ENTITY_DELETED, ENTITY_SAVED } from '../invalidation/entity-events.js';
 import type { JournalEntry } from '../invalidation/invalidation-journal.js';
 import type { OwedEvent } from '../invalidation/transaction-levels.js';
@@ -71,6 +76,7 @@ export class TypeOrmCacheInvalidation
     @Inject(TYPEORM_CACHE_INVALIDATION_OPTIONS)
     private readonly options: TypeOrmCacheInvalidationOptions = {},
   ) {
+    checkOptionNames(options, ORM_INVALIDATION_OPTION_NAMES, 'TypeOrmCacheInvalidation');
     dataSource.subscribers.push(this);
     // Entities as events name them; a join table is named only through the two it links.
     announceEntities(events, () =>

@@ -19,6 +19,12 @@ async function listen(
 }
 
 describe('varnishPurge', () => {
+  it('refuses an option name it does not take, with the closest known one', () => {
+    expect(() => varnishPurge({ url: 'http://v/', timout: '1s' } as never)).toThrow(
+      "Unknown varnishPurge option 'timout' (did you mean 'timeout'?).",
+    );
+  });
+
   const servers: Server[] = [];
   afterEach(async () => {
     for (const server of servers.splice(0)) {

@@ -1,3 +1,4 @@
+import { checkOptionNames, type OptionNames } from '../option-names.js';
 import { parseTtl, type Ttl } from '../ttl.js';
 
 /** Options of {@link varnishPurge}. */
@@ -12,6 +13,13 @@ export interface VarnishPurgeOptions {
   /** Extra request headers (a shared secret your VCL checks, a `Host`). */
   headers?: Record<string, string>;
 }
+
+/** Every name of {@link VarnishPurgeOptions} (`headers` are the app's own, not walked). */
+const VARNISH_PURGE_OPTION_NAMES: OptionNames<VarnishPurgeOptions> = {
+  url: true,
+  timeout: true,
+  headers: true,
+};
 
 /** Longest `xkey` request header sent (Varnish's `http_req_hdr_len` is 8 KB by default). */
 const MAX_HEADER_BYTES = 4_000;
@@ -30,6 +38,7 @@ const MAX_HEADER_BYTES = 4_000;
  * ```
  */
 export function varnishPurge(options: VarnishPurgeOptions): (tags: string[]) => Promise<void> {
+  checkOptionNames(options, VARNISH_PURGE_OPTION_NAMES, 'varnishPurge');
   const urls = typeof options.url === 'string' ? [options.url] : [...(options.url ?? [])];
   if (urls.length === 0 || urls.some(url => !/^https?:\/\//.test(url))) {
     throw new TypeError(

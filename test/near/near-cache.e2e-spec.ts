@@ -1,6 +1,8 @@
 import { CacheService, CacheStore, type CacheModuleOptions } from 'nestjs-page-cache';
 import type { NearStore } from '../../libs/page-cache/src/near/near.store.js';
 import { Redis } from 'ioredis';
+import { registerCacheMetrics } from 'nestjs-page-cache/prometheus';
+import { Registry } from 'prom-client';
 import { performance } from 'node:perf_hooks';
 import { nearData, nearModule } from '../fixtures/near/near.fixture.js';
 import { fetchPage, json } from '../support/fetch-page.js';
@@ -152,6 +154,25 @@ describe('near cache on a real Redis', () => {
       expect(cache(a).stats().views['NearController.page']).toMatchObject({ earlyHits: 2 });
       expect(nearStats(a).hits).toBeGreaterThan(0);
     });
+  });
+
+  it('Prometheus shows the near figures of a cache that keeps copies, and none of one that does not', async () => {
+    const a = await start({ lease: LEASE });
+    const plain = await start(false);
+    await cache(a).getOrSet('post', () => 1);
+    await cache(a).getOrSet('post', () => 1);
+    const registry = new Registry();
+    registerCacheMetrics([cache(a)], { registry });
+    const sample = async (name: string) =>
+      (await registry.getSingleMetric(`nestjs_page_cache_${name}`)!.get()).values;
+    expect((await sample('near_hits_total'))[0]!.value).toBe(nearStats(a).hits);
+    expect((await sample('near_lease_held'))[0]!.value).toBe(1);
+    expect((await sample('near_bytes'))[0]!.value).toBeGreaterThan(0);
+    const other = new Registry();
+    registerCacheMetrics([cache(plain)], { registry: other });
+    expect(
+      (await other.getSingleMetric('nestjs_page_cache_near_hits_total')!.get()).values,
+    ).toEqual([]);
   });
 
   it('getOrSet read twice: the second sends 0 commands to Redis', async () => {

@@ -257,6 +257,25 @@ describe('near cache on a real Redis', () => {
     });
   });
 
+  it('a process leaves the registry at shutdown: invalidations no longer wait for it', async () => {
+    const a = await start({ lease: '5s' });
+    const b = await start({ lease: '5s' });
+    const registry = new Redis(server.url);
+    try {
+      const holders = () => registry.zrange(`{${prefix}:1}:near:holders`, '0', '-1');
+      const id = nearStore(a).holder!.id;
+      expect(await holders()).toContain(id);
+      await a.close();
+      apps.splice(apps.indexOf(a), 1);
+      expect(await holders()).not.toContain(id);
+      const waits = nearStats(b).invalidationWaits.count;
+      await cache(b).invalidate('Post');
+      expect(nearStats(b).invalidationWaits.count).toBe(waits);
+    } finally {
+      registry.disconnect();
+    }
+  });
+
   it('a process without near still waits for the holders: its invalidate resolves after A dropped', async () => {
     const a = await start({ lease: '5s' });
     const plain = await start(false);

@@ -57,8 +57,10 @@ export class NearStore implements CacheStore {
     const holder = this.holder!;
     const epoch = this.inner.epoch?.();
     if (epoch !== this.epochSeen) {
-      // Another life of the server's data (a restart, a failover): nothing held is known good.
+      // Another life of the server's data (a restart, a failover): nothing held is known good,
+      // and the lease may have been lost with the writes that renewed it.
       holder.copies.dropAll();
+      if (this.epochSeen !== undefined) holder.lease.lost();
       this.epochSeen = epoch;
     }
     if (epoch !== undefined) {

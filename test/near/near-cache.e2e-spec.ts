@@ -137,23 +137,28 @@ describe('near cache on a real Redis', () => {
   const namespace = () => `${prefix}:1`;
 
   describe.each(ADAPTERS)('on %s', adapter => {
-    it('a page read twice: the second is answered from near copies, 0 commands to Redis', async () => {
-      const a = await start({ lease: LEASE }, adapter);
-      expect((await fetchPage(a, '/near/page')).cache).toBe('MISS');
-      const first = await log.during(namespace(), () => fetchPage(a, '/near/page'));
-      // The hit that installed the copies read them from Redis.
-      expect(first.length).toBeGreaterThan(0);
-      let page!: Awaited<ReturnType<typeof fetchPage>>;
-      const second = await log.during(namespace(), async () => {
-        page = await fetchPage(a, '/near/page');
-      });
-      expect(second).toEqual([]);
-      expect(page.cache).toBe('HIT');
-      expect(json(page)).toEqual({ version: 1 });
-      // Served on the early path (before Nest's pipeline), from near copies.
-      expect(cache(a).stats().views['NearController.page']).toMatchObject({ earlyHits: 2 });
-      expect(nearStats(a).hits).toBeGreaterThan(0);
-    });
+    it.each([
+      ['the early path', '/near/page', 'NearController.page', 2],
+      ["Nest's pipeline (a guarded route)", '/near/guarded', 'NearController.guarded', 0],
+    ] as const)(
+      'a page hit on %s: the second is answered from near copies, 0 commands to Redis',
+      async (_path, path, view, earlyHits) => {
+        const a = await start({ lease: LEASE }, adapter);
+        expect((await fetchPage(a, path)).cache).toBe('MISS');
+        const first = await log.during(namespace(), () => fetchPage(a, path));
+        // The hit that installed the copies read them from Redis.
+        expect(first.length).toBeGreaterThan(0);
+        let page!: Awaited<ReturnType<typeof fetchPage>>;
+        const second = await log.during(namespace(), async () => {
+          page = await fetchPage(a, path);
+        });
+        expect(second).toEqual([]);
+        expect(page.cache).toBe('HIT');
+        expect(json(page)).toEqual({ version: 1 });
+        expect(cache(a).stats().views[view]).toMatchObject({ hits: 2, earlyHits });
+        expect(nearStats(a).hits).toBeGreaterThan(0);
+      },
+    );
   });
 
   it('Prometheus shows the near figures of a cache that keeps copies, and none of one that does not', async () => {

@@ -4,7 +4,7 @@ import type { NearNames } from './near-names.js';
 import type { NearClient } from './near-scripts.js';
 
 /** State of a holder's lease, as `stats()` shows it. */
-export type LeaseState = 'held' | 'lapsed' | 'off';
+export type LeaseState = 'held' | 'lapsed';
 
 /**
  * A holder's lease in the registry (`{namespace}:near:holders`, scores in Redis time), renewed

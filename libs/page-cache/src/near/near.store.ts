@@ -108,7 +108,12 @@ export class NearStore implements CacheStore {
   }
 
   deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
-    return this.changing([key], () => this.inner.deleteIfEquals(key, value));
+    // Nothing changed when nothing was deleted (a lock already released): no announcement.
+    return this.changing(
+      [key],
+      () => this.inner.deleteIfEquals(key, value),
+      deleted => deleted,
+    );
   }
 
   incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
@@ -123,7 +128,11 @@ export class NearStore implements CacheStore {
    * Runs a write, then drops this process's copies of `keys` and announces them — also when the
    * write failed part way (some keys may have changed); the write's own error wins.
    */
-  private async changing<T>(keys: readonly string[], write: () => Promise<T>): Promise<T> {
+  private async changing<T>(
+    keys: readonly string[],
+    write: () => Promise<T>,
+    changed: (result: T) => boolean = () => true,
+  ): Promise<T> {
     let result: T;
     try {
       result = await write();
@@ -132,6 +141,7 @@ export class NearStore implements CacheStore {
       await this.announcer.announce(keys).catch(() => undefined);
       throw error;
     }
+    if (!changed(result)) return result;
     this.holder?.copies.drop(keys);
     await this.announcer.announce(keys);
     return result;

@@ -162,7 +162,14 @@ export class NearAnnouncer {
   }
 }
 
-/** A reply error (Redis answered, and said no), as opposed to a connection failure. */
+/**
+ * Redis refusing the script for good (permissions, a disabled command), as opposed to a failure
+ * that says nothing of the holders (a connection lost, a busy server): those reject the write.
+ */
 function isRefusal(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ReplyError';
+  return (
+    error instanceof Error &&
+    error.name === 'ReplyError' &&
+    /NOPERM|unknown command|unknown redis command|can't run this command/i.test(error.message)
+  );
 }

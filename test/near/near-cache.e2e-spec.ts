@@ -10,6 +10,7 @@ import { ADAPTERS, startApp, type AdapterName, type RunningApp } from '../suppor
 import { uniquePrefix } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { freePort } from '../support/free-port.js';
 
 /** Short, so that the tests that wait for a lease to run out are quick. */
 const LEASE = '1s' as const;
@@ -260,6 +261,27 @@ describe('near cache on a real Redis', () => {
     await vi.waitFor(async () => expect((await fetchPage(a, '/near/page')).cache).toBe('MISS'), {
       timeout: 5_000,
     });
+  });
+
+  it('a holder started while Redis is down holds its lease, and serves near, once Redis is up', async () => {
+    const port = await freePort();
+    const a = await startApp('express', nearModule(`redis://127.0.0.1:${port}`, prefix, true));
+    apps.push(a);
+    expect(nearStats(a).lease).toBe('lapsed');
+    const late = await RedisServer.start({ port });
+    try {
+      await vi.waitFor(() => expect(nearStats(a).lease).toBe('held'), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await fetchPage(a, '/near/page')).cache).toBe('HIT'), {
+        timeout: 10_000,
+      });
+      const hits = nearStats(a).hits;
+      await fetchPage(a, '/near/page');
+      expect(nearStats(a).hits).toBeGreaterThan(hits);
+    } finally {
+      await a.close();
+      apps.splice(apps.indexOf(a), 1);
+      await late.kill();
+    }
   });
 
   it('a process leaves the registry at shutdown: invalidations no longer wait for it', async () => {

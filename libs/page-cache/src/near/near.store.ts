@@ -68,6 +68,7 @@ export class NearStore implements CacheStore {
       if (held) return held;
     }
     const ticket = holder.copies.ticket();
+    const sent = Date.now();
     // Each value's remaining life is read with it (sent in the same write): a copy never
     // outlives the entry.
     const [values, ttls] = await Promise.all([
@@ -75,10 +76,12 @@ export class NearStore implements CacheStore {
       Promise.all(keys.map(key => this.inner.ttl(key).catch(() => undefined))),
     ]);
     if (epoch !== undefined && this.inner.epoch?.() === epoch && holder.lease.usable()) {
+      // Counted from the send: a copy ends no later than its key does in Redis.
+      const elapsed = Date.now() - sent;
       values.forEach((value, i) => {
         const ttl = ttls[i];
         if (value === undefined || ttl === undefined) return;
-        holder.copies.install(ticket, keys[i], value, ttl ?? Number.POSITIVE_INFINITY);
+        holder.copies.install(ticket, keys[i], value, ttl === null ? Infinity : ttl - elapsed);
       });
     }
     return values;

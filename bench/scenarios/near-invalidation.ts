@@ -46,7 +46,7 @@ export interface NearInvalidationResult {
 export async function runNearInvalidation(
   ctx: BenchContext,
 ): Promise<NearInvalidationResult | Skipped> {
-  const repetitions = ctx.quick ? 5 : 50;
+  const repetitions = ctx.quick ? 5 : 200;
   const cuts = ctx.quick ? 2 : 7;
   const redis = await ctx.startRedis();
   const proxy = await TcpProxy.start(redis.port);

@@ -76,7 +76,8 @@ const OPTIONAL: Partial<Record<HitContender, string>> = { 'lib-redis-near': 'nea
 
 /** Whether an app's startup error is the library refusing `option` (unknown or invalid). */
 function refuses(message: string, option: string): boolean {
-  return /CacheModule options?\b/.test(message) && new RegExp(`\\b${option}\\b`).test(message);
+  // On the line that names the option: the app's name (`…/lib-redis-near`) says `near` too.
+  return new RegExp(`CacheModule options?\\b[^\\n]*\\b${option}\\b`).test(message);
 }
 
 /** The contenders a result has figures of, on every adapter, in the order they run. */

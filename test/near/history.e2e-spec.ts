@@ -1,8 +1,12 @@
 import { describeStaleReads, historyClock, staleReads } from '../support/history-checker.js';
+import {
+  clusterDeployment,
+  standaloneDeployment,
+  type HistoryDeployment,
+} from '../support/history-deployments.js';
 import { HistoryProcess } from '../support/history-process.js';
 import { uniquePrefix } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
 
 /** The readers' lease: every fault below lasts well past it. */
 const LEASE_MS = 1_000;
@@ -10,6 +14,8 @@ const LEASE_MS = 1_000;
 const FAULT_MS = 2.5 * LEASE_MS;
 /** A bound for each step's condition on a loaded machine, not a wait. */
 const STEP_TIMEOUT_MS = 20_000;
+/** A bound for a whole history (two or three app processes boot, compiling the library). */
+const HISTORY_TIMEOUT_MS = 180_000;
 
 /** The processes of one history, once it has run. */
 interface History {
@@ -19,27 +25,23 @@ interface History {
 
 /**
  * The Jepsen-style history of the near cache: two readers and a writer, each its own process, on
- * one Redis. The readers read a value built from model `Doc` in a loop, through a proxy each that
- * can cut them off; the writer moves the version on in a source of truth (a second Redis, never
- * cut off) and invalidates `Doc`. Checked: no read returns a version older than the last
- * invalidation that resolved before the read began.
+ * one cache Redis. The readers read a value built from model `Doc` in a loop, each through proxies
+ * of its own that can cut it off; the writer moves the version on in a source of truth (a second
+ * Redis, never cut off) and invalidates `Doc`. Checked: no read returns a version older than the
+ * last invalidation that resolved before the read began.
  */
-describe('near copies: a history under partitions, a frozen reader and a Redis restart', () => {
+function historyTests(deploy: () => Promise<HistoryDeployment>): void {
   let source: RedisServer;
-  let cacheRedis: RedisServer;
+  let deployment: HistoryDeployment;
   const processes: HistoryProcess[] = [];
-  const proxies: TcpProxy[] = [];
 
-  beforeAll(async () => {
-    [source, cacheRedis] = await Promise.all([RedisServer.start(), RedisServer.start()]);
-  });
+  beforeEach(async () => {
+    [source, deployment] = await Promise.all([RedisServer.start(), deploy()]);
+  }, 60_000);
   afterEach(async () => {
     for (const started of processes.splice(0)) started.kill();
-    await Promise.all(proxies.splice(0).map(proxy => proxy.close()));
-  });
-  afterAll(async () => {
+    await deployment?.close();
     await source?.kill();
-    await cacheRedis?.kill();
   });
 
   async function until(what: string, condition: () => boolean): Promise<void> {
@@ -64,29 +66,24 @@ describe('near copies: a history under partitions, a frozen reader and a Redis r
   /** Runs the whole fault schedule and returns the processes with what they recorded. */
   async function history(breakAcks: boolean): Promise<History> {
     const prefix = uniquePrefix('near_history');
-    const [proxyA, proxyB] = await Promise.all([
-      TcpProxy.start(cacheRedis.port),
-      TcpProxy.start(cacheRedis.port),
-    ]);
-    proxies.push(proxyA, proxyB);
-    const env = (role: string, cache: string): Record<string, string> => ({
-      ROLE: role,
-      CACHE_REDIS: cache,
-      SOURCE_REDIS: source.url,
-      KEY_PREFIX: prefix,
-      LEASE: `${LEASE_MS}ms`,
-      WRITE_EVERY_MS: '50',
-      ...(breakAcks ? { BREAK_ACKS: '1' } : {}),
-    });
+    const [linkA, linkB] = await Promise.all([deployment.link(), deployment.link()]);
     const start = async (name: string, role: string, cache: string) => {
-      const started = await HistoryProcess.start(name, env(role, cache));
+      const started = await HistoryProcess.start(name, {
+        ROLE: role,
+        CACHE_REDIS: cache,
+        SOURCE_REDIS: source.url,
+        KEY_PREFIX: prefix,
+        LEASE: `${LEASE_MS}ms`,
+        WRITE_EVERY_MS: '50',
+        ...(breakAcks ? { BREAK_ACKS: '1' } : {}),
+      });
       processes.push(started);
       return started;
     };
     const [a, b, writer] = await Promise.all([
-      start('reader-a', 'reader', proxyA.url),
-      start('reader-b', 'reader', proxyB.url),
-      start('writer', 'writer', cacheRedis.url),
+      start('reader-a', 'reader', linkA.redis),
+      start('reader-b', 'reader', linkB.redis),
+      start('writer', 'writer', deployment.writer),
     ]);
 
     // Steady state: both readers serve near copies while the writer invalidates.
@@ -95,19 +92,19 @@ describe('near copies: a history under partitions, a frozen reader and a Redis r
     await until('20 writes resolved', () => writer.writes.length >= 20);
     await Promise.all([servesNear(a), servesNear(b)]);
 
-    // A partition: reader A is cut off (its commands and its subscription) while holding the
+    // A partition: reader A is cut off (its commands and its subscription) while it holds the
     // current version near, and writes go on past its lease.
     writer.tell('pause');
     await until('the writer is idle', () => writer.idle);
     await servesNear(a);
-    const droppedAt = historyClock();
-    proxyA.drop();
+    const cutAt = historyClock();
+    linkA.cut();
     writer.tell('resume');
     await until(
       'writes resolved while reader A was cut off past its lease',
-      () => writer.writesSince(droppedAt).length >= 5 && lasted(droppedAt, FAULT_MS),
+      () => writer.writesSince(cutAt).length >= 5 && lasted(cutAt, FAULT_MS),
     );
-    proxyA.heal();
+    linkA.heal();
     const healedAt = historyClock();
     await until('reader A reads again', () => a.readsSince(healedAt).length > 0);
     await servesNear(a);
@@ -124,11 +121,11 @@ describe('near copies: a history under partitions, a frozen reader and a Redis r
     await until('reader B reads again', () => b.readsSince(thawedAt).length > 0);
     await servesNear(b);
 
-    // A restart of the cache's Redis: everything it held (entries, tokens, leases) is gone.
-    const restartedAt = historyClock();
-    await cacheRedis.restart();
-    await until('writes resolved after the restart', () => {
-      return writer.writesSince(restartedAt).length >= 5;
+    // Redis loses everything it held (entries, tokens, leases) under running processes.
+    const lostAt = historyClock();
+    await deployment.lose();
+    await until(`writes resolved after ${deployment.loss}`, () => {
+      return writer.writesSince(lostAt).length >= 5;
     });
     await Promise.all([servesNear(a), servesNear(b)]);
 
@@ -152,45 +149,56 @@ describe('near copies: a history under partitions, a frozen reader and a Redis r
       .map(write => write.resolvedAt - write.startedAt)
       .sort((x, y) => x - y);
     const p = (q: number) => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))] ?? 0;
-    const reads = readers.map(
-      reader =>
-        `${reader.name}: ${reader.reads.length} reads, ${reader.nearHits} near hits, ${reader.errors} errors`,
-    );
     return [
       `writer: ${writer.writes.length} invalidations resolved (${writer.errors} rejected), ` +
         `p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, max ${p(1).toFixed(1)} ms`,
-      ...reads,
+      ...readers.map(
+        reader =>
+          `${reader.name}: ${reader.reads.length} reads, ${reader.nearHits} near hits, ${reader.errors} errors`,
+      ),
     ].join('\n');
   }
 
-  it('no read returns a version older than the last invalidation resolved before it began', async () => {
-    const run = await history(false);
-    const stale = staleReads(
-      run.readers.flatMap(reader => reader.reads),
-      run.writer.writes,
-    );
-    const measured = summary(run);
-    expect(stale.length, `${describeStaleReads(stale)}\n${measured}`).toBe(0);
-    // It proves something only if much was read, much of it from near copies.
-    expect(run.writer.writes.length, measured).toBeGreaterThanOrEqual(30);
-    for (const reader of run.readers) {
-      expect(reader.reads.length, measured).toBeGreaterThanOrEqual(300);
-      expect(reader.nearHits, measured).toBeGreaterThanOrEqual(reader.reads.length / 4);
-    }
-  }, 180_000);
-
-  it('the checker finds stale reads when invalidations skip the acknowledgements', async () => {
-    const run = await history(true);
-    const stale = staleReads(
-      run.readers.flatMap(reader => reader.reads),
-      run.writer.writes,
-    );
-    expect(stale.length, summary(run)).toBeGreaterThan(0);
-    // At least those of the reader cut off while it held its copy.
-    expect(stale.some(({ read }) => read.process === 'reader-a')).toBe(true);
-  }, 180_000);
-
-  it.todo(
-    'on a Redis Cluster: the same history, each reader cut off through proxies of every node',
+  it(
+    'no read returns a version older than the last invalidation resolved before it began',
+    async () => {
+      const run = await history(false);
+      const stale = staleReads(
+        run.readers.flatMap(reader => reader.reads),
+        run.writer.writes,
+      );
+      const measured = summary(run);
+      expect(stale.length, `${describeStaleReads(stale)}\n${measured}`).toBe(0);
+      // It proves something only if much was read, much of it from near copies.
+      expect(run.writer.writes.length, measured).toBeGreaterThanOrEqual(30);
+      for (const reader of run.readers) {
+        expect(reader.reads.length, measured).toBeGreaterThanOrEqual(300);
+        expect(reader.nearHits, measured).toBeGreaterThanOrEqual(reader.reads.length / 4);
+      }
+    },
+    HISTORY_TIMEOUT_MS,
   );
+
+  it(
+    'the checker finds stale reads when invalidations skip the acknowledgements',
+    async () => {
+      const run = await history(true);
+      const stale = staleReads(
+        run.readers.flatMap(reader => reader.reads),
+        run.writer.writes,
+      );
+      expect(stale.length, summary(run)).toBeGreaterThan(0);
+      // At least those of the reader cut off while it held its copy.
+      expect(stale.some(({ read }) => read.process === 'reader-a')).toBe(true);
+    },
+    HISTORY_TIMEOUT_MS,
+  );
+}
+
+describe('near copies on one Redis: a history under partitions, a frozen reader and a restart', () => {
+  historyTests(standaloneDeployment);
+});
+
+describe('near copies on a Redis Cluster: a history under partitions, a frozen reader and a failover', () => {
+  historyTests(clusterDeployment);
 });

@@ -88,6 +88,10 @@ function historyTests(deploy: () => Promise<HistoryDeployment>): void {
 
     // Steady state: both readers serve near copies while the writer invalidates.
     await Promise.all([servesNear(a), servesNear(b)]);
+    // Each reader reaches Redis through its own proxies only: a cut cuts all of it (the command
+    // connection and the subscriber, and on a Cluster one of each per node it talks to).
+    expect(linkA.connections()).toBeGreaterThanOrEqual(2);
+    expect(linkB.connections()).toBeGreaterThanOrEqual(2);
     writer.tell('resume');
     await until('20 writes resolved', () => writer.writes.length >= 20);
     await Promise.all([servesNear(a), servesNear(b)]);

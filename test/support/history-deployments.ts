@@ -10,6 +10,8 @@ export interface ReaderLink {
   cut(): void;
   /** Lets its bytes through again (the connections that lost some are closed). */
   heal(): void;
+  /** Connections open through its proxies (a cut proves something only when they carry it). */
+  connections(): number;
 }
 
 /** The cache's Redis of a history, as the test sees it: links, and a fault of the Redis itself. */
@@ -35,7 +37,12 @@ export async function standaloneDeployment(): Promise<HistoryDeployment> {
     async link() {
       const proxy = await TcpProxy.start(server.port);
       proxies.push(proxy);
-      return { redis: proxy.url, cut: () => proxy.drop(), heal: () => proxy.heal() };
+      return {
+        redis: proxy.url,
+        cut: () => proxy.drop(),
+        heal: () => proxy.heal(),
+        connections: () => proxy.openConnections,
+      };
     },
     lose: () => server.restart(),
     async close() {
@@ -72,6 +79,7 @@ export async function clusterDeployment(): Promise<HistoryDeployment> {
         }),
         cut: () => own.forEach(proxy => proxy.drop()),
         heal: () => own.forEach(proxy => proxy.heal()),
+        connections: () => own.reduce((sum, proxy) => sum + proxy.openConnections, 0),
       };
     },
     async lose() {

@@ -51,6 +51,11 @@ export class TcpProxy {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** Connections open through it now. */
+  get openConnections(): number {
+    return this.connections.size;
+  }
+
   /** Swallows all traffic from now on. */
   drop(): void {
     this.dropping = true;

@@ -1,0 +1,27 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { CacheStore } from '../stores/cache-store.interface.js';
+import { NearAnnouncer } from './near-announcer.js';
+import { NearHolder, type NearSettings } from './near-holder.js';
+import { NearNames, nearId } from './near-names.js';
+import { withNearScripts } from './near-scripts.js';
+import { NearStore } from './near.store.js';
+
+/**
+ * Wraps a Redis store: with `near` settings it keeps near copies (a holder: lease, subscription,
+ * copies); without, it only announces its writes, so that holders in other processes drop what
+ * they outdate.
+ */
+export async function createNearStore(
+  inner: CacheStore,
+  client: Redis | Cluster,
+  namespace: string,
+  near: NearSettings | false,
+): Promise<NearStore> {
+  const commands = withNearScripts(client);
+  const names = new NearNames(namespace);
+  const id = nearId();
+  if (near === false) return new NearStore(inner, new NearAnnouncer(commands, names, id));
+  const holder = new NearHolder(commands, names, id, near);
+  await holder.start();
+  return new NearStore(inner, new NearAnnouncer(commands, names, id, holder.channel), holder);
+}

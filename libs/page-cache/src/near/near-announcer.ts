@@ -1,0 +1,137 @@
+import { performance } from 'node:perf_hooks';
+import { driftMargin } from './lease-clock.js';
+import { NearChannel } from './near-channel.js';
+import type { NearAnnouncement, NearNames } from './near-names.js';
+import type { NearClient } from './near-scripts.js';
+
+/** A holder that was live when an invalidation was announced. */
+export interface NearHolder {
+  id: string;
+  /** How long its lease still ran, in Redis time, when the announcement was made (ms). */
+  expiresInMs: number;
+}
+
+/** How long invalidations waited for holders' acknowledgements. */
+export interface InvalidationWaits {
+  /** Announcements that found at least one live holder, and so waited. */
+  count: number;
+  /** Longest wait (ms). */
+  maxMs: number;
+}
+
+/**
+ * Announces what a write changed, and waits until every holder that was live then has dropped
+ * its copies: one script call publishes the announcement and returns the live holders (score >
+ * Redis now) with their expiries; each is then waited for until it acknowledges on this
+ * announcer's ack channel, or until its lease has expired (converted to local time from the reply,
+ * plus the drift margin): a holder that cannot hear the channel stops serving copies by then.
+ * Processes without near copies announce too — otherwise a write there would leave stale copies
+ * elsewhere. An announcement that finds no live holder returns at once (one `EVALSHA`).
+ */
+export class NearAnnouncer {
+  private sequence = 0;
+  /** Acknowledgements per announcement in flight (they may arrive before the script's reply). */
+  private readonly acks = new Map<number, { from: Set<string>; heard: () => void }>();
+  private subscribed: Promise<void> | undefined;
+  /** The subscriber this announcer made itself (in a process that keeps no copies). */
+  private own: NearChannel | undefined;
+  readonly waits: InvalidationWaits = { count: 0, maxMs: 0 };
+
+  /**
+   * @param channel the holder's subscriber, on which acknowledgements are heard too; without one,
+   *   the announcer makes its own when it first announces.
+   */
+  constructor(
+    private readonly client: NearClient,
+    private readonly names: NearNames,
+    readonly id: string,
+    private readonly channel?: NearChannel,
+  ) {}
+
+  /** Closes the subscriber this announcer made, if any. */
+  async close(): Promise<void> {
+    await this.own?.close();
+  }
+
+  private subscriber(): NearChannel {
+    if (this.channel) return this.channel;
+    // Lost acknowledgements only make a wait last until the holders' leases expire.
+    this.own ??= new NearChannel(this.client, () => undefined);
+    return this.own;
+  }
+
+  /**
+   * Announces that `keys` (`null`: everything) changed in Redis, and resolves once every live
+   * holder dropped its copies or its lease ran out. Rejects when Redis could not be asked.
+   */
+  async announce(keys: readonly string[] | null): Promise<void> {
+    this.subscribed ??= this.subscriber()
+      .subscribe(this.names.acks(this.id), message => this.heard(message))
+      .catch((error: unknown) => {
+        this.subscribed = undefined;
+        throw error;
+      });
+    await this.subscribed;
+    const sequence = ++this.sequence;
+    this.acks.set(sequence, { from: new Set(), heard: () => undefined });
+    try {
+      const message: NearAnnouncement = { a: this.id, s: sequence, k: keys && [...keys] };
+      const [now, live] = await this.client.pcNearAnnounce(
+        this.names.holders,
+        this.names.invalidations,
+        JSON.stringify(message),
+      );
+      const holders: NearHolder[] = [];
+      for (let i = 0; i < live.length; i += 2) {
+        // This process dropped its own copies before announcing.
+        if (live[i] !== this.id)
+          holders.push({ id: live[i], expiresInMs: Number(live[i + 1]) - now });
+      }
+      if (holders.length === 0) return;
+      const started = performance.now();
+      await this.awaitAcks(sequence, holders);
+      const waited = performance.now() - started;
+      this.waits.count++;
+      this.waits.maxMs = Math.max(this.waits.maxMs, Math.round(waited));
+    } finally {
+      this.acks.delete(sequence);
+    }
+  }
+
+  /**
+   * Resolves once each of `holders` acknowledged announcement `sequence`, or its lease expired.
+   * The one place an invalidation waits.
+   */
+  awaitAcks(sequence: number, holders: readonly NearHolder[]): Promise<void> {
+    const state = this.acks.get(sequence);
+    if (state === undefined) return Promise.resolve();
+    const waiting = new Set(holders.map(holder => holder.id).filter(id => !state.from.has(id)));
+    if (waiting.size === 0) return Promise.resolve();
+    return new Promise<void>(resolve => {
+      const timers: NodeJS.Timeout[] = [];
+      const settle = (id: string) => {
+        waiting.delete(id);
+        if (waiting.size > 0) return;
+        for (const timer of timers) clearTimeout(timer);
+        resolve();
+      };
+      state.heard = () => {
+        for (const id of state.from) settle(id);
+      };
+      for (const holder of holders) {
+        if (!waiting.has(holder.id)) continue;
+        const expiresIn = Math.max(0, holder.expiresInMs);
+        timers.push(setTimeout(() => settle(holder.id), expiresIn + driftMargin(expiresIn)));
+      }
+    });
+  }
+
+  /** An acknowledgement: `{holder}|{sequence}`. */
+  private heard(message: string): void {
+    const bar = message.lastIndexOf('|');
+    const state = this.acks.get(Number(message.slice(bar + 1)));
+    if (state === undefined) return;
+    state.from.add(message.slice(0, bar));
+    state.heard();
+  }
+}

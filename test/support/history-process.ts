@@ -9,6 +9,11 @@ const REGISTER = fileURLToPath(new URL('./ts-register.mjs', import.meta.url));
 const EXIT_WITH_PARENT = fileURLToPath(new URL('./exit-with-parent.mjs', import.meta.url));
 const ENTRY = fileURLToPath(new URL('../fixtures/near/history.app.ts', import.meta.url));
 
+/** A read as a reader recorded it: with whether near copies answered it. */
+export interface NearRead extends HistoryRead {
+  near: boolean;
+}
+
 /** A write as the writer recorded it: with when its invalidation was sent. */
 export interface TimedWrite extends HistoryWrite {
   startedAt: number;
@@ -19,7 +24,7 @@ export interface TimedWrite extends HistoryWrite {
  * whose recorded reads or writes, latest statistics and output the test follows as they come.
  */
 export class HistoryProcess {
-  readonly reads: HistoryRead[] = [];
+  readonly reads: NearRead[] = [];
   readonly writes: TimedWrite[] = [];
   /** Its cache's statistics, as of its latest message. */
   stats: CacheStats | undefined;
@@ -35,9 +40,9 @@ export class HistoryProcess {
     let markDone!: () => void;
     this.done = new Promise(resolve => (markDone = resolve));
     process.on('message', (message: HistoryMessage) => {
-      for (const [start, end, version] of message.events) {
+      for (const [start, end, version, near] of message.events) {
         if (name === 'writer') this.writes.push({ version, startedAt: start, resolvedAt: end });
-        else this.reads.push({ process: name, start, end, version });
+        else this.reads.push({ process: name, start, end, version, near: near === 1 });
       }
       this.stats = message.stats;
       this.errors = message.errors;
@@ -83,12 +88,11 @@ export class HistoryProcess {
 
   /** `stats().near.hits` as of its latest message (0 without a near layer). */
   get nearHits(): number {
-    const near = (this.stats as { near?: { hits?: number } } | undefined)?.near;
-    return near?.hits ?? 0;
+    return this.stats?.near?.hits ?? 0;
   }
 
   /** Its reads that began after `time`. */
-  readsSince(time: number): HistoryRead[] {
+  readsSince(time: number): NearRead[] {
     return this.reads.filter(read => read.start > time);
   }
 

@@ -1,8 +1,12 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { driftMargin } from './lease-clock.js';
 import { NearChannel } from './near-channel.js';
 import type { NearAnnouncement, NearNames } from './near-names.js';
 import type { NearClient } from './near-scripts.js';
+
+/** Longest an announcement waits for the acknowledgement channel's subscription (ms). */
+const SUBSCRIBE_WAIT_MS = 1_000;
 
 /** A holder that was live when an invalidation was announced. */
 export interface NearHolder {
@@ -67,11 +71,12 @@ export class NearAnnouncer {
   async announce(keys: readonly string[] | null): Promise<void> {
     this.subscribed ??= this.subscriber()
       .subscribe(this.names.acks(this.id), message => this.heard(message))
-      .catch((error: unknown) => {
+      .catch(() => {
         this.subscribed = undefined;
-        throw error;
       });
-    await this.subscribed;
+    // Bounded: without the subscription acknowledgements are lost, and holders are waited for
+    // until their leases expire (slower, never wrong).
+    await Promise.race([this.subscribed, sleep(SUBSCRIBE_WAIT_MS, undefined, { ref: false })]);
     const sequence = ++this.sequence;
     this.acks.set(sequence, { from: new Set(), heard: () => undefined });
     try {

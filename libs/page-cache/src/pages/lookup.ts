@@ -65,6 +65,12 @@ async function found(
   return { generations: await tracker.generationsForWrite(location.deps) };
 }
 
+/**
+ * Pages decoded from the very Buffer they came in: a near copy is the same Buffer at every hit, so
+ * it is decoded once (a Buffer read from Redis is new at every read, and its entry goes with it).
+ */
+const decoded = new WeakMap<Buffer, StoredPage>();
+
 /** Decodes stored bytes into a page (kept in `bodies` for reuse); removes foreign bytes. */
 function read(
   store: CacheStore,
@@ -74,6 +80,8 @@ function read(
   bodies: LocalBodies | undefined,
 ): StoredPage | undefined {
   if (bytes === undefined) return undefined;
+  const known = decoded.get(bytes);
+  if (known !== undefined) return known;
   const entry = decodeEntry(bytes, maxEntrySize);
   if (entry?.meta.k !== 'page') {
     // Foreign, corrupt or older-format bytes under our key: a miss, and removed.
@@ -81,6 +89,7 @@ function read(
     return undefined;
   }
   const page = { meta: entry.meta, body: entry.payload };
+  decoded.set(bytes, page);
   // Only pages whose header names their body's digest can be recognised later.
   if (bodies !== undefined && entry.meta.b !== undefined) {
     const length = headerLength(bytes);

@@ -1,6 +1,8 @@
 import { CacheService, CacheStore, type CacheModuleOptions } from 'nestjs-page-cache';
 import type { NearStore } from '../../libs/page-cache/src/near/near.store.js';
 import { Redis } from 'ioredis';
+import { registerCacheMetrics } from 'nestjs-page-cache/prometheus';
+import { Registry } from 'prom-client';
 import { performance } from 'node:perf_hooks';
 import { nearData, nearModule } from '../fixtures/near/near.fixture.js';
 import { fetchPage, json } from '../support/fetch-page.js';
@@ -8,6 +10,7 @@ import { ADAPTERS, startApp, type AdapterName, type RunningApp } from '../suppor
 import { uniquePrefix } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { freePort } from '../support/free-port.js';
 
 /** Short, so that the tests that wait for a lease to run out are quick. */
 const LEASE = '1s' as const;
@@ -135,23 +138,47 @@ describe('near cache on a real Redis', () => {
   const namespace = () => `${prefix}:1`;
 
   describe.each(ADAPTERS)('on %s', adapter => {
-    it('a page read twice: the second is answered from near copies, 0 commands to Redis', async () => {
-      const a = await start({ lease: LEASE }, adapter);
-      expect((await fetchPage(a, '/near/page')).cache).toBe('MISS');
-      const first = await log.during(namespace(), () => fetchPage(a, '/near/page'));
-      // The hit that installed the copies read them from Redis.
-      expect(first.length).toBeGreaterThan(0);
-      let page!: Awaited<ReturnType<typeof fetchPage>>;
-      const second = await log.during(namespace(), async () => {
-        page = await fetchPage(a, '/near/page');
-      });
-      expect(second).toEqual([]);
-      expect(page.cache).toBe('HIT');
-      expect(json(page)).toEqual({ version: 1 });
-      // Served on the early path (before Nest's pipeline), from near copies.
-      expect(cache(a).stats().views['NearController.page']).toMatchObject({ earlyHits: 2 });
-      expect(nearStats(a).hits).toBeGreaterThan(0);
-    });
+    it.each([
+      ['the early path', '/near/page', 'NearController.page', 2],
+      ["Nest's pipeline (a guarded route)", '/near/guarded', 'NearController.guarded', 0],
+    ] as const)(
+      'a page hit on %s: the second is answered from near copies, 0 commands to Redis',
+      async (_path, path, view, earlyHits) => {
+        const a = await start({ lease: LEASE }, adapter);
+        expect((await fetchPage(a, path)).cache).toBe('MISS');
+        const first = await log.during(namespace(), () => fetchPage(a, path));
+        // The hit that installed the copies read them from Redis.
+        expect(first.length).toBeGreaterThan(0);
+        let page!: Awaited<ReturnType<typeof fetchPage>>;
+        const second = await log.during(namespace(), async () => {
+          page = await fetchPage(a, path);
+        });
+        expect(second).toEqual([]);
+        expect(page.cache).toBe('HIT');
+        expect(json(page)).toEqual({ version: 1 });
+        expect(cache(a).stats().views[view]).toMatchObject({ hits: 2, earlyHits });
+        expect(nearStats(a).hits).toBeGreaterThan(0);
+      },
+    );
+  });
+
+  it('Prometheus shows the near figures of a cache that keeps copies, and none of one that does not', async () => {
+    const a = await start({ lease: LEASE });
+    const plain = await start(false);
+    await cache(a).getOrSet('post', () => 1);
+    await cache(a).getOrSet('post', () => 1);
+    const registry = new Registry();
+    registerCacheMetrics([cache(a)], { registry });
+    const sample = async (name: string) =>
+      (await registry.getSingleMetric(`nestjs_page_cache_${name}`)!.get()).values;
+    expect((await sample('near_hits_total'))[0]!.value).toBe(nearStats(a).hits);
+    expect((await sample('near_lease_held'))[0]!.value).toBe(1);
+    expect((await sample('near_bytes'))[0]!.value).toBeGreaterThan(0);
+    const other = new Registry();
+    registerCacheMetrics([cache(plain)], { registry: other });
+    expect(
+      (await other.getSingleMetric('nestjs_page_cache_near_hits_total')!.get()).values,
+    ).toEqual([]);
   });
 
   it('getOrSet read twice: the second sends 0 commands to Redis', async () => {
@@ -234,6 +261,46 @@ describe('near cache on a real Redis', () => {
     await vi.waitFor(async () => expect((await fetchPage(a, '/near/page')).cache).toBe('MISS'), {
       timeout: 5_000,
     });
+  });
+
+  it('a holder started while Redis is down holds its lease, and serves near, once Redis is up', async () => {
+    const port = await freePort();
+    const a = await startApp('express', nearModule(`redis://127.0.0.1:${port}`, prefix, true));
+    apps.push(a);
+    expect(nearStats(a).lease).toBe('lapsed');
+    const late = await RedisServer.start({ port });
+    try {
+      await vi.waitFor(() => expect(nearStats(a).lease).toBe('held'), { timeout: 10_000 });
+      await vi.waitFor(async () => expect((await fetchPage(a, '/near/page')).cache).toBe('HIT'), {
+        timeout: 10_000,
+      });
+      const hits = nearStats(a).hits;
+      await fetchPage(a, '/near/page');
+      expect(nearStats(a).hits).toBeGreaterThan(hits);
+    } finally {
+      await a.close();
+      apps.splice(apps.indexOf(a), 1);
+      await late.kill();
+    }
+  });
+
+  it('a process leaves the registry at shutdown: invalidations no longer wait for it', async () => {
+    const a = await start({ lease: '5s' });
+    const b = await start({ lease: '5s' });
+    const registry = new Redis(server.url);
+    try {
+      const holders = () => registry.zrange(`{${prefix}:1}:near:holders`, '0', '-1');
+      const id = nearStore(a).holder!.id;
+      expect(await holders()).toContain(id);
+      await a.close();
+      apps.splice(apps.indexOf(a), 1);
+      expect(await holders()).not.toContain(id);
+      const waits = nearStats(b).invalidationWaits.count;
+      await cache(b).invalidate('Post');
+      expect(nearStats(b).invalidationWaits.count).toBe(waits);
+    } finally {
+      registry.disconnect();
+    }
   });
 
   it('a process without near still waits for the holders: its invalidate resolves after A dropped', async () => {

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { driftMargin } from './lease-clock.js';
@@ -40,6 +41,7 @@ export class NearAnnouncer {
   /** The subscriber this announcer made itself (in a process that keeps no copies). */
   private own: NearChannel | undefined;
   readonly waits: InvalidationWaits = { count: 0, maxMs: 0 };
+  private warned = false;
 
   /**
    * @param channel the holder's subscriber, on which acknowledgements are heard too; without one,
@@ -81,11 +83,21 @@ export class NearAnnouncer {
     this.acks.set(sequence, { from: new Set(), heard: () => undefined });
     try {
       const message: NearAnnouncement = { a: this.id, s: sequence, k: keys && [...keys] };
-      const [now, live] = await this.client.pcNearAnnounce(
-        this.names.holders,
-        this.names.invalidations,
-        JSON.stringify(message),
-      );
+      let reply: [number, string[]];
+      try {
+        reply = await this.client.pcNearAnnounce(
+          this.names.holders,
+          this.names.invalidations,
+          JSON.stringify(message),
+        );
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        // Redis refuses the script (an ACL without EVALSHA or PUBLISH): a holder needs them too
+        // to renew its lease, so none can be live on this connection's terms. Said once.
+        this.refused(error as Error);
+        return;
+      }
+      const [now, live] = reply;
       const holders: NearHolder[] = [];
       for (let i = 0; i < live.length; i += 2) {
         // This process dropped its own copies before announcing.
@@ -131,6 +143,15 @@ export class NearAnnouncer {
     });
   }
 
+  private refused(error: Error): void {
+    if (this.warned) return;
+    this.warned = true;
+    new Logger('CacheStore').warn(
+      `Near cache announcements refused by Redis (${error.message}): writes here are not announced, so a process ` +
+        'with `near` that can renew its lease would keep its copies for up to a lease after them. Allow EVALSHA and PUBLISH to this user.',
+    );
+  }
+
   /** An acknowledgement: `{holder}|{sequence}`. */
   private heard(message: string): void {
     const bar = message.lastIndexOf('|');
@@ -139,4 +160,16 @@ export class NearAnnouncer {
     state.from.add(message.slice(0, bar));
     state.heard();
   }
+}
+
+/**
+ * Redis refusing the script for good (permissions, a disabled command), as opposed to a failure
+ * that says nothing of the holders (a connection lost, a busy server): those reject the write.
+ */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'ReplyError' &&
+    /NOPERM|unknown command|unknown redis command|can't run this command/i.test(error.message)
+  );
 }

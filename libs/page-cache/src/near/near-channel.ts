@@ -24,7 +24,13 @@ export class NearChannel {
       if (!this.closed) this.onLost();
     });
     this.subscriber.on('ready', () => {
-      if (!this.closed) onReady();
+      if (this.closed) return;
+      // ioredis subscribes again only to channels it had subscribed: one whose SUBSCRIBE failed
+      // (Redis down at startup) is asked again here. SUBSCRIBE is idempotent.
+      if (this.handlers.size > 0) {
+        this.subscriber.subscribe(...this.handlers.keys()).catch(() => undefined);
+      }
+      onReady();
     });
     this.subscriber.on('message', (channel: string, message: string) =>
       this.handlers.get(channel)?.(message),

@@ -24,6 +24,8 @@ export class NearHolder {
   readonly channel: NearChannel;
   /** Reads answered from near copies. */
   hits = 0;
+  /** The command connection closed: acknowledgements and renewals may have been lost. */
+  private readonly closed = () => this.lease.lost();
 
   constructor(
     private readonly client: NearClient,
@@ -38,7 +40,7 @@ export class NearHolder {
       () => this.lease.lost(),
       () => this.lease.renew(),
     );
-    client.on('close', () => this.lease.lost());
+    client.on('close', this.closed);
   }
 
   /** Subscribes, then starts the lease (its first ping proves the subscription). */
@@ -68,6 +70,7 @@ export class NearHolder {
   }
 
   async close(): Promise<void> {
+    this.client.off('close', this.closed);
     this.copies.dropAll();
     await this.lease.close();
     await this.channel.close();

@@ -4,7 +4,7 @@ import type { NearNames } from './near-names.js';
 import type { NearClient } from './near-scripts.js';
 
 /** State of a holder's lease, as `stats()` shows it. */
-export type LeaseState = 'held' | 'lapsed' | 'off';
+export type LeaseState = 'held' | 'lapsed';
 
 /**
  * A holder's lease in the registry (`{namespace}:near:holders`, scores in Redis time), renewed
@@ -26,6 +26,8 @@ export class NearLease {
     readonly id: string,
     leaseMs: number,
     private readonly onLapse: () => void,
+    /** A monotonic clock (ms). */
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.clock = new LeaseClock(leaseMs);
   }
@@ -40,7 +42,7 @@ export class NearLease {
 
   /** Whether near copies may be served now. */
   usable(): boolean {
-    if (this.clock.usable(performance.now())) return true;
+    if (this.clock.usable(this.now())) return true;
     if (this.held) this.lapse();
     return false;
   }
@@ -52,7 +54,7 @@ export class NearLease {
   /** Sends a renewal now (also when the channel came back: the lease is proven sooner). */
   renew(): void {
     if (this.closed) return;
-    const renewal = this.clock.renewalSent(performance.now());
+    const renewal = this.clock.renewalSent(this.now());
     const { holders } = this.names;
     this.client
       .pcNearRenew(holders, this.id, this.clock.leaseMs, this.names.pings(this.id), String(renewal))
@@ -61,11 +63,16 @@ export class NearLease {
 
   /** A ping came back on the holder's own channel. */
   pinged(message: string): void {
-    if (this.closed || !this.clock.pingReceived(Number(message))) return;
-    this.held = this.clock.usable(performance.now());
+    if (this.closed) return;
+    // Regained after a lapse nobody noticed (the process was paused, its timers late): what was
+    // held before may have missed invalidations announced while it was not registered.
+    const was = this.clock.usable(this.now());
+    if (!this.clock.pingReceived(Number(message))) return;
+    if (!was) this.lapse();
+    this.held = this.clock.usable(this.now());
     if (!this.held) return;
     clearTimeout(this.lapseTimer);
-    this.lapseTimer = setTimeout(() => this.usable(), this.clock.deadline - performance.now() + 1);
+    this.lapseTimer = setTimeout(() => this.usable(), this.clock.deadline - this.now() + 1);
     this.lapseTimer.unref();
   }
 

@@ -57,8 +57,10 @@ export class NearStore implements CacheStore {
     const holder = this.holder!;
     const epoch = this.inner.epoch?.();
     if (epoch !== this.epochSeen) {
-      // Another life of the server's data (a restart, a failover): nothing held is known good.
+      // Another life of the server's data (a restart, a failover): nothing held is known good,
+      // and the lease may have been lost with the writes that renewed it.
       holder.copies.dropAll();
+      if (this.epochSeen !== undefined) holder.lease.lost();
       this.epochSeen = epoch;
     }
     if (epoch !== undefined) {
@@ -66,6 +68,7 @@ export class NearStore implements CacheStore {
       if (held) return held;
     }
     const ticket = holder.copies.ticket();
+    const sent = Date.now();
     // Each value's remaining life is read with it (sent in the same write): a copy never
     // outlives the entry.
     const [values, ttls] = await Promise.all([
@@ -73,10 +76,12 @@ export class NearStore implements CacheStore {
       Promise.all(keys.map(key => this.inner.ttl(key).catch(() => undefined))),
     ]);
     if (epoch !== undefined && this.inner.epoch?.() === epoch && holder.lease.usable()) {
+      // Counted from the send: a copy ends no later than its key does in Redis.
+      const elapsed = Date.now() - sent;
       values.forEach((value, i) => {
         const ttl = ttls[i];
         if (value === undefined || ttl === undefined) return;
-        holder.copies.install(ticket, keys[i], value, ttl ?? Number.POSITIVE_INFINITY);
+        holder.copies.install(ticket, keys[i], value, ttl === null ? Infinity : ttl - elapsed);
       });
     }
     return values;
@@ -106,7 +111,12 @@ export class NearStore implements CacheStore {
   }
 
   deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
-    return this.changing([key], () => this.inner.deleteIfEquals(key, value));
+    // Nothing changed when nothing was deleted (a lock already released): no announcement.
+    return this.changing(
+      [key],
+      () => this.inner.deleteIfEquals(key, value),
+      deleted => deleted,
+    );
   }
 
   incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
@@ -121,7 +131,11 @@ export class NearStore implements CacheStore {
    * Runs a write, then drops this process's copies of `keys` and announces them — also when the
    * write failed part way (some keys may have changed); the write's own error wins.
    */
-  private async changing<T>(keys: readonly string[], write: () => Promise<T>): Promise<T> {
+  private async changing<T>(
+    keys: readonly string[],
+    write: () => Promise<T>,
+    changed: (result: T) => boolean = () => true,
+  ): Promise<T> {
     let result: T;
     try {
       result = await write();
@@ -130,6 +144,7 @@ export class NearStore implements CacheStore {
       await this.announcer.announce(keys).catch(() => undefined);
       throw error;
     }
+    if (!changed(result)) return result;
     this.holder?.copies.drop(keys);
     await this.announcer.announce(keys);
     return result;

@@ -35,8 +35,9 @@ export interface InvalidationWaits {
  * plus the drift margin): a holder that cannot hear the channel stops serving copies by then.
  * Processes without near copies announce too — otherwise a write there would leave stale copies
  * elsewhere. An announcement that finds no live holder returns at once (one `EVALSHA`), except in
- * a registry's first lease after it lost its state (a restart, a failover): leases granted before
- * are unknown, so it waits until that lease is over (Gray & Cheriton's rule; Chubby's grace period).
+ * a registry's first lease after it lost its state (a restart, a failover) when this process saw
+ * leases before: those are unknown to it now, so it waits until that lease is over (Gray &
+ * Cheriton's rule; Chubby's grace period).
  */
 export class NearAnnouncer {
   private sequence = 0;
@@ -49,8 +50,8 @@ export class NearAnnouncer {
   private warned = false;
   /** The longest lease known to be in use on this namespace: own, or seen registered (ms). */
   private longestLeaseMs: number;
-  /** Whether near copies may be kept on this namespace: here, or seen registered by others. */
-  private nearSeen: boolean;
+  /** When the registry's life in which this process first saw a lease registered began. */
+  private nearSeenIn: number | undefined;
 
   /**
    * @param leaseMs this process's lease ({@link DEFAULT_LEASE_MS} without near copies): the
@@ -66,7 +67,6 @@ export class NearAnnouncer {
     private readonly channel?: NearChannel,
   ) {
     this.longestLeaseMs = leaseMs;
-    this.nearSeen = channel !== undefined;
   }
 
   /** Closes the subscriber this announcer made, if any. */
@@ -120,10 +120,12 @@ export class NearAnnouncer {
         if (live[i] !== this.id)
           holders.push({ id: live[i], expiresInMs: Number(live[i + 1]) - now });
       }
-      if (live.length > 0 || registeredLeaseMs > 0) this.nearSeen = true;
+      if (live.length > 0 || registeredLeaseMs > 0) this.nearSeenIn ??= since;
       this.longestLeaseMs = Math.max(this.longestLeaseMs, registeredLeaseMs);
-      // A lease granted before the registry's life began ran at most this long past its start.
-      const graceMs = this.nearSeen ? since + this.longestLeaseMs - now : 0;
+      // Leases were granted in an earlier life (this process saw them): one may still run, at
+      // most a lease past the start of this one. A namespace first used in this life waits not.
+      const earlier = this.nearSeenIn !== undefined && this.nearSeenIn !== since;
+      const graceMs = earlier ? since + this.longestLeaseMs - now : 0;
       if (holders.length === 0 && graceMs <= 0) return;
       const started = performance.now();
       await this.awaitAcks(sequence, holders, graceMs);

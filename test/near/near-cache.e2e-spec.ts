@@ -263,6 +263,46 @@ describe('near cache on a real Redis', () => {
     });
   });
 
+  it('after a Redis restart, B waits out a lease it has no record of: A, cut off, stops serving by then', async () => {
+    const proxy = await TcpProxy.start(server.port);
+    try {
+      const a = await start({ lease: LEASE }, 'express', proxy.url);
+      const b = await start({ lease: LEASE });
+      await fetchPage(a, '/near/page');
+      await fetchPage(a, '/near/page');
+      expect((await fetchPage(a, '/near/page')).cache).toBe('HIT');
+      // B writes while A's lease is on record (acknowledged at once).
+      await cache(b).invalidate('Unrelated');
+      proxy.drop();
+      await server.restart();
+      // B registered again with the new server (A, cut off, could not).
+      const registry = new Redis(server.url);
+      const holders = () => registry.zrange(`{${prefix}:1}:near:holders`, '0', '-1');
+      await vi.waitFor(async () => expect(await holders()).toEqual([nearStore(b).holder!.id]), {
+        timeout: 5_000,
+        interval: 10,
+      });
+      registry.disconnect();
+      await untilLeaseHeld(b);
+      nearData.version = 2;
+      const waits = nearStats(b).invalidationWaits.count;
+      const started = performance.now();
+      await cache(b).invalidate('Post');
+      const waited = performance.now() - started;
+      // The registry lost A's lease: B waits until a lease has passed since it started anew.
+      expect(waited).toBeGreaterThan(300);
+      expect(waited).toBeLessThan(2_500);
+      expect(nearStats(b).invalidationWaits.count).toBe(waits + 1);
+      expect(json(await fetchPage(a, '/near/page'))).toEqual({ version: 2 });
+      // Past that first lease, a write that finds no holder to wait for resolves at once.
+      await cache(b).invalidate('Post');
+      expect(nearStats(b).invalidationWaits.count).toBe(waits + 1);
+    } finally {
+      proxy.heal();
+      await proxy.close();
+    }
+  });
+
   it('a holder started while Redis is down holds its lease, and serves near, once Redis is up', async () => {
     const port = await freePort();
     const a = await startApp('express', nearModule(`redis://127.0.0.1:${port}`, prefix, true));

@@ -12,6 +12,7 @@ import { HEADER_NAME } from './pages/vary-on.decorator.js';
 import type { InvalidationJournal } from './invalidation/invalidation-journal.js';
 import { resolveEdgeOptions } from './edge/edge-options.js';
 import { parseTtl } from './ttl.js';
+import { DEFAULT_LEASE_MS } from './near/near-announcer.js';
 import { checkOptionNames, type OptionNames } from './option-names.js';
 
 /** Options after validation, with defaults applied: what {@link resolveCacheOptions} returns. */
@@ -209,7 +210,7 @@ function nearSettings(options: CacheModuleOptions): false | { maxBytes: number; 
     );
   }
   const settings = near === true ? {} : near;
-  const leaseMs = ttl(settings.lease, '2s', 'near.lease');
+  const leaseMs = ttl(settings.lease, DEFAULT_LEASE_MS, 'near.lease');
   if (leaseMs < 100) {
     throw new TypeError(
       `Invalid CacheModule option near.lease: ${String(settings.lease)}. Expected a duration of at least 100ms (renewed every third of it).`,

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { CacheStore } from '../stores/cache-store.interface.js';
-import { NearAnnouncer } from './near-announcer.js';
+import { DEFAULT_LEASE_MS, NearAnnouncer } from './near-announcer.js';
 import { NearHolder, type NearSettings } from './near-holder.js';
 import { NearNames, nearId } from './near-names.js';
 import { withNearScripts } from './near-scripts.js';
@@ -20,8 +20,11 @@ export async function createNearStore(
   const commands = withNearScripts(client);
   const names = new NearNames(namespace);
   const id = nearId();
-  if (near === false) return new NearStore(inner, new NearAnnouncer(commands, names, id));
+  if (near === false) {
+    return new NearStore(inner, new NearAnnouncer(commands, names, id, DEFAULT_LEASE_MS));
+  }
   const holder = new NearHolder(commands, names, id, near);
   await holder.start();
-  return new NearStore(inner, new NearAnnouncer(commands, names, id, holder.channel), holder);
+  const announcer = new NearAnnouncer(commands, names, id, near.leaseMs, holder.channel);
+  return new NearStore(inner, announcer, holder);
 }

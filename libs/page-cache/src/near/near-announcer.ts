@@ -9,6 +9,9 @@ import type { NearClient } from './near-scripts.js';
 /** Longest an announcement waits for the acknowledgement channel's subscription (ms). */
 const SUBSCRIBE_WAIT_MS = 1_000;
 
+/** The lease of `near: true`; what a process without `near` assumes of the others (ms). */
+export const DEFAULT_LEASE_MS = 2_000;
+
 /** A holder that was live when an invalidation was announced. */
 export interface NearHolder {
   id: string;
@@ -31,7 +34,10 @@ export interface InvalidationWaits {
  * announcer's ack channel, or until its lease has expired (converted to local time from the reply,
  * plus the drift margin): a holder that cannot hear the channel stops serving copies by then.
  * Processes without near copies announce too — otherwise a write there would leave stale copies
- * elsewhere. An announcement that finds no live holder returns at once (one `EVALSHA`).
+ * elsewhere. An announcement that finds no live holder returns at once (one `EVALSHA`), except in
+ * a registry's first lease after it lost its state (a restart, a failover) when this process saw
+ * leases before: those are unknown to it now, so it waits until that lease is over (Gray &
+ * Cheriton's rule; Chubby's grace period).
  */
 export class NearAnnouncer {
   private sequence = 0;
@@ -42,17 +48,26 @@ export class NearAnnouncer {
   private own: NearChannel | undefined;
   readonly waits: InvalidationWaits = { count: 0, maxMs: 0 };
   private warned = false;
+  /** The longest lease known to be in use on this namespace: own, or seen registered (ms). */
+  private longestLeaseMs: number;
+  /** When the registry's life in which this process first saw a lease registered began. */
+  private nearSeenIn: number | undefined;
 
   /**
-   * @param channel the holder's subscriber, on which acknowledgements are heard too; without one,
-   *   the announcer makes its own when it first announces.
+   * @param leaseMs this process's lease ({@link DEFAULT_LEASE_MS} without near copies): the
+   *   shortest a registry that lost its state waits before a write resolves.
+   * @param channel the holder's subscriber, on which acknowledgements are heard too; without one
+   *   (no near copies here), the announcer makes its own when it first announces.
    */
   constructor(
     private readonly client: NearClient,
     private readonly names: NearNames,
     readonly id: string,
+    leaseMs: number,
     private readonly channel?: NearChannel,
-  ) {}
+  ) {
+    this.longestLeaseMs = leaseMs;
+  }
 
   /** Closes the subscriber this announcer made, if any. */
   async close(): Promise<void> {
@@ -83,10 +98,11 @@ export class NearAnnouncer {
     this.acks.set(sequence, { from: new Set(), heard: () => undefined });
     try {
       const message: NearAnnouncement = { a: this.id, s: sequence, k: keys && [...keys] };
-      let reply: [number, string[]];
+      let reply: [number, string[], number, number];
       try {
         reply = await this.client.pcNearAnnounce(
           this.names.holders,
+          this.names.life,
           this.names.invalidations,
           JSON.stringify(message),
         );
@@ -97,16 +113,22 @@ export class NearAnnouncer {
         this.refused(error as Error);
         return;
       }
-      const [now, live] = reply;
+      const [now, live, since, registeredLeaseMs] = reply;
       const holders: NearHolder[] = [];
       for (let i = 0; i < live.length; i += 2) {
         // This process dropped its own copies before announcing.
         if (live[i] !== this.id)
           holders.push({ id: live[i], expiresInMs: Number(live[i + 1]) - now });
       }
-      if (holders.length === 0) return;
+      if (live.length > 0 || registeredLeaseMs > 0) this.nearSeenIn ??= since;
+      this.longestLeaseMs = Math.max(this.longestLeaseMs, registeredLeaseMs);
+      // Leases were granted in an earlier life (this process saw them): one may still run, at
+      // most a lease past the start of this one. A namespace first used in this life waits not.
+      const earlier = this.nearSeenIn !== undefined && this.nearSeenIn !== since;
+      const graceMs = earlier ? since + this.longestLeaseMs - now : 0;
+      if (holders.length === 0 && graceMs <= 0) return;
       const started = performance.now();
-      await this.awaitAcks(sequence, holders);
+      await this.awaitAcks(sequence, holders, graceMs);
       const waited = performance.now() - started;
       this.waits.count++;
       this.waits.maxMs = Math.max(this.waits.maxMs, Math.round(waited));
@@ -116,13 +138,17 @@ export class NearAnnouncer {
   }
 
   /**
-   * Resolves once each of `holders` acknowledged announcement `sequence`, or its lease expired.
-   * The one place an invalidation waits.
+   * Resolves once each of `holders` acknowledged announcement `sequence`, or its lease expired,
+   * and `graceMs` (in Redis time, from the announcement; <= 0: none) has passed: the rest of the
+   * first lease of a registry that lost its state, during which holders it has no record of may
+   * still serve copies. The one place an invalidation waits.
    */
-  awaitAcks(sequence: number, holders: readonly NearHolder[]): Promise<void> {
+  awaitAcks(sequence: number, holders: readonly NearHolder[], graceMs = 0): Promise<void> {
     const state = this.acks.get(sequence);
     if (state === undefined) return Promise.resolve();
     const waiting = new Set(holders.map(holder => holder.id).filter(id => !state.from.has(id)));
+    const grace = graceMs > 0 ? '' : undefined;
+    if (grace !== undefined) waiting.add(grace);
     if (waiting.size === 0) return Promise.resolve();
     return new Promise<void>(resolve => {
       const timers: NodeJS.Timeout[] = [];
@@ -139,6 +165,10 @@ export class NearAnnouncer {
         if (!waiting.has(holder.id)) continue;
         const expiresIn = Math.max(0, holder.expiresInMs);
         timers.push(setTimeout(() => settle(holder.id), expiresIn + driftMargin(expiresIn)));
+      }
+      if (grace !== undefined) {
+        const margin = driftMargin(this.longestLeaseMs);
+        timers.push(setTimeout(() => settle(grace), graceMs + margin));
       }
     });
   }

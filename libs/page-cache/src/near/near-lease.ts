@@ -55,9 +55,16 @@ export class NearLease {
   renew(): void {
     if (this.closed) return;
     const renewal = this.clock.renewalSent(this.now());
-    const { holders } = this.names;
+    const { holders, life } = this.names;
     this.client
-      .pcNearRenew(holders, this.id, this.clock.leaseMs, this.names.pings(this.id), String(renewal))
+      .pcNearRenew(
+        holders,
+        life,
+        this.id,
+        this.clock.leaseMs,
+        this.names.pings(this.id),
+        String(renewal),
+      )
       .catch(() => undefined);
   }
 

@@ -9,11 +9,17 @@ import { randomBytes } from 'node:crypto';
 export class NearNames {
   /** ZSET of live holders: member = holder id, score = its lease's expiry in Redis time (ms). */
   readonly holders: string;
+  /**
+   * Hash (no expiry) of the registry's life: the server life it belongs to, since when (Redis
+   * time, ms), the longest lease registered in it.
+   */
+  readonly life: string;
   /** Where every invalidation is announced. */
   readonly invalidations: string;
 
   constructor(readonly namespace: string) {
     this.holders = `{${namespace}}:near:holders`;
+    this.life = `{${namespace}}:near:since`;
     this.invalidations = `{${namespace}}:near:inv`;
   }
 

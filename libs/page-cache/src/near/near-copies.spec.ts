@@ -79,4 +79,12 @@ describe('NearCopies', () => {
     expect(copies.get('forever')).toBeUndefined();
     expect(copies.bytes).toBe(0);
   });
+
+  it('keeps nothing whose lifetime is not a positive number', () => {
+    const copies = new NearCopies(10_000, () => 0);
+    for (const ttl of [Number.NaN, 0, -2, -1]) {
+      expect(copies.install(copies.ticket(), `k${ttl}`, bytes(1), ttl)).toBe(false);
+    }
+    expect(copies.size).toBe(0);
+  });
 });

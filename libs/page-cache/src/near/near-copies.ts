@@ -69,7 +69,8 @@ export class NearCopies {
    * dropped since `ticket` was taken. @returns whether it was kept.
    */
   install(ticket: number, key: string, value: Buffer, ttlMs: number): boolean {
-    if (!this.installable(ticket, key) || ttlMs <= 0) return false;
+    // A lifetime that is not a positive number (a reply that was not PTTL's) keeps nothing.
+    if (!this.installable(ticket, key) || !(ttlMs > 0)) return false;
     const bytes = value.length + 2 * key.length + ENTRY_OVERHEAD;
     if (bytes > this.maxBytes) return false;
     const previous = this.copies.get(key);

@@ -53,10 +53,14 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     projects: [
-      // Specs beside pure code: no Redis, no database, seconds (`npm run test:unit`).
+      // Specs beside pure code: no Redis, no database, seconds (`npm run test:unit`)…
       {
         extends: true,
-        test: { name: 'unit', include: ['libs/**/*.spec.ts', 'bench/**/*.spec.ts'] },
+        test: {
+          name: 'unit',
+          // …and the pure helpers of the e2e tests (test/support/*.spec.ts).
+          include: ['libs/**/*.spec.ts', 'bench/**/*.spec.ts', 'test/support/**/*.spec.ts'],
+        },
       },
       {
         extends: true,

@@ -24,6 +24,7 @@ import { runInvalidation } from './scenarios/invalidation.js';
 import { runBigIndex } from './scenarios/big-index.js';
 import { runCachedMethod } from './scenarios/cached-method.js';
 import { runCompression } from './scenarios/compression.js';
+import { runNearInvalidation } from './scenarios/near-invalidation.js';
 import { runOutbox } from './scenarios/outbox.js';
 import { runProfile } from './scenarios/profile.js';
 import { runRealPage } from './scenarios/real-page.js';
@@ -239,6 +240,9 @@ try {
         break;
       case 'compression':
         results.scenarios.compression = await runCompression(ctx);
+        break;
+      case 'near-invalidation':
+        results.scenarios['near-invalidation'] = await runNearInvalidation(ctx);
         break;
     }
     ctx.log(`[${scenario}] done in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -138,13 +138,25 @@ describe('CacheModule refuses option names it does not take', () => {
       { pages: { earlyRefresh: { bta: 1 } } },
       "'pages.earlyRefresh.bta' (did you mean 'pages.earlyRefresh.beta'?)",
     ],
-    ['near', { near: { maxEntries: 10 } }, "'near' (CacheModule takes redis, store, memory,"],
+    [
+      'near.maxEntries',
+      { near: { maxEntries: 10 } },
+      "'near.maxEntries' (near takes maxBytes, lease)",
+    ],
   ])('forRoot: %s fails at compile, naming it', async (_label, options, message) => {
     await expect(
       Test.createTestingModule({
         imports: [CacheModule.forRoot({ store: 'memory', ...options } as CacheModuleOptions)],
       }).compile(),
     ).rejects.toThrow(message);
+  });
+
+  it('near without redis fails at compile, naming it', async () => {
+    await expect(
+      Test.createTestingModule({
+        imports: [CacheModule.forRoot({ store: 'memory', near: true })],
+      }).compile(),
+    ).rejects.toThrow(/CacheModule option near: it needs redis .* store is 'memory'/);
   });
 
   it('forRootAsync: what the factory resolves with is checked the same way', async () => {

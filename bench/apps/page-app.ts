@@ -1,8 +1,8 @@
 // The app under test of the hit-path and stampede scenarios, one contender per process:
 //   node --import ./test/support/ts-register.mjs bench/apps/page-app.ts \
 //     --adapter express|fastify \
-//     --contender limit|redis-floor|noop-interceptor|lib-redis|lib-redis-interceptor|lib-redis-nostats| \
-//                 lib-cluster|lib-memory| \
+//     --contender limit|redis-floor|noop-interceptor|lib-redis|lib-redis-near|lib-redis-interceptor| \
+//                 lib-redis-nostats|lib-cluster|lib-memory| \
 //                 cache-manager|none \
 //     [--events]
 // `--events` adds `EventEmitterModule`, as an app using model invalidation has (the cache then
@@ -39,6 +39,7 @@ export const CONTENDERS = [
   'redis-floor',
   'noop-interceptor',
   'lib-redis',
+  'lib-redis-near',
   'lib-redis-interceptor',
   'lib-redis-nostats',
   'lib-cluster',
@@ -163,6 +164,13 @@ class PageAppModule {
         return {
           module: PageAppModule,
           imports: [CacheModule.forRoot({ redis: redisUrl(), keyPrefix, ttl: '1h' })],
+          controllers: [PageCacheController, RunsController],
+        };
+      case 'lib-redis-near':
+        // Near copies: a hit is answered from this process's memory, 0 commands to Redis.
+        return {
+          module: PageAppModule,
+          imports: [CacheModule.forRoot({ redis: redisUrl(), keyPrefix, ttl: '1h', near: true })],
           controllers: [PageCacheController, RunsController],
         };
       case 'lib-redis-interceptor':

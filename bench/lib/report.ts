@@ -4,9 +4,11 @@ import {
   CONTENDER_LABELS,
   measuredContenders,
   type Adapter,
+  type HitContender,
   type HitResult,
 } from '../scenarios/hit.js';
 import type { InvalidationResult } from '../scenarios/invalidation.js';
+import type { NearInvalidationResult } from '../scenarios/near-invalidation.js';
 import type { ProfileResult } from '../scenarios/profile.js';
 import type { RealPageFigures, RealPageResult, Skipped } from '../scenarios/real-page.js';
 import type { StampedeResult } from '../scenarios/stampede.js';
@@ -81,6 +83,8 @@ export function markdownReport(results: BenchResults, links: ReportLinks): strin
   if (scenarios.invalidation) out.push('', ...invalidationSection(results, scenarios.invalidation));
   if (scenarios.stampede) out.push('', ...stampedeSection(results, scenarios.stampede));
   if (scenarios.hang) out.push('', ...hangSection(results, scenarios.hang));
+  const near = scenarios['near-invalidation'];
+  if (near) out.push('', ...nearInvalidationSection(results, near));
   return out.join('\n');
 }
 
@@ -116,6 +120,10 @@ function hitSection(results: BenchResults, hit: HitResult, links: ReportLinks): 
     '',
     `![Hit path: req/s as a share of the limit](${links.svg})`,
     ...tables,
+    ...Object.entries(hit.skipped ?? {}).flatMap(([contender, why]) => [
+      '',
+      `Not measured: ${CONTENDER_LABELS[contender as HitContender]} (${why}).`,
+    ]),
     '',
     `Redis store ÷ @nestjs/cache-manager (median of the per-round ratios): Express **${fmt(hit.versusCacheManager.express.median, 2)} ×**, ` +
       `Fastify **${fmt(hit.versusCacheManager.fastify.median, 2)} ×** in req/s` +
@@ -282,6 +290,36 @@ function invalidationSection(results: BenchResults, inv: InvalidationResult): st
     provenance(results, false),
     '',
     ...targetTable(inv.targets),
+  ];
+}
+
+function nearInvalidationSection(
+  results: BenchResults,
+  near: NearInvalidationResult | Skipped,
+): string[] {
+  const title = '### 6. Invalidation with near copies in several processes';
+  if ('skipped' in near) return [title, '', `Not measured: ${near.skipped}`];
+  const row = (what: string, c: NearInvalidationResult['connected']): string =>
+    `| ${what} | ${c.reachable} of ${near.holders} | ${c.samplesMs.length} | **${fmt(c.p50Ms, 2)} ms** | ` +
+    `${fmt(c.p99Ms, 2)} ms | ${fmt(c.maxMs, 2)} ms | ${c.stale} |`;
+  return [
+    title,
+    '',
+    `${near.holders} processes (Express, \`near: { lease: ${near.leaseMs} }\`) hold near copies of the same pages ` +
+      "built from `Article`; one of them times `cache.invalidate('Article')`, which resolves once every " +
+      'holder dropped its copies or its lease ran out. **One cut off**: a proxy in front of one holder ' +
+      'swallows its traffic just before the invalidation, so it cannot acknowledge: the invalidation waits ' +
+      'out its lease, never longer. After each invalidation every reachable holder reads the pages again ' +
+      '(the cut-off one once it is back): "stale" counts pages rendered before the invalidation began.',
+    '',
+    '| Set-up | Holders that can acknowledge | Invalidations | p50 | p99 | Max | Stale pages served |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('every holder connected', near.connected),
+    row('one holder cut off', near.partitioned),
+    '',
+    provenance(results, false),
+    '',
+    ...targetTable(near.targets),
   ];
 }
 

@@ -2,6 +2,7 @@ import type { CompressionResult } from '../scenarios/compression.js';
 import type { HangResult } from '../scenarios/hang.js';
 import type { HitResult } from '../scenarios/hit.js';
 import type { InvalidationResult } from '../scenarios/invalidation.js';
+import type { NearInvalidationResult } from '../scenarios/near-invalidation.js';
 import type { BigIndexResult } from '../scenarios/big-index.js';
 import type { CachedMethodResult } from '../scenarios/cached-method.js';
 import type { OutboxResult } from '../scenarios/outbox.js';
@@ -23,6 +24,7 @@ export const SCENARIOS = [
   'big-index',
   'cached-method',
   'compression',
+  'near-invalidation',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -51,5 +53,6 @@ export interface BenchResults {
     'big-index'?: BigIndexResult;
     'cached-method'?: CachedMethodResult;
     compression?: CompressionResult;
+    'near-invalidation'?: NearInvalidationResult | Skipped;
   };
 }

@@ -13,6 +13,7 @@ export const HIT_CONTENDERS = [
   'redis-floor',
   'noop-interceptor',
   'lib-redis',
+  'lib-redis-near',
   'lib-redis-interceptor',
   'lib-cluster',
   'lib-memory',
@@ -26,6 +27,7 @@ export const CONTENDER_LABELS: Record<HitContender, string> = {
   'redis-floor': 'floor of a Redis hit: one ioredis GET before Nest, nothing else',
   'noop-interceptor': 'limit + a global interceptor that does nothing',
   'lib-redis': 'nestjs-page-cache, Redis store',
+  'lib-redis-near': 'nestjs-page-cache, Redis store, near copies (`near: true`)',
   'lib-redis-interceptor': 'nestjs-page-cache, Redis store, early hit path off',
   'lib-cluster': 'nestjs-page-cache, Redis Cluster (3 masters)',
   'lib-memory': 'nestjs-page-cache, memory store',
@@ -65,6 +67,17 @@ export interface HitResult {
    */
   versusCacheManager: Record<Adapter, { ratios: number[]; median: number; cpuMedian?: number }>;
   targets: TargetCheck[];
+  /** Contenders that could not run, and why (an option this version of the library refuses). */
+  skipped?: Partial<Record<HitContender, string>>;
+}
+
+/** Contenders that need an option older versions of the library refuse at startup. */
+const OPTIONAL: Partial<Record<HitContender, string>> = { 'lib-redis-near': 'near' };
+
+/** Whether an app's startup error is the library refusing `option` (unknown or invalid). */
+function refuses(message: string, option: string): boolean {
+  // On the line that names the option: the app's name (`…/lib-redis-near`) says `near` too.
+  return new RegExp(`CacheModule options?\\b[^\\n]*\\b${option}\\b`).test(message);
 }
 
 /** The contenders a result has figures of, on every adapter, in the order they run. */
@@ -80,6 +93,7 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
   const cluster = await RedisCluster.start();
   const apps = new Map<string, AppProcess>();
   try {
+    const skipped: Partial<Record<HitContender, string>> = {};
     for (const adapter of ADAPTERS) {
       const started = await Promise.all(
         HIT_CONTENDERS.map(contender =>
@@ -92,15 +106,32 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
               REDIS_CLUSTER_NODES: cluster.nodes.join(','),
               BENCH_KEY_PREFIX: `hit-${adapter}-${contender}`,
             },
+          }).catch((error: unknown) => {
+            const option = OPTIONAL[contender];
+            const message = error instanceof Error ? error.message : String(error);
+            // A library without the option refuses it at startup: the others still run.
+            if (option === undefined || !refuses(message, option)) throw error;
+            skipped[contender] = `the library refuses the option \`${option}\` at startup`;
+            return undefined;
           }),
         ),
       );
-      for (const app of started) apps.set(app.name, app);
+      for (const app of started) if (app) apps.set(app.name, app);
     }
+    for (const contender of Object.keys(skipped) as HitContender[]) {
+      ctx.log(`  skipped ${contender}: ${skipped[contender]}`);
+      // Measured on both adapters or on neither.
+      for (const adapter of ADAPTERS) {
+        const app = apps.get(`${adapter}/${contender}`);
+        apps.delete(`${adapter}/${contender}`);
+        await app?.stop();
+      }
+    }
+    const running = HIT_CONTENDERS.filter(contender => skipped[contender] === undefined);
     for (const app of apps.values()) await checkPage(app);
 
     const targets = ADAPTERS.flatMap(adapter =>
-      HIT_CONTENDERS.map(contender => ({
+      running.map(contender => ({
         name: `${adapter}/${contender}`,
         url: `${apps.get(`${adapter}/${contender}`)!.url}/page`,
         pid: apps.get(`${adapter}/${contender}`)!.pid,
@@ -114,8 +145,8 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
     for (const adapter of ADAPTERS) {
       const of = (contender: HitContender): MeasuredRun[] => runs.get(`${adapter}/${contender}`)!;
       const limit = of('limit');
-      const figures = {} as Record<HitContender, ContenderFigures>;
-      for (const contender of HIT_CONTENDERS) {
+      const figures: Partial<Record<HitContender, ContenderFigures>> = {};
+      for (const contender of running) {
         const list = of(contender);
         const ratios = list.map((run, i) => run.rps / limit[i].rps);
         const cpu = list.map(run => run.cpuUsPerRequest);
@@ -168,7 +199,13 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
       atLeast('Express: Redis store ÷ @nestjs/cache-manager', versusCacheManager.express.median, 2),
       atLeast('Fastify: Redis store ÷ @nestjs/cache-manager', versusCacheManager.fastify.median, 4),
     ];
-    return { pageBytes: PAGE_BUFFER.length, adapters, versusCacheManager, targets: targetChecks };
+    return {
+      pageBytes: PAGE_BUFFER.length,
+      adapters,
+      versusCacheManager,
+      targets: targetChecks,
+      ...(Object.keys(skipped).length > 0 ? { skipped } : {}),
+    };
   } finally {
     await stopAll(apps.values());
     await redis.stop();

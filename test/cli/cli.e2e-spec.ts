@@ -676,3 +676,27 @@ describe('nestjs-page-cache CLI on a Redis Cluster', SLOW, () => {
     }
   });
 });
+
+describe('nestjs-page-cache CLI: the near cache', SLOW, () => {
+  it('stats counts the processes holding a live near lease, and none once they left', async () => {
+    const prefix = uniquePrefix('cli_near');
+    const local = cliOn(prefix, 'in-process');
+    const holder = await bootCache('redis', { keyPrefix: prefix, near: { lease: '1s' } });
+    try {
+      await vi.waitFor(() => expect(holder.cache.stats().near?.lease).toBe('held'), {
+        timeout: 10_000,
+      });
+      const report = json<{ near: { holders: number } }>(await local('stats', '--json'));
+      expect(report.near).toEqual({ holders: 1 });
+      expect((await local('stats')).stdout).toContain(
+        'Near cache: 1 process holds a live lease (its invalidations wait for them)',
+      );
+    } finally {
+      await holder.module.close();
+    }
+    // Leaving removes it from the registry: nobody to wait for.
+    expect(json<{ near: { holders: number } }>(await local('stats', '--json')).near).toEqual({
+      holders: 0,
+    });
+  });
+});

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CacheService, CacheStore } from 'nestjs-page-cache';
+import type { NearStore } from '../../libs/page-cache/src/near/near.store.js';
 import { ResilientStore } from '../../libs/page-cache/src/stores/resilient.store.js';
 import { Backend, ResilienceModule } from '../fixtures/resilience/resilience.fixture.js';
 import { startChildApp, type ChildApp } from '../support/child-app.js';
@@ -207,7 +208,7 @@ describe('Redis failures', () => {
 
   it('SIGSTOP: requests still answer; the breaker then stops calling Redis; SIGCONT restores caching', async () => {
     await fetchPage(app, '/page');
-    const store = app.app.get(CacheStore) as ResilientStore;
+    const store = (app.app.get(CacheStore) as NearStore).inner as ResilientStore;
     const calls = vi.spyOn(store.inner, 'get');
     await server.pause();
     try {

@@ -4,6 +4,7 @@ import { Cluster, Redis } from 'ioredis';
 import { CacheStore, type CacheService } from 'nestjs-page-cache';
 import { RedisStore } from '../../libs/page-cache/src/stores/redis.store.js';
 import { keySlot } from '../../libs/page-cache/src/stores/cluster-slots.js';
+import type { NearStore } from '../../libs/page-cache/src/near/near.store.js';
 import { ResilientStore } from '../../libs/page-cache/src/stores/resilient.store.js';
 import { bootCache } from '../support/cache-app.js';
 import { redisClusterNodes, uniquePrefix } from '../support/redis.js';
@@ -45,7 +46,8 @@ describe('RedisStore on a Redis Cluster', () => {
 
   beforeEach(async () => {
     ({ module, cache } = await bootCache('cluster', { ttl: '1m' }));
-    store = (module.get(CacheStore) as ResilientStore).inner as RedisStore;
+    // The Redis store, under the breaker, under the near layer (which announces writes).
+    store = ((module.get(CacheStore) as NearStore).inner as ResilientStore).inner as RedisStore;
     cluster = store.client as Cluster;
   });
   afterEach(async () => {
@@ -160,8 +162,8 @@ describe('the redis option { cluster }', () => {
     const { module, cache } = await bootCache('cluster', {
       redis: { cluster: redisClusterNodes(), options: { redisOptions: { connectionName: 'pc' } } },
     });
-    const client = ((module.get(CacheStore) as ResilientStore).inner as RedisStore)
-      .client as Cluster;
+    const breaker = (module.get(CacheStore) as NearStore).inner as ResilientStore;
+    const client = (breaker.inner as RedisStore).client as Cluster;
     expect(client.options.enableOfflineQueue).toBe(false);
     expect(client.options.enableAutoPipelining).toBe(true);
     expect(client.options.redisOptions).toMatchObject({

@@ -5,7 +5,8 @@ import net from 'node:net';
  * byte in both directions while keeping the connections open (what a network partition looks
  * like to both ends: silence, not an error); `heal()` lets traffic through again. The connections
  * that lost bytes are closed on heal — TCP never delivers a stream with a hole in it, it times the
- * connection out — so the clients reconnect, as they would after a real partition.
+ * connection out — so the clients reconnect, as they would after a real partition. A server that
+ * closes a connection during a partition (it restarted) is not heard of before the heal either.
  */
 export class TcpProxy {
   private readonly connections = new Set<{
@@ -40,7 +41,14 @@ export class TcpProxy {
         upstream.destroy();
       };
       client.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
+      // During a partition the client hears nothing, not even that the server went away (a
+      // restart): it learns of it when the partition heals, as the connections that lost bytes do.
+      const upstreamGone = () => {
+        if (!proxy.dropping) return close();
+        connection.lost = true;
+        upstream.destroy();
+      };
+      upstream.on('error', upstreamGone).on('close', upstreamGone);
     });
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
     proxy = new TcpProxy(server, (server.address() as net.AddressInfo).port);
@@ -49,6 +57,11 @@ export class TcpProxy {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Connections open through it now. */
+  get openConnections(): number {
+    return this.connections.size;
   }
 
   /** Swallows all traffic from now on. */

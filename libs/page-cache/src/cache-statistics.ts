@@ -1,5 +1,6 @@
 import type { OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import type { NearStats } from './near/near.store.js';
 import type { BreakerState, ResilientStore } from './stores/resilient.store.js';
 
 /** Why a request or response was not served from or stored in the cache. */
@@ -79,6 +80,8 @@ export interface CacheStats {
   breaker: BreakerState;
   /** Purges of the edge cache (`pages.edge.purge`); present only when one is configured. */
   edge?: EdgePurgeStats;
+  /** Near copies in this process (the `near` option); present only when it is on. */
+  near?: NearStats;
 }
 
 /** Counters of the edge purges of one cache (`stats().edge`). */
@@ -147,6 +150,8 @@ export class CacheStatistics implements OnModuleInit {
     readonly name = 'default',
     /** The store's circuit breaker, whose errors and state are reported. */
     private readonly breaker?: StoreBreaker,
+    /** Figures of the near copies, when the store keeps them. */
+    private readonly near?: () => NearStats | undefined,
   ) {
     breaker?.onStateChange(state => {
       if (this.enabled && this.listens(CACHE_EVENTS.storeState)) {
@@ -296,7 +301,13 @@ export class CacheStatistics implements OnModuleInit {
       storeErrors: this.breaker?.errors ?? 0,
       breaker: this.breaker?.state ?? 'closed',
       ...(this.edgePending ? { edge: { ...this.purges, pendingTags: this.edgePending() } } : {}),
+      ...this.nearStats(),
     };
+  }
+
+  private nearStats(): { near?: NearStats } {
+    const near = this.near?.();
+    return near === undefined ? {} : { near };
   }
 
   private method(method: string): ReadCounters {

@@ -77,6 +77,28 @@ describe('resolveCacheOptions', () => {
     );
   });
 
+  it('near: needs redis, takes a lease >= 100ms and maxBytes > 0', () => {
+    expect(resolveCacheOptions({ store: 'none' }).near).toBe(false);
+    const redis = 'redis://127.0.0.1:6379';
+    expect(resolveCacheOptions({ redis, near: true }).near).toEqual({
+      maxBytes: 64 * 1024 * 1024,
+      leaseMs: 2000,
+    });
+    expect(resolveCacheOptions({ redis, near: { lease: '1s', maxBytes: 10 } }).near).toEqual({
+      maxBytes: 10,
+      leaseMs: 1000,
+    });
+    expect(() => resolveCacheOptions({ near: true })).toThrow(/option near: it needs redis/);
+    expect(() => resolveCacheOptions({ store: 'memory', near: true })).toThrow(
+      /near: it needs redis.*store is 'memory'/,
+    );
+    expect(() => resolveCacheOptions({ redis, near: { lease: 50 } })).toThrow(/near\.lease/);
+    expect(() => resolveCacheOptions({ redis, near: { maxBytes: 0 } })).toThrow(/near\.maxBytes/);
+    expect(() => resolveCacheOptions({ redis, near: { leas: '1s' } as never })).toThrow(
+      /did you mean 'near\.lease'/,
+    );
+  });
+
   describe('names', () => {
     const every: EveryOption = {
       redis: 'redis://127.0.0.1:6379',
@@ -114,12 +136,13 @@ describe('resolveCacheOptions', () => {
       },
       statistics: false,
       indexCleanupInterval: '2h',
+      near: { maxBytes: 1024, lease: '1s' },
     };
 
     it('takes every name of the public option types, at every depth', () => {
       // redis and store together are refused by the value checks, after the names passed.
       expect(() => resolveCacheOptions(every)).toThrow(/either redis .* or store, not both/);
-      const resolved = resolveCacheOptions({ ...every, redis: undefined });
+      const resolved = resolveCacheOptions({ ...every, redis: undefined, near: false });
       expect(resolved.pages.fillLock).toEqual({ ttlMs: 5000, waitMs: 1000 });
       expect(resolved.pages.edge?.header).toBe('xkey');
     });
@@ -156,8 +179,8 @@ describe('resolveCacheOptions', () => {
       expect(refusal({ memory: { maxByte: 1 } }).message).toContain(
         "did you mean 'memory.maxBytes'?",
       );
-      expect(refusal({ near: { ttl: '1s' } }).message).toMatch(
-        /^Unknown CacheModule option 'near' \(CacheModule takes redis, store, memory, keyPrefix,/,
+      expect(refusal({ near: { ttl: '1s' } }).message).toBe(
+        "Unknown CacheModule option 'near.ttl' (near takes maxBytes, lease).",
       );
     });
 

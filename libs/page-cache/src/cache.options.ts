@@ -12,6 +12,7 @@ import { HEADER_NAME } from './pages/vary-on.decorator.js';
 import type { InvalidationJournal } from './invalidation/invalidation-journal.js';
 import { resolveEdgeOptions } from './edge/edge-options.js';
 import { parseTtl } from './ttl.js';
+import { DEFAULT_LEASE_MS } from './near/near-announcer.js';
 import { checkOptionNames, type OptionNames } from './option-names.js';
 
 /** Options after validation, with defaults applied: what {@link resolveCacheOptions} returns. */
@@ -61,6 +62,7 @@ const CACHE_OPTION_NAMES: OptionNames<CacheModuleOptions> = {
   },
   statistics: true,
   indexCleanupInterval: true,
+  near: { maxBytes: true, lease: true },
 };
 
 /** `redis: { cluster, options }`: its own two names (its `options` are ioredis's, not walked). */
@@ -184,7 +186,43 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}) {
     ttlMs,
     serializer,
     store: resolveStore(options),
+    near: nearSettings(options),
   };
+}
+
+/** Default bound of near copies (bytes). */
+const NEAR_MAX_BYTES = 64 * 1024 * 1024;
+
+/** `near`: `false`, or its settings. It needs `redis`: copies are kept consistent through it. */
+function nearSettings(options: CacheModuleOptions): false | { maxBytes: number; leaseMs: number } {
+  const near = options.near;
+  if (near === undefined || near === false) return false;
+  if (near !== true && (typeof near !== 'object' || near === null)) {
+    throw new TypeError(
+      `Invalid CacheModule option near: ${JSON.stringify(near) ?? String(near)}. Expected true, false or { maxBytes?, lease? }.`,
+    );
+  }
+  if (options.redis === undefined) {
+    throw new TypeError(
+      `Invalid CacheModule option near: it needs redis (near copies are kept consistent through Redis's registry and channels), ` +
+        `but ${options.store === undefined ? 'no redis is given' : `store is ${typeof options.store === 'string' ? `'${options.store}'` : 'a custom store'}`}. ` +
+        'Give redis, or remove near.',
+    );
+  }
+  const settings = near === true ? {} : near;
+  const leaseMs = ttl(settings.lease, DEFAULT_LEASE_MS, 'near.lease');
+  if (leaseMs < 100) {
+    throw new TypeError(
+      `Invalid CacheModule option near.lease: ${String(settings.lease)}. Expected a duration of at least 100ms (renewed every third of it).`,
+    );
+  }
+  const maxBytes = byteCount(settings.maxBytes, NEAR_MAX_BYTES, 'near.maxBytes');
+  if (maxBytes === 0) {
+    throw new TypeError(
+      'Invalid CacheModule option near.maxBytes: 0. Expected a number of bytes > 0 (or near: false).',
+    );
+  }
+  return { maxBytes, leaseMs };
 }
 
 function resolveStore(options: CacheModuleOptions): ResolvedStore {

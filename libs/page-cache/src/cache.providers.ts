@@ -11,11 +11,18 @@ import { EdgePurger } from './edge/edge-purger.js';
 import { InvalidationPipeline } from './invalidation/invalidation-pipeline.js';
 import { modelNamesOf } from './invalidation/model-declarations.check.js';
 import { ModelNames } from './invalidation/model-names.js';
+import { NearStore } from './near/near.store.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { createStore } from './stores/create-store.js';
 import { ResilientStore } from './stores/resilient.store.js';
 import { ValueEntries } from './values/value-entries.js';
 import { ValueFills } from './values/value-fills.js';
+
+/** The circuit breaker in front of the store, when the cache made one. */
+function breakerOf(store: CacheStore): ResilientStore | undefined {
+  const guarded = store instanceof NearStore ? store.inner : store;
+  return guarded instanceof ResilientStore ? guarded : undefined;
+}
 
 /**
  * The core of one cache, as providers of its module (none of them exported): its options, store,
@@ -42,7 +49,8 @@ export const cacheProviders: Provider[] = [
         moduleRef,
         o.statistics,
         name,
-        store instanceof ResilientStore ? store : undefined,
+        breakerOf(store),
+        store instanceof NearStore ? () => store.stats() : undefined,
       ),
   },
   {

@@ -103,6 +103,13 @@ export interface CacheModuleOptions {
    * `0` = never). Only never-expiring entries need it. Default `'1h'`.
    */
   indexCleanupInterval?: Ttl;
+  /**
+   * Keep near copies of pages and values in this process's memory (needs `redis`): a read whose
+   * keys are all held sends nothing to Redis. Invalidations stay exact: each waits until every
+   * process holding copies dropped them, or its lease (`lease`, default `'2s'`) ran out. `maxBytes`
+   * bounds the copies (LRU, default 64 MiB). Default off. See docs/near-cache.md.
+   */
+  near?: boolean | { maxBytes?: number; lease?: Ttl };
 }
 
 /** Settings of the page cache. */

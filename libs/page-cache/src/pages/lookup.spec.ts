@@ -56,6 +56,20 @@ describe('lookupPage', () => {
     expect(after.generations?.[0]).not.toBe(token);
   });
 
+  it('decodes the Buffer a store hands out once, and a replaced entry anew', async () => {
+    const [token] = (await lookupPage(store, tracker, location('d', ['Post']), 1024)).generations!;
+    const write = (body: string) =>
+      store.set('d', encodeEntry(meta({ d: ['Post'], g: [token!] }), Buffer.from(body)), 0);
+    await write('one');
+    const first = (await lookupPage(store, tracker, location('d', ['Post']), 1024)).page;
+    const again = (await lookupPage(store, tracker, location('d', ['Post']), 1024)).page;
+    expect(again).toBe(first);
+    await write('two');
+    const replaced = (await lookupPage(store, tracker, location('d', ['Post']), 1024)).page;
+    expect(replaced).not.toBe(first);
+    expect(replaced?.body.toString()).toBe('two');
+  });
+
   it('treats foreign bytes as a miss and removes them', async () => {
     await store.set('foreign', Buffer.from('not an entry'), 0);
     expect((await lookupPage(store, tracker, location('foreign'), 1024)).generations).toEqual([]);

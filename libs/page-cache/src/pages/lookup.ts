@@ -65,6 +65,14 @@ async function found(
   return { generations: await tracker.generationsForWrite(location.deps) };
 }
 
+/**
+ * Pages decoded from stored bytes, by the Buffer the store returned: a store that hands out the
+ * Buffer it holds (the memory store, a near copy) returns the same one on every hit while the entry is
+ * unchanged, so its page is decoded (and, if compressed, inflated) once, not per hit. A replaced
+ * or removed entry is another Buffer, or none: nothing outlives the bytes it was read from.
+ */
+const DECODED = new WeakMap<Buffer, StoredPage>();
+
 /** Decodes stored bytes into a page (kept in `bodies` for reuse); removes foreign bytes. */
 function read(
   store: CacheStore,
@@ -74,13 +82,16 @@ function read(
   bodies: LocalBodies | undefined,
 ): StoredPage | undefined {
   if (bytes === undefined) return undefined;
+  const decoded = DECODED.get(bytes);
+  if (decoded !== undefined) return decoded;
   const entry = decodeEntry(bytes, maxEntrySize);
   if (entry?.meta.k !== 'page') {
     // Foreign, corrupt or older-format bytes under our key: a miss, and removed.
     store.delete([location.key]).catch(() => undefined);
     return undefined;
   }
-  const page = { meta: entry.meta, body: entry.payload };
+  const page: StoredPage = { meta: entry.meta, body: entry.payload };
+  DECODED.set(bytes, page);
   // Only pages whose header names their body's digest can be recognised later.
   if (bodies !== undefined && entry.meta.b !== undefined) {
     const length = headerLength(bytes);

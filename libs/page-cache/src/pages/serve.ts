@@ -21,23 +21,21 @@ export function writeStoredPage(
   label: HitLabel,
 ): { result: unknown; bytesSent: number } {
   const { meta, body } = page;
-  const ageSeconds = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
+  const age = String(Math.max(0, Math.floor((Date.now() - meta.t) / 1000)));
   // Preconditions apply to 2xx pages only (RFC 9110 §13.2.1): a stored 404 is never a 304.
   const notModified =
     meta.s >= 200 && meta.s < 300 && etagMatches(request.headers['if-none-match'], meta.e);
-  const headers: [string, string][] = [];
-  for (const header of meta.h) {
-    // A 304 carries the validators and caching headers, not the description of a body.
-    if (!notModified || !header[0].startsWith('content-')) headers.push(header);
-  }
-  headers.push(['etag', meta.e], ['x-cache', label], ['age', String(ageSeconds)]);
+  // A 304 carries the validators and caching headers, not the description of a body.
+  const stored = notModified ? withoutBodyHeaders(meta.h, meta.e) : flatHeadersOf(page);
   const status = notModified ? 304 : meta.s;
   // HEAD and 304 answers carry no body.
   const bytesSent = notModified || request.method === 'HEAD' ? 0 : body.length;
   if (response !== raw) {
     const reply = response as FastifyReplyLike;
     reply.code(status);
-    for (const [name, value] of headers) reply.header(name, value);
+    for (let i = 0; i < stored.length; i += 2) reply.header(stored[i]!, stored[i + 1]!);
+    reply.header('x-cache', label);
+    reply.header('age', age);
     // Fastify sends a Buffer as it is, and leaves the body out of HEAD and 304 answers.
     const payload = notModified ? undefined : body;
     if (rendered) {
@@ -48,9 +46,9 @@ export function writeStoredPage(
     }
     return { result: payload, bytesSent };
   }
-  const flat: string[] = [];
-  for (const [name, value] of headers) flat.push(name, value);
-  if (!notModified) flat.push('content-length', String(body.length));
+  const flat = notModified
+    ? stored.concat('x-cache', label, 'age', age)
+    : stored.concat('x-cache', label, 'age', age, 'content-length', String(body.length));
   raw.writeHead(status, flat);
   if (notModified || request.method === 'HEAD') raw.end();
   else raw.end(body);
@@ -60,6 +58,23 @@ export function writeStoredPage(
   if (rendered) answeredRaw.render = answered;
   else answeredRaw.send = answered;
   return { result: undefined, bytesSent };
+}
+
+/** The stored headers and the ETag, flat, built once per page (see `StoredPage.flatHeaders`). */
+function flatHeadersOf(page: StoredPage): readonly string[] {
+  if (page.flatHeaders !== undefined) return page.flatHeaders;
+  const flat: string[] = [];
+  for (const [name, value] of page.meta.h) flat.push(name, value);
+  flat.push('etag', page.meta.e);
+  return (page.flatHeaders = flat);
+}
+
+/** The stored headers but those describing a body (`content-*`), and the ETag, flat. */
+function withoutBodyHeaders(headers: readonly [string, string][], etag: string): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of headers) if (!name.startsWith('content-')) flat.push(name, value);
+  flat.push('etag', etag);
+  return flat;
 }
 
 function answered(this: ServerResponse): ServerResponse {

@@ -4,4 +4,9 @@ import type { PageMeta } from '../codec.js';
 export interface StoredPage {
   meta: PageMeta;
   body: Buffer;
+  /**
+   * The stored headers and the ETag as one flat `[name, value, …]` list, built on the page's first
+   * hit and reused by every later one (a page read once is served many times: see `lookup.ts`).
+   */
+  flatHeaders?: readonly string[];
 }

@@ -53,6 +53,12 @@ const perCache = (read: (stats: CacheStats) => number): Reader => ({
   read: stats => [[{ cache: stats.cache }, read(stats)]],
 });
 
+/** One sample per cache that keeps near copies; none for the others. */
+const perNear = (read: (near: NonNullable<CacheStats['near']>) => number): Reader => ({
+  labels: ['cache'],
+  read: ({ cache, near }) => (near ? [[{ cache }, read(near)]] : []),
+});
+
 /** The metrics read from the statistics, by name: help and reader. */
 const COLLECTED: Record<string, [help: string, reader: Reader]> = {
   hits_total: ['Page requests answered from the cache (stale hits included).', perView('hits')],
@@ -122,10 +128,24 @@ const COLLECTED: Record<string, [help: string, reader: Reader]> = {
     'Edge cache tags whose purge failed and waits for a retry.',
     { labels: ['cache'], read: ({ cache, edge }) => (edge ? [[{ cache }, edge.pendingTags]] : []) },
   ],
+  // Only caches with near copies (the `near` option) have these samples.
+  near_hits_total: [
+    'Reads answered from near copies in process memory (nothing sent to Redis).',
+    perNear(near => near.hits),
+  ],
+  near_bytes: ['Bytes held in near copies.', perNear(near => near.bytes)],
+  near_lease_held: [
+    'Whether the near lease is held (1: copies are served) or lapsed (0).',
+    perNear(near => (near.lease === 'held' ? 1 : 0)),
+  ],
+  near_invalidation_waits_total: [
+    "Invalidations that waited for near holders' acknowledgements.",
+    perNear(near => near.invalidationWaits.count),
+  ],
 };
 
 /** The metrics of {@link COLLECTED} that are gauges; the others are counters. */
-const GAUGES = new Set(['breaker_open', 'edge_pending_tags']);
+const GAUGES = new Set(['breaker_open', 'edge_pending_tags', 'near_bytes', 'near_lease_held']);
 
 /**
  * Exposes the statistics of `caches` (`CacheService.stats()`) as Prometheus metrics. Counters are

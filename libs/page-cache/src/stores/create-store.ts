@@ -4,6 +4,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { RedisClusterConfig } from '../interfaces/cache-module-options.interface.js';
 import type { ResolvedCacheOptions } from '../cache.options.js';
 import type { CacheStore } from './cache-store.interface.js';
+import { createNearStore } from '../near/create-near-store.js';
 import { MemoryStore, type MemoryStoreOptions } from './memory.store.js';
 import { NoneStore } from './none.store.js';
 import { RedisStore } from './redis.store.js';
@@ -94,7 +95,8 @@ export async function createStore(
         // Pages are served once it is known which life of the server's data this is.
         await redisStore.epochReady(STARTUP_WAIT_MS);
       }
-      return store;
+      // Near copies when asked for; in any case writes are announced to processes that keep them.
+      return createNearStore(store, client, resolved.namespace, resolved.near);
     }
   }
 }

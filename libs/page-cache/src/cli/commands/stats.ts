@@ -2,6 +2,7 @@ import type { CliContext, Command } from '../command.js';
 import { formatBytes, formatCount, formatPercent, json, table } from '../format.js';
 import { kindOfKey, viewOfPageKey, type KeyKind } from '../key-kinds.js';
 import { forEachKey } from '../scan.js';
+import { NearNames } from '../../near/near-names.js';
 
 /** Each kind of key as `stats` reports it: its `--json` field and its label. */
 const KINDS = {
@@ -54,6 +55,7 @@ async function read(ctx: CliContext) {
   });
 
   return {
+    near: { holders: await nearHolders(ctx) },
     server: {
       target: ctx.conn.description,
       mode: ctx.conn.isCluster ? 'cluster' : 'standalone',
@@ -85,7 +87,13 @@ async function read(ctx: CliContext) {
   };
 }
 
-function statsText({ server, keyspace, memory, namespace }: Awaited<ReturnType<typeof read>>) {
+function statsText({
+  near,
+  server,
+  keyspace,
+  memory,
+  namespace,
+}: Awaited<ReturnType<typeof read>>) {
   const nodes = server.mode === 'cluster' ? `, ${server.servers} masters` : '';
   const max = memory.maxmemoryBytes
     ? ` of ${formatBytes(memory.maxmemoryBytes)} (${formatPercent(memory.usedBytes / memory.maxmemoryBytes)})`
@@ -112,7 +120,22 @@ function statsText({ server, keyspace, memory, namespace }: Awaited<ReturnType<t
     const rest = views.length > 20 ? `\n  … ${views.length - 20} more views` : '';
     sections.push(`Pages by view\n${table(top)}${rest}`);
   }
+  sections.push(
+    `Near cache: ${formatCount(near.holders)} ${near.holders === 1 ? 'process holds' : 'processes hold'} a live lease (its invalidations wait for them)`,
+  );
   return `${sections.join('\n\n')}\n`;
+}
+
+/**
+ * How many processes hold a live near-cache lease on the namespace: the registry's members whose
+ * expiry (Redis time) is still ahead. Every invalidation waits for each of them, or its lease.
+ */
+async function nearHolders(ctx: CliContext): Promise<number> {
+  const { client } = ctx.conn;
+  const holders = new NearNames(ctx.namespace).holders;
+  const [seconds, micros] = await client.time();
+  const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  return client.zcount(holders, `(${now}`, '+inf');
 }
 
 /** Parses `INFO` output into `field → value`. */

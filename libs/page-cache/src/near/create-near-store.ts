@@ -1,0 +1,36 @@
+import { Logger } from '@nestjs/common';
+import { Cluster, type Redis } from 'ioredis';
+import type { CacheStore } from '../stores/cache-store.interface.js';
+import { DEFAULT_LEASE_MS, NearAnnouncer } from './near-announcer.js';
+import { NearHolder, type NearSettings } from './near-holder.js';
+import { NearNames, nearId } from './near-names.js';
+import { withNearScripts } from './near-scripts.js';
+import { NearStore } from './near.store.js';
+
+/**
+ * Wraps a Redis store: with `near` settings it keeps near copies (a holder: lease, subscription,
+ * copies); without, it only announces its writes, so that holders in other processes drop what
+ * they outdate.
+ */
+export async function createNearStore(
+  inner: CacheStore,
+  client: Redis | Cluster,
+  namespace: string,
+  near: NearSettings | false,
+): Promise<NearStore> {
+  const commands = withNearScripts(client);
+  const names = new NearNames(namespace);
+  const id = nearId();
+  if (near === false) {
+    return new NearStore(inner, new NearAnnouncer(commands, names, id, DEFAULT_LEASE_MS));
+  }
+  if (client instanceof Cluster) {
+    new Logger('CacheModule').warn(
+      'near copies on a Redis Cluster are not yet proven across a master failover (see docs/near-cache.md, "On a Redis Cluster"); on a Cluster, leave near off until they are.',
+    );
+  }
+  const holder = new NearHolder(commands, names, id, near);
+  await holder.start();
+  const announcer = new NearAnnouncer(commands, names, id, near.leaseMs, holder.channel);
+  return new NearStore(inner, announcer, holder);
+}

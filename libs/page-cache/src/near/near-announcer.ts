@@ -1,0 +1,205 @@
+import { Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { driftMargin } from './lease-clock.js';
+import { NearChannel } from './near-channel.js';
+import type { NearAnnouncement, NearNames } from './near-names.js';
+import type { NearClient } from './near-scripts.js';
+
+/** Longest an announcement waits for the acknowledgement channel's subscription (ms). */
+const SUBSCRIBE_WAIT_MS = 1_000;
+
+/** The lease of `near: true`; what a process without `near` assumes of the others (ms). */
+export const DEFAULT_LEASE_MS = 2_000;
+
+/** A holder that was live when an invalidation was announced. */
+export interface NearHolder {
+  id: string;
+  /** How long its lease still ran, in Redis time, when the announcement was made (ms). */
+  expiresInMs: number;
+}
+
+/** How long invalidations waited for holders' acknowledgements. */
+export interface InvalidationWaits {
+  /** Announcements that found at least one live holder, and so waited. */
+  count: number;
+  /** Longest wait (ms). */
+  maxMs: number;
+}
+
+/**
+ * Announces what a write changed, and waits until every holder that was live then has dropped
+ * its copies: one script call publishes the announcement and returns the live holders (score >
+ * Redis now) with their expiries; each is then waited for until it acknowledges on this
+ * announcer's ack channel, or until its lease has expired (converted to local time from the reply,
+ * plus the drift margin): a holder that cannot hear the channel stops serving copies by then.
+ * Processes without near copies announce too — otherwise a write there would leave stale copies
+ * elsewhere. An announcement that finds no live holder returns at once (one `EVALSHA`), except in
+ * a registry's first lease after it lost its state (a restart, a failover) when this process saw
+ * leases before: those are unknown to it now, so it waits until that lease is over (Gray &
+ * Cheriton's rule; Chubby's grace period).
+ */
+export class NearAnnouncer {
+  private sequence = 0;
+  /** Acknowledgements per announcement in flight (they may arrive before the script's reply). */
+  private readonly acks = new Map<number, { from: Set<string>; heard: () => void }>();
+  private subscribed: Promise<void> | undefined;
+  /** The subscriber this announcer made itself (in a process that keeps no copies). */
+  private own: NearChannel | undefined;
+  readonly waits: InvalidationWaits = { count: 0, maxMs: 0 };
+  private warned = false;
+  /** The longest lease known to be in use on this namespace: own, or seen registered (ms). */
+  private longestLeaseMs: number;
+  /** When the registry's life in which this process first saw a lease registered began. */
+  private nearSeenIn: number | undefined;
+
+  /**
+   * @param leaseMs this process's lease ({@link DEFAULT_LEASE_MS} without near copies): the
+   *   shortest a registry that lost its state waits before a write resolves.
+   * @param channel the holder's subscriber, on which acknowledgements are heard too; without one
+   *   (no near copies here), the announcer makes its own when it first announces.
+   */
+  constructor(
+    private readonly client: NearClient,
+    private readonly names: NearNames,
+    readonly id: string,
+    leaseMs: number,
+    private readonly channel?: NearChannel,
+  ) {
+    this.longestLeaseMs = leaseMs;
+  }
+
+  /** Closes the subscriber this announcer made, if any. */
+  async close(): Promise<void> {
+    await this.own?.close();
+  }
+
+  private subscriber(): NearChannel {
+    if (this.channel) return this.channel;
+    // Lost acknowledgements only make a wait last until the holders' leases expire.
+    this.own ??= new NearChannel(this.client, () => undefined);
+    return this.own;
+  }
+
+  /**
+   * Announces that `keys` (`null`: everything) changed in Redis, and resolves once every live
+   * holder dropped its copies or its lease ran out. Rejects when Redis could not be asked.
+   */
+  async announce(keys: readonly string[] | null): Promise<void> {
+    this.subscribed ??= this.subscriber()
+      .subscribe(this.names.acks(this.id), message => this.heard(message))
+      .catch(() => {
+        this.subscribed = undefined;
+      });
+    // Bounded: without the subscription acknowledgements are lost, and holders are waited for
+    // until their leases expire (slower, never wrong).
+    await Promise.race([this.subscribed, sleep(SUBSCRIBE_WAIT_MS, undefined, { ref: false })]);
+    const sequence = ++this.sequence;
+    this.acks.set(sequence, { from: new Set(), heard: () => undefined });
+    try {
+      const message: NearAnnouncement = { a: this.id, s: sequence, k: keys && [...keys] };
+      let reply: [number, string[], number, number];
+      try {
+        reply = await this.client.pcNearAnnounce(
+          this.names.holders,
+          this.names.life,
+          this.names.invalidations,
+          JSON.stringify(message),
+        );
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        // Redis refuses the script (an ACL without EVALSHA or PUBLISH): a holder needs them too
+        // to renew its lease, so none can be live on this connection's terms. Said once.
+        this.refused(error as Error);
+        return;
+      }
+      const [now, live, since, registeredLeaseMs] = reply;
+      const holders: NearHolder[] = [];
+      for (let i = 0; i < live.length; i += 2) {
+        // This process dropped its own copies before announcing.
+        if (live[i] !== this.id)
+          holders.push({ id: live[i], expiresInMs: Number(live[i + 1]) - now });
+      }
+      if (live.length > 0 || registeredLeaseMs > 0) this.nearSeenIn ??= since;
+      this.longestLeaseMs = Math.max(this.longestLeaseMs, registeredLeaseMs);
+      // Leases were granted in an earlier life (this process saw them): one may still run, at
+      // most a lease past the start of this one. A namespace first used in this life waits not.
+      const earlier = this.nearSeenIn !== undefined && this.nearSeenIn !== since;
+      const graceMs = earlier ? since + this.longestLeaseMs - now : 0;
+      if (holders.length === 0 && graceMs <= 0) return;
+      const started = performance.now();
+      await this.awaitAcks(sequence, holders, graceMs);
+      const waited = performance.now() - started;
+      this.waits.count++;
+      this.waits.maxMs = Math.max(this.waits.maxMs, Math.round(waited));
+    } finally {
+      this.acks.delete(sequence);
+    }
+  }
+
+  /**
+   * Resolves once each of `holders` acknowledged announcement `sequence`, or its lease expired,
+   * and `graceMs` (in Redis time, from the announcement; <= 0: none) has passed: the rest of the
+   * first lease of a registry that lost its state, during which holders it has no record of may
+   * still serve copies. The one place an invalidation waits.
+   */
+  awaitAcks(sequence: number, holders: readonly NearHolder[], graceMs = 0): Promise<void> {
+    const state = this.acks.get(sequence);
+    if (state === undefined) return Promise.resolve();
+    const waiting = new Set(holders.map(holder => holder.id).filter(id => !state.from.has(id)));
+    const grace = graceMs > 0 ? '' : undefined;
+    if (grace !== undefined) waiting.add(grace);
+    if (waiting.size === 0) return Promise.resolve();
+    return new Promise<void>(resolve => {
+      const timers: NodeJS.Timeout[] = [];
+      const settle = (id: string) => {
+        waiting.delete(id);
+        if (waiting.size > 0) return;
+        for (const timer of timers) clearTimeout(timer);
+        resolve();
+      };
+      state.heard = () => {
+        for (const id of state.from) settle(id);
+      };
+      for (const holder of holders) {
+        if (!waiting.has(holder.id)) continue;
+        const expiresIn = Math.max(0, holder.expiresInMs);
+        timers.push(setTimeout(() => settle(holder.id), expiresIn + driftMargin(expiresIn)));
+      }
+      if (grace !== undefined) {
+        const margin = driftMargin(this.longestLeaseMs);
+        timers.push(setTimeout(() => settle(grace), graceMs + margin));
+      }
+    });
+  }
+
+  private refused(error: Error): void {
+    if (this.warned) return;
+    this.warned = true;
+    new Logger('CacheStore').warn(
+      `Near cache announcements refused by Redis (${error.message}): writes here are not announced, so a process ` +
+        'with `near` that can renew its lease would keep its copies for up to a lease after them. Allow EVALSHA and PUBLISH to this user.',
+    );
+  }
+
+  /** An acknowledgement: `{holder}|{sequence}`. */
+  private heard(message: string): void {
+    const bar = message.lastIndexOf('|');
+    const state = this.acks.get(Number(message.slice(bar + 1)));
+    if (state === undefined) return;
+    state.from.add(message.slice(0, bar));
+    state.heard();
+  }
+}
+
+/**
+ * Redis refusing the script for good (permissions, a disabled command), as opposed to a failure
+ * that says nothing of the holders (a connection lost, a busy server): those reject the write.
+ */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'ReplyError' &&
+    /NOPERM|unknown command|unknown redis command|can't run this command/i.test(error.message)
+  );
+}

@@ -1,0 +1,88 @@
+import type { Cluster, Redis } from 'ioredis';
+import { NearChannel } from './near-channel.js';
+import { NearCopies } from './near-copies.js';
+import { NearLease, type LeaseState } from './near-lease.js';
+import { parseAnnouncement, type NearNames } from './near-names.js';
+import type { NearClient } from './near-scripts.js';
+
+/** Settings of near copies (the `near` option, resolved). */
+export interface NearSettings {
+  maxBytes: number;
+  leaseMs: number;
+}
+
+/**
+ * One cache's near copies in this process, and what keeps them consistent: the lease, and the
+ * subscription on which invalidations are heard. On an announcement it drops the keys (or
+ * everything), which also voids the tickets of reads in flight, then acknowledges. Copies are
+ * served only while the lease is usable; every copy is dropped when it lapses or a connection is
+ * lost, since invalidations may have been missed meanwhile.
+ */
+export class NearHolder {
+  readonly copies: NearCopies;
+  readonly lease: NearLease;
+  readonly channel: NearChannel;
+  /** Reads answered from near copies. */
+  hits = 0;
+  /** The command connection closed: acknowledgements and renewals may have been lost. */
+  private readonly closed = () => this.lease.lost();
+
+  constructor(
+    private readonly client: NearClient,
+    private readonly names: NearNames,
+    readonly id: string,
+    settings: NearSettings,
+  ) {
+    this.copies = new NearCopies(settings.maxBytes);
+    this.lease = new NearLease(client, names, id, settings.leaseMs, () => this.copies.dropAll());
+    this.channel = new NearChannel(
+      client as Redis | Cluster,
+      () => this.lease.lost(),
+      () => this.lease.renew(),
+    );
+    client.on('close', this.closed);
+  }
+
+  /** Subscribes, then starts the lease (its first ping proves the subscription). */
+  async start(): Promise<void> {
+    await Promise.all([
+      this.channel.subscribe(this.names.invalidations, message => this.announced(message)),
+      this.channel.subscribe(this.names.pings(this.id), message => this.lease.pinged(message)),
+    ]).catch(() => undefined);
+    this.lease.start();
+  }
+
+  /** The copies of `keys` when every one is held and the lease is usable; else `undefined`. */
+  serve(keys: readonly string[]): Buffer[] | undefined {
+    if (this.copies.size === 0 || !this.lease.usable()) return undefined;
+    const values: Buffer[] = [];
+    for (const key of keys) {
+      const value = this.copies.get(key);
+      if (value === undefined) return undefined;
+      values.push(value);
+    }
+    this.hits++;
+    return values;
+  }
+
+  get state(): LeaseState {
+    return this.lease.state;
+  }
+
+  async close(): Promise<void> {
+    this.client.off('close', this.closed);
+    this.copies.dropAll();
+    await this.lease.close();
+    await this.channel.close();
+  }
+
+  private announced(message: string): void {
+    const announcement = parseAnnouncement(message);
+    if (announcement === undefined || announcement.a === this.id) return;
+    if (announcement.k === null) this.copies.dropAll();
+    else this.copies.drop(announcement.k);
+    this.client
+      .publish(this.names.acks(announcement.a), `${this.id}|${announcement.s}`)
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,86 @@
+import type { Cluster, Redis } from 'ioredis';
+
+/** How long a lapsed holder stays in the registry before a renewal sweeps it out (ms). */
+const SWEEP_AFTER_MS = 60_000;
+
+// Redis time, in ms, as every holder's expiry is kept: one clock for the whole registry.
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+// The registry's life (KEYS[2], a hash without expiry): which server life it belongs to (run_id
+// and replication id: a restart, a failover or a resync is a new life), since when (Redis time),
+// and the longest lease registered in it. Whichever script runs first in a new life starts it: a
+// registry that may have lost leases granted before says so for a lease from then on. A server
+// that refuses INFO (an ACL) is known only by the hash itself: lost with the data, kept by a
+// failover (see docs/near-cache.md).
+const LIFE = `local function info(section, field)
+  local r = redis.pcall('INFO', section)
+  if type(r) ~= 'string' then return '' end
+  return string.match(r, field .. ':(%x+)') or ''
+end
+local life = info('server', 'run_id') .. '/' .. info('replication', 'master_replid')
+local reg = redis.call('HMGET', KEYS[2], 'life', 'since', 'lease')
+if reg[1] ~= life then
+  reg = {life, now, false}
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[2], 'life', life, 'since', now)
+end`;
+
+/**
+ * The near cache's scripts. Each touches the registry (KEYS[1]) and its life (KEYS[2]), in one
+ * hash slot, so each is atomic and valid on a Cluster.
+ */
+const SCRIPTS = {
+  // ARGV: holder id, lease ms, ping channel, ping payload. Registers or renews the lease, sweeps
+  // holders long gone, keeps the registry alive, and pings the holder's own channel.
+  pcNearRenew: {
+    numberOfKeys: 2,
+    lua: `${NOW}
+${LIFE}
+local lease = tonumber(ARGV[2])
+if not reg[3] or tonumber(reg[3]) < lease then redis.call('HSET', KEYS[2], 'lease', lease) end
+redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${SWEEP_AFTER_MS})
+local keep = lease + ${SWEEP_AFTER_MS}
+if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return now`,
+  },
+  // ARGV: channel, announcement. Returns Redis now, the live holders with their expiries, when the
+  // registry's life began and the longest lease registered in it (0: none yet); the announcement
+  // is published only when someone is there to hear it.
+  pcNearAnnounce: {
+    numberOfKeys: 2,
+    lua: `${NOW}
+${LIFE}
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
+if #live > 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+return {now, live, tonumber(reg[2]), tonumber(reg[3] or 0)}`,
+  },
+} as const;
+
+/** A client that carries the near cache's scripts. */
+export type NearClient = (Redis | Cluster) & {
+  pcNearRenew(
+    key: string,
+    life: string,
+    id: string,
+    leaseMs: number,
+    channel: string,
+    ping: string,
+  ): Promise<number>;
+  pcNearAnnounce(
+    key: string,
+    life: string,
+    channel: string,
+    message: string,
+  ): Promise<[number, string[], number, number]>;
+};
+
+/** Defines the scripts on `client` (once: a lent client may carry them already). */
+export function withNearScripts(client: Redis | Cluster): NearClient {
+  for (const [name, script] of Object.entries(SCRIPTS)) {
+    if (!(name in client)) client.defineCommand(name, script);
+  }
+  return client as NearClient;
+}

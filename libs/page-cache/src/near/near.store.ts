@@ -1,0 +1,211 @@
+import type { CacheStore, StoreSetOptions } from '../stores/cache-store.interface.js';
+import type { NearAnnouncer } from './near-announcer.js';
+import type { NearHolder } from './near-holder.js';
+import type { LeaseState } from './near-lease.js';
+
+/** What `stats().near` shows. */
+export interface NearStats {
+  /** Reads answered from near copies (0 commands sent to Redis). */
+  hits: number;
+  /** Copies held now, and their bytes. */
+  copies: number;
+  bytes: number;
+  lease: LeaseState;
+  /** Invalidations that waited for holders, and the longest wait (ms). */
+  invalidationWaits: { count: number; maxMs: number };
+}
+
+/**
+ * The Redis store with near copies in front of it (with a holder), and with acknowledged
+ * invalidation in any case. Reads of string keys (`get`, `getMany`) are answered from near
+ * copies when every key asked is held and the lease is usable — nothing is sent to Redis —
+ * otherwise with one call to Redis, whose present values are installed under the ticket rule
+ * (see `NearCopies`), each for no longer than Redis keeps it. Every write that can outdate a copy
+ * held anywhere is announced once Redis applied it, and resolves only when every live holder
+ * acknowledged or its lease ran out (see `NearAnnouncer`). Sets, scans and TTLs go straight to
+ * Redis. `getHead` (reading a page's header to reuse a body) is left out while near copies are
+ * kept: they answer the whole read from memory.
+ */
+export class NearStore implements CacheStore {
+  /** The epoch the copies were read in; a new one drops them all. */
+  private epochSeen: string | undefined;
+  readonly getHead?: CacheStore['getHead'];
+
+  constructor(
+    readonly inner: CacheStore,
+    readonly announcer: NearAnnouncer,
+    readonly holder?: NearHolder,
+  ) {
+    const head = inner.getHead?.bind(inner);
+    if (head && holder === undefined) this.getHead = head;
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    if (this.holder === undefined) return this.inner.get(key);
+    return (await this.read([key], keys => this.inner.get(keys[0]).then(value => [value])))[0];
+  }
+
+  async getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]> {
+    if (this.holder === undefined || keys.length === 0) return this.inner.getMany(keys);
+    return this.read(keys, asked => this.inner.getMany(asked));
+  }
+
+  private async read(
+    keys: readonly string[],
+    fetch: (keys: readonly string[]) => Promise<(Buffer | undefined)[]>,
+  ): Promise<(Buffer | undefined)[]> {
+    const holder = this.holder!;
+    const epoch = this.inner.epoch?.();
+    if (epoch !== this.epochSeen) {
+      // Another life of the server's data (a restart, a failover): nothing held is known good,
+      // and the lease may have been lost with the writes that renewed it.
+      holder.copies.dropAll();
+      if (this.epochSeen !== undefined) holder.lease.lost();
+      this.epochSeen = epoch;
+    }
+    if (epoch !== undefined) {
+      const held = holder.serve(keys);
+      if (held) return held;
+    }
+    const ticket = holder.copies.ticket();
+    const sent = Date.now();
+    // Each value's remaining life is read with it (sent in the same write): a copy never
+    // outlives the entry.
+    const [values, ttls] = await Promise.all([
+      fetch(keys),
+      Promise.all(keys.map(key => this.inner.ttl(key).catch(() => undefined))),
+    ]);
+    if (epoch !== undefined && this.inner.epoch?.() === epoch && holder.lease.usable()) {
+      // Counted from the send: a copy ends no later than its key does in Redis.
+      const elapsed = Date.now() - sent;
+      values.forEach((value, i) => {
+        const ttl = ttls[i];
+        if (value === undefined || ttl === undefined) return;
+        holder.copies.install(ticket, keys[i], value, ttl === null ? Infinity : ttl - elapsed);
+      });
+    }
+    return values;
+  }
+
+  async set(
+    key: string,
+    value: Buffer,
+    ttlMs: number,
+    options?: StoreSetOptions,
+  ): Promise<boolean> {
+    // A key written only if absent was held by no one: absent keys are never copied.
+    if (options?.onlyIfAbsent) return this.inner.set(key, value, ttlMs, options);
+    return this.changing([key], () => this.inner.set(key, value, ttlMs, options));
+  }
+
+  setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void> {
+    return this.changing(
+      entries.map(([key]) => key),
+      () => this.inner.setMany(entries, ttlMs),
+    );
+  }
+
+  delete(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return this.inner.delete(keys);
+    return this.changing(keys, () => this.inner.delete(keys));
+  }
+
+  deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
+    // Nothing changed when nothing was deleted (a lock already released): no announcement.
+    return this.changing(
+      [key],
+      () => this.inner.deleteIfEquals(key, value),
+      deleted => deleted,
+    );
+  }
+
+  incrBy(key: string, delta: number, ttlMs: number): Promise<number> {
+    return this.changing([key], () => this.inner.incrBy(key, delta, ttlMs));
+  }
+
+  expire(key: string, ttlMs: number): Promise<boolean> {
+    return this.changing([key], () => this.inner.expire(key, ttlMs));
+  }
+
+  /**
+   * Runs a write, then drops this process's copies of `keys` and announces them — also when the
+   * write failed part way (some keys may have changed); the write's own error wins.
+   */
+  private async changing<T>(
+    keys: readonly string[],
+    write: () => Promise<T>,
+    changed: (result: T) => boolean = () => true,
+  ): Promise<T> {
+    let result: T;
+    try {
+      result = await write();
+    } catch (error) {
+      this.holder?.copies.drop(keys);
+      await this.announcer.announce(keys).catch(() => undefined);
+      throw error;
+    }
+    if (!changed(result)) return result;
+    this.holder?.copies.drop(keys);
+    await this.announcer.announce(keys);
+    return result;
+  }
+
+  // Never shortens a lifetime: a copy (which lives no longer than its entry did) stays correct.
+  extendTtl(keys: readonly string[], ttlMs: number): Promise<void> {
+    const inner = this.inner;
+    return inner.extendTtl
+      ? inner.extendTtl(keys, ttlMs)
+      : Promise.all(keys.map(key => inner.expire(key, ttlMs))).then(() => undefined);
+  }
+
+  has(key: string): Promise<boolean> {
+    return this.inner.has(key);
+  }
+  ttl(key: string): Promise<number | null | undefined> {
+    return this.inner.ttl(key);
+  }
+  scan(pattern: string, batchSize?: number): AsyncIterable<string[]> {
+    return this.inner.scan(pattern, batchSize);
+  }
+  addToSets(setKeys: readonly string[], member: string, ttlMs: number): Promise<void> {
+    return this.inner.addToSets(setKeys, member, ttlMs);
+  }
+  members(setKey: string): Promise<string[]> {
+    return this.inner.members(setKey);
+  }
+  scanSet(setKey: string, batchSize?: number): AsyncIterable<string[]> {
+    if (this.inner.scanSet) return this.inner.scanSet(setKey, batchSize);
+    return (async function* (inner: CacheStore) {
+      yield await inner.members(setKey);
+    })(this.inner);
+  }
+  removeFromSet(setKey: string, members: readonly string[]): Promise<void> {
+    return this.inner.removeFromSet(setKey, members);
+  }
+  epoch(): string | undefined {
+    return this.inner.epoch ? this.inner.epoch() : '';
+  }
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+
+  /** Near figures for `stats()`; `undefined` when this process keeps no copies. */
+  stats(): NearStats | undefined {
+    const holder = this.holder;
+    if (holder === undefined) return undefined;
+    return {
+      hits: holder.hits,
+      copies: holder.copies.size,
+      bytes: holder.copies.bytes,
+      lease: holder.state,
+      invalidationWaits: { ...this.announcer.waits },
+    };
+  }
+
+  /** Leaves the registry and closes the subscriber, then the store. */
+  async close(): Promise<void> {
+    await this.holder?.close();
+    await this.announcer.close();
+    await this.inner.close?.();
+  }
+}

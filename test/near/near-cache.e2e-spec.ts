@@ -3,6 +3,8 @@ import type { NearStore } from '../../libs/page-cache/src/near/near.store.js';
 import { Redis } from 'ioredis';
 import { registerCacheMetrics } from 'nestjs-page-cache/prometheus';
 import { Registry } from 'prom-client';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { nearData, nearModule } from '../fixtures/near/near.fixture.js';
 import { fetchPage, json } from '../support/fetch-page.js';
@@ -15,24 +17,34 @@ import { freePort } from '../support/free-port.js';
 /** Short, so that the tests that wait for a lease to run out are quick. */
 const LEASE = '1s' as const;
 
-/** Every command Redis receives (`MONITOR`), to show what a read sent. */
+/**
+ * Every command Redis receives (`MONITOR`), to show what a read sent. Read off a plain socket:
+ * ioredis' own monitor mode can take a line that arrives with the `OK` of MONITOR for a reply.
+ */
 class CommandLog {
   private readonly seen: string[][] = [];
+  private buffered = '';
   private constructor(
-    private readonly monitor: Redis,
+    private readonly monitor: Socket,
     private readonly marker: Redis,
   ) {
-    monitor.on('monitor', (_time: string, args: string[]) => this.seen.push(args));
+    monitor.setEncoding('latin1');
+    monitor.on('data', (chunk: string) => {
+      const lines = (this.buffered + chunk).split('\r\n');
+      this.buffered = lines.pop()!;
+      for (const line of lines)
+        if (line.startsWith('+') && line !== '+OK') this.seen.push(args(line));
+    });
   }
 
   static async open(url: string): Promise<CommandLog> {
     // A restart of the server closes both: the test that restarts it reads no log afterwards.
     const marker = new Redis(url).on('error', () => undefined);
-    const monitor = await new Redis(url).on('error', () => undefined).monitor();
-    return new CommandLog(
-      monitor.on('error', () => undefined),
-      marker,
-    );
+    const { hostname, port } = new URL(url);
+    const monitor = connect(Number(port), hostname).on('error', () => undefined);
+    await once(monitor, 'connect');
+    monitor.write('MONITOR\r\n');
+    return new CommandLog(monitor, marker);
   }
 
   /**
@@ -61,9 +73,22 @@ class CommandLog {
   }
 
   close(): void {
-    this.monitor.disconnect();
+    this.monitor.destroy();
     this.marker.disconnect();
   }
+}
+
+const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' };
+
+/** The arguments of a MONITOR line: `+<time> [<db> <client>] "cmd" "arg" …` (escapes undone). */
+function args(line: string): string[] {
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(([, quoted]) =>
+    quoted!.replace(/\\(x[0-9a-f]{2}|.)/g, (_, escape: string) =>
+      escape.length === 3
+        ? String.fromCharCode(parseInt(escape.slice(1), 16))
+        : (ESCAPES[escape] ?? escape),
+    ),
+  );
 }
 
 describe('near cache on a real Redis', () => {
@@ -218,6 +243,28 @@ describe('near cache on a real Redis', () => {
     } finally {
       release();
     }
+  });
+
+  it('an invalidation waits for the holders once: the entries it then removes are outdated by its tokens already', async () => {
+    const a = await start({ lease: '5s' });
+    const b = await start({ lease: '5s' });
+    const value = () =>
+      cache(a).getOrSet('post', () => ({ version: nearData.version }), { models: ['Post'] });
+    await fetchPage(a, '/near/page');
+    await fetchPage(a, '/near/page');
+    await value();
+    await value();
+    const held = nearStats(a).copies;
+    const waits = nearStats(b).invalidationWaits.count;
+    nearData.version = 2;
+    // Removes the model's token (waited for) and then the page and the value built from it.
+    expect(await cache(b).invalidate('Post')).toBe(2);
+    expect(nearStats(b).invalidationWaits.count).toBe(waits + 1);
+    // The entries' removal was announced all the same: A drops those copies too (the token and
+    // the two entries; the page's URL token stays).
+    await vi.waitFor(() => expect(nearStats(a).copies).toBe(held - 3), { timeout: 5_000 });
+    expect(await value()).toEqual({ version: 2 });
+    expect(json(await fetchPage(a, '/near/page'))).toEqual({ version: 2 });
   });
 
   it('with A cut off, B waits about the lease, not forever; A stops serving copies by its deadline', async () => {

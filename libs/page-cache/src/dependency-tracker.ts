@@ -165,14 +165,17 @@ export class DependencyTracker {
   /**
    * Removes every entry indexed under one of `tags`, and their members of the index sets — in
    * batches (`SSCAN`, `UNLINK`, `SREM`), so that a set of any size never blocks the store or the
-   * event loop for long, and no call spreads an unbounded list into its arguments.
+   * event loop for long, and no call spreads an unbounded list into its arguments. Called once
+   * the tags' tokens are removed: the entries are outdated already, so their deletion waits for
+   * no near holder (see `StoreDeleteOptions.outdated`).
    */
-  async removeTagged(tags: readonly string[]): Promise<number> {
+  private async removeTagged(tags: readonly string[]): Promise<number> {
     let removed = 0;
     for (const tag of tags) {
       const setKey = indexKey(this.namespace, tag);
       for await (const batch of this.membersOf(setKey)) {
-        removed += await this.store.delete(batch);
+        // Outdated already: every entry indexed under a tag recorded the tag's token.
+        removed += await this.store.delete(batch, { outdated: true });
         // Only the members read are dropped: one added meanwhile stays findable by the next call.
         await this.store.removeFromSet(setKey, batch);
       }

@@ -44,6 +44,8 @@ export class NearAnnouncer {
   /** Acknowledgements per announcement in flight (they may arrive before the script's reply). */
   private readonly acks = new Map<number, { from: Set<string>; heard: () => void }>();
   private subscribed: Promise<void> | undefined;
+  /** The acknowledgement channel's subscription was confirmed (no wait for it any more). */
+  private isSubscribed = false;
   /** The subscriber this announcer made itself (in a process that keeps no copies). */
   private own: NearChannel | undefined;
   readonly waits: InvalidationWaits = { count: 0, maxMs: 0 };
@@ -83,17 +85,24 @@ export class NearAnnouncer {
 
   /**
    * Announces that `keys` (`null`: everything) changed in Redis, and resolves once every live
-   * holder dropped its copies or its lease ran out. Rejects when Redis could not be asked.
+   * holder dropped its copies or its lease ran out — or, with `wait` false, once the announcement
+   * is published (for keys whose copies nothing may serve any more). Rejects when Redis could not
+   * be asked.
    */
-  async announce(keys: readonly string[] | null): Promise<void> {
-    this.subscribed ??= this.subscriber()
-      .subscribe(this.names.acks(this.id), message => this.heard(message))
-      .catch(() => {
-        this.subscribed = undefined;
-      });
-    // Bounded: without the subscription acknowledgements are lost, and holders are waited for
-    // until their leases expire (slower, never wrong).
-    await Promise.race([this.subscribed, sleep(SUBSCRIBE_WAIT_MS, undefined, { ref: false })]);
+  async announce(keys: readonly string[] | null, wait = true): Promise<void> {
+    if (!this.isSubscribed) {
+      this.subscribed ??= this.subscriber()
+        .subscribe(this.names.acks(this.id), message => this.heard(message))
+        .then(() => {
+          this.isSubscribed = true;
+        })
+        .catch(() => {
+          this.subscribed = undefined;
+        });
+      // Bounded: without the subscription acknowledgements are lost, and holders are waited for
+      // until their leases expire (slower, never wrong).
+      await Promise.race([this.subscribed, sleep(SUBSCRIBE_WAIT_MS, undefined, { ref: false })]);
+    }
     const sequence = ++this.sequence;
     this.acks.set(sequence, { from: new Set(), heard: () => undefined });
     try {
@@ -126,7 +135,7 @@ export class NearAnnouncer {
       // most a lease past the start of this one. A namespace first used in this life waits not.
       const earlier = this.nearSeenIn !== undefined && this.nearSeenIn !== since;
       const graceMs = earlier ? since + this.longestLeaseMs - now : 0;
-      if (holders.length === 0 && graceMs <= 0) return;
+      if (!wait || (holders.length === 0 && graceMs <= 0)) return;
       const started = performance.now();
       await this.awaitAcks(sequence, holders, graceMs);
       const waited = performance.now() - started;

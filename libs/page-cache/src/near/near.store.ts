@@ -1,4 +1,8 @@
-import type { CacheStore, StoreSetOptions } from '../stores/cache-store.interface.js';
+import type {
+  CacheStore,
+  StoreDeleteOptions,
+  StoreSetOptions,
+} from '../stores/cache-store.interface.js';
 import type { NearAnnouncer } from './near-announcer.js';
 import type { NearHolder } from './near-holder.js';
 import type { LeaseState } from './near-lease.js';
@@ -23,7 +27,7 @@ export interface NearStats {
  * (see `NearCopies`), each for no longer than Redis keeps it. Every write that can outdate a copy
  * held anywhere is announced once Redis applied it, and resolves only when every live holder
  * acknowledged or its lease ran out (see `NearAnnouncer`). Sets, scans and TTLs go straight to
- * Redis. `getHead` (reading a page's header to reuse a body) is left out while near copies are
+ * Redis. Entries deleted as `outdated` are announced without waiting. `getHead` (reading a page's header to reuse a body) is left out while near copies are
  * kept: they answer the whole read from memory.
  */
 export class NearStore implements CacheStore {
@@ -105,9 +109,13 @@ export class NearStore implements CacheStore {
     );
   }
 
-  delete(keys: readonly string[]): Promise<number> {
-    if (keys.length === 0) return this.inner.delete(keys);
-    return this.changing(keys, () => this.inner.delete(keys));
+  delete(keys: readonly string[], options?: StoreDeleteOptions): Promise<number> {
+    if (keys.length === 0) return this.inner.delete(keys, options);
+    // Entries the removed tokens outdate: no holder can serve its copy past the tokens' own
+    // acknowledged announcement (a copy is served only with the tokens it was checked against),
+    // so holders are told to drop them (memory) but not waited for.
+    const wait = options?.outdated !== true;
+    return this.changing(keys, () => this.inner.delete(keys, options), undefined, wait);
   }
 
   deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
@@ -135,18 +143,19 @@ export class NearStore implements CacheStore {
     keys: readonly string[],
     write: () => Promise<T>,
     changed: (result: T) => boolean = () => true,
+    wait = true,
   ): Promise<T> {
     let result: T;
     try {
       result = await write();
     } catch (error) {
       this.holder?.copies.drop(keys);
-      await this.announcer.announce(keys).catch(() => undefined);
+      await this.announcer.announce(keys, wait).catch(() => undefined);
       throw error;
     }
     if (!changed(result)) return result;
     this.holder?.copies.drop(keys);
-    await this.announcer.announce(keys);
+    await this.announcer.announce(keys, wait);
     return result;
   }
 

@@ -31,8 +31,12 @@ export interface CacheStore {
   set(key: string, value: Buffer, ttlMs: number, options?: StoreSetOptions): Promise<boolean>;
   /** Writes many values with the same TTL in one round trip. */
   setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void>;
-  /** Deletes keys of any type. @returns how many existed. */
-  delete(keys: readonly string[]): Promise<number>;
+  /**
+   * Deletes keys of any type. With `outdated`, the keys are entries that removed generation
+   * tokens already outdate (see `DependencyTracker`): a layer keeping copies elsewhere need not
+   * wait until they are dropped there. @returns how many existed.
+   */
+  delete(keys: readonly string[], options?: StoreDeleteOptions): Promise<number>;
   /** Deletes `key` only if it currently holds exactly `value` (atomic compare-and-delete). */
   deleteIfEquals(key: string, value: Buffer): Promise<boolean>;
   /** Whether the key exists. */
@@ -89,6 +93,11 @@ export interface CacheStore {
 }
 
 /** Options of {@link CacheStore.set}. */
+export interface StoreDeleteOptions {
+  /** The keys are entries already outdated by tokens whose removal was announced. */
+  outdated?: boolean;
+}
+
 export interface StoreSetOptions {
   /** Write only if the key does not exist (Redis `SET NX`). */
   onlyIfAbsent?: boolean;

@@ -1,4 +1,5 @@
 import { CacheService, CacheStore, type CacheModuleOptions } from 'nestjs-page-cache';
+import { NearNames } from '../../libs/page-cache/src/near/near-names.js';
 import type { NearStore } from '../../libs/page-cache/src/near/near.store.js';
 import { Redis } from 'ioredis';
 import { registerCacheMetrics } from 'nestjs-page-cache/prometheus';
@@ -266,6 +267,34 @@ describe('near cache on a real Redis', () => {
     expect(await value()).toEqual({ version: 2 });
     expect(json(await fetchPage(a, '/near/page'))).toEqual({ version: 2 });
   });
+
+  it.each([
+    ['a ping', 'HINCRBY'],
+    ['the next announcement', 'PUBLISH'],
+  ] as const)(
+    'an announcement A never heard, though its channel stayed up, drops every copy at %s',
+    async (_at, how) => {
+      const a = await start({ lease: LEASE });
+      await fetchPage(a, '/near/page');
+      await fetchPage(a, '/near/page');
+      expect(nearStats(a).copies).toBeGreaterThan(0);
+      const admin = new Redis(server.url);
+      try {
+        const { life, invalidations } = new NearNames(namespace());
+        const n = Number(await admin.hincrby(life, 'n', 1));
+        // Announcement n is lost (a Cluster node's bus link, say): A learns of it from its next
+        // ping, or from the number of the one after it.
+        if (how === 'PUBLISH') {
+          await admin.hincrby(life, 'n', 1);
+          await admin.publish(invalidations, `${n + 1}|${JSON.stringify({ a: 'x', s: 1, k: [] })}`);
+        }
+        await vi.waitFor(() => expect(nearStats(a).copies).toBe(0), { timeout: 5_000 });
+        expect(nearStats(a).lease).toBe('held');
+      } finally {
+        admin.disconnect();
+      }
+    },
+  );
 
   it('with A cut off, B waits about the lease, not forever; A stops serving copies by its deadline', async () => {
     const proxy = await TcpProxy.start(server.port);

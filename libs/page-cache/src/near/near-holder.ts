@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { NearChannel } from './near-channel.js';
 import { NearCopies } from './near-copies.js';
 import { NearLease, type LeaseState } from './near-lease.js';
-import { parseAnnouncement, type NearNames } from './near-names.js';
+import { numbered, parseAnnouncement, type NearNames } from './near-names.js';
 import type { NearClient } from './near-scripts.js';
 
 /** Settings of near copies (the `near` option, resolved). */
@@ -14,7 +14,8 @@ export interface NearSettings {
 /**
  * One cache's near copies in this process, and what keeps them consistent: the lease, and the
  * subscription on which invalidations are heard. On an announcement it drops the keys (or
- * everything), which also voids the tickets of reads in flight, then acknowledges. Copies are
+ * everything), which also voids the tickets of reads in flight, then acknowledges. Announcements
+ * are numbered in the registry's life; one found missing (a gap, or a ping ahead) drops everything. Copies are
  * served only while the lease is usable; every copy is dropped when it lapses or a connection is
  * lost, since invalidations may have been missed meanwhile.
  */
@@ -24,6 +25,8 @@ export class NearHolder {
   readonly channel: NearChannel;
   /** Reads answered from near copies. */
   hits = 0;
+  /** The number of the last announcement heard in the registry's life (none yet: undefined). */
+  private heard: number | undefined;
   /** The command connection closed: acknowledgements and renewals may have been lost. */
   private readonly closed = () => this.lease.lost();
 
@@ -47,7 +50,7 @@ export class NearHolder {
   async start(): Promise<void> {
     await Promise.all([
       this.channel.subscribe(this.names.invalidations, message => this.announced(message)),
-      this.channel.subscribe(this.names.pings(this.id), message => this.lease.pinged(message)),
+      this.channel.subscribe(this.names.pings(this.id), message => this.pinged(message)),
     ]).catch(() => undefined);
     this.lease.start();
   }
@@ -76,8 +79,29 @@ export class NearHolder {
     await this.channel.close();
   }
 
+  /**
+   * A ping: it carries the number of the last announcement made before it, on the same server, so
+   * heard before it. A higher number than heard: announcements were missed (the channel was not
+   * lost — a Cluster node's bus link, say); a lower one: the registry began a new life. Either
+   * way nothing held is known good.
+   */
+  private pinged(message: string): void {
+    const ping = numbered(message, true);
+    if (ping === undefined) return;
+    const [renewal, n] = ping;
+    if (this.heard !== undefined && n !== this.heard) this.copies.dropAll();
+    this.heard = n;
+    this.lease.pinged(renewal);
+  }
+
   private announced(message: string): void {
-    const announcement = parseAnnouncement(message);
+    const split = numbered(message, false);
+    if (split === undefined) return;
+    const [payload, n] = split;
+    // Announcements arrive in order: one skipped was missed.
+    if (this.heard !== undefined && n !== this.heard + 1) this.copies.dropAll();
+    this.heard = n;
+    const announcement = parseAnnouncement(payload);
     if (announcement === undefined || announcement.a === this.id) return;
     if (announcement.k === null) this.copies.dropAll();
     else this.copies.drop(announcement.k);

@@ -46,6 +46,18 @@ export interface NearAnnouncement {
   k: string[] | null;
 }
 
+/**
+ * Splits `{payload}|{n}` (a ping) or `{n}|{payload}` (an announcement) into the payload and the
+ * number of the registry life's last announcement; `undefined` for anything else.
+ */
+export function numbered(message: string, last: boolean): [string, number] | undefined {
+  const bar = last ? message.lastIndexOf('|') : message.indexOf('|');
+  if (bar < 0) return undefined;
+  const n = Number(last ? message.slice(bar + 1) : message.slice(0, bar));
+  if (!Number.isSafeInteger(n)) return undefined;
+  return [last ? message.slice(0, bar) : message.slice(bar + 1), n];
+}
+
 /** Parses an announcement; `undefined` for anything else. */
 export function parseAnnouncement(message: string): NearAnnouncement | undefined {
   try {

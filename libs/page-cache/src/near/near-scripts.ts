@@ -32,7 +32,8 @@ end`;
  */
 const SCRIPTS = {
   // ARGV: holder id, lease ms, ping channel, ping payload. Registers or renews the lease, sweeps
-  // holders long gone, keeps the registry alive, and pings the holder's own channel.
+  // holders long gone, keeps the registry alive, and pings the holder's own channel with the
+  // number of the life's last announcement (`{payload}|{n}`).
   pcNearRenew: {
     numberOfKeys: 2,
     lua: `${NOW}
@@ -43,18 +44,21 @@ redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${SWEEP_AFTER_MS})
 local keep = lease + ${SWEEP_AFTER_MS}
 if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. '|' .. (redis.call('HGET', KEYS[2], 'n') or '0'))
 return now`,
   },
   // ARGV: channel, announcement. Returns Redis now, the live holders with their expiries, when the
   // registry's life began and the longest lease registered in it (0: none yet); the announcement
-  // is published only when someone is there to hear it.
+  // is published only when someone is there to hear it, numbered in the life (`{n}|{message}`):
+  // a holder that finds a number skipped, here or in a ping, missed one.
   pcNearAnnounce: {
     numberOfKeys: 2,
     lua: `${NOW}
 ${LIFE}
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
-if #live > 0 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+if #live > 0 then
+  redis.call('PUBLISH', ARGV[1], redis.call('HINCRBY', KEYS[2], 'n', 1) .. '|' .. ARGV[2])
+end
 return {now, live, tonumber(reg[2]), tonumber(reg[3] or 0)}`,
   },
 } as const;

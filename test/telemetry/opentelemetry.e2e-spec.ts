@@ -327,6 +327,24 @@ describe.each(ADAPTERS)('OpenTelemetry on %s', adapter => {
     ).toBe(cache.stats().views['TracedController.page']!.hits);
   });
 
+  it('reports near copies, where the cache keeps them, as stats().near does', async () => {
+    await start({ near: true });
+    for (let i = 0; i < 4; i++) await fetchPage(app, '/traced/page/1');
+    await fetchPage(app, '/traced/post/1');
+    await cache.invalidate('Post', 1);
+    const near = cache.stats().near!;
+    expect(near.hits).toBeGreaterThan(0);
+    expect(near.copies).toBeGreaterThan(0);
+    const metrics = await collectMetrics();
+    const value = (name: string) =>
+      pointValue(metrics, name, { 'page_cache.cache.name': 'default' });
+    expect(value('page_cache.near.hits')).toBe(near.hits);
+    expect(value('page_cache.near.copy.count')).toBe(near.copies);
+    expect(value('page_cache.near.memory.usage')).toBe(near.bytes);
+    expect(value('page_cache.near.lease.held')).toBe(near.lease === 'held' ? 1 : 0);
+    expect(value('page_cache.near.invalidation_waits')).toBe(near.invalidationWaits.count);
+  });
+
   it('records no key, URL or entity id unless keys are opted in', async () => {
     const secrets = async () => {
       spans.reset();

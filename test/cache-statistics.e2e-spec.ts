@@ -16,6 +16,7 @@ const NOTHING: PageStats = {
   earlyHits: 0,
   bypasses: {},
   writes: 0,
+  lockWaits: 0,
   bytesServed: 0,
   hitRate: 0,
 };

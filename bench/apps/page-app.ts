@@ -1,7 +1,8 @@
 // The app under test of the hit-path and stampede scenarios, one contender per process:
 //   node --import ./test/support/ts-register.mjs bench/apps/page-app.ts \
 //     --adapter express|fastify \
-//     --contender limit|redis-floor|noop-interceptor|lib-redis|lib-redis-near|lib-redis-interceptor| \
+//     --contender limit|redis-floor|noop-interceptor|lib-redis|lib-redis-otel|lib-redis-near| \
+//                 lib-redis-interceptor| \
 //                 lib-redis-nostats|lib-cluster|lib-memory| \
 //                 cache-manager|none \
 //     [--events]
@@ -39,6 +40,7 @@ export const CONTENDERS = [
   'redis-floor',
   'noop-interceptor',
   'lib-redis',
+  'lib-redis-otel',
   'lib-redis-near',
   'lib-redis-interceptor',
   'lib-redis-nostats',
@@ -161,6 +163,8 @@ class PageAppModule {
       case 'none':
         return { module: PageAppModule, controllers: [UncachedController] };
       case 'lib-redis':
+      // The same app with the OpenTelemetry SDK registered (see registerOpenTelemetry below).
+      case 'lib-redis-otel':
         return {
           module: PageAppModule,
           imports: [CacheModule.forRoot({ redis: redisUrl(), keyPrefix, ttl: '1h' })],
@@ -274,6 +278,7 @@ if (process.argv.includes('--events')) {
   app.imports = [EventEmitterModule.forRoot(), ...(app.imports ?? [])];
 }
 const adapter = adapterArg();
+if (contender === 'lib-redis-otel') (await import('./otel-sdk.js')).registerOpenTelemetry();
 await serve(app, adapter, async nest => {
   if (contender === 'redis-floor') await installRedisFloor(nest, adapter);
   // `--compression`: behind the adapter's compression middleware, as the Nest docs set it up.

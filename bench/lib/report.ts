@@ -134,6 +134,7 @@ function hitSection(results: BenchResults, hit: HitResult, links: ReportLinks): 
         : '.'),
     '',
     ...interceptorCeiling(hit),
+    ...openTelemetryCost(hit),
     provenance(results),
     '',
     ...targetTable(hit.targets),
@@ -165,6 +166,24 @@ function interceptorCeiling(hit: HitResult): string[] {
     `A global interceptor that does nothing, in front of the limit's route: ${parts.join(', ')}. ` +
       "That much of the distance to the limit is Nest's interceptor pipeline, which any cache built " +
       'as an interceptor pays; it runs right after the limit in every round.',
+    '',
+  ];
+}
+
+/** The Redis store with the OpenTelemetry SDK registered, against without (absent in old results). */
+function openTelemetryCost(hit: HitResult): string[] {
+  const parts = ADAPTERS.flatMap(adapter => {
+    const traced = hit.adapters[adapter]['lib-redis-otel'];
+    const lib = hit.adapters[adapter]['lib-redis'];
+    if (!traced || !lib) return [];
+    const share = median(traced.rps.map((rps, i) => rps / lib.rps[i]));
+    return [`${ADAPTER_NAMES[adapter]} ${fmt(share, 2)} ×`];
+  });
+  if (parts.length === 0) return [];
+  return [
+    'The Redis store with the OpenTelemetry SDK registered (a span per hit and its lookup span, ' +
+      'exported to nowhere) ÷ without (the API installed, no provider), median of the per-round ' +
+      `ratios: ${parts.join(', ')}. See [OpenTelemetry](opentelemetry.md#what-it-costs).`,
     '',
   ];
 }

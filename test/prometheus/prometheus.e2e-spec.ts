@@ -77,6 +77,7 @@ describe.each(ADAPTERS)('Prometheus metrics scraped over HTTP on %s', adapter =>
     expect(valueOf(samples, `${P}misses_total`, page)).toBe(2);
     expect(valueOf(samples, `${P}stale_hits_total`, page)).toBe(0);
     expect(valueOf(samples, `${P}writes_total`, page)).toBe(2);
+    expect(valueOf(samples, `${P}lock_waits_total`, page)).toBe(0);
     expect(valueOf(samples, `${P}served_bytes_total`, page)).toBe(2 * hit.body.length);
     expect(valueOf(samples, `${P}bypasses_total`, { ...page, reason: 'authorization' })).toBe(1);
     expect(valueOf(samples, `${P}misses_total`, cookie)).toBe(1);

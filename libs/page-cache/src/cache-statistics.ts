@@ -42,6 +42,11 @@ export interface PageStats {
   bypasses: Partial<Record<BypassReason, number>>;
   /** Entries stored. */
   writes: number;
+  /**
+   * Requests that found their page being rendered — by another request of this process, or
+   * (through the fill lock) by another process — and waited for it rather than render it too.
+   */
+  lockWaits: number;
   /** Body bytes sent from the cache. */
   bytesServed: number;
   /** hits / (hits + misses), 0 when there was no lookup. */
@@ -112,6 +117,14 @@ export const CACHE_EVENTS = {
   storeState: 'cache.store.state',
   purge: 'cache.purge',
 } as const;
+
+/**
+ * Default buckets of hit duration histograms (seconds), Prometheus's and OpenTelemetry's: a hit
+ * takes about one store round trip, 0.5 ms to 1 s.
+ */
+export const HIT_DURATION_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
 
 /** What is counted per view, method and for values; hit rates are derived in snapshots. */
 type Counters = Omit<PageStats, 'hitRate'>;
@@ -218,6 +231,13 @@ export class CacheStatistics implements OnModuleInit {
     counters.bypasses[reason] = (counters.bypasses[reason] ?? 0) + 1;
     this.total.bypasses[reason] = (this.total.bypasses[reason] ?? 0) + 1;
     if (this.listens(CACHE_EVENTS.bypass)) this.emit(CACHE_EVENTS.bypass, { view, reason });
+  }
+
+  /** A request waited for another's render of its page (see `PageStats.lockWaits`). */
+  lockWait(view: string): void {
+    if (!this.enabled) return;
+    this.view(view).lockWaits++;
+    this.total.lockWaits++;
   }
 
   write(view: string | undefined, key: string, bytes: number): void {
@@ -334,7 +354,16 @@ export class CacheStatistics implements OnModuleInit {
 }
 
 function newCounters(): Counters {
-  return { hits: 0, misses: 0, stale: 0, earlyHits: 0, bypasses: {}, writes: 0, bytesServed: 0 };
+  return {
+    hits: 0,
+    misses: 0,
+    stale: 0,
+    earlyHits: 0,
+    bypasses: {},
+    writes: 0,
+    lockWaits: 0,
+    bytesServed: 0,
+  };
 }
 
 /** A copy of `counters` with their hit rate: hits / (hits + misses), 0 when there was no lookup. */

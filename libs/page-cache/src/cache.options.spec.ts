@@ -99,6 +99,26 @@ describe('resolveCacheOptions', () => {
     );
   });
 
+  it('telemetry: on by default, off with false, keys only when opted in', () => {
+    const store = 'none' as const;
+    expect(resolveCacheOptions({ store }).telemetry).toEqual({ keys: false });
+    expect(resolveCacheOptions({ store, telemetry: true }).telemetry).toEqual({ keys: false });
+    expect(resolveCacheOptions({ store, telemetry: false }).telemetry).toBe(false);
+    expect(resolveCacheOptions({ store, telemetry: {} }).telemetry).toEqual({ keys: false });
+    expect(resolveCacheOptions({ store, telemetry: { keys: true } }).telemetry).toEqual({
+      keys: true,
+    });
+    expect(() => resolveCacheOptions({ store, telemetry: 'on' as never })).toThrow(
+      /option telemetry: "on". Expected true, false or \{ keys\?: boolean \}/,
+    );
+    expect(() => resolveCacheOptions({ store, telemetry: { keys: 1 } as never })).toThrow(
+      /option telemetry/,
+    );
+    expect(() => resolveCacheOptions({ store, telemetry: { key: true } as never })).toThrow(
+      /did you mean 'telemetry\.keys'/,
+    );
+  });
+
   describe('names', () => {
     const every: EveryOption = {
       redis: 'redis://127.0.0.1:6379',
@@ -137,6 +157,7 @@ describe('resolveCacheOptions', () => {
       statistics: false,
       indexCleanupInterval: '2h',
       near: { maxBytes: 1024, lease: '1s' },
+      telemetry: { keys: true },
     };
 
     it('takes every name of the public option types, at every depth', () => {

@@ -63,6 +63,7 @@ const CACHE_OPTION_NAMES: OptionNames<CacheModuleOptions> = {
   statistics: true,
   indexCleanupInterval: true,
   near: { maxBytes: true, lease: true },
+  telemetry: { keys: true },
 };
 
 /** `redis: { cluster, options }`: its own two names (its `options` are ioredis's, not walked). */
@@ -187,7 +188,25 @@ export function resolveCacheOptions(options: CacheModuleOptions = {}) {
     serializer,
     store: resolveStore(options),
     near: nearSettings(options),
+    telemetry: telemetrySettings(options.telemetry),
   };
+}
+
+/** `telemetry`: off, or on with or without keys in attributes. */
+function telemetrySettings(telemetry: unknown): false | { keys: boolean } {
+  if (telemetry === false) return false;
+  if (telemetry === undefined || telemetry === true) return { keys: false };
+  const keys = (telemetry as { keys?: unknown } | null)?.keys;
+  if (
+    typeof telemetry !== 'object' ||
+    telemetry === null ||
+    (keys !== undefined && typeof keys !== 'boolean')
+  ) {
+    throw new TypeError(
+      `Invalid CacheModule option telemetry: ${JSON.stringify(telemetry) ?? String(telemetry)}. Expected true, false or { keys?: boolean }.`,
+    );
+  }
+  return { keys: keys === true };
 }
 
 /** Default bound of near copies (bytes). */

@@ -15,6 +15,7 @@ import { NearStore } from './near/near.store.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 import { createStore } from './stores/create-store.js';
 import { ResilientStore } from './stores/resilient.store.js';
+import { CacheTelemetry } from './telemetry/cache-telemetry.js';
 import { ValueEntries } from './values/value-entries.js';
 import { ValueFills } from './values/value-fills.js';
 
@@ -54,6 +55,13 @@ export const cacheProviders: Provider[] = [
       ),
   },
   {
+    // Loads @opentelemetry/api when the app has it (and `telemetry` is not false).
+    provide: CacheTelemetry,
+    inject: [CACHE_OPTIONS, CACHE_NAME, CacheStatistics],
+    useFactory: (options: ResolvedCacheOptions, name: string, statistics: CacheStatistics) =>
+      CacheTelemetry.create(options.telemetry, name, statistics),
+  },
+  {
     provide: DependencyTracker,
     inject: [CacheStore, CACHE_OPTIONS],
     useFactory: (store: CacheStore, options: ResolvedCacheOptions) =>
@@ -62,10 +70,18 @@ export const cacheProviders: Provider[] = [
   {
     // Every invalidation of this cache takes it: the service, events, outboxes, the CLI.
     provide: InvalidationPipeline,
-    inject: [DependencyTracker, CacheStatistics, EdgePurger],
-    useFactory: (tracker: DependencyTracker, statistics: CacheStatistics, edge: EdgePurger) =>
-      new InvalidationPipeline(tracker, edge, (model, id, removed) =>
-        statistics.invalidated(model, id, removed),
+    inject: [DependencyTracker, CacheStatistics, EdgePurger, CacheTelemetry],
+    useFactory: (
+      tracker: DependencyTracker,
+      statistics: CacheStatistics,
+      edge: EdgePurger,
+      telemetry: CacheTelemetry,
+    ) =>
+      new InvalidationPipeline(
+        tracker,
+        edge,
+        (model, id, removed) => statistics.invalidated(model, id, removed),
+        telemetry,
       ),
   },
   {
@@ -93,6 +109,7 @@ export const cacheProviders: Provider[] = [
       InvalidationPipeline,
       CACHE_OPTIONS,
       ModelNames,
+      CacheTelemetry,
     ],
     useFactory: (
       store: CacheStore,
@@ -102,7 +119,18 @@ export const cacheProviders: Provider[] = [
       pipeline: InvalidationPipeline,
       options: ResolvedCacheOptions,
       names: ModelNames,
-    ) => new ValueFills(store, tracker, statistics, entries, pipeline.pending, options, names),
+      telemetry: CacheTelemetry,
+    ) =>
+      new ValueFills(
+        store,
+        tracker,
+        statistics,
+        entries,
+        pipeline.pending,
+        options,
+        names,
+        telemetry,
+      ),
   },
   // Names of models checked against the app's entities (startup, and getOrSet/set at runtime).
   { provide: ModelNames, inject: [ModuleRef, ModulesContainer], useFactory: modelNamesOf },

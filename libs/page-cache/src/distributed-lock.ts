@@ -24,7 +24,8 @@ export class DistributedLock {
    * Takes `key` for `ttlMs`, trying again (after pauses from `min` ms, doubling up to `max`) until
    * `waitMs` have passed; after each pause `between` may end the wait with what it found (the entry
    * another owner stored, say). Store errors reject.
-   * @returns the lock's release, or what `between` found, or neither (still held by another).
+   * @returns the lock's release, or what `between` found, or neither (still held by another); and
+   *   whether another owner held it on the first attempt (`waited`).
    */
   async take<T = never>(
     key: string,
@@ -32,21 +33,21 @@ export class DistributedLock {
     waitMs: number,
     pauses: { min: number; max: number },
     between?: () => Promise<T | undefined>,
-  ): Promise<{ release?: ReleaseLock; found?: T }> {
+  ): Promise<{ release?: ReleaseLock; found?: T; waited: boolean }> {
     const token = Buffer.from(randomBytes(12).toString('base64url'));
     const deadline = Date.now() + waitMs;
     const backoff = new Backoff(pauses.min, pauses.max);
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       if (await this.store.set(key, token, ttlMs, { onlyIfAbsent: true })) {
-        return { release: () => this.store.deleteIfEquals(key, token) };
+        return { release: () => this.store.deleteIfEquals(key, token), waited };
       }
       const left = deadline - Date.now();
-      if (left <= 0) return {};
+      if (left <= 0) return { waited: true };
       await sleep(Math.min(backoff.delayMs, left));
       backoff.failed();
       if (between) {
         const found = await between();
-        if (found !== undefined) return { found };
+        if (found !== undefined) return { found, waited: true };
       }
     }
   }

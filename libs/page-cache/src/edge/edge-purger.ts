@@ -7,6 +7,9 @@ import { edgeTags } from './edge-tags.js';
 import { Backoff } from '../backoff.js';
 import { within } from '../pages/fill/single-flight.js';
 
+/** What became of an invalidation's edge purge (see {@link EdgePurger.purge}). */
+export type EdgePurgeResult = 'succeeded' | 'failed' | 'queued' | 'slow';
+
 /** How long an invalidation waits for the edge's first answer before it returns (ms). */
 const EDGE_WAIT_MS = 2_000;
 /** A purge that has not settled after this long counts as failed, and is retried (ms). */
@@ -46,23 +49,32 @@ export class EdgePurger implements OnModuleDestroy {
     if (this.purgeFn) statistics.edgePending = () => this.pending.size;
   }
 
+  /** Whether an edge purge is configured (`pages.edge.purge`). */
+  get enabled(): boolean {
+    return this.purgeFn !== undefined;
+  }
+
   /**
    * Purges the edge copies of what an invalidation cleared (its dependencies and lookup tags).
    * Never rejects; resolves once the edge answered, or after {@link EDGE_WAIT_MS}. While the edge
    * is failing or slow, the tags join the retries at once: saves neither wait for an edge that is
    * down nor pile calls onto it.
+   * @returns what became of it: `succeeded`, `failed` (retried), `queued` (joined the retries),
+   *   `slow` (no answer in time; it goes on), or nothing (no purge configured, nothing to purge).
    */
-  async purge(names: readonly string[]): Promise<void> {
-    if (!this.purgeFn || this.stopped || names.length === 0) return;
+  async purge(names: readonly string[]): Promise<EdgePurgeResult | undefined> {
+    if (!this.purgeFn || this.stopped || names.length === 0) return undefined;
     const tags = edgeTags(names);
     if (this.pending.size > 0 || this.retrying || this.slow) {
       for (const tag of tags) this.pending.add(tag);
       this.scheduleRetry();
-      return;
+      return 'queued';
     }
     const answered = await within(this.attempt(tags, 1), EDGE_WAIT_MS);
+    if (answered !== undefined) return answered ? 'succeeded' : 'failed';
     // Until an attempt answers, later purges are queued rather than waited for.
-    if (answered === undefined) this.slow = true;
+    this.slow = true;
+    return 'slow';
   }
 
   onModuleDestroy(): void {

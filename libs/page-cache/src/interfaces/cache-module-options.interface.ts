@@ -110,6 +110,13 @@ export interface CacheModuleOptions {
    * bounds the copies (LRU, default 64 MiB). Default off. See docs/near-cache.md.
    */
   near?: boolean | { maxBytes?: number; lease?: Ttl };
+  /**
+   * OpenTelemetry traces and metrics, through `@opentelemetry/api` (an optional peer dependency):
+   * on while the app has registered a tracer or meter provider (the SDK), costing nothing while it
+   * has not. Attributes never hold cache keys, URLs or entity ids unless `keys: true`. `false`
+   * turns it off. Default on. See docs/opentelemetry.md.
+   */
+  telemetry?: boolean | { keys?: boolean };
 }
 
 /** Settings of the page cache. */

@@ -2,11 +2,16 @@ import type { DependencyTracker } from '../dependency-tracker.js';
 import type { ModelRef } from '../interfaces/model-ref.interface.js';
 import { invalidationTargets } from '../models.js';
 import { urlTagOf } from '../pages/key/page-key.js';
+import { ATTRIBUTES, SPANS } from '../telemetry/telemetry-names.js';
+import type { CacheTracing, TraceAttributes, TraceSpan } from '../telemetry/tracing.interface.js';
 import { PendingInvalidations } from './pending-invalidations.js';
 
 /** Where a delivered invalidation is also purged: the edge cache (`pages.edge.purge`). */
 export interface EdgePurge {
-  purge(targets: readonly string[]): Promise<void>;
+  /** Whether an edge purge is configured (traced only then). */
+  readonly enabled?: boolean;
+  /** Purges `targets`; resolves with what became of the purge (see `EdgePurger.purge`). */
+  purge(targets: readonly string[]): Promise<string | undefined | void>;
 }
 
 /** A page path and its query, as `expirePage` and the CLI's `expire` take them. */
@@ -29,6 +34,8 @@ export class InvalidationPipeline {
       id: string | number | undefined,
       removed: number,
     ) => void,
+    /** Each invalidation is a `page_cache.invalidate` span, its edge purge a child. */
+    private readonly tracing?: CacheTracing,
   ) {}
 
   /**
@@ -40,14 +47,24 @@ export class InvalidationPipeline {
    */
   invalidate(model: ModelRef, id?: string | number, retry = false): Promise<number> {
     const targets = invalidationTargets(model, id);
+    const span = this.tracing?.start(
+      SPANS.invalidate,
+      {
+        [ATTRIBUTES.invalidationKind]: 'model',
+        [ATTRIBUTES.model]: targets[0]!,
+        [ATTRIBUTES.retry]: retry,
+      },
+      id === undefined ? undefined : { [ATTRIBUTES.entityId]: String(id) },
+    );
     return this.purgingEdge(
       targets,
       async () => {
         const removed = await this.tracker.invalidate(targets);
-        this.counted?.(targets[0], id, removed);
+        this.counted?.(targets[0]!, id, removed);
         return removed;
       },
       !retry,
+      span,
     );
   }
 
@@ -63,7 +80,12 @@ export class InvalidationPipeline {
       );
     }
     const tag = urlTagOf(path, query);
-    return this.purgingEdge([tag], () => this.tracker.invalidate([tag]), true);
+    const span = this.tracing?.start(
+      SPANS.invalidate,
+      { [ATTRIBUTES.invalidationKind]: 'page' },
+      { [ATTRIBUTES.path]: path },
+    );
+    return this.purgingEdge([tag], () => this.tracker.invalidate([tag]), true, span);
   }
 
   /**
@@ -75,16 +97,39 @@ export class InvalidationPipeline {
     targets: string[],
     storeStep: () => Promise<number>,
     purgeOnFailure: boolean,
+    span?: TraceSpan,
   ): Promise<number> {
     let removed: number;
     try {
-      removed = await storeStep();
+      removed = await (span ? span.run(storeStep) : storeStep());
     } catch (error) {
-      if (purgeOnFailure) await this.edge?.purge(targets);
+      if (purgeOnFailure) await this.purgeEdge(targets, span);
+      span?.end(error);
       throw error;
     }
+    span?.set(ATTRIBUTES.entriesRemoved, removed);
     // Even when the store held nothing: the edge may keep a page the store evicted or expired.
-    await this.edge?.purge(targets);
+    await this.purgeEdge(targets, span);
+    span?.end();
     return removed;
+  }
+
+  /** Purges the edge, in a `page_cache.edge_purge` span that says how it went. */
+  private async purgeEdge(targets: string[], span: TraceSpan | undefined): Promise<void> {
+    const edge = this.edge;
+    if (!edge) return;
+    if (!span || !edge.enabled) {
+      await edge.purge(targets);
+      return;
+    }
+    await span.child(
+      SPANS.edgePurge,
+      () => edge.purge(targets),
+      outcome => {
+        const attributes: TraceAttributes = {};
+        if (typeof outcome === 'string') attributes[ATTRIBUTES.edgeOutcome] = outcome;
+        return attributes;
+      },
+    );
   }
 }

@@ -6,6 +6,7 @@ import type { DependencyTracker } from '../dependency-tracker.js';
 import type { PageEdgeMarks } from '../edge/page-edge-marks.js';
 import type { PendingInvalidations } from '../invalidation/pending-invalidations.js';
 import type { CacheStore } from '../stores/cache-store.interface.js';
+import type { CacheTracing, PageSpan } from '../telemetry/tracing.interface.js';
 import type { AdapterResponse } from './adapter-response.js';
 import type { CapturedResponse } from './fill/capture.js';
 import type { LearnedVary } from './key/learned-vary.js';
@@ -25,6 +26,8 @@ export interface PageCacheParts {
   tracker: DependencyTracker;
   pending: PendingInvalidations;
   counters: CacheStatistics;
+  /** Spans of page requests, while a tracer provider is registered. */
+  tracing?: CacheTracing;
   options: ResolvedCacheOptions;
   warnings: OnceWarnings;
   /**
@@ -42,14 +45,15 @@ export interface PageCacheParts {
     policy: PagePolicy,
     keyed: readonly string[],
   ): BypassReason | undefined;
-  onHit(hit: PageHit): void;
-  /** A miss: counted (`onMiss`), and told to the advisor (never called on a hit). */
-  onMiss(policy: PagePolicy, location: PageLocation, request: PageRequest): void;
+  /** A hit: counted (`onHit`), and told to the request's span. */
+  onHit(hit: PageHit, span?: PageSpan): void;
+  /** A miss: counted (`onMiss`), told to the advisor and the span (never called on a hit). */
+  onMiss(policy: PagePolicy, location: PageLocation, request: PageRequest, span?: PageSpan): void;
   /**
-   * The one place bypasses go: counted (`onBypass`), and said once per route and reason when the
-   * app can fix it (`detail` is what the message names: a header, a directive, a size…).
+   * The one place bypasses go: counted (`onBypass`), told to the span, and said once per route and
+   * reason when the app can fix it (`detail` is what the message names: a header, a directive…).
    */
-  onBypass(policy: PagePolicy, reason: BypassReason, detail?: string): void;
+  onBypass(policy: PagePolicy, reason: BypassReason, detail?: string, span?: PageSpan): void;
 }
 
 /** One request on its way through the page cache, keyed: what the fetcher and the filler share. */
@@ -61,6 +65,8 @@ export interface Exchange {
   location: PageLocation;
   /** `performance.now()` when the request reached the cache, only while hits are timed. */
   startedAt?: number;
+  /** The request's `page_cache.page` span, while a tracer provider is registered. */
+  span?: PageSpan;
 }
 
 /** An exchange on Nest's pipeline, whose handler may run (a miss, a refresh). */

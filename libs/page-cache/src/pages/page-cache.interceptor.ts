@@ -20,6 +20,8 @@ import { EdgePurger } from '../edge/edge-purger.js';
 import { PageEdgeMarks } from '../edge/page-edge-marks.js';
 import { InvalidationPipeline } from '../invalidation/invalidation-pipeline.js';
 import { CacheStore } from '../stores/cache-store.interface.js';
+import { CacheTelemetry } from '../telemetry/cache-telemetry.js';
+import type { PageSpan } from '../telemetry/tracing.interface.js';
 import { rawResponse, type AdapterResponse } from './adapter-response.js';
 import { BypassAdvisor } from './advice/bypass-advisor.js';
 import { routeToken } from './early/route-token.js';
@@ -76,6 +78,11 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   @Inject(DiscoveryService)
   private readonly discovery?: DiscoveryService;
 
+  /** Spans of page requests (OpenTelemetry), while the app has registered a tracer provider. */
+  @Optional()
+  @Inject(CacheTelemetry)
+  private readonly telemetry?: CacheTelemetry;
+
   constructor(
     protected readonly reflector: Reflector,
     protected readonly cache: CacheService,
@@ -104,14 +111,19 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
         (this.edgeMarks ??= new PageEdgeMarks(options.pages.edge, this.edgePurger, warnings)),
       locate: (policy, request) => this.locate(policy, request),
       rejectResponse: (captured, policy, keyed) => this.rejectResponse(captured, policy, keyed),
-      onHit: hit => this.onHit(hit),
-      onMiss: (policy, location, request) => {
+      onHit: (hit, span) => {
+        this.onHit(hit);
+        span?.hit(hit.stale, hit.early);
+      },
+      onMiss: (policy, location, request, span) => {
         this.onMiss(policy, location);
         advisor.missed(policy, request);
+        span?.miss();
       },
-      onBypass: (policy, reason, detail) => {
+      onBypass: (policy, reason, detail, span) => {
         this.onBypass(policy, reason);
         advisor.bypassed(policy, reason, detail);
+        span?.bypass(reason);
       },
     };
     this.fetcher = new PageFetcher(this.parts);
@@ -120,6 +132,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
 
   /** Builds the policy of every GET route at startup, so none is built on a request. */
   onModuleInit(): void {
+    this.parts.tracing = this.telemetry;
     if (this.discovery) this.policies.preload(this.discovery, this.appConfig?.getGlobalPrefix());
   }
 
@@ -139,9 +152,10 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     const startedAt = this.fetcher.clock();
     const response = http.getResponse<AdapterResponse>();
     const raw = rawResponse(response);
+    const span = this.parts.tracing?.page(request, raw, policy.view);
     const location = this.fetcher.locate(policy, request);
     if (isBypass(location)) {
-      return this.handler(policy, raw, next, location.bypass, location.detail);
+      return this.handler(policy, raw, next, location.bypass, location.detail, span);
     }
     const exchange: PipelineExchange = {
       request,
@@ -152,12 +166,13 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       judgement,
       location,
       startedAt,
+      span,
     };
     // A plain Observable around the lookup: rxjs' from() + switchMap() cost more per hit.
     return new Observable<unknown>(subscriber => {
       let inner: Subscription | undefined;
       let closed = false;
-      this.fetcher.lookup(location).then(
+      this.fetcher.lookup(location, span).then(
         found => {
           if (!closed) inner = this.respond(exchange, found).subscribe(subscriber);
         },
@@ -266,8 +281,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     }
     if (generations) return this.filler.fill(exchange, generations);
     // The store is down (or its epoch not known yet): the page is neither read nor stored.
-    const { policy, raw, next } = exchange;
-    return this.handler(policy, raw, next, 'store');
+    const { policy, raw, next, span } = exchange;
+    return this.handler(policy, raw, next, 'store', undefined, span);
   }
 
   /** The handler answers; the cache is neither read nor written. */
@@ -277,8 +292,9 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     next: CallHandler,
     reason: BypassReason,
     detail?: string,
+    span?: PageSpan,
   ): Observable<unknown> {
-    this.parts.onBypass(policy, reason, detail);
+    this.parts.onBypass(policy, reason, detail, span);
     if (!raw.headersSent) raw.setHeader('x-cache', 'BYPASS');
     this.parts.edge().keepPrivate(raw);
     return next.handle();

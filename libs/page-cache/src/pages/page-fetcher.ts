@@ -11,6 +11,8 @@ import type { PageRequest } from './page-metadata.js';
 import type { PagePolicy } from './policy/page-policy.js';
 import { writeStoredPage, type HitLabel } from './serve.js';
 import type { StoredPage } from './stored-page.js';
+import { ATTRIBUTES, SPANS } from '../telemetry/telemetry-names.js';
+import type { PageSpan, TraceAttributes } from '../telemetry/tracing.interface.js';
 
 /**
  * The fetch half of the page cache (Django's `FetchFromCacheMiddleware`): refuse → locate →
@@ -46,10 +48,15 @@ export class PageFetcher {
     return this.parts.locate(policy, request);
   }
 
-  /** Lookup (see `lookupPage`); never rejects. */
-  lookup(location: PageLocation): Promise<Lookup> {
+  /** Lookup (see `lookupPage`), in a `page_cache.lookup` span of `span`; never rejects. */
+  lookup(location: PageLocation, span?: PageSpan): Promise<Lookup> {
     const { store, tracker, options } = this.parts;
-    return lookupPage(store, tracker, location, options.maxEntrySize, this.bodies);
+    if (span === undefined) {
+      return lookupPage(store, tracker, location, options.maxEntrySize, this.bodies);
+    }
+    span.located(location.key);
+    const read = () => lookupPage(store, tracker, location, options.maxEntrySize, this.bodies);
+    return span.child(SPANS.lookup, read, lookupAttributes);
   }
 
   /** The stored page while it is fresh (what a request waiting on another's fill may serve). */
@@ -63,11 +70,11 @@ export class PageFetcher {
    * @returns what Nest must be given as the handler's result.
    */
   serve(exchange: Exchange, page: StoredPage, label: HitLabel, early = false): unknown {
-    const { request, response, raw, policy, location, startedAt } = exchange;
+    const { request, response, raw, policy, location, startedAt, span } = exchange;
     const rendered = !early && policy.rendered;
     const { result, bytesSent } = writeStoredPage(request, response, raw, rendered, page, label);
     const stale = label === 'STALE';
-    this.parts.onHit({ policy, location, page, stale, bytesSent, startedAt, early });
+    this.parts.onHit({ policy, location, page, stale, bytesSent, startedAt, early }, span);
     return result;
   }
 
@@ -85,12 +92,14 @@ export class PageFetcher {
     const policy = token && this.earlyRoutes.get(token);
     if (!policy) return false;
     const startedAt = this.clock();
+    // Nest's path goes on with this span when the early path declines the request.
+    const span = this.parts.tracing?.page(request, raw, policy.view);
     const location = this.locate(policy, request);
     if (isBypass(location)) return false;
-    const { page } = await this.lookup(location);
+    const { page } = await this.lookup(location, span);
     if (!page || freshness(page.meta, policy.earlyRefreshBeta) !== 'fresh') return false;
     if (raw.headersSent) return false;
-    const exchange = { request, response, raw, policy, location, startedAt };
+    const exchange = { request, response, raw, policy, location, startedAt, span };
     const result = this.serve(exchange, page, 'HIT', true);
     if (response !== raw) (response as FastifyReplyLike).send(result);
     return true;
@@ -120,4 +129,10 @@ export class PageFetcher {
     if (hosts && !hostAllowed(hosts, request)) return 'host';
     return undefined;
   }
+}
+
+/** What a lookup found: a current page, none (a miss), or nothing at all (the store failed). */
+function lookupAttributes(found: Lookup): TraceAttributes {
+  const result = found.page ? 'found' : found.generations ? 'missing' : 'unavailable';
+  return { [ATTRIBUTES.lookupResult]: result };
 }

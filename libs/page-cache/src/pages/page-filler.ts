@@ -1,6 +1,7 @@
 import { from, of, switchMap, type Observable } from 'rxjs';
 import type { PageCacheParts, PipelineExchange } from './exchange.js';
-import { FillLock } from './fill/fill-lock.js';
+import { SPANS } from '../telemetry/telemetry-names.js';
+import { FillLock, lockWaitAttributes } from './fill/fill-lock.js';
 import { renderPage, type RenderJob } from './fill/render.js';
 import { SingleFlight, within } from './fill/single-flight.js';
 import type { PageLocation } from './key/page-key.js';
@@ -35,16 +36,32 @@ export class PageFiller {
    * renders on its own.
    */
   fill(exchange: PipelineExchange, generations: string[]): Observable<unknown> {
-    const { location } = exchange;
+    const { location, span, policy } = exchange;
+    const { counters } = this.parts;
     const pending = this.fills.get(location.key);
     if (pending) {
-      return from(within(pending, this.lock.waitMs)).pipe(
+      counters.lockWait(policy.view);
+      const wait = () => within(pending, this.lock.waitMs);
+      const waited = span
+        ? span.child(SPANS.lockWait, wait, page =>
+            lockWaitAttributes('process', page ? 'filled' : 'timed_out', true),
+          )
+        : wait();
+      return from(waited).pipe(
         switchMap(page => (page ? this.serve(exchange, page, 'HIT') : this.render({ exchange }))),
       );
     }
     const done = this.fills.start(location.key);
-    return from(this.lock.acquire(location, () => this.fetcher.freshPage(location))).pipe(
+    const acquire = () => this.lock.acquire(location, () => this.fetcher.freshPage(location));
+    const acquired =
+      span && this.lock.enabled
+        ? span.child(SPANS.lockWait, acquire, ({ outcome, waited }) =>
+            lockWaitAttributes('store', outcome, waited),
+          )
+        : acquire();
+    return from(acquired).pipe(
       switchMap(lock => {
+        if (lock.waited) counters.lockWait(policy.view);
         if (lock.page) {
           done.resolve(lock.page);
           return this.serve(exchange, lock.page, 'HIT');

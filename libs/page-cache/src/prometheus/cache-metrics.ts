@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, register, type Registry } from 'prom-client';
-import type { CacheStats } from '../cache-statistics.js';
+import { HIT_DURATION_BUCKETS, type CacheStats } from '../cache-statistics.js';
 import type { CacheService } from '../cache.service.js';
 import { checkOptionNames, type OptionNames } from '../option-names.js';
 
@@ -31,16 +31,13 @@ export interface CacheMetricsHandle {
   unregister(): void;
 }
 
-/** Default buckets of `…_hit_duration_seconds`: a hit takes about one store round trip. */
-export const DEFAULT_HIT_DURATION_BUCKETS = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-];
-
 type Sample = [labels: Record<string, string>, value: number];
 /** How one metric is read from a cache's snapshot at each scrape: its label names and samples. */
 type Reader = { labels: string[]; read: (stats: CacheStats) => Sample[] };
 
-const perView = (field: 'hits' | 'misses' | 'stale' | 'writes' | 'bytesServed'): Reader => ({
+const perView = (
+  field: 'hits' | 'misses' | 'stale' | 'writes' | 'lockWaits' | 'bytesServed',
+): Reader => ({
   labels: ['cache', 'view'],
   read: stats =>
     Object.entries(stats.views).map(([view, figures]) => [
@@ -71,6 +68,10 @@ const COLLECTED: Record<string, [help: string, reader: Reader]> = {
     perView('stale'),
   ],
   writes_total: ['Page entries stored.', perView('writes')],
+  lock_waits_total: [
+    "Page requests that waited for another's render of their page (this process's or another's).",
+    perView('lockWaits'),
+  ],
   served_bytes_total: ['Body bytes of pages sent from the cache.', perView('bytesServed')],
   bypasses_total: [
     'Page requests or responses kept out of the cache, by reason.',
@@ -200,7 +201,7 @@ export function registerCacheMetrics(
           name: fullName,
           help: 'Time from a request reaching the page cache to its cached response being written.',
           labelNames: ['cache', 'view'],
-          buckets: options.hitDurationBuckets ?? DEFAULT_HIT_DURATION_BUCKETS,
+          buckets: options.hitDurationBuckets ?? [...HIT_DURATION_BUCKETS],
           registers,
         }),
     );

@@ -5,6 +5,9 @@ import { assertValidKey } from '../keys.js';
 import { checkedDependencies, type ModelDependency, type NameCheck } from '../models.js';
 import type { FillLock } from '../pages/fill/fill-lock.js';
 import type { CacheStore } from '../stores/cache-store.interface.js';
+import { ATTRIBUTES, SPANS } from '../telemetry/telemetry-names.js';
+import type { CacheTracing, TraceSpan } from '../telemetry/tracing.interface.js';
+import { lockWaitAttributes } from '../pages/fill/fill-lock.js';
 import { softly } from './softly.js';
 import type { ValueEntries } from './value-entries.js';
 
@@ -54,6 +57,8 @@ export class ValueFills {
     private readonly pending: PendingInvalidations,
     private readonly options: { namespace: string; ttlMs: number },
     private readonly names?: NameCheck,
+    /** Each call is a `page_cache.get_or_set` or `page_cache.cached_method` span. */
+    private readonly tracing?: CacheTracing,
   ) {}
 
   /**
@@ -67,11 +72,23 @@ export class ValueFills {
     factory: () => T | Promise<T>,
     lookup: () => Promise<T | undefined>,
   ): Promise<T> {
+    const span = this.tracing?.start(SPANS.getOrSet, {}, { [ATTRIBUTES.key]: fill.key });
+    if (span) return span.runToEnd(() => this.valueOf(fill, factory, lookup, span));
+    return this.valueOf(fill, factory, lookup);
+  }
+
+  private async valueOf<T>(
+    fill: ValueFill,
+    factory: () => T | Promise<T>,
+    lookup: () => Promise<T | undefined>,
+    span?: TraceSpan,
+  ): Promise<T> {
     if (this.pending.affectsDependencies(fill.deps)) {
       this.statistics.valueRead(false);
+      if (span) bypassed(span);
       return factory();
     }
-    return this.run(fill, factory, lookup);
+    return this.run(fill, factory, lookup, undefined, span);
   }
 
   /**
@@ -82,13 +99,30 @@ export class ValueFills {
   async callOnce<T>(key: string, run: () => Promise<T>, call: MethodCall): Promise<T> {
     assertValidKey(key);
     const deps = checkedDependencies(call.models, `@Cached models of ${call.view}`, this.names);
+    const span = this.tracing?.start(
+      SPANS.cachedMethod,
+      { [ATTRIBUTES.method]: call.view },
+      { [ATTRIBUTES.key]: key },
+    );
+    if (span) return span.runToEnd(() => this.callOf(key, deps, run, call, span));
+    return this.callOf(key, deps, run, call);
+  }
+
+  private async callOf<T>(
+    key: string,
+    deps: string[],
+    run: () => Promise<T>,
+    call: MethodCall,
+    span?: TraceSpan,
+  ): Promise<T> {
     if (this.pending.affectsDependencies(deps)) {
       this.statistics.methodRead(call.view, false);
+      if (span) bypassed(span);
       return run();
     }
     const full = `${this.options.namespace}:${key}`;
     const fill = { key, full, ttlMs: call.ttlMs ?? this.options.ttlMs, deps };
-    return this.run(fill, run, () => this.entries.read<T>(full, deps), call);
+    return this.run(fill, run, () => this.entries.read<T>(full, deps), call, span);
   }
 
   /**
@@ -100,6 +134,7 @@ export class ValueFills {
     factory: () => T | Promise<T>,
     lookup: () => Promise<T | undefined>,
     call?: MethodCall,
+    span?: TraceSpan,
   ): Promise<T> {
     const { full, deps } = fill;
     const pending = this.inflight.get(full);
@@ -112,30 +147,39 @@ export class ValueFills {
         (await this.stillCurrent(pending.deps, pending.generations))
       ) {
         if (call) this.statistics.methodRead(call.view, true);
+        span?.set(ATTRIBUTES.outcome, 'shared');
         return value;
       }
-      return this.run(fill, factory, lookup, call);
+      return this.run(fill, factory, lookup, call, span);
     }
     const flight: Flight = { value: Promise.resolve(undefined), deps };
     const filling = (async () => {
       const cached = await lookup();
       if (cached !== undefined) {
         if (call) this.statistics.methodRead(call.view, true);
+        span?.set(ATTRIBUTES.outcome, 'hit');
         return cached;
       }
       let release: (() => Promise<unknown>) | undefined;
       if (call) {
         // Another process may be computing it: wait (bounded) for its entry rather than compute.
-        const lock = await call.lock.acquire({ key: full }, lookup);
+        const acquire = () => call.lock.acquire({ key: full }, lookup);
+        const lock = await (span && call.lock.enabled
+          ? span.child(SPANS.lockWait, acquire, ({ outcome, waited }) =>
+              lockWaitAttributes('store', outcome, waited),
+            )
+          : acquire());
         if (lock.page !== undefined) {
           this.statistics.methodRead(call.view, true);
+          span?.set(ATTRIBUTES.outcome, 'hit');
           return lock.page;
         }
         release = lock.release;
         this.statistics.methodRead(call.view, false);
       }
+      span?.set(ATTRIBUTES.outcome, 'miss');
       try {
-        return await this.compute(fill, factory, flight, call);
+        return await this.compute(fill, factory, flight, call, span);
       } finally {
         if (release) void release();
       }
@@ -155,6 +199,7 @@ export class ValueFills {
     factory: () => T | Promise<T>,
     flight: Flight,
     call: MethodCall | undefined,
+    span: TraceSpan | undefined,
   ): Promise<T> {
     const { key, full, deps, ttlMs } = fill;
     // Tokens are read before the factory reads its data (see DependencyTracker).
@@ -170,12 +215,18 @@ export class ValueFills {
       call.unstorable(error);
       return value;
     }
+    const write = async () =>
+      deps.length === 0
+        ? await this.store.set(full, bytes, ttlMs)
+        : generations !== undefined &&
+          (await this.tracker.write(full, bytes, ttlMs, deps, generations));
     await softly(async () => {
-      const stored =
-        deps.length === 0
-          ? await this.store.set(full, bytes, ttlMs)
-          : generations !== undefined &&
-            (await this.tracker.write(full, bytes, ttlMs, deps, generations));
+      const stored = await (span
+        ? span.child(SPANS.storeWrite, write, written => ({
+            [ATTRIBUTES.stored]: written,
+            [ATTRIBUTES.entryBytes]: bytes.length,
+          }))
+        : write());
       if (!stored) return;
       if (call) this.statistics.methodWrite(call.view, key, bytes.length);
       else this.statistics.write(undefined, key, bytes.length);
@@ -194,4 +245,10 @@ export class ValueFills {
     if (!generations) return current === undefined;
     return current !== undefined && DependencyTracker.isCurrent(generations, current);
   }
+}
+
+/** A call whose models have an invalidation on its way: computed, neither read nor stored. */
+function bypassed(span: TraceSpan): void {
+  span.set(ATTRIBUTES.outcome, 'bypass');
+  span.set(ATTRIBUTES.bypassReason, 'pending-invalidation');
 }

@@ -66,7 +66,8 @@ class PageRender {
     const { request, raw, next, policy, location, judgement } = this.job.exchange;
     const generations = this.job.generations;
     raw.setHeader('x-cache', 'MISS');
-    this.parts.onMiss(policy, location, request);
+    const span = this.job.exchange.span;
+    this.parts.onMiss(policy, location, request, span);
     const keyed = keyedHeaders(location, policy);
     if (keyed.length > 0) {
       // Joined to a Vary set before (a CORS middleware; @Header on Express), each header once.
@@ -75,7 +76,7 @@ class PageRender {
     // A route that learned a header is judged as one that declares it: no shared cache keeps it.
     this.judgement = variedJudgement(judgement, keyed.length > policy.vary.headers.length);
     if (!generations || request.method === 'HEAD') {
-      if (request.method === 'HEAD') this.parts.onBypass(policy, 'head');
+      if (request.method === 'HEAD') this.parts.onBypass(policy, 'head', undefined, span);
       this.edge.keepPrivate(raw);
       this.settle(undefined);
       return next.handle();
@@ -156,6 +157,7 @@ class PageRender {
         policy,
         rejected,
         bypassDetail(rejected, captured, keyedHeaders(location, policy)),
+        exchange.span,
       );
       this.settle(undefined);
       // Not a cacheable page after all (a 404, a Set-Cookie…): with an edge, said private unless
@@ -167,13 +169,11 @@ class PageRender {
     }
     const meta = pageMetaOf(captured, policy, performance.now() - this.started, this.tag);
     // The response is held until the entry is stored, so a client with its answer finds it cached.
-    const stored = storePage(this.parts, {
-      location,
-      policy,
-      meta,
-      body: captured.body,
-      generations,
-    });
+    const stored = storePage(
+      this.parts,
+      { location, policy, meta, body: captured.body, generations },
+      exchange.span,
+    );
     return changes.into({
       headers: sentHeaders(meta, this.tag),
       wait: stored.then(page => this.stored(page, meta, raw, location)),
@@ -234,13 +234,13 @@ class PageRender {
     raw: ServerResponse,
     location: PageLocation,
   ): void {
-    const { policy } = this.job.exchange;
+    const { policy, span } = this.job.exchange;
     this.settle(page);
     if (page) return;
     if (this.tag) this.edge.purgeWhenSent(raw, location);
     // A miss's new tokens last one render lease: a slower render is never stored. Said once.
     if (meta.r > RENDER_LEASE_MS) {
-      this.parts.onBypass(policy, 'render-time', String(Math.round(meta.r / 1000)));
+      this.parts.onBypass(policy, 'render-time', String(Math.round(meta.r / 1000)), span);
     }
   }
 

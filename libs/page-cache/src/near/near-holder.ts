@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { NearChannel } from './near-channel.js';
 import { NearCopies } from './near-copies.js';
 import { NearLease, type LeaseState } from './near-lease.js';
-import { parseAnnouncement, type NearNames } from './near-names.js';
+import { parseAnnouncement, parsePing, type NearNames } from './near-names.js';
 import type { NearClient } from './near-scripts.js';
 
 /** Settings of near copies (the `near` option, resolved). */
@@ -39,6 +39,7 @@ export class NearHolder {
       client as Redis | Cluster,
       () => this.lease.lost(),
       () => this.lease.renew(),
+      names.holders,
     );
     client.on('close', this.closed);
   }
@@ -47,7 +48,7 @@ export class NearHolder {
   async start(): Promise<void> {
     await Promise.all([
       this.channel.subscribe(this.names.invalidations, message => this.announced(message)),
-      this.channel.subscribe(this.names.pings(this.id), message => this.lease.pinged(message)),
+      this.channel.subscribe(this.names.pings(this.id), message => this.pinged(message)),
     ]).catch(() => undefined);
     this.lease.start();
   }
@@ -74,6 +75,21 @@ export class NearHolder {
     this.copies.dropAll();
     await this.lease.close();
     await this.channel.close();
+  }
+
+  /**
+   * A ping proves the lease only when it was published by the server the channel hears: then every
+   * announcement published there since the channel was last lost came the same way, in order.
+   * One relayed from another server (on a Cluster, by the bus, from a master the channel is not on)
+   * proves nothing of the announcements; the channel moves to the master that publishes.
+   */
+  private pinged(message: string): void {
+    const ping = parsePing(message);
+    if (ping.node !== this.channel.node) {
+      this.channel.relocate();
+      return;
+    }
+    this.lease.pinged(ping.renewal);
   }
 
   private announced(message: string): void {

@@ -57,3 +57,18 @@ export function parseAnnouncement(message: string): NearAnnouncement | undefined
     return undefined;
   }
 }
+
+/** A ping, as the renewal script publishes it: the renewal, and the server that published it. */
+export interface NearPing {
+  renewal: number;
+  /** The `run_id` of the server that ran the renewal ('' when the server refuses `INFO`). */
+  node: string;
+}
+
+/** Parses a ping: `{renewal}|{run_id}`. */
+export function parsePing(message: string): NearPing {
+  const bar = message.indexOf('|');
+  return bar < 0
+    ? { renewal: Number(message), node: '' }
+    : { renewal: Number(message.slice(0, bar)), node: message.slice(bar + 1) };
+}

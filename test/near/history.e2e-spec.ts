@@ -1,5 +1,9 @@
 import { describeStaleReads, historyClock, staleReads } from '../support/history-checker.js';
-import { standaloneDeployment, type HistoryDeployment } from '../support/history-deployments.js';
+import {
+  clusterDeployment,
+  standaloneDeployment,
+  type HistoryDeployment,
+} from '../support/history-deployments.js';
 import { HistoryProcess, type NearRead } from '../support/history-process.js';
 import { uniquePrefix } from '../support/redis.js';
 import { RedisServer } from '../support/redis-server.js';
@@ -222,4 +226,8 @@ function historyTests(deploy: () => Promise<HistoryDeployment>): void {
 
 describe('near copies on one Redis: a history under partitions, a frozen reader and a restart', () => {
   historyTests(standaloneDeployment);
+});
+
+describe('near copies on a Redis Cluster: a history under partitions, a frozen reader and a failover', () => {
+  historyTests(clusterDeployment);
 });

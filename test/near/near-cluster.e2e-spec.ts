@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { CacheStore, type CacheService } from 'nestjs-page-cache';
 import type { NearStore } from '../../libs/page-cache/src/near/near.store.js';
@@ -51,21 +50,5 @@ describe('near cache on a Redis Cluster', () => {
     await plain.invalidate('Post');
     expect(heard).toHaveBeenCalled();
     expect(await read()).toEqual({ version: 3 });
-  });
-
-  it('warns at startup that near copies on a Cluster are not yet proven across a failover', async () => {
-    const warn = vi.spyOn(Logger.prototype, 'warn');
-    try {
-      const keyPrefix = uniquePrefix('near_cluster_warn');
-      await boot(keyPrefix, false);
-      const failover = () =>
-        warn.mock.calls.filter(([message]) => String(message).includes('master failover'));
-      expect(failover()).toEqual([]);
-      await boot(keyPrefix, true);
-      expect(failover()).toHaveLength(1);
-      expect(String(failover()[0]![0])).toContain('leave near off');
-    } finally {
-      warn.mockRestore();
-    }
   });
 });

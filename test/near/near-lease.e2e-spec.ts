@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { NearChannel } from '../../libs/page-cache/src/near/near-channel.js';
 import { NearLease } from '../../libs/page-cache/src/near/near-lease.js';
-import { NearNames, numbered } from '../../libs/page-cache/src/near/near-names.js';
+import { NearNames, parsePing } from '../../libs/page-cache/src/near/near-names.js';
 import { withNearScripts } from '../../libs/page-cache/src/near/near-scripts.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
 
@@ -25,7 +25,7 @@ describe('the near lease on a real Redis', () => {
     const pings = { count: 0 };
     const channel = new NearChannel(client, () => held.lost());
     await channel.subscribe(names.pings('holder'), message => {
-      held.pinged(numbered(message, true)![0]);
+      held.pinged(parsePing(message)!.renewal);
       pings.count++;
     });
     /** Renews, runs `meanwhile` before its ping can come back, and waits for the ping. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisCluster } from './redis-cluster.js';
 import { RedisServer } from './redis-server.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -55,14 +56,17 @@ export async function standaloneDeployment(): Promise<HistoryDeployment> {
 /**
  * A Redis Cluster of 3 masters with a replica each. A reader reaches every node through a proxy of
  * its own (ioredis' `natMap` turns the addresses the Cluster gives into the proxies'); the loss is
- * the failover of the master holding the near cache's registry (killed; its replica takes over).
+ * the failover of the master holding the near cache's registry: it is killed, its replica takes
+ * over at once (as an orchestrator would promote it; the Cluster's own detection takes longer than
+ * a lease), and the replica had missed the last renewals (replication is asynchronous; here the
+ * registry of leases is deleted on it, as in the store's TAKEOVER test).
  */
 export async function clusterDeployment(): Promise<HistoryDeployment> {
   const cluster = await RedisCluster.start({ masters: 3, replicas: 1 });
   const proxies: TcpProxy[] = [];
   return {
     writer: JSON.stringify({ cluster: cluster.nodes }),
-    loss: 'the failover of a master',
+    loss: 'the failover of the registry master, its last renewals lost',
     async link() {
       const own = await Promise.all(cluster.servers.map(server => TcpProxy.start(server.port)));
       proxies.push(...own);
@@ -85,10 +89,17 @@ export async function clusterDeployment(): Promise<HistoryDeployment> {
     async lose() {
       const masters = await cluster.masters();
       const holding = await Promise.all(
-        masters.map(async master => (await master.command('KEYS', '*near*')).length > 0),
+        masters.map(async master => (await master.command('KEYS', '*near:holders')).length > 0),
       );
       const victim = masters[Math.max(0, holding.indexOf(true))]!;
+      const topology = await cluster.topology();
+      const victimId = topology.find(node => node.port === victim.port)!.id;
+      const replica = cluster.server(topology.find(node => node.masterId === victimId)!.port);
       await victim.kill();
+      await replica.command('CLUSTER', 'FAILOVER', 'TAKEOVER');
+      while (!/role:master/.test(await replica.command('INFO', 'replication'))) await sleep(10);
+      const registries = (await replica.command('KEYS', '*near:holders')).split('\n');
+      if (registries[0]) await replica.command('DEL', ...registries);
       await cluster.waitUntilHealthy();
     },
     async close() {

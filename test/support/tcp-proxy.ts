@@ -15,6 +15,7 @@ export class TcpProxy {
     lost: boolean;
   }>();
   private dropping = false;
+  private holdMs = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -35,6 +36,11 @@ export class TcpProxy {
         });
       forward(client, upstream);
       forward(upstream, client);
+      if (proxy.holdMs > 0) {
+        // A server slow to take a new connection: what the client sends waits, unread.
+        client.pause();
+        setTimeout(() => client.resume(), proxy.holdMs).unref();
+      }
       const close = () => {
         proxy.connections.delete(connection);
         client.destroy();
@@ -62,6 +68,14 @@ export class TcpProxy {
   /** Connections open through it now. */
   get openConnections(): number {
     return this.connections.size;
+  }
+
+  /**
+   * Holds what each connection made from now on sends for `ms` before passing it on (0: no
+   * more): a server slow to answer new connections, while the open ones go on as they were.
+   */
+  holdNewConnections(ms: number): void {
+    this.holdMs = ms;
   }
 
   /** Swallows all traffic from now on. */

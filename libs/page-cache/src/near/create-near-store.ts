@@ -1,5 +1,4 @@
-import { Logger } from '@nestjs/common';
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { CacheStore } from '../stores/cache-store.interface.js';
 import { DEFAULT_LEASE_MS, NearAnnouncer } from './near-announcer.js';
 import { NearHolder, type NearSettings } from './near-holder.js';
@@ -23,11 +22,6 @@ export async function createNearStore(
   const id = nearId();
   if (near === false) {
     return new NearStore(inner, new NearAnnouncer(commands, names, id, DEFAULT_LEASE_MS));
-  }
-  if (client instanceof Cluster) {
-    new Logger('CacheModule').warn(
-      'near copies on a Redis Cluster are not yet proven across a master failover (see docs/near-cache.md, "On a Redis Cluster"); on a Cluster, leave near off until they are.',
-    );
   }
   const holder = new NearHolder(commands, names, id, near);
   await holder.start();

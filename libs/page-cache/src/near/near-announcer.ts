@@ -79,7 +79,7 @@ export class NearAnnouncer {
   private subscriber(): NearChannel {
     if (this.channel) return this.channel;
     // Lost acknowledgements only make a wait last until the holders' leases expire.
-    this.own ??= new NearChannel(this.client, () => undefined);
+    this.own ??= new NearChannel(this.client, () => undefined, undefined, this.names.holders);
     return this.own;
   }
 

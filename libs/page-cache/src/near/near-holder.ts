@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { NearChannel } from './near-channel.js';
 import { NearCopies } from './near-copies.js';
 import { NearLease, type LeaseState } from './near-lease.js';
-import { numbered, parseAnnouncement, type NearNames } from './near-names.js';
+import { numbered, parseAnnouncement, parsePing, type NearNames } from './near-names.js';
 import type { NearClient } from './near-scripts.js';
 
 /** Settings of near copies (the `near` option, resolved). */
@@ -42,6 +42,7 @@ export class NearHolder {
       client as Redis | Cluster,
       () => this.lease.lost(),
       () => this.lease.renew(),
+      names.holders,
     );
     client.on('close', this.closed);
   }
@@ -80,22 +81,28 @@ export class NearHolder {
   }
 
   /**
-   * A ping: it carries the number of the last announcement made before it, on the same server, so
-   * heard before it. A higher number than heard: announcements were missed (the channel was not
-   * lost — a Cluster node's bus link, say); a lower one: the registry began a new life. Either
-   * way nothing held is known good.
+   * A ping proves the lease only when it was published by the server the channel hears: then every
+   * announcement published there since the channel was last lost came the same way, in order.
+   * One relayed from another server (on a Cluster, by the bus, from a master the channel is not on)
+   * proves nothing of the announcements; the channel moves to the master that publishes. A ping
+   * also carries the number of the last announcement made before it: a higher number than heard,
+   * and announcements were missed while the channel stayed up; a lower one, and the registry
+   * began a new life. Either way nothing held is known good.
    */
   private pinged(message: string): void {
-    const ping = numbered(message, true);
+    const ping = parsePing(message);
     if (ping === undefined) return;
-    const [renewal, n] = ping;
-    if (this.heard !== undefined && n !== this.heard) this.copies.dropAll();
-    this.heard = n;
-    this.lease.pinged(renewal);
+    if (ping.node !== this.channel.node) {
+      this.channel.relocate();
+      return;
+    }
+    if (this.heard !== undefined && ping.n !== this.heard) this.copies.dropAll();
+    this.heard = ping.n;
+    this.lease.pinged(ping.renewal);
   }
 
   private announced(message: string): void {
-    const split = numbered(message, false);
+    const split = numbered(message);
     if (split === undefined) return;
     const [payload, n] = split;
     // Announcements arrive in order: one skipped was missed.

@@ -68,13 +68,13 @@ export class NearLease {
       .catch(() => undefined);
   }
 
-  /** A ping came back on the holder's own channel. */
-  pinged(message: string): void {
+  /** The ping of `renewal` came back on the holder's own channel, from the server heard. */
+  pinged(renewal: number): void {
     if (this.closed) return;
     // Regained after a lapse nobody noticed (the process was paused, its timers late): what was
     // held before may have missed invalidations announced while it was not registered.
     const was = this.clock.usable(this.now());
-    if (!this.clock.pingReceived(Number(message))) return;
+    if (!this.clock.pingReceived(renewal)) return;
     if (!was) this.lapse();
     this.held = this.clock.usable(this.now());
     if (!this.held) return;

@@ -46,16 +46,12 @@ export interface NearAnnouncement {
   k: string[] | null;
 }
 
-/**
- * Splits `{payload}|{n}` (a ping) or `{n}|{payload}` (an announcement) into the payload and the
- * number of the registry life's last announcement; `undefined` for anything else.
- */
-export function numbered(message: string, last: boolean): [string, number] | undefined {
-  const bar = last ? message.lastIndexOf('|') : message.indexOf('|');
-  if (bar < 0) return undefined;
-  const n = Number(last ? message.slice(bar + 1) : message.slice(0, bar));
-  if (!Number.isSafeInteger(n)) return undefined;
-  return [last ? message.slice(0, bar) : message.slice(bar + 1), n];
+/** Splits a numbered announcement, `{n}|{announcement}`; `undefined` for anything else. */
+export function numbered(message: string): [string, number] | undefined {
+  const bar = message.indexOf('|');
+  const n = Number(message.slice(0, bar));
+  if (bar < 0 || !Number.isSafeInteger(n)) return undefined;
+  return [message.slice(bar + 1), n];
 }
 
 /** Parses an announcement; `undefined` for anything else. */
@@ -68,4 +64,21 @@ export function parseAnnouncement(message: string): NearAnnouncement | undefined
   } catch {
     return undefined;
   }
+}
+
+/** A ping, as the renewal script publishes it. */
+export interface NearPing {
+  renewal: number;
+  /** The `run_id` of the server that ran the renewal ('' when the server refuses `INFO`). */
+  node: string;
+  /** The number of the registry life's last announcement, made before the ping. */
+  n: number;
+}
+
+/** Parses a ping: `{renewal}|{run_id}|{n}`; `undefined` for anything else. */
+export function parsePing(message: string): NearPing | undefined {
+  const [renewal, node, n, more] = message.split('|');
+  if (n === undefined || more !== undefined) return undefined;
+  const ping = { renewal: Number(renewal), node: node!, n: Number(n) };
+  return Number.isSafeInteger(ping.renewal) && Number.isSafeInteger(ping.n) ? ping : undefined;
 }

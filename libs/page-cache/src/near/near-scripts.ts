@@ -18,7 +18,8 @@ const LIFE = `local function info(section, field)
   if type(r) ~= 'string' then return '' end
   return string.match(r, field .. ':(%x+)') or ''
 end
-local life = info('server', 'run_id') .. '/' .. info('replication', 'master_replid')
+local runid = info('server', 'run_id')
+local life = runid .. '/' .. info('replication', 'master_replid')
 local reg = redis.call('HMGET', KEYS[2], 'life', 'since', 'lease')
 if reg[1] ~= life then
   reg = {life, now, false}
@@ -31,9 +32,10 @@ end`;
  * hash slot, so each is atomic and valid on a Cluster.
  */
 const SCRIPTS = {
-  // ARGV: holder id, lease ms, ping channel, ping payload. Registers or renews the lease, sweeps
+  // ARGV: holder id, lease ms, ping channel, renewal. Registers or renews the lease, sweeps
   // holders long gone, keeps the registry alive, and pings the holder's own channel with the
-  // number of the life's last announcement (`{payload}|{n}`).
+  // renewal, the run_id of the server that published it and the number of the life's last
+  // announcement (see `parsePing`).
   pcNearRenew: {
     numberOfKeys: 2,
     lua: `${NOW}
@@ -44,7 +46,7 @@ redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${SWEEP_AFTER_MS})
 local keep = lease + ${SWEEP_AFTER_MS}
 if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
-redis.call('PUBLISH', ARGV[3], ARGV[4] .. '|' .. (redis.call('HGET', KEYS[2], 'n') or '0'))
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. '|' .. runid .. '|' .. (redis.call('HGET', KEYS[2], 'n') or '0'))
 return now`,
   },
   // ARGV: channel, announcement. Returns Redis now, the live holders with their expiries, when the

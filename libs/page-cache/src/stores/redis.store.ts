@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
 import { CounterRangeError } from '../errors.js';
 import type { CacheStore, StoreSetOptions } from './cache-store.interface.js';
+import { keepPipelinesWhole } from './cluster-pipelines.js';
 import { clusterMasters, groupBySlot } from './cluster-slots.js';
 import { RedisEpoch } from './redis-epoch.js';
 import { StoreReconnectedError, StoreValueError } from '../errors.js';
@@ -108,6 +109,8 @@ export class RedisStore implements CacheStore {
   ) {
     this.isCluster =
       client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;
+    // Before any command: a pipeline split across nodes mismatches every later reply.
+    if (this.isCluster) keepPipelinesWhole(client as Cluster);
     for (const [name, script] of Object.entries(SCRIPTS)) {
       // defineCommand is idempotent per name; a lent client may already carry our scripts.
       if (!(name in client)) client.defineCommand(name, script);

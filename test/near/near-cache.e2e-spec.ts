@@ -379,6 +379,30 @@ describe('near cache on a real Redis', () => {
     }
   });
 
+  it('a registry Redis lost (evicted, deleted) starts a new life: a write waits a lease, holders drop their copies', async () => {
+    const a = await start({ lease: '2s' });
+    const b = await start({ lease: '2s' });
+    const value = () =>
+      cache(a).getOrSet('post', () => ({ version: nearData.version }), { models: ['Post'] });
+    await value();
+    await value();
+    const hits = nearStats(a).hits;
+    expect(await value()).toEqual({ version: 1 });
+    expect(nearStats(a).hits).toBeGreaterThan(hits);
+    const admin = new Redis(server.url);
+    try {
+      // Evicted under memory pressure, say: A's lease is on no record until its next renewal.
+      await admin.del(new NearNames(namespace()).holders);
+    } finally {
+      admin.disconnect();
+    }
+    nearData.version = 2;
+    const waits = nearStats(b).invalidationWaits.count;
+    await cache(b).invalidate('Post');
+    expect(nearStats(b).invalidationWaits.count).toBe(waits + 1);
+    expect(await value()).toEqual({ version: 2 });
+  });
+
   it('a holder started while Redis is down holds its lease, and serves near, once Redis is up', async () => {
     const port = await freePort();
     const a = await startApp('express', nearModule(`redis://127.0.0.1:${port}`, prefix, true));
@@ -405,7 +429,8 @@ describe('near cache on a real Redis', () => {
     const b = await start({ lease: '5s' });
     const registry = new Redis(server.url);
     try {
-      const holders = () => registry.zrange(`{${prefix}:1}:near:holders`, '0', '-1');
+      // Live ones: a holder that left stays lapsed (score 0) until a renewal sweeps it.
+      const holders = () => registry.zrangebyscore(`{${prefix}:1}:near:holders`, 1, '+inf');
       const id = nearStore(a).holder!.id;
       expect(await holders()).toContain(id);
       await a.close();

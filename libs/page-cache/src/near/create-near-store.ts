@@ -25,6 +25,13 @@ export async function createNearStore(
   }
   const holder = new NearHolder(commands, names, id, near);
   await holder.start();
-  const announcer = new NearAnnouncer(commands, names, id, near.leaseMs, holder.channel);
+  const announcer = new NearAnnouncer(
+    commands,
+    names,
+    id,
+    near.leaseMs,
+    holder.channel,
+    () => holder.lease.firstLife,
+  );
   return new NearStore(inner, announcer, holder);
 }

@@ -67,6 +67,8 @@ export class NearAnnouncer {
     readonly id: string,
     leaseMs: number,
     private readonly channel?: NearChannel,
+    /** When the life this process's own lease was first registered in began (with near). */
+    private readonly ownLife?: () => number | undefined,
   ) {
     this.longestLeaseMs = leaseMs;
   }
@@ -129,6 +131,8 @@ export class NearAnnouncer {
         if (live[i] !== this.id)
           holders.push({ id: live[i], expiresInMs: Number(live[i + 1]) - now });
       }
+      // Its own lease first: registered in an earlier life even if this is its first write.
+      this.nearSeenIn ??= this.ownLife?.();
       if (live.length > 0 || registeredLeaseMs > 0) this.nearSeenIn ??= since;
       this.longestLeaseMs = Math.max(this.longestLeaseMs, registeredLeaseMs);
       // Leases were granted in an earlier life (this process saw them): one may still run, at

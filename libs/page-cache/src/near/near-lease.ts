@@ -18,6 +18,12 @@ export class NearLease {
   private renewTimer: NodeJS.Timeout | undefined;
   private lapseTimer: NodeJS.Timeout | undefined;
   private held = false;
+  /**
+   * When the registry's life in which this lease was first registered began (Redis time): a
+   * process that held a lease there must wait out a later life's first lease before its writes
+   * resolve (see `NearAnnouncer`).
+   */
+  firstLife: number | undefined;
   private closed = false;
 
   constructor(
@@ -65,6 +71,9 @@ export class NearLease {
         this.names.pings(this.id),
         String(renewal),
       )
+      .then(([, since]) => {
+        this.firstLife ??= since;
+      })
       .catch(() => undefined);
   }
 
@@ -96,7 +105,9 @@ export class NearLease {
     clearTimeout(this.lapseTimer);
     this.clock.lost();
     this.held = false;
-    await this.client.zrem(this.names.holders, this.id).catch(() => undefined);
+    // Lapsed, not removed: an empty registry is gone, and one gone where leases were registered
+    // starts a new life (a lost registry looks the same). The next renewal elsewhere sweeps it.
+    await this.client.zadd(this.names.holders, 0, this.id).catch(() => undefined);
   }
 
   private lapse(): void {

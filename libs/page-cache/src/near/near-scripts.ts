@@ -10,7 +10,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 // The registry's life (KEYS[2], a hash without expiry): which server life it belongs to (run_id
 // and replication id: a restart, a failover or a resync is a new life), since when (Redis time),
 // and the longest lease registered in it. Whichever script runs first in a new life starts it: a
-// registry that may have lost leases granted before says so for a lease from then on. A server
+// registry that may have lost leases granted before says so for a lease from then on — also when
+// leases were registered in this life but the registry is gone (evicted, deleted, or expired after
+// a minute without a renewal): holders leave it lapsed, not removed (see `NearLease.close`). A server
 // that refuses INFO (an ACL) is known only by the hash itself: lost with the data, kept by a
 // failover (see docs/near-cache.md).
 const LIFE = `local function info(section, field)
@@ -21,7 +23,7 @@ end
 local runid = info('server', 'run_id')
 local life = runid .. '/' .. info('replication', 'master_replid')
 local reg = redis.call('HMGET', KEYS[2], 'life', 'since', 'lease')
-if reg[1] ~= life then
+if reg[1] ~= life or (reg[3] and redis.call('EXISTS', KEYS[1]) == 0) then
   reg = {life, now, false}
   redis.call('DEL', KEYS[2])
   redis.call('HSET', KEYS[2], 'life', life, 'since', now)
@@ -35,7 +37,7 @@ const SCRIPTS = {
   // ARGV: holder id, lease ms, ping channel, renewal. Registers or renews the lease, sweeps
   // holders long gone, keeps the registry alive, and pings the holder's own channel with the
   // renewal, the run_id of the server that published it and the number of the life's last
-  // announcement (see `parsePing`).
+  // announcement (see `parsePing`). Returns Redis now and when the registry's life began.
   pcNearRenew: {
     numberOfKeys: 2,
     lua: `${NOW}
@@ -47,7 +49,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${SWEEP_AFTER_MS})
 local keep = lease + ${SWEEP_AFTER_MS}
 if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
 redis.call('PUBLISH', ARGV[3], ARGV[4] .. '|' .. runid .. '|' .. (redis.call('HGET', KEYS[2], 'n') or '0'))
-return now`,
+return {now, tonumber(reg[2])}`,
   },
   // ARGV: channel, announcement. Returns Redis now, the live holders with their expiries, when the
   // registry's life began and the longest lease registered in it (0: none yet); the announcement
@@ -74,7 +76,7 @@ export type NearClient = (Redis | Cluster) & {
     leaseMs: number,
     channel: string,
     ping: string,
-  ): Promise<number>;
+  ): Promise<[number, number]>;
   pcNearAnnounce(
     key: string,
     life: string,

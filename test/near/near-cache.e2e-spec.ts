@@ -403,6 +403,55 @@ describe('near cache on a real Redis', () => {
     expect(await value()).toEqual({ version: 2 });
   });
 
+  it("B's add() of a key evicted under A's copy is announced: A reads B's value", async () => {
+    const a = await start({ lease: '5s' });
+    const b = await start({ lease: '5s' });
+    await cache(b).set('greeting', 'hello');
+    expect(await cache(a).get('greeting')).toBe('hello');
+    const hits = nearStats(a).hits;
+    expect(await cache(a).get('greeting')).toBe('hello');
+    expect(nearStats(a).hits).toBeGreaterThan(hits);
+    const admin = new Redis(server.url);
+    try {
+      // Evicted (no write of the cache's, so nothing announced): A's copy outlives the key.
+      const [key] = await admin.keys(`${prefix}:*greeting*`);
+      expect(await admin.del(key!)).toBe(1);
+    } finally {
+      admin.disconnect();
+    }
+    expect(await cache(b).add('greeting', 'bonjour')).toBe(true);
+    expect(await cache(a).get('greeting')).toBe('bonjour');
+  });
+
+  it("a write that failed but landed later (a timeout) is announced again: A's copy read meanwhile goes", async () => {
+    const a = await start({ lease: '1s' });
+    const b = await start({ lease: '1s' });
+    await cache(b).set('greeting', 'hello');
+    expect(await cache(a).get('greeting')).toBe('hello');
+    const inner = nearStore(b).inner as { set: NearStore['set'] };
+    const set = inner.set;
+    let land!: () => Promise<unknown>;
+    // The write fails for its caller at once, and reaches Redis only after A read again.
+    inner.set = (key, value, ttlMs, options) => {
+      land = () => set(key, value, ttlMs, options);
+      return Promise.reject(new Error('Command timed out'));
+    };
+    try {
+      await cache(b).set('greeting', 'bonjour');
+    } finally {
+      inner.set = set;
+    }
+    expect(await cache(a).get('greeting')).toBe('hello');
+    await land();
+    const hits = nearStats(a).hits;
+    expect(await cache(a).get('greeting')).toBe('hello');
+    // Read again before the write landed, the old value was copied near.
+    expect(nearStats(a).hits).toBeGreaterThan(hits);
+    await vi.waitFor(async () => expect(await cache(a).get('greeting')).toBe('bonjour'), {
+      timeout: 5_000,
+    });
+  });
+
   it('a holder started while Redis is down holds its lease, and serves near, once Redis is up', async () => {
     const port = await freePort();
     const a = await startApp('express', nearModule(`redis://127.0.0.1:${port}`, prefix, true));

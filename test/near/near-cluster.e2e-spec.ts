@@ -2,7 +2,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { CacheStore, type CacheService } from 'nestjs-page-cache';
 import type { NearStore } from '../../libs/page-cache/src/near/near.store.js';
 import { bootCache } from '../support/cache-app.js';
-import { uniquePrefix } from '../support/redis.js';
+import { redisClusterNodes, uniquePrefix } from '../support/redis.js';
 
 describe('near cache on a Redis Cluster', () => {
   const modules: TestingModule[] = [];
@@ -50,5 +50,15 @@ describe('near cache on a Redis Cluster', () => {
     await plain.invalidate('Post');
     expect(heard).toHaveBeenCalled();
     expect(await read()).toEqual({ version: 3 });
+  });
+
+  it('refuses near copies on a client that reads from replicas, at startup, naming the setting', async () => {
+    await expect(
+      bootCache('cluster', {
+        keyPrefix: uniquePrefix('near_cluster'),
+        redis: { cluster: redisClusterNodes(), options: { scaleReads: 'slave' } },
+        near: true,
+      }),
+    ).rejects.toThrow(/scaleReads: "slave".*scaleReads: 'master', or remove near/);
   });
 });

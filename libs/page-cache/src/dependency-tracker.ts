@@ -53,8 +53,11 @@ export class DependencyTracker {
         if (token) return token.toString('latin1');
         const fresh = newToken();
         if (
+          // Unannounced: a copy of an evicted token elsewhere outdates nothing that the new one
+          // does not (an invalidation deletes the key, and that is announced).
           await this.store.set(keys[i], Buffer.from(fresh, 'latin1'), lease, {
             onlyIfAbsent: true,
+            unannounced: true,
           })
         ) {
           return fresh;

@@ -38,8 +38,12 @@ export class DistributedLock {
     const deadline = Date.now() + waitMs;
     const backoff = new Backoff(pauses.min, pauses.max);
     for (let waited = false; ; waited = true) {
-      if (await this.store.set(key, token, ttlMs, { onlyIfAbsent: true })) {
-        return { release: () => this.store.deleteIfEquals(key, token), waited };
+      // A lock is never read with get: no copy of it is held anywhere, nothing to announce.
+      if (await this.store.set(key, token, ttlMs, { onlyIfAbsent: true, unannounced: true })) {
+        return {
+          release: () => this.store.deleteIfEquals(key, token, { unannounced: true }),
+          waited,
+        };
       }
       const left = deadline - Date.now();
       if (left <= 0) return { waited: true };

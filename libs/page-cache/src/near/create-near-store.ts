@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { CacheStore } from '../stores/cache-store.interface.js';
 import { DEFAULT_LEASE_MS, NearAnnouncer } from './near-announcer.js';
 import { NearHolder, type NearSettings } from './near-holder.js';
@@ -23,6 +23,7 @@ export async function createNearStore(
   if (near === false) {
     return new NearStore(inner, new NearAnnouncer(commands, names, id, DEFAULT_LEASE_MS));
   }
+  if (client instanceof Cluster) refuseReplicaReads(client);
   const holder = new NearHolder(commands, names, id, near);
   await holder.start();
   const announcer = new NearAnnouncer(
@@ -34,4 +35,18 @@ export async function createNearStore(
     () => holder.lease.firstLife,
   );
   return new NearStore(inner, announcer, holder);
+}
+
+/**
+ * Near copies read from masters only: a read from a replica that lags behind a write already
+ * announced would install the old value as a copy, kept until it expires.
+ */
+function refuseReplicaReads(client: Cluster): void {
+  const scaleReads: unknown = client.options.scaleReads;
+  if (scaleReads === undefined || scaleReads === 'master') return;
+  throw new Error(
+    `Invalid CacheModule option near: the Redis Cluster client reads from replicas (scaleReads: ${
+      typeof scaleReads === 'function' ? 'a function' : JSON.stringify(scaleReads)
+    }). A replica behind an announced write would be copied near as if current. Use scaleReads: 'master', or remove near.`,
+  );
 }

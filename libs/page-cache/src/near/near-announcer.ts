@@ -151,6 +151,17 @@ export class NearAnnouncer {
   }
 
   /**
+   * Announces `keys` again a lease from now, waiting for no one: for a write whose outcome is not
+   * known (it failed, but may still be applied). A write applied later than that is not covered.
+   */
+  announceLater(keys: readonly string[] | null): void {
+    const timer = setTimeout(() => {
+      this.announce(keys, false).catch(() => undefined);
+    }, this.longestLeaseMs);
+    timer.unref();
+  }
+
+  /**
    * Resolves once each of `holders` acknowledged announcement `sequence`, or its lease expired,
    * and `graceMs` (in Redis time, from the announcement; <= 0: none) has passed: the rest of the
    * first lease of a registry that lost its state, during which holders it has no record of may

@@ -97,9 +97,14 @@ export class NearStore implements CacheStore {
     ttlMs: number,
     options?: StoreSetOptions,
   ): Promise<boolean> {
-    // A key written only if absent was held by no one: absent keys are never copied.
-    if (options?.onlyIfAbsent) return this.inner.set(key, value, ttlMs, options);
-    return this.changing([key], () => this.inner.set(key, value, ttlMs, options));
+    if (options?.unannounced) return this.inner.set(key, value, ttlMs, options);
+    // Written only if absent: a copy may outlive its key's eviction, so a write that happened is
+    // announced (`cache.add`); one that did not changed nothing.
+    return this.changing(
+      [key],
+      () => this.inner.set(key, value, ttlMs, options),
+      written => written || !options?.onlyIfAbsent,
+    );
   }
 
   setMany(entries: readonly (readonly [string, Buffer])[], ttlMs: number): Promise<void> {
@@ -118,11 +123,16 @@ export class NearStore implements CacheStore {
     return this.changing(keys, () => this.inner.delete(keys, options), undefined, wait);
   }
 
-  deleteIfEquals(key: string, value: Buffer): Promise<boolean> {
-    // Nothing changed when nothing was deleted (a lock already released): no announcement.
+  deleteIfEquals(
+    key: string,
+    value: Buffer,
+    options?: Pick<StoreSetOptions, 'unannounced'>,
+  ): Promise<boolean> {
+    if (options?.unannounced) return this.inner.deleteIfEquals(key, value, options);
+    // Nothing changed when nothing was deleted: no announcement.
     return this.changing(
       [key],
-      () => this.inner.deleteIfEquals(key, value),
+      () => this.inner.deleteIfEquals(key, value, options),
       deleted => deleted,
     );
   }
@@ -151,6 +161,9 @@ export class NearStore implements CacheStore {
     } catch (error) {
       this.holder?.copies.drop(keys);
       await this.announcer.announce(keys, wait).catch(() => undefined);
+      // A write that timed out may still land (its command queued, or sent to another slot):
+      // copies read again meanwhile would keep the old value, so it is announced once more.
+      this.announcer.announceLater(keys);
       throw error;
     }
     if (!changed(result)) return result;

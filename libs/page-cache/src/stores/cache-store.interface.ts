@@ -37,8 +37,15 @@ export interface CacheStore {
    * wait until they are dropped there. @returns how many existed.
    */
   delete(keys: readonly string[], options?: StoreDeleteOptions): Promise<number>;
-  /** Deletes `key` only if it currently holds exactly `value` (atomic compare-and-delete). */
-  deleteIfEquals(key: string, value: Buffer): Promise<boolean>;
+  /**
+   * Deletes `key` only if it currently holds exactly `value` (atomic compare-and-delete).
+   * `unannounced`: as in {@link StoreSetOptions}.
+   */
+  deleteIfEquals(
+    key: string,
+    value: Buffer,
+    options?: Pick<StoreSetOptions, 'unannounced'>,
+  ): Promise<boolean>;
   /** Whether the key exists. */
   has(key: string): Promise<boolean>;
   /**
@@ -101,6 +108,12 @@ export interface StoreDeleteOptions {
 export interface StoreSetOptions {
   /** Write only if the key does not exist (Redis `SET NX`). */
   onlyIfAbsent?: boolean;
+  /**
+   * No copy of the key held elsewhere can be wrong after this write: it is never read (a lock), or
+   * a copy of its old value outdates nothing (a generation token created where one was missing). A
+   * layer keeping copies elsewhere need not announce it.
+   */
+  unannounced?: boolean;
 }
 
 /**

@@ -161,8 +161,14 @@ export class DependencyTracker {
    */
   async invalidate(deps: readonly string[]): Promise<number> {
     if (deps.length === 0) return 0;
-    await this.store.delete(this.tokenKeys(deps));
-    return this.removeTagged(deps);
+    // The entries are removed while holders of near copies acknowledge the tokens' removal: only
+    // the index must be read after the tokens are gone (see `write`).
+    let applied!: () => void;
+    const gone = new Promise<void>(resolve => (applied = resolve));
+    const tokens = this.store.delete(this.tokenKeys(deps), { applied });
+    await Promise.race([gone, tokens]);
+    const [, removed] = await Promise.all([tokens, this.removeTagged(deps)]);
+    return removed;
   }
 
   /**

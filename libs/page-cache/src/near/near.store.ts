@@ -120,7 +120,16 @@ export class NearStore implements CacheStore {
     // acknowledged announcement (a copy is served only with the tokens it was checked against),
     // so holders are told to drop them (memory) but not waited for.
     const wait = options?.outdated !== true;
-    return this.changing(keys, () => this.inner.delete(keys, options), undefined, wait);
+    const applied = options?.applied;
+    return this.changing(
+      keys,
+      () => this.inner.delete(keys, options),
+      () => {
+        applied?.();
+        return true;
+      },
+      wait,
+    );
   }
 
   deleteIfEquals(

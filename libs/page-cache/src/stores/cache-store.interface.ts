@@ -103,6 +103,11 @@ export interface CacheStore {
 export interface StoreDeleteOptions {
   /** The keys are entries already outdated by tokens whose removal was announced. */
   outdated?: boolean;
+  /**
+   * Called once the keys are deleted, when the store then has more to do before it resolves
+   * (a near layer waiting for holders); a store that has not need not call it.
+   */
+  applied?: () => void;
 }
 
 export interface StoreSetOptions {

@@ -27,8 +27,9 @@ export interface NearStats {
  * (see `NearCopies`), each for no longer than Redis keeps it. Every write that can outdate a copy
  * held anywhere is announced once Redis applied it, and resolves only when every live holder
  * acknowledged or its lease ran out (see `NearAnnouncer`). Sets, scans and TTLs go straight to
- * Redis. Entries deleted as `outdated` are announced without waiting. `getHead` (reading a page's header to reuse a body) is left out while near copies are
- * kept: they answer the whole read from memory.
+ * Redis. Entries deleted as `outdated` are announced without waiting. `getHead` (reading a
+ * page's header to reuse a body) is left out while near copies are kept: they answer the whole
+ * read from memory.
  */
 export class NearStore implements CacheStore {
   /** The epoch the copies were read in; a new one drops them all. */

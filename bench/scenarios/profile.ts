@@ -18,7 +18,7 @@ export interface ProfileFrame {
   selfPct: number;
 }
 
-export type ProfiledContender = 'limit' | 'lib-redis' | 'lib-memory';
+export type ProfiledContender = 'limit' | 'lib-redis' | 'lib-redis-near' | 'lib-memory';
 
 export interface ProfileCase {
   adapter: Adapter;
@@ -64,7 +64,7 @@ export async function runProfile(ctx: BenchContext): Promise<ProfileResult> {
   const cases: ProfileCase[] = [];
   try {
     for (const adapter of ADAPTERS) {
-      for (const contender of ['limit', 'lib-redis', 'lib-memory'] as const) {
+      for (const contender of ['limit', 'lib-redis', 'lib-redis-near', 'lib-memory'] as const) {
         const dir = mkdtempSync(join(tmpdir(), 'bench-cpuprof-'));
         let app: AppProcess | undefined;
         try {

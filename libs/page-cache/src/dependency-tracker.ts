@@ -89,8 +89,17 @@ export class DependencyTracker {
       if (!reading) throw new StoreEpochUnknownError();
       epoch = UNKNOWN_EPOCH;
     }
-    return deps.map(dep => generationKey(this.namespace, dep, epoch));
+    // A page's dependencies are one array for as long as its location is remembered: its keys
+    // are built once per epoch, and the same strings (hashed already) looked up on every hit.
+    const known = this.keysOf.get(deps);
+    if (known !== undefined && known.epoch === epoch) return known.keys.slice();
+    const keys = deps.map(dep => generationKey(this.namespace, dep, epoch));
+    this.keysOf.set(deps, { epoch, keys });
+    return keys.slice();
   }
+
+  /** Token keys by dependency array, in the epoch they were built for (see `tokenKeys`). */
+  private readonly keysOf = new WeakMap<readonly string[], { epoch: string; keys: string[] }>();
 
   /** Makes the tokens of `deps` live at least as long as an entry written with `ttlMs`. */
   private async extendTokens(deps: readonly string[], ttlMs: number): Promise<void> {
@@ -105,16 +114,17 @@ export class DependencyTracker {
     else await Promise.all(keys.map(key => this.store.expire(key, lifetime)));
   }
 
-  /** Whether tokens recorded in an entry are all still current. */
+  /** Whether tokens recorded in an entry are all still current (`current` read from `from` on). */
   static isCurrent(
     recorded: readonly string[] | undefined,
     current: readonly (Buffer | undefined)[],
+    from = 0,
   ): boolean {
     const tokens = recorded ?? [];
-    if (tokens.length !== current.length) return false;
+    if (tokens.length !== current.length - from) return false;
     for (let i = 0; i < tokens.length; i++) {
-      const token = current[i];
-      if (token === undefined || token.toString('latin1') !== tokens[i]) return false;
+      const token = current[from + i];
+      if (token === undefined || !sameLatin1(token, tokens[i]!)) return false;
     }
     return true;
   }
@@ -237,4 +247,11 @@ const SET_BATCH = 1000;
 function newToken(): string {
   // 96 random bits: a re-created token can never repeat an older one.
   return randomBytes(12).toString('base64url');
+}
+
+/** Whether `bytes` read as latin1 are `text` (without decoding them into a new string). */
+function sameLatin1(bytes: Buffer, text: string): boolean {
+  if (bytes.length !== text.length) return false;
+  for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
+  return true;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BoundedMemo } from './bounded-memo.js';
 import { escapeGlob } from './stores/glob.js';
 
 /**
@@ -153,36 +154,27 @@ export function pageKey(
  */
 export function variantDigest(parts: readonly unknown[]): string {
   const text = JSON.stringify(parts);
-  // Hashing on every hit costs more than the rest of the key: remember recent digests, bounded by
-  // count and by bytes (oldest first out), and never for long inputs (a 15 KB URL costs more to
-  // keep than to hash), so unique or huge URLs cannot grow the heap.
-  if (text.length > DIGEST_MEMO_LIMITS.text) return digest(text, 32);
+  // Hashing on every hit costs more than the rest of the key: recent digests are remembered.
   let known = RECENT_DIGESTS.get(text);
   if (known === undefined) {
     known = digest(text, 32);
-    while (
-      RECENT_DIGESTS.size > 0 &&
-      (RECENT_DIGESTS.size >= DIGEST_MEMO_LIMITS.entries ||
-        memoChars + text.length > DIGEST_MEMO_LIMITS.chars)
-    ) {
-      const oldest = RECENT_DIGESTS.keys().next().value!;
-      RECENT_DIGESTS.delete(oldest);
-      memoChars -= oldest.length;
-    }
     RECENT_DIGESTS.set(text, known);
-    memoChars += text.length;
   }
   return known;
 }
 
 /** How much the digest memo holds at most: entries, characters of input, one input's length. */
 export const DIGEST_MEMO_LIMITS = { entries: 10_000, chars: 2_000_000, text: 1024 } as const;
-const RECENT_DIGESTS = new Map<string, string>();
-let memoChars = 0;
+const RECENT_DIGESTS = new BoundedMemo<string>(
+  DIGEST_MEMO_LIMITS.entries,
+  DIGEST_MEMO_LIMITS.chars,
+  DIGEST_MEMO_LIMITS.text,
+);
 
 /** How many inputs the digest memo holds and their total length in characters (for tests). */
 export function digestMemoSize(): { entries: number; chars: number } {
-  return { entries: RECENT_DIGESTS.size, chars: memoChars };
+  const { entries, weight } = RECENT_DIGESTS.size();
+  return { entries, chars: weight };
 }
 
 /** Glob that matches a user glob inside one namespace only (the namespace itself is escaped). */

@@ -9,13 +9,16 @@ const ENTRY_OVERHEAD = 64;
 
 interface Copy {
   value: Buffer;
+  /** {@link NearCopies.moves} when the copy was installed or last moved. */
+  moved: number;
   /** `Date.now()` past which the copy is not served. */
   expiresAt: number;
   bytes: number;
 }
 
 /**
- * Near copies of store values, in process memory: an LRU bounded by bytes, each copy also bounded
+ * Near copies of store values, in process memory: an LRU (a copy in the newer half is not moved
+ * on use) bounded by bytes, each copy also bounded
  * by its own lifetime. It does not know about leases; its one rule of consistency is the install
  * ticket: a read through the store takes a {@link ticket} before it is sent, and its result
  * {@link install}s only if no drop of any of its keys (and no drop of everything) happened since.
@@ -30,6 +33,8 @@ export class NearCopies {
   /** Sequence of the last drop of a key no longer in {@link lastDrop}, or of everything. */
   private floor = 0;
   private held = 0;
+  /** Installs and moves so far: a copy used again is moved only if it is in the older half. */
+  private moves = 0;
 
   constructor(
     readonly maxBytes: number,
@@ -54,8 +59,13 @@ export class NearCopies {
       this.remove(key, copy);
       return undefined;
     }
-    this.copies.delete(key);
-    this.copies.set(key, copy);
+    // Moved to the newest end only from the older half: a hot copy read on every hit is not
+    // re-inserted each time (which costs the map a rehash now and then).
+    if (this.moves - copy.moved >= this.copies.size >> 1) {
+      copy.moved = ++this.moves;
+      this.copies.delete(key);
+      this.copies.set(key, copy);
+    }
     return copy.value;
   }
 
@@ -77,6 +87,7 @@ export class NearCopies {
     if (previous) this.remove(key, previous);
     this.copies.set(key, {
       value,
+      moved: ++this.moves,
       expiresAt: this.now() + Math.min(ttlMs, NEAR_COPY_CAP_MS),
       bytes,
     });

@@ -55,6 +55,16 @@ export class NearStore implements CacheStore {
     return this.read(keys, asked => this.inner.getMany(asked));
   }
 
+  /** The copies of `keys` when every one is held, the lease usable and the epoch unchanged. */
+  getManyNow(keys: readonly string[]): Buffer[] | undefined {
+    const holder = this.holder;
+    if (holder === undefined || keys.length === 0) return undefined;
+    const epoch = this.inner.epoch?.();
+    // A changed epoch is handled by `read` (everything held is dropped first).
+    if (epoch === undefined || epoch !== this.epochSeen) return undefined;
+    return holder.serve(keys);
+  }
+
   private async read(
     keys: readonly string[],
     fetch: (keys: readonly string[]) => Promise<(Buffer | undefined)[]>,

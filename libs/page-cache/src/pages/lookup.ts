@@ -30,6 +30,8 @@ export async function lookupPage(
   bodies?: LocalBodies,
 ): Promise<Lookup> {
   try {
+    const now = lookupPageNow(store, tracker, location, maxEntrySize);
+    if (now !== undefined) return now;
     const tokenKeys = tracker.tokenKeys(location.deps, true);
     const known = bodies?.get(location.key);
     if (known !== undefined && store.getHead) {
@@ -49,6 +51,34 @@ export async function lookupPage(
   } catch {
     return {};
   }
+}
+
+/**
+ * The lookup answered now from process memory (see `CacheStore.getManyNow`): a current page, or
+ * the tokens to store a new one with; `undefined` when the store cannot answer without I/O, or a
+ * token is missing (it must be created). A hit held in memory is served with no promise.
+ * @throws what the store or the tracker throws (an unknown epoch: no keys to write).
+ */
+export function lookupPageNow(
+  store: CacheStore,
+  tracker: DependencyTracker,
+  location: PageLocation,
+  maxEntrySize: number,
+): Lookup | undefined {
+  if (store.getManyNow === undefined) return undefined;
+  const keys = tracker.tokenKeys(location.deps, true);
+  keys.unshift(location.key);
+  const replies = store.getManyNow(keys);
+  if (replies === undefined) return undefined;
+  const page = read(store, location, replies[0], maxEntrySize, undefined);
+  if (page !== undefined && DependencyTracker.isCurrent(page.meta.g, replies, 1)) return { page };
+  const generations: string[] = [];
+  for (let i = 1; i < replies.length; i++) {
+    const token = replies[i];
+    if (token === undefined) return undefined;
+    generations.push(token.toString('latin1'));
+  }
+  return { generations };
 }
 
 /** The page if its tokens are current; otherwise the tokens to store a new one with. */

@@ -191,7 +191,11 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   }
 
   /** The early hit path, installed by `CacheModule` (see `PageFetcher.serveEarly`). */
-  serveEarly(request: PageRequest, response: AdapterResponse, raw: ServerResponse) {
+  serveEarly(
+    request: PageRequest,
+    response: AdapterResponse,
+    raw: ServerResponse,
+  ): boolean | Promise<boolean> {
     return this.fetcher.serveEarly(request, response, raw);
   }
 

@@ -6,7 +6,7 @@ import type { Exchange, PageCacheParts } from './exchange.js';
 import { isBypass, type PageBypass, type PageLocation } from './key/page-key.js';
 import { hasBody, hostAllowed, plainTarget, refusesIdentity } from './key/request-checks.js';
 import { LocalBodies } from './local-bodies.js';
-import { freshness, lookupPage, type Lookup } from './lookup.js';
+import { freshness, lookupPage, lookupPageNow, type Lookup } from './lookup.js';
 import type { PageRequest } from './page-metadata.js';
 import type { PagePolicy } from './policy/page-policy.js';
 import { writeStoredPage, type HitLabel } from './serve.js';
@@ -80,13 +80,15 @@ export class PageFetcher {
 
   /**
    * The early hit path's whole work: a fresh stored page of a route judged safe to serve early on
-   * Nest's path; anything else is `false`, and goes on to Nest's pipeline.
+   * Nest's path; anything else is `false`, and goes on to Nest's pipeline. A page held in process
+   * memory (the memory store, a near copy) is served before this returns (`true`); otherwise the
+   * store is asked, and the promise tells.
    */
-  async serveEarly(
+  serveEarly(
     request: PageRequest,
     response: AdapterResponse,
     raw: ServerResponse,
-  ): Promise<boolean> {
+  ): boolean | Promise<boolean> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
     const token = routeToken(request);
     const policy = token && this.earlyRoutes.get(token);
@@ -96,11 +98,21 @@ export class PageFetcher {
     const span = this.parts.tracing?.page(request, raw, policy.view);
     const location = this.locate(policy, request);
     if (isBypass(location)) return false;
-    const { page } = await this.lookup(location, span);
-    if (!page || freshness(page.meta, policy.earlyRefreshBeta) !== 'fresh') return false;
-    if (raw.headersSent) return false;
     const exchange = { request, response, raw, policy, location, startedAt, span };
+    if (span === undefined) {
+      const { store, tracker, options } = this.parts;
+      const now = lookupPageNow(store, tracker, location, options.maxEntrySize);
+      if (now !== undefined) return this.serveFound(exchange, now);
+    }
+    return this.lookup(location, span).then(found => this.serveFound(exchange, found));
+  }
+
+  /** Serves what an early lookup found if it is a fresh page; `false` otherwise. */
+  private serveFound(exchange: Exchange, { page }: Lookup): boolean {
+    if (!page || freshness(page.meta, exchange.policy.earlyRefreshBeta) !== 'fresh') return false;
+    if (exchange.raw.headersSent) return false;
     const result = this.serve(exchange, page, 'HIT', true);
+    const { response, raw } = exchange;
     if (response !== raw) (response as FastifyReplyLike).send(result);
     return true;
   }

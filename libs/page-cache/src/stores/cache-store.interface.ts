@@ -25,6 +25,12 @@ export interface CacheStore {
   /** Reads many values in one round trip, in the order of `keys`. */
   getMany(keys: readonly string[]): Promise<(Buffer | undefined)[]>;
   /**
+   * What `getMany(keys)` would resolve to, answered now from this process's memory, or
+   * `undefined` when this store cannot answer without I/O now (it is then asked with `getMany`).
+   * Optional: it lets a hit held in memory be served without a promise.
+   */
+  getManyNow?(keys: readonly string[]): (Buffer | undefined)[] | undefined;
+  /**
    * Writes one value. With `onlyIfAbsent` the write happens only when the key is missing (atomic).
    * @returns whether the value was written.
    */

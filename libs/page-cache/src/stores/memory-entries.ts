@@ -8,20 +8,29 @@ const SWEEP_INTERVAL_MS = 30_000;
  * One stored key. `expiresAt` is an epoch time in ms, `0` for never; `size` is what it weighs
  * against the byte budget: its key length plus its value length, or the lengths of its members.
  */
-export type MemoryEntry =
+export type MemoryEntry = (
   | { kind: 'value'; value: Buffer; expiresAt: number; size: number }
-  | { kind: 'set'; members: Set<string>; expiresAt: number; size: number };
+  | { kind: 'set'; members: Set<string>; expiresAt: number; size: number }
+) & {
+  /** The value of the keyspace's move count when the entry was last put or moved. */
+  moved?: number;
+};
 
 /**
  * The keyspace of the memory store: its entries bounded by a count and a byte budget, with
  * least-recently-used eviction and expiry. A `Map` iterates in insertion order, so re-inserting a
- * key on use keeps it ordered from least to most recently used. Expired entries are reclaimed
- * when read, and by a periodic sweep.
+ * key on use keeps it ordered from least to most recently used — unless it is in the newer half
+ * already (fewer than half the entries were put or moved since it was): re-inserting costs the map
+ * a rehash now and then, and a hot entry read on every request would pay it all the time. The
+ * order is then LRU to within half the entries among the newer half, and exact among the older.
+ * Expired entries are reclaimed when read, and by a periodic sweep.
  */
 export class MemoryEntries {
   /** Entries from least to most recently used. */
   private readonly entries = new Map<string, MemoryEntry>();
   private totalBytes = 0;
+  /** Puts and moves so far (see {@link touch}). */
+  private moves = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -75,6 +84,7 @@ export class MemoryEntries {
    */
   put(key: string, entry: MemoryEntry): boolean {
     this.remove(key);
+    entry.moved = ++this.moves;
     this.entries.set(key, entry);
     this.totalBytes += entry.size;
     this.evict(key);
@@ -83,8 +93,12 @@ export class MemoryEntries {
 
   /** Marks an entry already held as the most recently used, and evicts if it grew. */
   touch(key: string, entry: MemoryEntry): void {
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    // Not moved in the newer half already: fewer than half the entries went in after it.
+    if (this.moves - (entry.moved ?? 0) >= this.entries.size >> 1) {
+      entry.moved = ++this.moves;
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
     this.evict(key);
   }
 
@@ -115,6 +129,7 @@ export class MemoryEntries {
    * exceeds the byte budget: otherwise every other entry would be evicted before reaching it.
    */
   private evict(justWritten: string): void {
+    if (this.entries.size <= this.maxEntries && this.totalBytes <= this.maxBytes) return;
     const written = this.entries.get(justWritten);
     if (written && written.size > this.maxBytes) this.remove(justWritten);
     while (this.entries.size > this.maxEntries || this.totalBytes > this.maxBytes) {

@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import type { CacheStatistics } from '../cache-statistics.js';
 import { observeStatistics } from './cache-instruments.js';
 import { libraryVersion, loadOpenTelemetry, type OpenTelemetryApi } from './open-telemetry.js';
+import { routePattern } from '../pages/key/canonical-request.js';
 import { PageTrace } from './page-trace.js';
 import { SpanScope } from './span-scope.js';
 import { ATTRIBUTES, INSTRUMENTATION_SCOPE, SPANS } from './telemetry-names.js';
@@ -90,7 +91,7 @@ export class CacheTelemetry implements CacheTracing, OnApplicationBootstrap, OnA
       [ATTRIBUTES.cache]: this.cacheName,
       [ATTRIBUTES.view]: view,
     };
-    const route = routeOf(request);
+    const route = routePattern(request);
     if (route !== undefined) attributes[ATTRIBUTES.route] = route;
     const parent = api.context.active();
     const span = tracer.startSpan(SPANS.page, { attributes }, parent);
@@ -109,12 +110,4 @@ export class CacheTelemetry implements CacheTracing, OnApplicationBootstrap, OnA
     const parent = api.context.active();
     return new SpanScope(api, tracer, tracer.startSpan(name, { attributes: all }, parent), parent);
   }
-}
-
-/** The route template a request matched: Express's `req.route.path`, Fastify's `routeOptions.url`. */
-function routeOf(request: object): string | undefined {
-  const express = (request as { route?: { path?: unknown } }).route?.path;
-  if (typeof express === 'string') return express;
-  const fastify = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
-  return typeof fastify === 'string' ? fastify : undefined;
 }

@@ -3,7 +3,7 @@ import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CACHE_NAME, CACHE_OPTIONS } from '../../cache.constants.js';
 import type { ResolvedCacheOptions } from '../../cache.options.js';
-import type { FastifyReplyLike } from '../adapter-response.js';
+import type { AdapterResponse, FastifyReplyLike } from '../adapter-response.js';
 import { PageCacheInterceptor } from '../page-cache.interceptor.js';
 import type { PageRequest } from '../page-metadata.js';
 
@@ -63,12 +63,8 @@ export class EarlyHitInstaller implements OnModuleInit {
         const original = routeLayer.handle;
         // Three parameters, as Express tells request handlers from error handlers by arity.
         routeLayer.handle = function earlyHit(request, response, next) {
-          interceptor.serveEarly(request as unknown as PageRequest, response, response).then(
-            served => {
-              if (!served) original(request, response, next);
-            },
-            () => original(request, response, next),
-          );
+          const declined = (): unknown => original(request, response, next);
+          serveEarly(interceptor, request as unknown as PageRequest, response, response, declined);
         };
       }
     }
@@ -78,15 +74,15 @@ export class EarlyHitInstaller implements OnModuleInit {
     const fastify = app as {
       addHook(
         name: 'onRequest',
-        hook: (request: PageRequest, reply: FastifyReplyLike) => Promise<unknown>,
+        hook: (request: PageRequest, reply: FastifyReplyLike, done: () => void) => void,
       ): void;
       hasPlugin?(name: string): boolean;
     };
     // Where this hook is not the route's last step, the judgement says not early: it declines.
-    const earlyHit = async (request: PageRequest, reply: FastifyReplyLike): Promise<unknown> => {
-      const served = await interceptor.serveEarly(request, reply, reply.raw).catch(() => false);
-      // A sent reply ends the hooks: Nest's handler does not run.
-      return served ? reply : undefined;
+    // Callback-style: a page held in memory is sent before the hook returns, with no promise. A
+    // sent reply ends the hooks (`done` is not called): Nest's handler does not run.
+    const earlyHit = (request: PageRequest, reply: FastifyReplyLike, done: () => void): void => {
+      serveEarly(interceptor, request, reply, reply.raw, done);
     };
     // Fastify keeps a bound copy, named after the function: a unique name tells this one apart.
     Object.defineProperty(earlyHit, 'name', {
@@ -96,6 +92,36 @@ export class EarlyHitInstaller implements OnModuleInit {
     interceptor.useEarlyHook(earlyHit, fastify.hasPlugin?.('@fastify/compress') === true);
     fastify.addHook('onRequest', earlyHit);
   }
+}
+
+/**
+ * Runs the early hit path for one request; `declined` continues the request through Nest when
+ * no page was served (nor could be: the cache never turns a good request into an error).
+ */
+function serveEarly(
+  interceptor: PageCacheInterceptor,
+  request: PageRequest,
+  response: AdapterResponse,
+  raw: ServerResponse,
+  declined: () => unknown,
+): void {
+  let served: boolean | Promise<boolean>;
+  try {
+    served = interceptor.serveEarly(request, response, raw);
+  } catch {
+    served = false;
+  }
+  if (served === true) return;
+  if (served === false) {
+    declined();
+    return;
+  }
+  served.then(
+    sent => {
+      if (!sent) declined();
+    },
+    () => declined(),
+  );
 }
 
 /** Early hooks installed in this process (each gets a name of its own). */

@@ -64,7 +64,7 @@ export function keyedSpellings(
 }
 
 /** The route pattern the router matched (`/articles/:slug`), on Express or Fastify. */
-function routePattern(request: PageRequest): string | undefined {
+export function routePattern(request: object): string | undefined {
   const express = (request as { route?: { path?: unknown } }).route?.path;
   if (typeof express === 'string') return express;
   const fastify = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;

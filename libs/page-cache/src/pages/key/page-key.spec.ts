@@ -1,8 +1,12 @@
 import type { PageRequest } from '../page-metadata.js';
 import type { PagePolicy } from '../policy/page-policy.js';
+import fc from 'fast-check';
 import {
+  buildLocation,
   isBypass,
   locatePage,
+  LOCATION_MEMO_BYTES,
+  locationMemoSize,
   TAG_MEMO_BYTES,
   tagMemoSize,
   urlTagOf,
@@ -164,5 +168,114 @@ describe('the lookup-tag memo', () => {
     // Full, not empty: the bound is what stopped it.
     expect(bytes).toBeGreaterThan(TAG_MEMO_BYTES * 0.9);
     expect(entries).toBeLessThan(200 * 50);
+  });
+});
+
+describe('the location memo', () => {
+  // Few values each, some that look like the memo's own encoding ('n', 's…', '\0'), so that
+  // requests whose inputs differ in one place meet often.
+  const text = fc.constantFrom('a', 'n', 'sn', 'a\0b', '', 'a,b', 'ja', '[]', '{}');
+  const maybe = <T>(arbitrary: fc.Arbitrary<T>) =>
+    fc
+      .option(arbitrary, { nil: undefined })
+      .chain(value =>
+        value === undefined ? fc.constantFrom(undefined, null) : fc.constant(value),
+      );
+  const requests = fc.record({
+    url: fc.constantFrom('/p', '/p?page=1', '/P', '/p%2F', '/p/1', '/p/01', '/p?page=1&x=2'),
+    originalUrl: maybe(fc.constantFrom('/p', '/m/p', '/p?page=2')),
+    hostHeader: maybe(fc.oneof(fc.constantFrom('a.test', 'a.test:80', 'A.test:8080'), text)),
+    host: maybe(fc.oneof(fc.constantFrom('a.test', 'b.test:80'), text)),
+    hostname: maybe(fc.constantFrom('a.test', 'n')),
+    protocol: maybe(fc.constantFrom('http', 'https', 'n')),
+    localPort: fc.constantFrom(undefined, 80, 8080, Number.NaN),
+    route: fc.constantFrom(undefined, '/p', '/p/:id'),
+    params: maybe(fc.constantFrom({}, { id: '1' }, { id: '01' }, { id: 1 }, { id: 'n' })),
+    language: maybe(fc.oneof(text, fc.constant(['a', 'b']), fc.constant(['a,b']))),
+    cookie: maybe(fc.constantFrom('lang=a', 'lang=a; lang=b', 'lang="a"', 'x=1')),
+    jar: maybe(fc.constantFrom({}, { lang: 'a' }, { lang: 'n' }, { lang: ['a'] })),
+    page: fc.constantFrom(undefined, '1', ['1'], { a: '1' }, 'n'),
+  });
+  const FIELDS = [
+    'url',
+    'originalUrl',
+    'hostHeader',
+    'host',
+    'hostname',
+    'protocol',
+    'localPort',
+    'route',
+    'params',
+    'language',
+    'cookie',
+    'jar',
+    'page',
+  ] as const;
+  const policies = [
+    policy(),
+    policy({ view: 'V.headers', vary: { ...policy().vary, headers: ['accept-language'] } }),
+    policy({ view: 'V.cookies', vary: { ...policy().vary, cookies: ['lang'] } }),
+    policy({ view: 'V.query', query: new Set(['page']) }),
+    policy({ view: 'V.varyQuery', vary: { ...policy().vary, query: ['page'] } }),
+    policy({ view: 'V.entity', models: ['Post'], entities: [{ model: 'Post', id: 'id' }] }),
+  ];
+  const toRequest = (r: Record<string, unknown>) =>
+    ({
+      method: 'GET',
+      url: r.url,
+      originalUrl: r.originalUrl,
+      headers: {
+        host: r.hostHeader,
+        'accept-language': r.language,
+        cookie: r.cookie,
+      },
+      host: r.host,
+      hostname: r.hostname,
+      protocol: r.protocol,
+      socket: { localPort: r.localPort },
+      route: r.route === undefined ? undefined : { path: r.route },
+      params: r.params,
+      cookies: r.jar,
+      query: r.page === undefined ? {} : { page: r.page },
+    }) as unknown as PageRequest;
+
+  it('gives every request the location built from it, whatever requests came before', () => {
+    // A request, then variants of it that differ in one input each: a memo that missed an input
+    // would hand a variant the request's location.
+    fc.assert(
+      fc.property(
+        fc.nat(policies.length - 1),
+        fc.boolean(),
+        requests,
+        fc.array(fc.tuple(fc.constantFrom(...FIELDS), requests), { minLength: 1, maxLength: 12 }),
+        (which, raw, base, changes) => {
+          const route = policies[which]!;
+          const sequence = changes.flatMap(([field, other]) => [
+            base,
+            { ...base, [field]: other[field as keyof typeof other] },
+          ]);
+          for (const fieldsOf of sequence) {
+            const req = toRequest(fieldsOf);
+            let built: unknown;
+            try {
+              built = buildLocation('ns:1', route, req, noUser, raw, []);
+            } catch {
+              expect(() => locatePage('ns:1', route, req, noUser, raw)).toThrow();
+              continue;
+            }
+            expect(locatePage('ns:1', route, req, noUser, raw)).toEqual(built);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('stays within one byte bound for the whole process', () => {
+    for (let i = 0; i < 20_000; i++) {
+      locatePage('ns', policy(), request(`/r/${'x'.repeat(300)}/${i}`), noUser);
+    }
+    expect(locationMemoSize().bytes).toBeLessThanOrEqual(LOCATION_MEMO_BYTES);
+    expect(locationMemoSize().bytes).toBeGreaterThan(LOCATION_MEMO_BYTES * 0.9);
   });
 });

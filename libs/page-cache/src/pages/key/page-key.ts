@@ -2,7 +2,9 @@ import type { BypassReason } from '../../cache-statistics.js';
 import { dependency, pageKey, pathTag, urlTag, variantDigest } from '../../keys.js';
 import type { PageRequest } from '../page-metadata.js';
 import type { PagePolicy } from '../policy/page-policy.js';
+import { BoundedMemo } from '../../bounded-memo.js';
 import { keyedSpellings } from './canonical-request.js';
+import { keyInputsOf, parsedParam, routeIdOf } from './key-inputs.js';
 import { canonicalEntityId } from './entity-id.js';
 
 /** Where a page lives and what it is indexed under. */
@@ -49,6 +51,42 @@ export function locatePage(
   rawSpellings = false,
   /** Headers the route learned from its responses' `Vary` (see `learned-vary.ts`). */
   learned: readonly string[] = [],
+): PageLocation | PageBypass {
+  const inputs = keyInputsOf(namespace, policy, request, rawSpellings, learned);
+  if (inputs === undefined)
+    return buildLocation(namespace, policy, request, userOf, rawSpellings, learned);
+  const known = LOCATIONS.get(inputs);
+  if (known !== undefined) return known;
+  const location = buildLocation(namespace, policy, request, userOf, rawSpellings, learned);
+  if (!isBypass(location)) LOCATIONS.set(inputs, location, inputs.length * 2 + LOCATION_OVERHEAD);
+  return location;
+}
+
+/** Bytes the memo of page locations may hold, all routes together. */
+export const LOCATION_MEMO_BYTES = 4 * 1024 * 1024;
+/** What one remembered location costs beside its inputs: key, dependencies, map entry. */
+const LOCATION_OVERHEAD = 512;
+/**
+ * Page locations by the exact request values they were built from (see `keyInputsOf`): a hit's
+ * key is built once per distinct request, and the same location (its strings hashed already) is
+ * reused by the lookup. A pure function's memo: it changes no key.
+ */
+const LOCATIONS = new BoundedMemo<PageLocation>(Infinity, LOCATION_MEMO_BYTES, 2_048);
+
+/** Entries and bytes the location memo holds now (for tests of its bound). */
+export function locationMemoSize(): { entries: number; bytes: number } {
+  const { entries, weight } = LOCATIONS.size();
+  return { entries, bytes: weight };
+}
+
+/** The location of a request's page (see `locatePage`), built from the request (the memo's reference). */
+export function buildLocation(
+  namespace: string,
+  policy: PagePolicy,
+  request: PageRequest,
+  userOf: UserResolver | undefined,
+  rawSpellings: boolean,
+  learned: readonly string[],
 ): PageLocation | PageBypass {
   const shown: string[] = [...policy.models];
   const deps: string[] = [...policy.models];
@@ -139,11 +177,7 @@ const TAG_MEMO_URL = 1_024;
 export const TAG_MEMO_BYTES = 2 * 1024 * 1024;
 /** What one remembered URL costs beside its text: two tags, the map entry, the key's prefix. */
 const TAG_MEMO_OVERHEAD = 160;
-const TAG_MEMO = new Map<string, { tags: readonly [string, string]; bytes: number }>();
-let tagMemoBytes = 0;
-const ROUTE_IDS = new WeakMap<PagePolicy, number>();
-let routeIds = 0;
-
+const TAG_MEMO = new BoundedMemo<readonly [string, string]>(Infinity, TAG_MEMO_BYTES, TAG_MEMO_URL);
 /**
  * The lookup tags of a URL for one route (a pure function of both), remembered: each costs a
  * decode, a query parse and two hashes, and every hit needs them. One memo for the process,
@@ -155,27 +189,18 @@ function lookupTagsOf(
   path: string,
   search: string,
 ): readonly [string, string] {
-  if (url.length > TAG_MEMO_URL) return lookupTags(path, search, policy.query);
-  let id = ROUTE_IDS.get(policy);
-  if (id === undefined) ROUTE_IDS.set(policy, (id = ++routeIds));
-  const key = `${id} ${url}`;
+  const key = `${routeIdOf(policy)} ${url}`;
   const known = TAG_MEMO.get(key);
-  if (known !== undefined) return known.tags;
+  if (known !== undefined) return known;
   const tags = lookupTags(path, search, policy.query);
-  const bytes = key.length * 2 + TAG_MEMO_OVERHEAD;
-  while (tagMemoBytes + bytes > TAG_MEMO_BYTES && TAG_MEMO.size > 0) {
-    const [oldest, entry] = TAG_MEMO.entries().next().value!;
-    TAG_MEMO.delete(oldest);
-    tagMemoBytes -= entry.bytes;
-  }
-  TAG_MEMO.set(key, { tags, bytes });
-  tagMemoBytes += bytes;
+  TAG_MEMO.set(key, tags, key.length * 2 + TAG_MEMO_OVERHEAD);
   return tags;
 }
 
 /** Bytes the lookup-tag memo holds now (for tests of its bound). */
 export function tagMemoSize(): { entries: number; bytes: number } {
-  return { entries: TAG_MEMO.size, bytes: tagMemoBytes };
+  const { entries, weight } = TAG_MEMO.size();
+  return { entries, bytes: weight };
 }
 
 export function isBypass(target: PageLocation | PageBypass): target is PageBypass {
@@ -216,13 +241,6 @@ function isScalar(value: unknown): boolean {
     typeof value === 'boolean' ||
     (typeof value === 'number' && Number.isFinite(value))
   );
-}
-
-function parsedParam(query: object, kind: string, name: string): unknown[] {
-  const value = Object.prototype.hasOwnProperty.call(query, name)
-    ? (query as Record<string, unknown>)[name]
-    : undefined;
-  return value === undefined ? [kind, name] : [kind, name, value];
 }
 
 /** Every raw value the `Cookie` header gives `name`: parsers differ on duplicates and quotes. */

@@ -37,6 +37,8 @@ export function hasBody(request: PageRequest): boolean {
 export function refusesIdentity(acceptEncoding: string | string[] | undefined): boolean {
   if (acceptEncoding === undefined) return false;
   const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : acceptEncoding;
+  // Only `identity` or `*` can refuse: most headers (`gzip, deflate, br, zstd`) name neither.
+  if (!header.includes('*') && !header.includes('y') && !header.includes('Y')) return false;
   let identity: boolean | undefined;
   let any: boolean | undefined;
   for (const member of header.split(',')) {

@@ -92,6 +92,22 @@ export class DependencyTracker {
     return deps.map(dep => generationKey(this.namespace, dep, epoch));
   }
 
+  /**
+   * The keys of the tokens of `deps` in the current epoch and in every other one a process may
+   * still, or already, be in (see `CacheStore.otherEpochs`): one that has not noticed a new epoch
+   * yet uses the old one's tokens, one that has the new one's. An invalidation removes them all
+   * in one call.
+   */
+  private async tokenKeysOfEveryEpoch(deps: readonly string[]): Promise<string[]> {
+    const others = this.store.otherEpochs ? await this.store.otherEpochs() : [];
+    // The current epoch as it is once the others are known.
+    const keys = new Set(this.tokenKeys(deps));
+    for (const epoch of others) {
+      for (const dep of deps) keys.add(generationKey(this.namespace, dep, epoch));
+    }
+    return [...keys];
+  }
+
   /** Makes the tokens of `deps` live at least as long as an entry written with `ttlMs`. */
   private async extendTokens(deps: readonly string[], ttlMs: number): Promise<void> {
     const lifetime =
@@ -156,16 +172,17 @@ export class DependencyTracker {
    * removed, not replaced: a missing token outdates every entry that recorded it just as a new
    * one does (the next reader creates a new random one), a removal is what Redis still accepts
    * when it refuses writes (`noeviction` with memory full), and an invalidation of ids nobody
-   * cached leaves nothing behind.
+   * cached leaves nothing behind. They are removed in every epoch a process may be in.
    * @returns how many entries were removed.
    */
   async invalidate(deps: readonly string[]): Promise<number> {
     if (deps.length === 0) return 0;
     // The entries are removed while holders of near copies acknowledge the tokens' removal: only
     // the index must be read after the tokens are gone (see `write`).
+    const keys = await this.tokenKeysOfEveryEpoch(deps);
     let applied!: () => void;
     const gone = new Promise<void>(resolve => (applied = resolve));
-    const tokens = this.store.delete(this.tokenKeys(deps), { applied });
+    const tokens = this.store.delete(keys, { applied });
     await Promise.race([gone, tokens]);
     const [, removed] = await Promise.all([tokens, this.removeTagged(deps)]);
     return removed;

@@ -217,6 +217,9 @@ export class NearStore implements CacheStore {
   epoch(): string | undefined {
     return this.inner.epoch ? this.inner.epoch() : '';
   }
+  otherEpochs(): Promise<readonly string[]> {
+    return this.inner.otherEpochs ? this.inner.otherEpochs() : Promise.resolve([]);
+  }
   ping(): Promise<void> {
     return this.inner.ping();
   }

@@ -9,6 +9,8 @@ import { StoreReconnectedError, StoreValueError } from '../errors.js';
 
 /** Where servers that refuse `INFO` keep a shared epoch (see `RedisEpoch`). */
 const EPOCH_KEY = 'nestjs-page-cache:~epoch';
+/** Where the epochs processes were recently in are recorded (see `EpochRecord`). */
+const EPOCHS_KEY = 'nestjs-page-cache:~epochs';
 
 /** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
@@ -117,7 +119,7 @@ export class RedisStore implements CacheStore {
     }
     this.commands = client as RedisClient & ScriptCommands;
     let warned = false;
-    this.epochs = new RedisEpoch(client, EPOCH_KEY, reason => {
+    this.epochs = new RedisEpoch(client, EPOCH_KEY, EPOCHS_KEY, reason => {
       if (warned) return;
       warned = true;
       new Logger('CacheStore').warn(`Redis epoch: ${reason}.`);
@@ -304,6 +306,10 @@ export class RedisStore implements CacheStore {
 
   epoch(): string | undefined {
     return this.epochs.current();
+  }
+
+  otherEpochs(): Promise<string[]> {
+    return this.epochs.others();
   }
 
   /** Resolves once the epoch is known (see `CacheStore.epoch`), or after `timeoutMs`. */

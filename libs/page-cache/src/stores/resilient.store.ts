@@ -8,7 +8,7 @@ export { StoreTimeoutError, StoreUnavailableError };
 /** The store's methods every store has, each guarded as it is. */
 type GuardedMethod = Exclude<
   keyof CacheStore,
-  'getHead' | 'extendTtl' | 'scan' | 'scanSet' | 'epoch' | 'close'
+  'getHead' | 'extendTtl' | 'scan' | 'scanSet' | 'epoch' | 'otherEpochs' | 'close'
 >;
 
 /** State of the circuit breaker in front of a store. */
@@ -109,6 +109,10 @@ export class ResilientStore implements CacheStore {
   }
   epoch(): string | undefined {
     return this.inner.epoch ? this.inner.epoch() : '';
+  }
+  otherEpochs(): Promise<readonly string[]> {
+    const inner = this.inner;
+    return inner.otherEpochs ? this.call(() => inner.otherEpochs!()) : Promise.resolve([]);
   }
 
   async *scanSet(setKey: string, batchSize?: number): AsyncIterable<string[]> {

@@ -92,22 +92,6 @@ export class DependencyTracker {
     return deps.map(dep => generationKey(this.namespace, dep, epoch));
   }
 
-  /**
-   * The keys of the tokens of `deps` in the current epoch and in every other one a process may
-   * still, or already, be in (see `CacheStore.otherEpochs`): one that has not noticed a new epoch
-   * yet uses the old one's tokens, one that has the new one's. An invalidation removes them all
-   * in one call.
-   */
-  private async tokenKeysOfEveryEpoch(deps: readonly string[]): Promise<string[]> {
-    const others = this.store.otherEpochs ? await this.store.otherEpochs() : [];
-    // The current epoch as it is once the others are known.
-    const keys = new Set(this.tokenKeys(deps));
-    for (const epoch of others) {
-      for (const dep of deps) keys.add(generationKey(this.namespace, dep, epoch));
-    }
-    return [...keys];
-  }
-
   /** Makes the tokens of `deps` live at least as long as an entry written with `ttlMs`. */
   private async extendTokens(deps: readonly string[], ttlMs: number): Promise<void> {
     const lifetime =
@@ -179,13 +163,32 @@ export class DependencyTracker {
     if (deps.length === 0) return 0;
     // The entries are removed while holders of near copies acknowledge the tokens' removal: only
     // the index must be read after the tokens are gone (see `write`).
-    const keys = await this.tokenKeysOfEveryEpoch(deps);
+    // In every epoch a process may be in (see `CacheStore.otherEpochs`): one that has not noticed
+    // a new epoch yet uses the old one's tokens, one that has the new one's. Those of the epochs
+    // known here go in the same call; an epoch only the record knows of (a process entered it
+    // since this one last read it) is removed by a second one. Invalidation resolves after both.
+    const epochs = this.store.otherEpochs?.();
+    const keys = this.tokenKeys(deps);
+    for (const epoch of epochs?.known ?? []) keys.push(...this.keysIn(deps, epoch, keys));
     let applied!: () => void;
     const gone = new Promise<void>(resolve => (applied = resolve));
     const tokens = this.store.delete(keys, { applied });
+    const late = (async () => {
+      const recorded = epochs ? await epochs.recorded : [];
+      const missing = recorded.flatMap(epoch => this.keysIn(deps, epoch, keys));
+      if (missing.length > 0) await this.store.delete(missing);
+    })();
+    late.catch(() => undefined); // awaited below; not unhandled while the first call fails
     await Promise.race([gone, tokens]);
-    const [, removed] = await Promise.all([tokens, this.removeTagged(deps)]);
+    const [, removed] = await Promise.all([tokens, this.removeTagged(deps), late]);
     return removed;
+  }
+
+  /** The keys of the tokens of `deps` in `epoch`, but those in `except`. */
+  private keysIn(deps: readonly string[], epoch: string, except: readonly string[]): string[] {
+    return deps
+      .map(dep => generationKey(this.namespace, dep, epoch))
+      .filter(key => !except.includes(key));
   }
 
   /**

@@ -217,8 +217,8 @@ export class NearStore implements CacheStore {
   epoch(): string | undefined {
     return this.inner.epoch ? this.inner.epoch() : '';
   }
-  otherEpochs(): Promise<readonly string[]> {
-    return this.inner.otherEpochs ? this.inner.otherEpochs() : Promise.resolve([]);
+  otherEpochs(): ReturnType<NonNullable<CacheStore['otherEpochs']>> {
+    return this.inner.otherEpochs?.() ?? { known: [], recorded: Promise.resolve([]) };
   }
   ping(): Promise<void> {
     return this.inner.ping();

@@ -91,15 +91,21 @@ export class EpochRecord {
    * since the last read is in it), with those remembered here; only the latter when the store
    * cannot be read.
    */
-  async others(current: string | undefined): Promise<string[]> {
-    const since = Date.now() - EPOCH_WINDOW_MS;
+  async read(current: string | undefined): Promise<string[]> {
     if (!this.refused) {
       try {
+        const since = Date.now() - EPOCH_WINDOW_MS;
         this.remember(await this.client.zrangebyscore(this.key, since, '+inf', 'WITHSCORES'));
       } catch {
         // Unreachable or refused: what this process saw itself still holds.
       }
     }
+    return this.known(current);
+  }
+
+  /** The recent epochs other than `current` known here (added here, or read back). */
+  known(current: string | undefined): string[] {
+    const since = Date.now() - EPOCH_WINDOW_MS;
     const others: string[] = [];
     for (const [epoch, at] of this.seen) {
       if (at < since) this.seen.delete(epoch);

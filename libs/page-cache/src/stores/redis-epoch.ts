@@ -98,9 +98,12 @@ export class RedisEpoch {
     return this.value;
   }
 
-  /** The epochs other than the current one a process may still, or already, be in. */
-  others(): Promise<string[]> {
-    return this.record.others(this.value);
+  /**
+   * The epochs other than the current one a process may still, or already, be in: those known
+   * here now, and all of them as read from the record.
+   */
+  others(): { known: string[]; recorded: Promise<string[]> } {
+    return { known: this.record.known(this.value), recorded: this.record.read(this.value) };
   }
 
   /** Resolves once the epoch is known, or after `timeoutMs` (whichever comes first). */

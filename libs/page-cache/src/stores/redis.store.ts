@@ -308,7 +308,7 @@ export class RedisStore implements CacheStore {
     return this.epochs.current();
   }
 
-  otherEpochs(): Promise<string[]> {
+  otherEpochs(): { known: string[]; recorded: Promise<string[]> } {
     return this.epochs.others();
   }
 

@@ -110,9 +110,10 @@ export class ResilientStore implements CacheStore {
   epoch(): string | undefined {
     return this.inner.epoch ? this.inner.epoch() : '';
   }
-  otherEpochs(): Promise<readonly string[]> {
-    const inner = this.inner;
-    return inner.otherEpochs ? this.call(() => inner.otherEpochs!()) : Promise.resolve([]);
+  otherEpochs(): ReturnType<NonNullable<CacheStore['otherEpochs']>> {
+    const epochs = this.inner.otherEpochs?.();
+    if (!epochs) return { known: [], recorded: Promise.resolve([]) };
+    return { known: epochs.known, recorded: this.call(() => epochs.recorded) };
   }
 
   async *scanSet(setKey: string, batchSize?: number): AsyncIterable<string[]> {

@@ -161,24 +161,24 @@ export class DependencyTracker {
    */
   async invalidate(deps: readonly string[]): Promise<number> {
     if (deps.length === 0) return 0;
-    // The entries are removed while holders of near copies acknowledge the tokens' removal: only
-    // the index must be read after the tokens are gone (see `write`).
-    // In every epoch a process may be in (see `CacheStore.otherEpochs`): one that has not noticed
-    // a new epoch yet uses the old one's tokens, one that has the new one's. Those of the epochs
-    // known here go in the same call; an epoch only the record knows of (a process entered it
-    // since this one last read it) is removed by a second one. Invalidation resolves after both.
-    const epochs = this.store.otherEpochs?.();
+    // The tokens of every epoch a process may be in (see `CacheStore.otherEpochs`): one that has
+    // not noticed a new epoch yet uses the old one's tokens, one that has the new one's. Those of
+    // the epochs known here go in one call; an epoch only the record names (a process entered it
+    // since this one last read it) takes a second. The invalidation resolves after both.
     const keys = this.tokenKeys(deps);
+    const epochs = this.store.otherEpochs?.();
     for (const epoch of epochs?.known ?? []) keys.push(...this.keysIn(deps, epoch, keys));
-    let applied!: () => void;
-    const gone = new Promise<void>(resolve => (applied = resolve));
-    const tokens = this.store.delete(keys, { applied });
     const late = (async () => {
       const recorded = epochs ? await epochs.recorded : [];
       const missing = recorded.flatMap(epoch => this.keysIn(deps, epoch, keys));
       if (missing.length > 0) await this.store.delete(missing);
     })();
     late.catch(() => undefined); // awaited below; not unhandled while the first call fails
+    // The entries are removed while holders of near copies acknowledge the tokens' removal: only
+    // the index must be read after the tokens are gone (see `write`).
+    let applied!: () => void;
+    const gone = new Promise<void>(resolve => (applied = resolve));
+    const tokens = this.store.delete(keys, { applied });
     await Promise.race([gone, tokens]);
     const [, removed] = await Promise.all([tokens, this.removeTagged(deps), late]);
     return removed;

@@ -12,23 +12,24 @@ const RECORD_EVERY_MS = 300_000;
 const RECORD_MAX = 16;
 
 /**
- * Records epochs (`ARGV[3..]`) as current at `ARGV[1]` (ms); drops those older than the window
- * (`ARGV[2]`) and beyond the most kept; returns the rest with their times.
+ * Records epochs (`ARGV[2..]`) as current now, in Redis time (one clock for every process); drops
+ * those older than the window (`ARGV[1]`) and beyond the most kept; returns the rest.
  */
-const RECORD_SCRIPT = `local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-for i = 3, #ARGV do
+const RECORD_SCRIPT = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+for i = 2, #ARGV do
   local seen = redis.call('ZSCORE', KEYS[1], ARGV[i])
   if not seen or tonumber(seen) < now then redis.call('ZADD', KEYS[1], now, ARGV[i]) end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -${RECORD_MAX + 1})
 redis.call('PEXPIRE', KEYS[1], window)
-return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')`;
+return redis.call('ZRANGE', KEYS[1], 0, -1)`;
 
 /**
  * The epochs processes were recently in, kept in the store (a sorted set: epoch → when a process
- * last saw it current, ms) and remembered here. A process notices a new epoch only at its next
+ * last saw it current, in Redis time, ms) and remembered here. A process notices a new epoch only at its next
  * check, so for a moment processes are in different epochs and use different tokens: an
  * invalidation removes the tokens of every recent epoch (see `CacheStore.otherEpochs`). For that
  * to reach every process, each one adds an epoch here *before* it uses it, and the record is read
@@ -36,7 +37,10 @@ return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')`;
  * process is still in, and the new one, whoever invalidates.
  */
 export class EpochRecord {
-  /** Epochs known to have been current, and when last (ms): added here or read back. */
+  /**
+   * Epochs known to have been recent, and when this process last learned so (its own clock, ms):
+   * added here, or read back from the record (which holds recent ones only).
+   */
   private readonly seen = new Map<string, number>();
   /** The epoch last added to the store, and when (ms). */
   private added: string | undefined;
@@ -65,14 +69,7 @@ export class EpochRecord {
     for (const id of epochs) this.seen.set(id, now);
     if (this.refused) return;
     try {
-      const reply = await this.client.eval(
-        RECORD_SCRIPT,
-        1,
-        this.key,
-        now,
-        EPOCH_WINDOW_MS,
-        ...epochs,
-      );
+      const reply = await this.client.eval(RECORD_SCRIPT, 1, this.key, EPOCH_WINDOW_MS, ...epochs);
       this.remember(reply as string[]);
       this.added = epoch;
       this.addedAt = now;
@@ -81,7 +78,7 @@ export class EpochRecord {
       if (!(error instanceof Error) || !/NOPERM|unknown command/i.test(error.message)) throw error;
       this.refused = true;
       this.onWarning(
-        `the store refused the epoch record (${(error as Error).message}); during a failover an invalidation may miss a process that has not noticed it yet`,
+        `the store refused the epoch record (${error.message}); during a failover an invalidation may miss a process that has not noticed it yet`,
       );
     }
   }
@@ -94,8 +91,7 @@ export class EpochRecord {
   async read(current: string | undefined): Promise<string[]> {
     if (!this.refused) {
       try {
-        const since = Date.now() - EPOCH_WINDOW_MS;
-        this.remember(await this.client.zrangebyscore(this.key, since, '+inf', 'WITHSCORES'));
+        this.remember(await this.client.zrange(this.key, '0', '-1'));
       } catch {
         // Unreachable or refused: what this process saw itself still holds.
       }
@@ -114,12 +110,9 @@ export class EpochRecord {
     return others;
   }
 
-  /** Merges a record read back (`[epoch, ms, …]`), keeping the latest time of each epoch. */
-  private remember(reply: readonly string[]): void {
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      const epoch = reply[i]!;
-      const at = Number(reply[i + 1]);
-      if (at > (this.seen.get(epoch) ?? -Infinity)) this.seen.set(epoch, at);
-    }
+  /** Merges the epochs of a record read back: recent as of now (the record is kept trimmed). */
+  private remember(epochs: readonly string[]): void {
+    const now = Date.now();
+    for (const epoch of epochs) this.seen.set(epoch, now);
   }
 }

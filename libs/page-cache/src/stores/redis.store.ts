@@ -118,10 +118,11 @@ export class RedisStore implements CacheStore {
       if (!(name in client)) client.defineCommand(name, script);
     }
     this.commands = client as RedisClient & ScriptCommands;
-    let warned = false;
+    // Each refusal once (INFO, the epoch record): they are asked again on every check.
+    const warned = new Set<string>();
     this.epochs = new RedisEpoch(client, EPOCH_KEY, EPOCHS_KEY, reason => {
-      if (warned) return;
-      warned = true;
+      if (warned.has(reason)) return;
+      warned.add(reason);
       new Logger('CacheStore').warn(`Redis epoch: ${reason}.`);
     });
   }

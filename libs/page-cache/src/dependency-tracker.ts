@@ -166,19 +166,39 @@ export class DependencyTracker {
    * removed, not replaced: a missing token outdates every entry that recorded it just as a new
    * one does (the next reader creates a new random one), a removal is what Redis still accepts
    * when it refuses writes (`noeviction` with memory full), and an invalidation of ids nobody
-   * cached leaves nothing behind.
+   * cached leaves nothing behind. They are removed in every epoch a process may be in.
    * @returns how many entries were removed.
    */
   async invalidate(deps: readonly string[]): Promise<number> {
     if (deps.length === 0) return 0;
+    // The tokens of every epoch a process may be in (see `CacheStore.otherEpochs`): one that has
+    // not noticed a new epoch yet uses the old one's tokens, one that has the new one's. Those of
+    // the epochs known here go in one call; an epoch only the record names (a process entered it
+    // since this one last read it) takes a second. The invalidation resolves after both.
+    const keys = this.tokenKeys(deps);
+    const epochs = this.store.otherEpochs?.();
+    for (const epoch of epochs?.known ?? []) keys.push(...this.keysIn(deps, epoch, keys));
+    const late = (async () => {
+      const recorded = epochs ? await epochs.recorded : [];
+      const missing = recorded.flatMap(epoch => this.keysIn(deps, epoch, keys));
+      if (missing.length > 0) await this.store.delete(missing);
+    })();
+    late.catch(() => undefined); // awaited below; not unhandled while the first call fails
     // The entries are removed while holders of near copies acknowledge the tokens' removal: only
     // the index must be read after the tokens are gone (see `write`).
     let applied!: () => void;
     const gone = new Promise<void>(resolve => (applied = resolve));
-    const tokens = this.store.delete(this.tokenKeys(deps), { applied });
+    const tokens = this.store.delete(keys, { applied });
     await Promise.race([gone, tokens]);
-    const [, removed] = await Promise.all([tokens, this.removeTagged(deps)]);
+    const [, removed] = await Promise.all([tokens, this.removeTagged(deps), late]);
     return removed;
+  }
+
+  /** The keys of the tokens of `deps` in `epoch`, but those in `except`. */
+  private keysIn(deps: readonly string[], epoch: string, except: readonly string[]): string[] {
+    return deps
+      .map(dep => generationKey(this.namespace, dep, epoch))
+      .filter(key => !except.includes(key));
   }
 
   /**

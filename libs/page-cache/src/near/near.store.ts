@@ -227,6 +227,9 @@ export class NearStore implements CacheStore {
   epoch(): string | undefined {
     return this.inner.epoch ? this.inner.epoch() : '';
   }
+  otherEpochs(): ReturnType<NonNullable<CacheStore['otherEpochs']>> {
+    return this.inner.otherEpochs?.() ?? { known: [], recorded: Promise.resolve([]) };
+  }
   ping(): Promise<void> {
     return this.inner.ping();
   }

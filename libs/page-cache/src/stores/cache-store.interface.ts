@@ -99,6 +99,16 @@ export interface CacheStore {
    * (the memory store cannot).
    */
   epoch?(): string | undefined;
+  /**
+   * The other epochs some process may still, or already, be in: a process notices a new epoch
+   * only at its next check (a Cluster master failing over changes the epoch without closing any
+   * connection), and meanwhile uses the tokens of the one it knows. An invalidation removes the
+   * tokens of these epochs too. `known`: those this process knows now; `recorded`: every epoch
+   * whose tokens exist when it is called — so a process must make an epoch known to the others
+   * before it uses it (the Redis store records them in Redis). Optional: a store whose epoch never
+   * changes under a running process leaves it out.
+   */
+  otherEpochs?(): { known: readonly string[]; recorded: Promise<readonly string[]> };
   /** Round-trip check used by health reporting and the circuit breaker's probes. */
   ping(): Promise<void>;
   /** Releases what the store owns (connections it opened, timers). */

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '../backoff.js';
 import { digest } from '../keys.js';
+import { EpochRecord } from './epoch-record.js';
 
 /** How long to wait before asking again when a server did not say who it is (ms), at most. */
 const RETRY_MS = 1_000;
@@ -21,7 +22,9 @@ export const EPOCH_CHECK_MS = 250;
  * `close` and Cluster failover redirect, asked again on `ready`, and checked every
  * {@link EPOCH_CHECK_MS}; `serial` counts the losses, so that a read sent before one and answered
  * after it is discarded. Servers that refuse `INFO` get a random epoch stored with `SET NX`
- * instead, which does not detect restarts; `onUndetectable` says so.
+ * instead, which does not detect restarts; `onWarning` says so.
+ * Each epoch is added to the {@link EpochRecord} at `recordKey` before it is used, so that an
+ * invalidation can reach the processes that are not in the same epoch yet, or any more.
  */
 export class RedisEpoch {
   private value: string | undefined;
@@ -34,14 +37,19 @@ export class RedisEpoch {
   /** `host:port` of the masters the current epoch was computed from (a Cluster's). */
   private readonly masters = new Set<string>();
   private waiters: (() => void)[] = [];
+  /** The last epoch established (kept across losses): recorded as left when another is. */
+  private last: string | undefined;
+  private readonly record: EpochRecord;
   /** Closes of any connection to the servers since the start. */
   serial = 0;
 
   constructor(
     private readonly client: Redis | Cluster,
     private readonly fallbackKey: string,
-    private readonly onUndetectable: (reason: string) => void = () => undefined,
+    recordKey: string,
+    private readonly onWarning: (reason: string) => void = () => undefined,
   ) {
+    this.record = new EpochRecord(client, recordKey, onWarning);
     const lost = (): void => this.lose();
     const found = (): void => void this.refresh();
     client.on('close', lost);
@@ -90,6 +98,14 @@ export class RedisEpoch {
     return this.value;
   }
 
+  /**
+   * The epochs other than the current one a process may still, or already, be in: those known
+   * here now, and all of them as read from the record.
+   */
+  others(): { known: string[]; recorded: Promise<string[]> } {
+    return { known: this.record.known(this.value), recorded: this.record.read(this.value) };
+  }
+
   /** Resolves once the epoch is known, or after `timeoutMs` (whichever comes first). */
   ready(timeoutMs: number): Promise<void> {
     if (this.value !== undefined) return Promise.resolve();
@@ -112,9 +128,13 @@ export class RedisEpoch {
     const serial = this.serial;
     try {
       const id = await this.serverIds();
-      if (serial === this.serial && this.value !== undefined && id !== this.value) {
+      if (serial !== this.serial || this.value === undefined) return;
+      if (id !== this.value) {
+        // Established again once recorded: until then nothing is served from either epoch.
         this.lose();
-        this.value = id;
+        void this.refresh();
+      } else if (this.record.due(id)) {
+        await this.record.add(id);
       }
     } catch {
       // Unreachable: the connection's own close (or the next check) says so.
@@ -135,9 +155,12 @@ export class RedisEpoch {
     const serial = this.serial;
     try {
       const id = await this.serverIds();
+      // Recorded before any token of it is read or written (see `others`).
+      if (this.record.due(id)) await this.record.add(id, this.last);
       // A connection closed while we asked: the answer may describe the server before it.
       if (serial === this.serial) {
         this.value = id;
+        this.last = id;
         this.backoff.succeeded();
         for (const waiter of this.waiters.splice(0)) waiter();
       } else this.later();
@@ -171,7 +194,7 @@ export class RedisEpoch {
       );
     } catch (error) {
       if (!isRefusal(error)) throw error;
-      this.onUndetectable(
+      this.onWarning(
         `the server refused INFO (${(error as Error).message}); a Redis restarted from its snapshot is not detected`,
       );
       return this.storedEpoch();

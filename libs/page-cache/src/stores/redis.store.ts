@@ -9,6 +9,8 @@ import { StoreReconnectedError, StoreValueError } from '../errors.js';
 
 /** Where servers that refuse `INFO` keep a shared epoch (see `RedisEpoch`). */
 const EPOCH_KEY = 'nestjs-page-cache:~epoch';
+/** Where the epochs processes were recently in are recorded (see `EpochRecord`). */
+const EPOCHS_KEY = 'nestjs-page-cache:~epochs';
 
 /** A connected ioredis client: a standalone `Redis` or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
@@ -116,10 +118,11 @@ export class RedisStore implements CacheStore {
       if (!(name in client)) client.defineCommand(name, script);
     }
     this.commands = client as RedisClient & ScriptCommands;
-    let warned = false;
-    this.epochs = new RedisEpoch(client, EPOCH_KEY, reason => {
-      if (warned) return;
-      warned = true;
+    // Each refusal once (INFO, the epoch record): they are asked again on every check.
+    const warned = new Set<string>();
+    this.epochs = new RedisEpoch(client, EPOCH_KEY, EPOCHS_KEY, reason => {
+      if (warned.has(reason)) return;
+      warned.add(reason);
       new Logger('CacheStore').warn(`Redis epoch: ${reason}.`);
     });
   }
@@ -304,6 +307,10 @@ export class RedisStore implements CacheStore {
 
   epoch(): string | undefined {
     return this.epochs.current();
+  }
+
+  otherEpochs(): { known: string[]; recorded: Promise<string[]> } {
+    return this.epochs.others();
   }
 
   /** Resolves once the epoch is known (see `CacheStore.epoch`), or after `timeoutMs`. */

@@ -8,7 +8,7 @@ export { StoreTimeoutError, StoreUnavailableError };
 /** The store's methods every store has, each guarded as it is. */
 type GuardedMethod = Exclude<
   keyof CacheStore,
-  'getHead' | 'extendTtl' | 'scan' | 'scanSet' | 'epoch' | 'close'
+  'getHead' | 'extendTtl' | 'scan' | 'scanSet' | 'epoch' | 'otherEpochs' | 'close'
 >;
 
 /** State of the circuit breaker in front of a store. */
@@ -109,6 +109,11 @@ export class ResilientStore implements CacheStore {
   }
   epoch(): string | undefined {
     return this.inner.epoch ? this.inner.epoch() : '';
+  }
+  otherEpochs(): ReturnType<NonNullable<CacheStore['otherEpochs']>> {
+    const epochs = this.inner.otherEpochs?.();
+    if (!epochs) return { known: [], recorded: Promise.resolve([]) };
+    return { known: epochs.known, recorded: this.call(() => epochs.recorded) };
   }
 
   async *scanSet(setKey: string, batchSize?: number): AsyncIterable<string[]> {

@@ -26,10 +26,10 @@ export function parsedParam(query: object, kind: string, name: string): unknown[
 }
 
 /**
- * Every request value `buildLocation` reads, with the route and the cache, encoded so that no two
- * different sets of inputs encode alike (see `encodeInput`): two requests with the same inputs get
- * the same location. `undefined` where a read cannot be captured so (a principal, a vary function,
- * an entity id read by a function: they may read anything) or a value cannot be encoded.
+ * Every request value `buildLocation` reads, with the route and the cache: two requests with the
+ * same inputs (see `sameInputs`, `encodeInputs`) get the same location. `undefined` where a read
+ * cannot be captured so (a principal, a vary function, an entity id read by a function: they may
+ * read anything).
  */
 export function keyInputsOf(
   namespace: string,
@@ -37,7 +37,7 @@ export function keyInputsOf(
   request: PageRequest,
   rawSpellings: boolean,
   learned: readonly string[],
-): string | undefined {
+): unknown[] | undefined {
   const { vary } = policy;
   if (vary.user || vary.functions.length > 0) return undefined;
   for (const entity of policy.entities) if (typeof entity.id === 'function') return undefined;
@@ -72,6 +72,14 @@ export function keyInputsOf(
       inputs.push(typeof jar === 'object' && jar !== null ? jar[name] : undefined);
     }
   }
+  return inputs;
+}
+
+/**
+ * Inputs encoded so that no two different sets of inputs encode alike (see `encodeInput`), or
+ * `undefined` when a value cannot be encoded.
+ */
+export function encodeInputs(inputs: readonly unknown[]): string | undefined {
   let key = '';
   for (const value of inputs) {
     const encoded = encodeInput(value);
@@ -79,6 +87,23 @@ export function keyInputsOf(
     key += encoded;
   }
   return key;
+}
+
+/**
+ * Whether two sets of inputs encode alike (`encodeInputs`), without encoding equal strings and
+ * numbers. Objects are always compared by their encoding: one may have changed in place.
+ */
+export function sameInputs(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y && (typeof x !== 'object' || x === null)) continue;
+    if (typeof x === 'string' && typeof y === 'string') return false;
+    const encoded = encodeInput(x);
+    if (encoded === undefined || encoded !== encodeInput(y)) return false;
+  }
+  return true;
 }
 
 /**

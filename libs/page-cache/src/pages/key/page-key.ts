@@ -4,7 +4,7 @@ import type { PageRequest } from '../page-metadata.js';
 import type { PagePolicy } from '../policy/page-policy.js';
 import { BoundedMemo } from '../../bounded-memo.js';
 import { keyedSpellings } from './canonical-request.js';
-import { keyInputsOf, parsedParam, routeIdOf } from './key-inputs.js';
+import { encodeInputs, keyInputsOf, parsedParam, routeIdOf, sameInputs } from './key-inputs.js';
 import { canonicalEntityId } from './entity-id.js';
 
 /** Where a page lives and what it is indexed under. */
@@ -52,15 +52,31 @@ export function locatePage(
   /** Headers the route learned from its responses' `Vary` (see `learned-vary.ts`). */
   learned: readonly string[] = [],
 ): PageLocation | PageBypass {
+  const build = () => buildLocation(namespace, policy, request, userOf, rawSpellings, learned);
   const inputs = keyInputsOf(namespace, policy, request, rawSpellings, learned);
-  if (inputs === undefined)
-    return buildLocation(namespace, policy, request, userOf, rawSpellings, learned);
-  const known = LOCATIONS.get(inputs);
-  if (known !== undefined) return known;
-  const location = buildLocation(namespace, policy, request, userOf, rawSpellings, learned);
-  if (!isBypass(location)) LOCATIONS.set(inputs, location, inputs.length * 2 + LOCATION_OVERHEAD);
+  if (inputs === undefined) return build();
+  // The route's last request again (a hot page): its inputs compared, none encoded.
+  const last = LAST_LOCATIONS.get(policy);
+  if (last !== undefined && sameInputs(last.inputs, inputs)) return last.location;
+  const encoded = encodeInputs(inputs);
+  if (encoded === undefined) return build();
+  let location = LOCATIONS.get(encoded);
+  if (location === undefined) {
+    const built = build();
+    if (isBypass(built)) return built;
+    location = built;
+    LOCATIONS.set(encoded, location, encoded.length * 2 + LOCATION_OVERHEAD);
+  }
+  if (last === undefined) LAST_LOCATIONS.set(policy, { inputs, location });
+  else {
+    last.inputs = inputs;
+    last.location = location;
+  }
   return location;
 }
+
+/** Each route's last located request: its inputs and location. */
+const LAST_LOCATIONS = new WeakMap<PagePolicy, { inputs: unknown[]; location: PageLocation }>();
 
 /** Bytes the memo of page locations may hold, all routes together. */
 export const LOCATION_MEMO_BYTES = 4 * 1024 * 1024;

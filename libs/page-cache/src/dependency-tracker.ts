@@ -179,15 +179,19 @@ export class DependencyTracker {
    * no near holder (see `StoreDeleteOptions.outdated`).
    */
   private async removeTagged(tags: readonly string[]): Promise<number> {
+    // The tags side by side: their commands go out together.
+    const counts = await Promise.all(tags.map(tag => this.removeIndexed(tag)));
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+
+  private async removeIndexed(tag: string): Promise<number> {
     let removed = 0;
-    for (const tag of tags) {
-      const setKey = indexKey(this.namespace, tag);
-      for await (const batch of this.membersOf(setKey)) {
-        // Outdated already: every entry indexed under a tag recorded the tag's token.
-        removed += await this.store.delete(batch, { outdated: true });
-        // Only the members read are dropped: one added meanwhile stays findable by the next call.
-        await this.store.removeFromSet(setKey, batch);
-      }
+    const setKey = indexKey(this.namespace, tag);
+    for await (const batch of this.membersOf(setKey)) {
+      // Outdated already: every entry indexed under a tag recorded the tag's token.
+      removed += await this.store.delete(batch, { outdated: true });
+      // Only the members read are dropped: one added meanwhile stays findable by the next call.
+      await this.store.removeFromSet(setKey, batch);
     }
     return removed;
   }

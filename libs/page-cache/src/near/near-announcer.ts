@@ -6,7 +6,6 @@ import { driftMargin } from './lease-clock.js';
 import { NearChannel } from './near-channel.js';
 import type { NearAnnouncement, NearNames } from './near-names.js';
 import type { AnnounceReply, NearClient } from './near-scripts.js';
-import { keySlot } from '../stores/cluster-slots.js';
 
 /** Longest an announcement waits for the acknowledgement channel's subscription (ms). */
 const SUBSCRIBE_WAIT_MS = 1_000;
@@ -67,6 +66,7 @@ export class NearAnnouncer {
   private warned = false;
   /** Redis runs the announcement script with keys to delete (not refused yet). */
   private deletes = true;
+  private readonly isCluster: boolean;
   /** The longest lease known to be in use on this namespace: own, or seen registered (ms). */
   private longestLeaseMs: number;
   /** When the registry's life in which this process first saw a lease registered began. */
@@ -88,6 +88,8 @@ export class NearAnnouncer {
     private readonly ownLife?: () => number | undefined,
   ) {
     this.longestLeaseMs = leaseMs;
+    this.isCluster =
+      client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;
   }
 
   /** Closes the subscriber this announcer made, if any. */
@@ -115,14 +117,11 @@ export class NearAnnouncer {
   }
 
   /**
-   * Whether {@link deleteAndAnnounce} can delete `keys`: not refused by Redis, and on a Cluster
-   * all in the registry's slot (a script's keys share one).
+   * Whether {@link deleteAndAnnounce} can delete `keys`: on a standalone Redis (on a Cluster they
+   * are in other slots than the registry), not too many, not refused by Redis.
    */
   canDelete(keys: readonly string[]): boolean {
-    if (!this.deletes || keys.length > MAX_DELETED) return false;
-    if (!(this.client instanceof Cluster)) return true;
-    const slot = keySlot(this.names.holders);
-    return keys.every(key => keySlot(key) === slot);
+    return this.deletes && keys.length <= MAX_DELETED && !this.isCluster;
   }
 
   /**
@@ -130,14 +129,16 @@ export class NearAnnouncer {
    * are gone), `call` running it (the store's timeout and breaker). Resolves once it is applied,
    * with how many keys existed and the wait for the holders (as {@link announce}'s); `undefined`
    * when Redis refuses the script: nothing was deleted (delete, then {@link announce}). Rejects,
-   * its outcome unknown, when Redis could not be asked.
+   * its outcome unknown, when Redis could not be asked. `ordered` is called once it is sent:
+   * every command sent after is applied after the delete.
    */
   deleteAndAnnounce(
     keys: readonly string[],
     wait: boolean,
     call: StoreCall,
+    ordered?: () => void,
   ): Promise<Announced | undefined> {
-    return this.send(keys, wait, true, call);
+    return this.send(keys, wait, true, call, ordered);
   }
 
   /** The one script call that publishes an announcement (deleting `keys` first with `unlink`). */
@@ -146,6 +147,7 @@ export class NearAnnouncer {
     wait: boolean,
     unlink: boolean,
     call: StoreCall = command => command(),
+    ordered?: () => void,
   ): Promise<Announced | undefined> {
     if (!this.isSubscribed) {
       this.subscribed ??= this.subscriber()
@@ -168,17 +170,23 @@ export class NearAnnouncer {
       const message: NearAnnouncement = wait
         ? { a: this.id, s: sequence, k: keys && [...keys] }
         : { a: this.id, s: sequence, k: keys && [...keys], w: false };
-      const deleted = unlink && keys ? keys : [];
-      reply = await call(() =>
-        this.client.pcNearAnnounce(
-          2 + deleted.length,
-          this.names.holders,
-          this.names.life,
-          ...deleted,
-          this.names.invalidations,
+      const { holders, life, invalidations } = this.names;
+      reply = await call(() => {
+        if (!unlink || !keys) {
+          return this.client.pcNearAnnounce(holders, life, invalidations, JSON.stringify(message));
+        }
+        const sent = this.client.pcNearDeleteAnnounce(
+          2 + keys.length,
+          holders,
+          life,
+          ...keys,
+          invalidations,
           JSON.stringify(message),
-        ),
-      );
+        );
+        // One connection: what is sent after is applied after.
+        ordered?.();
+        return sent;
+      });
     } catch (error) {
       this.acks.delete(sequence);
       if (!isRefusal(error)) throw error;

@@ -32,10 +32,30 @@ if reg[1] ~= life or (reg[3] and redis.call('EXISTS', KEYS[1]) == 0) then
   redis.call('HSET', KEYS[2], 'life', life, 'since', now)
 end`;
 
+// KEYS: the registry, its life, then keys to delete first (`UNLINK`), so that a write and its
+// announcement are one call, the announcement published once the keys are gone. ARGV: channel,
+// announcement. Returns Redis now, the live holders with their expiries, when the registry's
+// life began, the longest lease registered in it (0: none yet), how many keys were deleted, and
+// Redis's refusal of `PUBLISH` if any (an ACL: the keys are deleted all the same). The
+// announcement is published only when someone is there to hear it, numbered in the life
+// (`{n}|{message}`): a holder that finds a number skipped, here or in a ping, missed one.
+const ANNOUNCE = `local deleted = 0
+for i = 3, #KEYS, ${UNLINK_BATCH} do
+  deleted = deleted + redis.call('UNLINK', unpack(KEYS, i, math.min(i + ${UNLINK_BATCH - 1}, #KEYS)))
+end
+${NOW}
+${LIFE}
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
+local refused = false
+if #live > 0 then
+  local sent = redis.pcall('PUBLISH', ARGV[1], redis.call('HINCRBY', KEYS[2], 'n', 1) .. '|' .. ARGV[2])
+  if type(sent) == 'table' and sent.err then refused = sent.err end
+end
+return {now, live, tonumber(reg[2]), tonumber(reg[3] or 0), deleted, refused}`;
+
 /**
  * The near cache's scripts. Each touches the registry (KEYS[1]) and its life (KEYS[2]), in one
- * hash slot (and any other key it is given in that slot too), so each is atomic and valid on a
- * Cluster.
+ * hash slot, so each is atomic and valid on a Cluster.
  */
 const SCRIPTS = {
   // ARGV: holder id, lease ms, ping channel, renewal. Registers or renews the lease, sweeps
@@ -55,29 +75,11 @@ if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) 
 redis.call('PUBLISH', ARGV[3], ARGV[4] .. '|' .. runid .. '|' .. (redis.call('HGET', KEYS[2], 'n') or '0'))
 return {now, tonumber(reg[2])}`,
   },
-  // KEYS: the registry, its life, then keys to delete first (`UNLINK`; on a Cluster, only keys of
-  // the registry's slot), so that a write and its announcement are one call, the announcement
-  // published once the keys are gone. ARGV: channel, announcement. Returns Redis now, the live
-  // holders with their expiries, when the registry's life began, the longest lease registered in
-  // it (0: none yet), how many keys were deleted, and Redis's refusal of `PUBLISH` if any (an ACL:
-  // the keys are deleted all the same). The announcement is published only when someone is there
-  // to hear it, numbered in the life (`{n}|{message}`): a holder that finds a number skipped, here
-  // or in a ping, missed one.
-  pcNearAnnounce: {
-    lua: `local deleted = 0
-for i = 3, #KEYS, ${UNLINK_BATCH} do
-  deleted = deleted + redis.call('UNLINK', unpack(KEYS, i, math.min(i + ${UNLINK_BATCH - 1}, #KEYS)))
-end
-${NOW}
-${LIFE}
-local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
-local refused = false
-if #live > 0 then
-  local sent = redis.pcall('PUBLISH', ARGV[1], redis.call('HINCRBY', KEYS[2], 'n', 1) .. '|' .. ARGV[2])
-  if type(sent) == 'table' and sent.err then refused = sent.err end
-end
-return {now, live, tonumber(reg[2]), tonumber(reg[3] or 0), deleted, refused}`,
-  },
+  // ARGV: channel, announcement. See ANNOUNCE.
+  pcNearAnnounce: { numberOfKeys: 2, lua: ANNOUNCE },
+  // The same with keys to delete after the registry and its life (`numberOfKeys`: 2 and them),
+  // on a standalone Redis: ioredis routes a call on a Cluster by its first argument.
+  pcNearDeleteAnnounce: { lua: ANNOUNCE },
 } as const;
 
 /** Redis now, live holders and expiries, the life's start, its longest lease, keys deleted, a refusal. */
@@ -93,8 +95,14 @@ export type NearClient = (Redis | Cluster) & {
     channel: string,
     ping: string,
   ): Promise<[number, number]>;
-  /** `numberOfKeys`: 2 and the keys to delete; then the registry, its life, those keys. */
   pcNearAnnounce(
+    key: string,
+    life: string,
+    channel: string,
+    message: string,
+  ): Promise<AnnounceReply>;
+  /** `numberOfKeys`: 2 and the keys to delete; then the registry, its life, those keys. */
+  pcNearDeleteAnnounce(
     numberOfKeys: number,
     ...keysThenChannelAndMessage: string[]
   ): Promise<AnnounceReply>;

@@ -154,7 +154,8 @@ export class NearStore implements CacheStore {
   ): Promise<number> {
     let announced: Announced | undefined;
     try {
-      announced = await this.announcer.deleteAndAnnounce(keys, wait, call);
+      // What the caller sends once the delete is ordered before it needs not wait for the reply.
+      announced = await this.announcer.deleteAndAnnounce(keys, wait, call, applied);
     } catch (error) {
       this.holder?.copies.drop(keys);
       await this.announcer.announce(keys, wait).catch(() => undefined);

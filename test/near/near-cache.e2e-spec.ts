@@ -235,6 +235,23 @@ describe('near cache on a real Redis', () => {
     expect(await cache(a).get('greeting')).toBeUndefined();
   });
 
+  it('invalidate() is one script call: the tokens, the index read, its entries deleted inside it', async () => {
+    const a = await start({ lease: '5s' });
+    const b = await start({ lease: '5s' });
+    await fetchPage(a, '/near/page');
+    await fetchPage(a, '/near/page');
+    const held = nearStats(a).copies;
+    const commands = await log.during(namespace(), async () => {
+      expect(await cache(b).invalidate('Post')).toBe(1);
+    });
+    const names = commands.map(([name]) => name!.toLowerCase());
+    expect(names.filter(name => name.startsWith('eval'))).toHaveLength(1);
+    expect(names).not.toContain('sscan');
+    expect(names).not.toContain('srem');
+    // One announcement for all: A dropped the token and the page before B resolved.
+    expect(nearStats(a).copies).toBe(held - 2);
+  });
+
   it("B's invalidate resolves only after A dropped its copies: A's next read is fresh", async () => {
     const a = await start({ lease: '5s' });
     const b = await start({ lease: '5s' });

@@ -162,13 +162,25 @@ export class DependencyTracker {
   async invalidate(deps: readonly string[]): Promise<number> {
     if (deps.length === 0) return 0;
     // The entries are removed while holders of near copies acknowledge the tokens' removal: only
-    // the index must be read after the tokens are gone (see `write`).
+    // the index must be read after the tokens are gone (see `write`). A store may remove those
+    // of small sets in the same call, after the tokens (the near store on a standalone Redis).
     let applied!: () => void;
     const gone = new Promise<void>(resolve => (applied = resolve));
-    const tokens = this.store.delete(this.tokenKeys(deps), { applied });
+    let removedThere = 0;
+    let left: readonly string[] = deps;
+    const tokens = this.store.delete(this.tokenKeys(deps), {
+      applied,
+      indexes: {
+        keys: deps.map(dep => indexKey(this.namespace, dep)),
+        removed: (entries, emptied) => {
+          removedThere = entries;
+          left = deps.filter((_, i) => !emptied[i]);
+        },
+      },
+    });
     await Promise.race([gone, tokens]);
-    const [, removed] = await Promise.all([tokens, this.removeTagged(deps)]);
-    return removed;
+    const [, removed] = await Promise.all([tokens, this.removeTagged(left)]);
+    return removedThere + removed;
   }
 
   /**

@@ -19,9 +19,28 @@ const MAX_DELETED = 1_000;
 /** Runs a command under the store's timeout and breaker. */
 export type StoreCall = <T>(command: () => Promise<T>) => Promise<T>;
 
-/** An announcement published: how many keys its script deleted, and the wait for the holders. */
+/** Most members of an index set whose entries the announcement script deletes: more, the caller. */
+const MAX_INDEXED = 1_000;
+
+/** What {@link NearAnnouncer.deleteAndAnnounce} deletes besides its keys, and how. */
+export interface Deletion {
+  /** Runs the script call (the store's timeout and breaker). */
+  call: StoreCall;
+  /** Called once the call is sent: every command sent after is applied after it. */
+  ordered?: () => void;
+  /** Index sets whose entries are deleted too (each of at most {@link MAX_INDEXED} members). */
+  indexes?: readonly string[];
+}
+
+/** An announcement published: what its script deleted, and the wait for the holders. */
 export interface Announced {
+  /** How many of the keys existed. */
   deleted: number;
+  /** How many entries of the index sets existed, and which were read. */
+  removed: number;
+  entries: string[];
+  /** Per index set: whether its entries were deleted (else it is larger, left to the caller). */
+  done: boolean[];
   /** Resolves once every live holder acknowledged or its lease ran out (at once: none waited). */
   acknowledged: Promise<void>;
 }
@@ -112,7 +131,7 @@ export class NearAnnouncer {
    */
   async announce(keys: readonly string[] | null, wait = true): Promise<void> {
     await (
-      await this.send(keys, wait, false)
+      await this.send(keys, wait)
     )?.acknowledged;
   }
 
@@ -125,29 +144,25 @@ export class NearAnnouncer {
   }
 
   /**
-   * Deletes `keys` and announces them in one script call (the announcement is published once they
-   * are gone), `call` running it (the store's timeout and breaker). Resolves once it is applied,
-   * with how many keys existed and the wait for the holders (as {@link announce}'s); `undefined`
-   * when Redis refuses the script: nothing was deleted (delete, then {@link announce}). Rejects,
-   * its outcome unknown, when Redis could not be asked. `ordered` is called once it is sent:
-   * every command sent after is applied after the delete.
+   * Deletes `keys` (and the entries of `deletion.indexes`) and announces them in one script call:
+   * the announcement is published once they are gone. Resolves once it is applied, with what it
+   * deleted and the wait for the holders (as {@link announce}'s); `undefined` when Redis refuses
+   * the script: nothing was deleted (delete, then {@link announce}). Rejects, its outcome
+   * unknown, when Redis could not be asked.
    */
   deleteAndAnnounce(
     keys: readonly string[],
     wait: boolean,
-    call: StoreCall,
-    ordered?: () => void,
+    deletion: Deletion,
   ): Promise<Announced | undefined> {
-    return this.send(keys, wait, true, call, ordered);
+    return this.send(keys, wait, deletion);
   }
 
-  /** The one script call that publishes an announcement (deleting `keys` first with `unlink`). */
+  /** The one script call that publishes an announcement (making `deletion` first). */
   private async send(
     keys: readonly string[] | null,
     wait: boolean,
-    unlink: boolean,
-    call: StoreCall = command => command(),
-    ordered?: () => void,
+    deletion?: Deletion,
   ): Promise<Announced | undefined> {
     if (!this.isSubscribed) {
       this.subscribed ??= this.subscriber()
@@ -171,28 +186,38 @@ export class NearAnnouncer {
         ? { a: this.id, s: sequence, k: keys && [...keys] }
         : { a: this.id, s: sequence, k: keys && [...keys], w: false };
       const { holders, life, invalidations } = this.names;
-      reply = await call(() => {
-        if (!unlink || !keys) {
-          return this.client.pcNearAnnounce(holders, life, invalidations, JSON.stringify(message));
-        }
-        const sent = this.client.pcNearDeleteAnnounce(
-          2 + keys.length,
+      if (deletion === undefined || keys === null) {
+        reply = await this.client.pcNearAnnounce(
           holders,
           life,
-          ...keys,
           invalidations,
           JSON.stringify(message),
         );
-        // One connection: what is sent after is applied after.
-        ordered?.();
-        return sent;
-      });
+      } else {
+        const indexes = deletion.indexes ?? [];
+        reply = await deletion.call(() => {
+          const sent = this.client.pcNearDeleteAnnounce(
+            2 + keys.length + indexes.length,
+            holders,
+            life,
+            ...keys,
+            ...indexes,
+            invalidations,
+            JSON.stringify(message),
+            indexes.length,
+            MAX_INDEXED,
+          );
+          // One connection: what is sent after is applied after.
+          deletion.ordered?.();
+          return sent;
+        });
+      }
     } catch (error) {
       this.acks.delete(sequence);
       if (!isRefusal(error)) throw error;
       // Refused with keys to delete (nothing deleted): the caller deletes, then announces, and
       // that announcement says the refusal.
-      if (unlink) {
+      if (deletion) {
         this.deletes = false;
         return undefined;
       }
@@ -201,11 +226,12 @@ export class NearAnnouncer {
       this.refused(error as Error);
       return undefined;
     }
-    const [now, live, since, registeredLeaseMs, deleted, refusal] = reply;
+    const [now, live, since, registeredLeaseMs, deleted, removed, entries, done, refusal] = reply;
+    const made = { deleted, removed, entries, done: done.map(flag => flag === 1) };
     if (typeof refusal === 'string') {
       this.acks.delete(sequence);
       this.refused(Object.assign(new Error(refusal), { name: 'ReplyError' }));
-      return { deleted, acknowledged: Promise.resolve() };
+      return { ...made, acknowledged: Promise.resolve() };
     }
     const holders: NearHolder[] = [];
     for (let i = 0; i < live.length; i += 2) {
@@ -223,7 +249,7 @@ export class NearAnnouncer {
     const graceMs = earlier ? since + this.longestLeaseMs - now : 0;
     if (!wait || (holders.length === 0 && graceMs <= 0)) {
       this.acks.delete(sequence);
-      return { deleted, acknowledged: Promise.resolve() };
+      return { ...made, acknowledged: Promise.resolve() };
     }
     const started = performance.now();
     const acknowledged = this.awaitAcks(sequence, holders, graceMs).then(() => {
@@ -232,7 +258,7 @@ export class NearAnnouncer {
       this.waits.count++;
       this.waits.maxMs = Math.max(this.waits.maxMs, Math.round(waited));
     });
-    return { deleted, acknowledged };
+    return { ...made, acknowledged };
   }
 
   /**

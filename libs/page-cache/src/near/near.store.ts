@@ -128,7 +128,7 @@ export class NearStore implements CacheStore {
     const wait = options?.outdated !== true;
     const applied = options?.applied;
     if (this.call !== undefined && this.announcer.canDelete(keys)) {
-      return this.deleteAnnounced(keys, wait, this.call, applied);
+      return this.deleteAnnounced(keys, wait, this.call, options);
     }
     return this.changing(
       keys,
@@ -142,30 +142,40 @@ export class NearStore implements CacheStore {
   }
 
   /**
-   * {@link delete} in one script call that also announces (one round trip instead of two), then
-   * the wait for the holders. A call whose outcome is unknown is handled as {@link changing}
-   * does; one Redis refuses (nothing deleted) is made in two steps.
+   * {@link delete} in one script call that also announces (one round trip instead of two), with
+   * the entries of `options.indexes`, then the wait for the holders. A call whose outcome is
+   * unknown is handled as {@link changing} does; one Redis refuses (nothing deleted) is made in
+   * two steps.
    */
   private async deleteAnnounced(
     keys: readonly string[],
     wait: boolean,
     call: StoreCall,
-    applied: (() => void) | undefined,
+    options: StoreDeleteOptions | undefined,
   ): Promise<number> {
+    const indexes = options?.indexes;
     let announced: Announced | undefined;
     try {
-      // What the caller sends once the delete is ordered before it needs not wait for the reply.
-      announced = await this.announcer.deleteAndAnnounce(keys, wait, call, applied);
+      announced = await this.announcer.deleteAndAnnounce(keys, wait, {
+        call,
+        indexes: indexes?.keys,
+        // Sent once the delete is ordered before it, unless it waits for what the sets held.
+        ordered: indexes ? undefined : options?.applied,
+      });
     } catch (error) {
       this.holder?.copies.drop(keys);
       await this.announcer.announce(keys, wait).catch(() => undefined);
       this.announcer.announceLater(keys);
       throw error;
     }
-    if (announced === undefined) return this.delete(keys, { outdated: !wait, applied });
+    if (announced === undefined) {
+      return this.delete(keys, { outdated: !wait, applied: options?.applied });
+    }
     // Dropped once Redis applied the delete: a read of this process sent before is void.
     this.holder?.copies.drop(keys);
-    applied?.();
+    this.holder?.copies.drop(announced.entries);
+    indexes?.removed(announced.removed, announced.done);
+    options?.applied?.();
     await announced.acknowledged;
     return announced.deleted;
   }

@@ -26,8 +26,6 @@ const MAX_INDEXED = 1_000;
 export interface Deletion {
   /** Runs the script call (the store's timeout and breaker). */
   call: StoreCall;
-  /** Called once the call is sent: every command sent after is applied after it. */
-  ordered?: () => void;
   /** Index sets whose entries are deleted too (each of at most {@link MAX_INDEXED} members). */
   indexes?: readonly string[];
 }
@@ -195,8 +193,8 @@ export class NearAnnouncer {
         );
       } else {
         const indexes = deletion.indexes ?? [];
-        reply = await deletion.call(() => {
-          const sent = this.client.pcNearDeleteAnnounce(
+        reply = await deletion.call(() =>
+          this.client.pcNearDeleteAnnounce(
             2 + keys.length + indexes.length,
             holders,
             life,
@@ -206,11 +204,8 @@ export class NearAnnouncer {
             JSON.stringify(message),
             indexes.length,
             MAX_INDEXED,
-          );
-          // One connection: what is sent after is applied after.
-          deletion.ordered?.();
-          return sent;
-        });
+          ),
+        );
       }
     } catch (error) {
       this.acks.delete(sequence);

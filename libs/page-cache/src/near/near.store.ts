@@ -159,8 +159,6 @@ export class NearStore implements CacheStore {
       announced = await this.announcer.deleteAndAnnounce(keys, wait, {
         call,
         indexes: indexes?.keys,
-        // Sent once the delete is ordered before it, unless it waits for what the sets held.
-        ordered: indexes ? undefined : options?.applied,
       });
     } catch (error) {
       this.holder?.copies.drop(keys);

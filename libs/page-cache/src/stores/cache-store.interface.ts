@@ -104,10 +104,8 @@ export interface StoreDeleteOptions {
   /** The keys are entries already outdated by tokens whose removal was announced. */
   outdated?: boolean;
   /**
-   * Called once the keys are deleted — or once whatever is sent to the store after is applied
-   * after them (commands sent in order on one connection) — when the store then has more to do
-   * before it resolves (a near layer waiting for holders); a store that has not need not call it.
-   * It may be called more than once.
+   * Called once the keys are deleted, when the store then has more to do before it resolves
+   * (a near layer waiting for holders); a store that has not need not call it.
    */
   applied?: () => void;
   /**

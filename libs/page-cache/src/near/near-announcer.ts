@@ -16,11 +16,11 @@ export const DEFAULT_LEASE_MS = 2_000;
 /** Most keys {@link NearAnnouncer.deleteAndAnnounce} deletes in one script: more go in two steps. */
 const MAX_DELETED = 1_000;
 
-/** Runs a command under the store's timeout and breaker. */
-export type StoreCall = <T>(command: () => Promise<T>) => Promise<T>;
-
 /** Most members of an index set whose entries the announcement script deletes: more, the caller. */
 const MAX_INDEXED = 1_000;
+
+/** Runs a command under the store's timeout and breaker. */
+export type StoreCall = <T>(command: () => Promise<T>) => Promise<T>;
 
 /** What {@link NearAnnouncer.deleteAndAnnounce} deletes besides its keys, and how. */
 export interface Deletion {
@@ -230,7 +230,7 @@ export class NearAnnouncer {
     }
     const holders: NearHolder[] = [];
     for (let i = 0; i < live.length; i += 2) {
-      // This process dropped its own copies before announcing.
+      // This process drops its own copies itself.
       if (live[i] !== this.id)
         holders.push({ id: live[i], expiresInMs: Number(live[i + 1]) - now });
     }

@@ -219,6 +219,39 @@ describe('near cache on a real Redis', () => {
     expect(factory).toHaveBeenCalledTimes(1);
   });
 
+  it('a delete and its announcement are one script call: the key is deleted inside it', async () => {
+    const a = await start({ lease: '5s' });
+    const b = await start({ lease: '5s' });
+    await cache(b).set('greeting', 'hello');
+    expect(await cache(a).get('greeting')).toBe('hello');
+    const commands = await log.during(namespace(), () => cache(b).delete('greeting'));
+    // The script (sent by its text the first time), then what it ran (MONITOR shows a script's
+    // commands after it).
+    expect(commands.map(([name]) => name!.toLowerCase().replace('evalsha', 'eval'))).toEqual([
+      'eval',
+      'unlink',
+    ]);
+    expect(commands[0]).toContain(`${namespace()}:greeting`);
+    expect(await cache(a).get('greeting')).toBeUndefined();
+  });
+
+  it('invalidate() is one script call: the tokens, the index read, its entries deleted inside it', async () => {
+    const a = await start({ lease: '5s' });
+    const b = await start({ lease: '5s' });
+    await fetchPage(a, '/near/page');
+    await fetchPage(a, '/near/page');
+    const held = nearStats(a).copies;
+    const commands = await log.during(namespace(), async () => {
+      expect(await cache(b).invalidate('Post')).toBe(1);
+    });
+    const names = commands.map(([name]) => name!.toLowerCase());
+    expect(names.filter(name => name.startsWith('eval'))).toHaveLength(1);
+    expect(names).not.toContain('sscan');
+    expect(names).not.toContain('srem');
+    // One announcement for all: A dropped the token and the page before B resolved.
+    expect(nearStats(a).copies).toBe(held - 2);
+  });
+
   it("B's invalidate resolves only after A dropped its copies: A's next read is fresh", async () => {
     const a = await start({ lease: '5s' });
     const b = await start({ lease: '5s' });
@@ -266,6 +299,23 @@ describe('near cache on a real Redis', () => {
     await vi.waitFor(() => expect(nearStats(a).copies).toBe(held - 3), { timeout: 5_000 });
     expect(await value()).toEqual({ version: 2 });
     expect(json(await fetchPage(a, '/near/page'))).toEqual({ version: 2 });
+  });
+
+  it('a holder acknowledges only what is waited for: the tokens, not the entries removed after', async () => {
+    const a = await start({ lease: '5s' });
+    const b = await start({ lease: '5s' });
+    await fetchPage(a, '/near/page');
+    await fetchPage(a, '/near/page');
+    const held = nearStats(a).copies;
+    const commands = await log.during(`{${namespace()}}:near`, async () => {
+      expect(await cache(b).invalidate('Post')).toBe(1);
+      // The entries' announcement was heard too (A dropped the page and its token).
+      await vi.waitFor(() => expect(nearStats(a).copies).toBe(held - 2), { timeout: 5_000 });
+    });
+    const acks = commands.filter(
+      ([name, channel]) => name!.toLowerCase() === 'publish' && channel!.includes(':near:ack:'),
+    );
+    expect(acks).toHaveLength(1);
   });
 
   it.each([

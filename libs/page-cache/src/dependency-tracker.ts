@@ -185,13 +185,25 @@ export class DependencyTracker {
     })();
     late.catch(() => undefined); // awaited below; not unhandled while the first call fails
     // The entries are removed while holders of near copies acknowledge the tokens' removal: only
-    // the index must be read after the tokens are gone (see `write`).
+    // the index must be read after the tokens are gone (see `write`). A store may remove those
+    // of small sets in the same call, after the tokens (the near store on a standalone Redis).
     let applied!: () => void;
     const gone = new Promise<void>(resolve => (applied = resolve));
-    const tokens = this.store.delete(keys, { applied });
+    let removedThere = 0;
+    let left: readonly string[] = deps;
+    const tokens = this.store.delete(keys, {
+      applied,
+      indexes: {
+        keys: deps.map(dep => indexKey(this.namespace, dep)),
+        removed: (entries, emptied) => {
+          removedThere = entries;
+          left = deps.filter((_, i) => !emptied[i]);
+        },
+      },
+    });
     await Promise.race([gone, tokens]);
-    const [, removed] = await Promise.all([tokens, this.removeTagged(deps), late]);
-    return removed;
+    const [, removed] = await Promise.all([tokens, this.removeTagged(left), late]);
+    return removedThere + removed;
   }
 
   /** The keys of the tokens of `deps` in `epoch`, but those in `except`. */
@@ -209,15 +221,19 @@ export class DependencyTracker {
    * no near holder (see `StoreDeleteOptions.outdated`).
    */
   private async removeTagged(tags: readonly string[]): Promise<number> {
+    // The tags side by side: their commands go out together.
+    const counts = await Promise.all(tags.map(tag => this.removeIndexed(tag)));
+    return counts.reduce((sum, n) => sum + n, 0);
+  }
+
+  private async removeIndexed(tag: string): Promise<number> {
     let removed = 0;
-    for (const tag of tags) {
-      const setKey = indexKey(this.namespace, tag);
-      for await (const batch of this.membersOf(setKey)) {
-        // Outdated already: every entry indexed under a tag recorded the tag's token.
-        removed += await this.store.delete(batch, { outdated: true });
-        // Only the members read are dropped: one added meanwhile stays findable by the next call.
-        await this.store.removeFromSet(setKey, batch);
-      }
+    const setKey = indexKey(this.namespace, tag);
+    for await (const batch of this.membersOf(setKey)) {
+      // Outdated already: every entry indexed under a tag recorded the tag's token.
+      removed += await this.store.delete(batch, { outdated: true });
+      // Only the members read are dropped: one added meanwhile stays findable by the next call.
+      await this.store.removeFromSet(setKey, batch);
     }
     return removed;
   }

@@ -1,6 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import type { CacheStore } from '../stores/cache-store.interface.js';
-import { DEFAULT_LEASE_MS, NearAnnouncer } from './near-announcer.js';
+import { DEFAULT_LEASE_MS, NearAnnouncer, type StoreCall } from './near-announcer.js';
 import { NearHolder, type NearSettings } from './near-holder.js';
 import { NearNames, nearId } from './near-names.js';
 import { withNearScripts } from './near-scripts.js';
@@ -9,19 +9,22 @@ import { NearStore } from './near.store.js';
 /**
  * Wraps a Redis store: with `near` settings it keeps near copies (a holder: lease, subscription,
  * copies); without, it only announces its writes, so that holders in other processes drop what
- * they outdate.
+ * they outdate. `call` runs a command as one call to `inner` (its timeout and breaker): given, a
+ * delete and its announcement are one script call.
  */
 export async function createNearStore(
   inner: CacheStore,
   client: Redis | Cluster,
   namespace: string,
   near: NearSettings | false,
+  call?: StoreCall,
 ): Promise<NearStore> {
   const commands = withNearScripts(client);
   const names = new NearNames(namespace);
   const id = nearId();
   if (near === false) {
-    return new NearStore(inner, new NearAnnouncer(commands, names, id, DEFAULT_LEASE_MS));
+    const announcer = new NearAnnouncer(commands, names, id, DEFAULT_LEASE_MS);
+    return new NearStore(inner, announcer, undefined, call);
   }
   if (client instanceof Cluster) refuseReplicaReads(client);
   const holder = new NearHolder(commands, names, id, near);
@@ -34,7 +37,7 @@ export async function createNearStore(
     holder.channel,
     () => holder.lease.firstLife,
   );
-  return new NearStore(inner, announcer, holder);
+  return new NearStore(inner, announcer, holder, call);
 }
 
 /**

@@ -1,16 +1,47 @@
 import { Logger } from '@nestjs/common';
+import { Cluster } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { driftMargin } from './lease-clock.js';
 import { NearChannel } from './near-channel.js';
 import type { NearAnnouncement, NearNames } from './near-names.js';
-import type { NearClient } from './near-scripts.js';
+import type { AnnounceReply, NearClient } from './near-scripts.js';
 
 /** Longest an announcement waits for the acknowledgement channel's subscription (ms). */
 const SUBSCRIBE_WAIT_MS = 1_000;
 
 /** The lease of `near: true`; what a process without `near` assumes of the others (ms). */
 export const DEFAULT_LEASE_MS = 2_000;
+
+/** Most keys {@link NearAnnouncer.deleteAndAnnounce} deletes in one script: more go in two steps. */
+const MAX_DELETED = 1_000;
+
+/** Most members of an index set whose entries the announcement script deletes: more, the caller. */
+const MAX_INDEXED = 1_000;
+
+/** Runs a command under the store's timeout and breaker. */
+export type StoreCall = <T>(command: () => Promise<T>) => Promise<T>;
+
+/** What {@link NearAnnouncer.deleteAndAnnounce} deletes besides its keys, and how. */
+export interface Deletion {
+  /** Runs the script call (the store's timeout and breaker). */
+  call: StoreCall;
+  /** Index sets whose entries are deleted too (each of at most {@link MAX_INDEXED} members). */
+  indexes?: readonly string[];
+}
+
+/** An announcement published: what its script deleted, and the wait for the holders. */
+export interface Announced {
+  /** How many of the keys existed. */
+  deleted: number;
+  /** How many entries of the index sets existed, and which were read. */
+  removed: number;
+  entries: string[];
+  /** Per index set: whether its entries were deleted (else it is larger, left to the caller). */
+  done: boolean[];
+  /** Resolves once every live holder acknowledged or its lease ran out (at once: none waited). */
+  acknowledged: Promise<void>;
+}
 
 /** A holder that was live when an invalidation was announced. */
 export interface NearHolder {
@@ -50,6 +81,9 @@ export class NearAnnouncer {
   private own: NearChannel | undefined;
   readonly waits: InvalidationWaits = { count: 0, maxMs: 0 };
   private warned = false;
+  /** Redis runs the announcement script with keys to delete (not refused yet). */
+  private deletes = true;
+  private readonly isCluster: boolean;
   /** The longest lease known to be in use on this namespace: own, or seen registered (ms). */
   private longestLeaseMs: number;
   /** When the registry's life in which this process first saw a lease registered began. */
@@ -71,6 +105,8 @@ export class NearAnnouncer {
     private readonly ownLife?: () => number | undefined,
   ) {
     this.longestLeaseMs = leaseMs;
+    this.isCluster =
+      client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;
   }
 
   /** Closes the subscriber this announcer made, if any. */
@@ -92,6 +128,40 @@ export class NearAnnouncer {
    * be asked.
    */
   async announce(keys: readonly string[] | null, wait = true): Promise<void> {
+    await (
+      await this.send(keys, wait)
+    )?.acknowledged;
+  }
+
+  /**
+   * Whether {@link deleteAndAnnounce} can delete `keys`: on a standalone Redis (on a Cluster they
+   * are in other slots than the registry), not too many, not refused by Redis.
+   */
+  canDelete(keys: readonly string[]): boolean {
+    return this.deletes && keys.length <= MAX_DELETED && !this.isCluster;
+  }
+
+  /**
+   * Deletes `keys` (and the entries of `deletion.indexes`) and announces them in one script call:
+   * the announcement is published once they are gone. Resolves once it is applied, with what it
+   * deleted and the wait for the holders (as {@link announce}'s); `undefined` when Redis refuses
+   * the script: nothing was deleted (delete, then {@link announce}). Rejects, its outcome
+   * unknown, when Redis could not be asked.
+   */
+  deleteAndAnnounce(
+    keys: readonly string[],
+    wait: boolean,
+    deletion: Deletion,
+  ): Promise<Announced | undefined> {
+    return this.send(keys, wait, deletion);
+  }
+
+  /** The one script call that publishes an announcement (making `deletion` first). */
+  private async send(
+    keys: readonly string[] | null,
+    wait: boolean,
+    deletion?: Deletion,
+  ): Promise<Announced | undefined> {
     if (!this.isSubscribed) {
       this.subscribed ??= this.subscriber()
         .subscribe(this.names.acks(this.id), message => this.heard(message))
@@ -107,47 +177,83 @@ export class NearAnnouncer {
     }
     const sequence = ++this.sequence;
     this.acks.set(sequence, { from: new Set(), heard: () => undefined });
+    let reply: AnnounceReply;
     try {
-      const message: NearAnnouncement = { a: this.id, s: sequence, k: keys && [...keys] };
-      let reply: [number, string[], number, number];
-      try {
+      // Not waited for: holders drop their copies and do not acknowledge.
+      const message: NearAnnouncement = wait
+        ? { a: this.id, s: sequence, k: keys && [...keys] }
+        : { a: this.id, s: sequence, k: keys && [...keys], w: false };
+      const { holders, life, invalidations } = this.names;
+      if (deletion === undefined || keys === null) {
         reply = await this.client.pcNearAnnounce(
-          this.names.holders,
-          this.names.life,
-          this.names.invalidations,
+          holders,
+          life,
+          invalidations,
           JSON.stringify(message),
         );
-      } catch (error) {
-        if (!isRefusal(error)) throw error;
-        // Redis refuses the script (an ACL without EVALSHA or PUBLISH): a holder needs them too
-        // to renew its lease, so none can be live on this connection's terms. Said once.
-        this.refused(error as Error);
-        return;
+      } else {
+        const indexes = deletion.indexes ?? [];
+        reply = await deletion.call(() =>
+          this.client.pcNearDeleteAnnounce(
+            2 + keys.length + indexes.length,
+            holders,
+            life,
+            ...keys,
+            ...indexes,
+            invalidations,
+            JSON.stringify(message),
+            indexes.length,
+            MAX_INDEXED,
+          ),
+        );
       }
-      const [now, live, since, registeredLeaseMs] = reply;
-      const holders: NearHolder[] = [];
-      for (let i = 0; i < live.length; i += 2) {
-        // This process dropped its own copies before announcing.
-        if (live[i] !== this.id)
-          holders.push({ id: live[i], expiresInMs: Number(live[i + 1]) - now });
+    } catch (error) {
+      this.acks.delete(sequence);
+      if (!isRefusal(error)) throw error;
+      // Refused with keys to delete (nothing deleted): the caller deletes, then announces, and
+      // that announcement says the refusal.
+      if (deletion) {
+        this.deletes = false;
+        return undefined;
       }
-      // Its own lease first: registered in an earlier life even if this is its first write.
-      this.nearSeenIn ??= this.ownLife?.();
-      if (live.length > 0 || registeredLeaseMs > 0) this.nearSeenIn ??= since;
-      this.longestLeaseMs = Math.max(this.longestLeaseMs, registeredLeaseMs);
-      // Leases were granted in an earlier life (this process saw them): one may still run, at
-      // most a lease past the start of this one. A namespace first used in this life waits not.
-      const earlier = this.nearSeenIn !== undefined && this.nearSeenIn !== since;
-      const graceMs = earlier ? since + this.longestLeaseMs - now : 0;
-      if (!wait || (holders.length === 0 && graceMs <= 0)) return;
-      const started = performance.now();
-      await this.awaitAcks(sequence, holders, graceMs);
+      // Redis refuses the script (an ACL without EVALSHA or PUBLISH): a holder needs them too
+      // to renew its lease, so none can be live on this connection's terms. Said once.
+      this.refused(error as Error);
+      return undefined;
+    }
+    const [now, live, since, registeredLeaseMs, deleted, removed, entries, done, refusal] = reply;
+    const made = { deleted, removed, entries, done: done.map(flag => flag === 1) };
+    if (typeof refusal === 'string') {
+      this.acks.delete(sequence);
+      this.refused(Object.assign(new Error(refusal), { name: 'ReplyError' }));
+      return { ...made, acknowledged: Promise.resolve() };
+    }
+    const holders: NearHolder[] = [];
+    for (let i = 0; i < live.length; i += 2) {
+      // This process drops its own copies itself.
+      if (live[i] !== this.id)
+        holders.push({ id: live[i], expiresInMs: Number(live[i + 1]) - now });
+    }
+    // Its own lease first: registered in an earlier life even if this is its first write.
+    this.nearSeenIn ??= this.ownLife?.();
+    if (live.length > 0 || registeredLeaseMs > 0) this.nearSeenIn ??= since;
+    this.longestLeaseMs = Math.max(this.longestLeaseMs, registeredLeaseMs);
+    // Leases were granted in an earlier life (this process saw them): one may still run, at
+    // most a lease past the start of this one. A namespace first used in this life waits not.
+    const earlier = this.nearSeenIn !== undefined && this.nearSeenIn !== since;
+    const graceMs = earlier ? since + this.longestLeaseMs - now : 0;
+    if (!wait || (holders.length === 0 && graceMs <= 0)) {
+      this.acks.delete(sequence);
+      return { ...made, acknowledged: Promise.resolve() };
+    }
+    const started = performance.now();
+    const acknowledged = this.awaitAcks(sequence, holders, graceMs).then(() => {
+      this.acks.delete(sequence);
       const waited = performance.now() - started;
       this.waits.count++;
       this.waits.maxMs = Math.max(this.waits.maxMs, Math.round(waited));
-    } finally {
-      this.acks.delete(sequence);
-    }
+    });
+    return { ...made, acknowledged };
   }
 
   /**

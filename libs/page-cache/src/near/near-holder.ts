@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import { Command, type Cluster, type Redis } from 'ioredis';
 import { NearChannel } from './near-channel.js';
 import { NearCopies } from './near-copies.js';
 import { NearLease, type LeaseState } from './near-lease.js';
@@ -112,8 +112,14 @@ export class NearHolder {
     if (announcement === undefined || announcement.a === this.id) return;
     if (announcement.k === null) this.copies.dropAll();
     else this.copies.drop(announcement.k);
-    this.client
-      .publish(this.names.acks(announcement.a), `${this.id}|${announcement.s}`)
-      .catch(() => undefined);
+    if (announcement.w === false) return;
+    // Sent at once, not batched with the next commands (auto-pipelining waits a turn of the event
+    // loop, and for the batch in flight): the announcer is waiting for it.
+    const ack = new Command('publish', [
+      this.names.acks(announcement.a),
+      `${this.id}|${announcement.s}`,
+    ]);
+    void this.client.sendCommand(ack);
+    ack.promise.catch(() => undefined);
   }
 }

@@ -39,11 +39,15 @@ export function nearId(): string {
   return randomBytes(9).toString('base64url');
 }
 
-/** What holders receive on the shared channel: announcer, its sequence, keys (`null`: all). */
+/**
+ * What holders receive on the shared channel: announcer, its sequence, keys (`null`: all), and
+ * `w: false` when the announcer waits for no acknowledgement.
+ */
 export interface NearAnnouncement {
   a: string;
   s: number;
   k: string[] | null;
+  w?: false;
 }
 
 /** Splits a numbered announcement, `{n}|{announcement}`; `undefined` for anything else. */

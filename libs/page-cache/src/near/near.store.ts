@@ -3,7 +3,7 @@ import type {
   StoreDeleteOptions,
   StoreSetOptions,
 } from '../stores/cache-store.interface.js';
-import type { NearAnnouncer } from './near-announcer.js';
+import type { Announced, NearAnnouncer, StoreCall } from './near-announcer.js';
 import type { NearHolder } from './near-holder.js';
 import type { LeaseState } from './near-lease.js';
 
@@ -40,6 +40,11 @@ export class NearStore implements CacheStore {
     readonly inner: CacheStore,
     readonly announcer: NearAnnouncer,
     readonly holder?: NearHolder,
+    /**
+     * Runs a command as one call to the store (its timeout and breaker): given, deletes are
+     * made with their announcement in one script call where Redis allows it.
+     */
+    private readonly call?: StoreCall,
   ) {
     const head = inner.getHead?.bind(inner);
     if (head && holder === undefined) this.getHead = head;
@@ -132,6 +137,9 @@ export class NearStore implements CacheStore {
     // so holders are told to drop them (memory) but not waited for.
     const wait = options?.outdated !== true;
     const applied = options?.applied;
+    if (this.call !== undefined && this.announcer.canDelete(keys)) {
+      return this.deleteAnnounced(keys, wait, this.call, options);
+    }
     return this.changing(
       keys,
       () => this.inner.delete(keys, options),
@@ -141,6 +149,43 @@ export class NearStore implements CacheStore {
       },
       wait,
     );
+  }
+
+  /**
+   * {@link delete} in one script call that also announces (one round trip instead of two), with
+   * the entries of `options.indexes`, then the wait for the holders. A call whose outcome is
+   * unknown is handled as {@link changing} does; one Redis refuses (nothing deleted) is made in
+   * two steps.
+   */
+  private async deleteAnnounced(
+    keys: readonly string[],
+    wait: boolean,
+    call: StoreCall,
+    options: StoreDeleteOptions | undefined,
+  ): Promise<number> {
+    const indexes = options?.indexes;
+    let announced: Announced | undefined;
+    try {
+      announced = await this.announcer.deleteAndAnnounce(keys, wait, {
+        call,
+        indexes: indexes?.keys,
+      });
+    } catch (error) {
+      this.holder?.copies.drop(keys);
+      await this.announcer.announce(keys, wait).catch(() => undefined);
+      this.announcer.announceLater(keys);
+      throw error;
+    }
+    if (announced === undefined) {
+      return this.delete(keys, { outdated: !wait, applied: options?.applied });
+    }
+    // Dropped once Redis applied the delete: a read of this process sent before is void.
+    this.holder?.copies.drop(keys);
+    this.holder?.copies.drop(announced.entries);
+    indexes?.removed(announced.removed, announced.done);
+    options?.applied?.();
+    await announced.acknowledged;
+    return announced.deleted;
   }
 
   deleteIfEquals(

@@ -124,6 +124,15 @@ export interface StoreDeleteOptions {
    * (a near layer waiting for holders); a store that has not need not call it.
    */
   applied?: () => void;
+  /**
+   * Index sets (see `DependencyTracker`) whose entries a store may remove in the same call, after
+   * the keys: it then tells `removed` how many entries existed, and which sets it emptied, before
+   * `applied`. A store may ignore it (the caller removes them).
+   */
+  indexes?: {
+    keys: readonly string[];
+    removed(entries: number, emptied: readonly boolean[]): void;
+  };
 }
 
 export interface StoreSetOptions {

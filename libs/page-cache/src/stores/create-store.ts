@@ -96,7 +96,9 @@ export async function createStore(
         await redisStore.epochReady(STARTUP_WAIT_MS);
       }
       // Near copies when asked for; in any case writes are announced to processes that keep them.
-      return createNearStore(store, client, resolved.namespace, resolved.near);
+      return createNearStore(store, client, resolved.namespace, resolved.near, command =>
+        store.run(command),
+      );
     }
   }
 }

@@ -149,6 +149,11 @@ export class ResilientStore implements CacheStore {
     return guarded as CacheStore[K];
   }
 
+  /** Runs `operation` as one call to the store: under the command timeout and the breaker. */
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    return this.call(operation);
+  }
+
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     let probe = false;
     if (this.current !== 'closed') {

@@ -84,6 +84,20 @@ export class DependencyTracker {
    * current), and keys to write throw: a token replaced in the wrong epoch would outdate nothing.
    */
   tokenKeys(deps: readonly string[], reading = false): string[] {
+    return this.keysFor(deps, reading).keys.slice();
+  }
+
+  /**
+   * What a lookup reads: `key`, then the current tokens of `deps` (see `tokenKeys`), the same
+   * array while neither changes. Read only.
+   */
+  lookupKeys(key: string, deps: readonly string[]): readonly string[] {
+    const known = this.keysFor(deps, true);
+    if (known.lookup?.[0] !== key) known.lookup = [key, ...known.keys];
+    return known.lookup;
+  }
+
+  private keysFor(deps: readonly string[], reading: boolean): TokenKeys {
     let epoch = this.store.epoch ? this.store.epoch() : '';
     if (epoch === undefined) {
       if (!reading) throw new StoreEpochUnknownError();
@@ -92,14 +106,14 @@ export class DependencyTracker {
     // A page's dependencies are one array for as long as its location is remembered: its keys
     // are built once per epoch, and the same strings (hashed already) looked up on every hit.
     const known = this.keysOf.get(deps);
-    if (known !== undefined && known.epoch === epoch) return known.keys.slice();
-    const keys = deps.map(dep => generationKey(this.namespace, dep, epoch));
-    this.keysOf.set(deps, { epoch, keys });
-    return keys.slice();
+    if (known !== undefined && known.epoch === epoch) return known;
+    const built = { epoch, keys: deps.map(dep => generationKey(this.namespace, dep, epoch)) };
+    this.keysOf.set(deps, built);
+    return built;
   }
 
   /** Token keys by dependency array, in the epoch they were built for (see `tokenKeys`). */
-  private readonly keysOf = new WeakMap<readonly string[], { epoch: string; keys: string[] }>();
+  private readonly keysOf = new WeakMap<readonly string[], TokenKeys>();
 
   /** Makes the tokens of `deps` live at least as long as an entry written with `ttlMs`. */
   private async extendTokens(deps: readonly string[], ttlMs: number): Promise<void> {
@@ -290,4 +304,11 @@ function sameLatin1(bytes: Buffer, text: string): boolean {
   if (bytes.length !== text.length) return false;
   for (let i = 0; i < text.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
   return true;
+}
+
+/** The token keys of one dependency array in one epoch, and a lookup's keys built from them. */
+interface TokenKeys {
+  epoch: string;
+  keys: string[];
+  lookup?: string[];
 }

@@ -52,10 +52,10 @@ export class NearCopies {
   }
 
   /** The copy of `key` while it lives, marked as the most recently used. */
-  get(key: string): Buffer | undefined {
+  get(key: string, now = this.now()): Buffer | undefined {
     const copy = this.copies.get(key);
     if (copy === undefined) return undefined;
-    if (copy.expiresAt <= this.now()) {
+    if (copy.expiresAt <= now) {
       this.remove(key, copy);
       return undefined;
     }

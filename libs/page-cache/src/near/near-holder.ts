@@ -60,8 +60,9 @@ export class NearHolder {
   serve(keys: readonly string[]): Buffer[] | undefined {
     if (this.copies.size === 0 || !this.lease.usable()) return undefined;
     const values: Buffer[] = [];
+    const now = Date.now();
     for (const key of keys) {
-      const value = this.copies.get(key);
+      const value = this.copies.get(key, now);
       if (value === undefined) return undefined;
       values.push(value);
     }

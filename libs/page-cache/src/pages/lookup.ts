@@ -66,9 +66,7 @@ export function lookupPageNow(
   maxEntrySize: number,
 ): Lookup | undefined {
   if (store.getManyNow === undefined) return undefined;
-  const keys = tracker.tokenKeys(location.deps, true);
-  keys.unshift(location.key);
-  const replies = store.getManyNow(keys);
+  const replies = store.getManyNow(tracker.lookupKeys(location.key, location.deps));
   if (replies === undefined) return undefined;
   const page = read(store, location, replies[0], maxEntrySize, undefined);
   if (page !== undefined && DependencyTracker.isCurrent(page.meta.g, replies, 1)) return { page };

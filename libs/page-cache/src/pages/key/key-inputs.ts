@@ -100,6 +100,8 @@ export function sameInputs(a: readonly unknown[], b: readonly unknown[]): boolea
     const y = b[i];
     if (x === y && (typeof x !== 'object' || x === null)) continue;
     if (typeof x === 'string' && typeof y === 'string') return false;
+    // No parameters and no learned headers, as on most requests: a new `{}` each time.
+    if (isEmptyObject(x) && isEmptyObject(y) && Array.isArray(x) === Array.isArray(y)) continue;
     const encoded = encodeInput(x);
     if (encoded === undefined || encoded !== encodeInput(y)) return false;
   }
@@ -134,6 +136,11 @@ function encodeInput(value: unknown): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** Whether `value` is an empty array or plain object (see `isEmpty`). */
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && isEmpty(value);
 }
 
 /** Whether an array or plain object has no element or own enumerable property. */

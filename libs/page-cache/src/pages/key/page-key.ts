@@ -56,10 +56,14 @@ export function locatePage(
   if (inputs === undefined)
     return buildLocation(namespace, policy, request, userOf, rawSpellings, learned);
   const known = LOCATIONS.get(inputs);
-  if (known !== undefined) return known;
+  // Each request its own object (an overridden `locate()` may set its key); the dependencies
+  // are shared, frozen: token keys are remembered by that array (see `DependencyTracker`).
+  if (known !== undefined) return { ...known };
   const location = buildLocation(namespace, policy, request, userOf, rawSpellings, learned);
-  if (!isBypass(location)) LOCATIONS.set(inputs, location, inputs.length * 2 + LOCATION_OVERHEAD);
-  return location;
+  if (isBypass(location)) return location;
+  Object.freeze(location.deps);
+  LOCATIONS.set(inputs, location, inputs.length * 2 + LOCATION_OVERHEAD);
+  return { ...location };
 }
 
 /** Bytes the memo of page locations may hold, all routes together. */

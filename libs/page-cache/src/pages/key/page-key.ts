@@ -248,8 +248,9 @@ function isScalar(value: unknown): boolean {
 }
 
 /** Every raw value the `Cookie` header gives `name`: parsers differ on duplicates and quotes. */
-function cookieValues(header: string | string[] | undefined, name: string): string[] | null {
-  if (header === undefined) return null;
+function cookieValues(header: string | string[] | null | undefined, name: string): string[] | null {
+  // Null as undefined: the location memo encodes them alike (see `encodeInput`).
+  if (header === undefined || header === null) return null;
   const values: string[] = [];
   for (const part of (Array.isArray(header) ? header.join('; ') : header).split(';')) {
     const eq = part.indexOf('=');

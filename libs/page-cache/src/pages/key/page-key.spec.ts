@@ -271,6 +271,30 @@ describe('the location memo', () => {
     );
   });
 
+  it('reads a missing Cookie header alike whether it is undefined or null, as the memo does', () => {
+    // The memo encodes both as one input: a reader that threw on one and not the other would
+    // answer by the order requests came in (the property test above found it now and then).
+    const route = policy({ view: 'V.nullCookie', vary: { ...policy().vary, cookies: ['lang'] } });
+    const absent = request('/c', { headers: { host: 'a.test', cookie: undefined } });
+    const nulled = request('/c', { headers: { host: 'a.test', cookie: null } as never });
+    const built = buildLocation('ns:c', route, nulled, noUser, false, []);
+    expect(built).toEqual(buildLocation('ns:c', route, absent, noUser, false, []));
+  });
+
+  it('hands each request a location of its own, which an overridden locate() may add to', () => {
+    // `PageCacheInterceptor.locate()` overrides are told to add to `super.locate()`'s inputs: one
+    // that sets the key in place must not change the location another request is handed.
+    const route = policy({ view: 'V.tenant', models: ['Post'] });
+    const tenantA = locatePage('ns:t', route, request('/t'), noUser) as PageLocation;
+    const plain = tenantA.key;
+    const deps = [...tenantA.deps];
+    tenantA.key = `${tenantA.key}:tenant-a`;
+    const anonymous = locatePage('ns:t', route, request('/t'), noUser) as PageLocation;
+    expect(anonymous.key).toBe(plain);
+    expect(() => (anonymous.deps as string[]).push('@tenant:a')).toThrow(TypeError);
+    expect(locatePage('ns:t', route, request('/t'), noUser)).toEqual({ ...anonymous, deps });
+  });
+
   it('stays within one byte bound for the whole process', () => {
     for (let i = 0; i < 20_000; i++) {
       locatePage('ns', policy(), request(`/r/${'x'.repeat(300)}/${i}`), noUser);

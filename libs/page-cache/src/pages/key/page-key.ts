@@ -55,9 +55,11 @@ export function locatePage(
   const build = () => buildLocation(namespace, policy, request, userOf, rawSpellings, learned);
   const inputs = keyInputsOf(namespace, policy, request, rawSpellings, learned);
   if (inputs === undefined) return build();
+  // Each request gets its own object (an overridden `locate()` may set its key); the
+  // dependencies are shared, frozen: token keys are remembered by that array (`DependencyTracker`).
   // The route's last request again (a hot page): its inputs compared, none encoded.
   const last = LAST_LOCATIONS.get(policy);
-  if (last !== undefined && sameInputs(last.inputs, inputs)) return last.location;
+  if (last !== undefined && sameInputs(last.inputs, inputs)) return { ...last.location };
   const encoded = encodeInputs(inputs);
   if (encoded === undefined) return build();
   let location = LOCATIONS.get(encoded);
@@ -65,6 +67,7 @@ export function locatePage(
     const built = build();
     if (isBypass(built)) return built;
     location = built;
+    Object.freeze(location.deps);
     LOCATIONS.set(encoded, location, encoded.length * 2 + LOCATION_OVERHEAD);
   }
   if (last === undefined) LAST_LOCATIONS.set(policy, { inputs, location });
@@ -72,7 +75,7 @@ export function locatePage(
     last.inputs = inputs;
     last.location = location;
   }
-  return location;
+  return { ...location };
 }
 
 /** Each route's last located request: its inputs and location. */
@@ -260,8 +263,9 @@ function isScalar(value: unknown): boolean {
 }
 
 /** Every raw value the `Cookie` header gives `name`: parsers differ on duplicates and quotes. */
-function cookieValues(header: string | string[] | undefined, name: string): string[] | null {
-  if (header === undefined) return null;
+function cookieValues(header: string | string[] | null | undefined, name: string): string[] | null {
+  // Null as undefined: the location memo encodes them alike (see `encodeInput`).
+  if (header === undefined || header === null) return null;
   const values: string[] = [];
   for (const part of (Array.isArray(header) ? header.join('; ') : header).split(';')) {
     const eq = part.indexOf('=');

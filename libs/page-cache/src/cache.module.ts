@@ -1,5 +1,5 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule } from '@nestjs/core';
 import { ConfigurableModuleClass } from './cache.module-definition.js';
 import { cacheProviders } from './cache.providers.js';
 import { CacheService } from './cache.service.js';
@@ -9,7 +9,6 @@ import { JournalDelivery } from './invalidation/journal-delivery.js';
 import { ModelDeclarationsCheck } from './invalidation/model-declarations.check.js';
 import { MethodCacheExplorer } from './methods/method-cache.explorer.js';
 import { EarlyHitInstaller } from './pages/early/early-hit-installer.js';
-import { PageCacheInterceptor } from './pages/page-cache.interceptor.js';
 import { CacheStore } from './stores/cache-store.interface.js';
 
 /**
@@ -24,9 +23,7 @@ import { CacheStore } from './stores/cache-store.interface.js';
   providers: [
     ...cacheProviders,
     CacheService,
-    // Global, so that @CachePage needs no @UseInterceptors and site-wide mode reaches every
-    // handler; it leaves handlers without page caching alone.
-    { provide: APP_INTERCEPTOR, useClass: PageCacheInterceptor },
+    // The page interceptor (APP_INTERCEPTOR) is added by forRoot (see the `interceptor` extra).
     // Serves hits of safe routes before Nest's pipeline, through that interceptor.
     EarlyHitInstaller,
     InvalidationListener,

@@ -73,6 +73,7 @@ const CLUSTER_CONFIG_NAMES: OptionNames<RedisClusterConfig> = { cluster: true, o
 const MODULE_EXTRAS = {
   isGlobal: 'give it to CacheModule.forRootAsync() itself, beside useFactory',
   name: 'give it to CacheModule.forRootAsync() itself, beside useFactory',
+  interceptor: 'give it to CacheModule.forRootAsync() itself, beside useFactory',
 };
 
 const STORE_METHODS = ['get', 'getMany', 'set', 'delete', 'scan', 'addToSets', 'members'] as const;

@@ -212,6 +212,12 @@ export interface CacheModuleExtras {
    * `@InjectCache('sessions')`, and cache pages in it with `@CachePage({ cache: 'sessions' })`.
    */
   name?: string;
+  /**
+   * The page interceptor to install: a subclass of `PageCacheInterceptor` overriding its
+   * `protected` extension points (`locate`, `rejectResponse`, `onHit`, `onMiss`, `onBypass`).
+   * Default: `PageCacheInterceptor`.
+   */
+  interceptor?: abstract new (...args: never[]) => object;
 }
 
 /** What the unkeyed-input detector does: report, refuse to store, or nothing. */

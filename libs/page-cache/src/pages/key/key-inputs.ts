@@ -89,20 +89,41 @@ export function encodeInputs(inputs: readonly unknown[]): string | undefined {
   return key;
 }
 
+/** An object input as it was encoded when its inputs were kept (see `keptInputs`). */
+class EncodedObject {
+  constructor(readonly text: string) {}
+}
+
 /**
- * Whether two sets of inputs encode alike (`encodeInputs`), without encoding equal strings and
- * numbers. Objects are always compared by their encoding: one may have changed in place.
+ * Inputs to keep for `sameInputs`: objects replaced by their encoding now, since the request's
+ * own (its parameters, its parsed cookies) may be changed in place after the key was built.
+ * `undefined` when one cannot be encoded.
  */
-export function sameInputs(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
+export function keptInputs(inputs: readonly unknown[]): unknown[] | undefined {
+  const kept: unknown[] = [];
+  for (const value of inputs) {
+    if (typeof value !== 'object' || value === null) kept.push(value);
+    else {
+      const text = encodeInput(value);
+      if (text === undefined) return undefined;
+      kept.push(new EncodedObject(text));
+    }
+  }
+  return kept;
+}
+
+/**
+ * Whether `inputs` encode alike (`encodeInputs`) with inputs `kept` earlier (`keptInputs`),
+ * without encoding equal strings and numbers.
+ */
+export function sameInputs(kept: readonly unknown[], inputs: readonly unknown[]): boolean {
+  if (kept.length !== inputs.length) return false;
+  for (let i = 0; i < kept.length; i++) {
+    const x = kept[i];
+    const y = inputs[i];
     if (x === y && (typeof x !== 'object' || x === null)) continue;
     if (typeof x === 'string' && typeof y === 'string') return false;
-    // No parameters and no learned headers, as on most requests: a new `{}` each time.
-    if (isEmptyObject(x) && isEmptyObject(y) && Array.isArray(x) === Array.isArray(y)) continue;
-    const encoded = encodeInput(x);
+    const encoded = x instanceof EncodedObject ? x.text : encodeInput(x);
     if (encoded === undefined || encoded !== encodeInput(y)) return false;
   }
   return true;
@@ -136,11 +157,6 @@ function encodeInput(value: unknown): string | undefined {
     default:
       return undefined;
   }
-}
-
-/** Whether `value` is an empty array or plain object (see `isEmpty`). */
-function isEmptyObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && isEmpty(value);
 }
 
 /** Whether an array or plain object has no element or own enumerable property. */

@@ -295,6 +295,23 @@ describe('the location memo', () => {
     expect(locatePage('ns:t', route, request('/t'), noUser)).toEqual({ ...anonymous, deps });
   });
 
+  it('gives no request the location of an earlier one whose parameters were changed after', () => {
+    const route = policy({
+      view: 'V.mutated',
+      models: ['Post'],
+      entities: [{ model: 'Post', id: 'id' }],
+    });
+    // Parameters a middleware set, not read from the URL: the URL alone does not tell them apart.
+    const first = request('/p', { params: { id: '1' } });
+    locatePage('ns:1', route, first, noUser);
+    // A handler (or middleware) changes the request's own parameters in place afterwards.
+    first.params!.id = '2';
+    const second = request('/p', { params: { id: '2' } });
+    expect(locatePage('ns:1', route, second, noUser)).toEqual(
+      buildLocation('ns:1', route, second, noUser, false, []),
+    );
+  });
+
   it('stays within one byte bound for the whole process', () => {
     for (let i = 0; i < 20_000; i++) {
       locatePage('ns', policy(), request(`/r/${'x'.repeat(300)}/${i}`), noUser);

@@ -4,7 +4,14 @@ import type { PageRequest } from '../page-metadata.js';
 import type { PagePolicy } from '../policy/page-policy.js';
 import { BoundedMemo } from '../../bounded-memo.js';
 import { keyedSpellings } from './canonical-request.js';
-import { encodeInputs, keyInputsOf, parsedParam, routeIdOf, sameInputs } from './key-inputs.js';
+import {
+  encodeInputs,
+  keptInputs,
+  keyInputsOf,
+  parsedParam,
+  routeIdOf,
+  sameInputs,
+} from './key-inputs.js';
 import { canonicalEntityId } from './entity-id.js';
 
 /** Where a page lives and what it is indexed under. */
@@ -70,9 +77,11 @@ export function locatePage(
     Object.freeze(location.deps);
     LOCATIONS.set(encoded, location, encoded.length * 2 + LOCATION_OVERHEAD);
   }
-  if (last === undefined) LAST_LOCATIONS.set(policy, { inputs, location });
+  const kept = keptInputs(inputs);
+  if (kept === undefined) LAST_LOCATIONS.delete(policy);
+  else if (last === undefined) LAST_LOCATIONS.set(policy, { inputs: kept, location });
   else {
-    last.inputs = inputs;
+    last.inputs = kept;
     last.location = location;
   }
   return { ...location };

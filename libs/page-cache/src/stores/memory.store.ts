@@ -274,12 +274,13 @@ export class MemoryStore implements CacheStore {
     this.entries.clear();
   }
 
-  /** The value under `key`, marked as used; `undefined` for a missing, expired or set key. */
+  /** The values under `keys` (see `readValue`), read at one time. */
   private readValues(keys: readonly string[]): (Buffer | undefined)[] {
     const now = Date.now();
     return keys.map(key => this.readValue(key, now));
   }
 
+  /** The value under `key`, marked as used; `undefined` for a missing, expired or set key. */
   private readValue(key: string, now: number): Buffer | undefined {
     const entry = this.entries.live(key, now);
     if (entry?.kind !== 'value') return undefined;

@@ -71,8 +71,8 @@ export class PageFetcher {
    */
   serve(exchange: Exchange, page: StoredPage, label: HitLabel, early = false): unknown {
     const { request, response, raw, policy, location, startedAt, span } = exchange;
-    const rendered = !early && policy.rendered;
-    const { result, bytesSent } = writeStoredPage(request, response, raw, rendered, page, label);
+    const after = early ? 'nothing' : policy.rendered ? 'render' : 'send';
+    const { result, bytesSent } = writeStoredPage(request, response, raw, after, page, label);
     const stale = label === 'STALE';
     this.parts.onHit({ policy, location, page, stale, bytesSent, startedAt, early }, span);
     return result;

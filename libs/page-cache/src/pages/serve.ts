@@ -7,6 +7,12 @@ import type { PageRequest } from './page-metadata.js';
 export type HitLabel = 'HIT' | 'STALE';
 
 /**
+ * What runs after a stored page is written: nothing (the early hit path, before Nest), or Nest's
+ * `send` of the handler's result, or its `render` (a `@Render()` handler).
+ */
+export type AfterWrite = 'nothing' | 'send' | 'render';
+
+/**
  * Writes a stored page to the response, the same on both adapters: the stored status, headers and
  * body bytes as they are, plus `ETag`, `X-Cache` and `Age`; `304` without a body for a matching
  * `If-None-Match` on a 2xx page; no body for `HEAD`.
@@ -16,12 +22,12 @@ export function writeStoredPage(
   request: PageRequest,
   response: AdapterResponse,
   raw: ServerResponse,
-  rendered: boolean,
+  after: AfterWrite,
   page: StoredPage,
   label: HitLabel,
 ): { result: unknown; bytesSent: number } {
   const { meta, body } = page;
-  const age = String(Math.max(0, Math.floor((Date.now() - meta.t) / 1000)));
+  const age = Math.max(0, Math.floor((Date.now() - meta.t) / 1000));
   // Preconditions apply to 2xx pages only (RFC 9110 §13.2.1): a stored 404 is never a 304.
   const notModified =
     meta.s >= 200 && meta.s < 300 && etagMatches(request.headers['if-none-match'], meta.e);
@@ -35,10 +41,10 @@ export function writeStoredPage(
     reply.code(status);
     for (let i = 0; i < stored.length; i += 2) reply.header(stored[i]!, stored[i + 1]!);
     reply.header('x-cache', label);
-    reply.header('age', age);
+    reply.header('age', String(age));
     // Fastify sends a Buffer as it is, and leaves the body out of HEAD and 304 answers.
     const payload = notModified ? undefined : body;
-    if (rendered) {
+    if (after === 'render') {
       // Nest hands a @Render() handler's result to reply.view(): the page is rendered already.
       (reply as typeof reply & { view?: unknown }).view = function (this: typeof reply) {
         return this.send(payload);
@@ -47,17 +53,39 @@ export function writeStoredPage(
     return { result: payload, bytesSent };
   }
   const flat = notModified
-    ? stored.concat('x-cache', label, 'age', age)
-    : stored.concat('x-cache', label, 'age', age, 'content-length', String(body.length));
-  raw.writeHead(status, flat);
+    ? stored.concat('x-cache', label, 'age', String(age))
+    : hitHead(page, label, age);
+  // Read only (see `hitHead`).
+  raw.writeHead(status, flat as string[]);
   if (notModified || request.method === 'HEAD') raw.end();
   else raw.end(body);
   // Nest then calls res.send() (or res.render(), which would run the template) on the answered
-  // response: they have nothing left to do.
+  // response: they have nothing left to do. Before Nest (`nothing`), the response is left as it is.
+  if (after === 'nothing') return { result: undefined, bytesSent };
   const answeredRaw = raw as ServerResponse & { send?: () => unknown; render?: () => unknown };
-  if (rendered) answeredRaw.render = answered;
+  if (after === 'render') answeredRaw.render = answered;
   else answeredRaw.send = answered;
   return { result: undefined, bytesSent };
+}
+
+/**
+ * The flat head of a page's answer with a body: its stored headers, `X-Cache`, `Age` and
+ * `Content-Length`, kept on the page while its label and age stay the same (a hot page's hits in
+ * one second share one). Read only: Node's `writeHead` does not change the list it is given.
+ */
+function hitHead(page: StoredPage, label: HitLabel, age: number): readonly string[] {
+  const kept = page.hitHead;
+  if (kept !== undefined && kept.age === age && kept.label === label) return kept.flat;
+  const flat = flatHeadersOf(page).concat(
+    'x-cache',
+    label,
+    'age',
+    String(age),
+    'content-length',
+    String(page.body.length),
+  );
+  page.hitHead = { label, age, flat };
+  return flat;
 }
 
 /** The stored headers and the ETag, flat, built once per page (see `StoredPage.flatHeaders`). */

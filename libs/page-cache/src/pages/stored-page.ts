@@ -9,4 +9,6 @@ export interface StoredPage {
    * hit and reused by every later one (a page read once is served many times: see `lookup.ts`).
    */
   flatHeaders?: readonly string[];
+  /** The flat head of its last answer with a body (see `serve.ts`), by label and age. */
+  hitHead?: { label: string; age: number; flat: readonly string[] };
 }

@@ -1,7 +1,7 @@
 // The app under test of the hit-path and stampede scenarios, one contender per process:
 //   node --import ./test/support/ts-register.mjs bench/apps/page-app.ts \
 //     --adapter express|fastify \
-//     --contender limit|redis-floor|noop-interceptor|lib-redis|lib-redis-otel|lib-redis-near| \
+//     --contender limit|early-floor|redis-floor|noop-interceptor|lib-redis|lib-redis-otel|lib-redis-near| \
 //                 lib-redis-interceptor| \
 //                 lib-redis-nostats|lib-cluster|lib-memory| \
 //                 cache-manager|none \
@@ -37,6 +37,7 @@ import { adapterArg, arg, redisUrl, serve } from './serve.js';
 
 export const CONTENDERS = [
   'limit',
+  'early-floor',
   'redis-floor',
   'noop-interceptor',
   'lib-redis',
@@ -152,6 +153,7 @@ class PageAppModule {
     const keyPrefix = process.env.BENCH_KEY_PREFIX ?? `bench-${process.pid}`;
     switch (contender) {
       case 'limit':
+      case 'early-floor':
       case 'redis-floor':
         return { module: PageAppModule, controllers: [LimitController] };
       case 'noop-interceptor':
@@ -271,6 +273,28 @@ async function installRedisFloor(
   });
 }
 
+/**
+ * The floor of any answer before Nest: the page's bytes, held in memory, written from the first
+ * place the adapter lets an app answer a routed request (an Express middleware, a Fastify
+ * `onRequest` hook), with no key, no lookup and no headers but the type. No cache that answers
+ * before Nest can do better on this adapter and this machine.
+ */
+function installEarlyFloor(app: INestApplication, adapter: 'express' | 'fastify'): void {
+  if (adapter === 'express') {
+    app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      if (req.method !== 'GET' || req.url !== '/page') return next();
+      res.setHeader('content-type', 'application/json');
+      res.end(PAGE_BUFFER);
+    });
+    return;
+  }
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.method !== 'GET' || request.url !== '/page') return done();
+    void reply.header('content-type', 'application/json').send(PAGE_BUFFER);
+  });
+}
+
 const contender = arg('contender') as Contender;
 if (!CONTENDERS.includes(contender)) throw new Error(`unknown --contender ${contender}`);
 const app = PageAppModule.forContender(contender);
@@ -281,6 +305,7 @@ const adapter = adapterArg();
 if (contender === 'lib-redis-otel') (await import('./otel-sdk.js')).registerOpenTelemetry();
 await serve(app, adapter, async nest => {
   if (contender === 'redis-floor') await installRedisFloor(nest, adapter);
+  if (contender === 'early-floor') installEarlyFloor(nest, adapter);
   // `--compression`: behind the adapter's compression middleware, as the Nest docs set it up.
   if (process.argv.includes('--compression')) {
     if (adapter === 'express') nest.use((await import('compression')).default());

@@ -132,6 +132,7 @@ function hitSection(results: BenchResults, hit: HitResult, links: ReportLinks): 
         ? `; by CPU per request, Express ${fmt(hit.versusCacheManager.express.cpuMedian, 2)} ×, ` +
           `Fastify ${fmt(hit.versusCacheManager.fastify.cpuMedian, 2)} ×.`
         : '.'),
+    ...overCacheManager(hit),
     '',
     ...interceptorCeiling(hit),
     ...openTelemetryCost(hit),
@@ -434,6 +435,27 @@ export function spliceReadme(readme: string | undefined, section: string): strin
 
 function xml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Near copies and the floor of an answer before Nest ÷ @nestjs/cache-manager: how far any early
+ * answer can reach beyond cache-manager on this machine.
+ */
+function overCacheManager(hit: HitResult): string[] {
+  const over = hit.overCacheManager;
+  if (!over) return [];
+  const parts = (['lib-redis-near', 'early-floor'] as const)
+    .filter(contender => ADAPTERS.every(adapter => over[adapter][contender] !== undefined))
+    .map(
+      contender =>
+        `${CONTENDER_LABELS[contender]}: ` +
+        ADAPTERS.map(
+          adapter => `${ADAPTER_NAMES[adapter]} ${fmt(over[adapter][contender]!, 2)} ×`,
+        ).join(', '),
+    );
+  return parts.length === 0
+    ? []
+    : ['', `÷ @nestjs/cache-manager, same rounds: ${parts.join('; ')}.`];
 }
 
 /** A horizontal bar chart of the hit path's ratios to the limit, per adapter. */

@@ -10,6 +10,7 @@ export type Adapter = (typeof ADAPTERS)[number];
 /** In the order they run in each round; `limit` first. */
 export const HIT_CONTENDERS = [
   'limit',
+  'early-floor',
   'redis-floor',
   'noop-interceptor',
   'lib-redis',
@@ -25,6 +26,7 @@ export type HitContender = (typeof HIT_CONTENDERS)[number];
 
 export const CONTENDER_LABELS: Record<HitContender, string> = {
   limit: 'limit: pre-serialized Buffer',
+  'early-floor': 'floor of an answer before Nest: the Buffer from the first hook, nothing else',
   'redis-floor': 'floor of a Redis hit: one ioredis GET before Nest, nothing else',
   'noop-interceptor': 'limit + a global interceptor that does nothing',
   'lib-redis': 'nestjs-page-cache, Redis store',
@@ -68,6 +70,8 @@ export interface HitResult {
    * CPU per request (cache-manager's ÷ ours).
    */
   versusCacheManager: Record<Adapter, { ratios: number[]; median: number; cpuMedian?: number }>;
+  /** Each contender ÷ @nestjs/cache-manager in req/s, median of the per-round ratios. */
+  overCacheManager?: Record<Adapter, Partial<Record<HitContender, number>>>;
   targets: TargetCheck[];
   /** Contenders that could not run, and why (an option this version of the library refuses). */
   skipped?: Partial<Record<HitContender, string>>;
@@ -144,6 +148,7 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
 
     const adapters = {} as HitResult['adapters'];
     const versusCacheManager = {} as HitResult['versusCacheManager'];
+    const overCacheManager = {} as NonNullable<HitResult['overCacheManager']>;
     for (const adapter of ADAPTERS) {
       const of = (contender: HitContender): MeasuredRun[] => runs.get(`${adapter}/${contender}`)!;
       const limit = of('limit');
@@ -174,8 +179,14 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
         };
       }
       adapters[adapter] = figures;
-      const lib = of('lib-redis');
       const cm = of('cache-manager');
+      overCacheManager[adapter] = Object.fromEntries(
+        running.map(contender => [
+          contender,
+          round(median(of(contender).map((run, i) => run.rps / cm[i].rps)), 3),
+        ]),
+      );
+      const lib = of('lib-redis');
       const ratios = lib.map((run, i) => run.rps / cm[i].rps);
       const cpuRatios = lib.map((run, i) =>
         run.cpuUsPerRequest && cm[i].cpuUsPerRequest
@@ -201,10 +212,29 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
       atLeast('Express: Redis store ÷ @nestjs/cache-manager', versusCacheManager.express.median, 2),
       atLeast('Fastify: Redis store ÷ @nestjs/cache-manager', versusCacheManager.fastify.median, 4),
     ];
+    if (running.includes('lib-redis-near')) {
+      for (const adapter of ADAPTERS) {
+        targetChecks.push(
+          atLeast(
+            `${label(adapter)}: near copies ÷ limit`,
+            adapters[adapter]['lib-redis-near']!.medianRatio,
+            0.95,
+          ),
+        );
+      }
+      targetChecks.push(
+        atLeast(
+          'Fastify: near copies ÷ @nestjs/cache-manager',
+          overCacheManager.fastify['lib-redis-near']!,
+          10,
+        ),
+      );
+    }
     return {
       pageBytes: PAGE_BUFFER.length,
       adapters,
       versusCacheManager,
+      overCacheManager,
       targets: targetChecks,
       ...(Object.keys(skipped).length > 0 ? { skipped } : {}),
     };

@@ -30,6 +30,11 @@ export interface LoadTarget {
 /** A load run, with the CPU time the app used per request (µs) when it could be measured. */
 export interface MeasuredRun extends LoadResult {
   cpuUsPerRequest?: number;
+  /**
+   * With a reference (`interleave`'s `referenceOf`): the reference's req/s and CPU per request in
+   * the runs right before and after this one, averaged — what this run is compared with.
+   */
+  reference?: { rps: number; cpuUsPerRequest?: number };
 }
 
 /**
@@ -41,14 +46,18 @@ export type RoundOrder = 'fixed' | 'balanced';
 
 /**
  * Runs the targets interleaved: a warm-up of each, then `rounds` rounds of every target, so that
- * noise on the shared machine hits every contender alike. @returns each target's runs, in round
- * order.
+ * noise on the shared machine hits every contender alike. With `referenceOf`, every other target
+ * runs between two runs of its reference (R A R B R …, a run shared by its neighbours), and is
+ * compared with their mean (`MeasuredRun.reference`): the machine's speed drifts over tens of
+ * seconds, too slowly for a round of many targets to cancel. @returns each target's runs, in
+ * round order (a reference's: every run of it).
  */
 export async function interleave(
   ctx: BenchContext,
   targets: readonly LoadTarget[],
   label: string,
   order: RoundOrder = 'fixed',
+  referenceOf?: (target: LoadTarget) => LoadTarget | undefined,
 ): Promise<Map<string, MeasuredRun[]>> {
   const runs = new Map<string, MeasuredRun[]>(targets.map(target => [target.name, []]));
   const load = async (target: LoadTarget, durationS: number): Promise<MeasuredRun> => {
@@ -70,10 +79,33 @@ export async function interleave(
   const orders = order === 'balanced' ? permutations(targets) : [targets];
   for (let round = 1; round <= ctx.rounds; round++) {
     const line: string[] = [];
-    for (const target of orders[(round - 1) % orders.length]) {
+    const measure = async (target: LoadTarget): Promise<MeasuredRun> => {
       const result = await load(target, ctx.durationS);
       runs.get(target.name)!.push(result);
       line.push(`${target.name} ${Math.round(result.rps)}`);
+      return result;
+    };
+    /** The reference's last run, while nothing else ran after it. */
+    let last: { target: LoadTarget; run: MeasuredRun } | undefined;
+    for (const target of orders[(round - 1) % orders.length]) {
+      const reference = referenceOf?.(target);
+      if (reference === undefined) {
+        await measure(target);
+        last = undefined;
+        continue;
+      }
+      // A reference runs only around the others.
+      if (reference.name === target.name) continue;
+      const before = last?.target.name === reference.name ? last.run : await measure(reference);
+      const result = await measure(target);
+      const after = await measure(reference);
+      last = { target: reference, run: after };
+      result.reference = {
+        rps: (before.rps + after.rps) / 2,
+        ...(before.cpuUsPerRequest !== undefined && after.cpuUsPerRequest !== undefined
+          ? { cpuUsPerRequest: (before.cpuUsPerRequest + after.cpuUsPerRequest) / 2 }
+          : {}),
+      };
     }
     ctx.log(`  ${label} round ${round}/${ctx.rounds}: ${line.join(' · ')}`);
   }

@@ -61,7 +61,8 @@ export function markdownReport(results: BenchResults, links: ReportLinks): strin
       'the apps, Redis and the load generator share those cores. Each app under test runs in its own ' +
       `process. Load contenders run interleaved (A B C A B C …, ${settings.rounds} rounds × ` +
       `${settings.durationS} s after a ${settings.warmupS} s warm-up); figures are medians of the rounds, and ` +
-      'each ratio compares with the limit measured in the same rounds. The machine is shared and noisy: ' +
+      "on the hit path each contender runs between two runs of its adapter's limit (L A L B L …) and its ratio " +
+      "compares with their mean, since the machine's speed drifts over tens of seconds. The machine is shared and noisy: " +
       'the ratios are the figures, absolute req/s are context' +
       (results.loadAverage
         ? ` (load average of the machine: ${results.loadAverage.atStart[0]} when this run started, ` +

@@ -144,23 +144,33 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
       })),
     );
     ctx.log(`hit path: ${targets.length} contenders × ${ctx.rounds} rounds × ${ctx.durationS} s`);
-    const runs = await interleave(ctx, targets, 'hit');
+    // Each contender runs between two runs of its adapter's limit, and is compared with them.
+    const limits = new Map(
+      targets.filter(t => t.name.endsWith('/limit')).map(t => [t.name.split('/')[0], t]),
+    );
+    const runs = await interleave(ctx, targets, 'hit', 'fixed', target =>
+      limits.get(target.name.split('/')[0]),
+    );
 
     const adapters = {} as HitResult['adapters'];
     const versusCacheManager = {} as HitResult['versusCacheManager'];
     const overCacheManager = {} as NonNullable<HitResult['overCacheManager']>;
     for (const adapter of ADAPTERS) {
       const of = (contender: HitContender): MeasuredRun[] => runs.get(`${adapter}/${contender}`)!;
-      const limit = of('limit');
+      /** Per round: req/s ÷ the limit's around the run (the limit's own: 1). */
+      const shares = (contender: HitContender): number[] =>
+        of(contender).map(run => (run.reference ? run.rps / run.reference.rps : 1));
       const figures: Partial<Record<HitContender, ContenderFigures>> = {};
       for (const contender of running) {
         const list = of(contender);
-        const ratios = list.map((run, i) => run.rps / limit[i].rps);
+        const ratios = shares(contender);
         const cpu = list.map(run => run.cpuUsPerRequest);
-        const cpuRatios = list.map((run, i) =>
-          run.cpuUsPerRequest && limit[i].cpuUsPerRequest
-            ? limit[i].cpuUsPerRequest / run.cpuUsPerRequest
-            : Number.NaN,
+        const cpuRatios = list.map(run =>
+          !run.reference
+            ? 1
+            : run.cpuUsPerRequest && run.reference.cpuUsPerRequest
+              ? run.reference.cpuUsPerRequest / run.cpuUsPerRequest
+              : Number.NaN,
         );
         const measuredCpu = cpu.every(value => value !== undefined);
         figures[contender] = {
@@ -179,20 +189,21 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
         };
       }
       adapters[adapter] = figures;
-      const cm = of('cache-manager');
+      // Each ÷ cache-manager through their shares of the limits around them: runs far apart in
+      // a round are not compared directly.
+      const cmShares = shares('cache-manager');
+      const overCm = (contender: HitContender): number[] =>
+        shares(contender).map((share, i) => share / cmShares[i]);
       overCacheManager[adapter] = Object.fromEntries(
-        running.map(contender => [
-          contender,
-          round(median(of(contender).map((run, i) => run.rps / cm[i].rps)), 3),
-        ]),
+        running.map(contender => [contender, round(median(overCm(contender)), 3)]),
       );
-      const lib = of('lib-redis');
-      const ratios = lib.map((run, i) => run.rps / cm[i].rps);
-      const cpuRatios = lib.map((run, i) =>
-        run.cpuUsPerRequest && cm[i].cpuUsPerRequest
-          ? cm[i].cpuUsPerRequest / run.cpuUsPerRequest
-          : Number.NaN,
-      );
+      const cpuShare = (run: MeasuredRun): number =>
+        run.cpuUsPerRequest && run.reference?.cpuUsPerRequest
+          ? run.cpuUsPerRequest / run.reference.cpuUsPerRequest
+          : Number.NaN;
+      const cm = of('cache-manager');
+      const ratios = overCm('lib-redis');
+      const cpuRatios = of('lib-redis').map((run, i) => cpuShare(cm[i]) / cpuShare(run));
       versusCacheManager[adapter] = {
         ratios: roundAll(ratios, 3),
         median: round(median(ratios), 3),

@@ -219,6 +219,38 @@ describe('near cache on a real Redis', () => {
     expect(factory).toHaveBeenCalledTimes(1);
   });
 
+  it('reads of the same keys in flight are sent once: ten requests for an expired copy, one GET', async () => {
+    const a = await start({ lease: LEASE });
+    const key = `${namespace()}:flight`;
+    const writer = new Redis(server.url);
+    await writer.set(key, 'v1', 'PX', 60_000);
+    writer.disconnect();
+    const reads: (Buffer | undefined)[] = [];
+    const commands = await log.during(namespace(), async () => {
+      const all = Array.from({ length: 10 }, () => nearStore(a).get(key));
+      reads.push(...(await Promise.all(all)));
+    });
+    expect(reads.map(value => value?.toString())).toEqual(Array(10).fill('v1'));
+    expect(commands.map(([name]) => name!.toLowerCase()).sort()).toEqual(['get', 'pttl']);
+  });
+
+  it('a read in flight is not joined once one of its keys was dropped: the later read sends its own', async () => {
+    const a = await start({ lease: LEASE });
+    const key = `${namespace()}:flight`;
+    const writer = new Redis(server.url);
+    await writer.set(key, 'v1', 'PX', 60_000);
+    writer.disconnect();
+    const store = nearStore(a);
+    const commands = await log.during(namespace(), async () => {
+      const first = store.get(key);
+      // As an announcement heard while the first read is in flight does: its answer may be older.
+      store.holder!.copies.drop([key]);
+      const second = store.get(key);
+      await Promise.all([first, second]);
+    });
+    expect(commands.filter(([name]) => name!.toLowerCase() === 'get')).toHaveLength(2);
+  });
+
   it('a delete and its announcement are one script call: the key is deleted inside it', async () => {
     const a = await start({ lease: '5s' });
     const b = await start({ lease: '5s' });

@@ -19,6 +19,13 @@ export interface NearStats {
   invalidationWaits: { count: number; maxMs: number };
 }
 
+/** A read of some keys sent to Redis: its epoch, the copies' ticket it took, its answer. */
+interface Flight {
+  epoch: string | undefined;
+  ticket: number;
+  values: Promise<(Buffer | undefined)[]>;
+}
+
 /**
  * The Redis store with near copies in front of it (with a holder), and with acknowledged
  * invalidation in any case. Reads of string keys (`get`, `getMany`) are answered from near
@@ -34,6 +41,8 @@ export interface NearStats {
 export class NearStore implements CacheStore {
   /** The epoch the copies were read in; a new one drops them all. */
   private epochSeen: string | undefined;
+  /** Reads sent to Redis and not answered yet, by their keys (see `read`). */
+  private readonly inFlight = new Map<string, Flight>();
   readonly getHead?: CacheStore['getHead'];
 
   constructor(
@@ -87,7 +96,39 @@ export class NearStore implements CacheStore {
       const held = holder.serve(keys);
       if (held) return held;
     }
+    // Copies that expire together (or a cold start) would otherwise send one read per request in
+    // flight for the same keys. A read in flight is joined only while its answer could still be
+    // installed: sent in this epoch, the lease usable, and none of its keys dropped since it was
+    // sent — any invalidation that resolved before this read began was heard here, and voided it.
+    const id = JSON.stringify(keys);
+    const flight = this.inFlight.get(id);
+    if (
+      flight !== undefined &&
+      epoch !== undefined &&
+      flight.epoch === epoch &&
+      holder.lease.usable() &&
+      keys.every(key => holder.copies.installable(flight.ticket, key))
+    ) {
+      return (await flight.values).slice();
+    }
     const ticket = holder.copies.ticket();
+    const values = this.readAndInstall(keys, fetch, epoch, ticket);
+    this.inFlight.set(id, { epoch, ticket, values });
+    try {
+      return await values;
+    } finally {
+      if (this.inFlight.get(id)?.values === values) this.inFlight.delete(id);
+    }
+  }
+
+  /** Reads `keys` from Redis with their lifetimes, and installs what may be (the ticket rule). */
+  private async readAndInstall(
+    keys: readonly string[],
+    fetch: (keys: readonly string[]) => Promise<(Buffer | undefined)[]>,
+    epoch: string | undefined,
+    ticket: number,
+  ): Promise<(Buffer | undefined)[]> {
+    const holder = this.holder!;
     const sent = Date.now();
     // Each value's remaining life is read with it (sent in the same write): a copy never
     // outlives the entry.

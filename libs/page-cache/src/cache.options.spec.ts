@@ -219,5 +219,12 @@ describe('resolveCacheOptions', () => {
         "Unknown CacheModule option 'isGlobal' (give it to CacheModule.forRootAsync() itself, beside useFactory).",
       );
     });
+
+    it('suggests the module extras for a misspelt one (forRoot takes them)', () => {
+      expect(refusal({ intercepter: class {} }).message).toBe(
+        "Unknown CacheModule option 'intercepter' (did you mean 'interceptor'?).",
+      );
+      expect(refusal({ isGlobl: true }).message).toContain("(did you mean 'isGlobal'?)");
+    });
   });
 });

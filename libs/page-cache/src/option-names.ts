@@ -30,7 +30,8 @@ export function checkOptionNames<T>(
   walk(options, names as Table, '', (path, name, known) => {
     paths.push(path + name);
     const hint = path === '' ? elsewhere[name] : undefined;
-    const closest = closestName(name, known);
+    // A misspelt name of another place is suggested too (its hint then says where it goes).
+    const closest = closestName(name, path === '' ? [...known, ...Object.keys(elsewhere)] : known);
     problems.push(
       hint !== undefined
         ? `'${path}${name}' (${hint})`

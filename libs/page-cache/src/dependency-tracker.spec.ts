@@ -62,3 +62,23 @@ describe('DependencyTracker.invalidate across epochs', () => {
     expect(await store.has(token('new', 'Post'))).toBe(false);
   });
 });
+
+describe('DependencyTracker.lookupKeys', () => {
+  it("remembers the keys of a remembered location's frozen dependencies, and of no other array", () => {
+    const store = new EpochStore('e1', [], []);
+    const tracker = new DependencyTracker(store, 'ns:1');
+    const frozen = Object.freeze(['Post']);
+    const first = tracker.lookupKeys('page', frozen);
+    expect(tracker.lookupKeys('page', frozen)).toBe(first);
+    // A fresh array per call (a value's models, a location not remembered) is built each time:
+    // remembering it would keep one entry per call.
+    const fresh = tracker.lookupKeys('page', ['Post']);
+    expect(fresh).toEqual(first);
+    expect(tracker.lookupKeys('page', ['Post'])).not.toBe(fresh);
+    const keysOf = (tracker as unknown as { keysOf: WeakMap<object, unknown> }).keysOf;
+    const other = ['Post'];
+    tracker.lookupKeys('page', other);
+    expect(keysOf.has(other)).toBe(false);
+    expect(keysOf.has(frozen)).toBe(true);
+  });
+});

@@ -103,12 +103,14 @@ export class DependencyTracker {
       if (!reading) throw new StoreEpochUnknownError();
       epoch = UNKNOWN_EPOCH;
     }
-    // A page's dependencies are one array for as long as its location is remembered: its keys
-    // are built once per epoch, and the same strings (hashed already) looked up on every hit.
+    // A page's dependencies are one frozen array for as long as its location is remembered: its
+    // keys are built once per epoch, and the same strings (hashed already) looked up on every
+    // hit. Another array (a location built per request, a value's models) is not remembered: it
+    // would be one entry per request.
     const known = this.keysOf.get(deps);
     if (known !== undefined && known.epoch === epoch) return known;
     const built = { epoch, keys: deps.map(dep => generationKey(this.namespace, dep, epoch)) };
-    this.keysOf.set(deps, built);
+    if (Object.isFrozen(deps)) this.keysOf.set(deps, built);
     return built;
   }
 

@@ -18,12 +18,13 @@ interface Copy extends Reused {
 
 /**
  * Near copies of store values, in process memory: bounded by bytes (copies not used lately go
- * first: see `secondChance`), each copy also bounded by its own lifetime. It does not know about leases; its one rule of consistency is the install
- * ticket: a read through the store takes a {@link ticket} before it is sent, and its result
- * {@link install}s only if no drop of any of its keys (and no drop of everything) happened since.
- * A read sent before an invalidation was handled and answered after it would otherwise bring the
- * old value back. Last drops are kept per key in a bounded map; when one is forgotten, its
- * sequence raises a floor that every forgotten key is judged by (an extra miss, never a stale copy).
+ * first: see `secondChance`), each copy also bounded by its own lifetime. It does not know about
+ * leases; its one rule of consistency is the install ticket: a read through the store takes a
+ * {@link ticket} before it is sent, and its result {@link install}s only if no drop of any of
+ * its keys (and no drop of everything) happened since. A read sent before an invalidation was
+ * handled and answered after it would otherwise bring the old value back. Last drops are kept
+ * per key in a bounded map; when one is forgotten, its sequence raises a floor that every
+ * forgotten key is judged by (an extra miss, never a stale copy).
  */
 export class NearCopies {
   private readonly copies = new Map<string, Copy>();

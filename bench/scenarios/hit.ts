@@ -195,7 +195,9 @@ export async function runHit(ctx: BenchContext): Promise<HitResult> {
       const overCm = (contender: HitContender): number[] =>
         shares(contender).map((share, i) => share / cmShares[i]);
       overCacheManager[adapter] = Object.fromEntries(
-        running.map(contender => [contender, round(median(overCm(contender)), 3)]),
+        running
+          .filter(contender => contender !== 'limit')
+          .map(contender => [contender, round(median(overCm(contender)), 3)]),
       );
       const cpuShare = (run: MeasuredRun): number =>
         run.cpuUsPerRequest && run.reference?.cpuUsPerRequest

@@ -46,7 +46,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds <n>          interleaved rounds (default 5; quick 1; the statistics scenario runs at
                         least 12 unless quick)
   --duration <s>        seconds per load run (default 5; quick 1)
-  --warmup <s>          seconds of warm-up load per contender (default 1; quick 0)
+  --warmup <s>          seconds of unmeasured load right before each measured run (default 1;
+                        quick 0)
   --connections <n>     concurrent connections (default 50)
 `;
 

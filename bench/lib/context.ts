@@ -45,10 +45,10 @@ export interface MeasuredRun extends LoadResult {
 export type RoundOrder = 'fixed' | 'balanced';
 
 /**
- * Runs the targets interleaved: a warm-up of each, then `rounds` rounds of every target, so that
- * noise on the shared machine hits every contender alike. With `referenceOf`, every other target
- * runs between two runs of its reference (R A R B R …, a run shared by its neighbours), and is
- * compared with their mean (`MeasuredRun.reference`): the machine's speed drifts over tens of
+ * Runs the targets interleaved, `rounds` rounds of every target, each run right after a warm-up
+ * of its own target, so that noise on the shared machine hits every contender alike. With
+ * `referenceOf`, every other target runs between two runs of its reference (R A R B R …, a run
+ * shared by its neighbours), and is compared with their mean (`MeasuredRun.reference`): the machine's speed drifts over tens of
  * seconds, too slowly for a round of many targets to cancel. @returns each target's runs, in
  * round order (a reference's: every run of it).
  */
@@ -75,11 +75,13 @@ export async function interleave(
     }
     return result;
   };
-  if (ctx.warmupS > 0) for (const target of targets) await load(target, ctx.warmupS);
   const orders = order === 'balanced' ? permutations(targets) : [targets];
   for (let round = 1; round <= ctx.rounds; round++) {
     const line: string[] = [];
     const measure = async (target: LoadTarget): Promise<MeasuredRun> => {
+      // Warmed right before: a target idle while the others ran (V8 shrinks an idle heap) would
+      // otherwise be measured colder than the reference, which runs every other time.
+      if (ctx.warmupS > 0) await load(target, ctx.warmupS);
       const result = await load(target, ctx.durationS);
       runs.get(target.name)!.push(result);
       line.push(`${target.name} ${Math.round(result.rps)}`);

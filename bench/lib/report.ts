@@ -60,7 +60,7 @@ export function markdownReport(results: BenchResults, links: ReportLinks): strin
       `**${results.tool.name} ${results.tool.version}** (${settings.connections} connections) over loopback; ` +
       'the apps, Redis and the load generator share those cores. Each app under test runs in its own ' +
       `process. Load contenders run interleaved (A B C A B C …, ${settings.rounds} rounds × ` +
-      `${settings.durationS} s after a ${settings.warmupS} s warm-up); figures are medians of the rounds, and ` +
+      `${settings.durationS} s, each right after ${settings.warmupS} s of unmeasured load); figures are medians of the rounds, and ` +
       "on the hit path each contender runs between two runs of its adapter's limit (L A L B L …) and its ratio " +
       "compares with their mean, since the machine's speed drifts over tens of seconds. The machine is shared and noisy: " +
       'the ratios are the figures, absolute req/s are context' +

@@ -11,7 +11,7 @@ export interface BenchContext {
   rounds: number;
   /** Length of one load run (s). */
   durationS: number;
-  /** Load each contender gets once before the rounds (s); 0 = none. */
+  /** Unmeasured load on an app right before each measured run of it (s); 0 = none. */
   warmupS: number;
   log(message: string): void;
   /** Starts a redis-server of the run's own (stopped at the end of the run). */

@@ -48,8 +48,8 @@ export type RoundOrder = 'fixed' | 'balanced';
  * Runs the targets interleaved, `rounds` rounds of every target, each run right after a warm-up
  * of its own target, so that noise on the shared machine hits every contender alike. With
  * `referenceOf`, every other target runs between two runs of its reference (R A R B R …, a run
- * shared by its neighbours), and is compared with their mean (`MeasuredRun.reference`): the machine's speed drifts over tens of
- * seconds, too slowly for a round of many targets to cancel. @returns each target's runs, in
+ * shared by its neighbours), and is compared with their mean (`MeasuredRun.reference`): the
+ * machine's speed drifts over tens of seconds, too slowly for a round of many targets to cancel. @returns each target's runs, in
  * round order (a reference's: every run of it).
  */
 export async function interleave(

@@ -130,6 +130,15 @@ describe('near cache on a real Redis', () => {
   const untilLeaseHeld = (app: RunningApp) =>
     vi.waitFor(() => expect(nearStats(app).lease).toBe('held'), { timeout: 5_000, interval: 10 });
   const nearStore = (app: RunningApp) => app.app.get<symbol, NearStore>(CacheStore);
+  /** An app holding a lease, and a key written straight to Redis (not held near yet). */
+  async function startWithKey(): Promise<{ a: RunningApp; key: string }> {
+    const a = await start({ lease: LEASE });
+    const key = `${namespace()}:flight`;
+    const writer = new Redis(server.url);
+    await writer.set(key, 'v1', 'PX', 60_000);
+    writer.disconnect();
+    return { a, key };
+  }
 
   /**
    * Holds the announcements A hears until `announcer`'s app is seen waiting for acks (its
@@ -220,11 +229,7 @@ describe('near cache on a real Redis', () => {
   });
 
   it('reads of the same keys in flight are sent once: ten requests for an expired copy, one GET', async () => {
-    const a = await start({ lease: LEASE });
-    const key = `${namespace()}:flight`;
-    const writer = new Redis(server.url);
-    await writer.set(key, 'v1', 'PX', 60_000);
-    writer.disconnect();
+    const { a, key } = await startWithKey();
     const reads: (Buffer | undefined)[] = [];
     const commands = await log.during(namespace(), async () => {
       const all = Array.from({ length: 10 }, () => nearStore(a).get(key));
@@ -235,11 +240,7 @@ describe('near cache on a real Redis', () => {
   });
 
   it('a read in flight is not joined once one of its keys was dropped: the later read sends its own', async () => {
-    const a = await start({ lease: LEASE });
-    const key = `${namespace()}:flight`;
-    const writer = new Redis(server.url);
-    await writer.set(key, 'v1', 'PX', 60_000);
-    writer.disconnect();
+    const { a, key } = await startWithKey();
     const store = nearStore(a);
     const commands = await log.during(namespace(), async () => {
       const first = store.get(key);

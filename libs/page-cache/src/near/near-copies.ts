@@ -1,5 +1,3 @@
-import { secondChance, type Reused } from '../stores/second-chance.js';
-
 /** Longest a near copy is kept, whatever its own lifetime in the store says (ms). */
 export const NEAR_COPY_CAP_MS = 60_000;
 
@@ -9,22 +7,24 @@ const DROP_MEMORY = 10_000;
 /** Bytes a copy is counted for beyond its value: the key (UTF-16) and the map's own entry. */
 const ENTRY_OVERHEAD = 64;
 
-interface Copy extends Reused {
+interface Copy {
   value: Buffer;
+  /** {@link NearCopies.moves} when the copy was installed or last moved. */
+  moved: number;
   /** `Date.now()` past which the copy is not served. */
   expiresAt: number;
   bytes: number;
 }
 
 /**
- * Near copies of store values, in process memory: bounded by bytes (copies not used lately go
- * first: see `secondChance`), each copy also bounded by its own lifetime. It does not know about
- * leases; its one rule of consistency is the install ticket: a read through the store takes a
- * {@link ticket} before it is sent, and its result {@link install}s only if no drop of any of
- * its keys (and no drop of everything) happened since. A read sent before an invalidation was
- * handled and answered after it would otherwise bring the old value back. Last drops are kept
- * per key in a bounded map; when one is forgotten, its sequence raises a floor that every
- * forgotten key is judged by (an extra miss, never a stale copy).
+ * Near copies of store values, in process memory: an LRU (a copy in the newer half is not moved
+ * on use) bounded by bytes, each copy also bounded
+ * by its own lifetime. It does not know about leases; its one rule of consistency is the install
+ * ticket: a read through the store takes a {@link ticket} before it is sent, and its result
+ * {@link install}s only if no drop of any of its keys (and no drop of everything) happened since.
+ * A read sent before an invalidation was handled and answered after it would otherwise bring the
+ * old value back. Last drops are kept per key in a bounded map; when one is forgotten, its
+ * sequence raises a floor that every forgotten key is judged by (an extra miss, never a stale copy).
  */
 export class NearCopies {
   private readonly copies = new Map<string, Copy>();
@@ -33,6 +33,8 @@ export class NearCopies {
   /** Sequence of the last drop of a key no longer in {@link lastDrop}, or of everything. */
   private floor = 0;
   private held = 0;
+  /** Installs and moves so far: a copy used again is moved only if it is in the older half. */
+  private moves = 0;
 
   constructor(
     readonly maxBytes: number,
@@ -49,7 +51,7 @@ export class NearCopies {
     return this.held;
   }
 
-  /** The copy of `key` while it lives, marked as used. */
+  /** The copy of `key` while it lives, marked as the most recently used. */
   get(key: string, now = this.now()): Buffer | undefined {
     const copy = this.copies.get(key);
     if (copy === undefined) return undefined;
@@ -57,7 +59,13 @@ export class NearCopies {
       this.remove(key, copy);
       return undefined;
     }
-    copy.reused = true;
+    // Moved to the newest end only from the older half: a hot copy read on every hit is not
+    // re-inserted each time (which costs the map a rehash now and then).
+    if (this.moves - copy.moved >= this.copies.size >> 1) {
+      copy.moved = ++this.moves;
+      this.copies.delete(key);
+      this.copies.set(key, copy);
+    }
     return copy.value;
   }
 
@@ -77,19 +85,16 @@ export class NearCopies {
     if (bytes > this.maxBytes) return false;
     const previous = this.copies.get(key);
     if (previous) this.remove(key, previous);
-    const installed: Copy = {
+    this.copies.set(key, {
       value,
-      reused: false,
+      moved: ++this.moves,
       expiresAt: this.now() + Math.min(ttlMs, NEAR_COPY_CAP_MS),
       bytes,
-    };
-    this.copies.set(key, installed);
+    });
     this.held += bytes;
-    // The copy just installed is kept through one pass of the scan, as if just used.
-    if (this.held > this.maxBytes) installed.reused = true;
-    while (this.held > this.maxBytes) {
-      const victim = secondChance(this.copies)!;
-      this.remove(victim, this.copies.get(victim)!);
+    for (const [oldest, copy] of this.copies) {
+      if (this.held <= this.maxBytes) break;
+      this.remove(oldest, copy);
     }
     return true;
   }

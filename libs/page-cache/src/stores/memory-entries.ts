@@ -1,5 +1,3 @@
-import { secondChance, type Reused } from './second-chance.js';
-
 /**
  * Lazy expiry alone would keep entries that are never read again until LRU pressure pushes them
  * out, holding their memory; the sweep bounds that.
@@ -13,18 +11,26 @@ const SWEEP_INTERVAL_MS = 30_000;
 export type MemoryEntry = (
   | { kind: 'value'; value: Buffer; expiresAt: number; size: number }
   | { kind: 'set'; members: Set<string>; expiresAt: number; size: number }
-) &
-  Reused;
+) & {
+  /** The value of the keyspace's move count when the entry was last put or moved. */
+  moved?: number;
+};
 
 /**
  * The keyspace of the memory store: its entries bounded by a count and a byte budget, with
- * eviction of entries not used lately (the second-chance rule: see `secondChance`) and expiry.
+ * least-recently-used eviction and expiry. A `Map` iterates in insertion order, so re-inserting a
+ * key on use keeps it ordered from least to most recently used — unless it is in the newer half
+ * already (fewer than half the entries were put or moved since it was): re-inserting costs the map
+ * a rehash now and then, and a hot entry read on every request would pay it all the time. The
+ * order is then LRU to within half the entries among the newer half, and exact among the older.
  * Expired entries are reclaimed when read, and by a periodic sweep.
  */
 export class MemoryEntries {
-  /** Entries from least to most recently put or given a second chance. */
+  /** Entries from least to most recently used. */
   private readonly entries = new Map<string, MemoryEntry>();
   private totalBytes = 0;
+  /** Puts and moves so far (see {@link touch}). */
+  private moves = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -56,7 +62,7 @@ export class MemoryEntries {
     return this.totalBytes;
   }
 
-  /** The keys held now, in the order they would be scanned for eviction. */
+  /** The keys held now, from least to most recently used. */
   keys(): string[] {
     return Array.from(this.entries.keys());
   }
@@ -78,16 +84,21 @@ export class MemoryEntries {
    */
   put(key: string, entry: MemoryEntry): boolean {
     this.remove(key);
-    entry.reused = false;
+    entry.moved = ++this.moves;
     this.entries.set(key, entry);
     this.totalBytes += entry.size;
     this.evict(key);
     return entry.size <= this.maxBytes;
   }
 
-  /** Marks an entry already held as used, and evicts if it grew. */
+  /** Marks an entry already held as the most recently used, and evicts if it grew. */
   touch(key: string, entry: MemoryEntry): void {
-    entry.reused = true;
+    // Not moved in the newer half already: fewer than half the entries went in after it.
+    if (this.moves - (entry.moved ?? 0) >= this.entries.size >> 1) {
+      entry.moved = ++this.moves;
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
     this.evict(key);
   }
 
@@ -114,19 +125,17 @@ export class MemoryEntries {
   }
 
   /**
-   * Evicts entries not used lately until both bounds hold. `justWritten` goes first if it alone
-   * exceeds the byte budget: otherwise every other entry would be evicted before reaching it; else
-   * it is kept through one pass of the scan, as if just used.
+   * Evicts least recently used entries until both bounds hold. `justWritten` goes first if it alone
+   * exceeds the byte budget: otherwise every other entry would be evicted before reaching it.
    */
   private evict(justWritten: string): void {
     if (this.entries.size <= this.maxEntries && this.totalBytes <= this.maxBytes) return;
     const written = this.entries.get(justWritten);
     if (written && written.size > this.maxBytes) this.remove(justWritten);
-    else if (written) written.reused = true;
     while (this.entries.size > this.maxEntries || this.totalBytes > this.maxBytes) {
-      const victim = secondChance(this.entries);
-      if (victim === undefined) break;
-      this.remove(victim);
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.remove(oldest.value);
     }
   }
 

@@ -6,10 +6,10 @@ import { MemoryEntries, type MemoryEntry } from './memory-entries.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
-  /** Most entries (values and sets) kept before those not used lately go. Default 10 000. */
+  /** Most entries (values and sets) kept before the least recently used go. Default 10 000. */
   maxEntries?: number;
   /**
-   * Most bytes kept before entries not used lately are evicted. Default 64 MiB. An entry
+   * Most bytes kept before the least recently used entries are evicted. Default 64 MiB. An entry
    * weighs its key length plus its value length (or the lengths of its members, for a set).
    */
   maxBytes?: number;

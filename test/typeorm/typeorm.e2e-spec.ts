@@ -56,16 +56,20 @@ describe('TypeORM subscriber', () => {
     expect(await cache.get('book')).toBeUndefined();
   });
 
-  it('waits for the commit inside a transaction, and clears nothing on rollback', async () => {
+  it('waits for the commit inside a transaction; on one connection a rollback clears what it undid', async () => {
     const runner = db.createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
     await runner.manager.save(Book, { ...book, title: 'uncommitted' });
     // Clearing now would let a concurrent request re-cache the pre-commit row.
     expect(await cache.get('book')).toBe('Dune');
+    // SQLite's one connection: a concurrent request may have cached what it read meanwhile.
+    await cache.set('read meanwhile', 'uncommitted', { models: [{ model: Book, id: book.id }] });
     await runner.rollbackTransaction();
-    expect(await cache.get('book')).toBe('Dune');
+    expect(await cache.get('read meanwhile')).toBeUndefined();
+    expect(await cache.get('other')).toBe('kept');
 
+    await cache.set('book', book.title, { models: [{ model: Book, id: book.id }] });
     await runner.startTransaction();
     await runner.manager.save(Book, { ...book, title: 'committed' });
     expect(await cache.get('book')).toBe('Dune');
@@ -89,8 +93,10 @@ describe('TypeORM subscriber', () => {
       expect(await cache.get('book')).toBe('Dune');
     });
     expect(await cache.get('book')).toBeUndefined();
-    // Emma's change was rolled back: her entry is still right, and kept.
-    expect(await cache.get('emma')).toBe('Emma');
+    // Emma's change was rolled back, but on SQLite's one connection a request could have read it:
+    // what was built from her is cleared too (on PostgreSQL it is kept: see the contract suite).
+    expect(await cache.get('emma')).toBeUndefined();
+    expect(await cache.get('other')).toBe('kept');
   });
 
   it('an inner commit waits for the outer one', async () => {

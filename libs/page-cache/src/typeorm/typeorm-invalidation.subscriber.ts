@@ -67,6 +67,7 @@ export class TypeOrmCacheInvalidation
   implements EntitySubscriberInterface, OnModuleInit, OnModuleDestroy
 {
   private readonly outbox = new ChangeOutbox<QueryRunner>();
+  private oneConnection?: boolean;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -186,13 +187,36 @@ export class TypeOrmCacheInvalidation
     await this.dispatch([...levels.flat(), ...ended]);
   }
 
-  /** A rolled-back savepoint drops its own level's invalidations only. */
-  afterTransactionRollback(event: TransactionRollbackEvent): void {
-    const levels = event.queryRunner.data[PENDING] as OwedEvent[][] | undefined;
+  /**
+   * A rolled-back savepoint drops its own level's invalidations only — unless every query of the
+   * app runs on this one connection (TypeORM's SQLite drivers): then a concurrent request read the
+   * rows the rollback undid, and may have cached a page built from them. Those rows changed back,
+   * so what they name is invalidated now, as saved, recorded first like a statement on its own.
+   */
+  async afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> {
+    const { queryRunner } = event;
+    const levels = queryRunner.data[PENDING] as OwedEvent[][] | undefined;
     if (!levels) return;
-    const depth = depthOf(event.queryRunner);
-    levels.splice(depth + 1);
-    if (depth === 0) delete event.queryRunner.data[PENDING];
+    const depth = depthOf(queryRunner);
+    const undone = levels.splice(depth + 1).flat();
+    if (depth === 0) delete queryRunner.data[PENDING];
+    if (undone.length === 0 || !this.sharesOneConnection()) return;
+    const changedBack = undone.map(({ payload }) => ({ event: ENTITY_SAVED, payload }) as const);
+    let owed: OwedEvent[];
+    try {
+      // Inside the outer transaction for a savepoint (its commit or rollback keeps them in step).
+      owed = await this.outbox.recordIn(queryRunner, changedBack);
+    } catch {
+      owed = changedBack; // unrecorded: the events' listener records and retries them
+    }
+    await this.dispatch(owed);
+  }
+
+  /** Whether the driver runs every query on one connection (its one query runner). */
+  private sharesOneConnection(): boolean {
+    const { driver } = this.dataSource;
+    return (this.oneConnection ??=
+      driver.createQueryRunner('master') === driver.createQueryRunner('master'));
   }
 
   private record(

@@ -23,6 +23,11 @@ class Shelf {
   deletedAt?: Date | null;
 }
 
+/** better-sqlite3's registration of a JavaScript function callable from SQL. */
+interface SqliteFunctions {
+  function(name: string, fn: () => number): unknown;
+}
+
 describe('TypeORM subscriber', () => {
   let app: TypeOrmSqliteApp;
   let db: DataSource;
@@ -96,6 +101,48 @@ describe('TypeORM subscriber', () => {
     // Emma's change was rolled back, but on SQLite's one connection a request could have read it:
     // what was built from her is cleared too (on PostgreSQL it is kept: see the contract suite).
     expect(await cache.get('emma')).toBeUndefined();
+    expect(await cache.get('other')).toBe('kept');
+  });
+
+  it('a rolled-back savepoint clears its rows again when the transaction around it rolls back', async () => {
+    await expect(
+      db.transaction(async outer => {
+        await outer
+          .transaction(async inner => {
+            await inner.save(Book, { ...book, title: 'Dune, inner' });
+            throw new Error('roll the savepoint back');
+          })
+          .catch(() => undefined);
+        // Its record was written in this transaction, which rolls back with it: what was read
+        // since is cleared again.
+        await cache.set('read since', 'Dune', { models: [{ model: Book, id: book.id }] });
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await cache.get('read since')).toBeUndefined();
+    expect(await cache.get('other')).toBe('kept');
+  });
+
+  it('a rollback whose record cannot be written still clears what it undid', async () => {
+    // A failure no transaction undoes: a JavaScript flag the outbox's trigger reads.
+    let broken = false;
+    const sqlite = (db.driver as unknown as { databaseConnection: SqliteFunctions })
+      .databaseConnection;
+    sqlite.function('records_broken', () => (broken ? 1 : 0));
+    await db.query(
+      `CREATE TRIGGER refuse_records BEFORE INSERT ON page_cache_outbox WHEN records_broken()
+       BEGIN SELECT RAISE(ABORT, 'records refused'); END`,
+    );
+    const runner = db.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.manager.save(Book, { ...book, title: 'uncommitted' });
+    await cache.set('read meanwhile', 'uncommitted', { models: [{ model: Book, id: book.id }] });
+    broken = true;
+    await runner.rollbackTransaction();
+    broken = false;
+    await runner.release();
+    await vi.waitFor(async () => expect(await cache.get('read meanwhile')).toBeUndefined());
     expect(await cache.get('other')).toBe('kept');
   });
 

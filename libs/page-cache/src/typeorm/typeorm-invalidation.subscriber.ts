@@ -191,7 +191,7 @@ export class TypeOrmCacheInvalidation
    * A rolled-back savepoint drops its own level's invalidations only — unless every query of the
    * app runs on this one connection (TypeORM's SQLite drivers): then a concurrent request read the
    * rows the rollback undid, and may have cached a page built from them. Those rows changed back,
-   * so what they name is invalidated now, as saved, recorded first like a statement on its own.
+   * so what they name is invalidated now, as saved, recorded in the outbox first.
    */
   async afterTransactionRollback(event: TransactionRollbackEvent): Promise<void> {
     const { queryRunner } = event;
@@ -201,15 +201,22 @@ export class TypeOrmCacheInvalidation
     const undone = levels.splice(depth + 1).flat();
     if (depth === 0) delete queryRunner.data[PENDING];
     if (undone.length === 0 || !this.sharesOneConnection()) return;
-    const changedBack = undone.map(({ payload }) => ({ event: ENTITY_SAVED, payload }) as const);
-    let owed: OwedEvent[];
+    // Fresh payloads: one delivered (and marked so) is not the one a later end delivers again.
+    const changedBack = (): OwedEvent[] =>
+      undone.map(({ payload }) => ({ event: ENTITY_SAVED, payload: { ...payload } }));
+    // A savepoint's record is written in the transaction around it, and leaves with it if that
+    // rolls back: the level around it invalidates them again when it ends, whichever way.
+    if (depth > 0) (levels[depth] ??= []).push(...changedBack());
+    const owed = changedBack();
+    let recorded: OwedEvent[];
     try {
-      // Inside the outer transaction for a savepoint (its commit or rollback keeps them in step).
-      owed = await this.outbox.recordIn(queryRunner, changedBack);
+      recorded = await this.outbox.recordIn(queryRunner, owed);
     } catch {
-      owed = changedBack; // unrecorded: the events' listener records and retries them
+      // Unrecorded: the events' own listener records them (journal or memory) and retries.
+      for (const { event: name, payload } of owed) await this.events.emitAsync(name, payload);
+      return;
     }
-    await this.dispatch(owed);
+    await this.dispatch(recorded);
   }
 
   /** Whether the driver runs every query on one connection (its one query runner). */

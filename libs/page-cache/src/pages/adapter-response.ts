@@ -6,6 +6,8 @@ export interface FastifyReplyLike {
   code(status: number): FastifyReplyLike;
   header(name: string, value: string): FastifyReplyLike;
   send(payload?: unknown): FastifyReplyLike;
+  /** Fastify sends nothing for this reply: the response is written to `raw` by its taker. */
+  hijack?(): FastifyReplyLike;
 }
 
 /** Express's response or Fastify's reply: both carry a Node `ServerResponse`. */

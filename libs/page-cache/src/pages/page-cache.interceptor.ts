@@ -263,7 +263,9 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
     });
     if (token) {
       this.judged.set(token, judgement);
-      if (judgement.notEarly === undefined) this.fetcher.allowEarly(token, policy);
+      if (judgement.notEarly === undefined) {
+        this.fetcher.allowEarly(token, policy, judgement.quietSend);
+      }
     }
     // @HostParam and Fastify constraints hand the handler the host (or a header) as sent.
     if (judgement.notShared === 'host-routing' || judgement.notShared === 'route-constraints') {

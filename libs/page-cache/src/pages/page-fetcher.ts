@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { BypassReason } from '../cache-statistics.js';
 import type { AdapterResponse, FastifyReplyLike } from './adapter-response.js';
+import { directReply } from './early/direct-reply.js';
 import { routeToken } from './early/route-token.js';
 import type { Exchange, PageCacheParts } from './exchange.js';
 import { isBypass, type PageBypass, type PageLocation } from './key/page-key.js';
@@ -22,8 +23,8 @@ import type { PageSpan, TraceAttributes } from '../telemetry/tracing.interface.j
 export class PageFetcher {
   /** Bodies of pages read before, reused while their stored header is unchanged. */
   private readonly bodies: LocalBodies | undefined;
-  /** Routes whose hits may be served early: route token → policy (seen on Nest's path first). */
-  private readonly earlyRoutes = new WeakMap<object, PagePolicy>();
+  /** Routes whose hits may be served early, by route token (judged on Nest's path first). */
+  private readonly earlyRoutes = new WeakMap<object, EarlyRoute>();
 
   constructor(private readonly parts: PageCacheParts) {
     const reuse = parts.options.pages.reuseBodies;
@@ -37,8 +38,8 @@ export class PageFetcher {
   }
 
   /** Lets the early hit path serve the route of `token` (judged safe on Nest's path). */
-  allowEarly(token: object, policy: PagePolicy): void {
-    this.earlyRoutes.set(token, policy);
+  allowEarly(token: object, policy: PagePolicy, quietSend = false): void {
+    this.earlyRoutes.set(token, { policy, quietSend });
   }
 
   /** Refuse → locate (a bypass is counted, and said, where Nest's path answers it). */
@@ -91,8 +92,9 @@ export class PageFetcher {
   ): boolean | Promise<boolean> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
     const token = routeToken(request);
-    const policy = token && this.earlyRoutes.get(token);
-    if (!policy) return false;
+    const route = token && this.earlyRoutes.get(token);
+    if (!route) return false;
+    const { policy, quietSend } = route;
     const startedAt = this.clock();
     // Nest's path goes on with this span when the early path declines the request.
     const span = this.parts.tracing?.page(request, raw, policy.view);
@@ -102,15 +104,19 @@ export class PageFetcher {
     if (span === undefined) {
       const { store, tracker, options } = this.parts;
       const now = lookupPageNow(store, tracker, location, options.maxEntrySize);
-      if (now !== undefined) return this.serveFound(exchange, now);
+      if (now !== undefined) return this.serveFound(exchange, now, quietSend);
     }
-    return this.lookup(location, span).then(found => this.serveFound(exchange, found));
+    return this.lookup(location, span).then(found => this.serveFound(exchange, found, quietSend));
   }
 
   /** Serves what an early lookup found if it is a fresh page; `false` otherwise. */
-  private serveFound(exchange: Exchange, { page }: Lookup): boolean {
+  private serveFound(exchange: Exchange, { page }: Lookup, quietSend: boolean): boolean {
     if (!page || freshness(page.meta, exchange.policy.earlyRefreshBeta) !== 'fresh') return false;
     if (exchange.raw.headersSent) return false;
+    if (quietSend && exchange.response !== exchange.raw) {
+      const direct = directReply(exchange.response as FastifyReplyLike);
+      if (direct !== undefined) exchange.response = direct;
+    }
     const result = this.serve(exchange, page, 'HIT', true);
     const { response, raw } = exchange;
     if (response !== raw) (response as FastifyReplyLike).send(result);
@@ -141,6 +147,12 @@ export class PageFetcher {
     if (hosts && !hostAllowed(hosts, request)) return 'host';
     return undefined;
   }
+}
+
+/** A route allowed on the early path (see `RouteJudgement`). */
+interface EarlyRoute {
+  policy: PagePolicy;
+  quietSend: boolean;
 }
 
 /** What a lookup found: a current page, none (a miss), or nothing at all (the store failed). */

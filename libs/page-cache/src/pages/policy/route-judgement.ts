@@ -42,6 +42,11 @@ export interface RouteJudgement {
   notEarly?: NotEarlyReason;
   /** Why a shared cache (an edge, a proxy) may not keep its pages; `undefined`: it may. */
   notShared?: NotSharedReason;
+  /**
+   * On Fastify: no hook of the route runs while a reply is sent (`onSend`, `preSerialization`,
+   * `onError`), so an early hit may skip Fastify's send (see `directReply`).
+   */
+  quietSend?: boolean;
 }
 
 /** What a route is judged from: Nest's own metadata, the app's config, the adapter's route. */
@@ -73,7 +78,12 @@ export interface RouteFacts {
  */
 export function judgeRoute(facts: RouteFacts): RouteJudgement {
   const pipeline = pipelineReason(facts);
-  return { notEarly: notEarly(facts, pipeline), notShared: notShared(facts, pipeline) };
+  const route = facts.fastifyRoute;
+  return {
+    notEarly: notEarly(facts, pipeline),
+    notShared: notShared(facts, pipeline),
+    quietSend: route !== undefined && SEND_HOOKS.every(name => hooksOf(route, name) === 0),
+  };
 }
 
 /** The reasons that keep a route from both the early path and shared caches. */
@@ -168,6 +178,12 @@ export function pageCacheControl(
   if (configured !== undefined) return privateCacheControl(configured);
   return edge.enabled ? 'private' : undefined;
 }
+
+/**
+ * Hooks of a Fastify route that run while a reply is sent. (`onResponse` hooks and the request
+ * log run on the response's `finish`, set up before any hook: a reply written past `send` too.)
+ */
+const SEND_HOOKS = ['onSend', 'preSerialization', 'onError'] as const;
 
 /** Hooks of a Fastify route that run after `onRequest` and before the handler. */
 const LATER_HOOKS = ['preParsing', 'preValidation', 'preHandler'] as const;

@@ -169,20 +169,35 @@ describe('judgeRoute', () => {
     expect(judgeRoute(facts({ fastifyRoute: route({}), earlyHook: hook }))).toEqual({
       notEarly: undefined,
       notShared: undefined,
+      quietSend: true,
     });
     expect(
       judgeRoute(
         facts({ fastifyRoute: route({ preHandler: [() => undefined] }), earlyHook: hook }),
       ),
-    ).toEqual({ notEarly: 'fastify-hooks', notShared: 'fastify-hooks' });
+    ).toEqual({ notEarly: 'fastify-hooks', notShared: 'fastify-hooks', quietSend: true });
     expect(
       judgeRoute(facts({ fastifyRoute: route({ schema: { querystring: {} } }), earlyHook: hook })),
-    ).toEqual({ notEarly: 'fastify-later-steps', notShared: undefined });
+    ).toEqual({ notEarly: 'fastify-later-steps', notShared: undefined, quietSend: true });
     expect(
       judgeRoute(
         facts({ fastifyRoute: route({ onRequest: [hook, () => undefined] }), earlyHook: hook }),
       ),
-    ).toEqual({ notEarly: 'fastify-later-steps', notShared: undefined });
+    ).toEqual({ notEarly: 'fastify-later-steps', notShared: undefined, quietSend: true });
+  });
+
+  it('says whether a Fastify route runs a hook while a reply is sent (an early hit may skip the send)', () => {
+    const quiet = (extra: Record<string, unknown>) =>
+      judgeRoute(facts({ fastifyRoute: { onRequest: [hook], ...extra }, earlyHook: hook }))
+        .quietSend;
+    const one = [() => undefined];
+    expect(quiet({ onSend: null, preSerialization: null, onError: null })).toBe(true);
+    // onResponse hooks run on the response's end, however it was written.
+    expect(quiet({ onResponse: one })).toBe(true);
+    expect(quiet({ onSend: one })).toBe(false);
+    expect(quiet({ preSerialization: one })).toBe(false);
+    expect(quiet({ onError: one })).toBe(false);
+    expect(judgeRoute(facts({})).quietSend).toBeUndefined();
   });
 
   it("lets @fastify/compress's own hooks follow the early one, and nothing else", () => {
@@ -202,10 +217,11 @@ describe('judgeRoute', () => {
     });
     const judge = (facts_: ReturnType<typeof route>, fastifyCompress: boolean) =>
       judgeRoute(facts({ ...facts_, fastifyCompress }));
-    expect(judge(route([hook, decorate]), true)).toEqual({});
+    expect(judge(route([hook, decorate]), true)).toEqual({ quietSend: true });
     expect(judge(route([hook, decorate]), false)).toEqual({
       notEarly: 'fastify-hooks',
       notShared: 'fastify-hooks',
+      quietSend: true,
     });
     expect(judge(route([hook, decorate], null), false).notEarly).toBe('fastify-later-steps');
     expect(judge(route([hook, other]), true).notEarly).toBe('fastify-later-steps');

@@ -82,7 +82,7 @@ export function judgeRoute(facts: RouteFacts): RouteJudgement {
   return {
     notEarly: notEarly(facts, pipeline),
     notShared: notShared(facts, pipeline),
-    quietSend: route !== undefined && SEND_HOOKS.every(name => hooksOf(route, name) === 0),
+    quietSend: route && SEND_HOOKS.every(name => hooksOf(route, name) === 0),
   };
 }
 

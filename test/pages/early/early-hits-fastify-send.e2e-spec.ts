@@ -92,6 +92,21 @@ describe('early hits on Fastify, written past its send or through it', () => {
     await vi.waitFor(() => expect(responses).toBe(4));
   });
 
+  it("an app's onResponse hook reads the headers of every early hit", async () => {
+    const seen: unknown[] = [];
+    app = await startApp('fastify', ReportModule, nest => {
+      fastifyOf(nest).addHook(
+        'onResponse',
+        (_request: never, reply: { getHeader(name: string): unknown }, done: Done) => {
+          seen.push(reply.getHeader('x-cache'));
+          done();
+        },
+      );
+    });
+    await missThenHits(app, 2);
+    await vi.waitFor(() => expect(seen).toEqual(['MISS', 'HIT', 'HIT']));
+  });
+
   it("Nest's lifecycle onResponse hook (setOnResponseHook) runs for every early hit", async () => {
     let responses = 0;
     app = await startApp('fastify', ReportModule, nest => {

@@ -59,6 +59,8 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   private readonly judged = new WeakMap<object, RouteJudgement>();
   /** The early hit path's Fastify hook, to judge whether it is a route's last step. */
   private earlyHook?: (...args: never[]) => unknown;
+  /** See `RouteFacts.idleResponseHooks`. */
+  private idleResponseHooks?: () => number;
   /** `@fastify/compress` is registered (its per-route hook may follow the early one). */
   private fastifyCompress = false;
   private edgeMarks?: PageEdgeMarks;
@@ -200,9 +202,14 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
   }
 
   /** The early path's Fastify hook: a route goes early only where it is its last step. */
-  useEarlyHook(hook: (...args: never[]) => unknown, fastifyCompress = false): void {
+  useEarlyHook(
+    hook: (...args: never[]) => unknown,
+    fastifyCompress = false,
+    idleResponseHooks?: () => number,
+  ): void {
     this.earlyHook = hook;
     this.fastifyCompress = fastifyCompress;
+    this.idleResponseHooks = idleResponseHooks;
   }
 
   /** The key of a request's page, or why it cannot be keyed safely. Override to add inputs. */
@@ -260,6 +267,7 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
       fastifyRoute: fastifyRouteOf(request),
       earlyHook: this.earlyHook,
       fastifyCompress: this.fastifyCompress,
+      idleResponseHooks: this.idleResponseHooks,
     });
     if (token) {
       this.judged.set(token, judgement);

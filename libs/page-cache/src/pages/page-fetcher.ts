@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { BypassReason } from '../cache-statistics.js';
 import type { AdapterResponse, FastifyReplyLike } from './adapter-response.js';
-import { directReply } from './early/direct-reply.js';
+import { mayWriteDirect } from './early/direct-reply.js';
 import { routeToken } from './early/route-token.js';
 import type { Exchange, PageCacheParts } from './exchange.js';
 import { isBypass, type PageBypass, type PageLocation } from './key/page-key.js';
@@ -113,13 +113,19 @@ export class PageFetcher {
   private serveFound(exchange: Exchange, { page }: Lookup, quietSend: boolean): boolean {
     if (!page || freshness(page.meta, exchange.policy.earlyRefreshBeta) !== 'fresh') return false;
     if (exchange.raw.headersSent) return false;
-    if (quietSend && exchange.response !== exchange.raw) {
-      const direct = directReply(exchange.response as FastifyReplyLike);
-      if (direct !== undefined) exchange.response = direct;
-    }
-    const result = this.serve(exchange, page, 'HIT', true);
     const { response, raw } = exchange;
-    if (response !== raw) (response as FastifyReplyLike).send(result);
+    if (response === raw) {
+      this.serve(exchange, page, 'HIT', true);
+      return true;
+    }
+    const reply = response as FastifyReplyLike;
+    if (quietSend && mayWriteDirect(reply, page)) {
+      exchange.response = raw;
+      this.serve(exchange, page, 'HIT', true);
+      reply.hijack!();
+      return true;
+    }
+    reply.send(this.serve(exchange, page, 'HIT', true));
     return true;
   }
 

@@ -9,6 +9,8 @@ export interface StoredPage {
    * hit and reused by every later one (a page read once is served many times: see `lookup.ts`).
    */
   flatHeaders?: readonly string[];
+  /** Whether Fastify's `reply.send()` would send it as it is (see `early/direct-reply.ts`). */
+  sentAsIs?: boolean;
   /** The flat head of its last answer with a body (see `serve.ts`), by label and age. */
   hitHead?: { label: string; age: number; flat: readonly string[] };
 }

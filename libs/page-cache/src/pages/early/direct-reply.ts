@@ -1,35 +1,53 @@
 import { ServerResponse } from 'node:http';
 import type { FastifyReplyLike } from '../adapter-response.js';
+import type { StoredPage } from '../stored-page.js';
 
 /**
- * Takes an early hit's Fastify reply over, to be written to Node's response as on Express: past
- * Fastify's send (a headers object, a payload check, the hooks' runners), which costs a near hit
- * as much as the rest of its work. Only where that changes nothing the client or the app sees:
- * the route runs no hook while a reply is sent (`quietSend`, judged once) and no earlier hook set
- * a header on the reply (those set on the response are kept). Fastify's `onResponse` hooks and
- * its request log still run: it listens for the response's end before any hook.
- * @returns the response to write to (the reply hijacked), or `undefined`: send through the reply.
+ * Whether an early hit's Fastify reply may be written to Node's response as on Express: past
+ * Fastify's send (a headers object, payload checks, the hooks' runners), which costs a near hit
+ * as much as the rest of its work. Only where nothing the client or the app sees changes:
+ * - the route runs no hook while sending, and after it none that does anything (`quietSend`,
+ *   judged once): an `onResponse` hook could read the reply's headers, which this write leaves
+ *   unset;
+ * - Fastify logs no completed request (a `res` serializer could read them too);
+ * - no earlier hook set a header or a trailer on the reply (those set on the response are kept);
+ * - the page is one `reply.send()` sends as it is: it has its own `Content-Type` (a Buffer
+ *   without one gets `application/octet-stream`), and is not a 204 (stripped of its length).
+ * HTTP/1 only: an HTTP/2 response takes its head differently. The caller hijacks the reply once
+ * the page is written (nothing is sent if the write throws).
  */
-export function directReply(reply: FastifyReplyLike): ServerResponse | undefined {
-  // HTTP/1 only: an HTTP/2 response takes its head differently.
-  if (typeof reply.hijack !== 'function' || !(reply.raw instanceof ServerResponse))
-    return undefined;
-  const headers = replyHeaders(reply);
-  if (headers === undefined) return undefined;
-  for (const _ in headers) return undefined;
-  reply.hijack();
-  return reply.raw;
+export function mayWriteDirect(reply: FastifyReplyLike, page: StoredPage): boolean {
+  if (typeof reply.hijack !== 'function' || !(reply.raw instanceof ServerResponse)) return false;
+  const info = (reply as { log?: { info?: unknown } }).log?.info;
+  // A disabled level's method (no logger, or one set above `info`) is a `noop`.
+  if (typeof info !== 'function' || info.name !== 'noop') return false;
+  if (!empty(ownField(reply, 'fastify.reply.headers'))) return false;
+  const trailers = ownField(reply, 'fastify.reply.trailers');
+  if (trailers !== null && !empty(trailers)) return false;
+  return (page.sentAsIs ??= sentAsIs(page));
 }
 
-/** Fastify's symbol of a reply's own headers, found on the first reply (`null`: none). */
-let headersSymbol: symbol | null | undefined;
+function sentAsIs({ meta }: StoredPage): boolean {
+  return meta.s !== 204 && meta.h.some(([name]) => name === 'content-type');
+}
 
-function replyHeaders(reply: object): object | undefined {
-  headersSymbol ??=
-    Object.getOwnPropertySymbols(reply).find(
-      symbol => symbol.description === 'fastify.reply.headers',
-    ) ?? null;
-  if (headersSymbol === null) return undefined;
-  const headers = (reply as Record<symbol, unknown>)[headersSymbol];
-  return typeof headers === 'object' && headers !== null ? headers : undefined;
+/** Fastify's symbols of a reply's fields, found on the first reply (`null`: not there). */
+const symbols = new Map<string, symbol | null>();
+
+/** A reply's field under Fastify's symbol described `description`; `undefined` when unknown. */
+function ownField(reply: object, description: string): unknown {
+  let symbol = symbols.get(description);
+  if (symbol === undefined) {
+    symbol =
+      Object.getOwnPropertySymbols(reply).find(each => each.description === description) ?? null;
+    symbols.set(description, symbol);
+  }
+  return symbol === null ? undefined : (reply as Record<symbol, unknown>)[symbol];
+}
+
+/** Whether `value` is an object with no own enumerable field (`undefined`: not known, so no). */
+function empty(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const _ in value) return false;
+  return true;
 }

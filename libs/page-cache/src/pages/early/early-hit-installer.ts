@@ -44,7 +44,9 @@ export class EarlyHitInstaller implements OnModuleInit {
     if (!interceptor) return;
     const type = adapter.getType();
     if (type === 'express') this.installOnExpress(adapter.getInstance(), interceptor);
-    else if (type === 'fastify') this.installOnFastify(adapter.getInstance(), interceptor);
+    else if (type === 'fastify') {
+      this.installOnFastify(adapter.getInstance(), interceptor, idleResponseHooks(adapter));
+    }
   }
 
   private installOnExpress(app: unknown, interceptor: PageCacheInterceptor): void {
@@ -70,7 +72,11 @@ export class EarlyHitInstaller implements OnModuleInit {
     }
   }
 
-  private installOnFastify(app: unknown, interceptor: PageCacheInterceptor): void {
+  private installOnFastify(
+    app: unknown,
+    interceptor: PageCacheInterceptor,
+    idle: () => number,
+  ): void {
     const fastify = app as {
       addHook(
         name: 'onRequest',
@@ -89,7 +95,7 @@ export class EarlyHitInstaller implements OnModuleInit {
       value: `nestjsPageCacheEarlyHit${++installed}:${this.cacheName}`,
     });
     // @fastify/compress compresses what the hook sends in its onSend hook, as any other reply.
-    interceptor.useEarlyHook(earlyHit, fastify.hasPlugin?.('@fastify/compress') === true);
+    interceptor.useEarlyHook(earlyHit, fastify.hasPlugin?.('@fastify/compress') === true, idle);
     fastify.addHook('onRequest', earlyHit);
   }
 }
@@ -122,6 +128,16 @@ function serveEarly(
     },
     () => declined(),
   );
+}
+
+/**
+ * Nest's Fastify adapter adds one `onResponse` hook to every route in its constructor (so before
+ * any of the app's), which runs the adapter's lifecycle hook and does nothing while none is set.
+ */
+function idleResponseHooks(adapter: object): () => number {
+  const nest = adapter as { onResponseHook?: unknown; setOnResponseHook?: unknown };
+  if (typeof nest.setOnResponseHook !== 'function' || !('onResponseHook' in nest)) return () => 0;
+  return () => (nest.onResponseHook === undefined ? 1 : 0);
 }
 
 /** Early hooks installed in this process (each gets a name of its own). */

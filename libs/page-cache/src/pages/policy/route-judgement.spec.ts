@@ -187,13 +187,20 @@ describe('judgeRoute', () => {
   });
 
   it('says whether a Fastify route runs a hook while a reply is sent (an early hit may skip the send)', () => {
-    const quiet = (extra: Record<string, unknown>) =>
-      judgeRoute(facts({ fastifyRoute: { onRequest: [hook], ...extra }, earlyHook: hook }))
-        .quietSend;
+    const quiet = (extra: Record<string, unknown>, idle = 0) =>
+      judgeRoute(
+        facts({
+          fastifyRoute: { onRequest: [hook], ...extra },
+          earlyHook: hook,
+          idleResponseHooks: () => idle,
+        }),
+      ).quietSend;
     const one = [() => undefined];
     expect(quiet({ onSend: null, preSerialization: null, onError: null })).toBe(true);
-    // onResponse hooks run on the response's end, however it was written.
-    expect(quiet({ onResponse: one })).toBe(true);
+    // An onResponse hook may read the reply's headers; Nest's, while idle, does nothing.
+    expect(quiet({ onResponse: one })).toBe(false);
+    expect(quiet({ onResponse: one }, 1)).toBe(true);
+    expect(quiet({ onResponse: [...one, ...one] }, 1)).toBe(false);
     expect(quiet({ onSend: one })).toBe(false);
     expect(quiet({ preSerialization: one })).toBe(false);
     expect(quiet({ onError: one })).toBe(false);

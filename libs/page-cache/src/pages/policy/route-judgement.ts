@@ -44,7 +44,8 @@ export interface RouteJudgement {
   notShared?: NotSharedReason;
   /**
    * On Fastify: no hook of the route runs while a reply is sent (`onSend`, `preSerialization`,
-   * `onError`), so an early hit may skip Fastify's send (see `directReply`).
+   * `onError`) or after it (`onResponse`, but Nest's idle one), so an early hit may skip Fastify's
+   * send (see `mayWriteDirect`).
    */
   quietSend?: boolean;
 }
@@ -64,6 +65,8 @@ export interface RouteFacts {
   earlyHook?: (...args: never[]) => unknown;
   /** `@fastify/compress` is registered: each route's last `onRequest` hook is its own. */
   fastifyCompress?: boolean;
+  /** How many of each Fastify route's first `onResponse` hooks do nothing (Nest's, while idle). */
+  idleResponseHooks?: () => number;
 }
 
 /**
@@ -82,7 +85,7 @@ export function judgeRoute(facts: RouteFacts): RouteJudgement {
   return {
     notEarly: notEarly(facts, pipeline),
     notShared: notShared(facts, pipeline),
-    quietSend: route && SEND_HOOKS.every(name => hooksOf(route, name) === 0),
+    quietSend: route && quietSend(route, facts.idleResponseHooks?.() ?? 0),
   };
 }
 
@@ -179,11 +182,19 @@ export function pageCacheControl(
   return edge.enabled ? 'private' : undefined;
 }
 
-/**
- * Hooks of a Fastify route that run while a reply is sent. (`onResponse` hooks and the request
- * log run on the response's `finish`, set up before any hook: a reply written past `send` too.)
- */
+/** Hooks of a Fastify route that run while a reply is sent. */
 const SEND_HOOKS = ['onSend', 'preSerialization', 'onError'] as const;
+
+/**
+ * Whether a Fastify route runs no hook while a reply is sent, and after it (`onResponse`, which
+ * could read the reply's headers) only the `idle` first ones: Nest's adapter adds one to every
+ * route, which does nothing until `setOnResponseHook()`.
+ */
+function quietSend(route: object, idle: number): boolean {
+  return (
+    SEND_HOOKS.every(name => hooksOf(route, name) === 0) && hooksOf(route, 'onResponse') <= idle
+  );
+}
 
 /** Hooks of a Fastify route that run after `onRequest` and before the handler. */
 const LATER_HOOKS = ['preParsing', 'preValidation', 'preHandler'] as const;

@@ -71,6 +71,19 @@ describe('writeStoredPage', () => {
     expect(heads.every(({ headers }) => headers.length === 10)).toBe(true);
   });
 
+  it('answers a stored 204 with no body and no Content-Length', () => {
+    const { raw, heads } = recorder();
+    const ends: unknown[][] = [];
+    raw.end = ((...args: unknown[]) => ends.push(args)) as never;
+    const stored = page();
+    stored.meta.s = 204;
+    stored.body = Buffer.alloc(0);
+    const { bytesSent } = writeStoredPage(request, raw, raw, 'nothing', stored, 'HIT');
+    expect(heads[0]!.status).toBe(204);
+    expect(heads[0]!.headers).not.toContain('content-length');
+    expect({ ends, bytesSent }).toEqual({ ends: [[]], bytesSent: 0 });
+  });
+
   it("leaves the response as it is before Nest, and Nest's send a no-op after it", () => {
     const early = recorder();
     writeStoredPage(request, early.raw, early.raw, 'nothing', page(), 'HIT');

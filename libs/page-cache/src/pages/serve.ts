@@ -34,8 +34,9 @@ export function writeStoredPage(
   // A 304 carries the validators and caching headers, not the description of a body.
   const stored = notModified ? withoutBodyHeaders(meta.h, meta.e) : flatHeadersOf(page);
   const status = notModified ? 304 : meta.s;
-  // HEAD and 304 answers carry no body.
-  const bytesSent = notModified || request.method === 'HEAD' ? 0 : body.length;
+  // 204 and 304 answers have no body, nor a Content-Length (RFC 9110 §8.6); HEAD ones send none.
+  const bodiless = notModified || status === 204;
+  const bytesSent = bodiless || request.method === 'HEAD' ? 0 : body.length;
   if (response !== raw) {
     const reply = response as FastifyReplyLike;
     reply.code(status);
@@ -43,7 +44,7 @@ export function writeStoredPage(
     reply.header('x-cache', label);
     reply.header('age', String(age));
     // Fastify sends a Buffer as it is, and leaves the body out of HEAD and 304 answers.
-    const payload = notModified ? undefined : body;
+    const payload = bodiless ? undefined : body;
     if (after === 'render') {
       // Nest hands a @Render() handler's result to reply.view(): the page is rendered already.
       (reply as typeof reply & { view?: unknown }).view = function (this: typeof reply) {
@@ -52,12 +53,12 @@ export function writeStoredPage(
     }
     return { result: payload, bytesSent };
   }
-  const flat = notModified
+  const flat = bodiless
     ? stored.concat('x-cache', label, 'age', String(age))
     : hitHead(page, label, age);
   // Read only (see `hitHead`).
   raw.writeHead(status, flat as string[]);
-  if (notModified || request.method === 'HEAD') raw.end();
+  if (bodiless || request.method === 'HEAD') raw.end();
   else raw.end(body);
   // Nest then calls res.send() (or res.render(), which would run the template) on the answered
   // response: they have nothing left to do. Before Nest (`nothing`), the response is left as it is.

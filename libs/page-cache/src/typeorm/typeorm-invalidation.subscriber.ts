@@ -53,9 +53,11 @@ export const TYPEORM_CACHE_INVALIDATION_OPTIONS = Symbol('TYPEORM_CACHE_INVALIDA
  * many-to-many link added or removed names the entity at each end (see `touchedEntities`); a
  * delete names what the database deletes or changes with it (see `cascadedEntities`).
  *
- * Inside a transaction the events wait for the commit (and are dropped on rollback): invalidating
- * before the commit would let a concurrent request re-cache the pre-commit data. The emit is
- * awaited, so `save()` resolves only once the cache no longer holds pages built from the old row.
+ * Inside a transaction the events wait for the commit (and are dropped on rollback, except on a
+ * driver whose one connection lets requests read uncommitted rows: see `afterTransactionRollback`):
+ * invalidating before the commit would let a concurrent request re-cache the pre-commit data. The
+ * emit is awaited, so `save()` resolves only once the cache no longer holds pages built from the
+ * old row.
  *
  * ```ts
  * @Module({ imports: [TypeOrmModule.forRoot(…), EventEmitterModule.forRoot(), CacheModule.forRoot(…)],

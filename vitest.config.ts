@@ -52,6 +52,9 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // Two test files at a time, not Vitest's default of one per core but one (a single worker on
+    // a 2-core runner): most e2e time is waiting on real servers, child apps and conditions.
+    maxWorkers: 2,
     projects: [
       // Specs beside pure code: no Redis, no database, seconds (`npm run test:unit`)…
       {

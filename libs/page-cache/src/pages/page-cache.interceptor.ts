@@ -31,6 +31,7 @@ import { rejectResponse } from './fill/storability.js';
 import { LearnedVary } from './key/learned-vary.js';
 import { isBypass, locatePage, type PageBypass, type PageLocation } from './key/page-key.js';
 import { freshness, type Lookup } from './lookup.js';
+import { internalField } from './internal-field.js';
 import { OnceWarnings } from './once-warnings.js';
 import { PageFetcher } from './page-fetcher.js';
 import { PageFiller } from './page-filler.js';
@@ -317,10 +318,6 @@ export class PageCacheInterceptor implements NestInterceptor, OnModuleInit {
 
 /** Fastify's route context of a request (its hooks and schema), under `fastify.context`. */
 function fastifyRouteOf(request: PageRequest): object | undefined {
-  const symbol = Object.getOwnPropertySymbols(request).find(
-    candidate => candidate.description === 'fastify.context',
-  );
-  if (symbol === undefined) return undefined;
-  const context = (request as unknown as Record<symbol, unknown>)[symbol];
+  const context = internalField(request, 'fastify.context');
   return typeof context === 'object' && context !== null ? context : undefined;
 }

@@ -1,6 +1,7 @@
 import { ServerResponse } from 'node:http';
 import type { FastifyReplyLike } from '../adapter-response.js';
 import type { StoredPage } from '../stored-page.js';
+import { internalField } from '../internal-field.js';
 
 /**
  * Whether an early hit's Fastify reply may be written to Node's response as on Express: past
@@ -21,28 +22,14 @@ export function mayWriteDirect(reply: FastifyReplyLike, page: StoredPage): boole
   const info = (reply as { log?: { info?: unknown } }).log?.info;
   // A disabled level's method (no logger, or one set above `info`) is a `noop`.
   if (typeof info !== 'function' || info.name !== 'noop') return false;
-  if (!empty(ownField(reply, 'fastify.reply.headers'))) return false;
-  const trailers = ownField(reply, 'fastify.reply.trailers');
+  if (!empty(internalField(reply, 'fastify.reply.headers'))) return false;
+  const trailers = internalField(reply, 'fastify.reply.trailers');
   if (trailers !== null && !empty(trailers)) return false;
   return (page.sentAsIs ??= sentAsIs(page));
 }
 
 function sentAsIs({ meta }: StoredPage): boolean {
   return meta.s !== 204 && meta.h.some(([name]) => name === 'content-type');
-}
-
-/** Fastify's symbols of a reply's fields, found on the first reply (`null`: not there). */
-const symbols = new Map<string, symbol | null>();
-
-/** A reply's field under Fastify's symbol described `description`; `undefined` when unknown. */
-function ownField(reply: object, description: string): unknown {
-  let symbol = symbols.get(description);
-  if (symbol === undefined) {
-    symbol =
-      Object.getOwnPropertySymbols(reply).find(each => each.description === description) ?? null;
-    symbols.set(description, symbol);
-  }
-  return symbol === null ? undefined : (reply as Record<symbol, unknown>)[symbol];
 }
 
 /** Whether `value` is an object with no own enumerable field (`undefined`: not known, so no). */

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { internalField } from '../internal-field.js';
 
 /** What a response looked like when it ended, as seen on the wire. */
 export interface CapturedResponse {
@@ -148,18 +149,13 @@ function bodyOf(args: unknown[]): Buffer {
   return Buffer.alloc(0);
 }
 
-let outHeadersSymbol: symbol | undefined;
-
 /**
  * The headers `_storeHeader` was given, as sent: Node's own table (`{ lower: [name, value] }`)
  * after `setHeader`, else what `writeHead` received (an object, a flat array or pairs).
  */
 function headerEntries(raw: ServerResponse, given: unknown): [string, unknown][] {
   if (!given || typeof given !== 'object') return [];
-  outHeadersSymbol ??= Object.getOwnPropertySymbols(raw).find(
-    symbol => symbol.description === 'kOutHeaders',
-  );
-  if (outHeadersSymbol && given === (raw as unknown as Record<symbol, unknown>)[outHeadersSymbol]) {
+  if (given === internalField(raw, 'kOutHeaders')) {
     return Object.values(given as Record<string, [string, unknown]>);
   }
   if (!Array.isArray(given)) return Object.entries(given);

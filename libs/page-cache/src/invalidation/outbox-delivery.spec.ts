@@ -83,3 +83,46 @@ describe('OutboxDelivery while the store cannot be reached', () => {
     ]);
   });
 });
+
+/** A real memory store whose writes wait until `open()`. */
+class GatedStore extends MemoryStore {
+  private release!: () => void;
+  private readonly gate = new Promise<void>(resolve => (this.release = resolve));
+  writes = 0;
+  open(): void {
+    this.release();
+  }
+  override async delete(...args: Parameters<MemoryStore['delete']>): Promise<number> {
+    this.writes++;
+    await this.gate;
+    return super.delete(...args);
+  }
+}
+
+describe('OutboxDelivery while a record is being delivered', () => {
+  it('leaves it to that delivery: a pass meanwhile does not deliver (nor count) it again', async () => {
+    const store = new GatedStore();
+    let counted = 0;
+    const pipeline = new InvalidationPipeline(
+      new DependencyTracker(store, 'ns'),
+      undefined,
+      () => counted++,
+    );
+    const journal = new SharedJournal();
+    journal.entries = [];
+    const delivery = new OutboxDelivery(journal, [pipeline], 100, false);
+    const record = { id: 'a', model: 'Article', entityId: null };
+    await delivery.record([record], false);
+    const first = delivery.deliver([record]);
+    await vi.waitFor(() => expect(store.writes).toBeGreaterThan(0));
+    const pass = delivery.pass();
+    store.open();
+    await Promise.all([first, pass]);
+    expect(counted).toBe(1);
+    expect(journal.entries).toEqual([]);
+    // A record no delivery holds is still the pass's.
+    await journal.record([{ id: 'b', model: 'Article', entityId: null }]);
+    await delivery.pass();
+    expect(counted).toBe(2);
+  });
+});

@@ -20,6 +20,8 @@ export class OutboxDelivery {
   private stopped = false;
   private failing = false;
   private readonly backoff: Backoff;
+  /** Records this process is delivering now, by id: a pass leaves them to that delivery. */
+  private readonly delivering = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly journal: InvalidationJournal,
@@ -83,6 +85,21 @@ export class OutboxDelivery {
     if (!retry) {
       for (const pipeline of this.pipelines) pipeline.pending.committed(entries.map(e => e.id));
     }
+    const delivery = this.deliverNow(entries, retry);
+    for (const entry of entries) this.delivering.set(entry.id, delivery);
+    try {
+      return await delivery;
+    } finally {
+      for (const entry of entries) {
+        if (this.delivering.get(entry.id) === delivery) this.delivering.delete(entry.id);
+      }
+    }
+  }
+
+  private async deliverNow(
+    entries: readonly JournalEntry[],
+    retry: boolean,
+  ): Promise<{ complete: boolean; removed: boolean }> {
     const delivered: string[] = [];
     const undelivered: JournalEntry[] = [];
     for (const group of byTarget(entries)) {
@@ -131,17 +148,30 @@ export class OutboxDelivery {
         await this.readPending();
         let complete = true;
         const waiting = new Set<string>();
+        const others = new Set<Promise<unknown>>();
         for (;;) {
-          const entries = await this.journal.pending(BATCH);
+          const read = await this.journal.pending(BATCH);
+          // A record this process is delivering now is its delivery's (delivered twice, it
+          // would be counted twice, and cost another miss); the pass waits for it instead.
+          const entries: JournalEntry[] = [];
+          for (const entry of read) {
+            const inFlight = this.delivering.get(entry.id);
+            if (inFlight === undefined) entries.push(entry);
+            else others.add(inFlight);
+          }
           if (entries.length === 0) break;
           const outcome = await this.deliver(entries, true);
           if (!outcome.complete) {
             complete = false;
             for (const entry of entries) waiting.add(entry.model);
           }
-          // A short batch was the last; a failing store or journal waits for the next pass.
-          if (entries.length < BATCH || !outcome.complete || !outcome.removed) break;
+          // A short batch was the last, and one with records in delivery here (the next pass
+          // reads past them); a failing store or journal waits for the next pass.
+          if (read.length < BATCH || entries.length < read.length) break;
+          if (!outcome.complete || !outcome.removed) break;
         }
+        // Then the journal is read as those deliveries left it.
+        await Promise.allSettled(others);
         await this.readPending();
         // Said once per change: from delivering to waiting, and back.
         if (complete === !this.failing) return;

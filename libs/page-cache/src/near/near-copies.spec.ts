@@ -87,4 +87,48 @@ describe('NearCopies', () => {
     }
     expect(copies.size).toBe(0);
   });
+
+  describe('getAll', () => {
+    let now = 1_000;
+    const clock = () => now;
+    const start = () => {
+      const copies = new NearCopies(10_000, clock);
+      copies.install(copies.ticket(), 'page', bytes(10), 5_000);
+      copies.install(copies.ticket(), 'token', Buffer.from('t1'), 2_000);
+      return { copies, keys: ['page', 'token'] as const };
+    };
+
+    it('answers the same keys with the same frozen values while nothing held changed', () => {
+      const { copies, keys } = start();
+      const first = copies.getAll(keys)!;
+      expect(first.map(value => value.toString())).toEqual([bytes(10).toString(), 't1']);
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(copies.getAll(keys)).toBe(first);
+      // Another array of the same keys is read again.
+      expect(copies.getAll([...keys])).not.toBe(first);
+    });
+
+    it('reads again after any install, drop or expiry, and never returns a dropped copy', () => {
+      const { copies, keys } = start();
+      const first = copies.getAll(keys)!;
+      copies.install(copies.ticket(), 'token', Buffer.from('t2'), 2_000);
+      const second = copies.getAll(keys)!;
+      expect(second).not.toBe(first);
+      expect(second[1]!.toString()).toBe('t2');
+      copies.drop(['token']);
+      expect(copies.getAll(keys)).toBeUndefined();
+      copies.install(copies.ticket(), 'token', Buffer.from('t3'), 2_000);
+      expect(copies.getAll(keys)![1]!.toString()).toBe('t3');
+      copies.dropAll();
+      expect(copies.getAll(keys)).toBeUndefined();
+    });
+
+    it('stops at the first of its copies to expire', () => {
+      const { copies, keys } = start();
+      expect(copies.getAll(keys)).toBeDefined();
+      now += 2_000;
+      expect(copies.getAll(keys)).toBeUndefined();
+      expect(copies.get('page')).toBeDefined();
+    });
+  });
 });

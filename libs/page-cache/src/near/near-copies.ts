@@ -35,6 +35,12 @@ export class NearCopies {
   private held = 0;
   /** Installs and moves so far: a copy used again is moved only if it is in the older half. */
   private moves = 0;
+  /** Changes of what is held (installs, removals, drops): {@link getAll}'s memo is checked by it. */
+  private changes = 0;
+  /** The last {@link getAll}: its keys (by identity), values, and until when it holds. */
+  private lastAll:
+    | { keys: readonly string[]; changes: number; expiresAt: number; values: readonly Buffer[] }
+    | undefined;
 
   constructor(
     readonly maxBytes: number,
@@ -53,6 +59,33 @@ export class NearCopies {
 
   /** The copy of `key` while it lives, marked as the most recently used. */
   get(key: string, now = this.now()): Buffer | undefined {
+    return this.live(key, now)?.value;
+  }
+
+  /**
+   * The copies of every one of `keys` while they all live, else `undefined`. The same frozen
+   * array for the same `keys` array while nothing held changed and none expired: a hot page's hits
+   * read no map.
+   */
+  getAll(keys: readonly string[], now = this.now()): readonly Buffer[] | undefined {
+    const last = this.lastAll;
+    if (last?.keys === keys && last.changes === this.changes && now < last.expiresAt) {
+      return last.values;
+    }
+    const values: Buffer[] = [];
+    let expiresAt = Infinity;
+    for (const key of keys) {
+      const copy = this.live(key, now);
+      if (copy === undefined) return undefined;
+      values.push(copy.value);
+      if (copy.expiresAt < expiresAt) expiresAt = copy.expiresAt;
+    }
+    Object.freeze(values);
+    this.lastAll = { keys, changes: this.changes, expiresAt, values };
+    return values;
+  }
+
+  private live(key: string, now: number): Copy | undefined {
     const copy = this.copies.get(key);
     if (copy === undefined) return undefined;
     if (copy.expiresAt <= now) {
@@ -66,7 +99,7 @@ export class NearCopies {
       this.copies.delete(key);
       this.copies.set(key, copy);
     }
-    return copy.value;
+    return copy;
   }
 
   /** What a read through the store takes before it is sent (see {@link install}). */
@@ -85,6 +118,7 @@ export class NearCopies {
     if (bytes > this.maxBytes) return false;
     const previous = this.copies.get(key);
     if (previous) this.remove(key, previous);
+    this.changes++;
     this.copies.set(key, {
       value,
       moved: ++this.moves,
@@ -107,6 +141,7 @@ export class NearCopies {
   /** Drops the copies of `keys`; reads in flight for them install nothing. */
   drop(keys: readonly string[]): void {
     const sequence = ++this.sequence;
+    this.changes++;
     for (const key of keys) {
       const copy = this.copies.get(key);
       if (copy) this.remove(key, copy);
@@ -123,12 +158,14 @@ export class NearCopies {
   /** Drops every copy; no read in flight installs anything. */
   dropAll(): void {
     this.floor = ++this.sequence;
+    this.changes++;
     this.lastDrop.clear();
     this.copies.clear();
     this.held = 0;
   }
 
   private remove(key: string, copy: Copy): void {
+    this.changes++;
     this.copies.delete(key);
     this.held -= copy.bytes;
   }

@@ -56,17 +56,14 @@ export class NearHolder {
     this.lease.start();
   }
 
-  /** The copies of `keys` when every one is held and the lease is usable; else `undefined`. */
-  serve(keys: readonly string[]): Buffer[] | undefined {
+  /**
+   * The copies of `keys` when every one is held and the lease is usable; else `undefined`. Read
+   * only: the same array may be returned again (see `NearCopies.getAll`).
+   */
+  serve(keys: readonly string[]): readonly Buffer[] | undefined {
     if (this.copies.size === 0 || !this.lease.usable()) return undefined;
-    const values: Buffer[] = [];
-    const now = Date.now();
-    for (const key of keys) {
-      const value = this.copies.get(key, now);
-      if (value === undefined) return undefined;
-      values.push(value);
-    }
-    this.hits++;
+    const values = this.copies.getAll(keys);
+    if (values !== undefined) this.hits++;
     return values;
   }
 

@@ -70,7 +70,7 @@ export class NearStore implements CacheStore {
   }
 
   /** The copies of `keys` when every one is held, the lease usable and the epoch unchanged. */
-  getManyNow(keys: readonly string[]): Buffer[] | undefined {
+  getManyNow(keys: readonly string[]): readonly Buffer[] | undefined {
     const holder = this.holder;
     if (holder === undefined || keys.length === 0) return undefined;
     const epoch = this.inner.epoch?.();
@@ -94,7 +94,7 @@ export class NearStore implements CacheStore {
     }
     if (epoch !== undefined) {
       const held = holder.serve(keys);
-      if (held) return held;
+      if (held) return held.slice();
     }
     // Copies that expire together (or a cold start) would otherwise send one read per request in
     // flight for the same keys. A read in flight is joined only while its answer could still be

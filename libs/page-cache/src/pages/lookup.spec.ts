@@ -4,7 +4,7 @@ import { encodeEntry } from '../codec.js';
 import { DependencyTracker } from '../dependency-tracker.js';
 import { MemoryStore } from '../stores/memory.store.js';
 import { LocalBodies } from './local-bodies.js';
-import { freshness, lookupPage } from './lookup.js';
+import { freshness, lookupPage, lookupPageNow } from './lookup.js';
 
 const meta = (over: Partial<PageMeta> = {}): PageMeta => ({
   k: 'page',
@@ -163,5 +163,28 @@ describe('lookupPage while the store epoch is unknown', () => {
     await expect(lookupPage(store, tracker, { key: 'k', deps: ['Post'] }, 1024)).resolves.toEqual(
       {},
     );
+  });
+});
+
+describe('lookupPageNow', () => {
+  /** A real memory store that answers from memory with arrays handed in by the test. */
+  class AnsweringStore extends MemoryStore {
+    answer: readonly (Buffer | undefined)[] = [];
+    override getManyNow(): readonly (Buffer | undefined)[] {
+      return this.answer;
+    }
+  }
+
+  it('judges the same frozen replies once, and replies with another token anew', () => {
+    const store = new AnsweringStore();
+    const tracker = new DependencyTracker(store, 'ns:1');
+    const location = { key: 'k', deps: Object.freeze(['Post']) as string[] };
+    const page = encodeEntry(meta({ d: ['Post'], g: ['t1'] }), Buffer.from('body'));
+    store.answer = Object.freeze([page, Buffer.from('t1')]);
+    expect(lookupPageNow(store, tracker, location, 1024)?.page?.body.toString()).toBe('body');
+    expect(lookupPageNow(store, tracker, location, 1024)?.page?.body.toString()).toBe('body');
+    // The same page bytes, a replaced token: another array, judged again.
+    store.answer = Object.freeze([page, Buffer.from('t2')]);
+    expect(lookupPageNow(store, tracker, location, 1024)).toEqual({ generations: ['t2'] });
   });
 });

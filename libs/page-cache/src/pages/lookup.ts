@@ -68,8 +68,14 @@ export function lookupPageNow(
   if (store.getManyNow === undefined) return undefined;
   const replies = store.getManyNow(tracker.lookupKeys(location.key, location.deps));
   if (replies === undefined) return undefined;
+  const known = CURRENT.get(replies);
+  if (known !== undefined) return { page: known };
   const page = read(store, location, replies[0], maxEntrySize, undefined);
-  if (page !== undefined && DependencyTracker.isCurrent(page.meta.g, replies, 1)) return { page };
+  if (page !== undefined && DependencyTracker.isCurrent(page.meta.g, replies, 1)) {
+    // The same replies again are the same bytes (the store answered them unchanged).
+    if (Object.isFrozen(replies)) CURRENT.set(replies, page);
+    return { page };
+  }
   const generations: string[] = [];
   for (let i = 1; i < replies.length; i++) {
     const token = replies[i];
@@ -78,6 +84,12 @@ export function lookupPageNow(
   }
   return { generations };
 }
+
+/**
+ * Current pages by the replies they were found in: a store that answers the same keys with the
+ * same frozen array while nothing it holds changed (near copies) has it judged once.
+ */
+const CURRENT = new WeakMap<readonly (Buffer | undefined)[], StoredPage>();
 
 /** The page if its tokens are current; otherwise the tokens to store a new one with. */
 async function found(

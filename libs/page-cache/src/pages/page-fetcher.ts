@@ -140,9 +140,6 @@ export class PageFetcher {
     if (refusesIdentity(request.headers['accept-encoding'])) return 'accept-encoding';
     // Targets routers read differently (absolute-form, `//`, `;`): no tag could find their page.
     if (!plainTarget(request.url)) return 'url';
-    // A forwarded protocol a client made up (`X-Forwarded-Proto: gopher`) would be an entry each.
-    const protocol = request.protocol;
-    if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') return 'protocol';
     // An invalidation of a model this page depends on has not reached the store yet.
     const pending = this.parts.pending;
     if (pending.size > 0 && pending.affects(policy.dependsOn ?? policy.models)) {

@@ -27,9 +27,10 @@ export interface CacheStore {
   /**
    * What `getMany(keys)` would resolve to, answered now from this process's memory, or
    * `undefined` when this store cannot answer without I/O now (it is then asked with `getMany`).
-   * Optional: it lets a hit held in memory be served without a promise.
+   * Optional: it lets a hit held in memory be served without a promise. Read only: a store may
+   * answer the same `keys` array with the same (frozen) array while nothing it holds changed.
    */
-  getManyNow?(keys: readonly string[]): (Buffer | undefined)[] | undefined;
+  getManyNow?(keys: readonly string[]): readonly (Buffer | undefined)[] | undefined;
   /**
    * Writes one value. With `onlyIfAbsent` the write happens only when the key is missing (atomic).
    * @returns whether the value was written.

@@ -63,7 +63,7 @@ export class MemoryStore implements CacheStore {
   }
 
   /** The memory store always answers now. */
-  getManyNow(keys: readonly string[]): (Buffer | undefined)[] | undefined {
+  getManyNow(keys: readonly string[]): readonly (Buffer | undefined)[] | undefined {
     return this.readValues(keys);
   }
 

@@ -20,13 +20,19 @@ import { internalField } from '../internal-field.js';
 export function mayWriteDirect(reply: FastifyReplyLike, page: StoredPage): boolean {
   if (typeof reply.hijack !== 'function' || !(reply.raw instanceof ServerResponse)) return false;
   const info = (reply as { log?: { info?: unknown } }).log?.info;
-  // A disabled level's method (no logger, or one set above `info`) is a `noop`.
-  if (typeof info !== 'function' || info.name !== 'noop') return false;
+  // A disabled level's method (no logger, or one set above `info`) is a `noop` (one function).
+  if (info === undefined || info !== knownNoop) {
+    if (typeof info !== 'function' || info.name !== 'noop') return false;
+    knownNoop = info;
+  }
   if (!empty(internalField(reply, 'fastify.reply.headers'))) return false;
   const trailers = internalField(reply, 'fastify.reply.trailers');
   if (trailers !== null && !empty(trailers)) return false;
   return (page.sentAsIs ??= sentAsIs(page));
 }
+
+/** The logger's `noop` once seen (reading a function's name costs more than comparing it). */
+let knownNoop: unknown;
 
 function sentAsIs({ meta }: StoredPage): boolean {
   return meta.s !== 204 && meta.h.some(([name]) => name === 'content-type');

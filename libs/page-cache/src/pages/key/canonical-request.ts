@@ -1,3 +1,4 @@
+import { routeOptionsOf } from '../route-options.js';
 import type { PageRequest } from '../page-metadata.js';
 
 /**
@@ -67,7 +68,7 @@ export function keyedSpellings(
 export function routePattern(request: object): string | undefined {
   const express = (request as { route?: { path?: unknown } }).route?.path;
   if (typeof express === 'string') return express;
-  const fastify = (request as { routeOptions?: { url?: unknown } }).routeOptions?.url;
+  const fastify = routeOptionsOf(request)?.url;
   return typeof fastify === 'string' ? fastify : undefined;
 }
 

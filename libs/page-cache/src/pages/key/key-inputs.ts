@@ -170,12 +170,13 @@ function encodeInput(value: unknown): string | undefined {
   }
 }
 
-/** Whether an array or plain object has no element or own enumerable property. */
+/**
+ * Whether an array has no element, or an object JSON encodes as `{}`: no own enumerable property
+ * and no `toJSON` (a plain object, or a null-prototype one such as Fastify's route parameters).
+ */
 function isEmpty(value: object): boolean {
   if (Array.isArray(value)) return value.length === 0;
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
-    return false;
-  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
   for (const name in value) if (Object.prototype.hasOwnProperty.call(value, name)) return false;
   return true;
 }

@@ -190,7 +190,18 @@ describe('the location memo', () => {
     protocol: maybe(fc.constantFrom('http', 'https', 'n')),
     localPort: fc.constantFrom(undefined, 80, 8080, Number.NaN),
     route: fc.constantFrom(undefined, '/p', '/p/:id'),
-    params: maybe(fc.constantFrom({}, { id: '1' }, { id: '01' }, { id: 1 }, { id: 'n' })),
+    // Fastify's are objects whose prototype's prototype is null.
+    params: maybe(
+      fc.constantFrom(
+        {},
+        { id: '1' },
+        { id: '01' },
+        { id: 1 },
+        { id: 'n' },
+        Object.create(Object.create(null) as object) as object,
+        Object.assign(Object.create(Object.create(null) as object) as object, { id: '1' }),
+      ),
+    ),
     language: maybe(fc.oneof(text, fc.constant(['a', 'b']), fc.constant(['a,b']))),
     cookie: maybe(fc.constantFrom('lang=a', 'lang=a; lang=b', 'lang="a"', 'x=1')),
     jar: maybe(fc.constantFrom({}, { lang: 'a' }, { lang: 'n' }, { lang: ['a'] })),

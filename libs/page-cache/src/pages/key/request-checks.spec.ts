@@ -1,4 +1,35 @@
-import { refusesIdentity } from './request-checks.js';
+import fc from 'fast-check';
+import { plainTarget, refusesIdentity } from './request-checks.js';
+
+describe('plainTarget', () => {
+  it.each([
+    ['/posts/1?page=2', true],
+    ['/', true],
+    ['/a?x=//;', true],
+    ['//evil.example/posts', false],
+    ['/posts//1', false],
+    ['/posts;jsessionid=1', false],
+    ['/posts#top', false],
+    ['/posts?x=1#top', false],
+    ['http://host/posts', false],
+    ['*', false],
+    ['', false],
+  ])('%j: %s', (url, plain) => {
+    expect(plainTarget(url)).toBe(plain);
+  });
+
+  it('agrees with its definition on any target', () => {
+    const definition = (url: string): boolean => {
+      if (!url.startsWith('/') || url.includes('#')) return false;
+      const path = url.split('?')[0]!;
+      return !path.includes('//') && !path.includes(';');
+    };
+    const target = fc
+      .array(fc.constantFrom('/', 'a', '?', '#', ';', '%', '=', '&'), { maxLength: 12 })
+      .map(parts => parts.join(''));
+    fc.assert(fc.property(target, url => plainTarget(url) === definition(url)));
+  });
+});
 
 describe('refusesIdentity', () => {
   it.each([

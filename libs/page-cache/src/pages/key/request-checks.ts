@@ -9,10 +9,15 @@ import { defaultPorts, splitHost } from './canonical-request.js';
  * so the URL tags `expirePage` and edge purges reach a page by could miss it.
  */
 export function plainTarget(url: string): boolean {
-  if (url.charCodeAt(0) !== 47 /* / */ || url.includes('#')) return false;
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  return !path.includes('//') && !path.includes(';');
+  if (url.charCodeAt(0) !== 47 /* / */) return false;
+  // One pass over the path, none over a copy of it (this runs on every hit).
+  for (let i = 1; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 63 /* ? */) return !url.includes('#', i);
+    if (c === 35 /* # */ || c === 59 /* ; */) return false;
+    if (c === 47 /* / */ && url.charCodeAt(i - 1) === 47) return false;
+  }
+  return true;
 }
 
 /**

@@ -103,6 +103,43 @@ describe.each(ADAPTERS)(
   },
 );
 
+/** A `locate()` that builds its whole key itself, from the path alone. */
+class OwnKeyInterceptor extends PageCacheInterceptor {
+  protected override locate(_policy: never, request: PageRequest) {
+    return { key: `own-key:${request.url}`, deps: [] };
+  }
+}
+
+@Module({
+  imports: [
+    CacheModule.forRoot({
+      store: 'memory',
+      pages: { unkeyedInputs: 'off' },
+      interceptor: OwnKeyInterceptor,
+    }),
+  ],
+  controllers: [TenantedController],
+})
+class OwnKeyModule {}
+
+describe.each(ADAPTERS)('a locate() override that keys requests itself, on %s', adapter => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startApp(adapter, OwnKeyModule, undefined, { trustProxy: true });
+  });
+  afterAll(() => app.close());
+
+  it('still never answers or stores a request whose forwarded protocol is made up', async () => {
+    for (const round of [1, 2]) {
+      const answer = await rawRequest(app, '/tenanted/home', { 'x-forwarded-proto': 'gopher' });
+      expect(answer.headers['x-cache'], `round ${round}`).toBe('BYPASS');
+    }
+    await rawRequest(app, '/tenanted/home', { 'x-forwarded-proto': 'https' });
+    const https = await rawRequest(app, '/tenanted/home', { 'x-forwarded-proto': 'https' });
+    expect(https.headers['x-cache']).toBe('HIT');
+  });
+});
+
 describe('the interceptor extra', () => {
   it('refuses at startup a class that does not extend PageCacheInterceptor, naming it', () => {
     class NotAnInterceptor {}

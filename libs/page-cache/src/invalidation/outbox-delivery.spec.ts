@@ -125,4 +125,28 @@ describe('OutboxDelivery while a record is being delivered', () => {
     await delivery.pass();
     expect(counted).toBe(2);
   });
+
+  it('a save delivering a record a pass is delivering joins it, and reports how it went', async () => {
+    const store = new GatedStore();
+    let counted = 0;
+    const pipeline = new InvalidationPipeline(
+      new DependencyTracker(store, 'ns'),
+      undefined,
+      () => counted++,
+    );
+    const journal = new SharedJournal();
+    journal.entries = [];
+    const delivery = new OutboxDelivery(journal, [pipeline], 100, false);
+    const record = { id: 'a', model: 'Article', entityId: null };
+    await delivery.record([record], false);
+    const pass = delivery.pass();
+    await vi.waitFor(() => expect(store.writes).toBeGreaterThan(0));
+    const save = delivery.deliver([record]);
+    store.open();
+    expect(await save).toEqual({ complete: true, removed: true });
+    await pass;
+    expect(counted).toBe(1);
+    expect(journal.entries).toEqual([]);
+    expect(pipeline.pending.affects(['Article'])).toBe(false);
+  });
 });

@@ -20,8 +20,12 @@ export class OutboxDelivery {
   private stopped = false;
   private failing = false;
   private readonly backoff: Backoff;
-  /** Records this process is delivering now, by id: a pass leaves them to that delivery. */
-  private readonly delivering = new Map<string, Promise<unknown>>();
+  /**
+   * Records this process is delivering now, by id, each with whether it reached every cache: a
+   * second delivery of one (a pass and the save that recorded it) joins the first. Delivered
+   * twice, it would be counted twice, and cost another miss.
+   */
+  private readonly delivering = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly journal: InvalidationJournal,
@@ -85,13 +89,29 @@ export class OutboxDelivery {
     if (!retry) {
       for (const pipeline of this.pipelines) pipeline.pending.committed(entries.map(e => e.id));
     }
-    const delivery = this.deliverNow(entries, retry);
-    for (const entry of entries) this.delivering.set(entry.id, delivery);
+    const own: JournalEntry[] = [];
+    const joined: Promise<boolean>[] = [];
+    for (const entry of entries) {
+      const inFlight = this.delivering.get(entry.id);
+      if (inFlight === undefined) own.push(entry);
+      else joined.push(inFlight);
+    }
+    const delivery = this.deliverNow(own, retry);
+    const reached = new Map<string, Promise<boolean>>();
+    for (const entry of own) {
+      const done = delivery.then(
+        outcome => outcome.delivered.has(entry.id),
+        () => false,
+      );
+      reached.set(entry.id, done);
+      this.delivering.set(entry.id, done);
+    }
     try {
-      return await delivery;
+      const [outcome, others] = await Promise.all([delivery, Promise.all(joined)]);
+      return { complete: outcome.complete && others.every(Boolean), removed: outcome.removed };
     } finally {
-      for (const entry of entries) {
-        if (this.delivering.get(entry.id) === delivery) this.delivering.delete(entry.id);
+      for (const [id, done] of reached) {
+        if (this.delivering.get(id) === done) this.delivering.delete(id);
       }
     }
   }
@@ -99,7 +119,7 @@ export class OutboxDelivery {
   private async deliverNow(
     entries: readonly JournalEntry[],
     retry: boolean,
-  ): Promise<{ complete: boolean; removed: boolean }> {
+  ): Promise<{ complete: boolean; removed: boolean; delivered: ReadonlySet<string> }> {
     const delivered: string[] = [];
     const undelivered: JournalEntry[] = [];
     for (const group of byTarget(entries)) {
@@ -135,7 +155,7 @@ export class OutboxDelivery {
         this.logger.warn(`Could not remove delivered invalidations: ${(error as Error).message}`);
       }
     }
-    return { complete: undelivered.length === 0, removed };
+    return { complete: undelivered.length === 0, removed, delivered: new Set(delivered) };
   }
 
   /**
@@ -148,30 +168,18 @@ export class OutboxDelivery {
         await this.readPending();
         let complete = true;
         const waiting = new Set<string>();
-        const others = new Set<Promise<unknown>>();
         for (;;) {
-          const read = await this.journal.pending(BATCH);
-          // A record this process is delivering now is its delivery's (delivered twice, it
-          // would be counted twice, and cost another miss); the pass waits for it instead.
-          const entries: JournalEntry[] = [];
-          for (const entry of read) {
-            const inFlight = this.delivering.get(entry.id);
-            if (inFlight === undefined) entries.push(entry);
-            else others.add(inFlight);
-          }
+          const entries = await this.journal.pending(BATCH);
           if (entries.length === 0) break;
+          // Records this process is delivering already are joined, not delivered again.
           const outcome = await this.deliver(entries, true);
           if (!outcome.complete) {
             complete = false;
             for (const entry of entries) waiting.add(entry.model);
           }
-          // A short batch was the last, and one with records in delivery here (the next pass
-          // reads past them); a failing store or journal waits for the next pass.
-          if (read.length < BATCH || entries.length < read.length) break;
-          if (!outcome.complete || !outcome.removed) break;
+          // A short batch was the last; a failing store or journal waits for the next pass.
+          if (entries.length < BATCH || !outcome.complete || !outcome.removed) break;
         }
-        // Then the journal is read as those deliveries left it.
-        await Promise.allSettled(others);
         await this.readPending();
         // Said once per change: from delivering to waiting, and back.
         if (complete === !this.failing) return;

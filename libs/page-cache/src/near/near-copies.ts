@@ -64,12 +64,17 @@ export class NearCopies {
 
   /**
    * The copies of every one of `keys` while they all live, else `undefined`. The same frozen
-   * array for the same `keys` array while nothing held changed and none expired: a hot page's hits
-   * read no map.
+   * array for the same keys while nothing held changed and none expired: a hot page's hits read no
+   * map.
    */
   getAll(keys: readonly string[], now = this.now()): readonly Buffer[] | undefined {
     const last = this.lastAll;
-    if (last?.keys === keys && last.changes === this.changes && now < last.expiresAt) {
+    if (
+      last !== undefined &&
+      last.changes === this.changes &&
+      now < last.expiresAt &&
+      sameKeys(last.keys, keys)
+    ) {
       return last.values;
     }
     const values: Buffer[] = [];
@@ -81,7 +86,8 @@ export class NearCopies {
       if (copy.expiresAt < expiresAt) expiresAt = copy.expiresAt;
     }
     Object.freeze(values);
-    this.lastAll = { keys, changes: this.changes, expiresAt, values };
+    // Its own copy of the keys: a caller may fill the same array with others.
+    this.lastAll = { keys: keys.slice(), changes: this.changes, expiresAt, values };
     return values;
   }
 
@@ -169,4 +175,11 @@ export class NearCopies {
     this.copies.delete(key);
     this.held -= copy.bytes;
   }
+}
+
+/** Whether two key lists are the same keys in the same order. */
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

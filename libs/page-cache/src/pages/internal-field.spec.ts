@@ -18,4 +18,12 @@ describe('internalField', () => {
   it('does not read a string-keyed field of the same name', () => {
     expect(internalField({ 'test.string': 1 }, 'test.string')).toBeUndefined();
   });
+
+  it('finds the field of another copy of the framework, whose symbol has the same description', () => {
+    const first = { [Symbol('test.copies')]: 'first' };
+    const second = { [Symbol('test.copies')]: 'second' };
+    expect(internalField(first, 'test.copies')).toBe('first');
+    expect(internalField(second, 'test.copies')).toBe('second');
+    expect(internalField(first, 'test.copies')).toBe('first');
+  });
 });

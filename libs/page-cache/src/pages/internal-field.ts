@@ -8,11 +8,16 @@ const found = new Map<string, symbol>();
 
 /** The field of `object` under the internal symbol described `description`; `undefined` if none. */
 export function internalField(object: object, description: string): unknown {
-  let symbol = found.get(description);
-  if (symbol === undefined) {
-    symbol = Object.getOwnPropertySymbols(object).find(each => each.description === description);
-    if (symbol === undefined) return undefined;
-    found.set(description, symbol);
+  const known = found.get(description);
+  if (known !== undefined) {
+    const value = (object as Record<symbol, unknown>)[known];
+    // Another copy of the framework (its own symbols) in the same process: looked up again.
+    if (value !== undefined || Object.prototype.hasOwnProperty.call(object, known)) return value;
   }
+  const symbol = Object.getOwnPropertySymbols(object).find(
+    each => each.description === description,
+  );
+  if (symbol === undefined) return undefined;
+  found.set(description, symbol);
   return (object as Record<symbol, unknown>)[symbol];
 }

@@ -100,52 +100,48 @@ class GatedStore extends MemoryStore {
 }
 
 describe('OutboxDelivery while a record is being delivered', () => {
-  it('leaves it to that delivery: a pass meanwhile does not deliver (nor count) it again', async () => {
+  /** A delivery over a gated store, with one record in its journal, counting invalidations. */
+  async function recorded() {
     const store = new GatedStore();
-    let counted = 0;
+    let invalidations = 0;
     const pipeline = new InvalidationPipeline(
       new DependencyTracker(store, 'ns'),
       undefined,
-      () => counted++,
+      () => invalidations++,
     );
     const journal = new SharedJournal();
     journal.entries = [];
     const delivery = new OutboxDelivery(journal, [pipeline], 100, false);
     const record = { id: 'a', model: 'Article', entityId: null };
     await delivery.record([record], false);
+    return { store, pipeline, journal, delivery, record, counted: () => invalidations };
+  }
+
+  it('leaves it to that delivery: a pass meanwhile does not deliver (nor count) it again', async () => {
+    const { store, pipeline, journal, delivery, record, counted } = await recorded();
     const first = delivery.deliver([record]);
     await vi.waitFor(() => expect(store.writes).toBeGreaterThan(0));
     const pass = delivery.pass();
     store.open();
     await Promise.all([first, pass]);
-    expect(counted).toBe(1);
+    expect(counted()).toBe(1);
     expect(journal.entries).toEqual([]);
+    expect(pipeline.pending.affects(['Article'])).toBe(false);
     // A record no delivery holds is still the pass's.
     await journal.record([{ id: 'b', model: 'Article', entityId: null }]);
     await delivery.pass();
-    expect(counted).toBe(2);
+    expect(counted()).toBe(2);
   });
 
   it('a save delivering a record a pass is delivering joins it, and reports how it went', async () => {
-    const store = new GatedStore();
-    let counted = 0;
-    const pipeline = new InvalidationPipeline(
-      new DependencyTracker(store, 'ns'),
-      undefined,
-      () => counted++,
-    );
-    const journal = new SharedJournal();
-    journal.entries = [];
-    const delivery = new OutboxDelivery(journal, [pipeline], 100, false);
-    const record = { id: 'a', model: 'Article', entityId: null };
-    await delivery.record([record], false);
+    const { store, pipeline, journal, delivery, record, counted } = await recorded();
     const pass = delivery.pass();
     await vi.waitFor(() => expect(store.writes).toBeGreaterThan(0));
     const save = delivery.deliver([record]);
     store.open();
     expect(await save).toEqual({ complete: true, removed: true });
     await pass;
-    expect(counted).toBe(1);
+    expect(counted()).toBe(1);
     expect(journal.entries).toEqual([]);
     expect(pipeline.pending.affects(['Article'])).toBe(false);
   });

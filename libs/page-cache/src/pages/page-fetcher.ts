@@ -4,7 +4,6 @@ import type { AdapterResponse, FastifyReplyLike } from './adapter-response.js';
 import { mayWriteDirect } from './early/direct-reply.js';
 import { routeToken } from './early/route-token.js';
 import type { Exchange, PageCacheParts } from './exchange.js';
-import { keyableProtocol } from './key/key-inputs.js';
 import { isBypass, type PageBypass, type PageLocation } from './key/page-key.js';
 import { hasBody, hostAllowed, plainTarget, refusesIdentity } from './key/request-checks.js';
 import { LocalBodies } from './local-bodies.js';
@@ -141,9 +140,10 @@ export class PageFetcher {
     if (refusesIdentity(request.headers['accept-encoding'])) return 'accept-encoding';
     // Targets routers read differently (absolute-form, `//`, `;`): no tag could find their page.
     if (!plainTarget(request.url)) return 'url';
-    // A forwarded protocol a client made up (`X-Forwarded-Proto: gopher`) would be an entry each;
-    // refused here too, whatever an overridden `locate()` keys.
-    if (!keyableProtocol(request.protocol)) return 'protocol';
+    // A forwarded protocol a client made up (`X-Forwarded-Proto: gopher`) would be an entry each,
+    // whatever an overridden `locate()` keys.
+    const protocol = request.protocol;
+    if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') return 'protocol';
     // An invalidation of a model this page depends on has not reached the store yet.
     const pending = this.parts.pending;
     if (pending.size > 0 && pending.affects(policy.dependsOn ?? policy.models)) {

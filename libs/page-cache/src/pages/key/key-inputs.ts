@@ -41,9 +41,6 @@ export function keyInputsOf(
   const { vary } = policy;
   if (vary.user || vary.functions.length > 0) return undefined;
   for (const entity of policy.entities) if (typeof entity.id === 'function') return undefined;
-  const protocol = request.protocol;
-  // Refused by `buildLocation` (the request bypasses the cache).
-  if (!keyableProtocol(protocol)) return undefined;
   const local = (request as { socket?: { localPort?: unknown } }).socket?.localPort;
   const inputs: unknown[] = [
     namespace,
@@ -55,7 +52,7 @@ export function keyInputsOf(
     request.headers.host,
     // As the key reads them: the hostname only without a host.
     request.host ?? request.hostname,
-    protocol,
+    request.protocol,
     local,
     routePattern(request),
     request.params,
@@ -76,14 +73,6 @@ export function keyInputsOf(
     }
   }
   return inputs;
-}
-
-/**
- * Whether the protocol the framework reports can be keyed: `http`, `https`, or none reported. A
- * forwarded protocol a client made up (`X-Forwarded-Proto: gopher`) would be an entry each.
- */
-export function keyableProtocol(protocol: unknown): boolean {
-  return protocol === undefined || protocol === 'http' || protocol === 'https';
 }
 
 /**

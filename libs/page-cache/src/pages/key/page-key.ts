@@ -8,7 +8,6 @@ import {
   encodeInputs,
   keptInputs,
   keyInputsOf,
-  keyableProtocol,
   parsedParam,
   routeIdOf,
   sameInputs,
@@ -49,8 +48,7 @@ export type UserResolver = (request: PageRequest) => unknown;
  * `learned`), cookie, query parameter, principal and vary function's result — JSON-encoded as
  * one array, so a missing value, an empty one and one that contains a separator never collide.
  * @returns a bypass when an entity id is missing or not canonical, when the principal of a
- *   request that carries credentials is unknown, when a vary function returns an object, or when
- *   the framework reports a protocol other than http or https.
+ *   request that carries credentials is unknown, or when a vary function returns an object.
  */
 export function locatePage(
   namespace: string,
@@ -132,8 +130,6 @@ export function buildLocation(
     deps.push(entity, dependency.anyEntity(model));
   }
 
-  const protocol = request.protocol;
-  if (!keyableProtocol(protocol)) return { bypass: 'protocol' };
   const url = request.url;
   const { path, search } = splitUrl(url);
   const spelled = keyedSpellings(request, rawSpellings, policy.query !== undefined);
@@ -144,7 +140,7 @@ export function buildLocation(
     spelled.originalUrl,
     spelled.hostHeader,
     spelled.host,
-    protocol ?? null,
+    request.protocol ?? null,
   ];
   // Keys of the two forms never meet, whatever the spelling.
   if (rawSpellings) parts.push('raw');

@@ -37,7 +37,7 @@ export class NearCopies {
   private moves = 0;
   /** Changes of what is held (installs, removals, drops): {@link getAll}'s memo is checked by it. */
   private changes = 0;
-  /** The last {@link getAll}: its keys (by identity), values, and until when it holds. */
+  /** The last {@link getAll}: a copy of its keys, its values, and until when it holds. */
   private lastAll:
     | { keys: readonly string[]; changes: number; expiresAt: number; values: readonly Buffer[] }
     | undefined;
